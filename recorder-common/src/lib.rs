@@ -1,0 +1,194 @@
+//! Types and names shared across the kernel/user boundary.
+//!
+//! Everything here is `#[repr(C)]`, fixed width and free of implicit padding
+//! (checked at compile time below), because the eBPF programs write these
+//! structs into maps and the ring buffer and user space reads them back as
+//! plain bytes. The eBPF crate uses this crate without features; user space
+//! enables `user`, which implements [`aya::Pod`] for the map value types.
+//!
+//! The on-disk log format does *not* use these structs: user space converts
+//! ring records into the log's own serde types, so a change here never breaks
+//! logs that were already written.
+#![no_std]
+
+/// Ring buffer all records go through (`BPF_MAP_TYPE_RINGBUF`).
+pub const MAP_EVENTS: &str = "EVENTS";
+/// Per-pid selection bytes, packed [`TRACED_CHUNK`] pids per array element.
+pub const MAP_TRACED: &str = "TRACED";
+/// Per-thread syscall-entry stash, keyed by tid.
+pub const MAP_STASH: &str = "STASH";
+/// Comm names (`[u8; 16]`, NUL padded) selected by `--comm`.
+pub const MAP_COMMS: &str = "COMMS";
+/// Per-CPU loss/volume counters, see the `CTR_*` indices.
+pub const MAP_COUNTERS: &str = "COUNTERS";
+
+pub const PROG_SYS_ENTER: &str = "sys_enter";
+pub const PROG_SYS_EXIT: &str = "sys_exit";
+pub const PROG_SCHED_FORK: &str = "sched_process_fork";
+pub const PROG_SCHED_EXEC: &str = "sched_process_exec";
+pub const PROG_SCHED_EXIT: &str = "sched_process_exit";
+
+/// Read-only globals (`.rodata`) that user space sets before load.
+pub mod globals {
+    /// `u8`: 1 to trace the children of traced processes.
+    pub const FOLLOW_FORKS: &str = "FOLLOW_FORKS";
+    /// `u8`: 1 when the COMMS map holds names (skips its lookup otherwise).
+    pub const HAVE_COMMS: &str = "HAVE_COMMS";
+    /// `u32`: offset of `child_pid` in the `sched_process_fork` record.
+    /// Read from tracefs at run time: kernel 6.x turned the comm fields into
+    /// `__data_loc`, which moved it (24+20 on 6.1, 20 on 6.18).
+    pub const FORK_CHILD_PID_OFF: &str = "FORK_CHILD_PID_OFF";
+    /// `u32`: offset of `old_pid` in the `sched_process_exec` record.
+    pub const EXEC_OLD_PID_OFF: &str = "EXEC_OLD_PID_OFF";
+    /// `u32`: offset of `group_dead` in `sched_process_exit`, or 0 if absent.
+    pub const EXIT_GROUP_DEAD_OFF: &str = "EXIT_GROUP_DEAD_OFF";
+    /// `i64` syscall numbers of the running architecture, filled in from
+    /// `libc::SYS_*` so the eBPF object holds no syscall table of its own.
+    pub const NR_EXIT: &str = "NR_EXIT";
+    pub const NR_EXIT_GROUP: &str = "NR_EXIT_GROUP";
+    pub const NR_EXECVE: &str = "NR_EXECVE";
+    pub const NR_EXECVEAT: &str = "NR_EXECVEAT";
+    pub const NR_CLONE: &str = "NR_CLONE";
+    pub const NR_CLONE3: &str = "NR_CLONE3";
+    /// `u64`: flags for `bpf_ringbuf_submit` (0 or `BPF_RB_NO_WAKEUP`).
+    pub const SUBMIT_FLAGS: &str = "SUBMIT_FLAGS";
+}
+
+/// Pids per element of the TRACED array. Each pid has its own byte, so
+/// concurrent writers never read-modify-write a neighbour's state (BPF
+/// atomics beyond add only exist from 5.12 on, and we support 5.8).
+pub const TRACED_CHUNK: usize = 64;
+
+/// TRACED byte values.
+pub mod traced {
+    /// Not selected.
+    pub const NO: u8 = 0;
+    /// Selected: every syscall is recorded.
+    pub const YES: u8 = 1;
+    /// Selected from its next execve on (used for `recorder -- COMMAND`, so
+    /// the handshake before exec is not recorded but the execve is).
+    pub const AT_EXEC: u8 = 2;
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct TracedChunk {
+    pub pids: [u8; TRACED_CHUNK],
+}
+
+/// Per-thread stash written at sys_enter and consumed at sys_exit.
+///
+/// The entry stays in the map for the thread's whole life (it is deleted at
+/// `sched_process_exit`), so the hot path costs one lookup at entry and one
+/// at exit instead of insert + lookup + delete, and the per-thread sequence
+/// number lives here for free.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Stash {
+    pub nr: i64,
+    pub args: [u64; 6],
+    pub enter_ns: u64,
+    /// Syscalls this thread has started since recording began (the next
+    /// record's `seq`).
+    pub seq: u64,
+    /// 1 between sys_enter and sys_exit.
+    pub active: u64,
+}
+
+/// Record kinds (first byte of every ring record).
+pub mod kind {
+    pub const SYSCALL: u8 = 1;
+    pub const EXEC: u8 = 2;
+    pub const FORK: u8 = 3;
+    pub const EXIT: u8 = 4;
+}
+
+/// `SyscallRecord::flags` bits.
+pub mod flags {
+    /// The call never returned: exit/exit_group (emitted at entry), or the
+    /// thread died while the call was in flight (emitted at thread exit).
+    pub const NO_RETURN: u8 = 1;
+    /// Emitted from `sched_process_exit`: the thread died inside the call.
+    pub const DIED_IN_CALL: u8 = 2;
+}
+
+/// One complete system call, as the ring buffer carries it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SyscallRecord {
+    pub kind: u8,
+    pub flags: u8,
+    pub _pad: u16,
+    pub cpu: u32,
+    pub tgid: u32,
+    pub tid: u32,
+    pub nr: i64,
+    pub args: [u64; 6],
+    pub ret: i64,
+    /// CLOCK_MONOTONIC ns (`bpf_ktime_get_ns`).
+    pub enter_ns: u64,
+    /// 0 when `flags` has `NO_RETURN`.
+    pub exit_ns: u64,
+    /// Per-thread sequence number: gaps mean records of this thread were lost.
+    pub seq: u64,
+}
+
+/// Process lifecycle event: exec, fork (new process only) or thread exit.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ProcRecord {
+    pub kind: u8,
+    pub flags: u8,
+    pub _pad: u16,
+    pub cpu: u32,
+    pub tgid: u32,
+    pub tid: u32,
+    pub ts_ns: u64,
+    /// FORK: child pid. EXEC: old tid (differs from `tid` when a non-leader
+    /// thread exec'd). EXIT: 1 if the whole thread group is gone, 0 if not,
+    /// 2 if the kernel does not say (before 6.x has no `group_dead`).
+    pub aux: u32,
+    pub _pad2: u32,
+    /// `current->comm` at the event (after exec for EXEC).
+    pub comm: [u8; 16],
+}
+
+/// Indices into the per-CPU counters array (`COUNTERS`, `u64` values).
+pub mod ctr {
+    /// Records successfully submitted to the ring.
+    pub const EMITTED: u32 = 0;
+    /// Records lost because the ring was full.
+    pub const RING_FULL: u32 = 1;
+    /// sys_exit seen for a traced thread with no stashed entry (calls in
+    /// flight when recording started).
+    pub const EXIT_WITHOUT_ENTRY: u32 = 2;
+    /// sys_enter not stashed because the stash map was full.
+    pub const STASH_FULL: u32 = 3;
+    /// Calls still in flight when their thread died (recorded, no return).
+    pub const DIED_IN_CALL: u32 = 4;
+    /// User-memory reads that failed (data capture).
+    pub const READ_FAILED: u32 = 5;
+    /// Syscall entries seen for traced threads.
+    pub const ENTERED: u32 = 6;
+    pub const COUNT: u32 = 8;
+}
+
+macro_rules! assert_size {
+    ($t:ty, $n:expr) => {
+        const _: () = assert!(core::mem::size_of::<$t>() == $n);
+    };
+}
+assert_size!(TracedChunk, 64);
+assert_size!(Stash, 80);
+assert_size!(SyscallRecord, 104);
+assert_size!(ProcRecord, 48);
+
+#[cfg(feature = "user")]
+mod pod {
+    // SAFETY: all of these are repr(C), made of integers only, with no
+    // padding (sizes asserted above), so every bit pattern is valid.
+    unsafe impl aya::Pod for super::TracedChunk {}
+    unsafe impl aya::Pod for super::Stash {}
+    unsafe impl aya::Pod for super::SyscallRecord {}
+    unsafe impl aya::Pod for super::ProcRecord {}
+}

@@ -1,0 +1,174 @@
+//! The command line, defined once: the binary parses it, and man pages and
+//! shell completions are generated from the same definition.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "recorder",
+    version,
+    about = "Record the system calls of chosen processes with eBPF, at a fraction of strace's cost",
+    long_about = "Record the system calls of chosen processes with eBPF, at a fraction of strace's cost.\n\n\
+        Select processes by pid (-p), by the name they were exec'd as (--comm), or start a command \
+        after `--`. Records go to a compact binary log (-o) that `recorder dump` prints, on any \
+        machine and architecture.",
+    after_help = "Examples:\n  \
+        sudo recorder --comm myapp -o myapp.rec     record every process named myapp, until Ctrl-C\n  \
+        sudo recorder -p 1234 -o svc.rec            record a running process and the children it starts\n  \
+        sudo recorder -o ls.rec -- ls -l /tmp       start a command and record it, like `strace ls`\n  \
+        recorder dump myapp.rec                     print the log, one line per system call",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub record: RecordArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a log, one line per system call (strace style).
+    Dump(DumpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Record the process with this pid (all its threads). Repeatable.
+    #[arg(short = 'p', long = "pid", value_name = "PID")]
+    pub pids: Vec<u32>,
+
+    /// Record every process exec'd under this name, including ones already
+    /// running. Names longer than 15 bytes are truncated as the kernel does.
+    /// Repeatable.
+    #[arg(long = "comm", value_name = "NAME")]
+    pub comms: Vec<String>,
+
+    /// Do not record the children (fork/clone/vfork) of recorded processes.
+    #[arg(long)]
+    pub no_follow: bool,
+
+    /// Write the log to this file (created mode 0600, overwritten if it exists).
+    #[arg(short = 'o', long, value_name = "FILE", default_value = "recorder.rec")]
+    pub output: PathBuf,
+
+    /// Size of the kernel ring buffer, in bytes (K/M/G suffixes allowed).
+    /// Rounded up to a power of two and at least one page.
+    #[arg(long, value_name = "BYTES", default_value = "8M", value_parser = parse_size)]
+    pub ring_size: u64,
+
+    /// Longest time a record waits in memory before it is written out.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    pub flush_interval: std::time::Duration,
+
+    /// Less output on stderr (only errors and the final summary's losses).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Command to start and record (after `--`). The recorder exits when it
+    /// exits, with its exit status.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Log file written by `recorder`.
+    pub file: PathBuf,
+}
+
+/// `4096`, `64K`, `8M`, `1G` (binary multiples).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        None => (s, 1u64),
+        Some((i, _)) => {
+            let mult = match s[i..].to_ascii_uppercase().as_str() {
+                "K" | "KB" | "KIB" => 1 << 10,
+                "M" | "MB" | "MIB" => 1 << 20,
+                "G" | "GB" | "GIB" => 1 << 30,
+                "B" => 1,
+                other => return Err(format!("unknown size suffix {other:?} (use K, M or G)")),
+            };
+            (&s[..i], mult)
+        }
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (examples: 4096, 64K, 8M)"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// `500ms`, `2s`, `1m`, `1h`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+        .map_or(s.len(), |(i, _)| i);
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (examples: 200ms, 2s, 5m)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1e3,
+        "us" => n / 1e6,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        other => return Err(format!("unknown duration unit {other:?} (use ms, s, m or h)")),
+    };
+    if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
+        return Err(format!("{s:?} is out of range"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("8m"), Ok(8 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("12Q").is_err());
+        assert!(parse_size("").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn command_after_double_dash() {
+        let cli = Cli::try_parse_from(["recorder", "-o", "x.rec", "--", "ls", "-l", "/tmp"]).unwrap();
+        assert_eq!(cli.record.command, ["ls", "-l", "/tmp"]);
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["recorder", "dump", "x.rec"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Dump(_))));
+        // A subcommand name after `--` is the command to record.
+        let cli = Cli::try_parse_from(["recorder", "--", "dump"]).unwrap();
+        assert_eq!(cli.record.command, ["dump"]);
+    }
+}

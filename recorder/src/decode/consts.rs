@@ -1,0 +1,947 @@
+//! Named constants for flag and enum arguments, and the writers that turn
+//! a number into `NAME|NAME|0x...`.
+//!
+//! Values that are the same on x86_64 and aarch64 come from the `libc` crate
+//! (macro `l!`). Values that differ between the two are spelled out per
+//! architecture, because the log may come from the other architecture than
+//! the reader's, whose `libc` would then be wrong. A few constants missing
+//! from some `libc` targets (musl, older glibc) are written as literals with
+//! their kernel UAPI values, which are identical on both architectures.
+
+use super::Arch;
+use super::put;
+
+/// `(value, name)` pairs. For flag sets, composite values (e.g. `O_TMPFILE`)
+/// must come before their components; an entry whose value is 0 names the
+/// zero value (`F_OK`, `PROT_NONE`).
+pub(crate) type Names = [(u64, &'static str)];
+
+/// `(libc::NAME as u64, "NAME")`. The `as u32` first keeps 32-bit values
+/// such as `CLONE_IO` (0x80000000, a negative `c_int`) from being
+/// sign-extended; every constant used this way fits in 32 bits.
+macro_rules! l {
+    ($c:ident) => {
+        (libc::$c as u32 as u64, stringify!($c))
+    };
+}
+
+/// Writes `value` as `A|B|0x...` using `names`; `0` (or the zero entry's
+/// name) when `value` is zero.
+pub(crate) fn flags(b: &mut Vec<u8>, value: u64, names: &Names) {
+    if value == 0 {
+        let zero = names.iter().find(|(v, _)| *v == 0).map_or("0", |(_, n)| n);
+        b.extend_from_slice(zero.as_bytes());
+        return;
+    }
+    let mut rest = value;
+    let mut first = true;
+    for &(bits, name) in names {
+        if bits != 0 && rest & bits == bits {
+            if !first {
+                b.push(b'|');
+            }
+            first = false;
+            b.extend_from_slice(name.as_bytes());
+            rest &= !bits;
+        }
+    }
+    if rest != 0 {
+        if !first {
+            b.push(b'|');
+        }
+        put::hex(b, rest);
+    }
+}
+
+/// The name `value` has in `names`, if any.
+pub(crate) fn name_of(value: u64, names: &Names) -> Option<&'static str> {
+    names.iter().find(|(v, _)| *v == value).map(|(_, n)| *n)
+}
+
+/// Writes the name of an enum-like `int` argument, or its signed decimal
+/// value when it has no name.
+pub(crate) fn int_enum(b: &mut Vec<u8>, value: u64, names: &Names) {
+    match name_of(value & 0xffff_ffff, names) {
+        Some(n) => b.extend_from_slice(n.as_bytes()),
+        None => put::i64(b, i64::from(value as u32 as i32)),
+    }
+}
+
+// ---------------------------------------------------------------- open(2)
+
+/// `O_*` values that differ between the architectures (x86_64 uses the
+/// generic values; arm64 overrides them in its `asm/fcntl.h`).
+struct OpenArch {
+    directory: u64,
+    nofollow: u64,
+    direct: u64,
+    largefile: u64,
+}
+
+const OPEN_X86_64: OpenArch = OpenArch {
+    directory: 0o200000,
+    nofollow: 0o400000,
+    direct: 0o40000,
+    largefile: 0o100000,
+};
+
+const OPEN_AARCH64: OpenArch = OpenArch {
+    directory: 0o40000,
+    nofollow: 0o100000,
+    direct: 0o200000,
+    largefile: 0o400000,
+};
+
+/// `__O_TMPFILE`: same on both; `O_TMPFILE` is it plus `O_DIRECTORY`.
+const O_TMPFILE_BIT: u64 = 0o20000000;
+/// `O_CREAT`, for deciding whether open's mode argument is meaningful.
+pub(crate) const O_CREAT: u64 = libc::O_CREAT as u64;
+pub(crate) const O_TMPFILE_ANY: u64 = O_TMPFILE_BIT;
+
+macro_rules! open_table {
+    ($a:expr) => {
+        [
+            (O_TMPFILE_BIT | $a.directory, "O_TMPFILE"),
+            l!(O_SYNC), // __O_SYNC|O_DSYNC: before O_DSYNC
+            l!(O_CREAT),
+            l!(O_EXCL),
+            l!(O_NOCTTY),
+            l!(O_TRUNC),
+            l!(O_APPEND),
+            l!(O_NONBLOCK),
+            l!(O_DSYNC),
+            l!(O_ASYNC),
+            ($a.direct, "O_DIRECT"),
+            ($a.largefile, "O_LARGEFILE"),
+            ($a.directory, "O_DIRECTORY"),
+            ($a.nofollow, "O_NOFOLLOW"),
+            l!(O_NOATIME),
+            l!(O_CLOEXEC),
+            l!(O_PATH),
+        ]
+    };
+}
+
+static OPEN_FLAGS_X86_64: [(u64, &str); 17] = open_table!(OPEN_X86_64);
+static OPEN_FLAGS_AARCH64: [(u64, &str); 17] = open_table!(OPEN_AARCH64);
+
+/// Open flags without the access mode (also used for `pipe2`, `dup3`, ...).
+pub(crate) fn open_flag_names(arch: Arch) -> &'static Names {
+    match arch {
+        Arch::X86_64 => &OPEN_FLAGS_X86_64,
+        Arch::Aarch64 => &OPEN_FLAGS_AARCH64,
+    }
+}
+
+/// `O_RDONLY|O_CLOEXEC`: access mode first, then the other flags.
+pub(crate) fn open_flags(b: &mut Vec<u8>, arch: Arch, value: u64) {
+    let mode: &[u8] = match value & 3 {
+        0 => b"O_RDONLY",
+        1 => b"O_WRONLY",
+        2 => b"O_RDWR",
+        _ => b"O_ACCMODE",
+    };
+    b.extend_from_slice(mode);
+    let rest = value & !3;
+    if rest != 0 {
+        b.push(b'|');
+        flags(b, rest, open_flag_names(arch));
+    }
+}
+
+/// File type bits of `st_mode` (same on both architectures).
+pub(crate) const FILE_TYPES: &Names = &[
+    l!(S_IFSOCK),
+    l!(S_IFLNK),
+    l!(S_IFREG),
+    l!(S_IFBLK),
+    l!(S_IFDIR),
+    l!(S_IFCHR),
+    l!(S_IFIFO),
+];
+
+/// `S_IFREG|0644`.
+pub(crate) fn st_mode(b: &mut Vec<u8>, mode: u64) {
+    let fmt = mode & libc::S_IFMT as u64;
+    if let Some(n) = name_of(fmt, FILE_TYPES) {
+        b.extend_from_slice(n.as_bytes());
+        b.push(b'|');
+        put::oct(b, mode & !(libc::S_IFMT as u64));
+    } else {
+        put::oct(b, mode);
+    }
+}
+
+pub(crate) const AT_FLAGS: &Names = &[
+    l!(AT_SYMLINK_NOFOLLOW),
+    l!(AT_SYMLINK_FOLLOW),
+    l!(AT_NO_AUTOMOUNT),
+    l!(AT_EMPTY_PATH),
+    l!(AT_STATX_FORCE_SYNC),
+    l!(AT_STATX_DONT_SYNC),
+    l!(AT_RECURSIVE),
+];
+pub(crate) const UNLINK_FLAGS: &Names = &[l!(AT_REMOVEDIR)];
+pub(crate) const ACCESSAT_FLAGS: &Names = &[
+    (0x200, "AT_EACCESS"),
+    l!(AT_SYMLINK_NOFOLLOW),
+    l!(AT_EMPTY_PATH),
+];
+pub(crate) const ACCESS_MODE: &Names = &[(0, "F_OK"), l!(R_OK), l!(W_OK), l!(X_OK)];
+pub(crate) const RENAME_FLAGS: &Names = &[
+    (1, "RENAME_NOREPLACE"),
+    (2, "RENAME_EXCHANGE"),
+    (4, "RENAME_WHITEOUT"),
+];
+pub(crate) const RESOLVE_FLAGS: &Names = &[
+    (0x01, "RESOLVE_NO_XDEV"),
+    (0x02, "RESOLVE_NO_MAGICLINKS"),
+    (0x04, "RESOLVE_NO_SYMLINKS"),
+    (0x08, "RESOLVE_BENEATH"),
+    (0x10, "RESOLVE_IN_ROOT"),
+    (0x20, "RESOLVE_CACHED"),
+];
+pub(crate) const STATX_MASK: &Names = &[
+    (0x7ff, "STATX_BASIC_STATS"),
+    (0x001, "STATX_TYPE"),
+    (0x002, "STATX_MODE"),
+    (0x004, "STATX_NLINK"),
+    (0x008, "STATX_UID"),
+    (0x010, "STATX_GID"),
+    (0x020, "STATX_ATIME"),
+    (0x040, "STATX_MTIME"),
+    (0x080, "STATX_CTIME"),
+    (0x100, "STATX_INO"),
+    (0x200, "STATX_SIZE"),
+    (0x400, "STATX_BLOCKS"),
+    (0x800, "STATX_BTIME"),
+    (0x1000, "STATX_MNT_ID"),
+    (0x2000, "STATX_DIOALIGN"),
+    (0x4000, "STATX_MNT_ID_UNIQUE"),
+    (0x8000, "STATX_SUBVOL"),
+    (0x10000, "STATX_WRITE_ATOMIC"),
+    (0x20000, "STATX_DIO_READ_ALIGN"),
+];
+pub(crate) const WHENCE: &Names = &[
+    l!(SEEK_SET),
+    l!(SEEK_CUR),
+    l!(SEEK_END),
+    l!(SEEK_DATA),
+    l!(SEEK_HOLE),
+];
+pub(crate) const FD_FLAGS: &Names = &[l!(FD_CLOEXEC)];
+pub(crate) const FLOCK_OPS: &Names = &[l!(LOCK_SH), l!(LOCK_EX), l!(LOCK_NB), l!(LOCK_UN)];
+pub(crate) const MFD_FLAGS: &Names = &[
+    (0x01, "MFD_CLOEXEC"),
+    (0x02, "MFD_ALLOW_SEALING"),
+    (0x04, "MFD_HUGETLB"),
+    (0x08, "MFD_NOEXEC_SEAL"),
+    (0x10, "MFD_EXEC"),
+];
+pub(crate) const CLOSE_RANGE_FLAGS: &Names = &[(2, "CLOSE_RANGE_UNSHARE"), (4, "CLOSE_RANGE_CLOEXEC")];
+pub(crate) const RWF_FLAGS: &Names = &[
+    (0x01, "RWF_HIPRI"),
+    (0x02, "RWF_DSYNC"),
+    (0x04, "RWF_SYNC"),
+    (0x08, "RWF_NOWAIT"),
+    (0x10, "RWF_APPEND"),
+    (0x20, "RWF_NOAPPEND"),
+    (0x40, "RWF_ATOMIC"),
+    (0x80, "RWF_DONTCACHE"),
+];
+pub(crate) const GRND_FLAGS: &Names = &[(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")];
+
+// ---------------------------------------------------------------- fcntl(2)
+
+pub(crate) const F_SETFD: u64 = libc::F_SETFD as u64;
+pub(crate) const F_SETFL: u64 = libc::F_SETFL as u64;
+pub(crate) const F_SETSIG: u64 = 10;
+pub(crate) const F_SETLEASE: u64 = 1024;
+pub(crate) const F_ADD_SEALS: u64 = 1033;
+
+pub(crate) const FCNTL_CMDS: &Names = &[
+    l!(F_DUPFD),
+    l!(F_GETFD),
+    l!(F_SETFD),
+    l!(F_GETFL),
+    l!(F_SETFL),
+    (5, "F_GETLK"),
+    (6, "F_SETLK"),
+    (7, "F_SETLKW"),
+    (8, "F_SETOWN"),
+    (9, "F_GETOWN"),
+    (10, "F_SETSIG"),
+    (11, "F_GETSIG"),
+    (15, "F_SETOWN_EX"),
+    (16, "F_GETOWN_EX"),
+    (17, "F_GETOWNER_UIDS"),
+    (36, "F_OFD_GETLK"),
+    (37, "F_OFD_SETLK"),
+    (38, "F_OFD_SETLKW"),
+    (1024, "F_SETLEASE"),
+    (1025, "F_GETLEASE"),
+    (1026, "F_NOTIFY"),
+    (1027, "F_DUPFD_QUERY"),
+    (1029, "F_CANCELLK"),
+    (1030, "F_DUPFD_CLOEXEC"),
+    (1031, "F_SETPIPE_SZ"),
+    (1032, "F_GETPIPE_SZ"),
+    (1033, "F_ADD_SEALS"),
+    (1034, "F_GET_SEALS"),
+    (1035, "F_GET_RW_HINT"),
+    (1036, "F_SET_RW_HINT"),
+    (1037, "F_GET_FILE_RW_HINT"),
+    (1038, "F_SET_FILE_RW_HINT"),
+];
+
+/// fcntl commands that take no third argument (strace omits it).
+pub(crate) fn fcntl_has_arg(cmd: u64) -> bool {
+    !matches!(cmd, 1 | 3 | 9 | 11 | 1025 | 1032 | 1034)
+}
+
+/// fcntl commands whose third argument is a plain integer.
+pub(crate) fn fcntl_int_arg(cmd: u64) -> bool {
+    matches!(cmd, 0 | 8 | 1026 | 1027 | 1030 | 1031)
+}
+
+pub(crate) const LEASE_TYPES: &Names = &[(0, "F_RDLCK"), (1, "F_WRLCK"), (2, "F_UNLCK")];
+pub(crate) const SEAL_FLAGS: &Names = &[
+    (0x01, "F_SEAL_SEAL"),
+    (0x02, "F_SEAL_SHRINK"),
+    (0x04, "F_SEAL_GROW"),
+    (0x08, "F_SEAL_WRITE"),
+    (0x10, "F_SEAL_FUTURE_WRITE"),
+    (0x20, "F_SEAL_EXEC"),
+];
+
+// ---------------------------------------------------------------- memory
+
+/// `PROT_*`: arm64 adds BTI and MTE bits.
+const PROT_X86_64: &Names = &[
+    (0, "PROT_NONE"),
+    l!(PROT_READ),
+    l!(PROT_WRITE),
+    l!(PROT_EXEC),
+    (0x8, "PROT_SEM"),
+    l!(PROT_GROWSDOWN),
+    l!(PROT_GROWSUP),
+];
+const PROT_AARCH64: &Names = &[
+    (0, "PROT_NONE"),
+    l!(PROT_READ),
+    l!(PROT_WRITE),
+    l!(PROT_EXEC),
+    (0x8, "PROT_SEM"),
+    (0x10, "PROT_BTI"),
+    (0x20, "PROT_MTE"),
+    l!(PROT_GROWSDOWN),
+    l!(PROT_GROWSUP),
+];
+
+pub(crate) fn prot_names(arch: Arch) -> &'static Names {
+    match arch {
+        Arch::X86_64 => PROT_X86_64,
+        Arch::Aarch64 => PROT_AARCH64,
+    }
+}
+
+/// `MAP_*` flags after the type bits; both use the generic values, x86_64
+/// adds `MAP_32BIT`.
+const MAP_X86_64: &Names = &[
+    l!(MAP_FIXED),
+    l!(MAP_ANONYMOUS),
+    (0x40, "MAP_32BIT"),
+    l!(MAP_GROWSDOWN),
+    l!(MAP_DENYWRITE),
+    l!(MAP_EXECUTABLE),
+    l!(MAP_LOCKED),
+    l!(MAP_NORESERVE),
+    l!(MAP_POPULATE),
+    l!(MAP_NONBLOCK),
+    l!(MAP_STACK),
+    l!(MAP_HUGETLB),
+    (0x80000, "MAP_SYNC"),
+    (0x100000, "MAP_FIXED_NOREPLACE"),
+    (0x4000000, "MAP_UNINITIALIZED"),
+];
+const MAP_AARCH64: &Names = &[
+    l!(MAP_FIXED),
+    l!(MAP_ANONYMOUS),
+    l!(MAP_GROWSDOWN),
+    l!(MAP_DENYWRITE),
+    l!(MAP_EXECUTABLE),
+    l!(MAP_LOCKED),
+    l!(MAP_NORESERVE),
+    l!(MAP_POPULATE),
+    l!(MAP_NONBLOCK),
+    l!(MAP_STACK),
+    l!(MAP_HUGETLB),
+    (0x80000, "MAP_SYNC"),
+    (0x100000, "MAP_FIXED_NOREPLACE"),
+    (0x4000000, "MAP_UNINITIALIZED"),
+];
+
+/// `MAP_PRIVATE|MAP_ANONYMOUS`: sharing type first, then the flags.
+pub(crate) fn mmap_flags(b: &mut Vec<u8>, arch: Arch, value: u64) {
+    let ty = match value & 0xf {
+        1 => Some("MAP_SHARED"),
+        2 => Some("MAP_PRIVATE"),
+        3 => Some("MAP_SHARED_VALIDATE"),
+        _ => None,
+    };
+    let rest = if ty.is_some() { value & !0xf } else { value };
+    if let Some(t) = ty {
+        b.extend_from_slice(t.as_bytes());
+        if rest == 0 {
+            return;
+        }
+        b.push(b'|');
+    }
+    let names = match arch {
+        Arch::X86_64 => MAP_X86_64,
+        Arch::Aarch64 => MAP_AARCH64,
+    };
+    flags(b, rest, names);
+}
+
+pub(crate) const MREMAP_FLAGS: &Names = &[(1, "MREMAP_MAYMOVE"), (2, "MREMAP_FIXED"), (4, "MREMAP_DONTUNMAP")];
+
+pub(crate) const MADVICE: &Names = &[
+    l!(MADV_NORMAL),
+    l!(MADV_RANDOM),
+    l!(MADV_SEQUENTIAL),
+    l!(MADV_WILLNEED),
+    l!(MADV_DONTNEED),
+    l!(MADV_FREE),
+    l!(MADV_REMOVE),
+    l!(MADV_DONTFORK),
+    l!(MADV_DOFORK),
+    l!(MADV_MERGEABLE),
+    l!(MADV_UNMERGEABLE),
+    l!(MADV_HUGEPAGE),
+    l!(MADV_NOHUGEPAGE),
+    l!(MADV_DONTDUMP),
+    l!(MADV_DODUMP),
+    l!(MADV_WIPEONFORK),
+    l!(MADV_KEEPONFORK),
+    (20, "MADV_COLD"),
+    (21, "MADV_PAGEOUT"),
+    (22, "MADV_POPULATE_READ"),
+    (23, "MADV_POPULATE_WRITE"),
+    (24, "MADV_DONTNEED_LOCKED"),
+    (25, "MADV_COLLAPSE"),
+    l!(MADV_HWPOISON),
+    (101, "MADV_SOFT_OFFLINE"),
+    (102, "MADV_GUARD_INSTALL"),
+    (103, "MADV_GUARD_REMOVE"),
+];
+
+// ---------------------------------------------------------------- processes
+
+/// Signal numbers: x86_64 and arm64 both use the classic numbering.
+const SIGNALS: &Names = &[
+    l!(SIGHUP),
+    l!(SIGINT),
+    l!(SIGQUIT),
+    l!(SIGILL),
+    l!(SIGTRAP),
+    l!(SIGABRT),
+    l!(SIGBUS),
+    l!(SIGFPE),
+    l!(SIGKILL),
+    l!(SIGUSR1),
+    l!(SIGSEGV),
+    l!(SIGUSR2),
+    l!(SIGPIPE),
+    l!(SIGALRM),
+    l!(SIGTERM),
+    (16, "SIGSTKFLT"),
+    l!(SIGCHLD),
+    l!(SIGCONT),
+    l!(SIGSTOP),
+    l!(SIGTSTP),
+    l!(SIGTTIN),
+    l!(SIGTTOU),
+    l!(SIGURG),
+    l!(SIGXCPU),
+    l!(SIGXFSZ),
+    l!(SIGVTALRM),
+    l!(SIGPROF),
+    l!(SIGWINCH),
+    l!(SIGIO),
+    l!(SIGPWR),
+    l!(SIGSYS),
+];
+
+/// Kernel `SIGRTMIN` (glibc reserves the first few and reports 34).
+const SIGRTMIN: u64 = 32;
+const SIGRTMAX: u64 = 64;
+
+/// `SIGTERM`, `SIGRTMIN`, `SIGRT_3`, or the number. `prefix` false gives
+/// the short form used inside signal sets (`TERM`).
+pub(crate) fn signal(b: &mut Vec<u8>, sig: u64, prefix: bool) {
+    let name = name_of(sig, SIGNALS);
+    let skip = if prefix { 0 } else { 3 };
+    if let Some(n) = name {
+        b.extend_from_slice(&n.as_bytes()[skip..]);
+    } else if sig == SIGRTMIN {
+        b.extend_from_slice(&b"SIGRTMIN"[skip..]);
+    } else if (SIGRTMIN + 1..=SIGRTMAX).contains(&sig) {
+        b.extend_from_slice(&b"SIGRT_"[skip..]);
+        put::u64(b, sig - SIGRTMIN);
+    } else {
+        put::i64(b, i64::from(sig as u32 as i32));
+    }
+}
+
+/// A 64-bit signal mask: `[INT TERM]`, or `~[...]` listing the signals *not*
+/// in the set when more than half are (strace's convention).
+pub(crate) fn sigset(b: &mut Vec<u8>, mask: u64) {
+    let (mask, inverted) = if mask.count_ones() > 32 {
+        (!mask, true)
+    } else {
+        (mask, false)
+    };
+    if inverted {
+        b.push(b'~');
+    }
+    b.push(b'[');
+    let mut first = true;
+    for bit in 0..64u64 {
+        if mask & (1 << bit) != 0 {
+            if !first {
+                b.push(b' ');
+            }
+            first = false;
+            signal(b, bit + 1, false);
+        }
+    }
+    b.push(b']');
+}
+
+pub(crate) const SIG_HOW: &Names = &[l!(SIG_BLOCK), l!(SIG_UNBLOCK), l!(SIG_SETMASK)];
+
+pub(crate) const SA_FLAGS: &Names = &[
+    l!(SA_NOCLDSTOP),
+    l!(SA_NOCLDWAIT),
+    l!(SA_SIGINFO),
+    (0x400, "SA_UNSUPPORTED"),
+    (0x800, "SA_EXPOSE_TAGBITS"),
+    (0x0400_0000, "SA_RESTORER"),
+    l!(SA_ONSTACK),
+    l!(SA_RESTART),
+    l!(SA_NODEFER),
+    l!(SA_RESETHAND),
+];
+pub(crate) const SA_RESTORER: u64 = 0x0400_0000;
+
+/// `CLONE_*` flags (clone: low byte is the exit signal; clone3 has 64-bit
+/// flags and a separate exit signal).
+const CLONE_FLAGS: &Names = &[
+    l!(CLONE_VM),
+    l!(CLONE_FS),
+    l!(CLONE_FILES),
+    l!(CLONE_SIGHAND),
+    (0x1000, "CLONE_PIDFD"),
+    l!(CLONE_PTRACE),
+    l!(CLONE_VFORK),
+    l!(CLONE_PARENT),
+    l!(CLONE_THREAD),
+    l!(CLONE_NEWNS),
+    l!(CLONE_SYSVSEM),
+    l!(CLONE_SETTLS),
+    l!(CLONE_PARENT_SETTID),
+    l!(CLONE_CHILD_CLEARTID),
+    l!(CLONE_DETACHED),
+    l!(CLONE_UNTRACED),
+    l!(CLONE_CHILD_SETTID),
+    l!(CLONE_NEWCGROUP),
+    l!(CLONE_NEWUTS),
+    l!(CLONE_NEWIPC),
+    l!(CLONE_NEWUSER),
+    l!(CLONE_NEWPID),
+    l!(CLONE_NEWNET),
+    l!(CLONE_IO),
+    (0x1_0000_0000, "CLONE_CLEAR_SIGHAND"),
+    (0x2_0000_0000, "CLONE_INTO_CGROUP"),
+];
+pub(crate) const CLONE_PIDFD: u64 = 0x1000;
+pub(crate) const CLONE_SETTLS: u64 = libc::CLONE_SETTLS as u32 as u64;
+pub(crate) const CLONE_PARENT_SETTID: u64 = libc::CLONE_PARENT_SETTID as u32 as u64;
+pub(crate) const CLONE_CHILD_TID: u64 =
+    (libc::CLONE_CHILD_SETTID as u32 | libc::CLONE_CHILD_CLEARTID as u32) as u64;
+
+/// clone(2) flags: `CLONE_VM|...|SIGCHLD` (the low byte is the signal sent
+/// to the parent when the child exits).
+pub(crate) fn clone_flags(b: &mut Vec<u8>, value: u64) {
+    let sig = value & 0xff;
+    let rest = value & !0xff;
+    if rest != 0 || sig == 0 {
+        flags(b, rest, CLONE_FLAGS);
+    }
+    if sig != 0 {
+        if rest != 0 {
+            b.push(b'|');
+        }
+        signal(b, sig, true);
+    }
+}
+
+/// clone3 flags (64-bit, `CLONE_NEWTIME` allowed in the low byte).
+pub(crate) fn clone3_flags(b: &mut Vec<u8>, value: u64) {
+    let newtime = value & 0x80;
+    let rest = value & !0x80;
+    flags(b, rest, CLONE_FLAGS);
+    if newtime != 0 {
+        b.extend_from_slice(b"|CLONE_NEWTIME");
+    }
+}
+
+pub(crate) const WAIT_OPTIONS: &Names = &[
+    l!(WNOHANG),
+    l!(WUNTRACED),
+    l!(WEXITED),
+    l!(WCONTINUED),
+    l!(WNOWAIT),
+    l!(__WNOTHREAD),
+    l!(__WALL),
+    l!(__WCLONE),
+];
+
+pub(crate) const FUTEX_OPS: &Names = &[
+    (0, "FUTEX_WAIT"),
+    (1, "FUTEX_WAKE"),
+    (2, "FUTEX_FD"),
+    (3, "FUTEX_REQUEUE"),
+    (4, "FUTEX_CMP_REQUEUE"),
+    (5, "FUTEX_WAKE_OP"),
+    (6, "FUTEX_LOCK_PI"),
+    (7, "FUTEX_UNLOCK_PI"),
+    (8, "FUTEX_TRYLOCK_PI"),
+    (9, "FUTEX_WAIT_BITSET"),
+    (10, "FUTEX_WAKE_BITSET"),
+    (11, "FUTEX_WAIT_REQUEUE_PI"),
+    (12, "FUTEX_CMP_REQUEUE_PI"),
+    (13, "FUTEX_LOCK_PI2"),
+];
+const FUTEX_PRIVATE_FLAG: u64 = 128;
+const FUTEX_CLOCK_REALTIME: u64 = 256;
+
+/// `FUTEX_WAIT_PRIVATE`, `FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME`.
+pub(crate) fn futex_op(b: &mut Vec<u8>, op: u64) {
+    let op = op & 0xffff_ffff;
+    let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    match name_of(cmd, FUTEX_OPS) {
+        Some(n) => {
+            b.extend_from_slice(n.as_bytes());
+            if op & FUTEX_PRIVATE_FLAG != 0 {
+                b.extend_from_slice(b"_PRIVATE");
+            }
+            if op & FUTEX_CLOCK_REALTIME != 0 {
+                b.extend_from_slice(b"|FUTEX_CLOCK_REALTIME");
+            }
+        }
+        None => put::hex(b, op),
+    }
+}
+
+/// Number of futex arguments that mean something for `op` (strace shows
+/// only those).
+pub(crate) fn futex_nargs(op: u64) -> usize {
+    match op & 127 {
+        7 | 8 => 2,        // UNLOCK_PI, TRYLOCK_PI: uaddr, op
+        1 | 2 => 3,        // WAKE, FD: + val
+        0 | 6 | 13 => 4,   // WAIT, LOCK_PI, LOCK_PI2: + timeout
+        3 | 11 => 5,       // REQUEUE, WAIT_REQUEUE_PI: + uaddr2
+        _ => 6,            // the rest use everything (val3 = bitset/op)
+    }
+}
+
+pub(crate) const PRCTL_OPTIONS: &Names = &[
+    l!(PR_SET_PDEATHSIG),
+    l!(PR_GET_PDEATHSIG),
+    l!(PR_GET_DUMPABLE),
+    l!(PR_SET_DUMPABLE),
+    l!(PR_GET_UNALIGN),
+    l!(PR_SET_UNALIGN),
+    l!(PR_GET_KEEPCAPS),
+    l!(PR_SET_KEEPCAPS),
+    l!(PR_GET_FPEMU),
+    l!(PR_SET_FPEMU),
+    l!(PR_GET_FPEXC),
+    l!(PR_SET_FPEXC),
+    l!(PR_GET_TIMING),
+    l!(PR_SET_TIMING),
+    l!(PR_SET_NAME),
+    l!(PR_GET_NAME),
+    l!(PR_GET_ENDIAN),
+    l!(PR_SET_ENDIAN),
+    l!(PR_GET_SECCOMP),
+    l!(PR_SET_SECCOMP),
+    l!(PR_CAPBSET_READ),
+    l!(PR_CAPBSET_DROP),
+    l!(PR_GET_TSC),
+    l!(PR_SET_TSC),
+    l!(PR_GET_SECUREBITS),
+    l!(PR_SET_SECUREBITS),
+    l!(PR_SET_TIMERSLACK),
+    l!(PR_GET_TIMERSLACK),
+    l!(PR_TASK_PERF_EVENTS_DISABLE),
+    l!(PR_TASK_PERF_EVENTS_ENABLE),
+    l!(PR_MCE_KILL),
+    l!(PR_MCE_KILL_GET),
+    l!(PR_SET_MM),
+    l!(PR_SET_CHILD_SUBREAPER),
+    l!(PR_GET_CHILD_SUBREAPER),
+    l!(PR_SET_NO_NEW_PRIVS),
+    l!(PR_GET_NO_NEW_PRIVS),
+    l!(PR_GET_TID_ADDRESS),
+    l!(PR_SET_THP_DISABLE),
+    l!(PR_GET_THP_DISABLE),
+    l!(PR_MPX_ENABLE_MANAGEMENT),
+    l!(PR_MPX_DISABLE_MANAGEMENT),
+    l!(PR_SET_FP_MODE),
+    l!(PR_GET_FP_MODE),
+    l!(PR_CAP_AMBIENT),
+    (50, "PR_SVE_SET_VL"),
+    (51, "PR_SVE_GET_VL"),
+    (52, "PR_GET_SPECULATION_CTRL"),
+    (53, "PR_SET_SPECULATION_CTRL"),
+    (54, "PR_PAC_RESET_KEYS"),
+    (55, "PR_SET_TAGGED_ADDR_CTRL"),
+    (56, "PR_GET_TAGGED_ADDR_CTRL"),
+    (57, "PR_SET_IO_FLUSHER"),
+    (58, "PR_GET_IO_FLUSHER"),
+    (59, "PR_SET_SYSCALL_USER_DISPATCH"),
+    (60, "PR_PAC_SET_ENABLED_KEYS"),
+    (61, "PR_PAC_GET_ENABLED_KEYS"),
+    (62, "PR_SCHED_CORE"),
+    (63, "PR_SME_SET_VL"),
+    (64, "PR_SME_GET_VL"),
+    (65, "PR_SET_MDWE"),
+    (66, "PR_GET_MDWE"),
+    (67, "PR_SET_MEMORY_MERGE"),
+    (68, "PR_GET_MEMORY_MERGE"),
+    (0x5356_4d41, "PR_SET_VMA"),
+];
+
+/// arch_prctl(2) codes (x86_64 only).
+pub(crate) const ARCH_PRCTL_CODES: &Names = &[
+    (0x1001, "ARCH_SET_GS"),
+    (0x1002, "ARCH_SET_FS"),
+    (0x1003, "ARCH_GET_FS"),
+    (0x1004, "ARCH_GET_GS"),
+    (0x1011, "ARCH_GET_CPUID"),
+    (0x1012, "ARCH_SET_CPUID"),
+    (0x1021, "ARCH_GET_XCOMP_SUPP"),
+    (0x1022, "ARCH_GET_XCOMP_PERM"),
+    (0x1023, "ARCH_REQ_XCOMP_PERM"),
+    (0x1024, "ARCH_GET_XCOMP_GUEST_PERM"),
+    (0x1025, "ARCH_REQ_XCOMP_GUEST_PERM"),
+    (0x4001, "ARCH_GET_UNTAG_MASK"),
+    (0x4002, "ARCH_ENABLE_TAGGED_ADDR"),
+    (0x4003, "ARCH_GET_MAX_TAG_BITS"),
+    (0x4004, "ARCH_FORCE_TAGGED_SVA"),
+    (0x5001, "ARCH_SHSTK_ENABLE"),
+    (0x5002, "ARCH_SHSTK_DISABLE"),
+    (0x5003, "ARCH_SHSTK_LOCK"),
+    (0x5004, "ARCH_SHSTK_UNLOCK"),
+    (0x5005, "ARCH_SHSTK_STATUS"),
+];
+
+pub(crate) const RLIMITS: &Names = &[
+    (0, "RLIMIT_CPU"),
+    (1, "RLIMIT_FSIZE"),
+    (2, "RLIMIT_DATA"),
+    (3, "RLIMIT_STACK"),
+    (4, "RLIMIT_CORE"),
+    (5, "RLIMIT_RSS"),
+    (6, "RLIMIT_NPROC"),
+    (7, "RLIMIT_NOFILE"),
+    (8, "RLIMIT_MEMLOCK"),
+    (9, "RLIMIT_AS"),
+    (10, "RLIMIT_LOCKS"),
+    (11, "RLIMIT_SIGPENDING"),
+    (12, "RLIMIT_MSGQUEUE"),
+    (13, "RLIMIT_NICE"),
+    (14, "RLIMIT_RTPRIO"),
+    (15, "RLIMIT_RTTIME"),
+];
+
+// ---------------------------------------------------------------- time
+
+pub(crate) const CLOCKS: &Names = &[
+    l!(CLOCK_REALTIME),
+    l!(CLOCK_MONOTONIC),
+    l!(CLOCK_PROCESS_CPUTIME_ID),
+    l!(CLOCK_THREAD_CPUTIME_ID),
+    l!(CLOCK_MONOTONIC_RAW),
+    l!(CLOCK_REALTIME_COARSE),
+    l!(CLOCK_MONOTONIC_COARSE),
+    l!(CLOCK_BOOTTIME),
+    l!(CLOCK_REALTIME_ALARM),
+    l!(CLOCK_BOOTTIME_ALARM),
+    l!(CLOCK_TAI),
+];
+pub(crate) const TIMER_FLAGS: &Names = &[l!(TIMER_ABSTIME)];
+
+// ---------------------------------------------------------------- sockets
+
+pub(crate) const ADDRESS_FAMILIES: &Names = &[
+    l!(AF_UNSPEC),
+    l!(AF_UNIX),
+    l!(AF_INET),
+    l!(AF_AX25),
+    l!(AF_IPX),
+    l!(AF_APPLETALK),
+    l!(AF_BRIDGE),
+    l!(AF_X25),
+    l!(AF_INET6),
+    l!(AF_KEY),
+    l!(AF_NETLINK),
+    l!(AF_PACKET),
+    l!(AF_RDS),
+    l!(AF_IRDA),
+    l!(AF_LLC),
+    l!(AF_IB),
+    l!(AF_MPLS),
+    l!(AF_CAN),
+    l!(AF_TIPC),
+    l!(AF_BLUETOOTH),
+    l!(AF_ALG),
+    l!(AF_NFC),
+    (40, "AF_VSOCK"),
+    (43, "AF_SMC"),
+    (44, "AF_XDP"),
+    (45, "AF_MCTP"),
+];
+pub(crate) const AF_UNIX: u64 = libc::AF_UNIX as u64;
+pub(crate) const AF_INET: u64 = libc::AF_INET as u64;
+pub(crate) const AF_INET6: u64 = libc::AF_INET6 as u64;
+pub(crate) const AF_NETLINK: u64 = libc::AF_NETLINK as u64;
+
+const SOCK_TYPES: &Names = &[
+    l!(SOCK_STREAM),
+    l!(SOCK_DGRAM),
+    l!(SOCK_RAW),
+    l!(SOCK_RDM),
+    l!(SOCK_SEQPACKET),
+    (6, "SOCK_DCCP"),
+    (10, "SOCK_PACKET"),
+];
+/// `SOCK_NONBLOCK`/`SOCK_CLOEXEC` are `O_NONBLOCK`/`O_CLOEXEC`, the same on
+/// both architectures.
+pub(crate) const SOCK_FLAGS: &Names = &[l!(SOCK_NONBLOCK), l!(SOCK_CLOEXEC)];
+
+/// `SOCK_STREAM|SOCK_CLOEXEC`.
+pub(crate) fn sock_type(b: &mut Vec<u8>, value: u64) {
+    let value = value & 0xffff_ffff;
+    match name_of(value & 0xf, SOCK_TYPES) {
+        Some(n) => b.extend_from_slice(n.as_bytes()),
+        None => put::hex(b, value & 0xf),
+    }
+    let rest = value & !0xf;
+    if rest != 0 {
+        b.push(b'|');
+        flags(b, rest, SOCK_FLAGS);
+    }
+}
+
+pub(crate) const IP_PROTOCOLS: &Names = &[
+    l!(IPPROTO_IP),
+    l!(IPPROTO_ICMP),
+    l!(IPPROTO_IGMP),
+    l!(IPPROTO_TCP),
+    l!(IPPROTO_UDP),
+    l!(IPPROTO_IPV6),
+    l!(IPPROTO_GRE),
+    l!(IPPROTO_ICMPV6),
+    l!(IPPROTO_SCTP),
+    l!(IPPROTO_UDPLITE),
+    l!(IPPROTO_RAW),
+    (262, "IPPROTO_MPTCP"),
+];
+pub(crate) const NETLINK_PROTOCOLS: &Names = &[
+    (0, "NETLINK_ROUTE"),
+    (4, "NETLINK_SOCK_DIAG"),
+    (6, "NETLINK_XFRM"),
+    (7, "NETLINK_SELINUX"),
+    (9, "NETLINK_AUDIT"),
+    (10, "NETLINK_FIB_LOOKUP"),
+    (12, "NETLINK_NETFILTER"),
+    (15, "NETLINK_KOBJECT_UEVENT"),
+    (16, "NETLINK_GENERIC"),
+];
+
+pub(crate) const MSG_FLAGS: &Names = &[
+    l!(MSG_OOB),
+    l!(MSG_PEEK),
+    l!(MSG_DONTROUTE),
+    l!(MSG_CTRUNC),
+    (0x10, "MSG_PROXY"),
+    l!(MSG_TRUNC),
+    l!(MSG_DONTWAIT),
+    l!(MSG_EOR),
+    l!(MSG_WAITALL),
+    l!(MSG_FIN),
+    l!(MSG_SYN),
+    l!(MSG_CONFIRM),
+    l!(MSG_RST),
+    l!(MSG_ERRQUEUE),
+    l!(MSG_NOSIGNAL),
+    l!(MSG_MORE),
+    l!(MSG_WAITFORONE),
+    (0x40000, "MSG_BATCH"),
+    (0x4000000, "MSG_ZEROCOPY"),
+    (0x20000000, "MSG_FASTOPEN"),
+    l!(MSG_CMSG_CLOEXEC),
+];
+pub(crate) const SHUTDOWN_HOW: &Names = &[l!(SHUT_RD), l!(SHUT_WR), l!(SHUT_RDWR)];
+pub(crate) const EPOLL_OPS: &Names = &[l!(EPOLL_CTL_ADD), l!(EPOLL_CTL_DEL), l!(EPOLL_CTL_MOD)];
+
+// ---------------------------------------------------------------- ioctl
+
+/// Common ioctl requests. x86_64 and arm64 both use the generic tty ioctl
+/// numbers and the generic `_IOC` encoding, so one table serves both.
+pub(crate) const IOCTLS: &Names = &[
+    (0x5401, "TCGETS"),
+    (0x5402, "TCSETS"),
+    (0x5403, "TCSETSW"),
+    (0x5404, "TCSETSF"),
+    (0x5409, "TCSBRK"),
+    (0x540a, "TCXONC"),
+    (0x540b, "TCFLSH"),
+    (0x540c, "TIOCEXCL"),
+    (0x540d, "TIOCNXCL"),
+    (0x540e, "TIOCSCTTY"),
+    (0x540f, "TIOCGPGRP"),
+    (0x5410, "TIOCSPGRP"),
+    (0x5411, "TIOCOUTQ"),
+    (0x5412, "TIOCSTI"),
+    (0x5413, "TIOCGWINSZ"),
+    (0x5414, "TIOCSWINSZ"),
+    (0x5415, "TIOCMGET"),
+    (0x541b, "FIONREAD"),
+    (0x541c, "TIOCLINUX"),
+    (0x541d, "TIOCCONS"),
+    (0x5421, "FIONBIO"),
+    (0x5422, "TIOCNOTTY"),
+    (0x5429, "TIOCGSID"),
+    (0x802c_542a, "TCGETS2"),
+    (0x402c_542b, "TCSETS2"),
+    (0x8004_5430, "TIOCGPTN"),
+    (0x4004_5431, "TIOCSPTLCK"),
+    (0x5441, "TIOCGPTPEER"),
+    (0x5450, "FIONCLEX"),
+    (0x5451, "FIOCLEX"),
+    (0x5452, "FIOASYNC"),
+    (0x5460, "FIOQSIZE"),
+    (0x8008_6601, "FS_IOC_GETFLAGS"),
+    (0x4008_6602, "FS_IOC_SETFLAGS"),
+    (0x4004_9409, "FICLONE"),
+    (0x8008_1272, "BLKGETSIZE64"),
+    (0x8912, "SIOCGIFCONF"),
+    (0x8913, "SIOCGIFFLAGS"),
+    (0x8927, "SIOCGIFHWADDR"),
+    (0x8933, "SIOCGIFINDEX"),
+];

@@ -1,0 +1,223 @@
+//! The `recorder` binary: command-line front end of the recording daemon
+//! ([`record`]) and of the log reader commands.
+
+mod dump;
+mod record;
+
+use std::{io::Write as _, process::ExitCode};
+
+use anyhow::{Context as _, bail};
+use clap::Parser as _;
+use recorder::{
+    cli::{Cli, Command, RecordArgs},
+    event::Filter,
+};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Dump(args)) => dump::run(&args).map(|()| 0),
+        None => record_main(cli.record),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                // `recorder dump log | head` is not an error.
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "recorder: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Whether this process may load tracing programs: root, or CAP_BPF and
+/// CAP_PERFMON (5.8+), or CAP_SYS_ADMIN (older kernels).
+fn has_bpf_privileges() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    const CAP_SYS_ADMIN: u32 = 21;
+    const CAP_PERFMON: u32 = 38;
+    const CAP_BPF: u32 = 39;
+    let eff = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .unwrap_or(0);
+    let has = |c: u32| eff & (1u64 << c) != 0;
+    (has(CAP_BPF) && has(CAP_PERFMON)) || has(CAP_SYS_ADMIN)
+}
+
+fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
+    use record::procfs;
+
+    if args.pids.is_empty() && args.comms.is_empty() && args.command.is_empty() {
+        bail!(
+            "nothing to record: give -p PID, --comm NAME, or a command after `--` (see recorder --help)"
+        );
+    }
+    let mut comms = Vec::new();
+    for c in &args.comms {
+        if c.is_empty() {
+            bail!("--comm needs a non-empty process name");
+        }
+        if c.as_bytes().contains(&b'/') {
+            bail!("--comm {c:?}: a process name has no '/' (give the program's file name, not a path)");
+        }
+        comms.push(procfs::kernel_comm(c.as_bytes()));
+    }
+    let mut pids = Vec::new();
+    for &p in &args.pids {
+        if p == 0 {
+            bail!("-p 0: not a process id");
+        }
+        let Some(tgid) = procfs::tgid_of(p) else {
+            bail!("-p {p}: no such process");
+        };
+        if !pids.contains(&tgid) {
+            pids.push(tgid);
+        }
+    }
+    let ring_size = ring_size(args.ring_size)?;
+    if !has_bpf_privileges() {
+        bail!(
+            "recording needs root, or the CAP_BPF and CAP_PERFMON capabilities, to load eBPF programs\n  \
+             try: sudo {}",
+            std::env::args().collect::<Vec<_>>().join(" ")
+        );
+    }
+    let file = record::writer::create_file(&args.output)?;
+
+    let filter = Filter {
+        pids: pids.clone(),
+        comms: args.comms.clone(),
+        command: args.command.clone(),
+        follow_forks: !args.no_follow,
+    };
+    let header = record::machine_header(std::env::args().collect(), filter, ring_size);
+
+    // Fork the command while still single-threaded: before the runtime.
+    let child = if args.command.is_empty() {
+        None
+    } else {
+        Some(record::child::prepare(&args.command).context("starting the command")?)
+    };
+    let child_pid = child.as_ref().map(|c| c.pid());
+
+    let cfg = record::Config {
+        pids,
+        comms,
+        follow: !args.no_follow,
+        output: args.output.clone(),
+        file,
+        ring_size,
+        flush_interval: args.flush_interval,
+        child,
+        header,
+        quiet: args.quiet,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let summary = rt.block_on(async move {
+        let shutdown = shutdown_signal(child_pid);
+        record::run(cfg, shutdown).await
+    })?;
+    print_summary(&args, &summary);
+    Ok(summary.child_status.unwrap_or(0))
+}
+
+/// Resolves when recording should stop.
+///
+/// Without a command: the first SIGINT or SIGTERM. With a command (as
+/// strace does with `-o FILE COMMAND`), Ctrl-C reaches the command from the
+/// terminal and the recorder keeps recording until it exits; SIGTERM sent to
+/// the recorder alone is passed on to the command. A second signal stops
+/// recording at once, leaving the command running.
+async fn shutdown_signal(child: Option<u32>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // Without signal handlers we cannot stop cleanly on request; keep
+        // recording until the other stop conditions.
+        return std::future::pending().await;
+    };
+    let Some(child) = child else {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+    }
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("recorder: stopping; the command keeps running");
+}
+
+fn ring_size(requested: u64) -> anyhow::Result<u32> {
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .unwrap_or(4096) as u64;
+    // The kernel requires a power of two that is a multiple of the page size.
+    let size = requested.max(page).next_power_of_two();
+    if size > 1 << 30 {
+        bail!("--ring-size {requested}: at most 1G");
+    }
+    Ok(size as u32)
+}
+
+fn print_summary(args: &RecordArgs, s: &record::Summary) {
+    let c = &s.counters;
+    let lost = c.ring_full + c.user_dropped + c.stash_full;
+    if args.quiet && lost == 0 {
+        return;
+    }
+    let mut msg = format!(
+        "recorder: {} records written to {} ({} bytes)",
+        s.written,
+        args.output.display(),
+        s.bytes
+    );
+    if lost == 0 {
+        msg.push_str(", none lost");
+    } else {
+        msg.push_str(&format!(
+            "; LOST {lost} (ring buffer full: {}, writer backlog: {}, stash full: {})",
+            c.ring_full, c.user_dropped, c.stash_full
+        ));
+    }
+    if c.exit_without_entry > 0 {
+        msg.push_str(&format!(
+            "; {} calls were already in progress when recording started",
+            c.exit_without_entry
+        ));
+    }
+    eprintln!("{msg}");
+}

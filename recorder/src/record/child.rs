@@ -1,0 +1,108 @@
+//! `recorder -- COMMAND`: start the command so that it cannot run before it
+//! is selected.
+//!
+//! The child is forked before the async runtime starts (while the process is
+//! single-threaded, so forking is safe) and blocks reading a pipe. The
+//! daemon selects its pid "from its next execve", attaches, and only then
+//! writes the byte that lets it exec. So the recording starts exactly at
+//! the command's execve, as strace's does, and no first syscall is lost.
+
+use std::{
+    ffi::CString,
+    os::fd::{AsRawFd, OwnedFd},
+};
+
+use nix::{
+    sys::wait::{WaitStatus, waitpid},
+    unistd::{ForkResult, Pid, fork, pipe2},
+};
+
+pub struct PreparedChild {
+    pid: Pid,
+    release: OwnedFd,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChildError {
+    #[error("the command contains a NUL byte")]
+    Nul,
+    #[error("cannot start the command: {0}")]
+    Sys(#[from] nix::Error),
+}
+
+/// Forks the command, held before exec. Must be called while the process is
+/// single-threaded.
+pub fn prepare(argv: &[String]) -> Result<PreparedChild, ChildError> {
+    let cargs: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()).map_err(|_| ChildError::Nul))
+        .collect::<Result<_, _>>()?;
+    let (rx, tx) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let msg_prefix = format!("recorder: cannot run {:?}: ", argv[0]).into_bytes();
+    // SAFETY: single-threaded at this point (called before the runtime is
+    // built); the child only calls async-signal-safe functions (read,
+    // execvp, write, _exit) on memory prepared before the fork.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            drop(tx);
+            let mut b = [0u8; 1];
+            loop {
+                // SAFETY: valid fd and buffer.
+                let n = unsafe { libc::read(rx.as_raw_fd(), b.as_mut_ptr().cast(), 1) };
+                if n == 1 {
+                    break;
+                }
+                if n < 0 && nix::errno::Errno::last() == nix::errno::Errno::EINTR {
+                    continue;
+                }
+                // The recorder failed before releasing us: never run.
+                // SAFETY: _exit is async-signal-safe.
+                unsafe { libc::_exit(126) };
+            }
+            let err = nix::unistd::execvp(&cargs[0], &cargs).unwrap_err();
+            let desc = err.desc().as_bytes();
+            // SAFETY: writes of prepared buffers to stderr, then _exit.
+            unsafe {
+                libc::write(2, msg_prefix.as_ptr().cast(), msg_prefix.len());
+                libc::write(2, desc.as_ptr().cast(), desc.len());
+                libc::write(2, b"\n".as_ptr().cast(), 1);
+                libc::_exit(if err == nix::errno::Errno::ENOENT { 127 } else { 126 });
+            }
+        }
+        ForkResult::Parent { child } => {
+            drop(rx);
+            Ok(PreparedChild {
+                pid: child,
+                release: tx,
+            })
+        }
+    }
+}
+
+impl PreparedChild {
+    pub fn pid(&self) -> u32 {
+        self.pid.as_raw() as u32
+    }
+
+    /// Lets the command exec.
+    pub fn release(self) {
+        // SAFETY: valid fd and buffer. If the child is already gone the
+        // write fails, and wait() reports its status.
+        let _ = unsafe { libc::write(self.release.as_raw_fd(), b"x".as_ptr().cast(), 1) };
+    }
+}
+
+/// Waits for the command; its exit status, or 128+N if signal N killed it
+/// (the shell's convention, which strace follows too).
+pub fn wait(pid: u32) -> i32 {
+    let pid = Pid::from_raw(pid as i32);
+    loop {
+        match waitpid(pid, None) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return 1,
+        }
+    }
+}

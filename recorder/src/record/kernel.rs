@@ -1,0 +1,259 @@
+//! The narrow seam to the kernel: load the eBPF object, configure it, attach
+//! it, and hand out the ring buffer and counters. Nothing else in the daemon
+//! talks to BPF.
+
+use aya::{
+    Ebpf, EbpfLoader,
+    maps::{Array, HashMap, MapData, PerCpuArray, RingBuf},
+    programs::{RawTracePoint, TracePoint},
+};
+use recorder_common::{
+    MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_STASH, MAP_TRACED, PROG_SCHED_EXEC, PROG_SCHED_EXIT,
+    PROG_SCHED_FORK, PROG_SYS_ENTER, PROG_SYS_EXIT, TRACED_CHUNK, TracedChunk, ctr, globals,
+    traced,
+};
+use thiserror::Error;
+
+use super::tracefs;
+use recorder::event::Counters;
+
+/// The eBPF object built by `build.rs` for this target's architecture.
+static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/recorder"));
+
+#[derive(Debug, Error)]
+pub enum KernelError {
+    #[error(transparent)]
+    Tracefs(#[from] tracefs::TracefsError),
+    #[error("loading the eBPF programs failed: {source}")]
+    Load {
+        #[source]
+        source: aya::EbpfError,
+    },
+    #[error("program {name}: {source}")]
+    Program {
+        name: &'static str,
+        #[source]
+        source: aya::programs::ProgramError,
+    },
+    #[error("map {name}: {source}")]
+    Map {
+        name: &'static str,
+        #[source]
+        source: aya::maps::MapError,
+    },
+    #[error("map {0} is missing from the eBPF object")]
+    MissingMap(&'static str),
+    #[error("program {0} is missing from the eBPF object")]
+    MissingProgram(&'static str),
+}
+
+/// What the kernel side is configured with.
+#[derive(Debug, Clone)]
+pub struct KernelConfig {
+    pub ring_size: u32,
+    pub follow_forks: bool,
+    /// Comm names, already truncated to 15 bytes.
+    pub comms: Vec<Vec<u8>>,
+    /// Threads the stash can hold at once.
+    pub max_threads: u32,
+    /// `bpf_ringbuf_submit` flags.
+    pub submit_flags: u64,
+}
+
+/// Loaded (not yet attached) programs plus the maps user space uses.
+pub struct Kernel {
+    ebpf: Ebpf,
+    traced: Array<MapData, TracedChunk>,
+    pid_max: u32,
+}
+
+/// Maps that outlive the programs: after detaching, the ring is drained and
+/// the counters read one last time, so nothing emitted is left behind.
+pub struct Outputs {
+    pub ring: RingBuf<MapData>,
+    pub counters: PerCpuArray<MapData, u64>,
+}
+
+fn pid_max() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        // PID_MAX_LIMIT on 64-bit: the largest value pid_max can be raised to.
+        .unwrap_or(4 * 1024 * 1024)
+}
+
+impl Kernel {
+    /// Loads the programs with their configuration. Returns the kernel half
+    /// and the outputs (ring + counters).
+    pub fn load(cfg: &KernelConfig) -> Result<(Self, Outputs), KernelError> {
+        bump_memlock_rlimit();
+        let root = tracefs::ensure_mounted()?;
+        let fork_child = tracefs::required_offset(&root, "sched", "sched_process_fork", "child_pid")?;
+        let exec_old = tracefs::required_offset(&root, "sched", "sched_process_exec", "old_pid")?;
+        // `group_dead` exists from 6.x on; 0 tells the program it is absent.
+        let exit_group_dead =
+            tracefs::field_offset(&root, "sched", "sched_process_exit", "group_dead")?.unwrap_or(0);
+        // raw_syscalls must exist (we attach raw tracepoints, but their
+        // presence in tracefs tells us the kernel has the syscall tracepoints).
+        let _ = tracefs::required_offset(&root, "raw_syscalls", "sys_enter", "id")?;
+
+        let pid_max = pid_max();
+        let chunks = pid_max.div_ceil(TRACED_CHUNK as u32);
+        let follow: u8 = cfg.follow_forks.into();
+        let have_comms: u8 = (!cfg.comms.is_empty()).into();
+        let nr_exit = libc::SYS_exit;
+        let nr_exit_group = libc::SYS_exit_group;
+        let nr_execve = libc::SYS_execve;
+        let nr_execveat = libc::SYS_execveat;
+        let nr_clone = libc::SYS_clone;
+        let nr_clone3 = libc::SYS_clone3;
+
+        let mut ebpf = EbpfLoader::new()
+            .map_max_entries(MAP_EVENTS, cfg.ring_size)
+            .map_max_entries(MAP_TRACED, chunks)
+            .map_max_entries(MAP_STASH, cfg.max_threads)
+            .override_global(globals::FOLLOW_FORKS, &follow, true)
+            .override_global(globals::HAVE_COMMS, &have_comms, true)
+            .override_global(globals::FORK_CHILD_PID_OFF, &fork_child, true)
+            .override_global(globals::EXEC_OLD_PID_OFF, &exec_old, true)
+            .override_global(globals::EXIT_GROUP_DEAD_OFF, &exit_group_dead, true)
+            .override_global(globals::NR_EXIT, &nr_exit, true)
+            .override_global(globals::NR_EXIT_GROUP, &nr_exit_group, true)
+            .override_global(globals::NR_EXECVE, &nr_execve, true)
+            .override_global(globals::NR_EXECVEAT, &nr_execveat, true)
+            .override_global(globals::NR_CLONE, &nr_clone, true)
+            .override_global(globals::NR_CLONE3, &nr_clone3, true)
+            .override_global(globals::SUBMIT_FLAGS, &cfg.submit_flags, true)
+            .load(EBPF_OBJECT)
+            .map_err(|source| KernelError::Load { source })?;
+
+        if !cfg.comms.is_empty() {
+            let mut comms: HashMap<_, [u8; 16], u8> = take(&mut ebpf, MAP_COMMS)?;
+            for c in &cfg.comms {
+                let mut key = [0u8; 16];
+                let n = c.len().min(15);
+                key[..n].copy_from_slice(&c[..n]);
+                comms.insert(key, 1, 0).map_err(|source| KernelError::Map {
+                    name: MAP_COMMS,
+                    source,
+                })?;
+            }
+        }
+        let traced = take(&mut ebpf, MAP_TRACED)?;
+        let ring = take(&mut ebpf, MAP_EVENTS)?;
+        let counters = take(&mut ebpf, MAP_COUNTERS)?;
+        Ok((
+            Self {
+                ebpf,
+                traced,
+                pid_max,
+            },
+            Outputs { ring, counters },
+        ))
+    }
+
+    /// Marks a process (thread group) as traced, or traced from its next
+    /// execve on.
+    pub fn select(&mut self, pid: u32, at_exec: bool) -> Result<(), KernelError> {
+        if pid >= self.pid_max {
+            return Ok(());
+        }
+        let idx = pid / TRACED_CHUNK as u32;
+        let mut chunk = self.traced.get(&idx, 0).map_err(|source| KernelError::Map {
+            name: MAP_TRACED,
+            source,
+        })?;
+        chunk.pids[pid as usize % TRACED_CHUNK] = if at_exec {
+            traced::AT_EXEC
+        } else {
+            traced::YES
+        };
+        // Read-modify-write of a whole chunk from user space races with the
+        // programs' byte stores only for pids being forked right now in the
+        // same 64-pid chunk; selection happens before attach, so it cannot.
+        self.traced
+            .set(idx, chunk, 0)
+            .map_err(|source| KernelError::Map {
+                name: MAP_TRACED,
+                source,
+            })
+    }
+
+    /// Attaches the lifecycle tracepoints first (so no fork is missed), then
+    /// sys_exit, then sys_enter.
+    pub fn attach(&mut self) -> Result<(), KernelError> {
+        for (name, tp) in [
+            (PROG_SCHED_FORK, "sched_process_fork"),
+            (PROG_SCHED_EXEC, "sched_process_exec"),
+            (PROG_SCHED_EXIT, "sched_process_exit"),
+        ] {
+            let prog: &mut TracePoint = self
+                .ebpf
+                .program_mut(name)
+                .ok_or(KernelError::MissingProgram(name))?
+                .try_into()
+                .map_err(|source| KernelError::Program { name, source })?;
+            prog.load()
+                .map_err(|source| KernelError::Program { name, source })?;
+            prog.attach("sched", tp)
+                .map_err(|source| KernelError::Program { name, source })?;
+        }
+        for name in [PROG_SYS_EXIT, PROG_SYS_ENTER] {
+            let prog: &mut RawTracePoint = self
+                .ebpf
+                .program_mut(name)
+                .ok_or(KernelError::MissingProgram(name))?
+                .try_into()
+                .map_err(|source| KernelError::Program { name, source })?;
+            prog.load()
+                .map_err(|source| KernelError::Program { name, source })?;
+            prog.attach(name)
+                .map_err(|source| KernelError::Program { name, source })?;
+        }
+        Ok(())
+    }
+}
+
+fn take<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, KernelError>
+where
+    T: TryFrom<aya::maps::Map, Error = aya::maps::MapError>,
+{
+    let map = ebpf.take_map(name).ok_or(KernelError::MissingMap(name))?;
+    T::try_from(map).map_err(|source| KernelError::Map { name, source })
+}
+
+/// Sums the per-CPU counters.
+pub fn read_counters(counters: &PerCpuArray<MapData, u64>) -> Result<Counters, KernelError> {
+    {
+        let get = |idx: u32| -> Result<u64, KernelError> {
+            let v = counters
+                .get(&idx, 0)
+                .map_err(|source| KernelError::Map {
+                    name: MAP_COUNTERS,
+                    source,
+                })?;
+            Ok(v.iter().copied().fold(0u64, u64::wrapping_add))
+        };
+        Ok(Counters {
+            emitted: get(ctr::EMITTED)?,
+            ring_full: get(ctr::RING_FULL)?,
+            exit_without_entry: get(ctr::EXIT_WITHOUT_ENTRY)?,
+            stash_full: get(ctr::STASH_FULL)?,
+            died_in_call: get(ctr::DIED_IN_CALL)?,
+            read_failed: get(ctr::READ_FAILED)?,
+            entered: get(ctr::ENTERED)?,
+            user_dropped: 0,
+            written: 0,
+        })
+    }
+}
+
+/// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK.
+fn bump_memlock_rlimit() {
+    let rlim = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: plain syscall with a valid pointer. Failure is fine on 5.11+.
+    let _ = unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &rlim) };
+}

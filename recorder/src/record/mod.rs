@@ -1,0 +1,384 @@
+//! The recording daemon: load and attach the programs, drain the ring buffer
+//! in batches, hand batches to the writer thread, and on shutdown detach,
+//! drain what is left, and close the log with exact loss accounting.
+//!
+//! Shape: [`run`]`(config, shutdown)`, so the binary decides what a shutdown
+//! is (signals) and tests can drive it with any future.
+
+pub mod child;
+pub mod kernel;
+pub mod procfs;
+pub mod tracefs;
+pub mod writer;
+
+use std::{collections::HashSet, future::Future, path::PathBuf, time::Duration};
+
+use recorder_common::{ProcRecord, SyscallRecord, flags, kind};
+use thiserror::Error;
+use tokio::io::unix::AsyncFd;
+
+use recorder::event::{Counters, Event, Filter, Header, ProcEvent, Syscall, Trailer};
+use child::PreparedChild;
+use kernel::{Kernel, KernelConfig, KernelError, Outputs};
+use writer::{Writer, WriterError};
+
+/// Records per batch handed to the writer.
+const BATCH: usize = 4096;
+/// How often cumulative counters are written into the stream, so a log cut
+/// short still says what was lost up to there.
+const COUNTERS_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+    #[error(transparent)]
+    Writer(#[from] WriterError),
+    #[error("ring buffer polling failed: {0}")]
+    Poll(#[source] std::io::Error),
+}
+
+pub struct Config {
+    pub pids: Vec<u32>,
+    /// Already validated and truncated to the kernel's 15 bytes.
+    pub comms: Vec<Vec<u8>>,
+    pub follow: bool,
+    pub output: PathBuf,
+    pub file: std::fs::File,
+    pub ring_size: u32,
+    pub flush_interval: Duration,
+    pub child: Option<PreparedChild>,
+    pub header: Header,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub counters: Counters,
+    /// Records user space took out of the ring.
+    pub received: u64,
+    pub written: u64,
+    pub bytes: u64,
+    /// Exit status of `-- COMMAND` (128+N for a signal).
+    pub child_status: Option<i32>,
+}
+
+/// Builds the log header from the running machine.
+pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Header {
+    use nix::time::{ClockId, clock_gettime};
+    let ns = |c: ClockId| {
+        clock_gettime(c)
+            .map(|t| t.tv_sec() as i128 * 1_000_000_000 + t.tv_nsec() as i128)
+            .unwrap_or(0)
+    };
+    let mono = ns(ClockId::CLOCK_MONOTONIC);
+    let real = ns(ClockId::CLOCK_REALTIME);
+    let boot = ns(ClockId::CLOCK_BOOTTIME);
+    let uts = nix::sys::utsname::uname().ok();
+    Header {
+        recorder_version: env!("CARGO_PKG_VERSION").to_owned(),
+        arch: std::env::consts::ARCH.to_owned(),
+        kernel_release: uts
+            .as_ref()
+            .map(|u| u.release().to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        hostname: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        page_size: nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .unwrap_or(4096) as u32,
+        realtime_offset_ns: (real - mono) as i64,
+        boottime_offset_ns: (boot - mono) as i64,
+        start_wall_ns: real as u64,
+        start_mono_ns: mono as u64,
+        command_line: argv,
+        filter,
+        capture_size: 0,
+        ring_size,
+        redactions: Vec::new(),
+    }
+}
+
+/// Converts one ring record into a log event. Unknown or short records are
+/// skipped (they cannot come from our own programs).
+fn to_event(bytes: &[u8]) -> Option<Event> {
+    match *bytes.first()? {
+        kind::SYSCALL if bytes.len() >= size_of::<SyscallRecord>() => {
+            // SAFETY: length checked; SyscallRecord is plain integers.
+            let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+            let returned = r.flags & flags::NO_RETURN == 0;
+            Some(Event::Syscall(Syscall {
+                tgid: r.tgid,
+                tid: r.tid,
+                seq: r.seq,
+                cpu: r.cpu,
+                nr: r.nr,
+                args: r.args,
+                ret: returned.then_some(r.ret),
+                enter_ns: r.enter_ns,
+                exit_ns: returned.then_some(r.exit_ns),
+                died_in_call: r.flags & flags::DIED_IN_CALL != 0,
+                data: Vec::new(),
+            }))
+        }
+        k @ (kind::EXEC | kind::FORK | kind::EXIT) if bytes.len() >= size_of::<ProcRecord>() => {
+            // SAFETY: length checked; ProcRecord is plain integers.
+            let r: ProcRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+            let end = r.comm.iter().position(|&b| b == 0).unwrap_or(r.comm.len());
+            let p = ProcEvent {
+                tgid: r.tgid,
+                tid: r.tid,
+                ts_ns: r.ts_ns,
+                cpu: r.cpu,
+                aux: r.aux,
+                comm: String::from_utf8_lossy(&r.comm[..end]).into_owned(),
+            };
+            Some(match k {
+                kind::EXEC => Event::Exec(p),
+                kind::FORK => Event::Fork(p),
+                _ => Event::Exit(p),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Processes whose end ends a `-p` recording: the given pids and the
+/// children they start (when following).
+struct Liveness {
+    live: HashSet<u32>,
+}
+
+impl Liveness {
+    fn observe(&mut self, ev: &Event) {
+        match ev {
+            Event::Fork(p) if self.live.contains(&p.tgid) => {
+                self.live.insert(p.aux);
+            }
+            Event::Exit(p) if p.aux == 1 => {
+                self.live.remove(&p.tgid);
+            }
+            _ => {}
+        }
+    }
+    /// Drops processes that no longer exist (covers kernels without
+    /// `group_dead`, where exits cannot be told apart from thread exits).
+    fn prune(&mut self) -> bool {
+        self.live.retain(|&p| procfs::process_exists(p));
+        self.live.is_empty()
+    }
+}
+
+fn drain(ring: &mut aya::maps::RingBuf<aya::maps::MapData>, batch: &mut Vec<Event>, lv: Option<&mut Liveness>, received: &mut u64) {
+    let mut lv = lv;
+    while let Some(item) = ring.next() {
+        *received += 1;
+        if let Some(ev) = to_event(&item) {
+            if let Some(lv) = lv.as_deref_mut() {
+                lv.observe(&ev);
+            }
+            batch.push(ev);
+        }
+    }
+}
+
+pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summary, RecordError> {
+    let Config {
+        pids,
+        comms,
+        follow,
+        output,
+        file,
+        ring_size,
+        flush_interval,
+        child,
+        header,
+        quiet,
+    } = cfg;
+    let kcfg = KernelConfig {
+        ring_size,
+        follow_forks: follow,
+        comms: comms.clone(),
+        max_threads: 16384,
+        submit_flags: 0,
+    };
+    let (mut kernel, outputs) = Kernel::load(&kcfg)?;
+    for &p in &pids {
+        kernel.select(p, false)?;
+    }
+    // Processes already running under a selected name. Scanned before attach
+    // (no races with the programs' writes) and once more right after, for a
+    // process that exec'd in between.
+    let mut preselected: HashSet<u32> = HashSet::new();
+    if !comms.is_empty() {
+        for p in procfs::processes_named(&comms) {
+            kernel.select(p, false)?;
+            preselected.insert(p);
+        }
+    }
+    if let Some(c) = &child {
+        kernel.select(c.pid(), true)?;
+    }
+    let writer = Writer::start(file, output.clone(), header)?;
+    kernel.attach()?;
+    if !comms.is_empty() {
+        for p in procfs::processes_named(&comms) {
+            if preselected.insert(p) {
+                kernel.select(p, false)?;
+            }
+        }
+    }
+
+    let Outputs { ring, counters } = outputs;
+    // SAFETY: the ring owns its fd and keeps it open for as long as the
+    // AsyncFd that owns the ring exists.
+    let mut ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
+        .map_err(|e| RecordError::Poll(e.into()))?;
+    let outputs_counters = counters;
+
+    // The command may run from now on; it is already selected.
+    let mut child_wait = match child {
+        Some(c) => {
+            let pid = c.pid();
+            c.release();
+            if !quiet {
+                eprintln!("recorder: recording pid {pid} to {}", output.display());
+            }
+            Some(tokio::task::spawn_blocking(move || child::wait(pid)))
+        }
+        None => {
+            if !quiet {
+                let mut what = Vec::new();
+                if !pids.is_empty() {
+                    what.push(format!("pid {}", join(&pids)));
+                }
+                for c in &comms {
+                    what.push(format!("comm {:?}", String::from_utf8_lossy(c)));
+                }
+                eprintln!(
+                    "recorder: recording {} to {} (Ctrl-C to stop)",
+                    what.join(", "),
+                    output.display()
+                );
+            }
+            None
+        }
+    };
+    let mut liveness = (comms.is_empty() && child_wait.is_none()).then(|| Liveness {
+        live: pids.iter().copied().collect(),
+    });
+
+    let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
+    let mut received = 0u64;
+    let mut user_dropped = 0u64;
+    let mut flush_tick = tokio::time::interval(flush_interval);
+    flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut counters_tick = tokio::time::interval(COUNTERS_EVERY);
+    counters_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut child_status = None;
+    tokio::pin!(shutdown);
+
+    let send = |writer: &Writer, batch: &mut Vec<Event>, user_dropped: &mut u64| -> Result<(), RecordError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+        if let Some(lost) = writer.send(full)? {
+            *user_dropped += lost.len() as u64;
+        }
+        Ok(())
+    };
+
+    let loop_result: Result<(), RecordError> = async {
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                status = async { child_wait.as_mut().expect("guarded").await }, if child_wait.is_some() => {
+                    child_status = Some(status.unwrap_or(1));
+                    child_wait = None;
+                    break;
+                }
+                guard = ring.readable_mut() => {
+                    let mut guard = guard.map_err(RecordError::Poll)?;
+                    drain(guard.get_inner_mut(), &mut batch, liveness.as_mut(), &mut received);
+                    guard.clear_ready();
+                    if batch.len() >= BATCH {
+                        send(&writer, &mut batch, &mut user_dropped)?;
+                    }
+                }
+                _ = flush_tick.tick() => {
+                    drain(ring.get_mut(), &mut batch, liveness.as_mut(), &mut received);
+                    send(&writer, &mut batch, &mut user_dropped)?;
+                    writer.flush()?;
+                    if writer.is_dead() {
+                        return Ok(());
+                    }
+                }
+                _ = counters_tick.tick() => {
+                    let mut c = sum_counters(&outputs_counters)?;
+                    c.user_dropped = user_dropped;
+                    batch.push(Event::Counters(c));
+                    if let Some(lv) = liveness.as_mut() {
+                        if lv.prune() {
+                            if !quiet {
+                                eprintln!("recorder: all recorded processes have exited");
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+
+    // Detach first, then drain: every record the programs emitted is in the
+    // ring by now, so the final counts are exact.
+    drop(kernel);
+    drain(ring.get_mut(), &mut batch, None, &mut received);
+    if writer.is_dead() {
+        return Err(writer.into_error().into());
+    }
+    loop_result?;
+    let mut counters = sum_counters(&outputs_counters)?;
+    counters.user_dropped = user_dropped;
+    batch.push(Event::Counters(counters.clone()));
+    let (end_wall_ns, end_mono_ns) = now_ns();
+    let trailer = Trailer {
+        end_wall_ns,
+        end_mono_ns,
+        counters: counters.clone(),
+    };
+    let stats = tokio::task::spawn_blocking(move || writer.finish(batch, trailer))
+        .await
+        .map_err(|_| WriterError::Gone)??;
+    counters.written = stats.events;
+    Ok(Summary {
+        counters,
+        received,
+        written: stats.events,
+        bytes: stats.bytes,
+        child_status,
+    })
+}
+
+fn sum_counters(c: &aya::maps::PerCpuArray<aya::maps::MapData, u64>) -> Result<Counters, KernelError> {
+    kernel::read_counters(c)
+}
+
+fn now_ns() -> (u64, u64) {
+    use nix::time::{ClockId, clock_gettime};
+    let ns = |c| {
+        clock_gettime(c)
+            .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+            .unwrap_or(0)
+    };
+    (ns(ClockId::CLOCK_REALTIME), ns(ClockId::CLOCK_MONOTONIC))
+}
+
+fn join(v: &[u32]) -> String {
+    v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,193 @@
+//! `cargo xtask test-arm64`: the `tests` crate's integration tests on real
+//! arm64 kernels (4K and 16K pages) in QEMU, then the logs they recorded
+//! decoded by the x86_64 host recorder.
+//!
+//! Contract with the `tests` crate, inside the guest:
+//! - `RECORDER_BIN=/opt/run/recorder`: the aarch64 recorder to test;
+//! - `RECORDER_TEST_BIN_DIR=/opt/run`: the crate's fixture binaries are there;
+//! - `RECORDER_TEST_OUT_DIR=/opt/out`: tests copy the logs they recorded
+//!   there (`NAME.rec`); they come back to `target/arm64-test/<kernel>/<test>/`;
+//! - `CI=true`: privileged tests fail instead of skipping when BPF does not work;
+//! - `--test-threads=1`: the guest has one vCPU, and tests share the kernel's tracing.
+//!
+//! Every `.rec` that comes back must decode with the host's `recorder dump`,
+//! and `getrandom.rec`, if present, must show `getrandom(` (arm64 has its own
+//! syscall numbers: this proves the host decodes with the log's table).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+
+use crate::compile::{self, Executable};
+use crate::kernel::{self, KernelKind};
+use crate::vm::{self, GUEST_RUN_DIR, Outcome};
+use crate::{elf, setup, util};
+
+#[derive(clap::Args, Clone)]
+pub struct Options {
+    /// Only this kernel (default: 4k, then 16k).
+    #[arg(long, value_enum)]
+    pub kernel: Option<KernelKind>,
+    /// Seconds allowed for each test executable's VM run, boot included.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS)]
+    pub timeout: u64,
+    /// Extra arguments for the test executables (a test-name filter, say).
+    #[arg(last = true)]
+    pub test_args: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            kernel: None,
+            timeout: DEFAULT_TIMEOUT_SECS,
+            test_args: Vec::new(),
+        }
+    }
+}
+
+/// TCG emulation is 10-50x slower than native; a test executable that loads
+/// BPF programs many times needs minutes.
+const DEFAULT_TIMEOUT_SECS: u64 = 900;
+const GUEST_OUT_DIR: &str = "/opt/out";
+
+pub fn run(opts: &Options) -> Result<()> {
+    setup::run(&setup::Options {
+        arm64: true,
+        ..Default::default()
+    })?;
+    let tests_manifest = util::project_root().join("tests/Cargo.toml");
+    ensure!(
+        tests_manifest.is_file(),
+        "{} is missing: test-arm64 runs the tests crate's integration tests",
+        tests_manifest.display()
+    );
+
+    println!("test-arm64: building recorder, fixtures and tests for {}", setup::AARCH64_TARGET);
+    let built = compile::build_aarch64(&["-p", "recorder", "-p", "tests", "--bins"])?;
+    let recorder = compile::find_binary(&built, "recorder")?;
+    elf::check_static_aarch64(&recorder)?;
+    // Every other binary of that build belongs to the tests crate: its fixtures.
+    let mut files: Vec<PathBuf> = vec![recorder.clone()];
+    files.extend(built.iter().filter(|e| !e.is_test && e.name != "recorder").map(|e| e.path.clone()));
+    let mut no_run = compile::aarch64_cargo("test");
+    no_run.args(["-p", "tests", "--no-run"]);
+    let tests: Vec<Executable> = compile::cargo_executables(no_run)?
+        .into_iter()
+        .filter(|e| e.is_test)
+        .collect();
+    ensure!(!tests.is_empty(), "the tests crate has no integration test executables");
+
+    // The host recorder decodes what the guest recorded.
+    let host_recorder = compile::build_host(false)?;
+
+    let kernels = match opts.kernel {
+        Some(kind) => vec![kind],
+        None => KernelKind::ALL.to_vec(),
+    };
+    let mut summaries = Vec::new();
+    for kind in kernels {
+        summaries.push(run_kernel(kind, opts, &tests, &files, &host_recorder)?);
+    }
+    for line in summaries {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Runs every test executable in a `kind` guest and checks the logs; returns
+/// the summary line.
+fn run_kernel(
+    kind: KernelKind,
+    opts: &Options,
+    tests: &[Executable],
+    files: &[PathBuf],
+    host_recorder: &Path,
+) -> Result<String> {
+    let start = Instant::now();
+    let assets = kernel::prepare(kind)?;
+    let out_root = util::target_dir().join("arm64-test").join(kind.name());
+    if out_root.exists() {
+        fs::remove_dir_all(&out_root).with_context(|| format!("cannot clear {}", out_root.display()))?;
+    }
+    let label = format!("arm64 {} ({})", kind.name(), assets.kernel_package);
+    let mut failures = Vec::new();
+    for test in tests {
+        println!("test-arm64: {label}: running {} in the VM", test.name);
+        let mut args = vec!["--test-threads=1".to_owned()];
+        args.extend(opts.test_args.iter().cloned());
+        let request = vm::Request {
+            kernel: kind,
+            binary: test.path.clone(),
+            args,
+            files: files.to_vec(),
+            env: [
+                ("RECORDER_BIN", format!("{GUEST_RUN_DIR}/recorder")),
+                ("RECORDER_TEST_BIN_DIR", GUEST_RUN_DIR.to_owned()),
+                ("RECORDER_TEST_OUT_DIR", GUEST_OUT_DIR.to_owned()),
+                ("CI", "true".to_owned()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+            out_dir: Some(out_root.join(&test.name)),
+            timeout: Duration::from_secs(opts.timeout),
+            verbose: false,
+        };
+        match vm::run(&request).with_context(|| format!("{label}: {}", test.name))? {
+            Outcome::Exited(0) => {}
+            Outcome::Exited(code) => failures.push(format!("{} exited with status {code}", test.name)),
+            Outcome::TimedOut => failures.push(format!("{} timed out after {} s", test.name, opts.timeout)),
+        }
+    }
+    if !failures.is_empty() {
+        bail!("{label}: {}", failures.join("; "));
+    }
+    let dumped = dump_logs(&out_root, host_recorder).with_context(|| format!("{label}: checking the recorded logs"))?;
+    Ok(format!(
+        "test-arm64: {label}: {} test executable(s) passed, {dumped} log(s) decoded on the host, {:.0?}",
+        tests.len(),
+        start.elapsed()
+    ))
+}
+
+/// Runs the host `recorder dump` on every `.rec` under `dir`; returns how many.
+fn dump_logs(dir: &Path, host_recorder: &Path) -> Result<usize> {
+    let mut logs = Vec::new();
+    collect_logs(dir, &mut logs)?;
+    ensure!(
+        !logs.is_empty(),
+        "no .rec files came back from the guest (in {}): the tests should copy the logs they record into $RECORDER_TEST_OUT_DIR",
+        dir.display()
+    );
+    logs.sort();
+    for log in &logs {
+        let dump = util::output(Command::new(host_recorder).arg("dump").arg(log))
+            .with_context(|| format!("the host recorder cannot decode {}", log.display()))?;
+        if log.file_name().is_some_and(|n| n == "getrandom.rec") && !dump.contains("getrandom(") {
+            bail!(
+                "`recorder dump {}` shows no getrandom( call: the host did not decode with the arm64 syscall table",
+                log.display()
+            );
+        }
+    }
+    Ok(logs.len())
+}
+
+fn collect_logs(dir: &Path, logs: &mut Vec<PathBuf>) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_logs(&path, logs)?;
+        } else if path.extension().is_some_and(|e| e == "rec") {
+            logs.push(path);
+        }
+    }
+    Ok(())
+}

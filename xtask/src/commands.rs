@@ -1,0 +1,101 @@
+//! `cargo xtask run` and `cargo xtask test`.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::compile::{self, Executable};
+use crate::{arm64, setup, util};
+
+/// `cargo xtask run`: build, then exec the recorder (under `sudo -E` when
+/// not root). Exec, rather than spawn and wait, gives the caller the
+/// recorder's exit status and signals exactly, and lets Ctrl-C reach only it.
+pub fn run(release: bool, args: &[String]) -> Result<u8> {
+    setup::run(&setup::Options::default())?;
+    let bin = compile::build_host(release)?;
+    let mut cmd = Command::new(&bin);
+    cmd.args(args);
+    // Without root and sudo, run it anyway: the recorder explains what
+    // privilege it lacks better than we could.
+    let mut cmd = util::maybe_sudo(cmd);
+    let err = cmd.exec();
+    Err(err).with_context(|| format!("cannot execute `{}`", util::describe(&cmd)))
+}
+
+/// `cargo xtask test`: the whole suite, as CI runs it. Each step is
+/// announced; the first failure stops the run.
+pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
+    let start = Instant::now();
+    let steps = if arm64 { 5 } else { 4 };
+    let step = |n: u32, what: &str| println!("==> test [{n}/{steps}] {what}");
+
+    step(1, if arm64 { "setup --arm64" } else { "setup" });
+    setup::run(&setup::Options { arm64, ..Default::default() }).context("setup failed")?;
+
+    step(2, "cargo build --workspace --bins (recorder with its eBPF programs, test fixtures)");
+    let mut build = util::cargo();
+    // recorder-ebpf is built by recorder's build script for the bpf target;
+    // built for the host it cannot link.
+    build.args(["build", "--workspace", "--exclude", "recorder-ebpf", "--bins"]);
+    let built = compile::cargo_executables(build).context("build failed")?;
+    let recorder = compile::find_binary(&built, "recorder")?;
+
+    step(3, "unit tests (recorder, recorder-common, xtask)");
+    util::run(
+        util::cargo()
+            .args(["test", "-p", "recorder", "-p", "recorder-common", "-p", "xtask", "--"])
+            .args(extra),
+    )
+    .context("unit tests failed")?;
+
+    step(4, "privileged integration tests (tests crate)");
+    integration_tests(&recorder, extra).context("integration tests failed")?;
+
+    if arm64 {
+        step(5, "arm64 VM tests (cargo xtask test-arm64)");
+        arm64::run(&arm64::Options {
+            test_args: extra.to_vec(),
+            ..Default::default()
+        })
+        .context("arm64 VM tests failed")?;
+    }
+    println!("==> test: all {steps} steps passed in {:.0?}", start.elapsed());
+    Ok(())
+}
+
+/// Builds the `tests` crate's test executables as the current user, then
+/// runs them as root (`sudo -E` when needed): cargo itself never runs under
+/// sudo, which would leave root-owned files in target/ and use root's
+/// CARGO_HOME. Without root or sudo they run anyway and skip loudly (or fail
+/// when CI is set).
+fn integration_tests(recorder: &Path, extra: &[String]) -> Result<()> {
+    let tests_dir = util::project_root().join("tests");
+    let mut build = util::cargo();
+    build.args(["test", "-p", "tests", "--no-run"]);
+    let executables: Vec<Executable> = compile::cargo_executables(build)?
+        .into_iter()
+        .filter(|e| e.is_test)
+        .collect();
+    if executables.is_empty() {
+        bail!("the tests crate has no test executables");
+    }
+    let bin_dir: PathBuf = recorder.parent().expect("binary has a directory").to_path_buf();
+    if !util::is_root() && which::which("sudo").is_err() {
+        println!("test: not root and no sudo: the privileged tests will skip (or fail under CI=true)");
+    }
+    for exe in &executables {
+        println!("     Running {} ({})", exe.name, exe.path.display());
+        let mut cmd = Command::new(&exe.path);
+        cmd.args(extra)
+            // As `cargo test` would: the package root as working directory.
+            .current_dir(&tests_dir)
+            .env("CARGO_MANIFEST_DIR", &tests_dir)
+            .env("RECORDER_BIN", recorder)
+            .env("RECORDER_TEST_BIN_DIR", &bin_dir);
+        util::run(&mut util::maybe_sudo(cmd))?;
+    }
+    Ok(())
+}

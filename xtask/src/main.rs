@@ -1,0 +1,153 @@
+//! `cargo xtask`: the project's automation, in Rust so it needs nothing but cargo.
+//!
+//! | command | what it does |
+//! | --- | --- |
+//! | `setup [--arm64] [--bench]` | checks the build prerequisites (nightly + rust-src, bpf-linker, …) and installs what is missing |
+//! | `build [--release] [--target x86_64\|aarch64]` | builds the `recorder` binary (eBPF included) |
+//! | `run [--release] -- ARGS` | builds and runs the recorder as root |
+//! | `test [--no-arm64] [-- FILTER]` | the whole suite, as CI runs it |
+//! | `vm-run [...] -- BINARY [ARGS]` | runs a static aarch64 binary as root in an arm64 QEMU guest |
+//! | `test-arm64 [...]` | runs the `tests` crate's integration tests in arm64 guests (4K and 16K pages) |
+//!
+//! Modules: [`setup`] (prerequisites), [`compile`] (cargo invocations),
+//! [`commands`] (`run`, `test`), [`arm64`] (`test-arm64`), [`vm`] (the QEMU
+//! runner) with [`kernel`] (its cached kernel and busybox), [`cpio`] (initramfs
+//! writer) and [`elf`] (header checks); [`util`] has process helpers.
+
+mod arm64;
+mod commands;
+mod compile;
+mod cpio;
+mod elf;
+mod kernel;
+mod setup;
+mod util;
+mod vm;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::compile::Arch;
+use crate::kernel::KernelKind;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "recorder project automation", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check the build prerequisites and install whatever is missing (idempotent).
+    Setup(setup::Options),
+    /// Build the recorder binary (eBPF programs included).
+    Build {
+        /// Build with the release profile (aarch64 builds are always release).
+        #[arg(long)]
+        release: bool,
+        /// CPU architecture to build for.
+        #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+        target: Arch,
+    },
+    /// Build the recorder and run it as root (through `sudo -E` when not root).
+    Run {
+        /// Build and run the release binary.
+        #[arg(long)]
+        release: bool,
+        /// Arguments for the recorder.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Run the whole test suite, as CI does.
+    Test {
+        /// Skip the arm64 VM tests (a quick local run).
+        #[arg(long)]
+        no_arm64: bool,
+        /// Extra arguments for every `cargo test` run, such as a test-name filter.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Run a static aarch64 binary as root in an arm64 QEMU guest and exit with its status.
+    ///
+    /// Exit status: the binary's own (128+N for signal N), 124 on timeout, 125 if the VM failed.
+    VmRun(VmRunArgs),
+    /// Build the `tests` crate for aarch64 and run its integration tests in arm64 guests.
+    TestArm64(arm64::Options),
+}
+
+#[derive(clap::Args)]
+struct VmRunArgs {
+    /// Guest kernel: Debian's arm64 kernel with 4K or 16K pages.
+    #[arg(long, value_enum, default_value_t = KernelKind::K4k)]
+    kernel: KernelKind,
+    /// Extra host file to copy into the guest's working directory /opt/run (repeatable).
+    #[arg(long = "file", value_name = "PATH")]
+    files: Vec<PathBuf>,
+    /// Environment variable for the binary in the guest (repeatable).
+    #[arg(long = "env", short = 'e', value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Copy what the binary leaves in the guest's /opt/out to this host directory.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Seconds for the whole VM run, boot included.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    timeout: u64,
+    /// Show the guest's boot console on stderr.
+    #[arg(long)]
+    verbose: bool,
+    /// The static aarch64 binary to run.
+    binary: PathBuf,
+    /// Its arguments (put `--` before the binary if they start with `-`).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// Exit status of `vm-run` when the VM itself failed, as in run-in-arm64-vm.sh.
+const VM_FAILURE_STATUS: u8 = 125;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let is_vm_run = matches!(cli.command, Command::VmRun(_));
+    match dispatch(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            // vm-run's own exit status is the guest binary's, so a failure of
+            // the VM gets a status a test binary is unlikely to return.
+            ExitCode::from(if is_vm_run { VM_FAILURE_STATUS } else { 1 })
+        }
+    }
+}
+
+/// Runs one command; `Ok` carries the process exit status.
+fn dispatch(command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Setup(opts) => setup::run(&opts).map(|()| 0),
+        Command::Build { release, target } => compile::build_command(target, release).map(|_| 0),
+        Command::Run { release, args } => commands::run(release, &args),
+        Command::Test { no_arm64, args } => commands::test(!no_arm64, &args).map(|()| 0),
+        Command::VmRun(a) => {
+            let env = a
+                .env
+                .iter()
+                .map(|kv| util::parse_env_pair(kv))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let request = vm::Request {
+                kernel: a.kernel,
+                binary: a.binary,
+                args: a.args,
+                files: a.files,
+                env,
+                out_dir: a.out_dir,
+                timeout: Duration::from_secs(a.timeout),
+                verbose: a.verbose,
+            };
+            Ok(vm::run(&request)?.exit_status())
+        }
+        Command::TestArm64(opts) => arm64::run(&opts).map(|()| 0),
+    }
+}

@@ -1,0 +1,288 @@
+//! `cargo xtask setup`: check the prerequisites cheaply, install what is missing.
+//!
+//! The probes (`rustup … list`, `dpkg-query`, `bpf-linker --version`, PATH
+//! look-ups) take well under a second together, so every other command runs
+//! setup first. Installs happen only for what a probe found missing, each
+//! announced with one line.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::util::{self, probe};
+
+#[derive(clap::Args, Clone, Copy, Default)]
+pub struct Options {
+    /// Also what building for and testing on arm64 needs: the aarch64 musl
+    /// target, the arm64 dpkg architecture (for the guest kernel packages)
+    /// and qemu-system-aarch64.
+    #[arg(long)]
+    pub arm64: bool,
+    /// Also what the benchmarks need (strace).
+    #[arg(long)]
+    pub bench: bool,
+}
+
+/// Debian packages bpf-linker is built against (LLVM 22 from bookworm-security).
+const LLVM_PACKAGES: &[&str] = &["llvm-22-dev", "libpolly-22-dev", "libzstd-dev", "zlib1g-dev"];
+const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
+/// bpf-linker 0.13 is the line known to build against LLVM 22 with feature `llvm-22`.
+const BPF_LINKER_VERSION: &str = "~0.13";
+pub const AARCH64_TARGET: &str = "aarch64-unknown-linux-musl";
+
+pub fn run(opts: &Options) -> Result<()> {
+    let mut installed_anything = false;
+    let mut announce = |what: &str| {
+        println!("setup: installing {what}");
+        installed_anything = true;
+    };
+
+    // Rust toolchains first: they need no root.
+    require_tool("rustup", "install rustup from your distribution or rustup.rs")?;
+    let toolchains = util::output(Command::new("rustup").args(["toolchain", "list"]))?;
+    if !toolchains.lines().any(|l| l.starts_with("nightly-")) {
+        announce("the nightly toolchain with rust-src (for the eBPF programs, about 1 min)…");
+        util::run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+        ]))?;
+    } else {
+        let components = util::output(Command::new("rustup").args([
+            "component",
+            "list",
+            "--installed",
+            "--toolchain",
+            "nightly",
+        ]))?;
+        if !components.lines().any(|l| l.trim() == "rust-src") {
+            announce("rust-src for nightly (the eBPF build compiles core from source)…");
+            util::run(Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", "nightly"]))?;
+        }
+    }
+    if opts.arm64 {
+        // `rustup target list` answers for the toolchain cargo uses here.
+        let targets = util::output(
+            Command::new("rustup")
+                .args(["target", "list", "--installed"])
+                .current_dir(util::project_root()),
+        )?;
+        if !targets.lines().any(|l| l.trim() == AARCH64_TARGET) {
+            announce(&format!("the {AARCH64_TARGET} Rust target…"));
+            util::run(
+                Command::new("rustup")
+                    .args(["target", "add", AARCH64_TARGET])
+                    .current_dir(util::project_root()),
+            )?;
+        }
+    }
+
+    // Debian packages, all installed with one apt-get run after at most one update.
+    let bpf_linker = bpf_linker_status()?;
+    let mut apt = AptPlan::default();
+    if bpf_linker == Presence::Missing {
+        apt.want_packages(LLVM_PACKAGES)?;
+    }
+    if opts.arm64 {
+        apt.want_arm64_architecture()?;
+        apt.want_command("qemu-system-aarch64", "qemu-system-arm")?;
+    }
+    if opts.bench {
+        apt.want_command("strace", "strace")?;
+    }
+    if !apt.is_empty() {
+        for line in apt.descriptions() {
+            announce(&line);
+        }
+        apt.execute()?;
+    }
+
+    if bpf_linker == Presence::Missing {
+        announce("bpf-linker (builds against LLVM 22, 2-3 min)…");
+        util::run(
+            util::cargo()
+                .args(["install", "bpf-linker", "--version", BPF_LINKER_VERSION])
+                .args(["--no-default-features", "--features", "llvm-22"])
+                // Without LLVM_PREFIX the build finds LLVM 14's llvm-config on
+                // PATH and fails with "unable to find library -lLLVM".
+                .env("LLVM_PREFIX", LLVM_PREFIX)
+                .env("LLVM_SYS_221_PREFIX", LLVM_PREFIX),
+        )?;
+        if which::which("bpf-linker").is_err() {
+            bail!("bpf-linker was installed but is not on PATH: add {} to PATH", cargo_bin_dir().display());
+        }
+    }
+
+    if !installed_anything {
+        println!("setup: all prerequisites present");
+    }
+    Ok(())
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Presence {
+    Present,
+    Missing,
+}
+
+fn bpf_linker_status() -> Result<Presence> {
+    if probe("bpf-linker", ["--version"]).is_some() {
+        return Ok(Presence::Present);
+    }
+    let installed = cargo_bin_dir().join("bpf-linker");
+    if installed.is_file() {
+        // Installing again would not help: the eBPF build looks it up on PATH.
+        bail!("bpf-linker is installed in {} but that directory is not on PATH", installed.parent().unwrap().display());
+    }
+    Ok(Presence::Missing)
+}
+
+fn cargo_bin_dir() -> std::path::PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(Into::into)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .unwrap_or_else(|| "/root/.cargo".into());
+    home.join("bin")
+}
+
+fn require_tool(name: &str, hint: &str) -> Result<()> {
+    which::which(name)
+        .map(drop)
+        .with_context(|| format!("`{name}` not found: {hint}"))
+}
+
+/// What apt has to do: packages to install, and whether the arm64
+/// architecture must be added first.
+#[derive(Default)]
+struct AptPlan {
+    add_arm64: bool,
+    /// `dpkg --add-architecture arm64` was done but `apt-get update` was not.
+    arm64_lists_missing: bool,
+    packages: Vec<String>,
+}
+
+impl AptPlan {
+    fn is_empty(&self) -> bool {
+        !self.add_arm64 && !self.arm64_lists_missing && self.packages.is_empty()
+    }
+
+    fn require_dpkg() -> Result<()> {
+        require_tool(
+            "dpkg-query",
+            "setup installs system packages with apt and dpkg (Debian/Ubuntu); install them by hand on other systems",
+        )
+    }
+
+    fn want_packages(&mut self, packages: &[&str]) -> Result<()> {
+        Self::require_dpkg()?;
+        // One dpkg-query for all of them; it exits non-zero when some are unknown.
+        let out = Command::new("dpkg-query")
+            .args(["-W", "-f", "${Package} ${db:Status-Status}\n"])
+            .args(packages)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .context("cannot run dpkg-query")?;
+        let listing = String::from_utf8_lossy(&out.stdout);
+        for package in packages {
+            let installed = listing.lines().any(|l| {
+                let mut words = l.split_whitespace();
+                let name = words.next().unwrap_or("");
+                // dpkg-query prints multi-arch packages without the :arch suffix.
+                name == package.split(':').next().unwrap_or(package) && words.next() == Some("installed")
+            });
+            if !installed {
+                self.packages.push((*package).to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    fn want_command(&mut self, command: &str, package: &str) -> Result<()> {
+        if which::which(command).is_err() {
+            Self::require_dpkg()?;
+            self.packages.push(package.to_owned());
+        }
+        Ok(())
+    }
+
+    fn want_arm64_architecture(&mut self) -> Result<()> {
+        Self::require_dpkg()?;
+        let native = util::output(Command::new("dpkg").arg("--print-architecture"))?;
+        if native.trim() == "arm64" {
+            return Ok(());
+        }
+        let foreign = util::output(Command::new("dpkg").arg("--print-foreign-architectures"))?;
+        if !foreign.lines().any(|l| l.trim() == "arm64") {
+            self.add_arm64 = true;
+        } else if !arm64_lists_present() {
+            self.arm64_lists_missing = true;
+        }
+        Ok(())
+    }
+
+    fn descriptions(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.add_arm64 || self.arm64_lists_missing {
+            lines.push("the arm64 package lists (dpkg --add-architecture arm64; apt-get update)…".to_owned());
+        }
+        if !self.packages.is_empty() {
+            lines.push(format!("Debian packages: {}…", self.packages.join(" ")));
+        }
+        lines
+    }
+
+    /// The shell commands that carry out the plan, for a non-root user to run.
+    fn shell_commands(&self) -> Vec<String> {
+        let mut cmds = Vec::new();
+        if self.add_arm64 {
+            cmds.push("dpkg --add-architecture arm64".to_owned());
+        }
+        cmds.push("apt-get update".to_owned());
+        if !self.packages.is_empty() {
+            cmds.push(format!("apt-get install -y --no-install-recommends {}", self.packages.join(" ")));
+        }
+        cmds
+    }
+
+    fn execute(&self) -> Result<()> {
+        if !util::is_root() {
+            let cmds = self.shell_commands();
+            bail!("setup needs root for apt; run: sudo sh -c '{}'  and then this command again", cmds.join(" && "));
+        }
+        if self.add_arm64 {
+            util::run(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
+        }
+        apt_get(&["update", "-q"])?;
+        if !self.packages.is_empty() {
+            let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+            args.extend(self.packages.iter().map(String::as_str));
+            apt_get(&args)?;
+        }
+        Ok(())
+    }
+}
+
+fn apt_get(args: &[&str]) -> Result<()> {
+    util::run(
+        Command::new("apt-get")
+            .args(["-o", "DPkg::Lock::Timeout=300"])
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// Whether apt has any arm64 `Packages` index (present after an update with
+/// the arm64 architecture added).
+fn arm64_lists_present() -> bool {
+    std::fs::read_dir("/var/lib/apt/lists")
+        .map(|dir| {
+            dir.flatten()
+                .any(|e| e.file_name().to_string_lossy().contains("binary-arm64_Packages"))
+        })
+        .unwrap_or(false)
+}
