@@ -25,8 +25,8 @@
 
 use aya_ebpf::{
     helpers::{
-        bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_smp_processor_id,
-        bpf_ktime_get_ns, bpf_probe_read_kernel, bpf_probe_read_user,
+        bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_smp_processor_id, bpf_ktime_get_ns,
+        bpf_probe_read_kernel, bpf_probe_read_user,
     },
     macros::{map, raw_tracepoint, tracepoint},
     maps::{Array, HashMap, PerCpuArray, RingBuf},
@@ -335,14 +335,35 @@ pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
         }
     }
     if thread {
+        // Same process: its selection is already the tgid's.
+        inherit_call(tid, child);
         return 0;
     }
     let follow = cfg(&FOLLOW_FORKS) != 0;
     set_traced(child, if follow { traced::YES } else { traced::NO });
     if follow {
+        inherit_call(tid, child);
         emit_proc(kind::FORK, tgid, tid, child);
     }
     0
+}
+
+/// The new task's first event is the return of the parent's clone/fork in
+/// the child. Its entry happened in the parent, so give the child a copy of
+/// the parent's stash: the child's first record is then `clone(...) = 0`,
+/// like strace shows, instead of an exit without an entry.
+#[inline(always)]
+fn inherit_call(parent_tid: u32, child_tid: u32) {
+    if let Some(s) = STASH.get_ptr(&parent_tid) {
+        // SAFETY: the parent's own entry, read in the parent's context.
+        let mut s = unsafe { *s };
+        if s.active == IN_CALL {
+            s.seq = 0;
+            if STASH.insert(&child_tid, &s, 0).is_err() {
+                count(ctr::STASH_FULL);
+            }
+        }
+    }
 }
 
 #[tracepoint(category = "sched", name = "sched_process_exec")]

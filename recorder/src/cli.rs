@@ -120,7 +120,11 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         "us" => n / 1e6,
         "m" | "min" => n * 60.0,
         "h" => n * 3600.0,
-        other => return Err(format!("unknown duration unit {other:?} (use ms, s, m or h)")),
+        other => {
+            return Err(format!(
+                "unknown duration unit {other:?} (use ms, s, m or h)"
+            ));
+        }
     };
     if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
         return Err(format!("{s:?} is out of range"));
@@ -162,7 +166,8 @@ mod tests {
 
     #[test]
     fn command_after_double_dash() {
-        let cli = Cli::try_parse_from(["recorder", "-o", "x.rec", "--", "ls", "-l", "/tmp"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["recorder", "-o", "x.rec", "--", "ls", "-l", "/tmp"]).unwrap();
         assert_eq!(cli.record.command, ["ls", "-l", "/tmp"]);
         assert!(cli.command.is_none());
         let cli = Cli::try_parse_from(["recorder", "dump", "x.rec"]).unwrap();

@@ -74,7 +74,9 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
             bail!("--comm needs a non-empty process name");
         }
         if c.as_bytes().contains(&b'/') {
-            bail!("--comm {c:?}: a process name has no '/' (give the program's file name, not a path)");
+            bail!(
+                "--comm {c:?}: a process name has no '/' (give the program's file name, not a path)"
+            );
         }
         comms.push(procfs::kernel_comm(c.as_bytes()));
     }
@@ -133,51 +135,61 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         .build()
         .context("starting the async runtime")?;
     let summary = rt.block_on(async move {
-        let shutdown = shutdown_signal(child_pid);
-        record::run(cfg, shutdown).await
+        // Handlers are installed before anything is attached, so a signal
+        // that arrives the moment recording starts is never the default
+        // (fatal) action.
+        let signals = Signals::install().context("installing signal handlers")?;
+        let shutdown = signals.shutdown(child_pid);
+        anyhow::Ok(record::run(cfg, shutdown).await?)
     })?;
     print_summary(&args, &summary);
     Ok(summary.child_status.unwrap_or(0))
 }
 
-/// Resolves when recording should stop.
-///
-/// Without a command: the first SIGINT or SIGTERM. With a command (as
-/// strace does with `-o FILE COMMAND`), Ctrl-C reaches the command from the
-/// terminal and the recorder keeps recording until it exits; SIGTERM sent to
-/// the recorder alone is passed on to the command. A second signal stops
-/// recording at once, leaving the command running.
-async fn shutdown_signal(child: Option<u32>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        // Without signal handlers we cannot stop cleanly on request; keep
-        // recording until the other stop conditions.
-        return std::future::pending().await;
-    };
-    let Some(child) = child else {
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Resolves when recording should stop.
+    ///
+    /// Without a command: the first SIGINT or SIGTERM. With a command (as
+    /// strace does with `-o FILE COMMAND`), Ctrl-C reaches the command from
+    /// the terminal and the recorder keeps recording until it exits; SIGTERM
+    /// sent to the recorder alone is passed on to the command. A second
+    /// signal stops recording at once, leaving the command running.
+    async fn shutdown(mut self, child: Option<u32>) {
+        let Some(child) = child else {
+            tokio::select! {
+                _ = self.int.recv() => {}
+                _ = self.term.recv() => {}
+            }
+            return;
+        };
         tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(child as i32),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
         }
-        return;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(child as i32),
-                nix::sys::signal::Signal::SIGTERM,
-            );
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
         }
+        eprintln!("recorder: stopping; the command keeps running");
     }
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
-    }
-    eprintln!("recorder: stopping; the command keeps running");
 }
 
 fn ring_size(requested: u64) -> anyhow::Result<u32> {

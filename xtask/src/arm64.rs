@@ -66,20 +66,31 @@ pub fn run(opts: &Options) -> Result<()> {
         tests_manifest.display()
     );
 
-    println!("test-arm64: building recorder, fixtures and tests for {}", setup::AARCH64_TARGET);
+    println!(
+        "test-arm64: building recorder, fixtures and tests for {}",
+        setup::AARCH64_TARGET
+    );
     let built = compile::build_aarch64(&["-p", "recorder", "-p", "tests", "--bins"])?;
     let recorder = compile::find_binary(&built, "recorder")?;
     elf::check_static_aarch64(&recorder)?;
     // Every other binary of that build belongs to the tests crate: its fixtures.
     let mut files: Vec<PathBuf> = vec![recorder.clone()];
-    files.extend(built.iter().filter(|e| !e.is_test && e.name != "recorder").map(|e| e.path.clone()));
+    files.extend(
+        built
+            .iter()
+            .filter(|e| !e.is_test && e.name != "recorder")
+            .map(|e| e.path.clone()),
+    );
     let mut no_run = compile::aarch64_cargo("test");
     no_run.args(["-p", "tests", "--no-run"]);
     let tests: Vec<Executable> = compile::cargo_executables(no_run)?
         .into_iter()
         .filter(|e| e.is_test)
         .collect();
-    ensure!(!tests.is_empty(), "the tests crate has no integration test executables");
+    ensure!(
+        !tests.is_empty(),
+        "the tests crate has no integration test executables"
+    );
 
     // The host recorder decodes what the guest recorded.
     let host_recorder = compile::build_host(false)?;
@@ -111,7 +122,8 @@ fn run_kernel(
     let assets = kernel::prepare(kind)?;
     let out_root = util::target_dir().join("arm64-test").join(kind.name());
     if out_root.exists() {
-        fs::remove_dir_all(&out_root).with_context(|| format!("cannot clear {}", out_root.display()))?;
+        fs::remove_dir_all(&out_root)
+            .with_context(|| format!("cannot clear {}", out_root.display()))?;
     }
     let label = format!("arm64 {} ({})", kind.name(), assets.kernel_package);
     let mut failures = Vec::new();
@@ -139,14 +151,19 @@ fn run_kernel(
         };
         match vm::run(&request).with_context(|| format!("{label}: {}", test.name))? {
             Outcome::Exited(0) => {}
-            Outcome::Exited(code) => failures.push(format!("{} exited with status {code}", test.name)),
-            Outcome::TimedOut => failures.push(format!("{} timed out after {} s", test.name, opts.timeout)),
+            Outcome::Exited(code) => {
+                failures.push(format!("{} exited with status {code}", test.name))
+            }
+            Outcome::TimedOut => {
+                failures.push(format!("{} timed out after {} s", test.name, opts.timeout))
+            }
         }
     }
     if !failures.is_empty() {
         bail!("{label}: {}", failures.join("; "));
     }
-    let dumped = dump_logs(&out_root, host_recorder).with_context(|| format!("{label}: checking the recorded logs"))?;
+    let dumped = dump_logs(&out_root, host_recorder)
+        .with_context(|| format!("{label}: checking the recorded logs"))?;
     Ok(format!(
         "test-arm64: {label}: {} test executable(s) passed, {dumped} log(s) decoded on the host, {:.0?}",
         tests.len(),

@@ -33,20 +33,42 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     let step = |n: u32, what: &str| println!("==> test [{n}/{steps}] {what}");
 
     step(1, if arm64 { "setup --arm64" } else { "setup" });
-    setup::run(&setup::Options { arm64, ..Default::default() }).context("setup failed")?;
+    setup::run(&setup::Options {
+        arm64,
+        ..Default::default()
+    })
+    .context("setup failed")?;
 
-    step(2, "cargo build --workspace --bins (recorder with its eBPF programs, test fixtures)");
+    step(
+        2,
+        "cargo build --workspace --bins (recorder with its eBPF programs, test fixtures)",
+    );
     let mut build = util::cargo();
     // recorder-ebpf is built by recorder's build script for the bpf target;
     // built for the host it cannot link.
-    build.args(["build", "--workspace", "--exclude", "recorder-ebpf", "--bins"]);
+    build.args([
+        "build",
+        "--workspace",
+        "--exclude",
+        "recorder-ebpf",
+        "--bins",
+    ]);
     let built = compile::cargo_executables(build).context("build failed")?;
     let recorder = compile::find_binary(&built, "recorder")?;
 
     step(3, "unit tests (recorder, recorder-common, xtask)");
     util::run(
         util::cargo()
-            .args(["test", "-p", "recorder", "-p", "recorder-common", "-p", "xtask", "--"])
+            .args([
+                "test",
+                "-p",
+                "recorder",
+                "-p",
+                "recorder-common",
+                "-p",
+                "xtask",
+                "--",
+            ])
             .args(extra),
     )
     .context("unit tests failed")?;
@@ -62,7 +84,10 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
         })
         .context("arm64 VM tests failed")?;
     }
-    println!("==> test: all {steps} steps passed in {:.0?}", start.elapsed());
+    println!(
+        "==> test: all {steps} steps passed in {:.0?}",
+        start.elapsed()
+    );
     Ok(())
 }
 
@@ -82,9 +107,14 @@ fn integration_tests(recorder: &Path, extra: &[String]) -> Result<()> {
     if executables.is_empty() {
         bail!("the tests crate has no test executables");
     }
-    let bin_dir: PathBuf = recorder.parent().expect("binary has a directory").to_path_buf();
+    let bin_dir: PathBuf = recorder
+        .parent()
+        .expect("binary has a directory")
+        .to_path_buf();
     if !util::is_root() && which::which("sudo").is_err() {
-        println!("test: not root and no sudo: the privileged tests will skip (or fail under CI=true)");
+        println!(
+            "test: not root and no sudo: the privileged tests will skip (or fail under CI=true)"
+        );
     }
     for exe in &executables {
         println!("     Running {} ({})", exe.name, exe.path.display());

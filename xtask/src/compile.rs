@@ -93,7 +93,9 @@ pub fn cargo_executables(mut cmd: Command) -> Result<Vec<Executable>> {
     cmd.arg("--message-format=json-render-diagnostics")
         .stdout(Stdio::piped());
     let what = util::describe(&cmd);
-    let mut child = cmd.spawn().with_context(|| format!("cannot start `{what}`"))?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start `{what}`"))?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut executables = Vec::new();
     for message in Message::parse_stream(BufReader::new(stdout)) {

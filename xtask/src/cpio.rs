@@ -26,7 +26,11 @@ impl<W: Write> Writer<W> {
     pub fn new(out: W) -> Self {
         // Inode numbers only matter to the kernel for regular files with
         // nlink > 1 (hard links); every entry here is unique.
-        Writer { out, offset: 0, next_ino: 1 }
+        Writer {
+            out,
+            offset: 0,
+            next_ino: 1,
+        }
     }
 
     pub fn dir(&mut self, name: &str, mode: u32) -> Result<()> {
@@ -45,11 +49,17 @@ impl<W: Write> Writer<W> {
 
     /// Adds the host file `source` as `name`, streaming its contents.
     pub fn file_from(&mut self, name: &str, mode: u32, source: &Path) -> Result<()> {
-        let mut file = File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
+        let mut file =
+            File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
         let size = file.metadata()?.len();
         self.header(name, S_IFREG | mode, size, 1, (0, 0))?;
-        let copied = io::copy(&mut file, &mut self.out).with_context(|| format!("cannot read {}", source.display()))?;
-        ensure!(copied == size, "{} changed size while being archived", source.display());
+        let copied = io::copy(&mut file, &mut self.out)
+            .with_context(|| format!("cannot read {}", source.display()))?;
+        ensure!(
+            copied == size,
+            "{} changed size while being archived",
+            source.display()
+        );
         self.offset += copied;
         self.pad()
     }
@@ -61,14 +71,23 @@ impl<W: Write> Writer<W> {
         Ok(self.out)
     }
 
-    fn header(&mut self, name: &str, mode: u32, size: u64, nlink: u32, rdev: (u32, u32)) -> Result<()> {
+    fn header(
+        &mut self,
+        name: &str,
+        mode: u32,
+        size: u64,
+        nlink: u32,
+        rdev: (u32, u32),
+    ) -> Result<()> {
         ensure!(!name.starts_with('/'), "cpio names are relative: {name}");
         let size = u32::try_from(size).context("newc cpio entries are limited to 4 GiB")?;
         let ino = self.next_ino;
         self.next_ino += 1;
         let name_size = name.len() as u32 + 1;
         // ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check
-        let fields = [ino, mode, 0, 0, nlink, 0, size, 0, 0, rdev.0, rdev.1, name_size, 0];
+        let fields = [
+            ino, mode, 0, 0, nlink, 0, size, 0, 0, rdev.0, rdev.1, name_size, 0,
+        ];
         let mut header = String::with_capacity(110);
         header.push_str("070701");
         for field in fields {
@@ -104,9 +123,17 @@ mod tests {
             let at = total - archive.len();
             assert_eq!(at % 4, 0, "entry not aligned");
             assert_eq!(&archive[..6], b"070701");
-            let field = |i: usize| u32::from_str_radix(std::str::from_utf8(&archive[6 + 8 * i..14 + 8 * i]).unwrap(), 16).unwrap();
+            let field = |i: usize| {
+                u32::from_str_radix(
+                    std::str::from_utf8(&archive[6 + 8 * i..14 + 8 * i]).unwrap(),
+                    16,
+                )
+                .unwrap()
+            };
             let (mode, size, name_size) = (field(1), field(6) as usize, field(11) as usize);
-            let name = std::str::from_utf8(&archive[110..110 + name_size - 1]).unwrap().to_owned();
+            let name = std::str::from_utf8(&archive[110..110 + name_size - 1])
+                .unwrap()
+                .to_owned();
             assert_eq!(archive[110 + name_size - 1], 0);
             let data_at = (110 + name_size).div_ceil(4) * 4;
             let data = archive[data_at..data_at + size].to_vec();

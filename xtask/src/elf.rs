@@ -12,13 +12,15 @@ const PT_INTERP: u32 = 3;
 /// Fails unless `path` is a 64-bit little-endian AArch64 ELF without an
 /// interpreter: the guest has no libc and no dynamic loader.
 pub fn check_static_aarch64(path: &Path) -> Result<()> {
-    check_static_aarch64_inner(path).with_context(|| format!("{} cannot run in the arm64 guest", path.display()))
+    check_static_aarch64_inner(path)
+        .with_context(|| format!("{} cannot run in the arm64 guest", path.display()))
 }
 
 fn check_static_aarch64_inner(path: &Path) -> Result<()> {
     let mut file = File::open(path).context("cannot open it")?;
     let mut header = [0u8; 64];
-    file.read_exact(&mut header).context("not an ELF file (too short)")?;
+    file.read_exact(&mut header)
+        .context("not an ELF file (too short)")?;
     if &header[..4] != b"\x7fELF" {
         bail!("not an ELF file");
     }
@@ -27,7 +29,10 @@ fn check_static_aarch64_inner(path: &Path) -> Result<()> {
     }
     let machine = u16::from_le_bytes([header[18], header[19]]);
     if machine != EM_AARCH64 {
-        bail!("ELF machine is {machine}, not AArch64 ({EM_AARCH64}); build with --target {}", crate::setup::AARCH64_TARGET);
+        bail!(
+            "ELF machine is {machine}, not AArch64 ({EM_AARCH64}); build with --target {}",
+            crate::setup::AARCH64_TARGET
+        );
     }
     let phoff = u64::from_le_bytes(header[32..40].try_into().unwrap());
     let phentsize = u16::from_le_bytes([header[54], header[55]]) as usize;
@@ -37,7 +42,8 @@ fn check_static_aarch64_inner(path: &Path) -> Result<()> {
     }
     let mut table = vec![0u8; phentsize * phnum];
     file.seek(SeekFrom::Start(phoff))?;
-    file.read_exact(&mut table).context("truncated ELF program headers")?;
+    file.read_exact(&mut table)
+        .context("truncated ELF program headers")?;
     for entry in table.chunks_exact(phentsize) {
         if u32::from_le_bytes(entry[..4].try_into().unwrap()) == PT_INTERP {
             bail!(

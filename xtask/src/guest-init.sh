@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # PID 1 of the arm64 guest (see xtask/src/vm.rs). /opt/run/.vmrc, written per
-# run, sets VM_NONCE, VM_BIN, VM_OUT and VM_PRINTK, the binary's arguments
-# (set --) and its environment (export).
+# run, sets VM_NONCE, VM_BIN, VM_OUT, VM_MODULES and VM_PRINTK, the binary's
+# arguments (set --) and its environment (export).
 /bin/busybox mkdir -p /proc /sys /dev /tmp /run /root /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/opt/run:/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=dumb
@@ -38,9 +38,24 @@ wait $cpid 2>/dev/null
 kill $wpid 2>/dev/null
 echo "@@VM-END-$VM_NONCE rc=$rc@@"
 if [ "$VM_OUT" = 1 ]; then
-  # The host attached a raw disk for this; it reads the tar back from the image.
-  (cd /opt/out && tar cf /dev/vda .)
-  echo "@@VM-OUT-$VM_NONCE rc=$?@@"
+  # The host attached a raw virtio-mmio disk and reads the tar back from its
+  # image. Debian builds the drivers as modules: load them now, after the
+  # binary, so that it ran in an unchanged kernel.
+  for m in $VM_MODULES; do
+    case $m in
+      *.xz) unxz -c "/lib/modules/$m" > "/tmp/${m%.xz}" && insmod "/tmp/${m%.xz}" ;;
+      *) insmod "/lib/modules/$m" ;;
+    esac
+  done
+  n=0
+  while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+  if [ -b /dev/vda ]; then
+    (cd /opt/out && tar cf /dev/vda .)
+    orc=$?
+  else
+    orc=200  # NO_OUT_DISK in vm.rs
+  fi
+  echo "@@VM-OUT-$VM_NONCE rc=$orc@@"
 fi
 sync
 poweroff -f

@@ -1,4 +1,5 @@
-//! The VM runner's cache: Debian's arm64 kernel `Image` and a static busybox.
+//! The VM runner's cache: Debian's arm64 kernel `Image` (with the two modules
+//! the output disk needs) and a static busybox.
 //!
 //! Both come from Debian's arm64 packages (`apt-get download …:arm64`, which
 //! needs the arm64 dpkg architecture and its package lists: `cargo xtask setup
@@ -46,12 +47,18 @@ pub struct Assets {
     pub kernel: PathBuf,
     /// Static arm64 busybox, the guest's only userland.
     pub busybox: PathBuf,
+    /// The modules the output disk needs, in load order (`.ko` or `.ko.xz`).
+    pub out_disk_modules: Vec<PathBuf>,
     /// "package version" of the kernel, for messages.
     pub kernel_package: String,
     pub page_size: PageSize,
 }
 
 const BUSYBOX_PACKAGE: &str = "busybox-static";
+/// Debian builds the virtio-mmio transport and virtio-blk as modules (the
+/// virtio core is built in); the output disk needs both, in this order.
+/// Neither depends on another module (their `depends=` is empty in 6.1 and 6.12).
+const OUT_DISK_MODULES: [&str; 2] = ["virtio_mmio", "virtio_blk"];
 
 pub fn cache_dir() -> PathBuf {
     util::target_dir().join("arm64-vm-cache")
@@ -64,22 +71,29 @@ pub fn prepare(kind: KernelKind) -> Result<Assets> {
     let _lock = lock(&cache.join(".lock"))?;
 
     let kernel_dir = cache.join(format!("kernel-{}", kind.name()));
-    if !kernel_dir.join("vmlinuz").is_file() {
+    // modules/order is written last, so it marks a complete entry (older
+    // entries without it are rebuilt).
+    if !kernel_dir.join("modules/order").is_file() {
         let start = Instant::now();
         check_apt_tools()?;
         let package = resolve_kernel_package(kind)?;
         eprintln!("vm: caching kernel {package}:arm64 (once, about 15 s)…");
         build_entry(&kernel_dir, |tmp| {
             let deb = download(&package, tmp)?;
+            fs::create_dir(tmp.join("modules"))?;
             extract(&deb, tmp, |path| {
                 if path.starts_with("./boot/vmlinuz-") {
-                    Some("vmlinuz")
-                } else if path.starts_with("./boot/config-") {
-                    Some("config")
-                } else {
-                    None
+                    return Some("vmlinuz".to_owned());
                 }
+                if path.starts_with("./boot/config-") {
+                    return Some("config".to_owned());
+                }
+                let file = path.rsplit('/').next()?;
+                let module = file.split('.').next()?;
+                (path.contains("/kernel/drivers/") && OUT_DISK_MODULES.contains(&module))
+                    .then(|| format!("modules/{file}"))
             })?;
+            write_module_order(tmp)?;
             record_package(&deb, tmp)?;
             fs::remove_file(&deb)?;
             Ok(())
@@ -93,7 +107,9 @@ pub fn prepare(kind: KernelKind) -> Result<Assets> {
         eprintln!("vm: caching {BUSYBOX_PACKAGE}:arm64…");
         build_entry(&busybox_dir, |tmp| {
             let deb = download(BUSYBOX_PACKAGE, tmp)?;
-            extract(&deb, tmp, |path| (path == "./bin/busybox").then_some("busybox"))?;
+            extract(&deb, tmp, |path| {
+                (path == "./bin/busybox").then(|| "busybox".to_owned())
+            })?;
             record_package(&deb, tmp)?;
             fs::remove_file(&deb)?;
             Ok(())
@@ -101,6 +117,16 @@ pub fn prepare(kind: KernelKind) -> Result<Assets> {
     }
 
     let kernel = kernel_dir.join("vmlinuz");
+    let modules = fs::read_to_string(kernel_dir.join("modules/order"))
+        .with_context(|| {
+            format!(
+                "{} is incomplete; delete it to rebuild it",
+                kernel_dir.display()
+            )
+        })?
+        .split_whitespace()
+        .map(|name| kernel_dir.join("modules").join(name))
+        .collect();
     let page_size = elf::arm64_image_page_size(&kernel)?.with_context(|| {
         format!(
             "{} is not an uncompressed arm64 Image (no ARM\\x64 magic); delete {} to download it again",
@@ -116,6 +142,7 @@ pub fn prepare(kind: KernelKind) -> Result<Assets> {
     Ok(Assets {
         kernel,
         busybox: busybox_dir.join("busybox"),
+        out_disk_modules: modules,
         kernel_package,
         page_size,
     })
@@ -123,13 +150,18 @@ pub fn prepare(kind: KernelKind) -> Result<Assets> {
 
 /// An exclusive `flock` on `path`, released when the file is dropped.
 fn lock(path: &Path) -> Result<File> {
-    let file = File::create(path).with_context(|| format!("cannot create lock file {}", path.display()))?;
+    let file = File::create(path)
+        .with_context(|| format!("cannot create lock file {}", path.display()))?;
     // SAFETY: flock on a file descriptor we own; no memory is involved.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        eprintln!("vm: waiting for another run to finish preparing {}…", path.parent().unwrap().display());
+        eprintln!(
+            "vm: waiting for another run to finish preparing {}…",
+            path.parent().unwrap().display()
+        );
         // SAFETY: as above.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(std::io::Error::last_os_error()).context("flock on the VM cache lock failed");
+            return Err(std::io::Error::last_os_error())
+                .context("flock on the VM cache lock failed");
         }
     }
     Ok(file)
@@ -153,7 +185,9 @@ fn build_entry(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()>
 fn check_apt_tools() -> Result<()> {
     for tool in ["apt-get", "apt-cache", "dpkg-deb"] {
         if which::which(tool).is_err() {
-            bail!("`{tool}` not found: the VM's kernel and busybox come from Debian's arm64 packages (Debian/Ubuntu host needed)");
+            bail!(
+                "`{tool}` not found: the VM's kernel and busybox come from Debian's arm64 packages (Debian/Ubuntu host needed)"
+            );
         }
     }
     Ok(())
@@ -170,7 +204,12 @@ fn resolve_kernel_package(kind: KernelKind) -> Result<String> {
     };
     let depends = util::probe(
         "apt-cache",
-        ["depends", "--no-recommends", "--no-suggests", &format!("{meta}:arm64")],
+        [
+            "depends",
+            "--no-recommends",
+            "--no-suggests",
+            &format!("{meta}:arm64"),
+        ],
     )
     .with_context(|| format!("no package {meta}:arm64 in the apt lists; {NO_LISTS}"))?;
     let versioned = depends
@@ -178,7 +217,10 @@ fn resolve_kernel_package(kind: KernelKind) -> Result<String> {
         .filter_map(|l| l.trim().strip_prefix("Depends: "))
         .map(|dep| dep.trim_start_matches('<').trim_end_matches('>'))
         .map(|dep| dep.split(':').next().unwrap_or(dep))
-        .find(|dep| dep.strip_prefix("linux-image-").is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit())))
+        .find(|dep| {
+            dep.strip_prefix("linux-image-")
+                .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+        })
         .with_context(|| format!("{meta}:arm64 depends on no versioned linux-image package"))?;
     Ok(versioned.to_owned())
 }
@@ -195,7 +237,9 @@ fn find_16k_meta_package() -> Result<String> {
     // Meta packages are `linux-image-X.Y-arm64-16k`; the ABI-versioned ones
     // (`linux-image-6.12.48+deb12-arm64-16k`) do not parse as X.Y.
     let series = |name: &str| -> Option<(u32, u32)> {
-        let version = name.strip_prefix("linux-image-")?.strip_suffix("-arm64-16k")?;
+        let version = name
+            .strip_prefix("linux-image-")?
+            .strip_suffix("-arm64-16k")?;
         let (major, minor) = version.split_once('.')?;
         Some((major.parse().ok()?, minor.parse().ok()?))
     };
@@ -214,7 +258,13 @@ fn download(package: &str, dir: &Path) -> Result<PathBuf> {
     let out = Command::new("apt-get")
         // As root, apt drops to the `_apt` user for downloads, which cannot
         // write into our cache directory.
-        .args(["download", "-q", "-o", "APT::Sandbox::User=root", &format!("{package}:arm64")])
+        .args([
+            "download",
+            "-q",
+            "-o",
+            "APT::Sandbox::User=root",
+            &format!("{package}:arm64"),
+        ])
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
@@ -235,7 +285,7 @@ fn download(package: &str, dir: &Path) -> Result<PathBuf> {
 
 /// Streams the .deb's data tar (`dpkg-deb --fsys-tarfile`) and writes each
 /// member for which `pick` returns a name into `dir` under that name.
-fn extract(deb: &Path, dir: &Path, pick: impl Fn(&str) -> Option<&'static str>) -> Result<()> {
+fn extract(deb: &Path, dir: &Path, pick: impl Fn(&str) -> Option<String>) -> Result<()> {
     let mut child = Command::new("dpkg-deb")
         .arg("--fsys-tarfile")
         .arg(deb)
@@ -250,7 +300,7 @@ fn extract(deb: &Path, dir: &Path, pick: impl Fn(&str) -> Option<&'static str>) 
         if let Some(name) = pick(&path)
             && entry.header().entry_type().is_file()
         {
-            let target = dir.join(name);
+            let target = dir.join(&name);
             entry
                 .unpack(&target)
                 .with_context(|| format!("cannot unpack {path} from {}", deb.display()))?;
@@ -261,7 +311,10 @@ fn extract(deb: &Path, dir: &Path, pick: impl Fn(&str) -> Option<&'static str>) 
     std::io::copy(&mut archive.into_inner(), &mut std::io::sink())?;
     let status = child.wait()?;
     if !status.success() {
-        bail!("`dpkg-deb --fsys-tarfile {}` failed ({status})", deb.display());
+        bail!(
+            "`dpkg-deb --fsys-tarfile {}` failed ({status})",
+            deb.display()
+        );
     }
     if wanted.is_empty() {
         bail!("{} contains none of the expected files", deb.display());
@@ -269,9 +322,32 @@ fn extract(deb: &Path, dir: &Path, pick: impl Fn(&str) -> Option<&'static str>) 
     Ok(())
 }
 
+/// Writes `modules/order`: the extracted file names in load order.
+fn write_module_order(dir: &Path) -> Result<()> {
+    let mut files: Vec<String> = fs::read_dir(dir.join("modules"))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut order = Vec::new();
+    for module in OUT_DISK_MODULES {
+        let at = files
+            .iter()
+            .position(|f| f.split('.').next() == Some(module))
+            .with_context(|| format!("the kernel package has no {module} module"))?;
+        order.push(files.swap_remove(at));
+    }
+    fs::write(dir.join("modules/order"), order.join(" ") + "\n")?;
+    Ok(())
+}
+
 /// Writes "package version" of `deb` to `dir/PACKAGE`.
 fn record_package(deb: &Path, dir: &Path) -> Result<()> {
-    let fields = util::output(Command::new("dpkg-deb").arg("-f").arg(deb).args(["Package", "Version"]))?;
+    let fields = util::output(
+        Command::new("dpkg-deb")
+            .arg("-f")
+            .arg(deb)
+            .args(["Package", "Version"]),
+    )?;
     let line = fields
         .lines()
         .filter_map(|l| l.split_once(": ").map(|(_, v)| v))

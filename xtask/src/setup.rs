@@ -25,7 +25,12 @@ pub struct Options {
 }
 
 /// Debian packages bpf-linker is built against (LLVM 22 from bookworm-security).
-const LLVM_PACKAGES: &[&str] = &["llvm-22-dev", "libpolly-22-dev", "libzstd-dev", "zlib1g-dev"];
+const LLVM_PACKAGES: &[&str] = &[
+    "llvm-22-dev",
+    "libpolly-22-dev",
+    "libzstd-dev",
+    "zlib1g-dev",
+];
 const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
 /// bpf-linker 0.13 is the line known to build against LLVM 22 with feature `llvm-22`.
 const BPF_LINKER_VERSION: &str = "~0.13";
@@ -39,7 +44,10 @@ pub fn run(opts: &Options) -> Result<()> {
     };
 
     // Rust toolchains first: they need no root.
-    require_tool("rustup", "install rustup from your distribution or rustup.rs")?;
+    require_tool(
+        "rustup",
+        "install rustup from your distribution or rustup.rs",
+    )?;
     let toolchains = util::output(Command::new("rustup").args(["toolchain", "list"]))?;
     if !toolchains.lines().any(|l| l.starts_with("nightly-")) {
         announce("the nightly toolchain with rust-src (for the eBPF programs, about 1 min)…");
@@ -62,7 +70,13 @@ pub fn run(opts: &Options) -> Result<()> {
         ]))?;
         if !components.lines().any(|l| l.trim() == "rust-src") {
             announce("rust-src for nightly (the eBPF build compiles core from source)…");
-            util::run(Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", "nightly"]))?;
+            util::run(Command::new("rustup").args([
+                "component",
+                "add",
+                "rust-src",
+                "--toolchain",
+                "nightly",
+            ]))?;
         }
     }
     if opts.arm64 {
@@ -114,7 +128,10 @@ pub fn run(opts: &Options) -> Result<()> {
                 .env("LLVM_SYS_221_PREFIX", LLVM_PREFIX),
         )?;
         if which::which("bpf-linker").is_err() {
-            bail!("bpf-linker was installed but is not on PATH: add {} to PATH", cargo_bin_dir().display());
+            bail!(
+                "bpf-linker was installed but is not on PATH: add {} to PATH",
+                cargo_bin_dir().display()
+            );
         }
     }
 
@@ -137,7 +154,10 @@ fn bpf_linker_status() -> Result<Presence> {
     let installed = cargo_bin_dir().join("bpf-linker");
     if installed.is_file() {
         // Installing again would not help: the eBPF build looks it up on PATH.
-        bail!("bpf-linker is installed in {} but that directory is not on PATH", installed.parent().unwrap().display());
+        bail!(
+            "bpf-linker is installed in {} but that directory is not on PATH",
+            installed.parent().unwrap().display()
+        );
     }
     Ok(Presence::Missing)
 }
@@ -151,9 +171,10 @@ fn cargo_bin_dir() -> std::path::PathBuf {
 }
 
 fn require_tool(name: &str, hint: &str) -> Result<()> {
-    which::which(name)
-        .map(drop)
-        .with_context(|| format!("`{name}` not found: {hint}"))
+    match which::which(name) {
+        Ok(_) => Ok(()),
+        Err(_) => bail!("`{name}` not found: {hint}"),
+    }
 }
 
 /// What apt has to do: packages to install, and whether the arm64
@@ -193,7 +214,8 @@ impl AptPlan {
                 let mut words = l.split_whitespace();
                 let name = words.next().unwrap_or("");
                 // dpkg-query prints multi-arch packages without the :arch suffix.
-                name == package.split(':').next().unwrap_or(package) && words.next() == Some("installed")
+                name == package.split(':').next().unwrap_or(package)
+                    && words.next() == Some("installed")
             });
             if !installed {
                 self.packages.push((*package).to_owned());
@@ -228,7 +250,10 @@ impl AptPlan {
     fn descriptions(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if self.add_arm64 || self.arm64_lists_missing {
-            lines.push("the arm64 package lists (dpkg --add-architecture arm64; apt-get update)…".to_owned());
+            lines.push(
+                "the arm64 package lists (dpkg --add-architecture arm64; apt-get update)…"
+                    .to_owned(),
+            );
         }
         if !self.packages.is_empty() {
             lines.push(format!("Debian packages: {}…", self.packages.join(" ")));
@@ -244,7 +269,10 @@ impl AptPlan {
         }
         cmds.push("apt-get update".to_owned());
         if !self.packages.is_empty() {
-            cmds.push(format!("apt-get install -y --no-install-recommends {}", self.packages.join(" ")));
+            cmds.push(format!(
+                "apt-get install -y --no-install-recommends {}",
+                self.packages.join(" ")
+            ));
         }
         cmds
     }
@@ -252,7 +280,10 @@ impl AptPlan {
     fn execute(&self) -> Result<()> {
         if !util::is_root() {
             let cmds = self.shell_commands();
-            bail!("setup needs root for apt; run: sudo sh -c '{}'  and then this command again", cmds.join(" && "));
+            bail!(
+                "setup needs root for apt; run: sudo sh -c '{}'  and then this command again",
+                cmds.join(" && ")
+            );
         }
         if self.add_arm64 {
             util::run(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
@@ -281,8 +312,11 @@ fn apt_get(args: &[&str]) -> Result<()> {
 fn arm64_lists_present() -> bool {
     std::fs::read_dir("/var/lib/apt/lists")
         .map(|dir| {
-            dir.flatten()
-                .any(|e| e.file_name().to_string_lossy().contains("binary-arm64_Packages"))
+            dir.flatten().any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .contains("binary-arm64_Packages")
+            })
         })
         .unwrap_or(false)
 }

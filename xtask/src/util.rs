@@ -79,7 +79,12 @@ pub fn output(cmd: &mut Command) -> Result<String> {
         .with_context(|| format!("cannot start `{}`", describe(cmd)))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        bail!("`{}` failed ({}): {}", describe(cmd), out.status, stderr.trim());
+        bail!(
+            "`{}` failed ({}): {}",
+            describe(cmd),
+            out.status,
+            stderr.trim()
+        );
     }
     String::from_utf8(out.stdout).with_context(|| format!("`{}` printed non-UTF-8", describe(cmd)))
 }
@@ -104,7 +109,9 @@ where
 /// Splits `KEY=VALUE`.
 pub fn parse_env_pair(kv: &str) -> Result<(String, String)> {
     match kv.split_once('=') {
-        Some((k, v)) if !k.is_empty() && !k.contains(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) => {
+        Some((k, v))
+            if !k.is_empty() && !k.contains(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) =>
+        {
             Ok((k.to_owned(), v.to_owned()))
         }
         _ => bail!("expected KEY=VALUE with KEY made of letters, digits and _, got {kv:?}"),
@@ -121,7 +128,10 @@ pub fn maybe_sudo(cmd: Command) -> Command {
         return cmd;
     };
     let mut wrapped = Command::new(sudo);
-    wrapped.arg("-E").arg(cmd.get_program()).args(cmd.get_args());
+    wrapped
+        .arg("-E")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
     if let Some(dir) = cmd.get_current_dir() {
         wrapped.current_dir(dir);
     }

@@ -10,8 +10,9 @@
 //! pipe. Between the markers we relay the console to our stdout.
 //!
 //! Files come back out through a raw disk: with an output directory, the guest
-//! writes a tar of its `/opt/out` onto `/dev/vda` (virtio-blk, built into
-//! Debian's kernels) and we unpack the tar from the image file.
+//! writes a tar of its `/opt/out` onto `/dev/vda` and we unpack the tar from
+//! the image file. Debian builds virtio-mmio and virtio-blk as modules, so
+//! those two ride along in the initramfs and `/init` loads them.
 
 use std::collections::VecDeque;
 use std::fs::{self, File};
@@ -32,6 +33,8 @@ const GUEST_INIT: &str = include_str!("guest-init.sh");
 pub const GUEST_RUN_DIR: &str = "/opt/run";
 /// The size of the sparse output disk: the limit for what /opt/out may hold.
 const OUT_DISK_BYTES: u64 = 256 << 20;
+/// The output marker's status when /dev/vda did not appear (see guest-init.sh).
+const NO_OUT_DISK: i32 = 200;
 /// Console lines kept for error messages.
 const TAIL_LINES: usize = 30;
 
@@ -69,15 +72,23 @@ impl Outcome {
 }
 
 pub fn run(req: &Request) -> Result<Outcome> {
-    let qemu = which::which("qemu-system-aarch64")
-        .context("qemu-system-aarch64 not found: run `cargo xtask setup --arm64`")?;
-    ensure!(req.binary.is_file(), "no such file: {}", req.binary.display());
+    let qemu = which::which("qemu-system-aarch64").map_err(|_| {
+        anyhow::anyhow!("qemu-system-aarch64 not found: run `cargo xtask setup --arm64`")
+    })?;
+    ensure!(
+        req.binary.is_file(),
+        "no such file: {}",
+        req.binary.display()
+    );
     elf::check_static_aarch64(&req.binary)?;
     let binary_name = guest_file_name(&req.binary)?;
     let mut names = vec![binary_name.clone()];
     for file in &req.files {
         let name = guest_file_name(file)?;
-        ensure!(!names.contains(&name), "two files would both be {GUEST_RUN_DIR}/{name}");
+        ensure!(
+            !names.contains(&name),
+            "two files would both be {GUEST_RUN_DIR}/{name}"
+        );
         names.push(name);
     }
     let assets = kernel::prepare(req.kernel)?;
@@ -95,7 +106,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
         .context("cannot create a temporary directory")?;
     let nonce = nonce()?;
     let initrd = work.path().join("initrd.cpio");
-    write_initramfs(&initrd, req, &assets.busybox, &binary_name, &nonce)
+    write_initramfs(&initrd, req, &assets, &binary_name, &nonce)
         .context("cannot write the initramfs")?;
     let out_image = work.path().join("out.img");
     if req.out_dir.is_some() {
@@ -108,7 +119,17 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let mut cmd = Command::new(qemu);
     cmd.args(["-M", "virt", "-cpu", cpu, "-smp", "1", "-m", "1G"])
         // -nic none: QEMU 7.2's virt machine otherwise wants efi-virtio.rom.
-        .args(["-display", "none", "-monitor", "none", "-serial", "stdio", "-nic", "none", "-no-reboot"])
+        .args([
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-serial",
+            "stdio",
+            "-nic",
+            "none",
+            "-no-reboot",
+        ])
         .arg("-kernel")
         .arg(&assets.kernel)
         .arg("-initrd")
@@ -119,8 +140,13 @@ pub fn run(req: &Request) -> Result<Outcome> {
             if req.verbose { "" } else { " quiet" }
         ));
     if req.out_dir.is_some() {
+        // virtio-mmio rather than `if=virtio` (PCI): one module fewer on 6.1.
         cmd.arg("-drive")
-            .arg(format!("file={},format=raw,if=virtio", out_image.display()));
+            .arg(format!(
+                "file={},format=raw,if=none,id=out",
+                out_image.display()
+            ))
+            .args(["-device", "virtio-blk-device,drive=out"]);
     }
     let qemu_stderr = work.path().join("qemu.stderr");
     // stdin must not be our terminal: -serial stdio would put it in raw mode.
@@ -157,9 +183,15 @@ pub fn run(req: &Request) -> Result<Outcome> {
         if let Some(out_dir) = &req.out_dir {
             match console.out_code {
                 Some(0) => unpack_out_disk(&out_image, out_dir)?,
+                Some(NO_OUT_DISK) => bail!(
+                    "the guest has no /dev/vda for /opt/out: loading the virtio modules failed ({}); last console lines:\n{}",
+                    context(),
+                    console.tail()
+                ),
                 Some(code) => bail!(
-                    "the guest could not write /opt/out to its output disk (tar exit status {code}; over {} MiB?)",
-                    OUT_DISK_BYTES >> 20
+                    "the guest could not write /opt/out to its output disk (tar exit status {code}; over {} MiB?); last console lines:\n{}",
+                    OUT_DISK_BYTES >> 20,
+                    console.tail()
                 ),
                 None => bail!(
                     "the guest stopped before writing /opt/out to its output disk ({}); last console lines:\n{}",
@@ -204,7 +236,10 @@ fn guest_file_name(path: &Path) -> Result<String> {
         .and_then(|n| n.to_str())
         .with_context(|| format!("{} has no usable file name", path.display()))?;
     ensure!(
-        !name.starts_with('.') && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b)),
+        !name.starts_with('.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b)),
         "{}: guest file names must match [A-Za-z0-9_+-][A-Za-z0-9._+-]*",
         path.display()
     );
@@ -221,10 +256,11 @@ fn nonce() -> Result<String> {
 }
 
 /// The shell fragment that /init sources: markers, binary, argv, environment.
-fn vmrc(req: &Request, binary_name: &str, nonce: &str) -> String {
+fn vmrc(req: &Request, binary_name: &str, nonce: &str, modules: &[String]) -> String {
     let mut rc = format!(
-        "VM_NONCE={nonce}\nVM_BIN={GUEST_RUN_DIR}/{binary_name}\nVM_OUT={}\nVM_PRINTK={}\nset --",
+        "VM_NONCE={nonce}\nVM_BIN={GUEST_RUN_DIR}/{binary_name}\nVM_OUT={}\nVM_MODULES='{}'\nVM_PRINTK={}\nset --",
         u8::from(req.out_dir.is_some()),
+        modules.join(" "),
         if req.verbose { 7 } else { 1 }
     );
     for arg in &req.args {
@@ -238,7 +274,13 @@ fn vmrc(req: &Request, binary_name: &str, nonce: &str) -> String {
     rc
 }
 
-fn write_initramfs(path: &Path, req: &Request, busybox: &Path, binary_name: &str, nonce: &str) -> Result<()> {
+fn write_initramfs(
+    path: &Path,
+    req: &Request,
+    assets: &kernel::Assets,
+    binary_name: &str,
+    nonce: &str,
+) -> Result<()> {
     let file = File::create(path)?;
     let mut w = cpio::Writer::new(std::io::BufWriter::new(file));
     for (dir, mode) in [
@@ -257,9 +299,23 @@ fn write_initramfs(path: &Path, req: &Request, busybox: &Path, binary_name: &str
     // /init's output goes to /dev/console before devtmpfs is mounted.
     w.char_device("dev/console", 0o600, 5, 1)?;
     w.char_device("dev/null", 0o666, 1, 3)?;
-    w.file_from("bin/busybox", 0o755, busybox)?;
+    w.file_from("bin/busybox", 0o755, &assets.busybox)?;
     w.file("init", 0o755, GUEST_INIT.as_bytes())?;
-    w.file("opt/run/.vmrc", 0o644, vmrc(req, binary_name, nonce).as_bytes())?;
+    let mut modules = Vec::new();
+    if req.out_dir.is_some() {
+        w.dir("lib", 0o755)?;
+        w.dir("lib/modules", 0o755)?;
+        for module in &assets.out_disk_modules {
+            let name = guest_file_name(module)?;
+            w.file_from(&format!("lib/modules/{name}"), 0o644, module)?;
+            modules.push(name);
+        }
+    }
+    w.file(
+        "opt/run/.vmrc",
+        0o644,
+        vmrc(req, binary_name, nonce, &modules).as_bytes(),
+    )?;
     w.file_from(&format!("opt/run/{binary_name}"), 0o755, &req.binary)?;
     for file in &req.files {
         // Keep the host's executable bit: extra files are often helper binaries.
@@ -272,7 +328,10 @@ fn write_initramfs(path: &Path, req: &Request, busybox: &Path, binary_name: &str
         let mode = if executable { 0o755 } else { 0o644 };
         w.file_from(&format!("opt/run/{}", guest_file_name(file)?), mode, file)?;
     }
-    w.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    w.finish()?
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()?;
     Ok(())
 }
 
@@ -288,7 +347,11 @@ struct Console {
 
 impl Console {
     fn tail(&self) -> String {
-        self.tail.iter().map(|l| format!("  | {l}")).collect::<Vec<_>>().join("\n")
+        self.tail
+            .iter()
+            .map(|l| format!("  | {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -353,11 +416,20 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Parses the `N@@` after a marker's `rc=`.
 fn marker_code(rest: &[u8]) -> Result<i32> {
-    let digits: Vec<u8> = rest.iter().copied().take_while(u8::is_ascii_digit).collect();
+    let digits: Vec<u8> = rest
+        .iter()
+        .copied()
+        .take_while(u8::is_ascii_digit)
+        .collect();
     std::str::from_utf8(&digits)
         .ok()
         .and_then(|d| d.parse().ok())
-        .with_context(|| format!("malformed exit status marker: {:?}", String::from_utf8_lossy(rest)))
+        .with_context(|| {
+            format!(
+                "malformed exit status marker: {:?}",
+                String::from_utf8_lossy(rest)
+            )
+        })
 }
 
 /// Unpacks the tar the guest wrote at the start of the output disk.
@@ -367,9 +439,12 @@ fn unpack_out_disk(image: &Path, out_dir: &Path) -> Result<()> {
     // The tar is followed by zeros, which read as its end.
     let mut archive = tar::Archive::new(BufReader::new(file));
     archive.set_preserve_permissions(false);
-    archive
-        .unpack(out_dir)
-        .with_context(|| format!("cannot unpack the guest's /opt/out into {}", out_dir.display()))
+    archive.unpack(out_dir).with_context(|| {
+        format!(
+            "cannot unpack the guest's /opt/out into {}",
+            out_dir.display()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -388,16 +463,18 @@ mod tests {
             timeout: Duration::from_secs(1),
             verbose: false,
         };
-        let rc = vmrc(&req, "hello", "00ff");
+        let rc = vmrc(&req, "hello", "00ff", &["a.ko".into(), "b.ko.xz".into()]);
         assert_eq!(
             rc,
-            "VM_NONCE=00ff\nVM_BIN=/opt/run/hello\nVM_OUT=1\nVM_PRINTK=1\nset -- 'a b' 'it'\\''s' -v\nexport K='v w'\n"
+            "VM_NONCE=00ff\nVM_BIN=/opt/run/hello\nVM_OUT=1\nVM_MODULES='a.ko b.ko.xz'\nVM_PRINTK=1\n\
+             set -- 'a b' 'it'\\''s' -v\nexport K='v w'\n"
         );
     }
 
     #[test]
     fn console_relay_finds_markers() {
-        let console = b"boot\r\n@@VM-BEGIN-ab@@\nhello\npartial@@VM-END-ab rc=3@@\n@@VM-OUT-ab rc=0@@\n";
+        let console =
+            b"boot\r\n@@VM-BEGIN-ab@@\nhello\npartial@@VM-END-ab rc=3@@\n@@VM-OUT-ab rc=0@@\n";
         let c = relay_console(&console[..], "ab", false).unwrap();
         assert!(c.began);
         assert_eq!(c.exit_code, Some(3));

@@ -92,9 +92,16 @@ pub fn syscall_name(arch: Arch, nr: i64) -> Option<&'static str> {
 /// [`syscall_name`]; on aarch64 both `newfstatat` and `fstatat` give 79).
 pub fn syscall_nr(arch: Arch, name: &str) -> Option<i64> {
     match arch {
-        Arch::X86_64 => name.parse::<x86_64::Sysno>().ok().map(|s| i64::from(s.id())),
+        Arch::X86_64 => name
+            .parse::<x86_64::Sysno>()
+            .ok()
+            .map(|s| i64::from(s.id())),
         Arch::Aarch64 => {
-            let name = if name == "newfstatat" { "fstatat" } else { name };
+            let name = if name == "newfstatat" {
+                "fstatat"
+            } else {
+                name
+            };
             let nr = i64::from(name.parse::<aarch64::Sysno>().ok()?.id());
             (!AARCH64_TIME64_ONLY.contains(&nr)).then_some(nr)
         }
@@ -109,6 +116,8 @@ pub fn syscall_nr(arch: Arch, name: &str) -> Option<i64> {
 /// tracers ever see, are included. Descriptions are the kernel's header
 /// comments, which occasionally differ from glibc's `strerror` wording.
 pub fn errno_name(errno: i64) -> Option<(&'static str, &'static str)> {
-    let e = i32::try_from(errno).ok().filter(|e| (1..4096).contains(e))?;
+    let e = i32::try_from(errno)
+        .ok()
+        .filter(|e| (1..4096).contains(e))?;
     Errno::new(e).name_and_description()
 }

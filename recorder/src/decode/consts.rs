@@ -238,7 +238,8 @@ pub(crate) const MFD_FLAGS: &Names = &[
     (0x08, "MFD_NOEXEC_SEAL"),
     (0x10, "MFD_EXEC"),
 ];
-pub(crate) const CLOSE_RANGE_FLAGS: &Names = &[(2, "CLOSE_RANGE_UNSHARE"), (4, "CLOSE_RANGE_CLOEXEC")];
+pub(crate) const CLOSE_RANGE_FLAGS: &Names =
+    &[(2, "CLOSE_RANGE_UNSHARE"), (4, "CLOSE_RANGE_CLOEXEC")];
 pub(crate) const RWF_FLAGS: &Names = &[
     (0x01, "RWF_HIPRI"),
     (0x02, "RWF_DSYNC"),
@@ -249,7 +250,11 @@ pub(crate) const RWF_FLAGS: &Names = &[
     (0x40, "RWF_ATOMIC"),
     (0x80, "RWF_DONTCACHE"),
 ];
-pub(crate) const GRND_FLAGS: &Names = &[(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")];
+pub(crate) const GRND_FLAGS: &Names = &[
+    (1, "GRND_NONBLOCK"),
+    (2, "GRND_RANDOM"),
+    (4, "GRND_INSECURE"),
+];
 
 // ---------------------------------------------------------------- fcntl(2)
 
@@ -404,7 +409,11 @@ pub(crate) fn mmap_flags(b: &mut Vec<u8>, arch: Arch, value: u64) {
     flags(b, rest, names);
 }
 
-pub(crate) const MREMAP_FLAGS: &Names = &[(1, "MREMAP_MAYMOVE"), (2, "MREMAP_FIXED"), (4, "MREMAP_DONTUNMAP")];
+pub(crate) const MREMAP_FLAGS: &Names = &[
+    (1, "MREMAP_MAYMOVE"),
+    (2, "MREMAP_FIXED"),
+    (4, "MREMAP_DONTUNMAP"),
+];
 
 pub(crate) const MADVICE: &Names = &[
     l!(MADV_NORMAL),
@@ -649,11 +658,11 @@ pub(crate) fn futex_op(b: &mut Vec<u8>, op: u64) {
 /// only those).
 pub(crate) fn futex_nargs(op: u64) -> usize {
     match op & 127 {
-        7 | 8 => 2,        // UNLOCK_PI, TRYLOCK_PI: uaddr, op
-        1 | 2 => 3,        // WAKE, FD: + val
-        0 | 6 | 13 => 4,   // WAIT, LOCK_PI, LOCK_PI2: + timeout
-        3 | 11 => 5,       // REQUEUE, WAIT_REQUEUE_PI: + uaddr2
-        _ => 6,            // the rest use everything (val3 = bitset/op)
+        7 | 8 => 2,      // UNLOCK_PI, TRYLOCK_PI: uaddr, op
+        1 | 2 => 3,      // WAKE, FD: + val
+        0 | 6 | 13 => 4, // WAIT, LOCK_PI, LOCK_PI2: + timeout
+        3 | 11 => 5,     // REQUEUE, WAIT_REQUEUE_PI: + uaddr2
+        _ => 6,          // the rest use everything (val3 = bitset/op)
     }
 }
 

@@ -125,12 +125,9 @@ pub(crate) fn escaped(b: &mut Vec<u8>, bytes: &[u8]) {
             0x0c => b.extend_from_slice(b"\\f"),
             b'\r' => b.extend_from_slice(b"\\r"),
             0x20..=0x7e => b.push(c),
-            _ => b.extend_from_slice(&[
-                b'\\',
-                b'x',
-                HEX[(c >> 4) as usize],
-                HEX[(c & 0xf) as usize],
-            ]),
+            _ => {
+                b.extend_from_slice(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 0xf) as usize]])
+            }
         }
     }
 }

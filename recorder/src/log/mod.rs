@@ -5,7 +5,7 @@
 //! sequence of *frames*. Each frame has a fixed 34-byte frame header (tag,
 //! codec, lengths, record count, time range, CRC) followed by its payload.
 //! Events travel in `B` frames (blocks): a zstd-compressed run of
-//! length-prefixed postcard [`Event`](crate::event::Event) records. A closed
+//! length-prefixed postcard [`Event`] records. A closed
 //! log ends with one `T` frame holding the [`Trailer`](crate::event::Trailer).
 //! The authoritative byte layout is `docs/log-format.md`.
 //!

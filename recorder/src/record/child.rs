@@ -66,7 +66,11 @@ pub fn prepare(argv: &[String]) -> Result<PreparedChild, ChildError> {
                 libc::write(2, msg_prefix.as_ptr().cast(), msg_prefix.len());
                 libc::write(2, desc.as_ptr().cast(), desc.len());
                 libc::write(2, b"\n".as_ptr().cast(), 1);
-                libc::_exit(if err == nix::errno::Errno::ENOENT { 127 } else { 126 });
+                libc::_exit(if err == nix::errno::Errno::ENOENT {
+                    127
+                } else {
+                    126
+                });
             }
         }
         ForkResult::Parent { child } => {

@@ -88,7 +88,8 @@ impl Kernel {
     pub fn load(cfg: &KernelConfig) -> Result<(Self, Outputs), KernelError> {
         bump_memlock_rlimit();
         let root = tracefs::ensure_mounted()?;
-        let fork_child = tracefs::required_offset(&root, "sched", "sched_process_fork", "child_pid")?;
+        let fork_child =
+            tracefs::required_offset(&root, "sched", "sched_process_fork", "child_pid")?;
         let exec_old = tracefs::required_offset(&root, "sched", "sched_process_exec", "old_pid")?;
         // `group_dead` exists from 6.x on; 0 tells the program it is absent.
         let exit_group_dead =
@@ -128,7 +129,16 @@ impl Kernel {
             .map_err(|source| KernelError::Load { source })?;
 
         if !cfg.comms.is_empty() {
-            let mut comms: HashMap<_, [u8; 16], u8> = take(&mut ebpf, MAP_COMMS)?;
+            // Borrowed, not taken: the programs are loaded later and refer
+            // to the map by fd, which must still be open then.
+            let map = ebpf
+                .map_mut(MAP_COMMS)
+                .ok_or(KernelError::MissingMap(MAP_COMMS))?;
+            let mut comms: HashMap<_, [u8; 16], u8> =
+                HashMap::try_from(map).map_err(|source| KernelError::Map {
+                    name: MAP_COMMS,
+                    source,
+                })?;
             for c in &cfg.comms {
                 let mut key = [0u8; 16];
                 let n = c.len().min(15);
@@ -159,10 +169,13 @@ impl Kernel {
             return Ok(());
         }
         let idx = pid / TRACED_CHUNK as u32;
-        let mut chunk = self.traced.get(&idx, 0).map_err(|source| KernelError::Map {
-            name: MAP_TRACED,
-            source,
-        })?;
+        let mut chunk = self
+            .traced
+            .get(&idx, 0)
+            .map_err(|source| KernelError::Map {
+                name: MAP_TRACED,
+                source,
+            })?;
         chunk.pids[pid as usize % TRACED_CHUNK] = if at_exec {
             traced::AT_EXEC
         } else {
@@ -226,12 +239,10 @@ where
 pub fn read_counters(counters: &PerCpuArray<MapData, u64>) -> Result<Counters, KernelError> {
     {
         let get = |idx: u32| -> Result<u64, KernelError> {
-            let v = counters
-                .get(&idx, 0)
-                .map_err(|source| KernelError::Map {
-                    name: MAP_COUNTERS,
-                    source,
-                })?;
+            let v = counters.get(&idx, 0).map_err(|source| KernelError::Map {
+                name: MAP_COUNTERS,
+                source,
+            })?;
             Ok(v.iter().copied().fold(0u64, u64::wrapping_add))
         };
         Ok(Counters {

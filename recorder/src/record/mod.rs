@@ -17,9 +17,9 @@ use recorder_common::{ProcRecord, SyscallRecord, flags, kind};
 use thiserror::Error;
 use tokio::io::unix::AsyncFd;
 
-use recorder::event::{Counters, Event, Filter, Header, ProcEvent, Syscall, Trailer};
 use child::PreparedChild;
 use kernel::{Kernel, KernelConfig, KernelError, Outputs};
+use recorder::event::{Counters, Event, Filter, Header, ProcEvent, Syscall, Trailer};
 use writer::{Writer, WriterError};
 
 /// Records per batch handed to the writer.
@@ -171,7 +171,12 @@ impl Liveness {
     }
 }
 
-fn drain(ring: &mut aya::maps::RingBuf<aya::maps::MapData>, batch: &mut Vec<Event>, lv: Option<&mut Liveness>, received: &mut u64) {
+fn drain(
+    ring: &mut aya::maps::RingBuf<aya::maps::MapData>,
+    batch: &mut Vec<Event>,
+    lv: Option<&mut Liveness>,
+    received: &mut u64,
+) {
     let mut lv = lv;
     while let Some(item) = ring.next() {
         *received += 1;
@@ -280,7 +285,10 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     let mut child_status = None;
     tokio::pin!(shutdown);
 
-    let send = |writer: &Writer, batch: &mut Vec<Event>, user_dropped: &mut u64| -> Result<(), RecordError> {
+    let send = |writer: &Writer,
+                batch: &mut Vec<Event>,
+                user_dropped: &mut u64|
+     -> Result<(), RecordError> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -365,7 +373,9 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     })
 }
 
-fn sum_counters(c: &aya::maps::PerCpuArray<aya::maps::MapData, u64>) -> Result<Counters, KernelError> {
+fn sum_counters(
+    c: &aya::maps::PerCpuArray<aya::maps::MapData, u64>,
+) -> Result<Counters, KernelError> {
     kernel::read_counters(c)
 }
 

@@ -56,7 +56,10 @@ pub fn processes_named(names: &[Vec<u8>]) -> Vec<u32> {
             .and_then(|p| p.file_name().map(|f| f.as_encoded_bytes().to_vec()))
             .map(|b| kernel_comm(&b))
             .unwrap_or_default();
-        if names.iter().any(|n| n.as_slice() == comm || (!exe.is_empty() && *n == exe)) {
+        if names
+            .iter()
+            .any(|n| n.as_slice() == comm || (!exe.is_empty() && *n == exe))
+        {
             out.push(pid);
         }
     }

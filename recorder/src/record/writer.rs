@@ -121,7 +121,8 @@ impl Writer {
     /// Blocks: call from a blocking context.
     pub fn finish(self, last: Vec<Event>, trailer: Trailer) -> Result<WriterStats, WriterError> {
         // Blocking sends: at the end, waiting for the disk is right.
-        let sent = self.tx.send(Msg::Batch(last)).is_ok() && self.tx.send(Msg::Finish(trailer)).is_ok();
+        let sent =
+            self.tx.send(Msg::Batch(last)).is_ok() && self.tx.send(Msg::Finish(trailer)).is_ok();
         drop(self.tx);
         let res = self.handle.join().map_err(|_| WriterError::Gone)?;
         match res {
@@ -171,13 +172,19 @@ fn writer_loop(
                 let file = out.into_inner().map_err(|e| WriterError::Write {
                     path: path.clone(),
                     events,
-                    source: LogError::Io { offset: 0, source: e.into_error() },
+                    source: LogError::Io {
+                        offset: 0,
+                        source: e.into_error(),
+                    },
                 })?;
                 let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
                 file.sync_all().map_err(|e| WriterError::Write {
                     path: path.clone(),
                     events,
-                    source: LogError::Io { offset: 0, source: e },
+                    source: LogError::Io {
+                        offset: 0,
+                        source: e,
+                    },
                 })?;
                 return Ok(WriterStats { events, bytes });
             }

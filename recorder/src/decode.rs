@@ -1,1 +1,0 @@
-//! Placeholder: decoding is being written.

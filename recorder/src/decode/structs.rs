@@ -1,0 +1,368 @@
+//! Decoders for the structs syscalls read or fill in, from captured bytes.
+//!
+//! The bytes come from an untrusted log, so every field access is checked:
+//! each decoder either writes a complete rendering and returns `true`, or
+//! writes nothing and returns `false` (too few bytes), leaving the caller to
+//! show a fallback. Layouts are those of the *recorded* architecture; both
+//! supported ones are little-endian and LP64, so only `struct stat` differs.
+
+use std::io::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::Arch;
+use super::consts;
+use super::put::{self, le_u16, le_u32, le_u64};
+
+/// x86_64's own `struct stat` (arch/x86/include/uapi/asm/stat.h).
+pub(crate) const STAT_SIZE_X86_64: usize = 144;
+/// arm64 uses the generic `struct stat` (include/uapi/asm-generic/stat.h).
+pub(crate) const STAT_SIZE_AARCH64: usize = 128;
+pub(crate) const STATX_SIZE: usize = 256;
+/// `struct timespec` and `struct timeval`: two 64-bit fields.
+pub(crate) const TIMESPEC_SIZE: usize = 16;
+/// `struct new_utsname`: six 65-byte strings.
+pub(crate) const UTSNAME_SIZE: usize = 390;
+const UTS_FIELD: usize = 65;
+/// Kernel `struct sigaction` for rt_sigaction: handler, flags, restorer,
+/// 64-bit mask (same on both, arm64 defines `SA_RESTORER` too).
+pub(crate) const SIGACTION_SIZE: usize = 32;
+/// `CLONE_ARGS_SIZE_VER0`: the fields every clone3 caller passes.
+const CLONE_ARGS_MIN: usize = 64;
+
+/// Size of `struct stat` on `arch`.
+pub(crate) fn stat_size(arch: Arch) -> usize {
+    match arch {
+        Arch::X86_64 => STAT_SIZE_X86_64,
+        Arch::Aarch64 => STAT_SIZE_AARCH64,
+    }
+}
+
+/// Runs `f`; if it returns `None` (a field was missing), removes whatever it
+/// wrote so the caller's fallback starts from a clean buffer.
+fn all_or_nothing(b: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>) -> Option<()>) -> bool {
+    let mark = b.len();
+    if f(b).is_some() {
+        true
+    } else {
+        b.truncate(mark);
+        false
+    }
+}
+
+/// `makedev(0x88, 0x1)` from the kernel's `new_encode_dev` format.
+fn makedev(b: &mut Vec<u8>, dev: u64) {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    b.extend_from_slice(b"makedev(");
+    put::hex(b, major);
+    b.extend_from_slice(b", ");
+    put::hex(b, minor);
+    b.push(b')');
+}
+
+fn is_device(mode: u64) -> bool {
+    let fmt = mode & libc::S_IFMT as u64;
+    fmt == libc::S_IFCHR as u64 || fmt == libc::S_IFBLK as u64
+}
+
+/// `{st_mode=S_IFREG|0644, st_size=1234, ...}` (strace's abbreviated form;
+/// devices show `st_rdev` instead of the size).
+pub(crate) fn stat(b: &mut Vec<u8>, arch: Arch, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        if bytes.len() < stat_size(arch) {
+            return None;
+        }
+        let (mode, rdev) = match arch {
+            Arch::X86_64 => (le_u32(bytes, 24)?, le_u64(bytes, 40)?),
+            Arch::Aarch64 => (le_u32(bytes, 16)?, le_u64(bytes, 32)?),
+        };
+        let size = le_u64(bytes, 48)? as i64;
+        b.extend_from_slice(b"{st_mode=");
+        consts::st_mode(b, u64::from(mode));
+        if is_device(u64::from(mode)) {
+            b.extend_from_slice(b", st_rdev=");
+            makedev(b, rdev);
+        } else {
+            b.extend_from_slice(b", st_size=");
+            put::i64(b, size);
+        }
+        b.extend_from_slice(b", ...}");
+        Some(())
+    })
+}
+
+/// `{stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0,
+/// stx_mode=S_IFREG|0644, stx_size=1234, ...}`.
+pub(crate) fn statx(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        let mask = le_u32(bytes, 0)?;
+        let attributes = le_u64(bytes, 8)?;
+        let mode = le_u16(bytes, 28)?;
+        let size = le_u64(bytes, 40)?;
+        let rdev_major = le_u32(bytes, 128)?;
+        let rdev_minor = le_u32(bytes, 132)?;
+        b.extend_from_slice(b"{stx_mask=");
+        consts::flags(b, u64::from(mask), consts::STATX_MASK);
+        b.extend_from_slice(b", stx_attributes=");
+        put::hex(b, attributes);
+        b.extend_from_slice(b", stx_mode=");
+        consts::st_mode(b, u64::from(mode));
+        if is_device(u64::from(mode)) {
+            b.extend_from_slice(b", stx_rdev_major=");
+            put::u64(b, u64::from(rdev_major));
+            b.extend_from_slice(b", stx_rdev_minor=");
+            put::u64(b, u64::from(rdev_minor));
+        } else {
+            b.extend_from_slice(b", stx_size=");
+            put::u64(b, size);
+        }
+        b.extend_from_slice(b", ...}");
+        Some(())
+    })
+}
+
+/// `{tv_sec=1, tv_nsec=500000000}`, or `tv_usec` for a timeval.
+pub(crate) fn timespec(b: &mut Vec<u8>, bytes: &[u8], usec: bool) -> bool {
+    all_or_nothing(b, |b| {
+        let sec = le_u64(bytes, 0)? as i64;
+        let frac = le_u64(bytes, 8)? as i64;
+        b.extend_from_slice(b"{tv_sec=");
+        put::i64(b, sec);
+        b.extend_from_slice(if usec { b", tv_usec=" } else { b", tv_nsec=" });
+        put::i64(b, frac);
+        b.push(b'}');
+        Some(())
+    })
+}
+
+/// `{sysname="Linux", nodename="host", release="6.1.0", ...}`.
+pub(crate) fn utsname(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    const FIELDS: [&str; 6] = [
+        "sysname",
+        "nodename",
+        "release",
+        "version",
+        "machine",
+        "domainname",
+    ];
+    all_or_nothing(b, |b| {
+        let all = bytes.get(..UTSNAME_SIZE)?;
+        b.push(b'{');
+        for (i, (name, field)) in FIELDS.iter().zip(all.chunks_exact(UTS_FIELD)).enumerate() {
+            if i > 0 {
+                b.extend_from_slice(b", ");
+            }
+            b.extend_from_slice(name.as_bytes());
+            b.push(b'=');
+            put::quoted(b, put::until_nul(field), false);
+        }
+        b.push(b'}');
+        Some(())
+    })
+}
+
+/// `[3, 4]` (pipe, socketpair).
+pub(crate) fn int_pair(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        let x = le_u32(bytes, 0)? as i32;
+        let y = le_u32(bytes, 4)? as i32;
+        b.push(b'[');
+        put::i64(b, i64::from(x));
+        b.extend_from_slice(b", ");
+        put::i64(b, i64::from(y));
+        b.push(b']');
+        Some(())
+    })
+}
+
+/// `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]`, strace's wait status form.
+pub(crate) fn wait_status(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        let s = u64::from(le_u32(bytes, 0)?);
+        b.extend_from_slice(b"[{");
+        if s & 0x7f == 0 {
+            b.extend_from_slice(b"WIFEXITED(s) && WEXITSTATUS(s) == ");
+            put::u64(b, (s >> 8) & 0xff);
+        } else if s & 0xff == 0x7f {
+            b.extend_from_slice(b"WIFSTOPPED(s) && WSTOPSIG(s) == ");
+            consts::signal(b, (s >> 8) & 0xff, true);
+        } else if s == 0xffff {
+            b.extend_from_slice(b"WIFCONTINUED(s)");
+        } else {
+            b.extend_from_slice(b"WIFSIGNALED(s) && WTERMSIG(s) == ");
+            consts::signal(b, s & 0x7f, true);
+            if s & 0x80 != 0 {
+                b.extend_from_slice(b" && WCOREDUMP(s)");
+            }
+        }
+        b.extend_from_slice(b"}]");
+        Some(())
+    })
+}
+
+/// `{sa_handler=SIG_DFL, sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x...}`.
+pub(crate) fn sigaction(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        let handler = le_u64(bytes, 0)?;
+        let flags = le_u64(bytes, 8)?;
+        let restorer = le_u64(bytes, 16)?;
+        let mask = le_u64(bytes, 24)?;
+        b.extend_from_slice(b"{sa_handler=");
+        match handler {
+            0 => b.extend_from_slice(b"SIG_DFL"),
+            1 => b.extend_from_slice(b"SIG_IGN"),
+            h => put::hex(b, h),
+        }
+        b.extend_from_slice(b", sa_mask=");
+        consts::sigset(b, mask);
+        b.extend_from_slice(b", sa_flags=");
+        consts::flags(b, flags, consts::SA_FLAGS);
+        if flags & consts::SA_RESTORER != 0 {
+            b.extend_from_slice(b", sa_restorer=");
+            put::ptr(b, restorer);
+        }
+        b.push(b'}');
+        Some(())
+    })
+}
+
+/// A 64-bit signal set: `[INT TERM]`.
+pub(crate) fn sigset(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        consts::sigset(b, le_u64(bytes, 0)?);
+        Some(())
+    })
+}
+
+/// openat2's `{flags=O_RDONLY|O_CLOEXEC, mode=000, resolve=RESOLVE_BENEATH}`.
+pub(crate) fn open_how(b: &mut Vec<u8>, arch: Arch, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        let flags = le_u64(bytes, 0)?;
+        let mode = le_u64(bytes, 8)?;
+        let resolve = le_u64(bytes, 16)?;
+        b.extend_from_slice(b"{flags=");
+        consts::open_flags(b, arch, flags);
+        b.extend_from_slice(b", mode=");
+        put::oct(b, mode);
+        b.extend_from_slice(b", resolve=");
+        consts::flags(b, resolve, consts::RESOLVE_FLAGS);
+        b.push(b'}');
+        Some(())
+    })
+}
+
+/// clone3's `{flags=CLONE_VM|..., exit_signal=SIGCHLD, stack=..., ...}`:
+/// pointer fields only when a flag makes them meaningful, like strace.
+pub(crate) fn clone_args(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        if bytes.len() < CLONE_ARGS_MIN {
+            return None;
+        }
+        let flags = le_u64(bytes, 0)?;
+        let pidfd = le_u64(bytes, 8)?;
+        let child_tid = le_u64(bytes, 16)?;
+        let parent_tid = le_u64(bytes, 24)?;
+        let exit_signal = le_u64(bytes, 32)?;
+        let stack = le_u64(bytes, 40)?;
+        let stack_size = le_u64(bytes, 48)?;
+        let tls = le_u64(bytes, 56)?;
+        b.extend_from_slice(b"{flags=");
+        consts::clone3_flags(b, flags);
+        if flags & consts::CLONE_PIDFD != 0 {
+            b.extend_from_slice(b", pidfd=");
+            put::ptr(b, pidfd);
+        }
+        if flags & consts::CLONE_CHILD_TID != 0 {
+            b.extend_from_slice(b", child_tid=");
+            put::ptr(b, child_tid);
+        }
+        if flags & consts::CLONE_PARENT_SETTID != 0 {
+            b.extend_from_slice(b", parent_tid=");
+            put::ptr(b, parent_tid);
+        }
+        b.extend_from_slice(b", exit_signal=");
+        consts::signal(b, exit_signal, true);
+        b.extend_from_slice(b", stack=");
+        put::ptr(b, stack);
+        b.extend_from_slice(b", stack_size=");
+        put::hex(b, stack_size);
+        if flags & consts::CLONE_SETTLS != 0 {
+            b.extend_from_slice(b", tls=");
+            put::ptr(b, tls);
+        }
+        b.push(b'}');
+        Some(())
+    })
+}
+
+/// A socket address, compactly: `{AF_INET, 127.0.0.1:80}`,
+/// `{AF_INET6, [::1]:443}`, `{AF_UNIX, "/run/x.sock"}`,
+/// `{AF_UNIX, @"abstract"}`, `{AF_NETLINK, pid=0, groups=0}`; other
+/// families (or too-short addresses) show the remaining bytes escaped.
+/// Returns `false` only when not even the family is there.
+pub(crate) fn sockaddr(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let Some(family) = le_u16(bytes, 0) else {
+        return false;
+    };
+    let family = u64::from(family);
+    let rest = bytes.get(2..).unwrap_or_default();
+    b.push(b'{');
+    match consts::name_of(family, consts::ADDRESS_FAMILIES) {
+        Some(n) => b.extend_from_slice(n.as_bytes()),
+        None => put::u64(b, family),
+    }
+    let decoded = match family {
+        consts::AF_UNIX => {
+            if let Some(abstract_name) = rest.strip_prefix(b"\0") {
+                b.extend_from_slice(b", @");
+                put::quoted(b, abstract_name, false);
+            } else if !rest.is_empty() {
+                b.extend_from_slice(b", ");
+                put::quoted(b, put::until_nul(rest), false);
+            }
+            true
+        }
+        consts::AF_INET => match (bytes.get(2..4), bytes.get(4..8)) {
+            (Some(port), Some(a)) => {
+                let port = u16::from_be_bytes([port[0], port[1]]);
+                let ip = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
+                let _ = write!(b, ", {ip}:{port}");
+                true
+            }
+            _ => false,
+        },
+        consts::AF_INET6 => match (bytes.get(2..4), bytes.get(8..24)) {
+            (Some(port), Some(a)) => {
+                let port = u16::from_be_bytes([port[0], port[1]]);
+                let mut octets = [0u8; 16];
+                octets.copy_from_slice(a);
+                let ip = Ipv6Addr::from(octets);
+                let scope = le_u32(bytes, 24).unwrap_or(0);
+                if scope != 0 {
+                    let _ = write!(b, ", [{ip}%{scope}]:{port}");
+                } else {
+                    let _ = write!(b, ", [{ip}]:{port}");
+                }
+                true
+            }
+            _ => false,
+        },
+        consts::AF_NETLINK => match (le_u32(bytes, 4), le_u32(bytes, 8)) {
+            (Some(pid), Some(groups)) => {
+                b.extend_from_slice(b", pid=");
+                put::u64(b, u64::from(pid));
+                b.extend_from_slice(b", groups=");
+                put::hex(b, u64::from(groups));
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    if !decoded && !rest.is_empty() {
+        b.extend_from_slice(b", ");
+        put::quoted(b, rest, false);
+    }
+    b.push(b'}');
+    true
+}

@@ -1,0 +1,600 @@
+//! The syscall signature table, and the capture plan derived from it.
+//!
+//! One row per syscall *name*, so a single table serves both architectures
+//! (numbers are resolved per architecture at first use). Each argument has a
+//! display type ([`Ty`]); the types that point at user memory also say what
+//! the kernel side should capture, so display and capture can never
+//! disagree: [`capture_plan`] is a pure function of the row, not code per
+//! syscall.
+
+use std::sync::OnceLock;
+
+use super::consts::{self, Names};
+use super::structs;
+use super::{Arch, syscall_nr};
+
+/// Where the length of a captured item comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LenFrom {
+    /// The value of argument `i` (a count or size argument).
+    Arg(u8),
+    /// The return value: the bytes actually transferred. Only known at exit,
+    /// and only meaningful when the return value is >= 0.
+    Ret,
+    /// A fixed number of bytes: a struct whose size is known for the
+    /// recorded architecture (e.g. `struct stat`: 144 on x86_64, 128 on
+    /// aarch64).
+    Fixed(u32),
+    /// The `socklen_t` (32-bit) that argument `i` points to, read at exit
+    /// (value-result lengths: accept's `addrlen`, getsockopt's `optlen`).
+    /// After the call it holds the size the kernel *wanted* to store, which
+    /// can exceed the buffer, so it must be clamped like any other length.
+    ArgDeref(u8),
+}
+
+/// What to capture for one argument of a syscall.
+///
+/// Every item is clamped to the header's `capture_size` (the capture then
+/// has `truncated` set and `len` holds the full size). Items are read at
+/// syscall exit, except when [`CapturePlan::at_entry`] is set. Output items
+/// (`OutBuf`, `Iovec`/`Msghdr`/`Sockaddr` with `out`) are read only when the
+/// call returned >= 0; input items are read whatever the result. A NULL
+/// pointer is never read and yields no capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ArgPlan {
+    /// Nothing to capture (a number, or memory not worth reading).
+    #[default]
+    None,
+    /// NUL-terminated input string (a path, a name): one `Str` capture,
+    /// without the NUL.
+    Str,
+    /// NULL-terminated array of string pointers (execve's argv and envp):
+    /// one `Str` capture per element, in order, all with this argument's
+    /// index. If the array has more elements than the kernel side reads, a
+    /// final marker capture follows: kind `InBuf`, empty `bytes`, `len` =
+    /// number of elements left out (0 if unknown). If the array itself
+    /// cannot be read, a single `Str` capture with `read_failed`.
+    StrArray,
+    /// Input buffer: one `InBuf` capture of `len` bytes.
+    InBuf { len: LenFrom },
+    /// Output buffer or struct the kernel fills: one `OutBuf` capture.
+    OutBuf { len: LenFrom },
+    /// `struct iovec *` with `args[count_arg]` entries: the data of all
+    /// segments concatenated into one capture (`OutBuf` if `out`, else
+    /// `InBuf`). Length: the return value for `out`, the sum of `iov_len`
+    /// otherwise.
+    Iovec { count_arg: u8, out: bool },
+    /// `struct msghdr *`: first the data of `msg_iov`, concatenated as for
+    /// `Iovec` (always present, possibly empty or `read_failed`); then, if
+    /// `msg_name` is non-NULL and `msg_namelen` > 0, the address as a second
+    /// capture of the same kind and argument index. Kind: `OutBuf` if `out`
+    /// (recvmsg), else `InBuf` (sendmsg).
+    Msghdr { out: bool },
+    /// `struct sockaddr *` of `len` bytes: one `InBuf` capture, or `OutBuf`
+    /// if `out` (accept, recvfrom, getsockname...).
+    Sockaddr { len: LenFrom, out: bool },
+}
+
+/// Capture instructions for one syscall on one architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct CapturePlan {
+    /// One entry per argument register.
+    pub args: [ArgPlan; 6],
+    /// Read every item at syscall entry instead of exit. Set for execve and
+    /// execveat: a successful exec replaces the memory the pointers refer to,
+    /// so nothing is left to read at exit.
+    pub at_entry: bool,
+}
+
+impl CapturePlan {
+    /// Capture nothing.
+    pub const NONE: CapturePlan = CapturePlan {
+        args: [ArgPlan::None; 6],
+        at_entry: false,
+    };
+
+    /// True when no argument is captured.
+    pub fn is_empty(&self) -> bool {
+        self.args.iter().all(|a| *a == ArgPlan::None)
+    }
+}
+
+/// How an argument is displayed (and, for pointers, captured).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ty {
+    /// `int`: signed decimal of the low 32 bits (the kernel ignores the rest).
+    Int,
+    /// `long`/`off_t`: signed decimal.
+    Long,
+    /// `size_t`/`unsigned long`: unsigned decimal.
+    Uint,
+    /// Hex number.
+    Hex,
+    /// Pointer not captured: `NULL` or hex.
+    Ptr,
+    /// Not displayed (e.g. the high half of a 64-bit offset, unused on
+    /// 64-bit ABIs).
+    Hidden,
+    /// File descriptor (`int`).
+    Fd,
+    /// Directory fd of the `*at` calls: `AT_FDCWD` by name.
+    DirFd,
+    /// Permission bits, octal.
+    Mode,
+    /// open's mode: shown only when the flags (previous argument) contain
+    /// `O_CREAT` or `O_TMPFILE`, like strace.
+    OpenMode,
+    /// Input string (path or name).
+    Path,
+    /// execve's argv: `["ls", "-l"]`.
+    Argv,
+    /// execve's envp: `0x... /* 12 vars */`.
+    Envp,
+    InBuf(LenFrom),
+    /// Output bytes shown as an escaped string.
+    OutBuf(LenFrom),
+    /// Output C string (stops at the first NUL, e.g. getcwd).
+    OutStr(LenFrom),
+    /// iovec array, count in argument `i`: data shown as one string.
+    IovIn(u8),
+    IovOut(u8),
+    MsgIn,
+    MsgOut,
+    /// Input sockaddr, length in argument `i`.
+    SockaddrIn(u8),
+    /// Output sockaddr, `socklen_t *` in argument `i`.
+    SockaddrOut(u8),
+    /// `socklen_t *` of the buffer in argument `i`: `[16]` when that buffer
+    /// was captured (its capture's `len` is the value), else the pointer.
+    LenPtr(u8),
+    Stat,
+    Statx,
+    TimespecIn,
+    TimespecOut,
+    TimevalOut,
+    Utsname,
+    /// `int[2]` (pipe, socketpair).
+    IntPair,
+    /// wait4's `int *wstatus`.
+    WaitStatus,
+    SigactionIn,
+    SigactionOut,
+    SigsetIn,
+    SigsetOut,
+    /// openat2's `struct open_how *`, size in argument `i`.
+    OpenHow(u8),
+    /// clone3's `struct clone_args *`, size in argument `i`.
+    CloneArgs(u8),
+    /// Flag set from a table.
+    Flags(&'static Names),
+    /// `int` enum from a table, decimal when unnamed.
+    Enum(&'static Names),
+    OpenFlags,
+    /// Open-style flags without the access mode (pipe2, dup3, ...).
+    FdFlags,
+    MmapProt,
+    MmapFlags,
+    SockType,
+    /// Protocol, named per the domain in argument 0.
+    SockProto,
+    Signal,
+    CloneFlags,
+    FcntlCmd,
+    /// fcntl's third argument, typed by the command.
+    FcntlArg,
+    FutexOp,
+    /// ioctl request: name or hex.
+    IoctlReq,
+}
+
+/// How the return value is displayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetFmt {
+    Dec,
+    /// Addresses (mmap, brk).
+    Hex,
+    /// Modes (umask).
+    Oct,
+}
+
+/// One row of the table.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    pub(crate) name: &'static str,
+    /// Row for this architecture only (clone's argument order differs).
+    pub(crate) only: Option<Arch>,
+    pub(crate) args: &'static [Ty],
+    pub(crate) ret: RetFmt,
+}
+
+const fn s(name: &'static str, args: &'static [Ty]) -> Spec {
+    Spec {
+        name,
+        only: None,
+        args,
+        ret: RetFmt::Dec,
+    }
+}
+
+impl Spec {
+    const fn hex(mut self) -> Spec {
+        self.ret = RetFmt::Hex;
+        self
+    }
+
+    const fn oct(mut self) -> Spec {
+        self.ret = RetFmt::Oct;
+        self
+    }
+
+    const fn on(mut self, arch: Arch) -> Spec {
+        self.only = Some(arch);
+        self
+    }
+}
+
+use LenFrom::{Arg, Fixed, Ret};
+use Ty::*;
+
+const AT: Ty = Flags(consts::AT_FLAGS);
+const MSGF: Ty = Flags(consts::MSG_FLAGS);
+
+/// The signature table. Arguments past the listed ones are not shown.
+static SPECS: &[Spec] = &[
+    // --- files: open/close/io
+    s("open", &[Path, OpenFlags, OpenMode]),
+    s("openat", &[DirFd, Path, OpenFlags, OpenMode]),
+    s("openat2", &[DirFd, Path, OpenHow(3), Uint]),
+    s("creat", &[Path, Mode]),
+    s("close", &[Fd]),
+    s("close_range", &[Fd, Fd, Flags(consts::CLOSE_RANGE_FLAGS)]),
+    s("read", &[Fd, OutBuf(Ret), Uint]),
+    s("write", &[Fd, InBuf(Arg(2)), Uint]),
+    s("pread64", &[Fd, OutBuf(Ret), Uint, Long]),
+    s("pwrite64", &[Fd, InBuf(Arg(2)), Uint, Long]),
+    s("readv", &[Fd, IovOut(2), Int]),
+    s("writev", &[Fd, IovIn(2), Int]),
+    // preadv/pwritev: (pos_l, pos_h); pos_h is unused on 64-bit ABIs.
+    s("preadv", &[Fd, IovOut(2), Int, Long]),
+    s("pwritev", &[Fd, IovIn(2), Int, Long]),
+    s(
+        "preadv2",
+        &[Fd, IovOut(2), Int, Long, Hidden, Flags(consts::RWF_FLAGS)],
+    ),
+    s(
+        "pwritev2",
+        &[Fd, IovIn(2), Int, Long, Hidden, Flags(consts::RWF_FLAGS)],
+    ),
+    s("lseek", &[Fd, Long, Enum(consts::WHENCE)]),
+    s("dup", &[Fd]),
+    s("dup2", &[Fd, Fd]),
+    s("dup3", &[Fd, Fd, FdFlags]),
+    s("fcntl", &[Fd, FcntlCmd, FcntlArg]),
+    s("ioctl", &[Fd, IoctlReq, Hex]),
+    s("flock", &[Fd, Flags(consts::FLOCK_OPS)]),
+    s("fsync", &[Fd]),
+    s("fdatasync", &[Fd]),
+    s("sync", &[]),
+    s("syncfs", &[Fd]),
+    s("truncate", &[Path, Long]),
+    s("ftruncate", &[Fd, Long]),
+    s("fallocate", &[Fd, Hex, Long, Long]),
+    s("getdents64", &[Fd, Ptr, Uint]),
+    s("sendfile", &[Fd, Fd, Ptr, Uint]),
+    s("copy_file_range", &[Fd, Ptr, Fd, Ptr, Uint, Hex]),
+    s("memfd_create", &[Path, Flags(consts::MFD_FLAGS)]),
+    s("pipe", &[IntPair]),
+    s("pipe2", &[IntPair, FdFlags]),
+    s("eventfd2", &[Uint, FdFlags]),
+    s("inotify_init1", &[FdFlags]),
+    s("inotify_add_watch", &[Fd, Path, Hex]),
+    s("epoll_create1", &[FdFlags]),
+    s("epoll_ctl", &[Fd, Enum(consts::EPOLL_OPS), Fd, Ptr]),
+    s("epoll_wait", &[Fd, Ptr, Int, Int]),
+    s("epoll_pwait", &[Fd, Ptr, Int, Int, Ptr, Uint]),
+    s("poll", &[Ptr, Uint, Int]),
+    s("ppoll", &[Ptr, Uint, TimespecIn, Ptr, Uint]),
+    s("select", &[Int, Ptr, Ptr, Ptr, Ptr]),
+    s("pselect6", &[Int, Ptr, Ptr, Ptr, Ptr, Ptr]),
+    // --- files: metadata and names
+    s("stat", &[Path, Stat]),
+    s("lstat", &[Path, Stat]),
+    s("fstat", &[Fd, Stat]),
+    s("newfstatat", &[DirFd, Path, Stat, AT]),
+    s(
+        "statx",
+        &[DirFd, Path, AT, Flags(consts::STATX_MASK), Statx],
+    ),
+    s("readlink", &[Path, OutBuf(Ret), Uint]),
+    s("readlinkat", &[DirFd, Path, OutBuf(Ret), Uint]),
+    s("getcwd", &[OutStr(Ret), Uint]),
+    s("chdir", &[Path]),
+    s("fchdir", &[Fd]),
+    s("chroot", &[Path]),
+    s("mkdir", &[Path, Mode]),
+    s("mkdirat", &[DirFd, Path, Mode]),
+    s("rmdir", &[Path]),
+    s("unlink", &[Path]),
+    s("unlinkat", &[DirFd, Path, Flags(consts::UNLINK_FLAGS)]),
+    s("rename", &[Path, Path]),
+    s("renameat", &[DirFd, Path, DirFd, Path]),
+    s(
+        "renameat2",
+        &[DirFd, Path, DirFd, Path, Flags(consts::RENAME_FLAGS)],
+    ),
+    s("link", &[Path, Path]),
+    s("linkat", &[DirFd, Path, DirFd, Path, AT]),
+    s("symlink", &[Path, Path]),
+    s("symlinkat", &[Path, DirFd, Path]),
+    s("access", &[Path, Flags(consts::ACCESS_MODE)]),
+    s("faccessat", &[DirFd, Path, Flags(consts::ACCESS_MODE)]),
+    s(
+        "faccessat2",
+        &[
+            DirFd,
+            Path,
+            Flags(consts::ACCESS_MODE),
+            Flags(consts::ACCESSAT_FLAGS),
+        ],
+    ),
+    s("chmod", &[Path, Mode]),
+    s("fchmod", &[Fd, Mode]),
+    s("fchmodat", &[DirFd, Path, Mode]),
+    s("fchmodat2", &[DirFd, Path, Mode, AT]),
+    s("chown", &[Path, Int, Int]),
+    s("lchown", &[Path, Int, Int]),
+    s("fchown", &[Fd, Int, Int]),
+    s("fchownat", &[DirFd, Path, Int, Int, AT]),
+    s("utimensat", &[DirFd, Path, Ptr, AT]),
+    s("umask", &[Mode]).oct(),
+    // --- processes
+    s("execve", &[Path, Argv, Envp]),
+    s("execveat", &[DirFd, Path, Argv, Envp, AT]),
+    s("exit", &[Int]),
+    s("exit_group", &[Int]),
+    // x86_64: (flags, stack, parent_tid, child_tid, tls);
+    // arm64 has CONFIG_CLONE_BACKWARDS: (flags, stack, parent_tid, tls, child_tid).
+    s("clone", &[CloneFlags, Ptr, Ptr, Ptr, Hex]).on(Arch::X86_64),
+    s("clone", &[CloneFlags, Ptr, Ptr, Hex, Ptr]).on(Arch::Aarch64),
+    s("clone3", &[CloneArgs(1), Uint]),
+    s("fork", &[]),
+    s("vfork", &[]),
+    s(
+        "wait4",
+        &[Int, WaitStatus, Flags(consts::WAIT_OPTIONS), Ptr],
+    ),
+    s("waitid", &[Int, Int, Ptr, Flags(consts::WAIT_OPTIONS), Ptr]),
+    s("kill", &[Int, Signal]),
+    s("tkill", &[Int, Signal]),
+    s("tgkill", &[Int, Int, Signal]),
+    s("pidfd_open", &[Int, Hex]),
+    s("pidfd_send_signal", &[Fd, Signal, Ptr, Hex]),
+    s("getpid", &[]),
+    s("getppid", &[]),
+    s("gettid", &[]),
+    s("getuid", &[]),
+    s("geteuid", &[]),
+    s("getgid", &[]),
+    s("getegid", &[]),
+    s("getpgrp", &[]),
+    s("setsid", &[]),
+    s("setpgid", &[Int, Int]),
+    s("getpgid", &[Int]),
+    s("getsid", &[Int]),
+    s("set_tid_address", &[Ptr]),
+    s("set_robust_list", &[Ptr, Uint]),
+    s("rseq", &[Ptr, Uint, Hex, Hex]),
+    s("prctl", &[Enum(consts::PRCTL_OPTIONS), Hex, Hex, Hex, Hex]),
+    s("arch_prctl", &[Enum(consts::ARCH_PRCTL_CODES), Hex]),
+    s("getrlimit", &[Enum(consts::RLIMITS), Ptr]),
+    s("setrlimit", &[Enum(consts::RLIMITS), Ptr]),
+    s("prlimit64", &[Int, Enum(consts::RLIMITS), Ptr, Ptr]),
+    s("sched_yield", &[]),
+    s("sched_getaffinity", &[Int, Uint, Ptr]),
+    s("sched_setaffinity", &[Int, Uint, Ptr]),
+    s("uname", &[Utsname]),
+    s("sysinfo", &[Ptr]),
+    s("getrandom", &[OutBuf(Ret), Uint, Flags(consts::GRND_FLAGS)]),
+    // --- signals
+    s("rt_sigaction", &[Signal, SigactionIn, SigactionOut, Uint]),
+    s(
+        "rt_sigprocmask",
+        &[Enum(consts::SIG_HOW), SigsetIn, SigsetOut, Uint],
+    ),
+    s("rt_sigreturn", &[]),
+    s("sigaltstack", &[Ptr, Ptr]),
+    // --- time and synchronisation
+    s("clock_gettime", &[Enum(consts::CLOCKS), TimespecOut]),
+    s("clock_getres", &[Enum(consts::CLOCKS), TimespecOut]),
+    s(
+        "clock_nanosleep",
+        &[
+            Enum(consts::CLOCKS),
+            Flags(consts::TIMER_FLAGS),
+            TimespecIn,
+            Ptr,
+        ],
+    ),
+    s("nanosleep", &[TimespecIn, Ptr]),
+    s("gettimeofday", &[TimevalOut, Ptr]),
+    s("futex", &[Ptr, FutexOp, Uint, Ptr, Ptr, Hex]),
+    // --- memory
+    s("mmap", &[Ptr, Uint, MmapProt, MmapFlags, Fd, Hex]).hex(),
+    s("munmap", &[Ptr, Uint]),
+    s("mprotect", &[Ptr, Uint, MmapProt]),
+    s(
+        "mremap",
+        &[Ptr, Uint, Uint, Flags(consts::MREMAP_FLAGS), Ptr],
+    )
+    .hex(),
+    s("madvise", &[Ptr, Uint, Enum(consts::MADVICE)]),
+    s("brk", &[Ptr]).hex(),
+    s("mlock", &[Ptr, Uint]),
+    s("munlock", &[Ptr, Uint]),
+    s("msync", &[Ptr, Uint, Hex]),
+    // --- sockets
+    s(
+        "socket",
+        &[Enum(consts::ADDRESS_FAMILIES), SockType, SockProto],
+    ),
+    s(
+        "socketpair",
+        &[Enum(consts::ADDRESS_FAMILIES), SockType, SockProto, IntPair],
+    ),
+    s("connect", &[Fd, SockaddrIn(2), Uint]),
+    s("bind", &[Fd, SockaddrIn(2), Uint]),
+    s("listen", &[Fd, Int]),
+    s("accept", &[Fd, SockaddrOut(2), LenPtr(1)]),
+    s(
+        "accept4",
+        &[Fd, SockaddrOut(2), LenPtr(1), Flags(consts::SOCK_FLAGS)],
+    ),
+    s("getsockname", &[Fd, SockaddrOut(2), LenPtr(1)]),
+    s("getpeername", &[Fd, SockaddrOut(2), LenPtr(1)]),
+    s("shutdown", &[Fd, Enum(consts::SHUTDOWN_HOW)]),
+    s(
+        "sendto",
+        &[Fd, InBuf(Arg(2)), Uint, MSGF, SockaddrIn(5), Uint],
+    ),
+    s(
+        "recvfrom",
+        &[Fd, OutBuf(Ret), Uint, MSGF, SockaddrOut(5), LenPtr(4)],
+    ),
+    s("sendmsg", &[Fd, MsgIn, MSGF]),
+    s("recvmsg", &[Fd, MsgOut, MSGF]),
+    s("sendmmsg", &[Fd, Ptr, Uint, MSGF]),
+    s("recvmmsg", &[Fd, Ptr, Uint, MSGF, Ptr]),
+    s("setsockopt", &[Fd, Int, Int, InBuf(Arg(4)), Uint]),
+    s(
+        "getsockopt",
+        &[Fd, Int, Int, OutBuf(LenFrom::ArgDeref(4)), LenPtr(3)],
+    ),
+];
+
+/// Per-architecture index: syscall number -> row.
+fn index() -> &'static [Vec<Option<&'static Spec>>; 2] {
+    static INDEX: OnceLock<[Vec<Option<&'static Spec>>; 2]> = OnceLock::new();
+    INDEX.get_or_init(|| Arch::ALL.map(build_index))
+}
+
+fn build_index(arch: Arch) -> Vec<Option<&'static Spec>> {
+    let mut v: Vec<Option<&'static Spec>> = Vec::new();
+    // Generic rows first, so architecture-specific rows override them.
+    let rows = SPECS
+        .iter()
+        .filter(|s| s.only.is_none())
+        .chain(SPECS.iter().filter(|s| s.only == Some(arch)));
+    for spec in rows {
+        let Some(nr) = syscall_nr(arch, spec.name) else {
+            continue; // not on this architecture (e.g. open on arm64)
+        };
+        let Ok(i) = usize::try_from(nr) else { continue };
+        if v.len() <= i {
+            v.resize(i + 1, None);
+        }
+        v[i] = Some(spec);
+    }
+    v
+}
+
+/// The row for syscall `nr` of `arch`, if the table has one.
+pub(crate) fn spec(arch: Arch, nr: i64) -> Option<&'static Spec> {
+    let i = usize::try_from(nr).ok()?;
+    index()[arch.index()].get(i).copied().flatten()
+}
+
+/// Every row (for tests and coverage listings).
+pub(crate) fn all_specs() -> &'static [Spec] {
+    SPECS
+}
+
+impl Ty {
+    /// What the kernel side should capture for an argument of this type.
+    fn plan(self, arch: Arch) -> ArgPlan {
+        use ArgPlan as P;
+        let out_fixed = |n: usize| P::OutBuf {
+            len: Fixed(n as u32),
+        };
+        let in_fixed = |n: usize| P::InBuf {
+            len: Fixed(n as u32),
+        };
+        match self {
+            Path => P::Str,
+            Argv | Envp => P::StrArray,
+            InBuf(len) => P::InBuf { len },
+            OutBuf(len) | OutStr(len) => P::OutBuf { len },
+            IovIn(count_arg) => P::Iovec {
+                count_arg,
+                out: false,
+            },
+            IovOut(count_arg) => P::Iovec {
+                count_arg,
+                out: true,
+            },
+            MsgIn => P::Msghdr { out: false },
+            MsgOut => P::Msghdr { out: true },
+            SockaddrIn(len_arg) => P::Sockaddr {
+                len: Arg(len_arg),
+                out: false,
+            },
+            SockaddrOut(len_ptr) => P::Sockaddr {
+                len: LenFrom::ArgDeref(len_ptr),
+                out: true,
+            },
+            Stat => out_fixed(structs::stat_size(arch)),
+            Statx => out_fixed(structs::STATX_SIZE),
+            TimespecIn => in_fixed(structs::TIMESPEC_SIZE),
+            TimespecOut | TimevalOut => out_fixed(structs::TIMESPEC_SIZE),
+            Utsname => out_fixed(structs::UTSNAME_SIZE),
+            IntPair => out_fixed(8),
+            WaitStatus => out_fixed(4),
+            SigactionIn => in_fixed(structs::SIGACTION_SIZE),
+            SigactionOut => out_fixed(structs::SIGACTION_SIZE),
+            SigsetIn => in_fixed(8),
+            SigsetOut => out_fixed(8),
+            OpenHow(size_arg) | CloneArgs(size_arg) => P::InBuf { len: Arg(size_arg) },
+            _ => P::None,
+        }
+    }
+
+    /// True for types whose captured bytes are text-like data (as opposed to
+    /// a struct), so JSON may offer them as `text`.
+    pub(crate) fn is_byte_buffer(self) -> bool {
+        matches!(
+            self,
+            Path | Argv | Envp | InBuf(_) | OutBuf(_) | OutStr(_) | IovIn(_) | IovOut(_)
+        )
+    }
+}
+
+fn plan_of(arch: Arch, spec: &Spec) -> CapturePlan {
+    let mut plan = CapturePlan::NONE;
+    for (slot, ty) in plan.args.iter_mut().zip(spec.args) {
+        *slot = ty.plan(arch);
+    }
+    plan.at_entry = plan.args.contains(&ArgPlan::StrArray);
+    plan
+}
+
+/// Capture plan of syscall `nr` in `arch`'s numbering (all `None` for
+/// syscalls the table does not know).
+pub fn capture_plan(arch: Arch, nr: i64) -> CapturePlan {
+    spec(arch, nr).map_or(CapturePlan::NONE, |s| plan_of(arch, s))
+}
+
+/// Capture plan of syscall `name` on `arch` (all `None` if `arch` has no
+/// such syscall or the table does not know it).
+pub fn capture_plan_by_name(arch: Arch, name: &str) -> CapturePlan {
+    syscall_nr(arch, name).map_or(CapturePlan::NONE, |nr| capture_plan(arch, nr))
+}
+
+/// Every syscall of `arch` that captures something, by number (ascending):
+/// what the daemon loads into the kernel's plan map.
+pub fn capture_table(arch: Arch) -> Vec<(i64, CapturePlan)> {
+    index()[arch.index()]
+        .iter()
+        .enumerate()
+        .filter_map(|(nr, s)| Some((nr as i64, plan_of(arch, (*s)?))))
+        .filter(|(_, p)| !p.is_empty())
+        .collect()
+}

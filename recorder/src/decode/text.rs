@@ -1,0 +1,680 @@
+//! The [`Formatter`]: events to strace-like text lines or JSON Lines.
+
+use std::io::{self, Write};
+
+use super::consts;
+use super::json;
+use super::put;
+use super::structs;
+use super::table::{self, RetFmt, Spec, Ty};
+use super::{Arch, errno_name, syscall_name};
+use crate::event::{Capture, CaptureKind, Counters, Event, Header, ProcEvent, Syscall};
+
+/// Why a log cannot be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("log header names architecture {0:?}; supported: x86_64, aarch64")]
+    UnknownArch(String),
+}
+
+/// Timestamp at the start of each text line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeMode {
+    /// Seconds since the recording started, six decimals (`0.000123`).
+    #[default]
+    Relative,
+    /// Wall-clock time of day in **UTC**, `HH:MM:SS.ffffff` (like strace
+    /// `-tt`, but UTC so the output does not depend on the reader's zone).
+    WallClock,
+    /// No timestamp.
+    None,
+}
+
+/// When to prefix lines with `[pid TGID/TID] `.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShowTid {
+    /// When [`Formatter::multi_thread`] is set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// What [`Formatter::write_event`] produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// strace-like text, one line per event.
+    #[default]
+    Text,
+    /// JSON Lines, see `docs/json-output.md`.
+    Json,
+}
+
+/// Renders the events of one log.
+///
+/// Built from the log's [`Header`], so names, numbers, flag values and
+/// struct layouts are those of the recorded machine. Rendering goes into an
+/// internal buffer that is reused from line to line, then to the writer in a
+/// single `write_all`; wrap the writer in a `BufWriter`.
+#[derive(Debug, Clone)]
+pub struct Formatter {
+    arch: Arch,
+    start_mono_ns: u64,
+    realtime_offset_ns: i64,
+    /// Data capture was on while recording (`capture_size > 0`): an absent
+    /// capture then means "empty" (e.g. an empty argv) rather than "not
+    /// captured".
+    capture_on: bool,
+    /// Output format for [`Formatter::write_event`].
+    pub format: OutputFormat,
+    pub time: TimeMode,
+    /// Append the call's duration, ` <0.000012>` (strace `-T`).
+    pub show_duration: bool,
+    pub show_tid: ShowTid,
+    /// The log involves more than one thread (tells [`ShowTid::Auto`] to show
+    /// the prefix). The caller knows it from a first pass or the trailer.
+    pub multi_thread: bool,
+    /// Print [`Event::Counters`] too (by default they are skipped and the
+    /// caller prints a final summary).
+    pub show_counters: bool,
+    buf: Vec<u8>,
+}
+
+/// A return value in the kernel's error range (`-4095..=-1`).
+pub(crate) fn is_err(ret: i64) -> bool {
+    (-4095..=-1).contains(&ret)
+}
+
+impl Formatter {
+    /// A formatter for the log described by `header`, with default options
+    /// (text, relative time, durations, automatic pid prefix).
+    pub fn new(header: &Header) -> Result<Formatter, DecodeError> {
+        let arch = Arch::from_name(&header.arch)
+            .ok_or_else(|| DecodeError::UnknownArch(header.arch.clone()))?;
+        let mut f = Formatter::for_arch(arch, header.start_mono_ns, header.realtime_offset_ns);
+        f.capture_on = header.capture_size > 0;
+        Ok(f)
+    }
+
+    /// A formatter without a header (capture assumed on).
+    pub fn for_arch(arch: Arch, start_mono_ns: u64, realtime_offset_ns: i64) -> Formatter {
+        Formatter {
+            arch,
+            start_mono_ns,
+            realtime_offset_ns,
+            capture_on: true,
+            format: OutputFormat::Text,
+            time: TimeMode::Relative,
+            show_duration: true,
+            show_tid: ShowTid::Auto,
+            multi_thread: false,
+            show_counters: false,
+            buf: Vec::with_capacity(1024),
+        }
+    }
+
+    /// The recorded architecture.
+    pub fn arch(&self) -> Arch {
+        self.arch
+    }
+
+    /// Writes `ev` in [`Formatter::format`]. Events that are not shown
+    /// (counters, unless [`Formatter::show_counters`]) write nothing.
+    pub fn write_event(&mut self, out: &mut impl Write, ev: &Event) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Text => self.write_text(out, ev),
+            OutputFormat::Json => self.write_json(out, ev),
+        }
+    }
+
+    /// Writes `ev` as a text line.
+    pub fn write_text(&mut self, out: &mut impl Write, ev: &Event) -> io::Result<()> {
+        let line = self.render_text(ev);
+        if line.is_empty() {
+            Ok(())
+        } else {
+            out.write_all(line)
+        }
+    }
+
+    /// Writes `ev` as one JSON object and a newline.
+    pub fn write_json(&mut self, out: &mut impl Write, ev: &Event) -> io::Result<()> {
+        let line = self.render_json(ev);
+        if line.is_empty() {
+            Ok(())
+        } else {
+            out.write_all(line)
+        }
+    }
+
+    /// `ev` as a text line (with its newline), or empty if not shown. The
+    /// slice is valid until the next call.
+    pub fn render_text(&mut self, ev: &Event) -> &[u8] {
+        // Take the buffer so the rendering code can borrow `self` freely;
+        // moving a Vec does not allocate.
+        let mut b = std::mem::take(&mut self.buf);
+        b.clear();
+        match ev {
+            Event::Syscall(sc) => self.text_syscall(&mut b, sc),
+            Event::Exec(p) => self.text_proc(&mut b, p, ProcKind::Exec),
+            Event::Fork(p) => self.text_proc(&mut b, p, ProcKind::Fork),
+            Event::Exit(p) => self.text_proc(&mut b, p, ProcKind::Exit),
+            Event::Counters(c) => {
+                if self.show_counters {
+                    text_counters(&mut b, c);
+                }
+            }
+        }
+        self.buf = b;
+        &self.buf
+    }
+
+    /// `ev` as a JSON line (with its newline), or empty if not shown.
+    pub fn render_json(&mut self, ev: &Event) -> &[u8] {
+        let mut b = std::mem::take(&mut self.buf);
+        b.clear();
+        json::event(&mut b, self.arch, self.show_counters, ev);
+        self.buf = b;
+        &self.buf
+    }
+
+    fn put_time(&self, b: &mut Vec<u8>, ts_ns: u64) {
+        match self.time {
+            TimeMode::None => return,
+            TimeMode::Relative => {
+                let d = i128::from(ts_ns) - i128::from(self.start_mono_ns);
+                if d < 0 {
+                    b.push(b'-');
+                }
+                put::secs6(b, u64::try_from(d.unsigned_abs()).unwrap_or(u64::MAX));
+            }
+            TimeMode::WallClock => {
+                const NS: i128 = 1_000_000_000;
+                let t = i128::from(ts_ns) + i128::from(self.realtime_offset_ns);
+                let secs = t.div_euclid(NS);
+                let us = (t.rem_euclid(NS) / 1000) as u64;
+                let tod = secs.rem_euclid(86_400) as u64;
+                put::pad(b, tod / 3600, 2);
+                b.push(b':');
+                put::pad(b, tod / 60 % 60, 2);
+                b.push(b':');
+                put::pad(b, tod % 60, 2);
+                b.push(b'.');
+                put::pad(b, us, 6);
+            }
+        }
+        b.push(b' ');
+    }
+
+    fn put_tid(&self, b: &mut Vec<u8>, tgid: u32, tid: u32) {
+        let show = match self.show_tid {
+            ShowTid::Always => true,
+            ShowTid::Never => false,
+            ShowTid::Auto => self.multi_thread,
+        };
+        if show {
+            b.extend_from_slice(b"[pid ");
+            put::u64(b, u64::from(tgid));
+            if tid != tgid {
+                b.push(b'/');
+                put::u64(b, u64::from(tid));
+            }
+            b.extend_from_slice(b"] ");
+        }
+    }
+
+    fn text_syscall(&self, b: &mut Vec<u8>, sc: &Syscall) {
+        self.put_time(b, sc.enter_ns);
+        self.put_tid(b, sc.tgid, sc.tid);
+        let spec = table::spec(self.arch, sc.nr);
+        match syscall_name(self.arch, sc.nr) {
+            Some(name) => b.extend_from_slice(name.as_bytes()),
+            None => {
+                b.extend_from_slice(b"syscall_");
+                put::i64(b, sc.nr);
+            }
+        }
+        b.push(b'(');
+        match spec {
+            Some(spec) => Call::new(self, sc).args(b, spec),
+            None => {
+                for (i, &a) in sc.args.iter().enumerate() {
+                    if i > 0 {
+                        b.extend_from_slice(b", ");
+                    }
+                    put::hex(b, a);
+                }
+            }
+        }
+        b.push(b')');
+        match sc.ret {
+            None if sc.died_in_call => b.extend_from_slice(b" = ? <unfinished: thread exited>"),
+            None => b.extend_from_slice(b" = ?"),
+            Some(r) if is_err(r) => {
+                let e = -r;
+                match errno_name(e) {
+                    // Kernel-internal restart codes never reach user space:
+                    // strace shows them as `= ? ERESTARTSYS (...)`.
+                    Some((n, d)) => {
+                        b.extend_from_slice(if e >= 512 { b" = ? " } else { b" = -1 " });
+                        b.extend_from_slice(n.as_bytes());
+                        b.extend_from_slice(b" (");
+                        b.extend_from_slice(d.as_bytes());
+                        b.push(b')');
+                    }
+                    None => {
+                        b.extend_from_slice(b" = -1 (errno ");
+                        put::i64(b, e);
+                        b.push(b')');
+                    }
+                }
+            }
+            Some(r) => {
+                b.extend_from_slice(b" = ");
+                match spec.map_or(RetFmt::Dec, |s| s.ret) {
+                    RetFmt::Dec => put::i64(b, r),
+                    RetFmt::Hex => put::hex(b, r as u64),
+                    RetFmt::Oct => put::oct(b, r as u64),
+                }
+            }
+        }
+        if self.show_duration {
+            if let Some(exit) = sc.exit_ns {
+                b.extend_from_slice(b" <");
+                put::secs6(b, exit.saturating_sub(sc.enter_ns));
+                b.push(b'>');
+            }
+        }
+        b.push(b'\n');
+    }
+
+    fn text_proc(&self, b: &mut Vec<u8>, p: &ProcEvent, kind: ProcKind) {
+        self.put_time(b, p.ts_ns);
+        self.put_tid(b, p.tgid, p.tid);
+        match kind {
+            ProcKind::Exec => {
+                b.extend_from_slice(b"+++ exec comm=");
+                put::escaped(b, p.comm.as_bytes());
+                if p.aux != 0 && p.aux != p.tid {
+                    b.extend_from_slice(b" old_tid=");
+                    put::u64(b, u64::from(p.aux));
+                }
+            }
+            ProcKind::Fork => {
+                b.extend_from_slice(b"+++ fork child ");
+                put::u64(b, u64::from(p.aux));
+            }
+            ProcKind::Exit => {
+                b.extend_from_slice(match p.aux {
+                    1 => b"+++ exited (process)".as_slice(),
+                    0 => b"+++ exited (thread)",
+                    _ => b"+++ exited",
+                });
+            }
+        }
+        b.extend_from_slice(b" +++\n");
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ProcKind {
+    Exec,
+    Fork,
+    Exit,
+}
+
+fn text_counters(b: &mut Vec<u8>, c: &Counters) {
+    let fields: [(&str, u64); 9] = [
+        ("emitted", c.emitted),
+        ("ring_full", c.ring_full),
+        ("exit_without_entry", c.exit_without_entry),
+        ("stash_full", c.stash_full),
+        ("died_in_call", c.died_in_call),
+        ("read_failed", c.read_failed),
+        ("entered", c.entered),
+        ("user_dropped", c.user_dropped),
+        ("written", c.written),
+    ];
+    b.extend_from_slice(b"--- counters");
+    for (name, v) in fields {
+        b.push(b' ');
+        b.extend_from_slice(name.as_bytes());
+        b.push(b'=');
+        put::u64(b, v);
+    }
+    b.extend_from_slice(b" ---\n");
+}
+
+/// One syscall being rendered: the pieces every argument renderer needs.
+struct Call<'a> {
+    arch: Arch,
+    capture_on: bool,
+    sc: &'a Syscall,
+}
+
+impl<'a> Call<'a> {
+    fn new(f: &Formatter, sc: &'a Syscall) -> Call<'a> {
+        Call {
+            arch: f.arch,
+            capture_on: f.capture_on,
+            sc,
+        }
+    }
+
+    /// Output buffers hold data only when the call succeeded.
+    fn succeeded(&self) -> bool {
+        self.sc.ret.is_some_and(|r| !is_err(r))
+    }
+
+    fn captures(&self, i: usize) -> impl Iterator<Item = &'a Capture> + use<'a> {
+        let sc = self.sc;
+        sc.data.iter().filter(move |c| usize::from(c.arg) == i)
+    }
+
+    fn capture(&self, i: usize) -> Option<&'a Capture> {
+        self.captures(i).next()
+    }
+
+    /// How many of the row's arguments strace would show for this call.
+    fn nargs(&self, spec: &Spec) -> usize {
+        let n = spec.args.len();
+        let a1 = self.sc.args[1];
+        match spec.args.get(1) {
+            Some(Ty::FutexOp) => n.min(consts::futex_nargs(a1)),
+            Some(Ty::FcntlCmd) if !consts::fcntl_has_arg(a1) => n.min(2),
+            _ => n,
+        }
+    }
+
+    fn args(&self, b: &mut Vec<u8>, spec: &Spec) {
+        let mut first = true;
+        for (i, &ty) in spec.args.iter().enumerate().take(self.nargs(spec).min(6)) {
+            match ty {
+                Ty::Hidden => continue,
+                Ty::OpenMode => {
+                    let flags = i.checked_sub(1).map_or(0, |j| self.sc.args[j]);
+                    if flags & (consts::O_CREAT | consts::O_TMPFILE_ANY) == 0 {
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            if !first {
+                b.extend_from_slice(b", ");
+            }
+            first = false;
+            self.arg(b, i, ty);
+        }
+    }
+
+    fn arg(&self, b: &mut Vec<u8>, i: usize, ty: Ty) {
+        let v = self.sc.args[i];
+        let int = i64::from(v as u32 as i32);
+        let arch = self.arch;
+        match ty {
+            Ty::Int | Ty::Fd => put::i64(b, int),
+            Ty::Long => put::i64(b, v as i64),
+            Ty::Uint => put::u64(b, v),
+            Ty::Hex => put::hex(b, v),
+            Ty::Ptr => put::ptr(b, v),
+            Ty::Hidden => {}
+            Ty::DirFd => {
+                if int == i64::from(libc::AT_FDCWD) {
+                    b.extend_from_slice(b"AT_FDCWD");
+                } else {
+                    put::i64(b, int);
+                }
+            }
+            Ty::Mode | Ty::OpenMode => put::oct(b, v & 0xffff_ffff),
+            Ty::Path => self.input(b, i, |b, c| {
+                put::quoted(b, &c.bytes, c.truncated);
+                true
+            }),
+            Ty::Argv => self.argv(b, i),
+            Ty::Envp => self.envp(b, i),
+            Ty::InBuf(_) | Ty::IovIn(_) => self.input(b, i, |b, c| {
+                put::quoted(b, &c.bytes, c.truncated);
+                true
+            }),
+            Ty::OutBuf(_) | Ty::IovOut(_) => self.output(b, i, |b, c| {
+                put::quoted(b, &c.bytes, c.truncated);
+                true
+            }),
+            Ty::OutStr(_) => self.output(b, i, |b, c| {
+                let s = put::until_nul(&c.bytes);
+                put::quoted(b, s, c.truncated && s.len() == c.bytes.len());
+                true
+            }),
+            Ty::MsgIn => self.msghdr(b, i, false),
+            Ty::MsgOut => self.msghdr(b, i, true),
+            Ty::SockaddrIn(_) => self.input(b, i, |b, c| structs::sockaddr(b, &c.bytes)),
+            Ty::SockaddrOut(_) => self.output(b, i, |b, c| structs::sockaddr(b, &c.bytes)),
+            Ty::LenPtr(j) => match self.capture(usize::from(j)) {
+                Some(c) if v != 0 && !c.read_failed => {
+                    b.push(b'[');
+                    put::u64(b, c.len);
+                    b.push(b']');
+                }
+                _ => put::ptr(b, v),
+            },
+            Ty::Stat => self.output(b, i, |b, c| structs::stat(b, arch, &c.bytes)),
+            Ty::Statx => self.output(b, i, |b, c| structs::statx(b, &c.bytes)),
+            Ty::TimespecIn => self.input(b, i, |b, c| structs::timespec(b, &c.bytes, false)),
+            Ty::TimespecOut => self.output(b, i, |b, c| structs::timespec(b, &c.bytes, false)),
+            Ty::TimevalOut => self.output(b, i, |b, c| structs::timespec(b, &c.bytes, true)),
+            Ty::Utsname => self.output(b, i, |b, c| structs::utsname(b, &c.bytes)),
+            Ty::IntPair => self.output(b, i, |b, c| structs::int_pair(b, &c.bytes)),
+            Ty::WaitStatus => {
+                // wait4 returning 0 (WNOHANG, nothing to reap) leaves the
+                // status untouched: whatever was captured is stale.
+                if self.sc.ret == Some(0) {
+                    put::ptr(b, v);
+                } else {
+                    self.output(b, i, |b, c| structs::wait_status(b, &c.bytes));
+                }
+            }
+            Ty::SigactionIn => self.input(b, i, |b, c| structs::sigaction(b, &c.bytes)),
+            Ty::SigactionOut => self.output(b, i, |b, c| structs::sigaction(b, &c.bytes)),
+            Ty::SigsetIn => self.input(b, i, |b, c| structs::sigset(b, &c.bytes)),
+            Ty::SigsetOut => self.output(b, i, |b, c| structs::sigset(b, &c.bytes)),
+            Ty::OpenHow(_) => self.input(b, i, |b, c| structs::open_how(b, arch, &c.bytes)),
+            Ty::CloneArgs(_) => self.input(b, i, |b, c| structs::clone_args(b, &c.bytes)),
+            Ty::Flags(names) => consts::flags(b, v, names),
+            Ty::Enum(names) => consts::int_enum(b, v, names),
+            Ty::OpenFlags => consts::open_flags(b, arch, v & 0xffff_ffff),
+            Ty::FdFlags => consts::flags(b, v & 0xffff_ffff, consts::open_flag_names(arch)),
+            Ty::MmapProt => consts::flags(b, v, consts::prot_names(arch)),
+            Ty::MmapFlags => consts::mmap_flags(b, arch, v),
+            Ty::SockType => consts::sock_type(b, v),
+            Ty::SockProto => match self.sc.args[0] & 0xffff_ffff {
+                consts::AF_INET | consts::AF_INET6 => consts::int_enum(b, v, consts::IP_PROTOCOLS),
+                consts::AF_NETLINK => consts::int_enum(b, v, consts::NETLINK_PROTOCOLS),
+                _ => put::i64(b, int),
+            },
+            Ty::Signal => consts::signal(b, v & 0xffff_ffff, true),
+            Ty::CloneFlags => consts::clone_flags(b, v),
+            Ty::FcntlCmd => consts::int_enum(b, v, consts::FCNTL_CMDS),
+            Ty::FcntlArg => self.fcntl_arg(b, v),
+            Ty::FutexOp => consts::futex_op(b, v),
+            Ty::IoctlReq => match consts::name_of(v & 0xffff_ffff, consts::IOCTLS) {
+                Some(n) => b.extend_from_slice(n.as_bytes()),
+                None => put::hex(b, v & 0xffff_ffff),
+            },
+        }
+    }
+
+    fn fcntl_arg(&self, b: &mut Vec<u8>, v: u64) {
+        let cmd = self.sc.args[1] & 0xffff_ffff;
+        match cmd {
+            consts::F_SETFD => consts::flags(b, v, consts::FD_FLAGS),
+            consts::F_SETFL => consts::open_flags(b, self.arch, v & 0xffff_ffff),
+            consts::F_SETSIG => consts::signal(b, v & 0xffff_ffff, true),
+            consts::F_SETLEASE => consts::int_enum(b, v, consts::LEASE_TYPES),
+            consts::F_ADD_SEALS => consts::flags(b, v, consts::SEAL_FLAGS),
+            c if consts::fcntl_int_arg(c) => put::i64(b, i64::from(v as u32 as i32)),
+            _ => put::ptr(b, v),
+        }
+    }
+
+    /// An input item: the capture rendered by `render`, else the pointer.
+    fn input(
+        &self,
+        b: &mut Vec<u8>,
+        i: usize,
+        render: impl FnOnce(&mut Vec<u8>, &Capture) -> bool,
+    ) {
+        let v = self.sc.args[i];
+        if v == 0 {
+            b.extend_from_slice(b"NULL");
+            return;
+        }
+        match self.capture(i) {
+            None => put::hex(b, v),
+            Some(c) => show_capture(b, v, c, render),
+        }
+    }
+
+    /// An output item: only meaningful when the call succeeded.
+    fn output(
+        &self,
+        b: &mut Vec<u8>,
+        i: usize,
+        render: impl FnOnce(&mut Vec<u8>, &Capture) -> bool,
+    ) {
+        if self.succeeded() {
+            self.input(b, i, render);
+        } else {
+            put::ptr(b, self.sc.args[i]);
+        }
+    }
+
+    /// `["ls", "-l"]`; `...` marks elements left out.
+    fn argv(&self, b: &mut Vec<u8>, i: usize) {
+        let v = self.sc.args[i];
+        if v == 0 {
+            b.extend_from_slice(b"NULL");
+            return;
+        }
+        let mut items = self.captures(i).peekable();
+        match items.peek() {
+            None if !self.capture_on => return put::hex(b, v),
+            Some(c) if c.read_failed && self.captures(i).count() == 1 => {
+                return failed(b, v);
+            }
+            _ => {}
+        }
+        b.push(b'[');
+        for (n, c) in items.enumerate() {
+            if n > 0 {
+                b.extend_from_slice(b", ");
+            }
+            if c.kind != CaptureKind::Str {
+                b.extend_from_slice(b"...");
+            } else if c.read_failed {
+                b.extend_from_slice(b"/* read failed */");
+            } else {
+                put::quoted(b, &c.bytes, c.truncated);
+            }
+        }
+        b.push(b']');
+    }
+
+    /// `0x7ffd... /* 12 vars */` (strace's default: the environment is long
+    /// and rarely interesting; JSON output has all of it).
+    fn envp(&self, b: &mut Vec<u8>, i: usize) {
+        let v = self.sc.args[i];
+        if v == 0 {
+            b.extend_from_slice(b"NULL");
+            return;
+        }
+        let mut strings = 0u64;
+        let mut left_out = None;
+        let mut failures = 0u64;
+        for c in self.captures(i) {
+            if c.kind == CaptureKind::Str {
+                strings += 1;
+                failures += u64::from(c.read_failed);
+            } else {
+                left_out = Some(c.len);
+            }
+        }
+        if strings == 0 && left_out.is_none() && !self.capture_on {
+            return put::hex(b, v);
+        }
+        if strings == 1 && failures == 1 && left_out.is_none() {
+            return failed(b, v);
+        }
+        put::hex(b, v);
+        b.extend_from_slice(b" /* ");
+        match left_out {
+            None => put::u64(b, strings),
+            Some(0) => {
+                put::u64(b, strings);
+                b.push(b'+');
+            }
+            Some(n) => put::u64(b, strings.saturating_add(n)),
+        }
+        b.extend_from_slice(if strings == 1 && left_out.is_none() {
+            b" var */"
+        } else {
+            b" vars */"
+        });
+    }
+
+    /// `{msg_name={AF_INET, 1.2.3.4:53}, data="..."}`: the kernel side
+    /// captures the iovec data first, then the address if there is one.
+    fn msghdr(&self, b: &mut Vec<u8>, i: usize, out: bool) {
+        let v = self.sc.args[i];
+        if v == 0 || (out && !self.succeeded()) {
+            return put::ptr(b, v);
+        }
+        let mut items = self.captures(i);
+        let (Some(data), name) = (items.next(), items.next()) else {
+            return put::hex(b, v);
+        };
+        if data.read_failed && name.is_none() {
+            return failed(b, v);
+        }
+        b.push(b'{');
+        if let Some(n) = name {
+            b.extend_from_slice(b"msg_name=");
+            if n.read_failed {
+                b.extend_from_slice(b"/* read failed */");
+            } else if !structs::sockaddr(b, &n.bytes) {
+                put::quoted(b, &n.bytes, n.truncated);
+            }
+            b.extend_from_slice(b", ");
+        }
+        b.extend_from_slice(b"data=");
+        if data.read_failed {
+            b.extend_from_slice(b"/* read failed */");
+        } else {
+            put::quoted(b, &data.bytes, data.truncated);
+        }
+        b.push(b'}');
+    }
+}
+
+/// `0x7ffd1234 /* read failed */`.
+fn failed(b: &mut Vec<u8>, ptr: u64) {
+    put::hex(b, ptr);
+    b.extend_from_slice(b" /* read failed */");
+}
+
+/// A capture through `render`, with the two fallbacks every pointer shares:
+/// a failed read, and too few bytes for the struct.
+fn show_capture(
+    b: &mut Vec<u8>,
+    ptr: u64,
+    c: &Capture,
+    render: impl FnOnce(&mut Vec<u8>, &Capture) -> bool,
+) {
+    if c.read_failed {
+        failed(b, ptr);
+    } else if !render(b, c) {
+        put::hex(b, ptr);
+        b.extend_from_slice(b" /* ");
+        put::u64(b, c.bytes.len() as u64);
+        b.extend_from_slice(b" bytes captured, too short */");
+    }
+}

@@ -1,0 +1,365 @@
+//! End-to-end recording tests: real eBPF programs, real processes.
+
+mod common;
+
+use common::*;
+use recorder::event::Event;
+use tests::{BASIC_EXIT, BASIC_MSG, BASIC_PATH, THREADS};
+
+/// Index of the marker `getpid` made by fx-basic in `tgid`'s calls.
+fn basic_sequence(log: &Log, tgid: u32) -> Vec<recorder::event::Syscall> {
+    let calls: Vec<_> = log.syscalls().filter(|s| s.tgid == tgid).cloned().collect();
+    let start = calls
+        .iter()
+        .rposition(|s| s.nr == libc::SYS_getpid)
+        .unwrap_or_else(|| panic!("no getpid marker in {calls:#?}"));
+    calls[start..].to_vec()
+}
+
+#[test]
+fn known_sequence_with_args_and_results() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log_path = w.path("basic.rec");
+    let out = record_command(&log_path, &[], &[&fixture("fx-basic")], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(BASIC_EXIT),
+        "recorder returns the command's exit status; stderr: {}",
+        out.stderr
+    );
+    assert_eq!(out.stdout.as_bytes(), BASIC_MSG);
+    export_log(&log_path, "basic.rec");
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    assert_eq!(log.header.arch, std::env::consts::ARCH);
+    assert_eq!(log.tgids().len(), 1, "only the command: {:?}", log.tgids());
+    let tgid = *log.tgids().iter().next().unwrap();
+
+    // The recording starts at the command's execve, which comes first.
+    let first = log.syscalls().next().expect("records");
+    assert_eq!(
+        first.nr,
+        libc::SYS_execve,
+        "first record is the execve: {first:?}"
+    );
+
+    let seq = basic_sequence(&log, tgid);
+    let nrs: Vec<i64> = seq.iter().map(|s| s.nr).collect();
+    assert_eq!(
+        nrs,
+        [
+            libc::SYS_getpid,
+            libc::SYS_openat,
+            libc::SYS_write,
+            libc::SYS_exit_group
+        ],
+        "exact sequence after the marker: {seq:#?}"
+    );
+    let (getpid, openat, write, exit) = (&seq[0], &seq[1], &seq[2], &seq[3]);
+    assert_eq!(getpid.ret, Some(tgid as i64));
+    // An int argument: only the low 32 bits are meaningful.
+    assert_eq!(openat.args[0] as u32 as i32, libc::AT_FDCWD);
+    assert_ne!(openat.args[1], 0, "path pointer");
+    assert_eq!(openat.args[2], libc::O_RDONLY as u64);
+    assert_eq!(openat.ret, err(libc::ENOENT));
+    assert_eq!(write.args[0], 1);
+    assert_eq!(write.args[2], BASIC_MSG.len() as u64);
+    assert_eq!(write.ret, Some(BASIC_MSG.len() as i64));
+    assert_eq!(exit.args[0], BASIC_EXIT as u64);
+    assert_eq!(exit.ret, None, "exit_group never returns");
+    assert!(!exit.died_in_call);
+    // Timestamps: entry <= exit, and calls in order.
+    for w in seq.windows(2) {
+        assert!(w[0].enter_ns <= w[1].enter_ns);
+    }
+    for s in &seq[..3] {
+        assert!(s.exit_ns.unwrap() >= s.enter_ns);
+    }
+    // Per-thread sequence numbers are dense: no gaps, starting at 0.
+    let seqs: Vec<u64> = log.syscalls().map(|s| s.seq).collect();
+    assert_eq!(seqs, (0..seqs.len() as u64).collect::<Vec<_>>());
+    let _ = BASIC_PATH;
+}
+
+#[test]
+fn command_killed_by_signal_returns_128_plus_n() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log_path = w.path("sig.rec");
+    let out = record_command(
+        &log_path,
+        &[],
+        &[&fixture("fx-basic")],
+        &["--signal", &libc::SIGTERM.to_string()],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(128 + libc::SIGTERM),
+        "stderr: {}",
+        out.stderr
+    );
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    let kill = log
+        .syscalls()
+        .find(|s| s.nr == libc::SYS_kill)
+        .expect("kill recorded");
+    assert_eq!(kill.args[1], libc::SIGTERM as u64);
+}
+
+#[test]
+fn missing_command_reports_127() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log_path = w.path("missing.rec");
+    let out = record_command(
+        &log_path,
+        &[],
+        &[std::path::Path::new("/nonexistent/no-such-program")],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(127), "stderr: {}", out.stderr);
+    assert!(out.stderr.contains("cannot run"), "stderr: {}", out.stderr);
+    // The failed execve itself is in the log.
+    let log = Log::read(&log_path);
+    let ex = log.syscalls().next().expect("execve recorded");
+    assert_eq!(ex.nr, libc::SYS_execve);
+    assert_eq!(ex.ret, err(libc::ENOENT));
+}
+
+#[test]
+fn follows_forks_by_default() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log_path = w.path("fork.rec");
+    let out = record_command(&log_path, &[], &[&fixture("fx-fork")], &[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", out.stderr);
+    let child: u32 = out
+        .stdout
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("child="))
+        .and_then(|v| v.parse().ok())
+        .expect("fixture prints child=N");
+    export_log(&log_path, "fork.rec");
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    let parent = log.syscalls().next().unwrap().tgid;
+    assert_ne!(parent, child);
+    assert!(
+        log.events
+            .iter()
+            .any(|e| matches!(e, Event::Fork(p) if p.tgid == parent && p.aux == child)),
+        "fork event"
+    );
+    let child_close = log
+        .syscalls()
+        .find(|s| s.tgid == child && s.nr == libc::SYS_close && s.args[0] == neg(-2001))
+        .expect("the child's marker call is recorded");
+    assert_eq!(child_close.ret, err(libc::EBADF));
+    let child_exit = log
+        .syscalls()
+        .find(|s| s.tgid == child && s.nr == libc::SYS_exit_group)
+        .expect("child's exit_group");
+    assert_eq!(child_exit.args[0], 3);
+    assert!(
+        log.syscalls()
+            .any(|s| s.tgid == parent && s.nr == libc::SYS_close && s.args[0] == neg(-2000))
+    );
+    // The child's first record is the return of its fork in the child
+    // (clone returning 0) — nothing before it was missed.
+    let first_child = log.syscalls().find(|s| s.tgid == child).unwrap();
+    assert_eq!(first_child.seq, 0);
+    assert_eq!(first_child.ret, Some(0), "{first_child:?}");
+    assert!([libc::SYS_clone, libc::SYS_clone3].contains(&first_child.nr));
+}
+
+#[test]
+fn no_follow_leaves_children_out() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log_path = w.path("nofollow.rec");
+    let out = record_command(&log_path, &["--no-follow"], &[&fixture("fx-fork")], &[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", out.stderr);
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    assert_eq!(log.tgids().len(), 1, "only the parent: {:?}", log.tgids());
+    assert!(!log.syscalls().any(|s| s.args[0] == neg(-2001)));
+    assert!(log.syscalls().any(|s| s.args[0] == neg(-2000)));
+}
+
+#[test]
+fn other_processes_are_not_recorded() {
+    if !privileged() {
+        return;
+    }
+    let mut noise = std::process::Command::new(fixture("fx-spin"))
+        .spawn()
+        .expect("noise");
+    let w = Workdir::new();
+    let log_path = w.path("only.rec");
+    let out = record_command(&log_path, &[], &[&fixture("fx-basic")], &[]);
+    let _ = noise.kill();
+    let _ = noise.wait();
+    assert_eq!(
+        out.status.code(),
+        Some(BASIC_EXIT),
+        "stderr: {}",
+        out.stderr
+    );
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    assert_eq!(log.tgids().len(), 1, "{:?}", log.tgids());
+    assert!(!log.tgids().contains(&noise.id()));
+    assert!(!log.syscalls().any(|s| s.args[0] == neg(-3000)));
+}
+
+/// fx-threads prints `pid=N`, optionally waits for a line on stdin, then
+/// renames all its threads and makes one marker call per thread.
+fn check_threads(log: &Log, pid: u32) {
+    let marks: Vec<_> = log
+        .syscalls()
+        .filter(|s| s.tgid == pid && s.nr == libc::SYS_close)
+        .filter(|s| s.args[0] == neg(-999) || (1000..1000 + THREADS).any(|i| s.args[0] == neg(-i)))
+        .collect();
+    assert_eq!(
+        marks.len() as i64,
+        THREADS + 1,
+        "every renamed thread's marker is recorded: {marks:#?}"
+    );
+    let tids: std::collections::BTreeSet<u32> = marks.iter().map(|s| s.tid).collect();
+    assert_eq!(tids.len() as i64, THREADS + 1, "distinct threads");
+    assert!(marks.iter().all(|s| s.ret == err(libc::EBADF)));
+}
+
+#[test]
+fn comm_selects_new_processes_and_renamed_threads() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log_path = w.path("comm.rec");
+    let (exe, comm) = unique_fixture(&w, "fx-threads", "fxnew");
+    let rec = Running::start(&log_path, &["--comm", &comm]);
+    let out = std::process::Command::new(&exe)
+        .output()
+        .expect("run fixture");
+    assert!(out.status.success());
+    let pid: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .strip_prefix("pid=")
+        .and_then(|v| v.parse().ok())
+        .expect("pid=N");
+    let (status, stderr) = rec.stop();
+    assert!(status.success(), "recorder exit: {status:?}\n{stderr}");
+    export_log(&log_path, "comm.rec");
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    check_threads(&log, pid);
+    // Selected at exec: the exec event is there, and no exit without entry
+    // was counted for its execve.
+    assert!(
+        log.events
+            .iter()
+            .any(|e| matches!(e, Event::Exec(p) if p.tgid == pid && p.comm == comm))
+    );
+    assert_eq!(log.trailer.as_ref().unwrap().counters.exit_without_entry, 0);
+}
+
+#[test]
+fn comm_picks_up_running_processes() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let (exe, comm) = unique_fixture(&w, "fx-threads", "fxrun");
+    let mut fx = std::process::Command::new(&exe)
+        .arg("--wait")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("fixture");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(fx.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let pid: u32 = line.trim().strip_prefix("pid=").unwrap().parse().unwrap();
+    assert_eq!(pid, fx.id());
+
+    let log_path = w.path("comm-running.rec");
+    let rec = Running::start(&log_path, &["--comm", &comm]);
+    std::io::Write::write_all(fx.stdin.as_mut().unwrap(), b"go\n").unwrap();
+    assert!(fx.wait().unwrap().success());
+    let (status, stderr) = rec.stop();
+    assert!(status.success(), "{stderr}");
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    check_threads(&log, pid);
+}
+
+#[test]
+fn long_comm_names_match_truncated() {
+    if !privileged() {
+        return;
+    }
+    // The kernel keeps 15 bytes: a process exec'd as a 20-byte name has a
+    // truncated comm, and --comm with the full name must still match it.
+    let w = Workdir::new();
+    let long = w.path("fx-threads-long-name");
+    std::fs::copy(fixture("fx-threads"), &long).unwrap();
+    let log_path = w.path("long.rec");
+    let rec = Running::start(&log_path, &["--comm", "fx-threads-long-name"]);
+    let out = std::process::Command::new(&long).output().unwrap();
+    let pid: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .strip_prefix("pid=")
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    let (status, stderr) = rec.stop();
+    assert!(status.success(), "{stderr}");
+    let log = Log::read(&log_path);
+    check_threads(&log, pid);
+}
+
+#[test]
+fn pid_selects_a_running_process_and_ends_with_it() {
+    if !privileged() {
+        return;
+    }
+    let mut fx = std::process::Command::new(fixture("fx-basic"))
+        .arg("--wait")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("fixture");
+    let pid = fx.id();
+    let w = Workdir::new();
+    let log_path = w.path("pid.rec");
+    let rec = Running::start(&log_path, &["-p", &pid.to_string()]);
+    std::io::Write::write_all(fx.stdin.as_mut().unwrap(), b"go\n").unwrap();
+    assert_eq!(fx.wait().unwrap().code(), Some(BASIC_EXIT));
+    // The recorder stops by itself once the process is gone.
+    let (status, stderr) = rec.wait();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("exited"), "{stderr}");
+    let log = Log::read(&log_path);
+    let seq = basic_sequence(&log, pid);
+    assert_eq!(seq.len(), 4, "{seq:#?}");
+    assert_eq!(seq[1].ret, err(libc::ENOENT));
+    // The read() the fixture was blocked in when recording started: its
+    // entry was not seen, and the log says so instead of hiding it.
+    let c = &log.trailer.as_ref().unwrap().counters;
+    assert_eq!(c.exit_without_entry, 1, "{c:?}");
+}
