@@ -34,7 +34,7 @@ use crate::compile::Arch;
 use crate::kernel::KernelKind;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "recorder project automation", version)]
+#[command(name = "xtask", bin_name = "cargo xtask", about = "recorder project automation", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -1,0 +1,100 @@
+//! User errors get one clear line and a non-zero exit: never a panic or a
+//! backtrace. These run without root (as root, the privilege case drops to
+//! `nobody` to check the message).
+
+use std::process::{Command, Output};
+
+fn recorder() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_recorder"));
+    // A backtrace would be a bug: make sure one would show if it happened.
+    c.env("RUST_BACKTRACE", "1");
+    c
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_clean_error(o: &Output, code: i32, needle: &str) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {e}");
+    assert!(e.contains(needle), "expected {needle:?} in: {e}");
+    assert!(!e.contains("panicked"), "panic: {e}");
+    assert!(!e.contains("stack backtrace"), "backtrace: {e}");
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let o = recorder().arg("--frobnicate").output().unwrap();
+    assert_clean_error(&o, 2, "--frobnicate");
+}
+
+#[test]
+fn nothing_to_record() {
+    let o = recorder().output().unwrap();
+    assert_clean_error(&o, 1, "nothing to record");
+}
+
+#[test]
+fn empty_comm() {
+    let o = recorder().args(["--comm", ""]).output().unwrap();
+    assert_clean_error(&o, 1, "--comm needs a non-empty process name");
+}
+
+#[test]
+fn missing_pid() {
+    // pid_max is at most 2^22, so this pid cannot exist.
+    let o = recorder().args(["-p", "4194304"]).output().unwrap();
+    assert_clean_error(&o, 1, "-p 4194304: no such process");
+}
+
+#[test]
+fn bad_ring_size() {
+    let o = recorder().args(["--ring-size", "12Q", "--comm", "x"]).output().unwrap();
+    assert_clean_error(&o, 2, "unknown size suffix");
+}
+
+#[test]
+fn not_privileged() {
+    use std::os::unix::process::CommandExt as _;
+    let mut c = recorder();
+    c.args(["--comm", "x", "-o", "/tmp/recorder-unpriv.rec"]);
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        c.uid(65534).gid(65534);
+    }
+    let o = c.output().unwrap();
+    assert_clean_error(&o, 1, "recording needs root, or the CAP_BPF and CAP_PERFMON capabilities");
+}
+
+#[test]
+fn unwritable_output_fails_before_recording() {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: only meaningful as root (otherwise the privilege check fires first)");
+        return;
+    }
+    let o = recorder()
+        .args(["--comm", "x", "-o", "/nonexistent-dir/x.rec"])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 1, "cannot create the log /nonexistent-dir/x.rec");
+}
+
+#[test]
+fn dump_of_a_missing_file() {
+    let o = recorder().args(["dump", "/nonexistent/x.rec"]).output().unwrap();
+    assert_clean_error(&o, 1, "cannot open /nonexistent/x.rec");
+}
+
+#[test]
+fn dump_of_something_that_is_not_a_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("notalog.rec");
+    std::fs::write(&p, b"this is not a recorder log at all\n").unwrap();
+    let o = recorder().arg("dump").arg(&p).output().unwrap();
+    assert_clean_error(&o, 1, "not a recorder log (bad magic)");
+    std::fs::write(&p, b"").unwrap();
+    let o = recorder().arg("dump").arg(&p).output().unwrap();
+    assert_clean_error(&o, 1, "empty file");
+}
