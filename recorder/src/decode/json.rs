@@ -127,11 +127,12 @@ fn capture(b: &mut Vec<u8>, c: &Capture, textual: bool) {
     b.push(b'"');
     put::hex_bytes(b, &c.bytes);
     b.push(b'"');
-    if textual && !c.read_failed {
-        if let Ok(s) = std::str::from_utf8(&c.bytes) {
-            key(b, "text");
-            put::json_str(b, s);
-        }
+    if textual
+        && !c.read_failed
+        && let Ok(s) = std::str::from_utf8(&c.bytes)
+    {
+        key(b, "text");
+        put::json_str(b, s);
     }
     b.push(b'}');
 }

@@ -1,1 +1,1773 @@
+//! Snapshot tests: exact text for each syscall family on both
+//! architectures, the JSON contract, the capture plan, and robustness
+//! against hostile captures.
 
+use super::*;
+use crate::event::{Capture, CaptureKind, Counters, Event, Header, ProcEvent, Syscall};
+
+const X: Arch = Arch::X86_64;
+const A: Arch = Arch::Aarch64;
+const START: u64 = 1_000_000_000;
+
+fn header(arch: Arch) -> Header {
+    Header {
+        arch: arch.name().into(),
+        start_mono_ns: START,
+        // 2024-01-02T03:04:05Z at START.
+        realtime_offset_ns: 1_704_164_645_000_000_000 - START as i64,
+        capture_size: 4096,
+        ..Header::default()
+    }
+}
+
+fn nr(arch: Arch, name: &str) -> i64 {
+    syscall_nr(arch, name).unwrap_or_else(|| panic!("{name} not on {arch}"))
+}
+
+/// A call of `name` entered 123 us after the start, lasting 12 us.
+fn call(arch: Arch, name: &str, args: &[u64], ret: i64) -> Syscall {
+    let mut a = [0u64; 6];
+    a[..args.len()].copy_from_slice(args);
+    Syscall {
+        tgid: 100,
+        tid: 100,
+        seq: 7,
+        cpu: 2,
+        nr: nr(arch, name),
+        args: a,
+        ret: Some(ret),
+        enter_ns: START + 123_000,
+        exit_ns: Some(START + 135_000),
+        died_in_call: false,
+        data: Vec::new(),
+    }
+}
+
+fn cap(arg: u8, kind: CaptureKind, bytes: &[u8]) -> Capture {
+    Capture {
+        arg,
+        kind,
+        len: bytes.len() as u64,
+        truncated: false,
+        read_failed: false,
+        bytes: bytes.to_vec(),
+    }
+}
+
+fn s(arg: u8, text: &str) -> Capture {
+    cap(arg, CaptureKind::Str, text.as_bytes())
+}
+
+fn out(arg: u8, bytes: &[u8]) -> Capture {
+    cap(arg, CaptureKind::OutBuf, bytes)
+}
+
+fn inb(arg: u8, bytes: &[u8]) -> Capture {
+    cap(arg, CaptureKind::InBuf, bytes)
+}
+
+fn with(mut sc: Syscall, data: Vec<Capture>) -> Syscall {
+    sc.data = data;
+    sc
+}
+
+fn text_of(arch: Arch, ev: &Event) -> String {
+    let mut f = Formatter::new(&header(arch)).unwrap();
+    let mut out = Vec::new();
+    f.write_text(&mut out, ev).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// The line without the leading time and trailing duration/newline.
+fn line(arch: Arch, sc: Syscall) -> String {
+    let mut f = Formatter::new(&header(arch)).unwrap();
+    f.time = TimeMode::None;
+    f.show_duration = false;
+    let mut out = Vec::new();
+    f.write_event(&mut out, &Event::Syscall(sc)).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    s.strip_suffix('\n').expect("newline").to_owned()
+}
+
+fn both(name: &str, args: &[u64], ret: i64, data: Vec<Capture>, want: &str) {
+    for arch in Arch::ALL {
+        let sc = with(call(arch, name, args, ret), data.clone());
+        assert_eq!(line(arch, sc), want, "on {arch}");
+    }
+}
+
+const AT_FDCWD: u64 = -100i64 as u64;
+const BUF: u64 = 0x7ffd_0000;
+const BUF2: u64 = 0x7ffd_1000;
+
+// ------------------------------------------------------------ tables
+
+#[test]
+fn arch_names_and_numbers() {
+    assert_eq!(Arch::from_name("x86_64"), Some(X));
+    assert_eq!(Arch::from_name("aarch64"), Some(A));
+    assert_eq!(Arch::from_name("arm64"), Some(A));
+    assert_eq!(Arch::from_name("riscv64"), None);
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(Arch::host(), Some(X));
+    #[cfg(target_arch = "aarch64")]
+    assert_eq!(Arch::host(), Some(A));
+    assert_eq!(X.to_string(), "x86_64");
+
+    assert_eq!(syscall_nr(X, "openat"), Some(257));
+    assert_eq!(syscall_nr(A, "openat"), Some(56));
+    assert_eq!(syscall_nr(X, "getrandom"), Some(318));
+    assert_eq!(syscall_nr(A, "getrandom"), Some(278));
+    assert_eq!(syscall_nr(X, "open"), Some(2));
+    assert_eq!(syscall_nr(A, "open"), None);
+    assert_eq!(syscall_name(X, 0), Some("read"));
+    assert_eq!(syscall_name(A, 63), Some("read"));
+    assert_eq!(syscall_name(X, -1), None);
+    assert_eq!(syscall_name(X, i64::MAX), None);
+    // arm64's fstatat is newfstatat, as on x86_64 and in strace.
+    assert_eq!(syscall_name(A, 79), Some("newfstatat"));
+    assert_eq!(syscall_nr(A, "newfstatat"), Some(79));
+    assert_eq!(syscall_nr(A, "fstatat"), Some(79));
+    assert_eq!(syscall_nr(X, "newfstatat"), Some(262));
+    // 32-bit-only time64 calls do not exist on arm64.
+    assert_eq!(syscall_name(A, 403), None);
+    assert_eq!(syscall_nr(A, "clock_gettime64"), None);
+    assert_eq!(syscall_name(A, 424), Some("pidfd_send_signal"));
+    for arch in Arch::ALL {
+        for n in 0..600 {
+            if let Some(name) = syscall_name(arch, n) {
+                assert_eq!(syscall_nr(arch, name), Some(n), "{arch} {name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn errno_names() {
+    assert_eq!(errno_name(2), Some(("ENOENT", "No such file or directory")));
+    assert_eq!(errno_name(11).map(|e| e.0), Some("EAGAIN"));
+    assert_eq!(errno_name(512).map(|e| e.0), Some("ERESTARTSYS"));
+    assert_eq!(errno_name(0), None);
+    assert_eq!(errno_name(-2), None);
+    assert_eq!(errno_name(4095), None);
+    assert_eq!(errno_name(i64::MAX), None);
+}
+
+/// Syscalls every 64-bit architecture has (the generic table).
+const GENERIC: &[&str] = &[
+    "openat",
+    "openat2",
+    "close",
+    "read",
+    "write",
+    "pread64",
+    "pwrite64",
+    "readv",
+    "writev",
+    "preadv",
+    "pwritev",
+    "lseek",
+    "dup",
+    "dup3",
+    "fcntl",
+    "ioctl",
+    "fstat",
+    "newfstatat",
+    "statx",
+    "readlinkat",
+    "getcwd",
+    "chdir",
+    "mkdirat",
+    "unlinkat",
+    "renameat",
+    "renameat2",
+    "faccessat",
+    "faccessat2",
+    "execve",
+    "execveat",
+    "exit",
+    "exit_group",
+    "clone",
+    "clone3",
+    "wait4",
+    "kill",
+    "tgkill",
+    "getpid",
+    "getppid",
+    "gettid",
+    "set_tid_address",
+    "prctl",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "clock_gettime",
+    "nanosleep",
+    "futex",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "brk",
+    "socket",
+    "socketpair",
+    "connect",
+    "bind",
+    "accept",
+    "accept4",
+    "sendto",
+    "recvfrom",
+    "sendmsg",
+    "recvmsg",
+    "getrandom",
+    "uname",
+    "pipe2",
+];
+
+/// Legacy syscalls x86_64 has and arm64 does not.
+const X86_ONLY: &[&str] = &[
+    "open",
+    "stat",
+    "lstat",
+    "access",
+    "pipe",
+    "fork",
+    "vfork",
+    "mkdir",
+    "rmdir",
+    "unlink",
+    "rename",
+    "readlink",
+    "dup2",
+    "creat",
+    "link",
+    "symlink",
+    "chmod",
+    "chown",
+    "lchown",
+    "poll",
+    "select",
+    "epoll_wait",
+    "arch_prctl",
+    "getpgrp",
+];
+
+#[test]
+fn table_rows_exist_where_the_kernel_has_them() {
+    for name in GENERIC {
+        for arch in Arch::ALL {
+            assert!(syscall_nr(arch, name).is_some(), "{name} missing on {arch}");
+            assert!(
+                table::spec(arch, nr(arch, name)).is_some(),
+                "{name} not decoded on {arch}"
+            );
+        }
+    }
+    for name in X86_ONLY {
+        assert!(syscall_nr(X, name).is_some(), "{name} missing on x86_64");
+        assert!(table::spec(X, nr(X, name)).is_some(), "{name} not decoded");
+        assert_eq!(
+            syscall_nr(A, name),
+            None,
+            "{name} should not exist on arm64"
+        );
+    }
+    // Every row names a real syscall of at least one (its) architecture.
+    for spec in table::all_specs() {
+        let archs: &[Arch] = match spec.only {
+            Some(a) => &[a][..],
+            None => &Arch::ALL[..],
+        };
+        assert!(
+            archs.iter().any(|&a| syscall_nr(a, spec.name).is_some()),
+            "row {} matches no architecture",
+            spec.name
+        );
+        assert!(spec.args.len() <= 6, "{}", spec.name);
+    }
+    let names = decoded_syscalls();
+    assert!(names.len() > 150, "{}", names.len());
+    assert!(names.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn capture_plan_indices_are_in_range() {
+    for arch in Arch::ALL {
+        for (nr, plan) in capture_table(arch) {
+            let spec = table::spec(arch, nr).unwrap();
+            let n = spec.args.len() as u8;
+            for p in plan.args {
+                let idx = match p {
+                    ArgPlan::InBuf { len }
+                    | ArgPlan::OutBuf { len }
+                    | ArgPlan::Sockaddr { len, .. } => match len {
+                        LenFrom::Arg(i) | LenFrom::ArgDeref(i) => Some(i),
+                        LenFrom::Fixed(size) => {
+                            assert!(size > 0);
+                            None
+                        }
+                        LenFrom::Ret => None,
+                    },
+                    ArgPlan::Iovec { count_arg, .. } => Some(count_arg),
+                    _ => None,
+                };
+                if let Some(i) = idx {
+                    assert!(i < n, "{} on {arch}: index {i}", spec.name);
+                }
+            }
+            assert_eq!(plan.at_entry, plan.args.contains(&ArgPlan::StrArray));
+        }
+    }
+}
+
+#[test]
+fn capture_plans() {
+    use ArgPlan as P;
+    let fixed = |n| P::OutBuf {
+        len: LenFrom::Fixed(n),
+    };
+    for arch in Arch::ALL {
+        let openat = capture_plan(arch, nr(arch, "openat"));
+        assert_eq!(
+            openat.args,
+            [P::None, P::Str, P::None, P::None, P::None, P::None]
+        );
+        assert!(!openat.at_entry);
+        let read = capture_plan_by_name(arch, "read");
+        assert_eq!(read.args[1], P::OutBuf { len: LenFrom::Ret });
+        let write = capture_plan_by_name(arch, "write");
+        assert_eq!(
+            write.args[1],
+            P::InBuf {
+                len: LenFrom::Arg(2)
+            }
+        );
+        let execve = capture_plan_by_name(arch, "execve");
+        assert_eq!(execve.args[..3], [P::Str, P::StrArray, P::StrArray]);
+        assert!(execve.at_entry);
+        assert!(capture_plan_by_name(arch, "execveat").at_entry);
+        let accept = capture_plan_by_name(arch, "accept4");
+        assert_eq!(
+            accept.args[1],
+            P::Sockaddr {
+                len: LenFrom::ArgDeref(2),
+                out: true
+            }
+        );
+        let connect = capture_plan_by_name(arch, "connect");
+        assert_eq!(
+            connect.args[1],
+            P::Sockaddr {
+                len: LenFrom::Arg(2),
+                out: false
+            }
+        );
+        let readv = capture_plan_by_name(arch, "readv");
+        assert_eq!(
+            readv.args[1],
+            P::Iovec {
+                count_arg: 2,
+                out: true
+            }
+        );
+        assert_eq!(
+            capture_plan_by_name(arch, "recvmsg").args[1],
+            P::Msghdr { out: true }
+        );
+        assert_eq!(
+            capture_plan_by_name(arch, "sendmsg").args[1],
+            P::Msghdr { out: false }
+        );
+        assert_eq!(capture_plan_by_name(arch, "uname").args[0], fixed(390));
+        assert_eq!(
+            capture_plan_by_name(arch, "clock_gettime").args[1],
+            fixed(16)
+        );
+        assert_eq!(capture_plan_by_name(arch, "statx").args[4], fixed(256));
+        assert_eq!(capture_plan_by_name(arch, "pipe2").args[0], fixed(8));
+        assert!(capture_plan_by_name(arch, "getpid").is_empty());
+        assert!(capture_plan(arch, 100_000).is_empty());
+        assert!(capture_plan(arch, -1).is_empty());
+        let table = capture_table(arch);
+        assert!(table.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(table.iter().any(|(n, _)| *n == nr(arch, "openat")));
+        assert!(!table.iter().any(|(n, _)| *n == nr(arch, "getpid")));
+    }
+    // struct stat differs: 144 bytes on x86_64, 128 on arm64.
+    assert_eq!(capture_plan_by_name(X, "fstat").args[1], fixed(144));
+    assert_eq!(capture_plan_by_name(A, "fstat").args[1], fixed(128));
+    assert_eq!(capture_plan_by_name(X, "newfstatat").args[2], fixed(144));
+    assert_eq!(capture_plan_by_name(A, "newfstatat").args[2], fixed(128));
+    assert_eq!(capture_plan_by_name(X, "stat").args[1], fixed(144));
+    assert!(capture_plan_by_name(A, "stat").is_empty());
+}
+
+// ------------------------------------------------------------ text: files
+
+#[test]
+fn openat_full_line_on_both_architectures() {
+    let o_cloexec = 0o2000000;
+    for (arch, number) in [(X, 257), (A, 56)] {
+        let mut sc = call(arch, "openat", &[AT_FDCWD, BUF, o_cloexec], 3);
+        assert_eq!(sc.nr, number);
+        sc.data.push(s(1, "/etc/hosts"));
+        let ev = Event::Syscall(sc);
+        assert_eq!(
+            text_of(arch, &ev),
+            "0.000123 openat(AT_FDCWD, \"/etc/hosts\", O_RDONLY|O_CLOEXEC) = 3 <0.000012>\n"
+        );
+    }
+}
+
+#[test]
+fn open_flags_are_per_architecture() {
+    // O_DIRECTORY|O_NOFOLLOW: x86_64 0o200000|0o400000, arm64 0o40000|0o100000.
+    let x = with(call(X, "openat", &[7, BUF, 0o600000], 4), vec![s(1, "d")]);
+    assert_eq!(
+        line(X, x),
+        "openat(7, \"d\", O_RDONLY|O_DIRECTORY|O_NOFOLLOW) = 4"
+    );
+    let a = with(call(A, "openat", &[7, BUF, 0o140000], 4), vec![s(1, "d")]);
+    assert_eq!(
+        line(A, a),
+        "openat(7, \"d\", O_RDONLY|O_DIRECTORY|O_NOFOLLOW) = 4"
+    );
+    // The same bits mean O_DIRECT|O_LARGEFILE... on the other architecture.
+    let a = with(call(A, "openat", &[7, BUF, 0o600000], 4), vec![s(1, "d")]);
+    assert_eq!(
+        line(A, a),
+        "openat(7, \"d\", O_RDONLY|O_DIRECT|O_LARGEFILE) = 4"
+    );
+    let x = with(call(X, "openat", &[7, BUF, 0o140000], 4), vec![s(1, "d")]);
+    assert_eq!(
+        line(X, x),
+        "openat(7, \"d\", O_RDONLY|O_DIRECT|O_LARGEFILE) = 4"
+    );
+    // O_TMPFILE includes O_DIRECTORY.
+    let x = with(
+        call(X, "openat", &[AT_FDCWD, BUF, 0o20200002, 0o600], 4),
+        vec![s(1, "/tmp")],
+    );
+    assert_eq!(
+        line(X, x),
+        "openat(AT_FDCWD, \"/tmp\", O_RDWR|O_TMPFILE, 0600) = 4"
+    );
+    let a = with(
+        call(A, "openat", &[AT_FDCWD, BUF, 0o20040002, 0o600], 4),
+        vec![s(1, "/tmp")],
+    );
+    assert_eq!(
+        line(A, a),
+        "openat(AT_FDCWD, \"/tmp\", O_RDWR|O_TMPFILE, 0600) = 4"
+    );
+}
+
+#[test]
+fn open_with_create_mode_and_errors() {
+    // O_WRONLY|O_CREAT|O_TRUNC with mode.
+    both(
+        "openat",
+        &[AT_FDCWD, BUF, 0o1101, 0o644],
+        5,
+        vec![s(1, "out.txt")],
+        "openat(AT_FDCWD, \"out.txt\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 5",
+    );
+    both(
+        "openat",
+        &[AT_FDCWD, BUF, 0],
+        -2,
+        vec![s(1, "/nope")],
+        "openat(AT_FDCWD, \"/nope\", O_RDONLY) = -1 ENOENT (No such file or directory)",
+    );
+    let x = with(
+        call(X, "open", &[BUF, 0o2000000], 3),
+        vec![s(0, "/etc/passwd")],
+    );
+    assert_eq!(line(X, x), "open(\"/etc/passwd\", O_RDONLY|O_CLOEXEC) = 3");
+    // Kernel-internal restart codes, and unnamed error numbers.
+    both(
+        "nanosleep",
+        &[0, 0],
+        -514,
+        vec![],
+        "nanosleep(NULL, NULL) = ? ERESTARTNOHAND (restart if no handler..)",
+    );
+    both("close", &[3], -4000, vec![], "close(3) = -1 (errno 4000)");
+}
+
+#[test]
+fn openat2_struct() {
+    let mut how = Vec::new();
+    how.extend_from_slice(&0o2000000u64.to_le_bytes());
+    how.extend_from_slice(&0u64.to_le_bytes());
+    how.extend_from_slice(&8u64.to_le_bytes());
+    both(
+        "openat2",
+        &[AT_FDCWD, BUF, BUF2, 24],
+        3,
+        vec![s(1, "/x"), inb(2, &how)],
+        "openat2(AT_FDCWD, \"/x\", {flags=O_RDONLY|O_CLOEXEC, mode=000, resolve=RESOLVE_BENEATH}, 24) = 3",
+    );
+}
+
+#[test]
+fn read_and_write_buffers() {
+    let mut c = out(1, b"abc");
+    c.len = 4096;
+    c.truncated = true;
+    both(
+        "read",
+        &[3, BUF, 4096],
+        4096,
+        vec![c],
+        "read(3, \"abc\"..., 4096) = 4096",
+    );
+    both(
+        "read",
+        &[3, BUF, 10],
+        6,
+        vec![out(1, b"hi\n\t\"\\\x1b\x00\xff")],
+        "read(3, \"hi\\n\\t\\\"\\\\\\x1b\\x00\\xff\", 10) = 6",
+    );
+    // A failed read of user memory shows the pointer, never "".
+    let mut f = out(1, b"");
+    f.read_failed = true;
+    f.len = 10;
+    both(
+        "read",
+        &[3, BUF, 10],
+        10,
+        vec![f],
+        "read(3, 0x7ffd0000 /* read failed */, 10) = 10",
+    );
+    // Failed call: output buffer is just the pointer.
+    both(
+        "read",
+        &[3, BUF, 10],
+        -11,
+        vec![],
+        "read(3, 0x7ffd0000, 10) = -1 EAGAIN (Try again)",
+    );
+    // Capture off / missing: pointer.
+    both(
+        "read",
+        &[3, BUF, 10],
+        2,
+        vec![],
+        "read(3, 0x7ffd0000, 10) = 2",
+    );
+    both(
+        "write",
+        &[1, BUF, 6],
+        6,
+        vec![inb(1, b"hello\n")],
+        "write(1, \"hello\\n\", 6) = 6",
+    );
+    both(
+        "pread64",
+        &[3, BUF, 2, 100],
+        2,
+        vec![out(1, b"ok")],
+        "pread64(3, \"ok\", 2, 100) = 2",
+    );
+    both(
+        "readv",
+        &[3, BUF, 2],
+        5,
+        vec![out(1, b"ab")],
+        "readv(3, \"ab\", 2) = 5",
+    );
+    both(
+        "writev",
+        &[3, BUF, 2],
+        5,
+        vec![inb(1, b"hello")],
+        "writev(3, \"hello\", 2) = 5",
+    );
+    both(
+        "preadv2",
+        &[3, BUF, 1, 8, 0, 8],
+        1,
+        vec![out(1, b"x")],
+        "preadv2(3, \"x\", 1, 8, RWF_NOWAIT) = 1",
+    );
+}
+
+#[test]
+fn getrandom_on_both_numberings() {
+    for (arch, number) in [(X, 318), (A, 278)] {
+        let sc = with(
+            call(arch, "getrandom", &[BUF, 4, 1], 4),
+            vec![out(0, b"\x01\x02\xfe\xff")],
+        );
+        assert_eq!(sc.nr, number);
+        assert_eq!(
+            line(arch, sc),
+            "getrandom(\"\\x01\\x02\\xfe\\xff\", 4, GRND_NONBLOCK) = 4"
+        );
+    }
+}
+
+fn stat_bytes(arch: Arch, mode: u32, size: i64, rdev: u64) -> Vec<u8> {
+    let mut b = vec![0xeeu8; structs::stat_size(arch)];
+    let (mode_off, rdev_off) = match arch {
+        Arch::X86_64 => (24, 40),
+        Arch::Aarch64 => (16, 32),
+    };
+    b[mode_off..mode_off + 4].copy_from_slice(&mode.to_le_bytes());
+    b[rdev_off..rdev_off + 8].copy_from_slice(&rdev.to_le_bytes());
+    b[48..56].copy_from_slice(&size.to_le_bytes());
+    b
+}
+
+#[test]
+fn stat_family_per_architecture_layout() {
+    let x = stat_bytes(X, 0o100644, 1234, 0);
+    assert_eq!(x.len(), 144);
+    let sc = with(
+        call(X, "stat", &[BUF, BUF2], 0),
+        vec![s(0, "/etc/hosts"), out(1, &x)],
+    );
+    assert_eq!(
+        line(X, sc),
+        "stat(\"/etc/hosts\", {st_mode=S_IFREG|0644, st_size=1234, ...}) = 0"
+    );
+    let sc = with(call(X, "fstat", &[3, BUF2], 0), vec![out(1, &x)]);
+    assert_eq!(
+        line(X, sc),
+        "fstat(3, {st_mode=S_IFREG|0644, st_size=1234, ...}) = 0"
+    );
+    let sc = with(
+        call(X, "newfstatat", &[AT_FDCWD, BUF, BUF2, 0x100], 0),
+        vec![s(1, "/etc/hosts"), out(2, &x)],
+    );
+    assert_eq!(
+        line(X, sc),
+        "newfstatat(AT_FDCWD, \"/etc/hosts\", {st_mode=S_IFREG|0644, st_size=1234, ...}, AT_SYMLINK_NOFOLLOW) = 0"
+    );
+
+    let a = stat_bytes(A, 0o100644, 1234, 0);
+    assert_eq!(a.len(), 128);
+    let sc = with(
+        call(A, "newfstatat", &[AT_FDCWD, BUF, BUF2, 0], 0),
+        vec![s(1, "/etc/hosts"), out(2, &a)],
+    );
+    assert_eq!(sc.nr, 79);
+    assert_eq!(
+        line(A, sc),
+        "newfstatat(AT_FDCWD, \"/etc/hosts\", {st_mode=S_IFREG|0644, st_size=1234, ...}, 0) = 0"
+    );
+    // Devices show st_rdev; arm64 reads it at offset 32.
+    let tty = stat_bytes(A, 0o20620, 0, (0x88 << 8) | 1);
+    let sc = with(call(A, "fstat", &[0, BUF2], 0), vec![out(1, &tty)]);
+    assert_eq!(
+        line(A, sc),
+        "fstat(0, {st_mode=S_IFCHR|0620, st_rdev=makedev(0x88, 0x1), ...}) = 0"
+    );
+    // A 128-byte (arm64) struct is too short for an x86_64 log.
+    let sc = with(call(X, "fstat", &[3, BUF2], 0), vec![out(1, &a)]);
+    assert_eq!(
+        line(X, sc),
+        "fstat(3, 0x7ffd1000 /* 128 bytes captured, too short */) = 0"
+    );
+    // Failed stat: no struct.
+    let sc = with(call(X, "stat", &[BUF, BUF2], -2), vec![s(0, "/x")]);
+    assert_eq!(
+        line(X, sc),
+        "stat(\"/x\", 0x7ffd1000) = -1 ENOENT (No such file or directory)"
+    );
+}
+
+#[test]
+fn statx_struct() {
+    let mut b = vec![0u8; 256];
+    b[0..4].copy_from_slice(&0x17ffu32.to_le_bytes());
+    b[28..30].copy_from_slice(&0o40755u16.to_le_bytes());
+    b[40..48].copy_from_slice(&4096u64.to_le_bytes());
+    both(
+        "statx",
+        &[AT_FDCWD, BUF, 0x100, 0xfff, BUF2],
+        0,
+        vec![s(1, "/etc"), out(4, &b)],
+        "statx(AT_FDCWD, \"/etc\", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS|STATX_BTIME, \
+         {stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFDIR|0755, stx_size=4096, ...}) = 0",
+    );
+}
+
+#[test]
+fn names_and_directories() {
+    both(
+        "readlinkat",
+        &[AT_FDCWD, BUF, BUF2, 4096],
+        9,
+        vec![s(1, "/proc/self/exe"), out(2, b"/bin/true")],
+        "readlinkat(AT_FDCWD, \"/proc/self/exe\", \"/bin/true\", 4096) = 9",
+    );
+    both(
+        "getcwd",
+        &[BUF, 4096],
+        6,
+        vec![out(0, b"/home\0")],
+        "getcwd(\"/home\", 4096) = 6",
+    );
+    both(
+        "chdir",
+        &[BUF],
+        0,
+        vec![s(0, "/tmp")],
+        "chdir(\"/tmp\") = 0",
+    );
+    both(
+        "mkdirat",
+        &[AT_FDCWD, BUF, 0o755],
+        -17,
+        vec![s(1, "d")],
+        "mkdirat(AT_FDCWD, \"d\", 0755) = -1 EEXIST (File exists)",
+    );
+    both(
+        "unlinkat",
+        &[5, BUF, 0x200],
+        0,
+        vec![s(1, "d")],
+        "unlinkat(5, \"d\", AT_REMOVEDIR) = 0",
+    );
+    both(
+        "renameat2",
+        &[AT_FDCWD, BUF, AT_FDCWD, BUF2, 1],
+        0,
+        vec![s(1, "a"), s(3, "b")],
+        "renameat2(AT_FDCWD, \"a\", AT_FDCWD, \"b\", RENAME_NOREPLACE) = 0",
+    );
+    both(
+        "faccessat2",
+        &[AT_FDCWD, BUF, 6, 0x200],
+        0,
+        vec![s(1, "f")],
+        "faccessat2(AT_FDCWD, \"f\", R_OK|W_OK, AT_EACCESS) = 0",
+    );
+    both(
+        "faccessat",
+        &[AT_FDCWD, BUF, 0],
+        0,
+        vec![s(1, "f")],
+        "faccessat(AT_FDCWD, \"f\", F_OK) = 0",
+    );
+    let x = with(call(X, "access", &[BUF, 5], -13), vec![s(0, "/root")]);
+    assert_eq!(
+        line(X, x),
+        "access(\"/root\", R_OK|X_OK) = -1 EACCES (Permission denied)"
+    );
+    let x = with(
+        call(X, "rename", &[BUF, BUF2], 0),
+        vec![s(0, "a"), s(1, "b")],
+    );
+    assert_eq!(line(X, x), "rename(\"a\", \"b\") = 0");
+    let x = with(call(X, "mkdir", &[BUF, 0o700], 0), vec![s(0, "d")]);
+    assert_eq!(line(X, x), "mkdir(\"d\", 0700) = 0");
+    let x = with(call(X, "unlink", &[BUF], 0), vec![s(0, "f")]);
+    assert_eq!(line(X, x), "unlink(\"f\") = 0");
+    let x = with(
+        call(X, "readlink", &[BUF, BUF2, 64], 1),
+        vec![s(0, "l"), out(1, b"t")],
+    );
+    assert_eq!(line(X, x), "readlink(\"l\", \"t\", 64) = 1");
+    // A truncated path.
+    let mut p = s(0, "/very/lo");
+    p.len = 100;
+    p.truncated = true;
+    both("chdir", &[BUF], 0, vec![p], "chdir(\"/very/lo\"...) = 0");
+    // NULL path (utimensat on an fd).
+    both(
+        "utimensat",
+        &[3, 0, 0, 0],
+        0,
+        vec![],
+        "utimensat(3, NULL, NULL, 0) = 0",
+    );
+}
+
+#[test]
+fn fd_calls() {
+    both("close", &[3], 0, vec![], "close(3) = 0");
+    both(
+        "close",
+        &[u64::MAX],
+        -9,
+        vec![],
+        "close(-1) = -1 EBADF (Bad file number)",
+    );
+    both("dup", &[1], 5, vec![], "dup(1) = 5");
+    both(
+        "dup3",
+        &[5, 1, 0o2000000],
+        1,
+        vec![],
+        "dup3(5, 1, O_CLOEXEC) = 1",
+    );
+    assert_eq!(line(X, call(X, "dup2", &[5, 1], 1)), "dup2(5, 1) = 1");
+    both(
+        "lseek",
+        &[3, -10i64 as u64, 2],
+        90,
+        vec![],
+        "lseek(3, -10, SEEK_END) = 90",
+    );
+    both("fcntl", &[3, 1], 1, vec![], "fcntl(3, F_GETFD) = 1");
+    both(
+        "fcntl",
+        &[3, 2, 1],
+        0,
+        vec![],
+        "fcntl(3, F_SETFD, FD_CLOEXEC) = 0",
+    );
+    both(
+        "fcntl",
+        &[3, 1030, 10],
+        11,
+        vec![],
+        "fcntl(3, F_DUPFD_CLOEXEC, 10) = 11",
+    );
+    both(
+        "fcntl",
+        &[3, 6, BUF],
+        0,
+        vec![],
+        "fcntl(3, F_SETLK, 0x7ffd0000) = 0",
+    );
+    // F_SETFL O_NONBLOCK; O_DIRECT differs per arch.
+    let x = call(X, "fcntl", &[3, 4, 0o4002 | 0o40000], 0);
+    assert_eq!(
+        line(X, x),
+        "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK|O_DIRECT) = 0"
+    );
+    let a = call(A, "fcntl", &[3, 4, 0o4002 | 0o200000], 0);
+    assert_eq!(
+        line(A, a),
+        "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK|O_DIRECT) = 0"
+    );
+    both(
+        "ioctl",
+        &[1, 0x5401, BUF],
+        0,
+        vec![],
+        "ioctl(1, TCGETS, 0x7ffd0000) = 0",
+    );
+    both(
+        "ioctl",
+        &[1, 0x5413, BUF],
+        0,
+        vec![],
+        "ioctl(1, TIOCGWINSZ, 0x7ffd0000) = 0",
+    );
+    both(
+        "ioctl",
+        &[3, 0x541b, BUF],
+        0,
+        vec![],
+        "ioctl(3, FIONREAD, 0x7ffd0000) = 0",
+    );
+    both(
+        "ioctl",
+        &[3, 0xc0de, 7],
+        -25,
+        vec![],
+        "ioctl(3, 0xc0de, 0x7) = -1 ENOTTY (Not a typewriter)",
+    );
+    both(
+        "pipe2",
+        &[BUF, 0o2004000],
+        0,
+        vec![out(0, &[3, 0, 0, 0, 4, 0, 0, 0])],
+        "pipe2([3, 4], O_NONBLOCK|O_CLOEXEC) = 0",
+    );
+    let x = with(
+        call(X, "pipe", &[BUF], 0),
+        vec![out(0, &[3, 0, 0, 0, 4, 0, 0, 0])],
+    );
+    assert_eq!(line(X, x), "pipe([3, 4]) = 0");
+}
+
+// ------------------------------------------------------------ processes
+
+#[test]
+fn execve_with_argv_and_envp() {
+    for (arch, number) in [(X, 59), (A, 221)] {
+        let sc = with(
+            call(arch, "execve", &[BUF, BUF2, 0x7ffd_2000], 0),
+            vec![
+                s(0, "/bin/ls"),
+                s(1, "ls"),
+                s(1, "-l"),
+                s(2, "A=1"),
+                s(2, "B=2"),
+            ],
+        );
+        assert_eq!(sc.nr, number);
+        assert_eq!(
+            line(arch, sc),
+            "execve(\"/bin/ls\", [\"ls\", \"-l\"], 0x7ffd2000 /* 2 vars */) = 0"
+        );
+    }
+    // Array cut short (marker with a count), a failed element, empty envp.
+    let marker = Capture {
+        arg: 1,
+        kind: CaptureKind::InBuf,
+        len: 3,
+        truncated: true,
+        read_failed: false,
+        bytes: Vec::new(),
+    };
+    let mut bad = s(1, "");
+    bad.read_failed = true;
+    both(
+        "execve",
+        &[BUF, BUF2, 0x7ffd_2000],
+        -2,
+        vec![s(0, "/x"), s(1, "x"), bad, marker],
+        "execve(\"/x\", [\"x\", /* read failed */, ...], 0x7ffd2000 /* 0 vars */) = -1 ENOENT (No such file or directory)",
+    );
+    // Unreadable argv array; NULL envp.
+    let mut bad = s(1, "");
+    bad.read_failed = true;
+    both(
+        "execve",
+        &[BUF, BUF2, 0],
+        -14,
+        vec![s(0, "/x"), bad],
+        "execve(\"/x\", 0x7ffd1000 /* read failed */, NULL) = -1 EFAULT (Bad address)",
+    );
+    both(
+        "execveat",
+        &[3, BUF, BUF2, 0x7ffd_2000, 0x1000],
+        0,
+        vec![s(1, ""), s(2, "prog"), s(3, "X=1")],
+        "execveat(3, \"\", [\"prog\"], 0x7ffd2000 /* 1 var */, AT_EMPTY_PATH) = 0",
+    );
+}
+
+#[test]
+fn execve_without_capture() {
+    let mut h = header(X);
+    h.capture_size = 0;
+    let mut f = Formatter::new(&h).unwrap();
+    f.time = TimeMode::None;
+    f.show_duration = false;
+    let sc = call(X, "execve", &[BUF, BUF2, 0x7ffd_2000], 0);
+    let text = String::from_utf8(f.render_text(&Event::Syscall(sc)).to_vec()).unwrap();
+    assert_eq!(text, "execve(0x7ffd0000, 0x7ffd1000, 0x7ffd2000) = 0\n");
+}
+
+#[test]
+fn no_return_and_death_in_call() {
+    let mut sc = call(X, "exit_group", &[0], 0);
+    sc.ret = None;
+    sc.exit_ns = None;
+    assert_eq!(
+        text_of(X, &Event::Syscall(sc)),
+        "0.000123 exit_group(0) = ?\n"
+    );
+    let mut sc = call(A, "exit", &[3], 0);
+    sc.ret = None;
+    sc.exit_ns = None;
+    assert_eq!(line(A, sc), "exit(3) = ?");
+    let mut sc = call(A, "read", &[0, BUF, 10], 0);
+    sc.ret = None;
+    sc.exit_ns = None;
+    sc.died_in_call = true;
+    assert_eq!(
+        text_of(A, &Event::Syscall(sc)),
+        "0.000123 read(0, 0x7ffd0000, 10) = ? <unfinished: thread exited>\n"
+    );
+}
+
+#[test]
+fn clone_argument_order_differs() {
+    // CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|
+    // CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID
+    let flags = 0x3d0f00;
+    let x = call(
+        X,
+        "clone",
+        &[flags, 0x7f00_0000, 0x7f00_1000, 0x7f00_2000, 0x7f00_3000],
+        101,
+    );
+    assert_eq!(
+        line(X, x),
+        "clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|\
+         CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, 0x7f000000, 0x7f001000, 0x7f002000, 0x7f003000) = 101"
+    );
+    // arm64: the 4th argument is tls (hex), the 5th the child tid pointer.
+    let a = call(A, "clone", &[0x1200011, 0, 0, 0, 0x7f00_3000], 101);
+    assert_eq!(
+        line(A, a),
+        "clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, NULL, NULL, 0, 0x7f003000) = 101"
+    );
+    let x = call(X, "fork", &[], 102);
+    assert_eq!(line(X, x), "fork() = 102");
+    let x = call(X, "vfork", &[], 103);
+    assert_eq!(line(X, x), "vfork() = 103");
+
+    let mut args = Vec::new();
+    for v in [0x100u64 | 0x1000, BUF2, 0, 0, 17, 0x7f00_0000, 0x2000, 0] {
+        args.extend_from_slice(&v.to_le_bytes());
+    }
+    both(
+        "clone3",
+        &[BUF, 88],
+        104,
+        vec![inb(0, &args)],
+        "clone3({flags=CLONE_VM|CLONE_PIDFD, pidfd=0x7ffd1000, exit_signal=SIGCHLD, \
+         stack=0x7f000000, stack_size=0x2000}, 88) = 104",
+    );
+}
+
+#[test]
+fn wait_kill_and_ids() {
+    both(
+        "wait4",
+        &[u64::MAX, BUF, 0, 0],
+        123,
+        vec![out(1, &0x0100u32.to_le_bytes())],
+        "wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 1}], 0, NULL) = 123",
+    );
+    both(
+        "wait4",
+        &[123, BUF, 0x40000000, 0],
+        123,
+        vec![out(1, &0x89u32.to_le_bytes())],
+        "wait4(123, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL && WCOREDUMP(s)}], __WALL, NULL) = 123",
+    );
+    both(
+        "wait4",
+        &[u64::MAX, BUF, 1, 0],
+        0,
+        vec![out(1, &[0xde, 0xad, 0, 0])],
+        "wait4(-1, 0x7ffd0000, WNOHANG, NULL) = 0",
+    );
+    both("kill", &[123, 15], 0, vec![], "kill(123, SIGTERM) = 0");
+    both(
+        "kill",
+        &[123, 0],
+        -3,
+        vec![],
+        "kill(123, 0) = -1 ESRCH (No such process)",
+    );
+    both(
+        "tgkill",
+        &[1, 2, 34],
+        0,
+        vec![],
+        "tgkill(1, 2, SIGRT_2) = 0",
+    );
+    both("getpid", &[], 100, vec![], "getpid() = 100");
+    both("getppid", &[], 1, vec![], "getppid() = 1");
+    both("gettid", &[], 101, vec![], "gettid() = 101");
+    both(
+        "set_tid_address",
+        &[BUF],
+        100,
+        vec![],
+        "set_tid_address(0x7ffd0000) = 100",
+    );
+    both(
+        "prctl",
+        &[15, BUF, 0, 0, 0],
+        0,
+        vec![],
+        "prctl(PR_SET_NAME, 0x7ffd0000, 0, 0, 0) = 0",
+    );
+    both(
+        "prctl",
+        &[38, 1, 0, 0, 0],
+        0,
+        vec![],
+        "prctl(PR_SET_NO_NEW_PRIVS, 0x1, 0, 0, 0) = 0",
+    );
+    let x = call(X, "arch_prctl", &[0x1002, 0x7f00_0000], 0);
+    assert_eq!(line(X, x), "arch_prctl(ARCH_SET_FS, 0x7f000000) = 0");
+}
+
+#[test]
+fn signals() {
+    let mut act = Vec::new();
+    for v in [0x5555_0000u64, 0x1400_0000, 0x7f00_0000, 1 << 1] {
+        act.extend_from_slice(&v.to_le_bytes());
+    }
+    both(
+        "rt_sigaction",
+        &[2, BUF, BUF2, 8],
+        0,
+        vec![inb(1, &act), out(2, &[0u8; 32])],
+        "rt_sigaction(SIGINT, {sa_handler=0x55550000, sa_mask=[INT], sa_flags=SA_RESTORER|SA_RESTART, \
+         sa_restorer=0x7f000000}, {sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}, 8) = 0",
+    );
+    both(
+        "rt_sigprocmask",
+        &[0, BUF, BUF2, 8],
+        0,
+        vec![
+            inb(1, &((1u64 << 1) | (1 << 14)).to_le_bytes()),
+            out(2, &u64::MAX.to_le_bytes()),
+        ],
+        "rt_sigprocmask(SIG_BLOCK, [INT TERM], ~[], 8) = 0",
+    );
+    both(
+        "rt_sigprocmask",
+        &[2, BUF, 0, 8],
+        0,
+        vec![inb(1, &(!((1u64 << 8) | (1 << 18))).to_le_bytes())],
+        "rt_sigprocmask(SIG_SETMASK, ~[KILL STOP], NULL, 8) = 0",
+    );
+}
+
+// ------------------------------------------------------------ time, memory
+
+#[test]
+fn time_and_sync() {
+    let mut ts = Vec::new();
+    ts.extend_from_slice(&12i64.to_le_bytes());
+    ts.extend_from_slice(&345i64.to_le_bytes());
+    both(
+        "clock_gettime",
+        &[1, BUF],
+        0,
+        vec![out(1, &ts)],
+        "clock_gettime(CLOCK_MONOTONIC, {tv_sec=12, tv_nsec=345}) = 0",
+    );
+    both(
+        "nanosleep",
+        &[BUF, 0],
+        0,
+        vec![inb(0, &ts)],
+        "nanosleep({tv_sec=12, tv_nsec=345}, NULL) = 0",
+    );
+    both(
+        "clock_gettime",
+        &[-6i64 as u64, BUF],
+        -22,
+        vec![],
+        "clock_gettime(-6, 0x7ffd0000) = -1 EINVAL (Invalid argument)",
+    );
+    both(
+        "futex",
+        &[BUF, 0x81, 1, 0, 0, 0],
+        1,
+        vec![],
+        "futex(0x7ffd0000, FUTEX_WAKE_PRIVATE, 1) = 1",
+    );
+    both(
+        "futex",
+        &[BUF, 0x80, 2, 0, 0, 0],
+        0,
+        vec![],
+        "futex(0x7ffd0000, FUTEX_WAIT_PRIVATE, 2, NULL) = 0",
+    );
+    both(
+        "futex",
+        &[BUF, 0x189, 0, BUF2, 0, 0xffff_ffff],
+        -110,
+        vec![],
+        "futex(0x7ffd0000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, 0x7ffd1000, NULL, 0xffffffff) = -1 ETIMEDOUT (Connection timed out)",
+    );
+}
+
+#[test]
+fn memory() {
+    both(
+        "mmap",
+        &[0, 8192, 3, 0x22, u64::MAX, 0],
+        0x7f12_3456_7000,
+        vec![],
+        "mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f1234567000",
+    );
+    both(
+        "mmap",
+        &[0, 4096, 0, 0x1, 3, 0x1000],
+        -12,
+        vec![],
+        "mmap(NULL, 4096, PROT_NONE, MAP_SHARED, 3, 0x1000) = -1 ENOMEM (Out of memory)",
+    );
+    both(
+        "munmap",
+        &[0x7f00_0000, 4096],
+        0,
+        vec![],
+        "munmap(0x7f000000, 4096) = 0",
+    );
+    both(
+        "mprotect",
+        &[0x7f00_0000, 4096, 1],
+        0,
+        vec![],
+        "mprotect(0x7f000000, 4096, PROT_READ) = 0",
+    );
+    both("brk", &[0], 0x5555_0000, vec![], "brk(NULL) = 0x55550000");
+    // PROT_BTI exists only on arm64.
+    let a = call(A, "mprotect", &[0x7f00_0000, 4096, 0x15], 0);
+    assert_eq!(
+        line(A, a),
+        "mprotect(0x7f000000, 4096, PROT_READ|PROT_EXEC|PROT_BTI) = 0"
+    );
+    let x = call(X, "mprotect", &[0x7f00_0000, 4096, 0x15], 0);
+    assert_eq!(
+        line(X, x),
+        "mprotect(0x7f000000, 4096, PROT_READ|PROT_EXEC|0x10) = 0"
+    );
+    let x = call(X, "mmap", &[0, 4096, 3, 0x62, u64::MAX, 0], 0x4000_0000);
+    assert_eq!(
+        line(X, x),
+        "mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_32BIT, -1, 0) = 0x40000000"
+    );
+}
+
+#[test]
+fn uname_struct() {
+    let mut u = vec![0u8; 390];
+    for (i, v) in ["Linux", "host", "6.1.0", "#1 SMP", "aarch64", "(none)"]
+        .iter()
+        .enumerate()
+    {
+        u[i * 65..i * 65 + v.len()].copy_from_slice(v.as_bytes());
+    }
+    both(
+        "uname",
+        &[BUF],
+        0,
+        vec![out(0, &u)],
+        "uname({sysname=\"Linux\", nodename=\"host\", release=\"6.1.0\", version=\"#1 SMP\", \
+         machine=\"aarch64\", domainname=\"(none)\"}) = 0",
+    );
+    both(
+        "uname",
+        &[BUF],
+        0,
+        vec![out(0, &u[..100])],
+        "uname(0x7ffd0000 /* 100 bytes captured, too short */) = 0",
+    );
+}
+
+// ------------------------------------------------------------ sockets
+
+fn sin(port: u16, ip: [u8; 4]) -> Vec<u8> {
+    let mut b = vec![2, 0];
+    b.extend_from_slice(&port.to_be_bytes());
+    b.extend_from_slice(&ip);
+    b.extend_from_slice(&[0; 8]);
+    b
+}
+
+#[test]
+fn socket_calls() {
+    both(
+        "socket",
+        &[2, 1 | 0o2000000, 6],
+        3,
+        vec![],
+        "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 3",
+    );
+    both(
+        "socket",
+        &[1, 2, 0],
+        3,
+        vec![],
+        "socket(AF_UNIX, SOCK_DGRAM, 0) = 3",
+    );
+    both(
+        "socket",
+        &[16, 3, 0],
+        3,
+        vec![],
+        "socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) = 3",
+    );
+    both(
+        "connect",
+        &[3, BUF, 16],
+        0,
+        vec![inb(1, &sin(80, [127, 0, 0, 1]))],
+        "connect(3, {AF_INET, 127.0.0.1:80}, 16) = 0",
+    );
+    both(
+        "connect",
+        &[3, BUF, 16],
+        -111,
+        vec![inb(1, &sin(443, [10, 1, 2, 3]))],
+        "connect(3, {AF_INET, 10.1.2.3:443}, 16) = -1 ECONNREFUSED (Connection refused)",
+    );
+    let mut v6 = vec![10, 0];
+    v6.extend_from_slice(&8080u16.to_be_bytes());
+    v6.extend_from_slice(&[0; 4]);
+    v6.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    v6.extend_from_slice(&0u32.to_le_bytes());
+    both(
+        "bind",
+        &[3, BUF, 28],
+        0,
+        vec![inb(1, &v6)],
+        "bind(3, {AF_INET6, [::1]:8080}, 28) = 0",
+    );
+    let mut un = vec![1, 0];
+    un.extend_from_slice(b"/run/x.sock\0");
+    both(
+        "connect",
+        &[3, BUF, 14],
+        0,
+        vec![inb(1, &un)],
+        "connect(3, {AF_UNIX, \"/run/x.sock\"}, 14) = 0",
+    );
+    let mut abs = vec![1, 0, 0];
+    abs.extend_from_slice(b"name");
+    both(
+        "bind",
+        &[3, BUF, 7],
+        0,
+        vec![inb(1, &abs)],
+        "bind(3, {AF_UNIX, @\"name\"}, 7) = 0",
+    );
+    let mut peer = out(1, &sin(5555, [192, 168, 0, 9]));
+    peer.len = 16;
+    both(
+        "accept4",
+        &[3, BUF, BUF2, 0o2000000],
+        4,
+        vec![peer],
+        "accept4(3, {AF_INET, 192.168.0.9:5555}, [16], SOCK_CLOEXEC) = 4",
+    );
+    both("accept", &[3, 0, 0], 4, vec![], "accept(3, NULL, NULL) = 4");
+    both(
+        "getsockname",
+        &[3, BUF, BUF2],
+        0,
+        vec![out(1, &[1, 0])],
+        "getsockname(3, {AF_UNIX}, [2]) = 0",
+    );
+    both(
+        "sendto",
+        &[3, BUF, 4, 0x4000, BUF2, 16],
+        4,
+        vec![inb(1, b"ping"), inb(4, &sin(53, [8, 8, 8, 8]))],
+        "sendto(3, \"ping\", 4, MSG_NOSIGNAL, {AF_INET, 8.8.8.8:53}, 16) = 4",
+    );
+    both(
+        "recvfrom",
+        &[3, BUF, 512, 0, BUF2, 0x7ffd_2000],
+        4,
+        vec![out(1, b"pong"), out(4, &sin(53, [8, 8, 4, 4]))],
+        "recvfrom(3, \"pong\", 512, 0, {AF_INET, 8.8.4.4:53}, [16]) = 4",
+    );
+    both(
+        "recvmsg",
+        &[3, BUF, 0x40],
+        5,
+        vec![out(1, b"hello"), out(1, &sin(9, [1, 2, 3, 4]))],
+        "recvmsg(3, {msg_name={AF_INET, 1.2.3.4:9}, data=\"hello\"}, MSG_DONTWAIT) = 5",
+    );
+    both(
+        "sendmsg",
+        &[3, BUF, 0],
+        2,
+        vec![inb(1, b"hi")],
+        "sendmsg(3, {data=\"hi\"}, 0) = 2",
+    );
+    both(
+        "recvmsg",
+        &[3, BUF, 0],
+        -11,
+        vec![],
+        "recvmsg(3, 0x7ffd0000, 0) = -1 EAGAIN (Try again)",
+    );
+    both(
+        "socketpair",
+        &[1, 1, 0, BUF],
+        0,
+        vec![out(3, &[5, 0, 0, 0, 6, 0, 0, 0])],
+        "socketpair(AF_UNIX, SOCK_STREAM, 0, [5, 6]) = 0",
+    );
+}
+
+// ------------------------------------------------------------ fallbacks
+
+#[test]
+fn unknown_syscalls() {
+    // Known name, no row: six hex arguments.
+    let x = call(X, "io_setup", &[1, 0, 0xff], 0);
+    assert_eq!(line(X, x), "io_setup(0x1, 0, 0xff, 0, 0, 0) = 0");
+    let a = call(A, "io_setup", &[1, 0, 0xff], 0);
+    assert_eq!(a.nr, 0);
+    assert_eq!(line(A, a), "io_setup(0x1, 0, 0xff, 0, 0, 0) = 0");
+    // Unknown number.
+    let mut sc = call(X, "read", &[1, 2, 3, 4, 5, 6], -38);
+    sc.nr = 999;
+    assert_eq!(
+        line(X, sc.clone()),
+        "syscall_999(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Invalid system call number)"
+    );
+    sc.nr = 403; // clock_gettime64 exists only on 32-bit ABIs
+    assert_eq!(
+        line(A, sc.clone()),
+        "syscall_403(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Invalid system call number)"
+    );
+    sc.nr = -1;
+    assert_eq!(
+        line(X, sc),
+        "syscall_-1(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Invalid system call number)"
+    );
+}
+
+// ------------------------------------------------------------ options
+
+#[test]
+fn time_modes_and_pid_prefix() {
+    let mut f = Formatter::new(&header(X)).unwrap();
+    let mut sc = call(X, "getpid", &[], 100);
+    sc.tid = 101;
+    let ev = Event::Syscall(sc.clone());
+    let render =
+        |f: &mut Formatter, ev: &Event| String::from_utf8(f.render_text(ev).to_vec()).unwrap();
+    assert_eq!(render(&mut f, &ev), "0.000123 getpid() = 100 <0.000012>\n");
+    f.multi_thread = true;
+    assert_eq!(
+        render(&mut f, &ev),
+        "0.000123 [pid 100/101] getpid() = 100 <0.000012>\n"
+    );
+    f.show_tid = ShowTid::Never;
+    assert_eq!(render(&mut f, &ev), "0.000123 getpid() = 100 <0.000012>\n");
+    f.show_tid = ShowTid::Always;
+    f.multi_thread = false;
+    f.time = TimeMode::WallClock;
+    f.show_duration = false;
+    assert_eq!(
+        render(&mut f, &ev),
+        "03:04:05.000123 [pid 100/101] getpid() = 100\n"
+    );
+    sc.tid = 100;
+    sc.enter_ns = START - 1_500_000;
+    let ev = Event::Syscall(sc);
+    assert_eq!(
+        render(&mut f, &ev),
+        "03:04:04.998500 [pid 100] getpid() = 100\n"
+    );
+    f.time = TimeMode::Relative;
+    assert_eq!(render(&mut f, &ev), "-0.001500 [pid 100] getpid() = 100\n");
+    f.time = TimeMode::None;
+    assert_eq!(render(&mut f, &ev), "[pid 100] getpid() = 100\n");
+}
+
+#[test]
+fn unknown_arch_header() {
+    let mut h = header(X);
+    h.arch = "mips".into();
+    let err = Formatter::new(&h).unwrap_err();
+    assert!(err.to_string().contains("mips"));
+}
+
+#[test]
+fn process_events_text() {
+    let p = ProcEvent {
+        tgid: 100,
+        tid: 101,
+        ts_ns: START + 2_000_000,
+        cpu: 1,
+        aux: 100,
+        comm: "ls".into(),
+    };
+    let mut f = Formatter::new(&header(A)).unwrap();
+    f.multi_thread = true;
+    let mut out = Vec::new();
+    f.write_event(&mut out, &Event::Exec(p.clone())).unwrap();
+    f.write_event(
+        &mut out,
+        &Event::Fork(ProcEvent {
+            aux: 102,
+            ..p.clone()
+        }),
+    )
+    .unwrap();
+    f.write_event(
+        &mut out,
+        &Event::Exit(ProcEvent {
+            aux: 1,
+            ..p.clone()
+        }),
+    )
+    .unwrap();
+    f.write_event(
+        &mut out,
+        &Event::Exit(ProcEvent {
+            aux: 0,
+            ..p.clone()
+        }),
+    )
+    .unwrap();
+    f.write_event(
+        &mut out,
+        &Event::Exit(ProcEvent {
+            aux: 2,
+            comm: "a\nb".into(),
+            ..p.clone()
+        }),
+    )
+    .unwrap();
+    f.write_event(&mut out, &Event::Counters(Counters::default()))
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "0.002000 [pid 100/101] +++ exec comm=ls old_tid=100 +++\n\
+         0.002000 [pid 100/101] +++ fork child 102 +++\n\
+         0.002000 [pid 100/101] +++ exited (process) +++\n\
+         0.002000 [pid 100/101] +++ exited (thread) +++\n\
+         0.002000 [pid 100/101] +++ exited +++\n"
+    );
+    f.show_counters = true;
+    let c = Counters {
+        emitted: 5,
+        written: 4,
+        ..Counters::default()
+    };
+    assert_eq!(
+        f.render_text(&Event::Counters(c)),
+        b"--- counters emitted=5 ring_full=0 exit_without_entry=0 stash_full=0 died_in_call=0 \
+          read_failed=0 entered=0 user_dropped=0 written=4 ---\n"
+    );
+}
+
+// ------------------------------------------------------------ JSON
+
+fn json_of(arch: Arch, ev: &Event) -> serde_json::Value {
+    let mut f = Formatter::new(&header(arch)).unwrap();
+    f.format = OutputFormat::Json;
+    let mut out = Vec::new();
+    f.write_event(&mut out, ev).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.ends_with('\n'));
+    assert_eq!(text.matches('\n').count(), 1, "one line: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn json_syscall_line() {
+    for arch in Arch::ALL {
+        let mut bin = out(1, b"\xff\x00ab");
+        bin.len = 100;
+        bin.truncated = true;
+        let sc = with(
+            call(arch, "openat", &[AT_FDCWD, BUF, 0, 0, 0, u64::MAX], 3),
+            vec![s(1, "/etc/h\u{e9}\"sts\n")],
+        );
+        let v = json_of(arch, &Event::Syscall(sc));
+        assert_eq!(v["type"], "syscall");
+        assert_eq!(v["ts_ns"], START + 123_000);
+        assert_eq!(v["pid"], 100);
+        assert_eq!(v["tid"], 100);
+        assert_eq!(v["seq"], 7);
+        assert_eq!(v["cpu"], 2);
+        assert_eq!(v["syscall"], "openat");
+        assert_eq!(v["nr"], nr(arch, "openat"));
+        assert_eq!(v["args"][0], AT_FDCWD);
+        assert_eq!(v["args"][5], u64::MAX);
+        assert_eq!(v["args"].as_array().unwrap().len(), 6);
+        assert_eq!(v["ret"], 3);
+        assert_eq!(v["errno"], serde_json::Value::Null);
+        assert_eq!(v["dur_ns"], 12_000);
+        assert_eq!(v["died_in_call"], false);
+        let d = &v["data"][0];
+        assert_eq!(d["arg"], 1);
+        assert_eq!(d["kind"], "str");
+        assert_eq!(d["len"], 13);
+        assert_eq!(d["truncated"], false);
+        assert_eq!(d["read_failed"], false);
+        assert_eq!(d["text"], "/etc/h\u{e9}\"sts\n");
+        assert_eq!(d["hex"], "2f6574632f68c3a922737473 0a".replace(' ', ""));
+
+        // Error, binary out buffer (no text), failed read.
+        let mut failed = s(1, "");
+        failed.read_failed = true;
+        let sc = with(call(arch, "read", &[3, BUF, 100], 100), vec![bin.clone()]);
+        let v = json_of(arch, &Event::Syscall(sc));
+        let d = &v["data"][0];
+        assert_eq!(d["kind"], "out");
+        assert_eq!(d["len"], 100);
+        assert_eq!(d["truncated"], true);
+        assert_eq!(d["hex"], "ff006162");
+        assert!(d.get("text").is_none());
+        let sc = with(call(arch, "openat", &[AT_FDCWD, BUF, 0], -2), vec![failed]);
+        let v = json_of(arch, &Event::Syscall(sc));
+        assert_eq!(v["ret"], -2);
+        assert_eq!(v["errno"], "ENOENT");
+        assert_eq!(v["data"][0]["read_failed"], true);
+        assert!(v["data"][0].get("text").is_none());
+        // Structs never get a text field, even when valid UTF-8.
+        let sc = with(
+            call(arch, "clock_gettime", &[1, BUF], 0),
+            vec![out(1, &[1u8; 16])],
+        );
+        let v = json_of(arch, &Event::Syscall(sc));
+        assert!(v["data"][0].get("text").is_none());
+        // msghdr: data is text, the address is not.
+        let sc = with(
+            call(arch, "recvmsg", &[3, BUF, 0], 2),
+            vec![out(1, b"hi"), out(1, &sin(1, [1, 1, 1, 1]))],
+        );
+        let v = json_of(arch, &Event::Syscall(sc));
+        assert_eq!(v["data"][0]["text"], "hi");
+        assert!(v["data"][1].get("text").is_none());
+        // No return.
+        let mut sc = call(arch, "exit_group", &[0], 0);
+        sc.ret = None;
+        sc.exit_ns = None;
+        let v = json_of(arch, &Event::Syscall(sc));
+        assert_eq!(v["ret"], serde_json::Value::Null);
+        assert_eq!(v["dur_ns"], serde_json::Value::Null);
+        assert_eq!(v["data"], serde_json::json!([]));
+    }
+    // Unknown number.
+    let mut sc = call(X, "read", &[], 0);
+    sc.nr = 999;
+    let v = json_of(X, &Event::Syscall(sc));
+    assert_eq!(v["syscall"], "syscall_999");
+    assert_eq!(v["nr"], 999);
+}
+
+#[test]
+fn json_process_events() {
+    let p = ProcEvent {
+        tgid: 100,
+        tid: 100,
+        ts_ns: 5,
+        cpu: 3,
+        aux: 100,
+        comm: "we\"ird\u{1}".into(),
+    };
+    let v = json_of(X, &Event::Exec(p.clone()));
+    assert_eq!(
+        v,
+        serde_json::json!({"type": "exec", "ts_ns": 5, "pid": 100, "tid": 100, "cpu": 3,
+                           "comm": "we\"ird\u{1}", "old_tid": 100})
+    );
+    let v = json_of(
+        X,
+        &Event::Fork(ProcEvent {
+            aux: 7,
+            ..p.clone()
+        }),
+    );
+    assert_eq!(v["type"], "fork");
+    assert_eq!(v["child"], 7);
+    let v = json_of(
+        X,
+        &Event::Exit(ProcEvent {
+            aux: 1,
+            ..p.clone()
+        }),
+    );
+    assert_eq!(v["type"], "exit");
+    assert_eq!(v["group_dead"], true);
+    let v = json_of(
+        X,
+        &Event::Exit(ProcEvent {
+            aux: 2,
+            ..p.clone()
+        }),
+    );
+    assert_eq!(v["group_dead"], serde_json::Value::Null);
+
+    let mut f = Formatter::new(&header(X)).unwrap();
+    f.format = OutputFormat::Json;
+    assert!(
+        f.render_json(&Event::Counters(Counters::default()))
+            .is_empty()
+    );
+    f.show_counters = true;
+    let line = f.render_json(&Event::Counters(Counters {
+        ring_full: 9,
+        ..Counters::default()
+    }));
+    let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+    assert_eq!(v["type"], "counters");
+    assert_eq!(v["ring_full"], 9);
+}
+
+// ------------------------------------------------------------ robustness
+
+/// xorshift64*: deterministic pseudo-random numbers without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[test]
+fn hostile_input_never_panics_and_json_stays_valid() {
+    let mut rng = Rng(0x1234_5678_9abc_def0);
+    for arch in Arch::ALL {
+        let h = header(arch);
+        let mut text = Formatter::new(&h).unwrap();
+        text.multi_thread = true;
+        text.time = TimeMode::WallClock;
+        let mut json = Formatter::new(&h).unwrap();
+        json.format = OutputFormat::Json;
+        for round in 0..20_000u64 {
+            let mut args = [0u64; 6];
+            for a in &mut args {
+                *a = match rng.next() % 4 {
+                    0 => 0,
+                    1 => rng.next() % 64,
+                    2 => rng.next() | (1 << 63),
+                    _ => rng.next(),
+                };
+            }
+            let ncap = (rng.next() % 5) as usize;
+            let data = (0..ncap)
+                .map(|_| {
+                    let len = (rng.next() % 300) as usize;
+                    Capture {
+                        arg: (rng.next() % 8) as u8,
+                        kind: [CaptureKind::Str, CaptureKind::InBuf, CaptureKind::OutBuf]
+                            [(rng.next() % 3) as usize],
+                        len: rng.next(),
+                        truncated: rng.next().is_multiple_of(2),
+                        read_failed: rng.next().is_multiple_of(5),
+                        bytes: (0..len).map(|_| rng.next() as u8).collect(),
+                    }
+                })
+                .collect();
+            let sc = Syscall {
+                tgid: rng.next() as u32,
+                tid: rng.next() as u32,
+                seq: rng.next(),
+                cpu: rng.next() as u32,
+                nr: (round % 480) as i64 - (round % 7 == 0) as i64 * 1000,
+                args,
+                ret: match rng.next() % 4 {
+                    0 => None,
+                    1 => Some(-((rng.next() % 5000) as i64)),
+                    _ => Some(rng.next() as i64),
+                },
+                enter_ns: rng.next(),
+                exit_ns: if rng.next().is_multiple_of(2) {
+                    Some(rng.next())
+                } else {
+                    None
+                },
+                died_in_call: rng.next().is_multiple_of(2),
+                data,
+            };
+            let ev = Event::Syscall(sc);
+            let line = text.render_text(&ev);
+            assert!(line.ends_with(b"\n") && line.iter().filter(|&&c| c == b'\n').count() == 1);
+            assert!(line.is_ascii());
+            let line = json.render_json(&ev).to_vec();
+            if let Err(e) = serde_json::from_slice::<serde_json::Value>(&line) {
+                panic!("{e}: {}", String::from_utf8_lossy(&line));
+            }
+        }
+    }
+    let mut text = Formatter::new(&header(X)).unwrap();
+    text.time = TimeMode::WallClock;
+    let p = ProcEvent {
+        ts_ns: u64::MAX,
+        ..ProcEvent::default()
+    };
+    assert!(!text.render_text(&Event::Exec(p)).is_empty());
+}

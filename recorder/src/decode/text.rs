@@ -278,12 +278,12 @@ impl Formatter {
                 }
             }
         }
-        if self.show_duration {
-            if let Some(exit) = sc.exit_ns {
-                b.extend_from_slice(b" <");
-                put::secs6(b, exit.saturating_sub(sc.enter_ns));
-                b.push(b'>');
-            }
+        if self.show_duration
+            && let Some(exit) = sc.exit_ns
+        {
+            b.extend_from_slice(b" <");
+            put::secs6(b, exit.saturating_sub(sc.enter_ns));
+            b.push(b'>');
         }
         b.push(b'\n');
     }

@@ -1,0 +1,53 @@
+//! Benchmark/overflow fixture: makes N `getppid` calls (default 1,000,000)
+//! as fast as it can, then prints `calls=N ns_per_call=X`. With
+//! `--openwrite`, each iteration instead opens, writes 16 bytes to and
+//! closes a file in $TMPDIR (the classic syscall-tracing microbenchmark) and
+//! counts 3 calls per iteration.
+
+use std::{ffi::CString, time::Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let openwrite = args.iter().any(|a| a == "--openwrite");
+    let n: u64 = args
+        .iter()
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let path = CString::new(format!(
+        "{}/fx-loop-{}",
+        std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into()),
+        std::process::id()
+    ))
+    .expect("path");
+    let t = Instant::now();
+    let mut calls = 0u64;
+    for _ in 0..n {
+        // SAFETY: plain system calls with valid pointers.
+        unsafe {
+            if openwrite {
+                let fd = libc::syscall(
+                    libc::SYS_openat,
+                    libc::AT_FDCWD,
+                    path.as_ptr(),
+                    libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+                    0o600,
+                );
+                libc::syscall(libc::SYS_write, fd, b"0123456789abcdef".as_ptr(), 16);
+                libc::syscall(libc::SYS_close, fd);
+                calls += 3;
+            } else {
+                libc::syscall(libc::SYS_getppid);
+                calls += 1;
+            }
+        }
+    }
+    let el = t.elapsed();
+    if openwrite {
+        // SAFETY: valid path.
+        unsafe { libc::unlink(path.as_ptr()) };
+    }
+    println!(
+        "calls={calls} ns_per_call={:.1}",
+        el.as_nanos() as f64 / calls as f64
+    );
+}
