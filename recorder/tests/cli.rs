@@ -50,7 +50,10 @@ fn missing_pid() {
 
 #[test]
 fn bad_ring_size() {
-    let o = recorder().args(["--ring-size", "12Q", "--comm", "x"]).output().unwrap();
+    let o = recorder()
+        .args(["--ring-size", "12Q", "--comm", "x"])
+        .output()
+        .unwrap();
     assert_clean_error(&o, 2, "unknown size suffix");
 }
 
@@ -64,7 +67,11 @@ fn not_privileged() {
         c.uid(65534).gid(65534);
     }
     let o = c.output().unwrap();
-    assert_clean_error(&o, 1, "recording needs root, or the CAP_BPF and CAP_PERFMON capabilities");
+    assert_clean_error(
+        &o,
+        1,
+        "recording needs root, or the CAP_BPF and CAP_PERFMON capabilities",
+    );
 }
 
 #[test]
@@ -83,7 +90,10 @@ fn unwritable_output_fails_before_recording() {
 
 #[test]
 fn dump_of_a_missing_file() {
-    let o = recorder().args(["dump", "/nonexistent/x.rec"]).output().unwrap();
+    let o = recorder()
+        .args(["dump", "/nonexistent/x.rec"])
+        .output()
+        .unwrap();
     assert_clean_error(&o, 1, "cannot open /nonexistent/x.rec");
 }
 

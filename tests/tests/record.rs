@@ -363,3 +363,81 @@ fn pid_selects_a_running_process_and_ends_with_it() {
     let c = &log.trailer.as_ref().unwrap().counters;
     assert_eq!(c.exit_without_entry, 1, "{c:?}");
 }
+
+#[test]
+fn ring_overflow_is_counted_exactly() {
+    if !privileged() {
+        return;
+    }
+    const N: u64 = 200_000;
+    let w = Workdir::new();
+    let log_path = w.path("overflow.rec");
+    // One page: a few dozen records. The burst overflows it many times.
+    let out = record_command(
+        &log_path,
+        &["--ring-size", "4096"],
+        &[&fixture("fx-loop")],
+        &["--markers", &N.to_string()],
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", out.stderr);
+    assert!(
+        out.stderr.contains("LOST"),
+        "the loss is reported: {}",
+        out.stderr
+    );
+    let log = Log::read(&log_path);
+    let c = log.trailer.as_ref().unwrap().counters.clone();
+    assert!(c.ring_full > 0, "the ring must have overflowed: {c:?}");
+
+    // Every record the kernel dropped is a gap in some thread's sequence.
+    let mut by_tid: std::collections::BTreeMap<u32, Vec<u64>> = Default::default();
+    for s in log.syscalls() {
+        by_tid.entry(s.tid).or_default().push(s.seq);
+    }
+    let mut gaps = 0u64;
+    for seqs in by_tid.values_mut() {
+        seqs.sort_unstable();
+        gaps += seqs[0] + seqs.windows(2).map(|w| w[1] - w[0] - 1).sum::<u64>();
+    }
+    assert_eq!(
+        c.ring_full, gaps,
+        "drops counted in the kernel == gaps in the log: {c:?}"
+    );
+    assert_eq!(
+        c.emitted + c.ring_full,
+        log.events
+            .iter()
+            .filter(|e| !matches!(e, Event::Counters(_)))
+            .count() as u64
+            + gaps
+    );
+
+    // Between the markers the fixture made exactly N getppid calls and one
+    // sleep: recorded + dropped must add up to exactly that.
+    let marker = |v: i64| {
+        log.syscalls()
+            .find(|s| s.nr == libc::SYS_close && s.args[0] == neg(v))
+            .unwrap_or_else(|| panic!("marker close({v}) recorded"))
+            .seq
+    };
+    let (begin, end) = (marker(-4000), marker(-4001));
+    let between: Vec<_> = log
+        .syscalls()
+        .filter(|s| s.seq > begin && s.seq < end)
+        .collect();
+    let recorded_getppid = between.iter().filter(|s| s.nr == libc::SYS_getppid).count() as u64;
+    let others: Vec<_> = between
+        .iter()
+        .filter(|s| s.nr != libc::SYS_getppid)
+        .collect();
+    assert_eq!(others.len(), 1, "only the pause's sleep call: {others:#?}");
+    let attempts = end - begin - 1;
+    assert_eq!(
+        attempts,
+        N + 1,
+        "sequence numbers count every call the fixture made"
+    );
+    let dropped_between = attempts - between.len() as u64;
+    assert_eq!(recorded_getppid + dropped_between, N);
+    assert!(dropped_between > 0);
+}

@@ -34,7 +34,12 @@ use crate::compile::Arch;
 use crate::kernel::KernelKind;
 
 #[derive(Parser)]
-#[command(name = "xtask", bin_name = "cargo xtask", about = "recorder project automation", version)]
+#[command(
+    name = "xtask",
+    bin_name = "cargo xtask",
+    about = "recorder project automation",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

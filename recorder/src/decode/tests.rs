@@ -1771,3 +1771,41 @@ fn hostile_input_never_panics_and_json_stays_valid() {
     };
     assert!(!text.render_text(&Event::Exec(p)).is_empty());
 }
+
+#[test]
+#[ignore = "throughput measurement: cargo test --release -- --ignored throughput"]
+fn throughput() {
+    let evs: Vec<Event> = vec![
+        Event::Syscall(with(
+            call(X, "openat", &[AT_FDCWD, BUF, 0o2000000], 3),
+            vec![s(1, "/usr/lib/x86_64-linux-gnu/libc.so.6")],
+        )),
+        Event::Syscall(with(
+            call(X, "read", &[3, BUF, 832], 832),
+            vec![out(1, &[0x7f; 64])],
+        )),
+        Event::Syscall(with(
+            call(X, "fstat", &[3, BUF2], 0),
+            vec![out(1, &stat_bytes(X, 0o100644, 1234, 0))],
+        )),
+        Event::Syscall(call(
+            X,
+            "mmap",
+            &[0, 8192, 3, 0x22, u64::MAX, 0],
+            0x7f12_3456_7000,
+        )),
+        Event::Syscall(call(X, "close", &[3], 0)),
+    ];
+    for format in [OutputFormat::Text, OutputFormat::Json] {
+        let mut f = Formatter::new(&header(X)).unwrap();
+        f.format = format;
+        let mut sink = std::io::BufWriter::new(std::io::sink());
+        let n = 2_000_000;
+        let t = std::time::Instant::now();
+        for i in 0..n {
+            f.write_event(&mut sink, &evs[i % evs.len()]).unwrap();
+        }
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!("{format:?}: {:.0} lines/s", n as f64 / secs);
+    }
+}

@@ -2,7 +2,9 @@
 //! as fast as it can, then prints `calls=N ns_per_call=X`. With
 //! `--openwrite`, each iteration instead opens, writes 16 bytes to and
 //! closes a file in $TMPDIR (the classic syscall-tracing microbenchmark) and
-//! counts 3 calls per iteration.
+//! counts 3 calls per iteration. With `--markers`, the loop is bracketed
+//! by `close(-4000)` and `close(-4001)`, each after a 200 ms pause (so a
+//! recorder with a tiny ring has drained by then and records both).
 
 use std::{ffi::CString, time::Instant};
 
@@ -19,6 +21,13 @@ fn main() {
         std::process::id()
     ))
     .expect("path");
+    let markers = args.iter().any(|a| a == "--markers");
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(200));
+    if markers {
+        pause();
+        // SAFETY: close of an invalid fd.
+        unsafe { libc::syscall(libc::SYS_close, -4000i64) };
+    }
     let t = Instant::now();
     let mut calls = 0u64;
     for _ in 0..n {
@@ -42,6 +51,11 @@ fn main() {
         }
     }
     let el = t.elapsed();
+    if markers {
+        pause();
+        // SAFETY: close of an invalid fd.
+        unsafe { libc::syscall(libc::SYS_close, -4001i64) };
+    }
     if openwrite {
         // SAFETY: valid path.
         unsafe { libc::unlink(path.as_ptr()) };
