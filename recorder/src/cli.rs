@@ -78,6 +78,10 @@ pub struct RecordArgs {
 pub struct DumpArgs {
     /// Log file written by `recorder`.
     pub file: PathBuf,
+
+    /// One JSON object per line (JSON Lines; see docs/json-output.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `4096`, `64K`, `8M`, `1G` (binary multiples).

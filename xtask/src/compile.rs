@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-use cargo_metadata::Message;
+use cargo_metadata::{Message, TargetKind};
 
 use crate::setup::{self, AARCH64_TARGET};
 use crate::{elf, util};
@@ -66,15 +66,40 @@ pub fn build_aarch64(args: &[&str]) -> Result<Vec<Executable>> {
     cargo_executables(cmd)
 }
 
-/// `cargo SUBCOMMAND --release --target aarch64-unknown-linux-musl` linked by rust-lld.
+/// `cargo SUBCOMMAND --release --target aarch64-unknown-linux-musl`, set up
+/// to link with rust-lld and to compile C dependencies with clang.
 pub fn aarch64_cargo(subcommand: &str) -> Command {
     let mut cmd = util::cargo();
     cmd.args([subcommand, "--release", "--target", AARCH64_TARGET])
-        // rust-lld ships with rustup, so no C cross toolchain is needed;
-        // musl's Rust target links statically by default.
+        // rust-lld ships with rustup and links against Rust's own copy of
+        // musl; the musl target links statically by default.
         .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld");
+    // zstd-sys compiles libzstd's C code. clang cross-compiles by itself
+    // (cc-rs passes --target); it only needs musl's arm64 headers (Debian's
+    // musl-dev:arm64) instead of the host's glibc ones. The objects link
+    // against the musl that Rust bundles. Set by `setup --arm64`; a CC the
+    // caller chose wins.
+    if std::env::var_os(format!("CC_{AARCH64_TARGET_ENV}")).is_none() {
+        let resource_dir = util::probe(setup::CROSS_CLANG, ["-print-resource-dir"]);
+        let resource_dir = resource_dir
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("/usr/lib/llvm-22/lib/clang/22");
+        cmd.env(format!("CC_{AARCH64_TARGET_ENV}"), setup::CROSS_CLANG)
+            .env(format!("AR_{AARCH64_TARGET_ENV}"), setup::CROSS_AR)
+            .env(
+                format!("CFLAGS_{AARCH64_TARGET_ENV}"),
+                format!(
+                    "-nostdinc -isystem {resource_dir}/include -isystem {}",
+                    setup::MUSL_ARM64_INCLUDE
+                ),
+            );
+    }
     cmd
 }
+
+/// The target triple as cc-rs spells it in environment variable names.
+const AARCH64_TARGET_ENV: &str = "aarch64_unknown_linux_musl";
 
 /// An executable that cargo built.
 #[derive(Debug, Clone)]
@@ -84,6 +109,9 @@ pub struct Executable {
     pub name: String,
     /// A test harness executable (`cargo test --no-run`), not a `[[bin]]`.
     pub is_test: bool,
+    /// The harness of a `tests/*.rs` file, rather than of a lib's or a
+    /// bin's unit tests.
+    pub is_integration_test: bool,
 }
 
 /// Runs a cargo build-like command with JSON messages on stdout (compiler
@@ -107,6 +135,7 @@ pub fn cargo_executables(mut cmd: Command) -> Result<Vec<Executable>> {
                 path: exe.into_std_path_buf(),
                 name: artifact.target.name.clone(),
                 is_test: artifact.profile.test,
+                is_integration_test: artifact.target.is_kind(TargetKind::Test),
             });
         }
     }

@@ -15,7 +15,8 @@ use crate::util::{self, probe};
 #[derive(clap::Args, Clone, Copy, Default)]
 pub struct Options {
     /// Also what building for and testing on arm64 needs: the aarch64 musl
-    /// target, the arm64 dpkg architecture (for the guest kernel packages)
+    /// target, clang-22 and musl-dev:arm64 (C dependencies), the arm64 dpkg
+    /// architecture (musl-dev and the guest kernel packages come from it)
     /// and qemu-system-aarch64.
     #[arg(long)]
     pub arm64: bool,
@@ -35,6 +36,12 @@ const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
 /// bpf-linker 0.13 is the line known to build against LLVM 22 with feature `llvm-22`.
 const BPF_LINKER_VERSION: &str = "~0.13";
 pub const AARCH64_TARGET: &str = "aarch64-unknown-linux-musl";
+/// The C cross compiler for aarch64 (zstd-sys has C code): clang from the
+/// same LLVM 22 that bpf-linker needs, with musl's arm64 headers.
+pub const CROSS_CLANG: &str = "clang-22";
+pub const CROSS_AR: &str = "llvm-ar-22";
+const MUSL_ARM64_PACKAGE: &str = "musl-dev:arm64";
+pub const MUSL_ARM64_INCLUDE: &str = "/usr/include/aarch64-linux-musl";
 
 pub fn run(opts: &Options) -> Result<()> {
     let mut installed_anything = false;
@@ -105,6 +112,11 @@ pub fn run(opts: &Options) -> Result<()> {
     if opts.arm64 {
         apt.want_arm64_architecture()?;
         apt.want_command("qemu-system-aarch64", "qemu-system-arm")?;
+        apt.want_command(CROSS_CLANG, CROSS_CLANG)?;
+        apt.want_command(CROSS_AR, "llvm-22")?;
+        if !Path::new(MUSL_ARM64_INCLUDE).join("stdlib.h").is_file() {
+            apt.packages.push(MUSL_ARM64_PACKAGE.to_owned());
+        }
     }
     if opts.bench {
         apt.want_command("strace", "strace")?;

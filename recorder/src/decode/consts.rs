@@ -905,6 +905,79 @@ pub(crate) const MSG_FLAGS: &Names = &[
     (0x20000000, "MSG_FASTOPEN"),
     l!(MSG_CMSG_CLOEXEC),
 ];
+/// setsockopt/getsockopt levels (`SOL_*`; the IP ones are protocol numbers).
+pub(crate) const SOCKOPT_LEVELS: &Names = &[
+    l!(SOL_SOCKET),
+    (0, "SOL_IP"),
+    (6, "SOL_TCP"),
+    (17, "SOL_UDP"),
+    (41, "SOL_IPV6"),
+    (270, "SOL_NETLINK"),
+];
+pub(crate) const SOL_SOCKET: u64 = libc::SOL_SOCKET as u64;
+pub(crate) const SOL_TCP: u64 = 6;
+pub(crate) const SOL_IPV6: u64 = 41;
+
+/// `SO_*` for `SOL_SOCKET`: x86_64 and arm64 both use the generic values
+/// (only alpha, mips, parisc and sparc differ).
+pub(crate) const SOCKET_OPTIONS: &Names = &[
+    (1, "SO_DEBUG"),
+    (2, "SO_REUSEADDR"),
+    (3, "SO_TYPE"),
+    (4, "SO_ERROR"),
+    (5, "SO_DONTROUTE"),
+    (6, "SO_BROADCAST"),
+    (7, "SO_SNDBUF"),
+    (8, "SO_RCVBUF"),
+    (9, "SO_KEEPALIVE"),
+    (10, "SO_OOBINLINE"),
+    (12, "SO_PRIORITY"),
+    (13, "SO_LINGER"),
+    (15, "SO_REUSEPORT"),
+    (16, "SO_PASSCRED"),
+    (17, "SO_PEERCRED"),
+    (18, "SO_RCVLOWAT"),
+    (20, "SO_RCVTIMEO_OLD"),
+    (21, "SO_SNDTIMEO_OLD"),
+    (25, "SO_BINDTODEVICE"),
+    (26, "SO_ATTACH_FILTER"),
+    (30, "SO_ACCEPTCONN"),
+    (31, "SO_PEERSEC"),
+    (32, "SO_SNDBUFFORCE"),
+    (33, "SO_RCVBUFFORCE"),
+    (36, "SO_MARK"),
+    (38, "SO_PROTOCOL"),
+    (39, "SO_DOMAIN"),
+    (46, "SO_BUSY_POLL"),
+    (47, "SO_MAX_PACING_RATE"),
+    (50, "SO_ATTACH_BPF"),
+    (59, "SO_PEERGROUPS"),
+    (60, "SO_ZEROCOPY"),
+    (66, "SO_RCVTIMEO_NEW"),
+    (67, "SO_SNDTIMEO_NEW"),
+    (77, "SO_PEERPIDFD"),
+];
+pub(crate) const TCP_OPTIONS: &Names = &[
+    (1, "TCP_NODELAY"),
+    (2, "TCP_MAXSEG"),
+    (3, "TCP_CORK"),
+    (4, "TCP_KEEPIDLE"),
+    (5, "TCP_KEEPINTVL"),
+    (6, "TCP_KEEPCNT"),
+    (7, "TCP_SYNCNT"),
+    (8, "TCP_LINGER2"),
+    (9, "TCP_DEFER_ACCEPT"),
+    (10, "TCP_WINDOW_CLAMP"),
+    (11, "TCP_INFO"),
+    (12, "TCP_QUICKACK"),
+    (13, "TCP_CONGESTION"),
+    (18, "TCP_USER_TIMEOUT"),
+    (23, "TCP_FASTOPEN"),
+    (30, "TCP_FASTOPEN_CONNECT"),
+    (31, "TCP_ULP"),
+];
+pub(crate) const IPV6_OPTIONS: &Names = &[(26, "IPV6_V6ONLY"), (49, "IPV6_RECVPKTINFO")];
+
 pub(crate) const SHUTDOWN_HOW: &Names = &[l!(SHUT_RD), l!(SHUT_WR), l!(SHUT_RDWR)];
 pub(crate) const EPOLL_OPS: &Names = &[l!(EPOLL_CTL_ADD), l!(EPOLL_CTL_DEL), l!(EPOLL_CTL_MOD)];
 

@@ -185,6 +185,15 @@ pub(crate) enum Ty {
     FutexOp,
     /// ioctl request: name or hex.
     IoctlReq,
+    /// setsockopt/getsockopt level.
+    SockLevel,
+    /// Option name, named per the level in argument 1.
+    SockOptName,
+    /// Option value (`optval`, always argument 3): `[1]` when it is an
+    /// `int`, else the bytes. Input for setsockopt, output for getsockopt
+    /// (length: the `socklen_t *` in argument 4).
+    SockOptIn,
+    SockOptOut,
 }
 
 /// How the return value is displayed.
@@ -464,10 +473,10 @@ static SPECS: &[Spec] = &[
     s("recvmsg", &[Fd, MsgOut, MSGF]),
     s("sendmmsg", &[Fd, Ptr, Uint, MSGF]),
     s("recvmmsg", &[Fd, Ptr, Uint, MSGF, Ptr]),
-    s("setsockopt", &[Fd, Int, Int, InBuf(Arg(4)), Uint]),
+    s("setsockopt", &[Fd, SockLevel, SockOptName, SockOptIn, Uint]),
     s(
         "getsockopt",
-        &[Fd, Int, Int, OutBuf(LenFrom::ArgDeref(4)), LenPtr(3)],
+        &[Fd, SockLevel, SockOptName, SockOptOut, LenPtr(3)],
     ),
 ];
 
@@ -553,6 +562,10 @@ impl Ty {
             SigsetIn => in_fixed(8),
             SigsetOut => out_fixed(8),
             OpenHow(size_arg) | CloneArgs(size_arg) => P::InBuf { len: Arg(size_arg) },
+            SockOptIn => P::InBuf { len: Arg(4) },
+            SockOptOut => P::OutBuf {
+                len: LenFrom::ArgDeref(4),
+            },
             _ => P::None,
         }
     }

@@ -1373,6 +1373,29 @@ fn socket_calls() {
         "recvmsg(3, 0x7ffd0000, 0) = -1 EAGAIN (Try again)",
     );
     both(
+        "setsockopt",
+        &[3, 1, 2, BUF, 4],
+        0,
+        vec![inb(3, &1i32.to_le_bytes())],
+        "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0",
+    );
+    both(
+        "setsockopt",
+        &[3, 6, 13, BUF, 5],
+        0,
+        vec![inb(3, b"cubic")],
+        "setsockopt(3, SOL_TCP, TCP_CONGESTION, \"cubic\", 5) = 0",
+    );
+    let mut err = out(3, &111i32.to_le_bytes());
+    err.len = 4;
+    both(
+        "getsockopt",
+        &[3, 1, 4, BUF, BUF2],
+        0,
+        vec![err],
+        "getsockopt(3, SOL_SOCKET, SO_ERROR, [111], [4]) = 0",
+    );
+    both(
         "socketpair",
         &[1, 1, 0, BUF],
         0,

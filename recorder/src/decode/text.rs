@@ -378,7 +378,7 @@ impl<'a> Call<'a> {
     /// How many of the row's arguments strace would show for this call.
     fn nargs(&self, spec: &Spec) -> usize {
         let n = spec.args.len();
-        let a1 = self.sc.args[1];
+        let a1 = self.sc.args[1] & 0xffff_ffff; // op and cmd are `int`s
         match spec.args.get(1) {
             Some(Ty::FutexOp) => n.min(consts::futex_nargs(a1)),
             Some(Ty::FcntlCmd) if !consts::fcntl_has_arg(a1) => n.min(2),
@@ -479,7 +479,8 @@ impl<'a> Call<'a> {
             Ty::SigsetOut => self.output(b, i, |b, c| structs::sigset(b, &c.bytes)),
             Ty::OpenHow(_) => self.input(b, i, |b, c| structs::open_how(b, arch, &c.bytes)),
             Ty::CloneArgs(_) => self.input(b, i, |b, c| structs::clone_args(b, &c.bytes)),
-            Ty::Flags(names) => consts::flags(b, v, names),
+            // Flag arguments are `int`s: the kernel ignores the upper half.
+            Ty::Flags(names) => consts::flags(b, v & 0xffff_ffff, names),
             Ty::Enum(names) => consts::int_enum(b, v, names),
             Ty::OpenFlags => consts::open_flags(b, arch, v & 0xffff_ffff),
             Ty::FdFlags => consts::flags(b, v & 0xffff_ffff, consts::open_flag_names(arch)),
@@ -496,6 +497,18 @@ impl<'a> Call<'a> {
             Ty::FcntlCmd => consts::int_enum(b, v, consts::FCNTL_CMDS),
             Ty::FcntlArg => self.fcntl_arg(b, v),
             Ty::FutexOp => consts::futex_op(b, v),
+            Ty::SockLevel => consts::int_enum(b, v, consts::SOCKOPT_LEVELS),
+            Ty::SockOptName => {
+                let names = match self.sc.args[1] & 0xffff_ffff {
+                    consts::SOL_SOCKET => consts::SOCKET_OPTIONS,
+                    consts::SOL_TCP => consts::TCP_OPTIONS,
+                    consts::SOL_IPV6 => consts::IPV6_OPTIONS,
+                    _ => &[],
+                };
+                consts::int_enum(b, v, names);
+            }
+            Ty::SockOptIn => self.input(b, i, sockopt_value),
+            Ty::SockOptOut => self.output(b, i, sockopt_value),
             Ty::IoctlReq => match consts::name_of(v & 0xffff_ffff, consts::IOCTLS) {
                 Some(n) => b.extend_from_slice(n.as_bytes()),
                 None => put::hex(b, v & 0xffff_ffff),
@@ -653,6 +666,19 @@ impl<'a> Call<'a> {
         }
         b.push(b'}');
     }
+}
+
+/// A socket option value: `[1]` for the common `int` options, else bytes.
+fn sockopt_value(b: &mut Vec<u8>, c: &Capture) -> bool {
+    match <[u8; 4]>::try_from(c.bytes.as_slice()) {
+        Ok(int) if !c.truncated => {
+            b.push(b'[');
+            put::i64(b, i64::from(i32::from_le_bytes(int)));
+            b.push(b']');
+        }
+        _ => put::quoted(b, &c.bytes, c.truncated),
+    }
+    true
 }
 
 /// `0x7ffd1234 /* read failed */`.

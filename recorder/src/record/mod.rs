@@ -61,8 +61,6 @@ pub struct Config {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub counters: Counters,
-    /// Records user space took out of the ring.
-    pub received: u64,
     pub written: u64,
     pub bytes: u64,
     /// Exit status of `-- COMMAND` (128+N for a signal).
@@ -374,7 +372,6 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     counters.written = stats.events;
     Ok(Summary {
         counters,
-        received,
         written: stats.events,
         bytes: stats.bytes,
         child_status,
