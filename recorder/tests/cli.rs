@@ -108,3 +108,66 @@ fn dump_of_something_that_is_not_a_log() {
     let o = recorder().arg("dump").arg(&p).output().unwrap();
     assert_clean_error(&o, 1, "empty file");
 }
+
+/// A small valid log written through the library (no root needed).
+fn write_log(path: &std::path::Path, calls: u64) {
+    use recorder::{
+        event::{Event, Header, Syscall, Trailer},
+        log::LogWriter,
+    };
+    let header = Header {
+        arch: "x86_64".into(),
+        ..Default::default()
+    };
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = LogWriter::new(std::io::BufWriter::new(f), &header, 3).unwrap();
+    for i in 0..calls {
+        w.append(&Event::Syscall(Syscall {
+            tgid: 7,
+            tid: 7,
+            seq: i,
+            nr: 110, // getppid on x86_64
+            ret: Some(1),
+            enter_ns: i * 1000,
+            exit_ns: Some(i * 1000 + 100),
+            ..Default::default()
+        }))
+        .unwrap();
+    }
+    w.finish(&Trailer::default()).unwrap();
+}
+
+#[test]
+fn dump_into_a_closed_pipe_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.rec");
+    write_log(&p, 200_000);
+    let mut child = recorder()
+        .arg("dump")
+        .arg(&p)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close the pipe, as `| head -1` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut buf = [0u8; 64];
+    std::io::Read::read(&mut stdout, &mut buf).unwrap();
+    drop(stdout);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert!(!stderr(&o).contains("error"), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn dump_prints_getppid_lines_and_a_complete_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("small.rec");
+    write_log(&p, 3);
+    let o = recorder().arg("dump").arg(&p).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(out.lines().all(|l| l.contains("getppid() = 1")), "{out}");
+    assert!(stderr(&o).contains("complete: 3 records"), "{}", stderr(&o));
+}
