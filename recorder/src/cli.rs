@@ -33,6 +33,9 @@ pub struct Cli {
 pub enum Command {
     /// Print a log, one line per system call (strace style).
     Dump(DumpArgs),
+    /// Check whether this machine can record: kernel version, BPF, tracefs,
+    /// tracepoints, privileges. Exit status 0 only when recording will work.
+    Check,
 }
 
 #[derive(Debug, Args)]

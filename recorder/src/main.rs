@@ -1,6 +1,7 @@
 //! The `recorder` binary: command-line front end of the recording daemon
 //! ([`record`]) and of the log reader commands.
 
+mod check;
 mod dump;
 mod record;
 
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Dump(args)) => dump::run(&args).map(|()| 0),
+        Some(Command::Check) => check::run(),
         None => record_main(cli.record),
     };
     match result {

@@ -171,3 +171,19 @@ fn dump_prints_getppid_lines_and_a_complete_summary() {
     assert!(out.lines().all(|l| l.contains("getppid() = 1")), "{out}");
     assert!(stderr(&o).contains("complete: 3 records"), "{}", stderr(&o));
 }
+
+#[test]
+fn check_fails_without_privileges() {
+    use std::os::unix::process::CommandExt as _;
+    let mut c = recorder();
+    c.arg("check");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        c.uid(65534).gid(65534);
+    }
+    let o = c.output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL  privileges"), "{out}");
+    assert!(out.contains("recording will NOT work"), "{out}");
+}

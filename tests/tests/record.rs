@@ -441,3 +441,18 @@ fn ring_overflow_is_counted_exactly() {
     assert_eq!(recorded_getppid + dropped_between, N);
     assert!(dropped_between > 0);
 }
+
+#[test]
+fn check_says_this_machine_can_record() {
+    if !privileged() {
+        return;
+    }
+    let out = std::process::Command::new(recorder_bin())
+        .arg("check")
+        .output()
+        .expect("run recorder check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("recording will work"), "{text}");
+    assert!(!text.contains("FAIL"), "{text}");
+}
