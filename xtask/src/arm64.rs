@@ -87,7 +87,7 @@ pub fn run(opts: &Options) -> Result<()> {
     // fixtures' unit tests (if any) do not need arm64 or root.
     let tests: Vec<Executable> = compile::cargo_executables(no_run)?
         .into_iter()
-        .filter(|e| e.is_integration_test)
+        .filter(Executable::is_integration_test)
         .collect();
     ensure!(
         !tests.is_empty(),

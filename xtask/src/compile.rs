@@ -109,9 +109,20 @@ pub struct Executable {
     pub name: String,
     /// A test harness executable (`cargo test --no-run`), not a `[[bin]]`.
     pub is_test: bool,
-    /// The harness of a `tests/*.rs` file, rather than of a lib's or a
-    /// bin's unit tests.
-    pub is_integration_test: bool,
+    /// The kinds of the target it was built from (lib, bin, test…).
+    pub kinds: Vec<TargetKind>,
+}
+
+impl Executable {
+    /// The harness of a `tests/*.rs` file.
+    pub fn is_integration_test(&self) -> bool {
+        self.is_test && self.kinds.contains(&TargetKind::Test)
+    }
+
+    /// The harness of a `[[bin]]`'s unit tests.
+    pub fn is_bin_unit_test(&self) -> bool {
+        self.is_test && self.kinds.contains(&TargetKind::Bin)
+    }
 }
 
 /// Runs a cargo build-like command with JSON messages on stdout (compiler
@@ -135,7 +146,7 @@ pub fn cargo_executables(mut cmd: Command) -> Result<Vec<Executable>> {
                 path: exe.into_std_path_buf(),
                 name: artifact.target.name.clone(),
                 is_test: artifact.profile.test,
-                is_integration_test: artifact.target.is_kind(TargetKind::Test),
+                kinds: artifact.target.kind.clone(),
             });
         }
     }
