@@ -113,7 +113,7 @@ pub fn run(opts: &Options) -> Result<()> {
         println!("{line}");
     }
     if failed {
-        bail!("arm64 VM tests failed (see above)");
+        bail!("a kernel failed (its summary line is above)");
     }
     Ok(())
 }

@@ -41,7 +41,7 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
 
     step(
         2,
-        "cargo build --workspace --bins (recorder with its eBPF programs, test fixtures)",
+        "cargo build --workspace --exclude recorder-ebpf --bins (recorder with its eBPF programs, fixtures)",
     );
     let mut build = util::cargo();
     // recorder-ebpf is built by recorder's build script for the bpf target;

@@ -231,8 +231,17 @@ fn resolve_kernel_package(kind: KernelKind) -> Result<String> {
 /// newest `linux-image-X.Y-arm64-16k`.
 fn find_16k_meta_package() -> Result<String> {
     let names = util::output(Command::new("apt-cache").args(["pkgnames", "linux-image-"]))?;
+    pick_16k_meta_package(&names).with_context(|| {
+        format!(
+            "no linux-image-*-arm64-16k package in the apt lists \
+             (see `apt-cache search linux-image | grep 16k`); {NO_LISTS}"
+        )
+    })
+}
+
+fn pick_16k_meta_package(names: &str) -> Option<String> {
     if names.lines().any(|n| n == "linux-image-arm64-16k") {
-        return Ok("linux-image-arm64-16k".to_owned());
+        return Some("linux-image-arm64-16k".to_owned());
     }
     // Meta packages are `linux-image-X.Y-arm64-16k`; the ABI-versioned ones
     // (`linux-image-6.12.48+deb12-arm64-16k`) do not parse as X.Y.
@@ -248,9 +257,6 @@ fn find_16k_meta_package() -> Result<String> {
         .filter_map(|name| Some((series(name)?, name)))
         .max()
         .map(|(_, name)| name.to_owned())
-        .with_context(|| {
-            format!("no linux-image-*-arm64-16k package in the apt lists (see `apt-cache search linux-image | grep 16k`); {NO_LISTS}")
-        })
 }
 
 /// `apt-get download PACKAGE:arm64` into `dir`; returns the .deb's path.
@@ -355,4 +361,25 @@ fn record_package(deb: &Path, dir: &Path) -> Result<()> {
         .join(" ");
     fs::write(dir.join("PACKAGE"), line + "\n")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_newest_16k_meta_package() {
+        let names = "linux-image-6.12-arm64\nlinux-image-6.12-arm64-16k\nlinux-image-6.12-arm64-16k-dbg\n\
+                     linux-image-6.12.117+deb12-arm64-16k\nlinux-image-6.9-arm64-16k\n";
+        assert_eq!(
+            pick_16k_meta_package(names).as_deref(),
+            Some("linux-image-6.12-arm64-16k")
+        );
+        let with_unversioned = format!("{names}linux-image-arm64-16k\n");
+        assert_eq!(
+            pick_16k_meta_package(&with_unversioned).as_deref(),
+            Some("linux-image-arm64-16k")
+        );
+        assert_eq!(pick_16k_meta_package("linux-image-6.1.0-56-arm64\n"), None);
+    }
 }

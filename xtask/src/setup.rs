@@ -332,3 +332,22 @@ fn arm64_lists_present() -> bool {
         })
         .unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_root_gets_the_exact_apt_commands() {
+        let plan = AptPlan {
+            add_arm64: true,
+            arm64_lists_missing: false,
+            packages: vec!["qemu-system-arm".into(), "musl-dev:arm64".into()],
+        };
+        assert_eq!(
+            plan.shell_commands().join(" && "),
+            "dpkg --add-architecture arm64 && apt-get update && \
+             apt-get install -y --no-install-recommends qemu-system-arm musl-dev:arm64"
+        );
+    }
+}

@@ -33,6 +33,13 @@ const GUEST_INIT: &str = include_str!("guest-init.sh");
 pub const GUEST_RUN_DIR: &str = "/opt/run";
 /// The size of the sparse output disk: the limit for what /opt/out may hold.
 const OUT_DISK_BYTES: u64 = 256 << 20;
+/// Host environment variables forwarded to the guest binary when set.
+const PASS_ENV: [&str; 4] = [
+    "RUST_BACKTRACE",
+    "RUST_LIB_BACKTRACE",
+    "RUST_LOG",
+    "RUST_MIN_STACK",
+];
 /// The output marker's status when /dev/vda did not appear (see guest-init.sh).
 const NO_OUT_DISK: i32 = 200;
 /// Console lines kept for error messages.
@@ -116,38 +123,14 @@ pub fn run(req: &Request) -> Result<Outcome> {
             .context("cannot create the output disk image")?;
     }
 
-    let mut cmd = Command::new(qemu);
-    cmd.args(["-M", "virt", "-cpu", cpu, "-smp", "1", "-m", "1G"])
-        // -nic none: QEMU 7.2's virt machine otherwise wants efi-virtio.rom.
-        .args([
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-            "-serial",
-            "stdio",
-            "-nic",
-            "none",
-            "-no-reboot",
-        ])
-        .arg("-kernel")
-        .arg(&assets.kernel)
-        .arg("-initrd")
-        .arg(&initrd)
-        .arg("-append")
-        .arg(format!(
-            "console=ttyAMA0 panic=-1 rdinit=/init{}",
-            if req.verbose { "" } else { " quiet" }
-        ));
-    if req.out_dir.is_some() {
-        // virtio-mmio rather than `if=virtio` (PCI): one module fewer on 6.1.
-        cmd.arg("-drive")
-            .arg(format!(
-                "file={},format=raw,if=none,id=out",
-                out_image.display()
-            ))
-            .args(["-device", "virtio-blk-device,drive=out"]);
-    }
+    let mut cmd = qemu_command(
+        &qemu,
+        cpu,
+        &assets.kernel,
+        &initrd,
+        req.out_dir.is_some().then_some(out_image.as_path()),
+        req.verbose,
+    );
     let qemu_stderr = work.path().join("qemu.stderr");
     // stdin must not be our terminal: -serial stdio would put it in raw mode.
     cmd.stdin(Stdio::null())
@@ -159,12 +142,21 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let stdout = child.stdout.take().expect("stdout is piped");
     let verbose = req.verbose;
     let console_nonce = nonce.clone();
-    let reader = std::thread::spawn(move || relay_console(stdout, &console_nonce, verbose));
+    let reader = std::thread::spawn(move || {
+        relay_console(stdout, std::io::stdout(), &console_nonce, verbose)
+    });
 
+    let interrupted = interrupt::catch();
     let mut timed_out = false;
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
+        }
+        if interrupted.happened() {
+            // Killing our own child by its handle; it may have exited meanwhile.
+            let _ = child.kill();
+            child.wait()?;
+            bail!("interrupted");
         }
         if start.elapsed() >= req.timeout {
             timed_out = true;
@@ -228,6 +220,40 @@ pub fn run(req: &Request) -> Result<Outcome> {
     )
 }
 
+fn qemu_command(
+    qemu: &Path,
+    cpu: &str,
+    kernel: &Path,
+    initrd: &Path,
+    out_image: Option<&Path>,
+    verbose: bool,
+) -> Command {
+    let mut cmd = Command::new(qemu);
+    cmd.args(["-M", "virt", "-cpu", cpu, "-smp", "1", "-m", "1G"])
+        .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+        // -nic none: QEMU 7.2's virt machine otherwise wants efi-virtio.rom.
+        .args(["-nic", "none", "-no-reboot"])
+        .arg("-kernel")
+        .arg(kernel)
+        .arg("-initrd")
+        .arg(initrd)
+        .arg("-append")
+        .arg(format!(
+            "console=ttyAMA0 panic=-1 rdinit=/init{}",
+            if verbose { "" } else { " quiet" }
+        ));
+    if let Some(image) = out_image {
+        // virtio-mmio rather than `if=virtio` (PCI): one module fewer on 6.1.
+        cmd.arg("-drive")
+            .arg(format!(
+                "file={},format=raw,if=none,id=out",
+                image.display()
+            ))
+            .args(["-device", "virtio-blk-device,drive=out"]);
+    }
+    cmd
+}
+
 /// The name a host file gets in /opt/run; restricted so that .vmrc can use it
 /// unquoted and it cannot clash with .vmrc.
 fn guest_file_name(path: &Path) -> Result<String> {
@@ -255,8 +281,24 @@ fn nonce() -> Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The binary's environment: the request's, plus the host's settings that
+/// shape Rust programs' diagnostics unless the request sets them itself.
+fn guest_env(req: &Request) -> Vec<(String, String)> {
+    let passed = PASS_ENV.iter().filter_map(|&key| {
+        let value = std::env::var(key).ok()?;
+        (!req.env.iter().any(|(k, _)| k == key)).then(|| (key.to_owned(), value))
+    });
+    passed.chain(req.env.iter().cloned()).collect()
+}
+
 /// The shell fragment that /init sources: markers, binary, argv, environment.
-fn vmrc(req: &Request, binary_name: &str, nonce: &str, modules: &[String]) -> String {
+fn vmrc(
+    req: &Request,
+    env: &[(String, String)],
+    binary_name: &str,
+    nonce: &str,
+    modules: &[String],
+) -> String {
     let mut rc = format!(
         "VM_NONCE={nonce}\nVM_BIN={GUEST_RUN_DIR}/{binary_name}\nVM_OUT={}\nVM_MODULES='{}'\nVM_PRINTK={}\nset --",
         u8::from(req.out_dir.is_some()),
@@ -268,7 +310,7 @@ fn vmrc(req: &Request, binary_name: &str, nonce: &str, modules: &[String]) -> St
         rc.push_str(&util::shell_quote(arg));
     }
     rc.push('\n');
-    for (key, value) in &req.env {
+    for (key, value) in env {
         rc.push_str(&format!("export {key}={}\n", util::shell_quote(value)));
     }
     rc
@@ -314,7 +356,7 @@ fn write_initramfs(
     w.file(
         "opt/run/.vmrc",
         0o644,
-        vmrc(req, binary_name, nonce, &modules).as_bytes(),
+        vmrc(req, &guest_env(req), binary_name, nonce, &modules).as_bytes(),
     )?;
     w.file_from(&format!("opt/run/{binary_name}"), 0o755, &req.binary)?;
     for file in &req.files {
@@ -358,7 +400,12 @@ impl Console {
 /// Reads the serial console: boot messages before the begin marker (shown
 /// only when verbose), the binary's output (relayed to stdout byte for byte),
 /// the end marker with its exit status, then the output-disk marker.
-fn relay_console(stdout: impl Read, nonce: &str, verbose: bool) -> Result<Console> {
+fn relay_console(
+    stdout: impl Read,
+    mut host_stdout: impl Write,
+    nonce: &str,
+    verbose: bool,
+) -> Result<Console> {
     let begin = format!("@@VM-BEGIN-{nonce}@@");
     let end = format!("@@VM-END-{nonce} rc=");
     let out = format!("@@VM-OUT-{nonce} rc=");
@@ -371,7 +418,6 @@ fn relay_console(stdout: impl Read, nonce: &str, verbose: bool) -> Result<Consol
     };
     let mut reader = BufReader::new(stdout);
     let mut line = Vec::new();
-    let mut host_stdout = std::io::stdout();
     loop {
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 {
@@ -447,6 +493,49 @@ fn unpack_out_disk(image: &Path, out_dir: &Path) -> Result<()> {
     })
 }
 
+/// Ctrl-C and SIGTERM while qemu runs: we kill qemu and return an error,
+/// so the temporary directory (initramfs, disk image) is removed.
+mod interrupt {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static FLAG: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_signal(_: libc::c_int) {
+        FLAG.store(true, Ordering::SeqCst);
+    }
+
+    pub struct Guard;
+
+    /// Installs the handler. A handler, unlike SIG_IGN, is reset by exec, so
+    /// qemu still gets the terminal's Ctrl-C and stops by itself.
+    pub fn catch() -> Guard {
+        FLAG.store(false, Ordering::SeqCst);
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            // SAFETY: the handler only stores to an atomic, which is
+            // async-signal-safe.
+            unsafe { libc::signal(signal, on_signal as *const () as libc::sighandler_t) };
+        }
+        Guard
+    }
+
+    impl Guard {
+        pub fn happened(&self) -> bool {
+            FLAG.load(Ordering::SeqCst)
+        }
+    }
+
+    impl Drop for Guard {
+        /// Back to the default disposition; a signal that came meanwhile is
+        /// already reported as an error by the caller.
+        fn drop(&mut self) {
+            for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                // SAFETY: restoring the default disposition.
+                unsafe { libc::signal(signal, libc::SIG_DFL) };
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,7 +552,13 @@ mod tests {
             timeout: Duration::from_secs(1),
             verbose: false,
         };
-        let rc = vmrc(&req, "hello", "00ff", &["a.ko".into(), "b.ko.xz".into()]);
+        let rc = vmrc(
+            &req,
+            &req.env,
+            "hello",
+            "00ff",
+            &["a.ko".into(), "b.ko.xz".into()],
+        );
         assert_eq!(
             rc,
             "VM_NONCE=00ff\nVM_BIN=/opt/run/hello\nVM_OUT=1\nVM_MODULES='a.ko b.ko.xz'\nVM_PRINTK=1\n\
@@ -475,7 +570,9 @@ mod tests {
     fn console_relay_finds_markers() {
         let console =
             b"boot\r\n@@VM-BEGIN-ab@@\nhello\npartial@@VM-END-ab rc=3@@\n@@VM-OUT-ab rc=0@@\n";
-        let c = relay_console(&console[..], "ab", false).unwrap();
+        let mut relayed = Vec::new();
+        let c = relay_console(&console[..], &mut relayed, "ab", false).unwrap();
+        assert_eq!(relayed, b"hello\npartial");
         assert!(c.began);
         assert_eq!(c.exit_code, Some(3));
         assert_eq!(c.out_code, Some(0));
