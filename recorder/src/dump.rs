@@ -85,13 +85,9 @@ pub fn summary(records: u64, c: Option<&Counters>, end: &EndState) -> String {
     let mut parts = vec![format!("{records} records")];
     let mut complete = matches!(end, EndState::Clean);
     if let Some(c) = c {
-        let lost = c.ring_full + c.user_dropped + c.stash_full;
-        if lost > 0 {
+        if let Some(text) = c.loss_text() {
             complete = false;
-            parts.push(format!(
-                "LOST {lost} (ring buffer full: {}, writer backlog: {}, stash full: {})",
-                c.ring_full, c.user_dropped, c.stash_full
-            ));
+            parts.push(text);
         }
         if c.exit_without_entry > 0 {
             parts.push(format!(

@@ -148,6 +148,26 @@ pub struct Counters {
     pub written: u64,
 }
 
+impl Counters {
+    /// Records lost anywhere between the kernel and the file.
+    pub fn lost(&self) -> u64 {
+        self.ring_full + self.user_dropped + self.stash_full
+    }
+
+    /// `LOST n (ring buffer full: a, writer backlog: b, stash full: c)`, or
+    /// `None` when nothing was lost. One wording for every place that
+    /// reports loss.
+    pub fn loss_text(&self) -> Option<String> {
+        let lost = self.lost();
+        (lost > 0).then(|| {
+            format!(
+                "LOST {lost} (ring buffer full: {}, writer backlog: {}, stash full: {})",
+                self.ring_full, self.user_dropped, self.stash_full
+            )
+        })
+    }
+}
+
 /// Written once when the log is closed cleanly.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct Trailer {

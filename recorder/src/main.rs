@@ -209,23 +209,22 @@ fn ring_size(requested: u64) -> anyhow::Result<u32> {
 
 fn print_summary(args: &RecordArgs, s: &record::Summary) {
     let c = &s.counters;
-    let lost = c.ring_full + c.user_dropped + c.stash_full;
-    if args.quiet && lost == 0 {
+    let loss = c.loss_text();
+    if args.quiet && loss.is_none() {
         return;
     }
     let mut msg = format!(
         "recorder: {} records written to {} ({} bytes)",
-        s.written,
+        c.written,
         args.output.display(),
         s.bytes
     );
-    if lost == 0 {
-        msg.push_str(", none lost");
-    } else {
-        msg.push_str(&format!(
-            "; LOST {lost} (ring buffer full: {}, writer backlog: {}, stash full: {})",
-            c.ring_full, c.user_dropped, c.stash_full
-        ));
+    match loss {
+        None => msg.push_str(", none lost"),
+        Some(text) => {
+            msg.push_str("; ");
+            msg.push_str(&text);
+        }
     }
     if c.exit_without_entry > 0 {
         msg.push_str(&format!(

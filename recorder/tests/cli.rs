@@ -11,6 +11,17 @@ fn recorder() -> Command {
     c
 }
 
+/// Runs as `nobody` when the tests run as root, so the privilege checks
+/// see an unprivileged user either way.
+fn unprivileged(c: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        c.uid(65534).gid(65534);
+    }
+    c
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -59,14 +70,9 @@ fn bad_ring_size() {
 
 #[test]
 fn not_privileged() {
-    use std::os::unix::process::CommandExt as _;
-    let mut c = recorder();
-    c.args(["--comm", "x", "-o", "/tmp/recorder-unpriv.rec"]);
-    // SAFETY: getuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        c.uid(65534).gid(65534);
-    }
-    let o = c.output().unwrap();
+    let o = unprivileged(recorder().args(["--comm", "x", "-o", "/tmp/recorder-unpriv.rec"]))
+        .output()
+        .unwrap();
     assert_clean_error(
         &o,
         1,
@@ -174,14 +180,7 @@ fn dump_prints_getppid_lines_and_a_complete_summary() {
 
 #[test]
 fn check_fails_without_privileges() {
-    use std::os::unix::process::CommandExt as _;
-    let mut c = recorder();
-    c.arg("check");
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        c.uid(65534).gid(65534);
-    }
-    let o = c.output().unwrap();
+    let o = unprivileged(recorder().arg("check")).output().unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("FAIL  privileges"), "{out}");

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use recorder::event::Event;
-use tests::{BASIC_EXIT, BASIC_MSG, BASIC_PATH, THREADS};
+use tests::{BASIC_EXIT, BASIC_MSG, THREADS};
 
 /// Index of the marker `getpid` made by fx-basic in `tgid`'s calls.
 fn basic_sequence(log: &Log, tgid: u32) -> Vec<recorder::event::Syscall> {
@@ -81,7 +81,6 @@ fn known_sequence_with_args_and_results() {
     // Per-thread sequence numbers are dense: no gaps, starting at 0.
     let seqs: Vec<u64> = log.syscalls().map(|s| s.seq).collect();
     assert_eq!(seqs, (0..seqs.len() as u64).collect::<Vec<_>>());
-    let _ = BASIC_PATH;
 }
 
 #[test]

@@ -61,7 +61,6 @@ pub struct Config {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub counters: Counters,
-    pub written: u64,
     pub bytes: u64,
     /// Exit status of `-- COMMAND` (128+N for a signal).
     pub child_status: Option<i32>,
@@ -178,12 +177,9 @@ impl Liveness {
 fn drain(
     ring: &mut aya::maps::RingBuf<aya::maps::MapData>,
     batch: &mut Vec<Event>,
-    lv: Option<&mut Liveness>,
-    received: &mut u64,
+    mut lv: Option<&mut Liveness>,
 ) {
-    let mut lv = lv;
     while let Some(item) = ring.next() {
-        *received += 1;
         if let Some(ev) = to_event(&item) {
             if let Some(lv) = lv.as_deref_mut() {
                 lv.observe(&ev);
@@ -242,12 +238,14 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         }
     }
 
-    let Outputs { ring, counters } = outputs;
+    let Outputs {
+        ring,
+        counters: kernel_counters,
+    } = outputs;
     // SAFETY: the ring owns its fd and keeps it open for as long as the
     // AsyncFd that owns the ring exists.
     let mut ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
         .map_err(|e| RecordError::Poll(e.into()))?;
-    let outputs_counters = counters;
 
     // The command may run from now on; it is already selected.
     let mut child_wait = match child {
@@ -282,7 +280,6 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     });
 
     let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
-    let mut received = 0u64;
     let mut user_dropped = 0u64;
     let mut drain_tick = tokio::time::interval(DRAIN_EVERY);
     drain_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -317,13 +314,13 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                     break;
                 }
                 _ = drain_tick.tick() => {
-                    drain(ring.get_mut(), &mut batch, liveness.as_mut(), &mut received);
+                    drain(ring.get_mut(), &mut batch, liveness.as_mut());
                     if batch.len() >= BATCH {
                         send(&writer, &mut batch, &mut user_dropped)?;
                     }
                 }
                 _ = flush_tick.tick() => {
-                    drain(ring.get_mut(), &mut batch, liveness.as_mut(), &mut received);
+                    drain(ring.get_mut(), &mut batch, liveness.as_mut());
                     send(&writer, &mut batch, &mut user_dropped)?;
                     writer.flush()?;
                     if writer.is_dead() {
@@ -331,7 +328,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                     }
                 }
                 _ = counters_tick.tick() => {
-                    let mut c = sum_counters(&outputs_counters)?;
+                    let mut c = kernel::read_counters(&kernel_counters)?;
                     c.user_dropped = user_dropped;
                     batch.push(Event::Counters(c));
                     if let Some(lv) = liveness.as_mut() {
@@ -352,12 +349,12 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     // Detach first, then drain: every record the programs emitted is in the
     // ring by now, so the final counts are exact.
     drop(kernel);
-    drain(ring.get_mut(), &mut batch, None, &mut received);
+    drain(ring.get_mut(), &mut batch, None);
     if writer.is_dead() {
         return Err(writer.into_error().into());
     }
     loop_result?;
-    let mut counters = sum_counters(&outputs_counters)?;
+    let mut counters = kernel::read_counters(&kernel_counters)?;
     counters.user_dropped = user_dropped;
     batch.push(Event::Counters(counters.clone()));
     let (end_wall_ns, end_mono_ns) = now_ns();
@@ -372,16 +369,9 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     counters.written = stats.events;
     Ok(Summary {
         counters,
-        written: stats.events,
         bytes: stats.bytes,
         child_status,
     })
-}
-
-fn sum_counters(
-    c: &aya::maps::PerCpuArray<aya::maps::MapData, u64>,
-) -> Result<Counters, KernelError> {
-    kernel::read_counters(c)
 }
 
 fn now_ns() -> (u64, u64) {
