@@ -331,13 +331,11 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                     let mut c = kernel::read_counters(&kernel_counters)?;
                     c.user_dropped = user_dropped;
                     batch.push(Event::Counters(c));
-                    if let Some(lv) = liveness.as_mut() {
-                        if lv.prune() {
-                            if !quiet {
-                                eprintln!("recorder: all recorded processes have exited");
-                            }
-                            break;
+                    if liveness.as_mut().is_some_and(Liveness::prune) {
+                        if !quiet {
+                            eprintln!("recorder: all recorded processes have exited");
                         }
+                        break;
                     }
                 }
             }

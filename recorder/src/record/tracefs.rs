@@ -79,7 +79,7 @@ pub fn required_offset(
 }
 
 /// Parses lines such as
-/// `field:pid_t child_pid;	offset:20;	size:4;	signed:1;`.
+/// `field:pid_t child_pid;<TAB>offset:20;<TAB>size:4;<TAB>signed:1;`.
 fn parse_offset(format: &str, field: &str) -> Option<u32> {
     format.lines().find_map(|line| {
         let decl = line.trim().strip_prefix("field:")?;

@@ -184,7 +184,7 @@ impl Running {
     }
 
     /// SIGINT, as Ctrl-C would, then wait for a clean exit.
-    pub fn stop(mut self) -> (ExitStatus, String) {
+    pub fn stop(self) -> (ExitStatus, String) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
         self.wait()
     }
