@@ -21,6 +21,10 @@ pub const MAP_STASH: &str = "STASH";
 pub const MAP_COMMS: &str = "COMMS";
 /// Per-CPU loss/volume counters, see the `CTR_*` indices.
 pub const MAP_COUNTERS: &str = "COUNTERS";
+/// What to capture per syscall number ([`CaptureSpec`], indexed by nr).
+pub const MAP_CAPTURE: &str = "CAPTURE";
+/// Per-CPU scratch where records with data are assembled ([`SCRATCH_SIZE`]).
+pub const MAP_SCRATCH: &str = "SCRATCH";
 
 pub const PROG_SYS_ENTER: &str = "sys_enter";
 pub const PROG_SYS_EXIT: &str = "sys_exit";
@@ -52,6 +56,8 @@ pub mod globals {
     pub const NR_CLONE3: &str = "NR_CLONE3";
     /// `u64`: flags for `bpf_ringbuf_submit` (0 or `BPF_RB_NO_WAKEUP`).
     pub const SUBMIT_FLAGS: &str = "SUBMIT_FLAGS";
+    /// `u32`: bytes captured per data item; 0 turns data capture off.
+    pub const CAPTURE_SIZE: &str = "CAPTURE_SIZE";
 }
 
 /// Pids per element of the TRACED array. Each pid has its own byte, so
@@ -101,6 +107,11 @@ pub mod kind {
     pub const EXEC: u8 = 2;
     pub const FORK: u8 = 3;
     pub const EXIT: u8 = 4;
+    /// Data captured at syscall *entry* (execve's path and argv, which a
+    /// successful exec replaces): [`EntryDataRecord`] + items. User space
+    /// attaches the items to the thread's next SYSCALL record with the same
+    /// `seq`.
+    pub const ENTRY_DATA: u8 = 5;
 }
 
 /// `SyscallRecord::flags` bits.
@@ -153,6 +164,117 @@ pub struct ProcRecord {
     pub comm: [u8; 16],
 }
 
+/// Header of an [`kind::ENTRY_DATA`] record; capture items follow.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct EntryDataRecord {
+    pub kind: u8,
+    pub _pad: [u8; 3],
+    pub tid: u32,
+    pub seq: u64,
+}
+
+/// Data capture, shared by the table user space fills and the records the
+/// programs emit. A SYSCALL record longer than [`SyscallRecord`] carries
+/// capture items: a [`CaptureItem`] header followed by `size` bytes, one
+/// after another to the end of the record.
+pub mod capture {
+    /// [`super::ArgSpec::kind`]
+    pub const NONE: u8 = 0;
+    /// NUL-terminated string.
+    pub const STR: u8 = 1;
+    /// NULL-terminated array of string pointers (argv): one STR item each.
+    pub const STR_ARRAY: u8 = 2;
+    /// Plain buffer (also sockaddrs and structs).
+    pub const BUF: u8 = 3;
+    /// `struct iovec[args[len_arg]]`: data of all segments, concatenated.
+    pub const IOVEC: u8 = 4;
+    /// `struct msghdr *`: iov data, then `msg_name` as a second item.
+    pub const MSGHDR: u8 = 5;
+
+    /// [`super::ArgSpec::len_src`]
+    pub const LEN_ARG: u8 = 0;
+    pub const LEN_RET: u8 = 1;
+    pub const LEN_FIXED: u8 = 2;
+    /// The u32 that `args[len_arg]` points to (socklen_t value-result).
+    pub const LEN_ARG_DEREF: u8 = 3;
+
+    /// [`super::CaptureItem::kind`] (matches the log's CaptureKind order).
+    pub const ITEM_STR: u8 = 0;
+    pub const ITEM_IN: u8 = 1;
+    pub const ITEM_OUT: u8 = 2;
+
+    /// [`super::CaptureItem::flags`]
+    pub const TRUNCATED: u8 = 1;
+    pub const READ_FAILED: u8 = 2;
+
+    /// Largest capture size per item (the programs mask sizes with it).
+    pub const MAX_SIZE: u32 = (1 << 15) - 1;
+    /// Items stop once a record reaches this many bytes; offsets are masked
+    /// with `OFF_LIMIT - 1`, which is what lets the verifier bound them.
+    pub const OFF_LIMIT: usize = 1 << 17;
+    /// argv elements read per execve.
+    pub const MAX_ARGV: usize = 32;
+    /// iovec segments read per call.
+    pub const MAX_IOV: usize = 8;
+}
+
+/// Per-CPU scratch size: a record's fixed part and items stay below
+/// `OFF_LIMIT`, and the last item may add its 16-byte header and up to
+/// `2 * (MAX_SIZE + 1)` bytes of data past it (iovec chunks are bounded
+/// separately from the bytes already stored).
+pub const SCRATCH_SIZE: usize = 1 << 18;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Scratch {
+    pub buf: [u8; SCRATCH_SIZE],
+}
+
+/// How to capture one argument.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ArgSpec {
+    /// `capture::NONE`, `STR`, ...
+    pub kind: u8,
+    /// `capture::LEN_*` (BUF only).
+    pub len_src: u8,
+    /// Argument index for LEN_ARG/LEN_ARG_DEREF, or IOVEC's count argument.
+    pub len_arg: u8,
+    /// 1: the kernel writes it (read at exit, only when ret >= 0).
+    pub out: u8,
+    /// Byte count for LEN_FIXED.
+    pub fixed: u32,
+}
+
+/// Capture plan of one syscall, in the `CAPTURE` array at its number.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CaptureSpec {
+    pub args: [ArgSpec; 6],
+    /// 1: capture at entry (execve), emitted as an ENTRY_DATA record.
+    pub at_entry: u8,
+    /// 1: some argument has a plan.
+    pub any: u8,
+    pub _pad: [u8; 6],
+}
+
+/// One captured item in a record.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CaptureItem {
+    pub arg: u8,
+    /// `capture::ITEM_*`
+    pub kind: u8,
+    /// `capture::TRUNCATED` | `capture::READ_FAILED`
+    pub flags: u8,
+    pub _pad: u8,
+    /// Bytes of data following this header.
+    pub size: u32,
+    /// Full length of the item (>= size).
+    pub len: u64,
+}
+
 /// Indices into the per-CPU counters array (`COUNTERS`, `u64` values).
 pub mod ctr {
     /// Records successfully submitted to the ring.
@@ -182,6 +304,10 @@ assert_size!(TracedChunk, 64);
 assert_size!(Stash, 80);
 assert_size!(SyscallRecord, 104);
 assert_size!(ProcRecord, 48);
+assert_size!(EntryDataRecord, 16);
+assert_size!(ArgSpec, 8);
+assert_size!(CaptureSpec, 56);
+assert_size!(CaptureItem, 16);
 
 #[cfg(feature = "user")]
 mod pod {
@@ -191,4 +317,5 @@ mod pod {
     unsafe impl aya::Pod for super::Stash {}
     unsafe impl aya::Pod for super::SyscallRecord {}
     unsafe impl aya::Pod for super::ProcRecord {}
+    unsafe impl aya::Pod for super::CaptureSpec {}
 }

@@ -23,6 +23,8 @@
 #![no_std]
 #![no_main]
 
+mod capture;
+
 use aya_ebpf::{
     helpers::{
         bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_smp_processor_id, bpf_ktime_get_ns,
@@ -33,7 +35,8 @@ use aya_ebpf::{
     programs::{RawTracePointContext, TracePointContext},
 };
 use recorder_common::{
-    ProcRecord, Stash, SyscallRecord, TRACED_CHUNK, TracedChunk, ctr, flags, kind, traced,
+    CaptureSpec, EntryDataRecord, ProcRecord, SCRATCH_SIZE, Scratch, Stash, SyscallRecord,
+    TRACED_CHUNK, TracedChunk, ctr, flags, kind, traced,
 };
 
 /// Default sizes; user space overrides them at load time (`set_max_entries`).
@@ -47,6 +50,13 @@ static STASH: HashMap<u32, Stash> = HashMap::with_max_entries(16384, 0);
 static COMMS: HashMap<[u8; 16], u8> = HashMap::with_max_entries(64, 0);
 #[map(name = "COUNTERS")]
 static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(ctr::COUNT, 0);
+/// Capture plan per syscall number (filled by user space from the running
+/// architecture's table, so one build serves every numbering).
+#[map(name = "CAPTURE")]
+static CAPTURE: Array<CaptureSpec> = Array::with_max_entries(1024, 0);
+/// One scratch buffer per possible CPU (user space sets the count).
+#[map(name = "SCRATCH")]
+static SCRATCH: Array<Scratch> = Array::with_max_entries(1, 0);
 
 // Read-only configuration, patched by user space before load (see
 // recorder_common::globals). Read through `read_volatile` so the compiler
@@ -77,6 +87,9 @@ static NR_CLONE3: i64 = -1;
 /// drains on its own schedule).
 #[unsafe(no_mangle)]
 static SUBMIT_FLAGS: u64 = 0;
+/// Bytes captured per data item; 0 = no data capture.
+#[unsafe(no_mangle)]
+static CAPTURE_SIZE: u32 = 0;
 
 #[inline(always)]
 fn cfg<T: Copy>(v: &'static T) -> T {
@@ -98,6 +111,17 @@ fn count(idx: u32) {
     if let Some(p) = COUNTERS.get_ptr_mut(idx) {
         // SAFETY: per-CPU slot; programs do not nest on one CPU.
         unsafe { *p += 1 };
+    }
+}
+
+#[inline(always)]
+fn count_n(idx: u32, n: u64) {
+    if n == 0 {
+        return;
+    }
+    if let Some(p) = COUNTERS.get_ptr_mut(idx) {
+        // SAFETY: per-CPU slot; programs do not nest on one CPU.
+        unsafe { *p += n };
     }
 }
 
@@ -202,6 +226,71 @@ fn emit_proc(k: u8, tgid: u32, tid: u32, aux: u32) {
     }
 }
 
+/// The capture plan for `nr`, if data capture is on and the call has one.
+#[inline(always)]
+fn capture_spec(nr: i64) -> Option<&'static CaptureSpec> {
+    if cfg(&CAPTURE_SIZE) == 0 || !(0..1024).contains(&nr) {
+        return None;
+    }
+    CAPTURE.get(nr as u32).filter(|s| s.any != 0)
+}
+
+/// Starts a record with data in this CPU's scratch buffer, after a fixed
+/// header of `head` bytes that the caller writes.
+#[inline(always)]
+fn builder(head: usize) -> Option<capture::Builder> {
+    // SAFETY: helper without preconditions.
+    let cpu = unsafe { bpf_get_smp_processor_id() };
+    let buf = SCRATCH.get_ptr_mut(cpu)? as *mut u8;
+    Some(capture::Builder::new(buf, cfg(&CAPTURE_SIZE), head))
+}
+
+/// Copies the assembled record into the ring.
+#[inline(always)]
+fn output(b: &capture::Builder) {
+    count_n(ctr::READ_FAILED, b.failed_reads());
+    let len = b.off() & (SCRATCH_SIZE - 1);
+    // SAFETY: len < SCRATCH_SIZE, the buffer's size.
+    let data = unsafe { core::slice::from_raw_parts(b.buf, len) };
+    match EVENTS.output::<[u8]>(data, cfg(&SUBMIT_FLAGS)) {
+        Ok(()) => count(ctr::EMITTED),
+        Err(_) => count(ctr::RING_FULL),
+    }
+}
+
+/// A syscall record followed by the data its arguments point to.
+#[inline(always)]
+fn emit_syscall_with_data(rec: SyscallRecord, spec: &CaptureSpec) -> bool {
+    let Some(mut b) = builder(size_of::<SyscallRecord>()) else {
+        return false;
+    };
+    // SAFETY: the scratch buffer is far larger than a record and 8-aligned.
+    unsafe { (b.buf as *mut SyscallRecord).write(rec) };
+    capture::capture_args(&mut b, spec, &rec.args, Some(rec.ret));
+    output(&b);
+    true
+}
+
+/// Data read at entry (execve's path and argv, gone after a successful
+/// exec), sent ahead of the call's record, which user space joins by seq.
+#[inline(always)]
+fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec) {
+    let Some(mut b) = builder(size_of::<EntryDataRecord>()) else {
+        return;
+    };
+    // SAFETY: as above.
+    unsafe {
+        (b.buf as *mut EntryDataRecord).write(EntryDataRecord {
+            kind: kind::ENTRY_DATA,
+            _pad: [0; 3],
+            tid,
+            seq,
+        })
+    };
+    capture::capture_args(&mut b, spec, args, None);
+    output(&b);
+}
+
 #[raw_tracepoint(tracepoint = "sys_enter")]
 pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
     let pid_tgid = bpf_get_current_pid_tgid();
@@ -238,6 +327,13 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
         };
         emit_syscall(tgid, tid, nr, args, 0, now, 0, seq, flags::NO_RETURN);
         return 0;
+    }
+    if let Some(spec) = capture_spec(nr) {
+        if spec.at_entry != 0 {
+            // SAFETY: our own thread's entry.
+            let seq = stash.map_or(0, |s| unsafe { (*s).seq });
+            emit_entry_data(tid, seq, &args, spec);
+        }
     }
     match stash {
         // SAFETY: as above.
@@ -294,6 +390,28 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
     let ret: i64 = ctx.arg(1);
     // SAFETY: helper without preconditions.
     let now = unsafe { bpf_ktime_get_ns() };
+    if let Some(spec) = capture_spec(s.nr) {
+        if spec.at_entry == 0 {
+            let rec = SyscallRecord {
+                kind: kind::SYSCALL,
+                flags: 0,
+                _pad: 0,
+                // SAFETY: helper without preconditions.
+                cpu: unsafe { bpf_get_smp_processor_id() },
+                tgid,
+                tid,
+                nr: s.nr,
+                args: s.args,
+                ret,
+                enter_ns: s.enter_ns,
+                exit_ns: now,
+                seq,
+            };
+            if emit_syscall_with_data(rec, spec) {
+                return 0;
+            }
+        }
+    }
     emit_syscall(tgid, tid, s.nr, s.args, ret, s.enter_ns, now, seq, 0);
     0
 }

@@ -58,6 +58,14 @@ pub struct RecordArgs {
     #[arg(short = 'o', long, value_name = "FILE", default_value = "recorder.rec")]
     pub output: PathBuf,
 
+    /// Bytes of data captured per item (a path, a buffer read or written, a
+    /// struct the kernel filled in). The default, one page, keeps whole paths
+    /// (PATH_MAX is 4096) and the typical config-file read or network
+    /// message, while a 1 MiB read costs 4 KiB. 0 turns data capture off;
+    /// at most 32767.
+    #[arg(short = 's', long, value_name = "BYTES", default_value = "4096", value_parser = parse_size)]
+    pub capture_size: u64,
+
     /// Size of the kernel ring buffer, in bytes (K/M/G suffixes allowed).
     /// Rounded up to a power of two and at least one page.
     #[arg(long, value_name = "BYTES", default_value = "8M", value_parser = parse_size)]

@@ -95,6 +95,16 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         }
     }
     let ring_size = ring_size(args.ring_size)?;
+    let capture_size = u32::try_from(args.capture_size)
+        .ok()
+        .filter(|&c| c <= recorder_common::capture::MAX_SIZE)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--capture-size {}: at most {} bytes per item",
+                args.capture_size,
+                recorder_common::capture::MAX_SIZE
+            )
+        })?;
     if !has_bpf_privileges() {
         bail!(
             "recording needs root, or the CAP_BPF and CAP_PERFMON capabilities, to load eBPF programs\n  \
@@ -110,7 +120,8 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         command: args.command.clone(),
         follow_forks: !args.no_follow,
     };
-    let header = record::machine_header(std::env::args().collect(), filter, ring_size);
+    let mut header = record::machine_header(std::env::args().collect(), filter, ring_size);
+    header.capture_size = capture_size;
 
     // Fork the command while still single-threaded: before the runtime.
     let child = if args.command.is_empty() {
@@ -127,6 +138,7 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         output: args.output.clone(),
         file,
         ring_size,
+        capture_size,
         flush_interval: args.flush_interval,
         child,
         header,

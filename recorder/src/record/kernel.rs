@@ -8,9 +8,9 @@ use aya::{
     programs::{RawTracePoint, TracePoint},
 };
 use recorder_common::{
-    MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_STASH, MAP_TRACED, PROG_SCHED_EXEC, PROG_SCHED_EXIT,
-    PROG_SCHED_FORK, PROG_SYS_ENTER, PROG_SYS_EXIT, TRACED_CHUNK, TracedChunk, ctr, globals,
-    traced,
+    ArgSpec, CaptureSpec, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_SCRATCH, MAP_STASH,
+    MAP_TRACED, PROG_SCHED_EXEC, PROG_SCHED_EXIT, PROG_SCHED_FORK, PROG_SYS_ENTER, PROG_SYS_EXIT,
+    TRACED_CHUNK, TracedChunk, ctr, globals, traced,
 };
 use thiserror::Error;
 
@@ -58,6 +58,8 @@ pub struct KernelConfig {
     pub max_threads: u32,
     /// `bpf_ringbuf_submit` flags.
     pub submit_flags: u64,
+    /// Bytes per captured item; 0 = no data capture.
+    pub capture_size: u32,
 }
 
 /// Loaded (not yet attached) programs plus the maps user space uses.
@@ -99,6 +101,7 @@ impl Kernel {
         let _ = tracefs::required_offset(&root, "raw_syscalls", "sys_enter", "id")?;
 
         let pid_max = pid_max();
+        let possible_cpus = aya::util::nr_cpus().map(|n| n as u32).unwrap_or(256).max(1);
         let chunks = pid_max.div_ceil(TRACED_CHUNK as u32);
         let follow: u8 = cfg.follow_forks.into();
         let have_comms: u8 = (!cfg.comms.is_empty()).into();
@@ -125,6 +128,8 @@ impl Kernel {
             .override_global(globals::NR_CLONE, &nr_clone, true)
             .override_global(globals::NR_CLONE3, &nr_clone3, true)
             .override_global(globals::SUBMIT_FLAGS, &cfg.submit_flags, true)
+            .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
+            .map_max_entries(MAP_SCRATCH, possible_cpus)
             .load(EBPF_OBJECT)
             .map_err(|source| KernelError::Load { source })?;
 
@@ -148,6 +153,9 @@ impl Kernel {
                     source,
                 })?;
             }
+        }
+        if cfg.capture_size > 0 {
+            fill_capture_table(&mut ebpf)?;
         }
         let traced = take(&mut ebpf, MAP_TRACED)?;
         let ring = take(&mut ebpf, MAP_EVENTS)?;
@@ -225,6 +233,107 @@ impl Kernel {
         }
         Ok(())
     }
+}
+
+/// Fills the CAPTURE array from the decode layer's plan for the running
+/// architecture: one table decides both what is captured and how it is
+/// shown.
+fn fill_capture_table(ebpf: &mut Ebpf) -> Result<(), KernelError> {
+    let Some(arch) = recorder::decode::Arch::host() else {
+        return Ok(());
+    };
+    let map = ebpf
+        .map_mut(MAP_CAPTURE)
+        .ok_or(KernelError::MissingMap(MAP_CAPTURE))?;
+    let mut table: Array<_, CaptureSpec> =
+        Array::try_from(map).map_err(|source| KernelError::Map {
+            name: MAP_CAPTURE,
+            source,
+        })?;
+    for (nr, plan) in recorder::decode::capture_table(arch) {
+        let Ok(idx) = u32::try_from(nr) else { continue };
+        if idx >= table.len() {
+            continue;
+        }
+        let name = recorder::decode::syscall_name(arch, nr).unwrap_or("");
+        table
+            .set(idx, spec_of(name, &plan), 0)
+            .map_err(|source| KernelError::Map {
+                name: MAP_CAPTURE,
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+/// The kernel's compact form of a capture plan.
+fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
+    use recorder::decode::{ArgPlan, LenFrom};
+    use recorder_common::capture as c;
+    let mut spec = CaptureSpec {
+        at_entry: plan.at_entry.into(),
+        ..Default::default()
+    };
+    let len = |l: &LenFrom| match *l {
+        LenFrom::Arg(i) => (c::LEN_ARG, i, 0),
+        LenFrom::Ret => (c::LEN_RET, 0, 0),
+        LenFrom::Fixed(n) => (c::LEN_FIXED, 0, n),
+        LenFrom::ArgDeref(i) => (c::LEN_ARG_DEREF, i, 0),
+    };
+    // The environment is not recorded: it is where secrets live, and a log
+    // is made to be attached to bug reports.
+    let envp = match name {
+        "execve" => Some(2),
+        "execveat" => Some(3),
+        _ => None,
+    };
+    for (i, a) in plan.args.iter().enumerate() {
+        if Some(i) == envp {
+            continue;
+        }
+        spec.args[i] = match a {
+            ArgPlan::None => ArgSpec::default(),
+            ArgPlan::Str => ArgSpec {
+                kind: c::STR,
+                ..Default::default()
+            },
+            ArgPlan::StrArray => ArgSpec {
+                kind: c::STR_ARRAY,
+                ..Default::default()
+            },
+            ArgPlan::InBuf { len: l }
+            | ArgPlan::OutBuf { len: l }
+            | ArgPlan::Sockaddr { len: l, .. } => {
+                let (len_src, len_arg, fixed) = len(l);
+                ArgSpec {
+                    kind: c::BUF,
+                    len_src,
+                    len_arg,
+                    out: matches!(
+                        a,
+                        ArgPlan::OutBuf { .. } | ArgPlan::Sockaddr { out: true, .. }
+                    )
+                    .into(),
+                    fixed,
+                }
+            }
+            ArgPlan::Iovec { count_arg, out } => ArgSpec {
+                kind: c::IOVEC,
+                len_arg: *count_arg,
+                out: (*out).into(),
+                ..Default::default()
+            },
+            ArgPlan::Msghdr { out } => ArgSpec {
+                kind: c::MSGHDR,
+                out: (*out).into(),
+                ..Default::default()
+            },
+        };
+        if spec.args[i].kind != c::NONE {
+            spec.any = 1;
+        }
+    }
+    spec
 }
 
 fn take<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, KernelError>

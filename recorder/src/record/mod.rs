@@ -11,15 +11,22 @@ pub mod procfs;
 pub mod tracefs;
 pub mod writer;
 
-use std::{collections::HashSet, future::Future, path::PathBuf, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    future::Future,
+    path::PathBuf,
+    time::Duration,
+};
 
-use recorder_common::{ProcRecord, SyscallRecord, flags, kind};
+use recorder_common::{EntryDataRecord, ProcRecord, SyscallRecord, flags, kind};
 use thiserror::Error;
 use tokio::io::unix::AsyncFd;
 
 use child::PreparedChild;
 use kernel::{Kernel, KernelConfig, KernelError, Outputs};
-use recorder::event::{Counters, Event, Filter, Header, ProcEvent, Syscall, Trailer};
+use recorder::event::{
+    Capture, CaptureKind, Counters, Event, Filter, Header, ProcEvent, Syscall, Trailer,
+};
 use writer::{Writer, WriterError};
 
 /// Records per batch handed to the writer.
@@ -52,6 +59,7 @@ pub struct Config {
     pub output: PathBuf,
     pub file: std::fs::File,
     pub ring_size: u32,
+    pub capture_size: u32,
     pub flush_interval: Duration,
     pub child: Option<PreparedChild>,
     pub header: Header,
@@ -104,47 +112,105 @@ pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Head
     }
 }
 
-/// Converts one ring record into a log event. Unknown or short records are
-/// skipped (they cannot come from our own programs).
-fn to_event(bytes: &[u8]) -> Option<Event> {
-    match *bytes.first()? {
-        kind::SYSCALL if bytes.len() >= size_of::<SyscallRecord>() => {
-            // SAFETY: length checked; SyscallRecord is plain integers.
-            let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-            let returned = r.flags & flags::NO_RETURN == 0;
-            Some(Event::Syscall(Syscall {
-                tgid: r.tgid,
-                tid: r.tid,
-                seq: r.seq,
-                cpu: r.cpu,
-                nr: r.nr,
-                args: r.args,
-                ret: returned.then_some(r.ret),
-                enter_ns: r.enter_ns,
-                exit_ns: returned.then_some(r.exit_ns),
-                died_in_call: r.flags & flags::DIED_IN_CALL != 0,
-                data: Vec::new(),
-            }))
+/// Capture items following a record's fixed part (see
+/// `recorder_common::capture`): a `CaptureItem` header, then `size` bytes
+/// padded to 8.
+fn parse_items(mut rest: &[u8]) -> Vec<Capture> {
+    use recorder_common::{CaptureItem, capture as c};
+    let mut out = Vec::new();
+    while rest.len() >= size_of::<CaptureItem>() {
+        // SAFETY: length checked; CaptureItem is plain integers.
+        let h: CaptureItem = unsafe { std::ptr::read_unaligned(rest.as_ptr().cast()) };
+        let size = h.size as usize;
+        let Some(bytes) = rest.get(16..16 + size) else {
+            break;
+        };
+        out.push(Capture {
+            arg: h.arg,
+            kind: match h.kind {
+                c::ITEM_STR => CaptureKind::Str,
+                c::ITEM_OUT => CaptureKind::OutBuf,
+                _ => CaptureKind::InBuf,
+            },
+            len: h.len,
+            truncated: h.flags & c::TRUNCATED != 0,
+            read_failed: h.flags & c::READ_FAILED != 0,
+            bytes: bytes.to_vec(),
+        });
+        rest = rest.get(16 + size.next_multiple_of(8)..).unwrap_or(&[]);
+    }
+    out
+}
+
+/// Turns ring records into log events. Keeps the data execve captured at
+/// entry until its record arrives (records of one thread reach the ring in
+/// order, so it is the thread's next SYSCALL record with the same seq).
+#[derive(Default)]
+struct RecordParser {
+    entry_data: HashMap<u32, (u64, Vec<Capture>)>,
+}
+
+impl RecordParser {
+    /// Unknown or short records are skipped (they cannot come from our own
+    /// programs).
+    fn parse(&mut self, bytes: &[u8]) -> Option<Event> {
+        match *bytes.first()? {
+            kind::SYSCALL if bytes.len() >= size_of::<SyscallRecord>() => {
+                // SAFETY: length checked; SyscallRecord is plain integers.
+                let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+                let returned = r.flags & flags::NO_RETURN == 0;
+                let mut data = parse_items(&bytes[size_of::<SyscallRecord>()..]);
+                if let Some((seq, entry)) = self.entry_data.remove(&r.tid) {
+                    if seq == r.seq {
+                        data.splice(0..0, entry);
+                    }
+                }
+                Some(Event::Syscall(Syscall {
+                    tgid: r.tgid,
+                    tid: r.tid,
+                    seq: r.seq,
+                    cpu: r.cpu,
+                    nr: r.nr,
+                    args: r.args,
+                    ret: returned.then_some(r.ret),
+                    enter_ns: r.enter_ns,
+                    exit_ns: returned.then_some(r.exit_ns),
+                    died_in_call: r.flags & flags::DIED_IN_CALL != 0,
+                    data,
+                }))
+            }
+            kind::ENTRY_DATA if bytes.len() >= size_of::<EntryDataRecord>() => {
+                // SAFETY: length checked; plain integers.
+                let r: EntryDataRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+                let items = parse_items(&bytes[size_of::<EntryDataRecord>()..]);
+                self.entry_data.insert(r.tid, (r.seq, items));
+                None
+            }
+            k @ (kind::EXEC | kind::FORK | kind::EXIT)
+                if bytes.len() >= size_of::<ProcRecord>() =>
+            {
+                // SAFETY: length checked; ProcRecord is plain integers.
+                let r: ProcRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+                let end = r.comm.iter().position(|&b| b == 0).unwrap_or(r.comm.len());
+                let p = ProcEvent {
+                    tgid: r.tgid,
+                    tid: r.tid,
+                    ts_ns: r.ts_ns,
+                    cpu: r.cpu,
+                    aux: r.aux,
+                    comm: String::from_utf8_lossy(&r.comm[..end]).into_owned(),
+                };
+                if k == kind::EXIT {
+                    self.entry_data.remove(&r.tid);
+                }
+                Some(match k {
+                    kind::EXEC => Event::Exec(p),
+                    kind::FORK => Event::Fork(p),
+                    _ => Event::Exit(p),
+                })
+            }
+            _ => None,
         }
-        k @ (kind::EXEC | kind::FORK | kind::EXIT) if bytes.len() >= size_of::<ProcRecord>() => {
-            // SAFETY: length checked; ProcRecord is plain integers.
-            let r: ProcRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-            let end = r.comm.iter().position(|&b| b == 0).unwrap_or(r.comm.len());
-            let p = ProcEvent {
-                tgid: r.tgid,
-                tid: r.tid,
-                ts_ns: r.ts_ns,
-                cpu: r.cpu,
-                aux: r.aux,
-                comm: String::from_utf8_lossy(&r.comm[..end]).into_owned(),
-            };
-            Some(match k {
-                kind::EXEC => Event::Exec(p),
-                kind::FORK => Event::Fork(p),
-                _ => Event::Exit(p),
-            })
-        }
-        _ => None,
     }
 }
 
@@ -176,11 +242,12 @@ impl Liveness {
 
 fn drain(
     ring: &mut aya::maps::RingBuf<aya::maps::MapData>,
+    parser: &mut RecordParser,
     batch: &mut Vec<Event>,
     mut lv: Option<&mut Liveness>,
 ) {
     while let Some(item) = ring.next() {
-        if let Some(ev) = to_event(&item) {
+        if let Some(ev) = parser.parse(&item) {
             if let Some(lv) = lv.as_deref_mut() {
                 lv.observe(&ev);
             }
@@ -197,6 +264,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         output,
         file,
         ring_size,
+        capture_size,
         flush_interval,
         child,
         header,
@@ -207,6 +275,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         follow_forks: follow,
         comms: comms.clone(),
         max_threads: 16384,
+        capture_size,
         // Records never wake us up (a wakeup costs the traced thread an
         // irq_work); we poll the ring on a short timer instead.
         submit_flags: BPF_RB_NO_WAKEUP,
@@ -280,6 +349,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     });
 
     let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
+    let mut parser = RecordParser::default();
     let mut user_dropped = 0u64;
     let mut drain_tick = tokio::time::interval(DRAIN_EVERY);
     drain_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -314,13 +384,13 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                     break;
                 }
                 _ = drain_tick.tick() => {
-                    drain(ring.get_mut(), &mut batch, liveness.as_mut());
+                    drain(ring.get_mut(), &mut parser, &mut batch, liveness.as_mut());
                     if batch.len() >= BATCH {
                         send(&writer, &mut batch, &mut user_dropped)?;
                     }
                 }
                 _ = flush_tick.tick() => {
-                    drain(ring.get_mut(), &mut batch, liveness.as_mut());
+                    drain(ring.get_mut(), &mut parser, &mut batch, liveness.as_mut());
                     send(&writer, &mut batch, &mut user_dropped)?;
                     writer.flush()?;
                     if writer.is_dead() {
@@ -347,7 +417,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     // Detach first, then drain: every record the programs emitted is in the
     // ring by now, so the final counts are exact.
     drop(kernel);
-    drain(ring.get_mut(), &mut batch, None);
+    drain(ring.get_mut(), &mut parser, &mut batch, None);
     if writer.is_dead() {
         return Err(writer.into_error().into());
     }
