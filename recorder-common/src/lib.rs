@@ -292,7 +292,14 @@ pub mod ctr {
     pub const READ_FAILED: u32 = 5;
     /// Syscall entries seen for traced threads.
     pub const ENTERED: u32 = 6;
-    pub const COUNT: u32 = 8;
+    /// ENTRY_DATA records submitted. They are not log events (user space
+    /// merges them into the call's record), so they are counted apart from
+    /// EMITTED.
+    pub const ENTRY_DATA: u32 = 7;
+    /// ENTRY_DATA records lost because the ring was full: the call's record
+    /// then has no path/argv (its seq shows no gap: the call itself is there).
+    pub const ENTRY_DATA_LOST: u32 = 8;
+    pub const COUNT: u32 = 10;
 }
 
 macro_rules! assert_size {

@@ -245,16 +245,17 @@ fn builder(head: usize) -> Option<capture::Builder> {
     Some(capture::Builder::new(buf, cfg(&CAPTURE_SIZE), head))
 }
 
-/// Copies the assembled record into the ring.
+/// Copies the assembled record into the ring; counts it under `ok` or
+/// `lost`.
 #[inline(always)]
-fn output(b: &capture::Builder) {
+fn output(b: &capture::Builder, ok: u32, lost: u32) {
     count_n(ctr::READ_FAILED, b.failed_reads());
     let len = b.off() & (SCRATCH_SIZE - 1);
     // SAFETY: len < SCRATCH_SIZE, the buffer's size.
     let data = unsafe { core::slice::from_raw_parts(b.buf, len) };
     match EVENTS.output::<[u8]>(data, cfg(&SUBMIT_FLAGS)) {
-        Ok(()) => count(ctr::EMITTED),
-        Err(_) => count(ctr::RING_FULL),
+        Ok(()) => count(ok),
+        Err(_) => count(lost),
     }
 }
 
@@ -267,7 +268,7 @@ fn emit_syscall_with_data(rec: SyscallRecord, spec: &CaptureSpec) -> bool {
     // SAFETY: the scratch buffer is far larger than a record and 8-aligned.
     unsafe { (b.buf as *mut SyscallRecord).write(rec) };
     capture::capture_args(&mut b, spec, &rec.args, Some(rec.ret));
-    output(&b);
+    output(&b, ctr::EMITTED, ctr::RING_FULL);
     true
 }
 
@@ -288,7 +289,7 @@ fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec) {
         })
     };
     capture::capture_args(&mut b, spec, args, None);
-    output(&b);
+    output(&b, ctr::ENTRY_DATA, ctr::ENTRY_DATA_LOST);
 }
 
 #[raw_tracepoint(tracepoint = "sys_enter")]

@@ -101,6 +101,13 @@ pub fn summary(records: u64, c: Option<&Counters>, end: &EndState) -> String {
                 c.died_in_call
             ));
         }
+        if c.entry_data_lost > 0 {
+            complete = false;
+            parts.push(format!(
+                "{} execve path/argv captures lost (ring buffer full)",
+                c.entry_data_lost
+            ));
+        }
         if c.read_failed > 0 {
             parts.push(format!("{} user-memory reads failed", c.read_failed));
         }

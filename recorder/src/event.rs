@@ -146,6 +146,12 @@ pub struct Counters {
     pub user_dropped: u64,
     /// Records written to this log file.
     pub written: u64,
+    /// Entry-time data records (execve's path and argv) the kernel sent;
+    /// they are merged into their call's record, not written on their own.
+    pub entry_data: u64,
+    /// Entry-time data records lost to a full ring: that call's record
+    /// lacks its path/argv.
+    pub entry_data_lost: u64,
 }
 
 impl Counters {

@@ -1541,6 +1541,8 @@ fn process_events_text() {
     let c = Counters {
         emitted: 5,
         written: 4,
+        entry_data: 0,
+        entry_data_lost: 0,
         ..Counters::default()
     };
     assert_eq!(

@@ -125,12 +125,11 @@ impl<R: Read> LogReader<R> {
             return Err(LogError::UnsupportedFlags { found: flags });
         }
         // Trailing bytes are fields appended by a newer writer: ignored.
-        let (header, _) =
-            postcard::take_from_bytes::<Header>(body).map_err(|e| LogError::Corrupt {
-                what: Section::Header,
-                offset: header_offset,
-                problem: Problem::BadPayload(e),
-            })?;
+        let (header, _) = take_tolerant::<Header>(body).map_err(|e| LogError::Corrupt {
+            what: Section::Header,
+            offset: header_offset,
+            problem: Problem::BadPayload(e),
+        })?;
         Ok(LogReader {
             r,
             header,
@@ -261,7 +260,7 @@ impl<R: Read> LogReader<R> {
         self.record_index += 1;
         // Bytes after the event are fields a newer writer appended to a
         // trailing struct (`Counters`): ignored by design.
-        postcard::take_from_bytes::<Event>(record)
+        take_tolerant::<Event>(record)
             .map(|(ev, _)| ev)
             .map_err(|error| corrupt(Problem::BadRecord { index, error }))
     }
@@ -339,7 +338,7 @@ impl<R: Read> LogReader<R> {
             }
             TAG_TRAILER => {
                 self.unpack(&fh).map_err(corrupt)?;
-                let (trailer, _) = postcard::take_from_bytes::<Trailer>(&self.raw)
+                let (trailer, _) = take_tolerant::<Trailer>(&self.raw)
                     .map_err(|e| corrupt(Problem::BadPayload(e)))?;
                 self.trailer = Some(trailer);
                 self.state = EndState::Clean;
@@ -454,4 +453,31 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(got)
+}
+
+/// Decodes a length-delimited item in both directions of the "fields are
+/// only appended" rule: bytes after the item are fields of a *newer* writer
+/// (ignored), and an item that ends early comes from an *older* writer
+/// whose struct lacked the last fields: those decode as if their bytes were
+/// zero (0, false, empty, None). The item's bounds are known and its frame
+/// CRC-checked, so ending early is never truncation.
+fn take_tolerant<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<(T, &[u8]), postcard::Error> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        // A last byte with the varint continuation bit set means the input
+        // stopped inside a number: damage, not an older struct.
+        Err(postcard::Error::DeserializeUnexpectedEnd)
+            if bytes.last().is_none_or(|b| b & 0x80 == 0) =>
+        {
+            /// More than any run of appended fields will need.
+            const PAD: usize = 256;
+            let mut padded = Vec::with_capacity(bytes.len() + PAD);
+            padded.extend_from_slice(bytes);
+            padded.resize(bytes.len() + PAD, 0);
+            let (v, _) = postcard::take_from_bytes::<T>(&padded)?;
+            Ok((v, &[]))
+        }
+        other => other,
+    }
 }

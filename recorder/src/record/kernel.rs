@@ -364,6 +364,8 @@ pub fn read_counters(counters: &PerCpuArray<MapData, u64>) -> Result<Counters, K
             entered: get(ctr::ENTERED)?,
             user_dropped: 0,
             written: 0,
+            entry_data: get(ctr::ENTRY_DATA)?,
+            entry_data_lost: get(ctr::ENTRY_DATA_LOST)?,
         })
     }
 }
