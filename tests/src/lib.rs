@@ -14,3 +14,7 @@ pub const BASIC_MSG: &[u8] = b"hello from fx-basic\n";
 pub const BASIC_EXIT: i32 = 42;
 /// `fx-threads`: worker threads started.
 pub const THREADS: i64 = 4;
+/// `fx-data`: length of its large write (more than the default capture size).
+pub const DATA_BIG_LEN: usize = 10_000;
+/// `fx-data`: the byte its large write repeats.
+pub const DATA_BIG_BYTE: u8 = b'Z';

@@ -1,0 +1,188 @@
+//! Data capture end to end: the bytes the calls read and wrote are in the
+//! log, exactly.
+
+mod common;
+
+use common::*;
+use recorder::event::{Capture, CaptureKind, Syscall};
+use tests::{DATA_BIG_BYTE, DATA_BIG_LEN};
+
+fn data<'a>(s: &'a Syscall, arg: u8) -> &'a Capture {
+    s.data
+        .iter()
+        .find(|c| c.arg == arg)
+        .unwrap_or_else(|| panic!("no capture for arg {arg} in {s:#?}"))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn captured_bytes_are_what_the_program_saw() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let file = w.path("known-content.txt");
+    let content = b"line one\nline two: the recorder must see exactly this\n";
+    std::fs::write(&file, content).unwrap();
+    let log_path = w.path("getrandom.rec");
+    let out = record_command(
+        &log_path,
+        &[],
+        &[&fixture("fx-data")],
+        &[file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", out.stderr);
+    export_log(&log_path, "getrandom.rec");
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    assert_eq!(log.header.capture_size, 4096, "default capture size");
+    let calls: Vec<&Syscall> = log.syscalls().collect();
+
+    // getrandom: the output buffer, read at exit through the pointer
+    // stashed at entry (on arm64 that pointer was in x0).
+    let printed = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("getrandom="))
+        .expect("fixture prints getrandom=");
+    let gr = calls
+        .iter()
+        .rfind(|s| s.nr == libc::SYS_getrandom && s.args[1] == 16)
+        .expect("getrandom recorded");
+    let c = data(gr, 0);
+    assert_eq!(c.kind, CaptureKind::OutBuf);
+    assert!(!c.read_failed && !c.truncated);
+    assert_eq!(c.len, 16);
+    assert_eq!(
+        hex(&c.bytes),
+        printed,
+        "captured bytes == what the program got"
+    );
+
+    // openat: the path.
+    let path = file.to_str().unwrap().as_bytes();
+    let at = calls
+        .iter()
+        .position(|s| s.nr == libc::SYS_openat && s.data.iter().any(|c| c.bytes == path))
+        .expect("openat of the known path, with its path captured");
+    let open = calls[at];
+    let fd = open.ret.expect("returned");
+    assert!(fd >= 0);
+    assert_eq!(data(open, 1).kind, CaptureKind::Str);
+
+    // read: the file's content, length from the return value.
+    let read = calls[at..]
+        .iter()
+        .find(|s| s.nr == libc::SYS_read && s.args[0] == fd as u64)
+        .expect("read of the known file");
+    assert_eq!(read.ret, Some(content.len() as i64));
+    let c = data(read, 1);
+    assert_eq!(c.kind, CaptureKind::OutBuf);
+    assert_eq!(c.bytes, content);
+    assert_eq!(c.len, content.len() as u64);
+
+    // write from an unmapped address: the recorder's read failed, and the
+    // log says so instead of showing empty data.
+    let bad = calls
+        .iter()
+        .find(|s| s.nr == libc::SYS_write && s.args[1] == 1)
+        .expect("write from address 0x1");
+    assert_eq!(bad.ret, err(libc::EFAULT));
+    let c = data(bad, 1);
+    assert!(c.read_failed, "{c:?}");
+    assert!(c.bytes.is_empty());
+    let counters = &log.trailer.as_ref().unwrap().counters;
+    assert!(counters.read_failed >= 1, "{counters:?}");
+
+    // A buffer larger than the capture size: truncated, full length kept.
+    let big = calls
+        .iter()
+        .find(|s| s.nr == libc::SYS_write && s.args[2] == DATA_BIG_LEN as u64)
+        .expect("large write");
+    let c = data(big, 1);
+    assert_eq!(c.kind, CaptureKind::InBuf);
+    assert!(c.truncated);
+    assert_eq!(c.len, DATA_BIG_LEN as u64);
+    assert_eq!(c.bytes.len(), 4096);
+    assert!(c.bytes.iter().all(|&b| b == DATA_BIG_BYTE));
+
+    // execve: path and argv captured at entry and joined to the call.
+    let exec = calls.first().unwrap();
+    assert_eq!(exec.nr, libc::SYS_execve);
+    let strs: Vec<&[u8]> = exec
+        .data
+        .iter()
+        .filter(|c| c.kind == CaptureKind::Str)
+        .map(|c| c.bytes.as_slice())
+        .collect();
+    assert_eq!(
+        strs[0],
+        fixture("fx-data").to_str().unwrap().as_bytes(),
+        "path"
+    );
+    assert_eq!(strs.last().unwrap(), &path, "last argv element");
+}
+
+#[test]
+fn capture_size_zero_turns_capture_off() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let file = w.path("f.txt");
+    std::fs::write(&file, b"x").unwrap();
+    let log_path = w.path("nocap.rec");
+    let out = record_command(
+        &log_path,
+        &["--capture-size", "0"],
+        &[&fixture("fx-data")],
+        &[file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", out.stderr);
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    assert_eq!(log.header.capture_size, 0);
+    assert!(log.syscalls().all(|s| s.data.is_empty()));
+}
+
+#[test]
+fn small_capture_size_truncates_with_full_length_kept() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let file = w.path("f.txt");
+    std::fs::write(&file, b"0123456789abcdef0123456789").unwrap();
+    let log_path = w.path("small.rec");
+    let out = record_command(
+        &log_path,
+        &["-s", "8"],
+        &[&fixture("fx-data")],
+        &[file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", out.stderr);
+    let log = Log::read(&log_path);
+    let read = log
+        .syscalls()
+        .find(|s| s.nr == libc::SYS_read && s.ret == Some(26))
+        .expect("read of the file");
+    let c = data(read, 1);
+    assert!(c.truncated);
+    assert_eq!(c.len, 26);
+    assert_eq!(c.bytes, b"01234567");
+    // Strings are cut at the capture size too, marked truncated.
+    let open = log
+        .syscalls()
+        .find(|s| {
+            s.nr == libc::SYS_openat
+                && s.ret.is_some_and(|r| r >= 0)
+                && s.args[2] == libc::O_RDONLY as u64
+        })
+        .unwrap();
+    let p = data(open, 1);
+    assert_eq!(p.bytes.len(), 8);
+    assert!(p.truncated);
+}
