@@ -29,11 +29,14 @@ const LAST_START: usize = OFF_LIMIT - 32;
 
 /// Where the builder keeps its state in the scratch buffer (past anything
 /// an item can reach: OFF_LIMIT + 16 + 2 * (MAX_SIZE + 1) < this).
-const STATE_OFF: usize = recorder_common::SCRATCH_SIZE - 32;
+const STATE_OFF: usize = recorder_common::SCRATCH_SIZE - 48;
 /// The iovec loop's bytes stored and total length, kept in memory for the
 /// same reason as the offset.
 const STORED: usize = STATE_OFF + 16;
 const TOTAL: usize = STATE_OFF + 24;
+/// A size passed through memory so the compiler cannot drop its mask (see
+/// [`Builder::masked`]).
+const OPAQUE: usize = STATE_OFF + 32;
 
 /// A record being assembled.
 pub struct Builder {
@@ -93,6 +96,16 @@ impl Builder {
     fn put(&self, at: usize, v: u64) {
         // SAFETY: inside the scratch buffer (see STATE_OFF).
         unsafe { (self.buf.add(at) as *mut u64).write_volatile(v) };
+    }
+
+    /// `v & SIZE_MASK`, with the mask guaranteed to be in the program. When
+    /// the compiler can prove a value is already small (e.g. the min of a
+    /// length and the room left) it drops the mask, and older verifiers
+    /// (6.1) cannot follow that proof: "R2 min value is negative".
+    #[inline(always)]
+    fn masked(&self, v: u32) -> u32 {
+        self.put(OPAQUE, v as u64);
+        (self.get(OPAQUE) as u32) & SIZE_MASK
     }
 
     #[inline(always)]
@@ -247,7 +260,7 @@ impl Builder {
             self.put(TOTAL, total + seg_len);
             let stored = (self.get(STORED) as u32) & SIZE_MASK;
             let room = (self.cap & SIZE_MASK).saturating_sub(stored);
-            let chunk = (min(seg_len, room as u64) as u32) & SIZE_MASK;
+            let chunk = self.masked(min(seg_len, room as u64) as u32);
             if chunk > 0 {
                 // SAFETY: bounded destination (see data_ptr), user source.
                 let r = unsafe {

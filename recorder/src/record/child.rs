@@ -45,6 +45,19 @@ pub fn prepare(argv: &[String]) -> Result<PreparedChild, ChildError> {
     match unsafe { fork() }? {
         ForkResult::Child => {
             drop(tx);
+            // Touch every argument string, so its page is mapped in this
+            // process when execve's entry is recorded: the kernel side reads
+            // argv without faulting pages in (probe reads cannot), and after
+            // fork a page the child never touched may not be mapped yet
+            // (seen on arm64 6.1: "read failed" for argv[1]).
+            let mut sum = 0u8;
+            for a in &cargs {
+                for &b in a.as_bytes_with_nul() {
+                    // SAFETY: reading our own bytes.
+                    sum = sum.wrapping_add(unsafe { std::ptr::read_volatile(&b) });
+                }
+            }
+            std::hint::black_box(sum);
             let mut b = [0u8; 1];
             loop {
                 // SAFETY: valid fd and buffer.
