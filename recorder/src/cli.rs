@@ -91,8 +91,14 @@ pub struct DumpArgs {
     pub file: PathBuf,
 
     /// One JSON object per line (JSON Lines; see docs/json-output.md).
+    /// JSON always carries all captured bytes.
     #[arg(long)]
     pub json: bool,
+
+    /// Show at most this many bytes of each string or buffer (strace's -s);
+    /// the log keeps everything that was captured. 0 shows it all.
+    #[arg(short = 's', long, value_name = "BYTES", default_value_t = 32)]
+    pub string_limit: usize,
 }
 
 /// `4096`, `64K`, `8M`, `1G` (binary multiples).

@@ -50,6 +50,10 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<()> {
     if args.json {
         fmt.format = OutputFormat::Json;
     }
+    fmt.max_str = match args.string_limit {
+        0 => usize::MAX,
+        n => n,
+    };
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut last_counters: Option<Counters> = None;

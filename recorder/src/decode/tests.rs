@@ -1796,3 +1796,25 @@ fn hostile_input_never_panics_and_json_stays_valid() {
     };
     assert!(!text.render_text(&Event::Exec(p)).is_empty());
 }
+
+/// `dump -s N`: long data is cut for display, marked with `...`; short
+/// data and JSON are untouched.
+#[test]
+fn display_limit_cuts_long_strings() {
+    let sc = with(
+        call(X, "read", &[3, BUF, 832], 10),
+        vec![out(1, b"0123456789")],
+    );
+    let mut f = Formatter::new(&header(X)).unwrap();
+    f.time = TimeMode::None;
+    f.show_duration = false;
+    f.max_str = 4;
+    let text = String::from_utf8(f.render_text(&Event::Syscall(sc.clone())).to_vec()).unwrap();
+    assert_eq!(text, "read(3, \"0123\"..., 832) = 10\n");
+    f.max_str = 10;
+    let text = String::from_utf8(f.render_text(&Event::Syscall(sc.clone())).to_vec()).unwrap();
+    assert_eq!(text, "read(3, \"0123456789\", 832) = 10\n");
+    f.max_str = 4;
+    let json = String::from_utf8(f.render_json(&Event::Syscall(sc)).to_vec()).unwrap();
+    assert!(json.contains("\"text\":\"0123456789\""), "{json}");
+}

@@ -77,6 +77,10 @@ pub struct Formatter {
     /// Print [`Event::Counters`] too (by default they are skipped and the
     /// caller prints a final summary).
     pub show_counters: bool,
+    /// Longest string or buffer shown in text output, in bytes; longer ones
+    /// are cut and end in `...` (strace's `-s`, whose default 32 is ours
+    /// too). `usize::MAX` shows everything captured. JSON always has all.
+    pub max_str: usize,
     buf: Vec<u8>,
 }
 
@@ -109,6 +113,7 @@ impl Formatter {
             show_tid: ShowTid::Auto,
             multi_thread: false,
             show_counters: false,
+            max_str: usize::MAX,
             buf: Vec::with_capacity(1024),
         }
     }
@@ -349,6 +354,7 @@ fn text_counters(b: &mut Vec<u8>, c: &Counters) {
 struct Call<'a> {
     arch: Arch,
     capture_on: bool,
+    max_str: usize,
     sc: &'a Syscall,
 }
 
@@ -357,7 +363,16 @@ impl<'a> Call<'a> {
         Call {
             arch: f.arch,
             capture_on: f.capture_on,
+            max_str: f.max_str,
             sc,
+        }
+    }
+
+    /// A quoted string or buffer, cut at `max_str`.
+    fn quoted(&self, b: &mut Vec<u8>, bytes: &[u8], truncated: bool) {
+        match bytes.get(..self.max_str) {
+            Some(head) if head.len() < bytes.len() => put::quoted(b, head, true),
+            _ => put::quoted(b, bytes, truncated),
         }
     }
 
@@ -427,22 +442,22 @@ impl<'a> Call<'a> {
             }
             Ty::Mode | Ty::OpenMode => put::oct(b, v & 0xffff_ffff),
             Ty::Path => self.input(b, i, |b, c| {
-                put::quoted(b, &c.bytes, c.truncated);
+                self.quoted(b, &c.bytes, c.truncated);
                 true
             }),
             Ty::Argv => self.argv(b, i),
             Ty::Envp => self.envp(b, i),
             Ty::InBuf(_) | Ty::IovIn(_) => self.input(b, i, |b, c| {
-                put::quoted(b, &c.bytes, c.truncated);
+                self.quoted(b, &c.bytes, c.truncated);
                 true
             }),
             Ty::OutBuf(_) | Ty::IovOut(_) => self.output(b, i, |b, c| {
-                put::quoted(b, &c.bytes, c.truncated);
+                self.quoted(b, &c.bytes, c.truncated);
                 true
             }),
             Ty::OutStr(_) => self.output(b, i, |b, c| {
                 let s = put::until_nul(&c.bytes);
-                put::quoted(b, s, c.truncated && s.len() == c.bytes.len());
+                self.quoted(b, s, c.truncated && s.len() == c.bytes.len());
                 true
             }),
             Ty::MsgIn => self.msghdr(b, i, false),
@@ -586,7 +601,7 @@ impl<'a> Call<'a> {
             } else if c.read_failed {
                 b.extend_from_slice(b"/* read failed */");
             } else {
-                put::quoted(b, &c.bytes, c.truncated);
+                self.quoted(b, &c.bytes, c.truncated);
             }
         }
         b.push(b']');
@@ -654,7 +669,7 @@ impl<'a> Call<'a> {
             if n.read_failed {
                 b.extend_from_slice(b"/* read failed */");
             } else if !structs::sockaddr(b, &n.bytes) {
-                put::quoted(b, &n.bytes, n.truncated);
+                self.quoted(b, &n.bytes, n.truncated);
             }
             b.extend_from_slice(b", ");
         }
@@ -662,7 +677,7 @@ impl<'a> Call<'a> {
         if data.read_failed {
             b.extend_from_slice(b"/* read failed */");
         } else {
-            put::quoted(b, &data.bytes, data.truncated);
+            self.quoted(b, &data.bytes, data.truncated);
         }
         b.push(b'}');
     }

@@ -29,12 +29,10 @@ pub enum KernelError {
         #[source]
         source: aya::EbpfError,
     },
-    #[error("program {name}: {source}")]
-    Program {
-        name: &'static str,
-        #[source]
-        source: aya::programs::ProgramError,
-    },
+    /// `detail` is already trimmed for people: a full verifier log runs to
+    /// thousands of lines.
+    #[error("program {name}: {detail}")]
+    Program { name: &'static str, detail: String },
     #[error("map {name}: {source}")]
     Map {
         name: &'static str,
@@ -213,11 +211,10 @@ impl Kernel {
                 .program_mut(name)
                 .ok_or(KernelError::MissingProgram(name))?
                 .try_into()
-                .map_err(|source| KernelError::Program { name, source })?;
-            prog.load()
-                .map_err(|source| KernelError::Program { name, source })?;
+                .map_err(|e| program_error(name, e))?;
+            prog.load().map_err(|e| program_error(name, e))?;
             prog.attach("sched", tp)
-                .map_err(|source| KernelError::Program { name, source })?;
+                .map_err(|e| program_error(name, e))?;
         }
         for name in [PROG_SYS_EXIT, PROG_SYS_ENTER] {
             let prog: &mut RawTracePoint = self
@@ -225,11 +222,9 @@ impl Kernel {
                 .program_mut(name)
                 .ok_or(KernelError::MissingProgram(name))?
                 .try_into()
-                .map_err(|source| KernelError::Program { name, source })?;
-            prog.load()
-                .map_err(|source| KernelError::Program { name, source })?;
-            prog.attach(name)
-                .map_err(|source| KernelError::Program { name, source })?;
+                .map_err(|e| program_error(name, e))?;
+            prog.load().map_err(|e| program_error(name, e))?;
+            prog.attach(name).map_err(|e| program_error(name, e))?;
         }
         Ok(())
     }
@@ -334,6 +329,29 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
         }
     }
     spec
+}
+
+/// A program error for a person: for a verifier rejection, the kernel's
+/// errno and the last lines of its log (where the reason is), not all of it.
+fn program_error(name: &'static str, e: aya::programs::ProgramError) -> KernelError {
+    const TAIL: usize = 8;
+    let detail = match &e {
+        aya::programs::ProgramError::LoadError {
+            io_error,
+            verifier_log,
+        } => {
+            let log = verifier_log.to_string();
+            let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+            let tail = &lines[lines.len().saturating_sub(TAIL)..];
+            format!(
+                "the kernel's verifier refused it ({io_error}); its last words:\n    {}\n  \
+                 (`recorder check` tells whether this kernel is supported)",
+                tail.join("\n    ")
+            )
+        }
+        other => other.to_string(),
+    };
+    KernelError::Program { name, detail }
 }
 
 fn take<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, KernelError>
