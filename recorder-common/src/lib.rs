@@ -11,6 +11,9 @@
 //! logs that were already written.
 #![no_std]
 
+/// Per-CPU wakeup state (records since the last occupancy check, and
+/// whether this CPU already woke the daemon for the current crossing).
+pub const MAP_WAKE: &str = "WAKE";
 /// Ring buffer all records go through (`BPF_MAP_TYPE_RINGBUF`).
 pub const MAP_EVENTS: &str = "EVENTS";
 /// Per-pid selection bytes, packed [`TRACED_CHUNK`] pids per array element.
@@ -54,8 +57,12 @@ pub mod globals {
     pub const NR_EXECVEAT: &str = "NR_EXECVEAT";
     pub const NR_CLONE: &str = "NR_CLONE";
     pub const NR_CLONE3: &str = "NR_CLONE3";
-    /// `u64`: flags for `bpf_ringbuf_submit` (0 or `BPF_RB_NO_WAKEUP`).
-    pub const SUBMIT_FLAGS: &str = "SUBMIT_FLAGS";
+    /// `u64`: ring occupancy (bytes) past which the programs wake the
+    /// daemon; below it records are submitted with `BPF_RB_NO_WAKEUP`. 0
+    /// leaves wakeups to the kernel's default (wake when the reader caught up).
+    pub const WAKEUP_BYTES: &str = "WAKEUP_BYTES";
+    /// `u32`: occupancy is checked every `CHECK_MASK + 1` records per CPU.
+    pub const CHECK_MASK: &str = "CHECK_MASK";
     /// `u32`: bytes captured per data item; 0 turns data capture off.
     pub const CAPTURE_SIZE: &str = "CAPTURE_SIZE";
 }

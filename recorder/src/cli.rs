@@ -71,6 +71,13 @@ pub struct RecordArgs {
     #[arg(long, value_name = "BYTES", default_value = "8M", value_parser = parse_size)]
     pub ring_size: u64,
 
+    /// Ring occupancy at which the kernel wakes the recorder to drain it:
+    /// bytes (K/M/G) or a percentage of --ring-size. Below it, records wait
+    /// for the --flush-interval timer, so a quiet process costs almost no
+    /// wakeups.
+    #[arg(long, value_name = "BYTES|PCT%", default_value = "25%", value_parser = parse_threshold)]
+    pub wakeup_threshold: Threshold,
+
     /// Longest time a record waits in memory before it is written out.
     #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
     pub flush_interval: std::time::Duration,
@@ -99,6 +106,37 @@ pub struct DumpArgs {
     /// the log keeps everything that was captured. 0 shows it all.
     #[arg(short = 's', long, value_name = "BYTES", default_value_t = 32)]
     pub string_limit: usize,
+}
+
+/// `--wakeup-threshold`: absolute, or relative to the ring size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    Bytes(u64),
+    Percent(f64),
+}
+
+impl Threshold {
+    /// Bytes for a ring of `ring` bytes; `None` if it would not fit.
+    pub fn bytes(self, ring: u64) -> Option<u64> {
+        let b = match self {
+            Threshold::Bytes(b) => b,
+            Threshold::Percent(p) => (ring as f64 * p / 100.0) as u64,
+        };
+        (b > 0 && b < ring).then_some(b)
+    }
+}
+
+/// `25%` or a size.
+pub fn parse_threshold(s: &str) -> Result<Threshold, String> {
+    match s.trim().strip_suffix('%') {
+        Some(p) => match p.trim().parse::<f64>() {
+            Ok(p) if p > 0.0 && p < 100.0 => Ok(Threshold::Percent(p)),
+            _ => Err(format!(
+                "{s:?}: a percentage must be between 0 and 100 (exclusive)"
+            )),
+        },
+        None => parse_size(s).map(Threshold::Bytes),
+    }
 }
 
 /// `4096`, `64K`, `8M`, `1G` (binary multiples).
@@ -172,6 +210,16 @@ mod tests {
         assert!(parse_size("12Q").is_err());
         assert!(parse_size("").is_err());
         assert!(parse_size("99999999999999G").is_err());
+    }
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(parse_threshold("25%"), Ok(Threshold::Percent(25.0)));
+        assert_eq!(parse_threshold("1M"), Ok(Threshold::Bytes(1 << 20)));
+        assert!(parse_threshold("100%").is_err());
+        assert!(parse_threshold("0%").is_err());
+        assert_eq!(Threshold::Percent(25.0).bytes(8 << 20), Some(2 << 20));
+        assert_eq!(Threshold::Bytes(16 << 20).bytes(8 << 20), None);
     }
 
     #[test]

@@ -95,6 +95,15 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         }
     }
     let ring_size = ring_size(args.ring_size)?;
+    let wakeup_bytes = args
+        .wakeup_threshold
+        .bytes(u64::from(ring_size))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--wakeup-threshold {:?} must be more than 0 and less than the ring size ({ring_size} bytes)",
+                args.wakeup_threshold
+            )
+        })?;
     let capture_size = u32::try_from(args.capture_size)
         .ok()
         .filter(|&c| c <= recorder_common::capture::MAX_SIZE)
@@ -138,12 +147,20 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         output: args.output.clone(),
         file,
         ring_size,
+        wakeup_bytes,
         capture_size,
         flush_interval: args.flush_interval,
         child,
         header,
         quiet: args.quiet,
     };
+    // Drain promptly even when the machine is busy: a starved daemon is
+    // what overflows the ring (a 32 MiB ring drained every 2 ms still
+    // dropped in the prototype when the drain was starved of CPU). A
+    // moderate nice value, not a real-time class: a recorder must never be
+    // able to lock up the machine it watches. Best effort.
+    // SAFETY: plain syscall.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -54,8 +54,8 @@ pub struct KernelConfig {
     pub comms: Vec<Vec<u8>>,
     /// Threads the stash can hold at once.
     pub max_threads: u32,
-    /// `bpf_ringbuf_submit` flags.
-    pub submit_flags: u64,
+    /// Ring occupancy (bytes) past which the programs wake the daemon.
+    pub wakeup_bytes: u64,
     /// Bytes per captured item; 0 = no data capture.
     pub capture_size: u32,
 }
@@ -99,6 +99,13 @@ impl Kernel {
         let _ = tracefs::required_offset(&root, "raw_syscalls", "sys_enter", "id")?;
 
         let pid_max = pid_max();
+        // Check occupancy often enough that a quarter of the threshold's
+        // worth of (smallest, 104-byte) records cannot pass between checks;
+        // at most every 64 records.
+        let check_mask = ((cfg.wakeup_bytes / 104 / 4).clamp(1, 64) as u32)
+            .next_power_of_two()
+            .min(64)
+            - 1;
         let possible_cpus = aya::util::nr_cpus().map(|n| n as u32).unwrap_or(256).max(1);
         let chunks = pid_max.div_ceil(TRACED_CHUNK as u32);
         let follow: u8 = cfg.follow_forks.into();
@@ -125,7 +132,8 @@ impl Kernel {
             .override_global(globals::NR_EXECVEAT, &nr_execveat, true)
             .override_global(globals::NR_CLONE, &nr_clone, true)
             .override_global(globals::NR_CLONE3, &nr_clone3, true)
-            .override_global(globals::SUBMIT_FLAGS, &cfg.submit_flags, true)
+            .override_global(globals::WAKEUP_BYTES, &cfg.wakeup_bytes, true)
+            .override_global(globals::CHECK_MASK, &check_mask, true)
             .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
             .map_max_entries(MAP_SCRATCH, possible_cpus)
             .load(EBPF_OBJECT)

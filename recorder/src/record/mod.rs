@@ -31,12 +31,6 @@ use writer::{Writer, WriterError};
 
 /// Records per batch handed to the writer.
 const BATCH: usize = 4096;
-/// How often the ring is drained. Records are submitted with
-/// BPF_RB_NO_WAKEUP, so this timer is what empties the ring: at 2M
-/// records/s of 104 bytes, an 8 MiB ring holds 40 ms, so 5 ms leaves an 8x
-/// margin for the daemon being scheduled late.
-const DRAIN_EVERY: Duration = Duration::from_millis(5);
-const BPF_RB_NO_WAKEUP: u64 = 1;
 /// How often cumulative counters are written into the stream, so a log cut
 /// short still says what was lost up to there.
 const COUNTERS_EVERY: Duration = Duration::from_secs(1);
@@ -59,6 +53,8 @@ pub struct Config {
     pub output: PathBuf,
     pub file: std::fs::File,
     pub ring_size: u32,
+    /// Ring occupancy (bytes) at which the daemon is woken to drain.
+    pub wakeup_bytes: u64,
     pub capture_size: u32,
     pub flush_interval: Duration,
     pub child: Option<PreparedChild>,
@@ -264,6 +260,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         output,
         file,
         ring_size,
+        wakeup_bytes,
         capture_size,
         flush_interval,
         child,
@@ -276,9 +273,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         comms: comms.clone(),
         max_threads: 16384,
         capture_size,
-        // Records never wake us up (a wakeup costs the traced thread an
-        // irq_work); we poll the ring on a short timer instead.
-        submit_flags: BPF_RB_NO_WAKEUP,
+        wakeup_bytes,
     };
     let (mut kernel, outputs) = Kernel::load(&kcfg)?;
     for &p in &pids {
@@ -351,8 +346,6 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
     let mut parser = RecordParser::default();
     let mut user_dropped = 0u64;
-    let mut drain_tick = tokio::time::interval(DRAIN_EVERY);
-    drain_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut flush_tick = tokio::time::interval(flush_interval);
     flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut counters_tick = tokio::time::interval(COUNTERS_EVERY);
@@ -383,8 +376,17 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                     child_wait = None;
                     break;
                 }
-                _ = drain_tick.tick() => {
-                    drain(ring.get_mut(), &mut parser, &mut batch, liveness.as_mut());
+                // The programs wake us once the ring passes the threshold
+                // (see submit_flags in the eBPF crate); below it, the flush
+                // timer drains. So an idle board wakes a few times a second,
+                // and a burst is drained as soon as it matters.
+                guard = ring.readable_mut() => {
+                    let mut guard = guard.map_err(RecordError::Poll)?;
+                    drain(guard.get_inner_mut(), &mut parser, &mut batch, liveness.as_mut());
+                    guard.clear_ready();
+                    // Small batches would fill the writer queue's slots
+                    // with little data: hand over full ones, and the rest
+                    // on the flush tick.
                     if batch.len() >= BATCH {
                         send(&writer, &mut batch, &mut user_dropped)?;
                     }

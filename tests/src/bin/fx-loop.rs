@@ -3,8 +3,9 @@
 //! `--openwrite`, each iteration instead opens, writes 16 bytes to and
 //! closes a file in $TMPDIR (the classic syscall-tracing microbenchmark) and
 //! counts 3 calls per iteration. With `--markers`, the loop is bracketed
-//! by `close(-4000)` and `close(-4001)`, each after a 200 ms pause (so a
-//! recorder with a tiny ring has drained by then and records both).
+//! by `close(-4000)` and `close(-4001)`, each after a 500 ms pause (so a
+//! recorder with a tiny ring has drained by then, on its 200 ms flush timer
+//! at the latest, and records both).
 
 use std::{ffi::CString, time::Instant};
 
@@ -22,7 +23,7 @@ fn main() {
     ))
     .expect("path");
     let markers = args.iter().any(|a| a == "--markers");
-    let pause = || std::thread::sleep(std::time::Duration::from_millis(200));
+    let pause = || std::thread::sleep(std::time::Duration::from_millis(500));
     if markers {
         pause();
         // SAFETY: close of an invalid fd.
