@@ -53,8 +53,9 @@ static WAKE: PerCpuArray<WakeState> = PerCpuArray::with_max_entries(1, 0);
 
 #[repr(C)]
 struct WakeState {
-    records: u32,
-    woke: u32,
+    records: u64,
+    /// Consumer position when this CPU last woke the daemon, or u64::MAX.
+    woke_at: u64,
 }
 
 #[map(name = "COUNTERS")]
@@ -126,6 +127,7 @@ fn count(idx: u32) {
 const BPF_RB_NO_WAKEUP: u64 = 1;
 const BPF_RB_FORCE_WAKEUP: u64 = 2;
 const BPF_RB_AVAIL_DATA: u64 = 0;
+const BPF_RB_CONS_POS: u64 = 2;
 /// Records between two occupancy checks on one CPU, minus one (a power of
 /// two minus one): at most 64, fewer for small rings, so a check comes well
 /// before a ring fills (a full ring takes no submits, so no checks).
@@ -136,7 +138,10 @@ static CHECK_MASK: u32 = 63;
 /// traced thread an irq_work and the daemon a context switch, per record);
 /// the daemon drains on its flush timer. Every CHECK_MASK + 1 records the
 /// occupancy is checked (bpf_ringbuf_query, cheap), and the first record
-/// past the threshold wakes the daemon, once per crossing and CPU. A
+/// past the threshold wakes the daemon. It wakes it again only once the
+/// consumer has moved since: a wakeup that raced with a drain in progress
+/// (and was consumed by it) must not leave the ring filling unattended,
+/// and a daemon that is already awake must not be woken per record. A
 /// prototype that queried and woke on every record above the threshold
 /// cost 735-868 ns per syscall; this costs a per-CPU increment.
 #[inline(always)]
@@ -151,17 +156,18 @@ fn submit_flags() -> u64 {
     // SAFETY: per-CPU slot; programs do not nest on one CPU.
     let w = unsafe { &mut *w };
     w.records = w.records.wrapping_add(1);
-    if w.records & cfg(&CHECK_MASK) != 0 {
+    if w.records & cfg(&CHECK_MASK) as u64 != 0 {
         return BPF_RB_NO_WAKEUP;
     }
     if EVENTS.query(BPF_RB_AVAIL_DATA) < thr {
-        w.woke = 0;
+        w.woke_at = u64::MAX;
         return BPF_RB_NO_WAKEUP;
     }
-    if w.woke != 0 {
+    let cons = EVENTS.query(BPF_RB_CONS_POS);
+    if w.woke_at == cons {
         return BPF_RB_NO_WAKEUP;
     }
-    w.woke = 1;
+    w.woke_at = cons;
     BPF_RB_FORCE_WAKEUP
 }
 

@@ -86,6 +86,22 @@ pub struct RecordArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Rotate the log when it reaches this size (K/M/G): it becomes a ring of
+    /// files FILE, FILE.1, ... FILE.(N-1), each a complete log, the oldest
+    /// deleted, so disk use stays bounded.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub rotate_size: Option<u64>,
+
+    /// Files kept when rotating (FILE and FILE.1 .. FILE.(N-1)).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub rotate_count: u32,
+
+    /// Read settings from this TOML file (keys: the long option names, e.g.
+    /// `comm = ["myapp"]`, `capture-size = "4K"`). Options given on the
+    /// command line override it.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
     /// Command to start and record (after `--`). The recorder exits when it
     /// exits, with its exit status.
     #[arg(last = true, value_name = "COMMAND")]

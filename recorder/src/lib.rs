@@ -7,6 +7,7 @@
 //! modules).
 
 pub mod cli;
+pub mod config;
 pub mod decode;
 pub mod event;
 pub mod log;

@@ -8,18 +8,22 @@ mod record;
 use std::{io::Write as _, process::ExitCode};
 
 use anyhow::{Context as _, bail};
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _, parser::ValueSource};
 use recorder::{
     cli::{Cli, Command, RecordArgs},
     event::Filter,
 };
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Some(Command::Dump(args)) => dump::run(&args).map(|()| 0),
         Some(Command::Check) => check::run(),
-        None => record_main(cli.record),
+        None => with_config(cli.record, &matches).and_then(record_main),
     };
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
@@ -32,6 +36,45 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Applies `--config FILE` under the command line: a setting from the file
+/// is used only where the command line did not give that option.
+fn with_config(mut args: RecordArgs, m: &clap::ArgMatches) -> anyhow::Result<RecordArgs> {
+    let Some(path) = args.config.clone() else {
+        return Ok(args);
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    let c = recorder::config::FileConfig::parse(&text)
+        .with_context(|| format!("config file {}", path.display()))?;
+    let unset = |id: &str| m.value_source(id) != Some(ValueSource::CommandLine);
+    macro_rules! take {
+        ($field:ident) => {
+            if unset(stringify!($field)) {
+                if let Some(v) = c.$field {
+                    args.$field = v;
+                }
+            }
+        };
+        ($field:ident, opt) => {
+            if unset(stringify!($field)) && c.$field.is_some() {
+                args.$field = c.$field;
+            }
+        };
+    }
+    take!(pids);
+    take!(comms);
+    take!(no_follow);
+    take!(output);
+    take!(capture_size);
+    take!(ring_size);
+    take!(wakeup_threshold);
+    take!(flush_interval);
+    take!(rotate_size, opt);
+    take!(rotate_count);
+    take!(quiet);
+    Ok(args)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -140,6 +183,8 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
     };
     let child_pid = child.as_ref().map(|c| c.pid());
 
+    let reopen = std::sync::Arc::new(tokio::sync::Notify::new());
+    let reopen_tx = reopen.clone();
     let cfg = record::Config {
         pids,
         comms,
@@ -151,6 +196,11 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         capture_size,
         flush_interval: args.flush_interval,
         child,
+        rotation: args.rotate_size.map(|size| record::writer::Rotation {
+            size,
+            count: args.rotate_count,
+        }),
+        reopen: Some(reopen.clone()),
         header,
         quiet: args.quiet,
     };
@@ -170,6 +220,16 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         // that arrives the moment recording starts is never the default
         // (fatal) action.
         let signals = Signals::install().context("installing signal handlers")?;
+        // SIGHUP: start a new log file at the same path (after an external
+        // rotation moved the old one). Installed before recording starts:
+        // SIGHUP's default action would end the recording.
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("installing signal handlers")?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                reopen_tx.notify_one();
+            }
+        });
         let shutdown = signals.shutdown(child_pid);
         anyhow::Ok(record::run(cfg, shutdown).await?)
     })?;

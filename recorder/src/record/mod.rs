@@ -58,6 +58,9 @@ pub struct Config {
     pub capture_size: u32,
     pub flush_interval: Duration,
     pub child: Option<PreparedChild>,
+    pub rotation: Option<writer::Rotation>,
+    /// Notified on SIGHUP: start a new log file at the same path.
+    pub reopen: Option<std::sync::Arc<tokio::sync::Notify>>,
     pub header: Header,
     pub quiet: bool,
 }
@@ -264,6 +267,8 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         capture_size,
         flush_interval,
         child,
+        rotation,
+        reopen,
         header,
         quiet,
     } = cfg;
@@ -292,7 +297,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     if let Some(c) = &child {
         kernel.select(c.pid(), true)?;
     }
-    let writer = Writer::start(file, output.clone(), header)?;
+    let writer = Writer::start(file, output.clone(), header, rotation)?;
     kernel.attach()?;
     if !comms.is_empty() {
         for p in procfs::processes_named(&comms) {
@@ -339,6 +344,8 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
             None
         }
     };
+    // systemd (Type=notify): ready only now that recording has started.
+    notify(&[sd_notify::NotifyState::Ready]);
     let mut liveness = (comms.is_empty() && child_wait.is_none()).then(|| Liveness {
         live: pids.iter().copied().collect(),
     });
@@ -351,6 +358,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     let mut counters_tick = tokio::time::interval(COUNTERS_EVERY);
     counters_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut child_status = None;
+    let mut status = Status::new();
     tokio::pin!(shutdown);
 
     let send = |writer: &Writer,
@@ -399,9 +407,19 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                         return Ok(());
                     }
                 }
+                _ = async { reopen.as_ref().expect("guarded").notified().await }, if reopen.is_some() => {
+                    // Everything drained so far belongs to the old file.
+                    drain(ring.get_mut(), &mut parser, &mut batch, liveness.as_mut());
+                    send(&writer, &mut batch, &mut user_dropped)?;
+                    writer.reopen()?;
+                    if !quiet {
+                        eprintln!("recorder: SIGHUP: reopened {}", output.display());
+                    }
+                }
                 _ = counters_tick.tick() => {
                     let mut c = kernel::read_counters(&kernel_counters)?;
                     c.user_dropped = user_dropped;
+                    status.tick(&c, quiet);
                     batch.push(Event::Counters(c));
                     if liveness.as_mut().is_some_and(Liveness::prune) {
                         if !quiet {
@@ -418,6 +436,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
 
     // Detach first, then drain: every record the programs emitted is in the
     // ring by now, so the final counts are exact.
+    notify(&[sd_notify::NotifyState::Stopping]);
     drop(kernel);
     drain(ring.get_mut(), &mut parser, &mut batch, None);
     if writer.is_dead() {
@@ -442,6 +461,49 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         bytes: stats.bytes,
         child_status,
     })
+}
+
+/// Tells systemd, when running under it (NOTIFY_SOCKET set); a no-op
+/// otherwise.
+fn notify(state: &[sd_notify::NotifyState<'_>]) {
+    let _ = sd_notify::notify(state);
+}
+
+/// The periodic one-line status (stderr, and systemd's STATUS=).
+struct Status {
+    last: std::time::Instant,
+    last_emitted: u64,
+}
+
+impl Status {
+    const EVERY: Duration = Duration::from_secs(60);
+
+    fn new() -> Self {
+        Self {
+            last: std::time::Instant::now(),
+            last_emitted: 0,
+        }
+    }
+
+    fn tick(&mut self, c: &Counters, quiet: bool) {
+        let el = self.last.elapsed();
+        if el < Self::EVERY {
+            return;
+        }
+        let rate = (c.emitted - self.last_emitted) as f64 / el.as_secs_f64();
+        let line = format!(
+            "{:.0} records/s, {} recorded, {} lost",
+            rate,
+            c.emitted,
+            c.lost()
+        );
+        if !quiet {
+            eprintln!("recorder: {line}");
+        }
+        notify(&[sd_notify::NotifyState::Status(&line)]);
+        self.last = std::time::Instant::now();
+        self.last_emitted = c.emitted;
+    }
 }
 
 fn now_ns() -> (u64, u64) {

@@ -15,7 +15,7 @@ use std::{
 use thiserror::Error;
 
 use recorder::{
-    event::{Event, Header, Trailer},
+    event::{Counters, Event, Header, Trailer},
     log::{LogError, LogWriter},
 };
 
@@ -46,7 +46,19 @@ pub enum WriterError {
 enum Msg {
     Batch(Vec<Event>),
     Flush,
+    /// Close the current file (with its trailer) and start a new one at
+    /// the same path: SIGHUP, after an external log rotation moved it.
+    Reopen,
     Finish(Trailer),
+}
+
+/// `--rotate-size` / `--rotate-count`: the log becomes `PATH` (newest),
+/// `PATH.1`, ... `PATH.(count-1)` (oldest), each a complete log of about
+/// `size` bytes (plus at most one block).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rotation {
+    pub size: u64,
+    pub count: u32,
 }
 
 pub struct Writer {
@@ -56,7 +68,9 @@ pub struct Writer {
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriterStats {
+    /// Events written, over all files.
     pub events: u64,
+    /// Size of the last file.
     pub bytes: u64,
 }
 
@@ -77,19 +91,25 @@ pub fn create_file(path: &std::path::Path) -> Result<File, WriterError> {
 }
 
 impl Writer {
-    pub fn start(file: File, path: PathBuf, header: Header) -> Result<Self, WriterError> {
-        let w = LogWriter::new(BufWriter::with_capacity(1 << 20, file), &header, ZSTD_LEVEL)
-            .map_err(|source| WriterError::Write {
-                path: path.clone(),
-                events: 0,
-                source,
-            })?;
+    pub fn start(
+        file: File,
+        path: PathBuf,
+        header: Header,
+        rotation: Option<Rotation>,
+    ) -> Result<Self, WriterError> {
+        let files = Files::new(file, path, header, rotation)?;
         let (tx, rx) = mpsc::sync_channel(QUEUE_BATCHES);
         let handle = std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || writer_loop(w, rx, path))
+            .spawn(move || writer_loop(files, rx))
             .map_err(|_| WriterError::Gone)?;
         Ok(Self { tx, handle })
+    }
+
+    /// Starts a new file at the same path without losing a record (the
+    /// queue keeps order: everything before goes to the old file).
+    pub fn reopen(&self) -> Result<(), WriterError> {
+        self.tx.send(Msg::Reopen).map_err(|_| WriterError::Gone)
     }
 
     /// Queues a batch without blocking. On a full queue the batch is
@@ -142,59 +162,189 @@ impl Writer {
     }
 }
 
-fn writer_loop(
-    mut w: LogWriter<BufWriter<File>>,
-    rx: Receiver<Msg>,
+/// The files a recording writes: the current one, plus rotation.
+struct Files {
     path: PathBuf,
-) -> Result<WriterStats, WriterError> {
-    let err = |w: &LogWriter<_>, source| WriterError::Write {
-        path: path.clone(),
-        events: w.events_written(),
-        source,
+    header: Header,
+    rotation: Option<Rotation>,
+    w: LogWriter<BufWriter<File>>,
+    /// The latest counters from the stream, for each file's trailer.
+    last_counters: Counters,
+    /// Events in files already closed.
+    closed_events: u64,
+}
+
+fn now_ns() -> (u64, u64) {
+    use nix::time::{ClockId, clock_gettime};
+    let ns = |c| {
+        clock_gettime(c)
+            .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+            .unwrap_or(0)
     };
+    (ns(ClockId::CLOCK_REALTIME), ns(ClockId::CLOCK_MONOTONIC))
+}
+
+impl Files {
+    fn new(
+        file: File,
+        path: PathBuf,
+        header: Header,
+        rotation: Option<Rotation>,
+    ) -> Result<Self, WriterError> {
+        let w = Self::log_writer(file, &path, &header)?;
+        Ok(Self {
+            path,
+            header,
+            rotation,
+            w,
+            last_counters: Counters::default(),
+            closed_events: 0,
+        })
+    }
+
+    fn log_writer(
+        file: File,
+        path: &std::path::Path,
+        header: &Header,
+    ) -> Result<LogWriter<BufWriter<File>>, WriterError> {
+        LogWriter::new(BufWriter::with_capacity(1 << 20, file), header, ZSTD_LEVEL).map_err(
+            |source| WriterError::Write {
+                path: path.to_owned(),
+                events: 0,
+                source,
+            },
+        )
+    }
+
+    fn err(&self, source: LogError) -> WriterError {
+        WriterError::Write {
+            path: self.path.clone(),
+            events: self.events(),
+            source,
+        }
+    }
+
+    fn events(&self) -> u64 {
+        self.closed_events + self.w.events_written()
+    }
+
+    fn append(&mut self, ev: &Event) -> Result<(), WriterError> {
+        if let Event::Counters(c) = ev {
+            self.last_counters = c.clone();
+        }
+        self.w.append(ev).map_err(|e| self.err(e))?;
+        if let Some(r) = self.rotation {
+            if self.w.bytes_written() >= r.size {
+                self.rotate(r.count)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what is pending, then `trailer` (its `written` set to this
+    /// file's events), and closes the file. Returns (events, bytes).
+    fn close(&mut self, next: File, mut trailer: Trailer) -> Result<(u64, u64), WriterError> {
+        self.w.flush_block().map_err(|e| self.err(e))?;
+        let events = self.w.events_written();
+        trailer.counters.written = events;
+        let replacement = Self::log_writer(next, &self.path, &self.header)?;
+        let old = std::mem::replace(&mut self.w, replacement);
+        let bytes = finish_file(old, &trailer, &self.path, self.closed_events + events)?;
+        self.closed_events += events;
+        Ok((events, bytes))
+    }
+
+    /// A trailer for a file closed mid-recording: the counters so far.
+    fn interim_trailer(&self) -> Trailer {
+        let (end_wall_ns, end_mono_ns) = now_ns();
+        Trailer {
+            end_wall_ns,
+            end_mono_ns,
+            counters: self.last_counters.clone(),
+        }
+    }
+
+    fn rotate(&mut self, count: u32) -> Result<(), WriterError> {
+        let name = |i: u32| {
+            let mut p = self.path.clone().into_os_string();
+            p.push(format!(".{i}"));
+            PathBuf::from(p)
+        };
+        // Shift PATH.(n) -> PATH.(n+1), dropping the oldest, so the set never
+        // exceeds `count` files.
+        let last = count.saturating_sub(1);
+        if last == 0 {
+            let _ = std::fs::remove_file(&self.path);
+        } else {
+            let _ = std::fs::remove_file(name(last));
+            for i in (1..last).rev() {
+                let _ = std::fs::rename(name(i), name(i + 1));
+            }
+            let _ = std::fs::rename(&self.path, name(1));
+        }
+        let next = create_file(&self.path)?;
+        let trailer = self.interim_trailer();
+        self.close(next, trailer)?;
+        Ok(())
+    }
+
+    fn reopen(&mut self) -> Result<(), WriterError> {
+        let next = create_file(&self.path)?;
+        let trailer = self.interim_trailer();
+        self.close(next, trailer)?;
+        Ok(())
+    }
+}
+
+/// Finishes a log file: trailer, flush, fsync. Returns its size.
+fn finish_file(
+    w: LogWriter<BufWriter<File>>,
+    trailer: &Trailer,
+    path: &std::path::Path,
+    events: u64,
+) -> Result<u64, WriterError> {
+    let io_err = |source: io::Error| WriterError::Write {
+        path: path.to_owned(),
+        events,
+        source: LogError::Io { offset: 0, source },
+    };
+    let out = w.finish(trailer).map_err(|source| WriterError::Write {
+        path: path.to_owned(),
+        events,
+        source,
+    })?;
+    let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    file.sync_all().map_err(io_err)?;
+    Ok(bytes)
+}
+
+fn writer_loop(mut files: Files, rx: Receiver<Msg>) -> Result<WriterStats, WriterError> {
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Batch(events) => {
                 for ev in &events {
-                    w.append(ev).map_err(|e| err(&w, e))?;
+                    files.append(ev)?;
                 }
             }
-            Msg::Flush => w.flush_block().map_err(|e| err(&w, e))?,
+            Msg::Flush => files.w.flush_block().map_err(|e| files.err(e))?,
+            Msg::Reopen => files.reopen()?,
             Msg::Finish(mut trailer) => {
-                w.flush_block().map_err(|e| err(&w, e))?;
-                trailer.counters.written = w.events_written();
-                let events = w.events_written();
-                let out = w.finish(&trailer).map_err(|source| WriterError::Write {
-                    path: path.clone(),
-                    events,
-                    source,
-                })?;
-                let file = out.into_inner().map_err(|e| WriterError::Write {
-                    path: path.clone(),
-                    events,
-                    source: LogError::Io {
-                        offset: 0,
-                        source: e.into_error(),
-                    },
-                })?;
-                let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-                file.sync_all().map_err(|e| WriterError::Write {
-                    path: path.clone(),
-                    events,
-                    source: LogError::Io {
-                        offset: 0,
-                        source: e,
-                    },
-                })?;
+                files.w.flush_block().map_err(|e| files.err(e))?;
+                let file_events = files.w.events_written();
+                trailer.counters.written = file_events;
+                let events = files.events();
+                let Files { w, path, .. } = files;
+                let bytes = finish_file(w, &trailer, &path, events)?;
                 return Ok(WriterStats { events, bytes });
             }
         }
     }
     // The sender went away without Finish: write what we have, no trailer
     // (the reader reports the log as cut short).
-    let _ = w.flush_block();
+    let _ = files.w.flush_block();
     Ok(WriterStats {
-        events: w.events_written(),
-        bytes: w.bytes_written(),
+        events: files.events(),
+        bytes: files.w.bytes_written(),
     })
 }
