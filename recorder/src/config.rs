@@ -152,6 +152,20 @@ quiet = true
         assert_eq!(c.rotate_count, Some(8));
     }
 
+    /// The config the package installs must load.
+    #[test]
+    fn packaged_default_config_parses() {
+        let text = include_str!("../../packaging/recorder.toml");
+        let c = FileConfig::parse(text).unwrap();
+        assert_eq!(
+            c.output.as_deref(),
+            Some(std::path::Path::new("/var/log/recorder/recorder.rec"))
+        );
+        assert_eq!(c.rotate_size, Some(64 << 20));
+        assert_eq!(c.rotate_count, Some(8));
+        assert!(c.comms.is_some());
+    }
+
     #[test]
     fn empty_file_sets_nothing() {
         assert_eq!(FileConfig::parse("").unwrap(), FileConfig::default());
