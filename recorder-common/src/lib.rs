@@ -34,6 +34,7 @@ pub const PROG_SYS_EXIT: &str = "sys_exit";
 pub const PROG_SCHED_FORK: &str = "sched_process_fork";
 pub const PROG_SCHED_EXEC: &str = "sched_process_exec";
 pub const PROG_SCHED_EXIT: &str = "sched_process_exit";
+pub const PROG_SIGNAL_DELIVER: &str = "signal_deliver";
 
 /// Read-only globals (`.rodata`) that user space sets before load.
 pub mod globals {
@@ -47,6 +48,9 @@ pub mod globals {
     pub const FORK_CHILD_PID_OFF: &str = "FORK_CHILD_PID_OFF";
     /// `u32`: offset of `old_pid` in the `sched_process_exec` record.
     pub const EXEC_OLD_PID_OFF: &str = "EXEC_OLD_PID_OFF";
+    /// `u32`: offsets of `sig` and `sa_handler` in `signal_deliver`.
+    pub const SIG_OFF: &str = "SIG_OFF";
+    pub const SIG_HANDLER_OFF: &str = "SIG_HANDLER_OFF";
     /// `u32`: offset of `group_dead` in `sched_process_exit`, or 0 if absent.
     pub const EXIT_GROUP_DEAD_OFF: &str = "EXIT_GROUP_DEAD_OFF";
     /// `i64` syscall numbers of the running architecture, filled in from
@@ -119,6 +123,10 @@ pub mod kind {
     /// attaches the items to the thread's next SYSCALL record with the same
     /// `seq`.
     pub const ENTRY_DATA: u8 = 5;
+    /// A signal delivered to a traced thread ([`super::ProcRecord`]: `aux`
+    /// = signal number, `flags` = [`super::flags::DEFAULT_ACTION`] when no
+    /// handler takes it, so a fatal signal kills the process).
+    pub const SIGNAL: u8 = 6;
 }
 
 /// `SyscallRecord::flags` bits.
@@ -128,6 +136,8 @@ pub mod flags {
     pub const NO_RETURN: u8 = 1;
     /// Emitted from `sched_process_exit`: the thread died inside the call.
     pub const DIED_IN_CALL: u8 = 2;
+    /// SIGNAL records: the signal's default action applies (no handler).
+    pub const DEFAULT_ACTION: u8 = 4;
 }
 
 /// One complete system call, as the ring buffer carries it.

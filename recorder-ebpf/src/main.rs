@@ -82,6 +82,10 @@ static EXEC_OLD_PID_OFF: u32 = 16;
 #[unsafe(no_mangle)]
 static EXIT_GROUP_DEAD_OFF: u32 = 0;
 #[unsafe(no_mangle)]
+static SIG_OFF: u32 = 8;
+#[unsafe(no_mangle)]
+static SIG_HANDLER_OFF: u32 = 24;
+#[unsafe(no_mangle)]
 static NR_EXIT: i64 = -1;
 #[unsafe(no_mangle)]
 static NR_EXIT_GROUP: i64 = -1;
@@ -260,11 +264,16 @@ fn emit_syscall(
 
 #[inline(always)]
 fn emit_proc(k: u8, tgid: u32, tid: u32, aux: u32) {
+    emit_proc_flags(k, 0, tgid, tid, aux)
+}
+
+#[inline(always)]
+fn emit_proc_flags(k: u8, fl: u8, tgid: u32, tid: u32, aux: u32) {
     match EVENTS.reserve::<ProcRecord>(0) {
         Some(mut e) => {
             e.write(ProcRecord {
                 kind: k,
-                flags: 0,
+                flags: fl,
                 _pad: 0,
                 // SAFETY: helper without preconditions.
                 cpu: unsafe { bpf_get_smp_processor_id() },
@@ -636,6 +645,29 @@ pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
     if group_dead == 1 {
         set_traced(tgid, traced::NO);
     }
+    0
+}
+
+/// A signal being delivered to a traced thread: what turns a crash into a
+/// snapshot (a fatal signal with no handler kills the process).
+#[tracepoint(category = "signal", name = "signal_deliver")]
+pub fn signal_deliver(ctx: TracePointContext) -> u32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tgid = (pid_tgid >> 32) as u32;
+    if traced_state(tgid) != traced::YES {
+        return 0;
+    }
+    // SAFETY: offsets from the tracepoint's format file.
+    let sig = unsafe { ctx.read_at::<i32>(cfg(&SIG_OFF) as usize) }.unwrap_or(0);
+    // SAFETY: as above.
+    let handler = unsafe { ctx.read_at::<u64>(cfg(&SIG_HANDLER_OFF) as usize) }.unwrap_or(1);
+    // SIG_DFL is 0.
+    let fl = if handler == 0 {
+        flags::DEFAULT_ACTION
+    } else {
+        0
+    };
+    emit_proc_flags(kind::SIGNAL, fl, tgid, pid_tgid as u32, sig as u32);
     0
 }
 

@@ -32,10 +32,45 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print a log, one line per system call (strace style).
+    #[command(after_help = "Examples:\n  \
+        recorder dump app.rec -e %file --failed      failed file operations\n  \
+        recorder dump app.rec --tid 1234 -T -y       one thread, with durations and fd paths\n  \
+        recorder dump app.rec -tt --since 12:34:56   wall-clock (UTC) times, from 12:34:56 on")]
     Dump(DumpArgs),
+    /// Describe a log: machine, how and when it was recorded, what it holds,
+    /// and whether it is complete.
+    Info(InfoArgs),
+    /// Per-syscall and per-process counts, errors and latencies, and the
+    /// slowest calls (like strace -c).
+    Stats(StatsArgs),
+    /// Convert a log for other tools: a Perfetto / chrome://tracing timeline,
+    /// or JSON Lines.
+    #[command(after_help = "Example:\n  \
+        recorder export app.rec -o trace.json     then open trace.json in https://ui.perfetto.dev")]
+    Export(ExportArgs),
     /// Check whether this machine can record: kernel version, BPF, tracefs,
     /// tracepoints, privileges. Exit status 0 only when recording will work.
     Check,
+    /// Cut a compact bug-report file out of one or more logs: a time
+    /// window, chosen processes, optionally redacted. The result is a log
+    /// like any other (`recorder dump` reads it).
+    #[command(after_help = "Examples:\n  \
+        recorder bundle -o bug.rec --since -5m /var/log/recorder/recorder.rec*\n  \
+        recorder bundle -o bug.rec --comm myapp --redact data --keep-data openat,execve --redact host --redact argv app.rec")]
+    Bundle(BundleArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    /// on stdout, e.g. `recorder completions bash > /etc/bash_completion.d/recorder`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (recorder.1, recorder-dump.1, ...) into DIR.
+    /// Used to build packages.
+    #[command(hide = true)]
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +131,21 @@ pub struct RecordArgs {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(2..=1000))]
     pub rotate_count: u32,
 
+    /// Write a crash snapshot into this directory when a recorded process
+    /// dies of SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE or SIGSYS: a complete
+    /// log of its last --snapshot-window, ready to attach to a bug report.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+
+    /// How much of a crashed process's recent history a snapshot holds.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub snapshot_window: std::time::Duration,
+
+    /// Also write a snapshot when a recorded process exits with a non-zero
+    /// status.
+    #[arg(long)]
+    pub snapshot_on_failure: bool,
+
     /// Read settings from this TOML file (keys: the long option names, e.g.
     /// `comm = ["myapp"]`, `capture-size = "4K"`). Options given on the
     /// command line override it.
@@ -122,6 +172,179 @@ pub struct DumpArgs {
     /// the log keeps everything that was captured. 0 shows it all.
     #[arg(short = 's', long, value_name = "BYTES", default_value_t = 32)]
     pub string_limit: usize,
+
+    /// Wall-clock times (UTC, HH:MM:SS.microseconds) instead of seconds
+    /// since the recording started (strace's -t/-tt).
+    #[arg(short = 't', long = "wall-clock", action = clap::ArgAction::Count)]
+    pub wall_clock: u8,
+
+    /// Show how long each call took, ` <0.000012>` seconds (strace's -T).
+    #[arg(short = 'T', long = "durations")]
+    pub durations: bool,
+
+    /// Show the path of each file descriptor the log saw opened:
+    /// `read(3</etc/hosts>, ...)` (strace's -y; text output only).
+    #[arg(short = 'y', long = "decode-fds", conflicts_with = "json")]
+    pub decode_fds: bool,
+
+    #[command(flatten)]
+    pub filter: ReadFilterArgs,
+}
+
+/// The read filters shared by `dump`, `stats` and `export`. Every given
+/// filter must match; a repeated filter matches any of its values.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReadFilterArgs {
+    /// Only these syscalls: names and classes, comma-separated, `!` to
+    /// invert (strace's -e trace=): `-e openat,read`, `-e %file`,
+    /// `-e '!%memory'`. Classes: %file %desc %network %process %memory
+    /// %signal (docs/reading.md lists them). Process events are kept.
+    #[arg(short = 'e', long = "trace", value_name = "EXPR", value_parser = crate::read::parse_trace)]
+    pub trace: Vec<crate::read::TraceExpr>,
+
+    /// Only this process (thread-group id).
+    #[arg(short = 'p', long = "pid", value_name = "PID")]
+    pub pids: Vec<u32>,
+
+    /// Only this thread: follow one thread.
+    #[arg(long = "tid", value_name = "TID")]
+    pub tids: Vec<u32>,
+
+    /// Only threads with this command name (at most 15 bytes are compared,
+    /// as the kernel keeps them).
+    #[arg(long = "comm", value_name = "NAME")]
+    pub comms: Vec<String>,
+
+    /// Only events from TIME on: seconds since the recording started
+    /// (`2.5`, `1500ms`), a UTC time of day (`12:34:56.5`), a UTC date and
+    /// time (`2024-05-01T12:34:56Z`) or Unix time (`@1714566896.5`).
+    #[arg(long, value_name = "TIME", value_parser = crate::read::parse_time)]
+    pub since: Option<crate::read::TimeSpec>,
+
+    /// Only events up to TIME (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::read::parse_time)]
+    pub until: Option<crate::read::TimeSpec>,
+
+    /// Only calls that returned an error (strace's -Z).
+    #[arg(short = 'Z', long = "failed")]
+    pub failed: bool,
+}
+
+impl ReadFilterArgs {
+    pub fn spec(&self) -> crate::read::FilterSpec {
+        crate::read::FilterSpec {
+            trace: self.trace.clone(),
+            pids: self.pids.clone(),
+            tids: self.tids.clone(),
+            comms: self.comms.clone(),
+            since: self.since,
+            until: self.until,
+            failed: self.failed,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Log file written by `recorder`.
+    pub file: PathBuf,
+
+    /// The report as one JSON document (see docs/json-output.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Log file written by `recorder`.
+    pub file: PathBuf,
+
+    /// The report as one JSON document (see docs/json-output.md).
+    #[arg(long)]
+    pub json: bool,
+
+    /// How many of the slowest calls to list (0: none).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub filter: ReadFilterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Log file written by `recorder`.
+    pub file: PathBuf,
+
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = crate::read::export::ExportFormat::Perfetto)]
+    pub format: crate::read::export::ExportFormat,
+
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub filter: ReadFilterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Logs to cut from: one log, a rotated set (x.rec x.rec.1 ..., in any
+    /// order: they are put in recording order), or a crash snapshot. All
+    /// must come from one machine.
+    #[arg(required = true, value_name = "LOG")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write the bundle to this file (created mode 0600).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Replace the output file if it exists.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+
+    /// Keep events from this time on: `5m` is 5 minutes after the recording
+    /// started, `-5m` 5 minutes before it ended (units: ms, s, m, h).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = crate::bundle::parse_time_spec)]
+    pub since: Option<crate::bundle::TimeSpec>,
+
+    /// Keep events before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = crate::bundle::parse_time_spec)]
+    pub until: Option<crate::bundle::TimeSpec>,
+
+    /// Keep only this process and the processes it started. Repeatable.
+    #[arg(short = 'p', long = "pid", value_name = "PID")]
+    pub pids: Vec<u32>,
+
+    /// Keep only processes with this name and the processes they started.
+    /// Repeatable.
+    #[arg(long = "comm", value_name = "NAME")]
+    pub comms: Vec<String>,
+
+    /// Remove before sharing (repeatable): `data` drops every captured
+    /// payload (buffers, paths, structs; their sizes stay), `host` masks the
+    /// hostname, `argv` masks command lines (the recorder's own, the
+    /// command it started, and execve's arguments and environment; program
+    /// names stay). The bundle's header lists what was removed.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub redact: Vec<Redact>,
+
+    /// With --redact data: keep the payloads of these system calls
+    /// (comma-separated names, e.g. openat,execve).
+    #[arg(long, value_name = "SYSCALLS", value_delimiter = ',')]
+    pub keep_data: Vec<String>,
+}
+
+/// `recorder bundle --redact WHAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Redact {
+    /// Captured payloads.
+    Data,
+    /// The hostname.
+    Host,
+    /// Command lines.
+    Argv,
 }
 
 /// `--wakeup-threshold`: absolute, or relative to the ring size.

@@ -48,6 +48,9 @@ struct Raw {
     rotate_size: Option<Spanned<SizeValue>>,
     rotate_count: Option<u32>,
     quiet: Option<bool>,
+    snapshot_dir: Option<PathBuf>,
+    snapshot_window: Option<Spanned<String>>,
+    snapshot_on_failure: Option<bool>,
 }
 
 /// A parsed, validated config file. `None`: not set in the file.
@@ -64,6 +67,9 @@ pub struct FileConfig {
     pub rotate_size: Option<u64>,
     pub rotate_count: Option<u32>,
     pub quiet: Option<bool>,
+    pub snapshot_dir: Option<PathBuf>,
+    pub snapshot_window: Option<Duration>,
+    pub snapshot_on_failure: Option<bool>,
 }
 
 fn line_of(text: &str, span: Range<usize>) -> usize {
@@ -112,6 +118,11 @@ impl FileConfig {
             rotate_size: value(text, "rotate-size", raw.rotate_size, size)?,
             rotate_count: raw.rotate_count,
             quiet: raw.quiet,
+            snapshot_dir: raw.snapshot_dir,
+            snapshot_window: value(text, "snapshot-window", raw.snapshot_window, |s| {
+                parse_duration(s)
+            })?,
+            snapshot_on_failure: raw.snapshot_on_failure,
         })
     }
 }

@@ -65,6 +65,33 @@ pub enum Event {
     /// Cumulative counters at this point of the recording, written
     /// periodically so a log cut short still says what was lost.
     Counters(Counters),
+    /// A signal delivered to a traced thread.
+    Signal(SignalEvent),
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct SignalEvent {
+    pub tgid: u32,
+    pub tid: u32,
+    pub ts_ns: u64,
+    pub cpu: u32,
+    /// Signal number (the crash signals have the same numbers on x86_64 and
+    /// arm64).
+    pub sig: u32,
+    /// No handler takes it: the signal's default action applies.
+    pub default_action: bool,
+    pub comm: String,
+}
+
+impl SignalEvent {
+    /// SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS.
+    pub const CRASH_SIGNALS: [u32; 6] = [4, 6, 7, 8, 11, 31];
+
+    /// A crash: one of [`Self::CRASH_SIGNALS`] with no handler, which kills
+    /// the process (and dumps core).
+    pub fn is_crash(&self) -> bool {
+        self.default_action && Self::CRASH_SIGNALS.contains(&self.sig)
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]

@@ -6,8 +6,10 @@
 //! The kernel-facing daemon lives in the binary (`src/main.rs` and its
 //! modules).
 
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod event;
 pub mod log;
+pub mod read;

@@ -1,8 +1,11 @@
 //! The `recorder` binary: command-line front end of the recording daemon
 //! ([`record`]) and of the log reader commands.
 
+mod bundle_cmd;
 mod check;
+mod docgen;
 mod dump;
+mod read_cmd;
 mod record;
 
 use std::{io::Write as _, process::ExitCode};
@@ -22,7 +25,13 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Dump(args)) => dump::run(&args).map(|()| 0),
+        Some(Command::Info(args)) => read_cmd::info(&args).map(|()| 0),
+        Some(Command::Stats(args)) => read_cmd::stats(&args).map(|()| 0),
+        Some(Command::Export(args)) => read_cmd::export(&args).map(|()| 0),
         Some(Command::Check) => check::run(),
+        Some(Command::Bundle(args)) => bundle_cmd::run(&args).map(|()| 0),
+        Some(Command::Completions { shell }) => docgen::completions(shell).map(|()| 0),
+        Some(Command::Man { dir }) => docgen::man_pages(&dir).map(|()| 0),
         None => with_config(cli.record, &matches).and_then(record_main),
     };
     match result {
@@ -74,6 +83,9 @@ fn with_config(mut args: RecordArgs, m: &clap::ArgMatches) -> anyhow::Result<Rec
     take!(rotate_size, opt);
     take!(rotate_count);
     take!(quiet);
+    take!(snapshot_dir, opt);
+    take!(snapshot_window);
+    take!(snapshot_on_failure);
     Ok(args)
 }
 
@@ -164,6 +176,10 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
             std::env::args().collect::<Vec<_>>().join(" ")
         );
     }
+    if let Some(dir) = &args.snapshot_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("--snapshot-dir {}: cannot create it", dir.display()))?;
+    }
     let file = record::writer::create_file(&args.output)?;
 
     let filter = Filter {
@@ -201,6 +217,14 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
             count: args.rotate_count,
         }),
         reopen: Some(reopen.clone()),
+        snapshots: args
+            .snapshot_dir
+            .clone()
+            .map(|dir| record::snapshot::SnapshotConfig {
+                dir,
+                window: args.snapshot_window,
+                on_failure: args.snapshot_on_failure,
+            }),
         header,
         quiet: args.quiet,
     };

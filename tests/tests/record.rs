@@ -326,7 +326,7 @@ fn long_comm_names_match_truncated() {
     // truncated comm, and --comm with the full name must still match it.
     let w = Workdir::new();
     let long = w.path("fx-threads-long-name");
-    std::fs::copy(fixture("fx-threads"), &long).unwrap();
+    std::os::unix::fs::symlink(fixture("fx-threads"), &long).unwrap();
     let log_path = w.path("long.rec");
     let rec = Running::start(&log_path, &["--comm", "fx-threads-long-name"]);
     let out = std::process::Command::new(&long).output().unwrap();

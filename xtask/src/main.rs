@@ -8,13 +8,16 @@
 //! | `test [--no-arm64] [-- FILTER]` | the whole suite, as CI runs it |
 //! | `vm-run [...] -- BINARY [ARGS]` | runs a static aarch64 binary as root in an arm64 QEMU guest |
 //! | `test-arm64 [...]` | runs the `tests` crate's integration tests in arm64 guests (4K and 16K pages) |
+//! | `bench [--quick]` | the side-by-side overhead benchmark (recorder, strace, perf trace); table in target/bench/ |
 //!
 //! Modules: [`setup`] (prerequisites), [`compile`] (cargo invocations),
 //! [`commands`] (`run`, `test`), [`arm64`] (`test-arm64`), [`vm`] (the QEMU
 //! runner) with [`kernel`] (its cached kernel and busybox), [`cpio`] (initramfs
-//! writer) and [`elf`] (header checks); [`util`] has process helpers.
+//! writer) and [`elf`] (header checks), [`bench`] (`bench`); [`util`] has
+//! process helpers.
 
 mod arm64;
+mod bench;
 mod commands;
 mod compile;
 mod cpio;
@@ -82,6 +85,10 @@ enum Command {
     VmRun(VmRunArgs),
     /// Build the `tests` crate for aarch64 and run its integration tests in arm64 guests.
     TestArm64(arm64::Options),
+    /// Measure the recorder's overhead side by side with strace and perf trace (needs root).
+    ///
+    /// Prints a markdown table and writes it to target/bench/bench.md (raw samples in bench.json).
+    Bench(bench::Options),
 }
 
 #[derive(clap::Args)]
@@ -154,5 +161,6 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             Ok(vm::run(&request)?.exit_status())
         }
         Command::TestArm64(opts) => arm64::run(&opts).map(|()| 0),
+        Command::Bench(opts) => bench::run(&opts).map(|()| 0),
     }
 }

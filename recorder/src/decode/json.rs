@@ -8,7 +8,7 @@ use super::put;
 use super::table::{self, Ty};
 use super::text::is_err;
 use super::{Arch, errno_name, syscall_name};
-use crate::event::{Capture, CaptureKind, Counters, Event, ProcEvent, Syscall};
+use crate::event::{Capture, CaptureKind, Counters, Event, ProcEvent, SignalEvent, Syscall};
 
 /// Appends `ev` as one JSON object and a newline (nothing for counters
 /// unless `show_counters`).
@@ -18,6 +18,7 @@ pub(crate) fn event(b: &mut Vec<u8>, arch: Arch, show_counters: bool, ev: &Event
         Event::Exec(p) => proc(b, "exec", p),
         Event::Fork(p) => proc(b, "fork", p),
         Event::Exit(p) => proc(b, "exit", p),
+        Event::Signal(s) => signal(b, s),
         Event::Counters(c) => {
             if show_counters {
                 counters(b, c);
@@ -158,6 +159,24 @@ fn proc(b: &mut Vec<u8>, kind: &str, p: &ProcEvent) {
             });
         }
     }
+    b.extend_from_slice(b"}\n");
+}
+
+fn signal(b: &mut Vec<u8>, s: &SignalEvent) {
+    b.extend_from_slice(b"{\"type\":\"signal\"");
+    key_u64(b, "ts_ns", s.ts_ns);
+    key_u64(b, "pid", u64::from(s.tgid));
+    key_u64(b, "tid", u64::from(s.tid));
+    key_u64(b, "cpu", u64::from(s.cpu));
+    key(b, "comm");
+    put::json_str(b, &s.comm);
+    key_u64(b, "sig", u64::from(s.sig));
+    key(b, "signal");
+    let mut name = Vec::new();
+    super::consts::signal(&mut name, u64::from(s.sig), true);
+    put::json_str(b, &String::from_utf8_lossy(&name));
+    key_bool(b, "default_action", s.default_action);
+    key_bool(b, "crash", s.is_crash());
     b.extend_from_slice(b"}\n");
 }
 

@@ -31,7 +31,9 @@
 //! pointer with a comment; no input makes the decoder panic.
 
 mod arch;
+mod classes;
 mod consts;
+mod fds;
 mod json;
 mod put;
 mod structs;
@@ -42,6 +44,7 @@ mod text;
 mod tests;
 
 pub use arch::{Arch, errno_name, syscall_name, syscall_nr};
+pub use classes::SyscallClass;
 pub use table::{ArgPlan, CapturePlan, LenFrom, capture_plan, capture_plan_by_name, capture_table};
 pub use text::{DecodeError, Formatter, OutputFormat, ShowTid, TimeMode};
 

@@ -3,12 +3,15 @@
 use std::io::{self, Write};
 
 use super::consts;
+use super::fds::{self, Effect, FdTable};
 use super::json;
 use super::put;
 use super::structs;
 use super::table::{self, RetFmt, Spec, Ty};
 use super::{Arch, errno_name, syscall_name};
-use crate::event::{Capture, CaptureKind, Counters, Event, Header, ProcEvent, Syscall};
+use crate::event::{
+    Capture, CaptureKind, Counters, Event, Header, ProcEvent, SignalEvent, Syscall,
+};
 
 /// Why a log cannot be decoded.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +85,9 @@ pub struct Formatter {
     /// too). `usize::MAX` shows everything captured. JSON always has all.
     pub max_str: usize,
     buf: Vec<u8>,
+    /// Descriptor names for `-y` (see [`Formatter::decode_fds`]); `None`
+    /// when off.
+    fds: Option<FdTable>,
 }
 
 /// A return value in the kernel's error range (`-4095..=-1`).
@@ -115,6 +121,29 @@ impl Formatter {
             show_counters: false,
             max_str: usize::MAX,
             buf: Vec::with_capacity(1024),
+            fds: None,
+        }
+    }
+
+    /// Text output shows the path of descriptors the log saw opened
+    /// (`read(3</etc/hosts>, ...)`, strace's `-y`). The names come from
+    /// earlier calls, so every event of the log must go through the
+    /// formatter in order: [`Formatter::track`] the ones not shown.
+    pub fn decode_fds(&mut self, on: bool) {
+        self.fds = on.then(FdTable::default);
+    }
+
+    /// Updates what the formatter remembers across events (the descriptor
+    /// names of [`Formatter::decode_fds`]) for an event that is not shown.
+    pub fn track(&mut self, ev: &Event) {
+        if let Some(t) = self.fds.as_mut() {
+            match ev {
+                Event::Syscall(sc) => {
+                    let e = t.effect(self.arch, sc);
+                    t.apply(sc.tgid, e);
+                }
+                ev => t.proc_event(ev),
+            }
         }
     }
 
@@ -160,15 +189,27 @@ impl Formatter {
         let mut b = std::mem::take(&mut self.buf);
         b.clear();
         match ev {
-            Event::Syscall(sc) => self.text_syscall(&mut b, sc),
+            Event::Syscall(sc) => {
+                // Arguments show the names from before the call, the
+                // returned descriptor the name the call gives it.
+                let effect = self.fds.as_ref().map(|t| t.effect(self.arch, sc));
+                self.text_syscall(&mut b, sc, effect.as_ref());
+                if let (Some(t), Some(e)) = (self.fds.as_mut(), effect) {
+                    t.apply(sc.tgid, e);
+                }
+            }
             Event::Exec(p) => self.text_proc(&mut b, p, ProcKind::Exec),
             Event::Fork(p) => self.text_proc(&mut b, p, ProcKind::Fork),
             Event::Exit(p) => self.text_proc(&mut b, p, ProcKind::Exit),
+            Event::Signal(s) => self.text_signal(&mut b, s),
             Event::Counters(c) => {
                 if self.show_counters {
                     text_counters(&mut b, c);
                 }
             }
+        }
+        if let (Some(t), Event::Fork(_) | Event::Exit(_)) = (self.fds.as_mut(), ev) {
+            t.proc_event(ev);
         }
         self.buf = b;
         &self.buf
@@ -228,7 +269,7 @@ impl Formatter {
         }
     }
 
-    fn text_syscall(&self, b: &mut Vec<u8>, sc: &Syscall) {
+    fn text_syscall(&self, b: &mut Vec<u8>, sc: &Syscall, fd_effect: Option<&Effect>) {
         self.put_time(b, sc.enter_ns);
         self.put_tid(b, sc.tgid, sc.tid);
         let spec = table::spec(self.arch, sc.nr);
@@ -277,7 +318,12 @@ impl Formatter {
             Some(r) => {
                 b.extend_from_slice(b" = ");
                 match spec.map_or(RetFmt::Dec, |s| s.ret) {
-                    RetFmt::Dec => put::i64(b, r),
+                    RetFmt::Dec => {
+                        put::i64(b, r);
+                        if let (Some(t), Some(e)) = (&self.fds, fd_effect) {
+                            fds::annotate_returned(b, t.returned_name(sc.tgid, e));
+                        }
+                    }
                     RetFmt::Hex => put::hex(b, r as u64),
                     RetFmt::Oct => put::oct(b, r as u64),
                 }
@@ -291,6 +337,18 @@ impl Formatter {
             b.push(b'>');
         }
         b.push(b'\n');
+    }
+
+    /// `--- SIGSEGV (no handler: the process dies) ---`, strace style.
+    fn text_signal(&self, b: &mut Vec<u8>, s: &SignalEvent) {
+        self.put_time(b, s.ts_ns);
+        self.put_tid(b, s.tgid, s.tid);
+        b.extend_from_slice(b"--- ");
+        consts::signal(b, u64::from(s.sig), true);
+        if s.is_crash() {
+            b.extend_from_slice(b" (no handler: the process dies)");
+        }
+        b.extend_from_slice(b" ---\n");
     }
 
     fn text_proc(&self, b: &mut Vec<u8>, p: &ProcEvent, kind: ProcKind) {
@@ -356,15 +414,24 @@ struct Call<'a> {
     capture_on: bool,
     max_str: usize,
     sc: &'a Syscall,
+    fds: Option<&'a FdTable>,
 }
 
 impl<'a> Call<'a> {
-    fn new(f: &Formatter, sc: &'a Syscall) -> Call<'a> {
+    fn new(f: &'a Formatter, sc: &'a Syscall) -> Call<'a> {
         Call {
             arch: f.arch,
             capture_on: f.capture_on,
             max_str: f.max_str,
+            fds: f.fds.as_ref(),
             sc,
+        }
+    }
+
+    /// `<path>` after a descriptor whose name is known (`-y`).
+    fn fd_name(&self, b: &mut Vec<u8>, fd: i64) {
+        if let Some(t) = self.fds {
+            t.annotate(b, self.sc.tgid, fd);
         }
     }
 
@@ -427,7 +494,11 @@ impl<'a> Call<'a> {
         let int = i64::from(v as u32 as i32);
         let arch = self.arch;
         match ty {
-            Ty::Int | Ty::Fd => put::i64(b, int),
+            Ty::Int => put::i64(b, int),
+            Ty::Fd => {
+                put::i64(b, int);
+                self.fd_name(b, int);
+            }
             Ty::Long => put::i64(b, v as i64),
             Ty::Uint => put::u64(b, v),
             Ty::Hex => put::hex(b, v),
@@ -438,6 +509,7 @@ impl<'a> Call<'a> {
                     b.extend_from_slice(b"AT_FDCWD");
                 } else {
                     put::i64(b, int);
+                    self.fd_name(b, int);
                 }
             }
             Ty::Mode | Ty::OpenMode => put::oct(b, v & 0xffff_ffff),

@@ -333,6 +333,7 @@ pub(crate) fn event_ts(ev: &Event) -> Option<u64> {
     match ev {
         Event::Syscall(s) => Some(s.enter_ns),
         Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => Some(p.ts_ns),
+        Event::Signal(s) => Some(s.ts_ns),
         Event::Counters(_) => None,
     }
 }

@@ -9,8 +9,8 @@ use aya::{
 };
 use recorder_common::{
     ArgSpec, CaptureSpec, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_SCRATCH, MAP_STASH,
-    MAP_TRACED, PROG_SCHED_EXEC, PROG_SCHED_EXIT, PROG_SCHED_FORK, PROG_SYS_ENTER, PROG_SYS_EXIT,
-    TRACED_CHUNK, TracedChunk, ctr, globals, traced,
+    MAP_TRACED, PROG_SCHED_EXEC, PROG_SCHED_EXIT, PROG_SCHED_FORK, PROG_SIGNAL_DELIVER,
+    PROG_SYS_ENTER, PROG_SYS_EXIT, TRACED_CHUNK, TracedChunk, ctr, globals, traced,
 };
 use thiserror::Error;
 
@@ -92,6 +92,9 @@ impl Kernel {
             tracefs::required_offset(&root, "sched", "sched_process_fork", "child_pid")?;
         let exec_old = tracefs::required_offset(&root, "sched", "sched_process_exec", "old_pid")?;
         // `group_dead` exists from 6.x on; 0 tells the program it is absent.
+        let sig_off = tracefs::required_offset(&root, "signal", "signal_deliver", "sig")?;
+        let sig_handler_off =
+            tracefs::required_offset(&root, "signal", "signal_deliver", "sa_handler")?;
         let exit_group_dead =
             tracefs::field_offset(&root, "sched", "sched_process_exit", "group_dead")?.unwrap_or(0);
         // raw_syscalls must exist (we attach raw tracepoints, but their
@@ -126,6 +129,8 @@ impl Kernel {
             .override_global(globals::FORK_CHILD_PID_OFF, &fork_child, true)
             .override_global(globals::EXEC_OLD_PID_OFF, &exec_old, true)
             .override_global(globals::EXIT_GROUP_DEAD_OFF, &exit_group_dead, true)
+            .override_global(globals::SIG_OFF, &sig_off, true)
+            .override_global(globals::SIG_HANDLER_OFF, &sig_handler_off, true)
             .override_global(globals::NR_EXIT, &nr_exit, true)
             .override_global(globals::NR_EXIT_GROUP, &nr_exit_group, true)
             .override_global(globals::NR_EXECVE, &nr_execve, true)
@@ -209,10 +214,11 @@ impl Kernel {
     /// Attaches the lifecycle tracepoints first (so no fork is missed), then
     /// sys_exit, then sys_enter.
     pub fn attach(&mut self) -> Result<(), KernelError> {
-        for (name, tp) in [
-            (PROG_SCHED_FORK, "sched_process_fork"),
-            (PROG_SCHED_EXEC, "sched_process_exec"),
-            (PROG_SCHED_EXIT, "sched_process_exit"),
+        for (name, category, tp) in [
+            (PROG_SCHED_FORK, "sched", "sched_process_fork"),
+            (PROG_SCHED_EXEC, "sched", "sched_process_exec"),
+            (PROG_SCHED_EXIT, "sched", "sched_process_exit"),
+            (PROG_SIGNAL_DELIVER, "signal", "signal_deliver"),
         ] {
             let prog: &mut TracePoint = self
                 .ebpf
@@ -221,7 +227,7 @@ impl Kernel {
                 .try_into()
                 .map_err(|e| program_error(name, e))?;
             prog.load().map_err(|e| program_error(name, e))?;
-            prog.attach("sched", tp)
+            prog.attach(category, tp)
                 .map_err(|e| program_error(name, e))?;
         }
         for name in [PROG_SYS_EXIT, PROG_SYS_ENTER] {

@@ -8,6 +8,7 @@
 pub mod child;
 pub mod kernel;
 pub mod procfs;
+pub mod snapshot;
 pub mod tracefs;
 pub mod writer;
 
@@ -25,7 +26,7 @@ use tokio::io::unix::AsyncFd;
 use child::PreparedChild;
 use kernel::{Kernel, KernelConfig, KernelError, Outputs};
 use recorder::event::{
-    Capture, CaptureKind, Counters, Event, Filter, Header, ProcEvent, Syscall, Trailer,
+    Capture, CaptureKind, Counters, Event, Filter, Header, ProcEvent, SignalEvent, Syscall, Trailer,
 };
 use writer::{Writer, WriterError};
 
@@ -59,6 +60,7 @@ pub struct Config {
     pub flush_interval: Duration,
     pub child: Option<PreparedChild>,
     pub rotation: Option<writer::Rotation>,
+    pub snapshots: Option<snapshot::SnapshotConfig>,
     /// Notified on SIGHUP: start a new log file at the same path.
     pub reopen: Option<std::sync::Arc<tokio::sync::Notify>>,
     pub header: Header,
@@ -185,12 +187,23 @@ impl RecordParser {
                 self.entry_data.insert(r.tid, (r.seq, items));
                 None
             }
-            k @ (kind::EXEC | kind::FORK | kind::EXIT)
+            k @ (kind::EXEC | kind::FORK | kind::EXIT | kind::SIGNAL)
                 if bytes.len() >= size_of::<ProcRecord>() =>
             {
                 // SAFETY: length checked; ProcRecord is plain integers.
                 let r: ProcRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
                 let end = r.comm.iter().position(|&b| b == 0).unwrap_or(r.comm.len());
+                if k == kind::SIGNAL {
+                    return Some(Event::Signal(SignalEvent {
+                        tgid: r.tgid,
+                        tid: r.tid,
+                        ts_ns: r.ts_ns,
+                        cpu: r.cpu,
+                        sig: r.aux,
+                        default_action: r.flags & flags::DEFAULT_ACTION != 0,
+                        comm: String::from_utf8_lossy(&r.comm[..end]).into_owned(),
+                    }));
+                }
                 let p = ProcEvent {
                     tgid: r.tgid,
                     tid: r.tid,
@@ -239,18 +252,69 @@ impl Liveness {
     }
 }
 
+/// What watches the event stream as it is drained.
+struct Watchers {
+    liveness: Option<Liveness>,
+    snapshots: Option<snapshot::Snapshots>,
+    /// Snapshots to write (crashed processes that have exited).
+    pending: Vec<snapshot::Pending>,
+}
+
+impl Watchers {
+    fn observe(&mut self, ev: &Event) {
+        if let Some(lv) = self.liveness.as_mut() {
+            lv.observe(ev);
+        }
+        if let Some(s) = self.snapshots.as_mut().and_then(|s| s.observe(ev)) {
+            self.pending.push(s);
+        }
+    }
+}
+
 fn drain(
     ring: &mut aya::maps::RingBuf<aya::maps::MapData>,
     parser: &mut RecordParser,
     batch: &mut Vec<Event>,
-    mut lv: Option<&mut Liveness>,
+    watchers: &mut Watchers,
 ) {
     while let Some(item) = ring.next() {
         if let Some(ev) = parser.parse(&item) {
-            if let Some(lv) = lv.as_deref_mut() {
-                lv.observe(&ev);
-            }
+            watchers.observe(&ev);
             batch.push(ev);
+        }
+    }
+}
+
+/// Writes pending crash snapshots (off the async thread) and says where.
+async fn write_snapshots(
+    watchers: &mut Watchers,
+    dir: &std::path::Path,
+    header: &Header,
+    counters: &Counters,
+) {
+    for snap in watchers.pending.drain(..) {
+        let (dir, header, counters) = (dir.to_owned(), header.clone(), counters.clone());
+        let res = tokio::task::spawn_blocking(move || {
+            (snapshot::write(&dir, &header, &counters, &snap), snap)
+        })
+        .await;
+        match res {
+            Ok((Ok(path), snap)) => {
+                let why = match &snap.reason {
+                    snapshot::Reason::Crash(s) => format!("signal {}", s.sig),
+                    snapshot::Reason::ExitStatus(c) => format!("exit status {c}"),
+                };
+                let line = format!(
+                    "snapshot of {} (pid {}, {why}): {}",
+                    snap.comm,
+                    snap.tgid,
+                    path.display()
+                );
+                eprintln!("recorder: {line}");
+                notify(&[sd_notify::NotifyState::Status(&line)]);
+            }
+            Ok((Err(e), _)) => eprintln!("recorder: warning: crash snapshot not written: {e}"),
+            Err(_) => eprintln!("recorder: warning: crash snapshot not written"),
         }
     }
 }
@@ -268,6 +332,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         flush_interval,
         child,
         rotation,
+        snapshots,
         reopen,
         header,
         quiet,
@@ -297,6 +362,8 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     if let Some(c) = &child {
         kernel.select(c.pid(), true)?;
     }
+    let snapshot_header = header.clone();
+    let snapshot_dir = snapshots.as_ref().map(|s| s.dir.clone());
     let writer = Writer::start(file, output.clone(), header, rotation)?;
     kernel.attach()?;
     if !comms.is_empty() {
@@ -346,9 +413,14 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     };
     // systemd (Type=notify): ready only now that recording has started.
     notify(&[sd_notify::NotifyState::Ready]);
-    let mut liveness = (comms.is_empty() && child_wait.is_none()).then(|| Liveness {
-        live: pids.iter().copied().collect(),
-    });
+    let mut watchers = Watchers {
+        liveness: (comms.is_empty() && child_wait.is_none()).then(|| Liveness {
+            live: pids.iter().copied().collect(),
+        }),
+        snapshots: snapshots.map(|c| snapshot::Snapshots::new(c, libc::SYS_exit_group)),
+        pending: Vec::new(),
+    };
+    let mut last_counters = Counters::default();
 
     let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
     let mut parser = RecordParser::default();
@@ -390,7 +462,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                 // and a burst is drained as soon as it matters.
                 guard = ring.readable_mut() => {
                     let mut guard = guard.map_err(RecordError::Poll)?;
-                    drain(guard.get_inner_mut(), &mut parser, &mut batch, liveness.as_mut());
+                    drain(guard.get_inner_mut(), &mut parser, &mut batch, &mut watchers);
                     guard.clear_ready();
                     // Small batches would fill the writer queue's slots
                     // with little data: hand over full ones, and the rest
@@ -400,7 +472,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                     }
                 }
                 _ = flush_tick.tick() => {
-                    drain(ring.get_mut(), &mut parser, &mut batch, liveness.as_mut());
+                    drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers);
                     send(&writer, &mut batch, &mut user_dropped)?;
                     writer.flush()?;
                     if writer.is_dead() {
@@ -409,7 +481,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                 }
                 _ = async { reopen.as_ref().expect("guarded").notified().await }, if reopen.is_some() => {
                     // Everything drained so far belongs to the old file.
-                    drain(ring.get_mut(), &mut parser, &mut batch, liveness.as_mut());
+                    drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers);
                     send(&writer, &mut batch, &mut user_dropped)?;
                     writer.reopen()?;
                     if !quiet {
@@ -420,14 +492,18 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                     let mut c = kernel::read_counters(&kernel_counters)?;
                     c.user_dropped = user_dropped;
                     status.tick(&c, quiet);
+                    last_counters = c.clone();
                     batch.push(Event::Counters(c));
-                    if liveness.as_mut().is_some_and(Liveness::prune) {
+                    if watchers.liveness.as_mut().is_some_and(Liveness::prune) {
                         if !quiet {
                             eprintln!("recorder: all recorded processes have exited");
                         }
                         break;
                     }
                 }
+            }
+            if let (Some(dir), false) = (&snapshot_dir, watchers.pending.is_empty()) {
+                write_snapshots(&mut watchers, dir, &snapshot_header, &last_counters).await;
             }
         }
         Ok(())
@@ -438,13 +514,16 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     // ring by now, so the final counts are exact.
     notify(&[sd_notify::NotifyState::Stopping]);
     drop(kernel);
-    drain(ring.get_mut(), &mut parser, &mut batch, None);
+    drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers);
     if writer.is_dead() {
         return Err(writer.into_error().into());
     }
     loop_result?;
     let mut counters = kernel::read_counters(&kernel_counters)?;
     counters.user_dropped = user_dropped;
+    if let Some(dir) = &snapshot_dir {
+        write_snapshots(&mut watchers, dir, &snapshot_header, &counters).await;
+    }
     batch.push(Event::Counters(counters.clone()));
     let (end_wall_ns, end_mono_ns) = now_ns();
     let trailer = Trailer {

@@ -90,7 +90,10 @@ pub fn unique_fixture(w: &Workdir, name: &str, tag: &str) -> (PathBuf, String) {
     let comm = format!("{tag}{}", std::process::id() % 100_000);
     assert!(comm.len() <= 15, "keep it within the kernel's comm length");
     let p = w.path(&comm);
-    std::fs::copy(fixture(name), &p).expect("copy fixture");
+    // A symlink, not a copy: the kernel names a process after the path it
+    // was exec'd by, and a freshly written copy can fail to exec with
+    // ETXTBSY while another test thread forks with its write fd open.
+    std::os::unix::fs::symlink(fixture(name), &p).expect("link fixture");
     (p, comm)
 }
 

@@ -1,0 +1,543 @@
+//! Reading a log the way an investigation needs it: what the log is
+//! ([`info`]), where the time and the errors went ([`stats`]), a timeline
+//! for Perfetto ([`export`]), and the filters they share with `dump`
+//! ([`filter`]).
+//!
+//! [`Events`] is the common reading loop: it streams a log through
+//! [`LogReader`](crate::log::LogReader) (one block in memory at a time),
+//! applies the read filters, keeps the process table ([`Tasks`]) and the
+//! completeness accounting (loss counters, per-thread sequence gaps, how
+//! reading ended) that every command reports. Damage never panics and never
+//! loses what came before it: every event up to the damaged frame is
+//! delivered, then the error, which names the offset and the problem.
+//!
+//! Everything here works on any `Read`, needs no privileges, and is what
+//! the `recorder` binary's `info`, `stats`, `export` and `dump` commands
+//! call.
+
+pub mod export;
+pub mod filter;
+pub mod info;
+pub mod stats;
+pub mod tasks;
+pub mod time;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use anyhow::Context as _;
+
+pub use filter::{Filter, FilterSpec, TraceExpr, TraceItem, parse_trace};
+pub use tasks::{Process, Tasks, Thread};
+pub use time::{TimeSpec, parse_time};
+
+use crate::event::{Counters, Event, Header, Trailer};
+use crate::log::{EndState, LogError, LogReader};
+
+/// A log file opened for reading.
+pub type FileReader = LogReader<BufReader<File>>;
+
+/// Opens the log at `path`; errors name the file (and, for a damaged
+/// prefix or header, the offset).
+pub fn open_log(path: &Path) -> anyhow::Result<FileReader> {
+    let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    LogReader::open(BufReader::with_capacity(1 << 20, f))
+        .with_context(|| format!("{}", path.display()))
+}
+
+/// A hasher for small integer keys (pids, tids): the per-event lookups of
+/// the reading loop must not cost more than rendering the line does.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_u64(&mut self, v: u64) {
+        // Fibonacci hashing: spreads sequential ids over the high bits,
+        // which hashbrown uses.
+        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// A map keyed by pid or tid.
+pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
+
+/// Per-thread sequence numbers: a thread's records are numbered 0, 1, 2...
+/// by the kernel side, so `max + 1 - count` records of it are missing.
+#[derive(Debug, Default)]
+struct Seqs {
+    /// tid -> (records seen, highest sequence number).
+    by_tid: IdMap<(u64, u64)>,
+    /// Gaps of sequences that ended (a thread id taken over by an exec).
+    closed: u64,
+}
+
+impl Seqs {
+    fn gaps_of((count, max): (u64, u64)) -> u64 {
+        (max + 1).saturating_sub(count)
+    }
+
+    fn syscall(&mut self, tid: u32, seq: u64) {
+        let e = self.by_tid.entry(tid).or_insert((0, 0));
+        e.0 += 1;
+        e.1 = e.1.max(seq);
+    }
+
+    /// A non-leader thread `old` exec'd: its sequence continues under the
+    /// leader's id `tid`, whose own sequence ends.
+    fn exec(&mut self, tid: u32, old: u32) {
+        if old == 0 || old == tid {
+            return;
+        }
+        if let Some(s) = self.by_tid.remove(&tid) {
+            self.closed += Self::gaps_of(s);
+        }
+        if let Some(s) = self.by_tid.remove(&old) {
+            self.by_tid.insert(tid, s);
+        }
+    }
+
+    fn gaps(&self) -> u64 {
+        self.closed + self.by_tid.values().map(|&s| Self::gaps_of(s)).sum::<u64>()
+    }
+}
+
+/// How complete what was read is: the verdict every reader command gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completeness {
+    /// Records read (counter checkpoints excluded).
+    pub records: u64,
+    /// The trailer's totals, or the last checkpoint of a log cut short.
+    pub counters: Option<Counters>,
+    /// How reading ended.
+    pub end: EndState,
+    /// Records missing from per-thread sequences.
+    pub gaps: u64,
+}
+
+impl Completeness {
+    /// Nothing was lost and the log was closed cleanly.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.end, EndState::Clean)
+            && self.gaps == 0
+            && self
+                .counters
+                .as_ref()
+                .is_some_and(|c| c.lost() == 0 && c.entry_data_lost == 0)
+    }
+
+    /// What is missing, and what else is worth knowing, one item each.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        match &self.counters {
+            Some(c) => {
+                if let Some(text) = c.loss_text() {
+                    notes.push(text);
+                }
+                if c.exit_without_entry > 0 {
+                    notes.push(format!(
+                        "{} calls in progress at start (exit seen, entry not)",
+                        c.exit_without_entry
+                    ));
+                }
+                if c.died_in_call > 0 {
+                    notes.push(format!(
+                        "{} calls interrupted by thread exit",
+                        c.died_in_call
+                    ));
+                }
+                if c.entry_data_lost > 0 {
+                    notes.push(format!(
+                        "{} execve path/argv captures lost (ring buffer full)",
+                        c.entry_data_lost
+                    ));
+                }
+                if c.read_failed > 0 {
+                    notes.push(format!("{} user-memory reads failed", c.read_failed));
+                }
+            }
+            None => notes.push("no loss counters in the log".into()),
+        }
+        if self.gaps > 0 {
+            notes.push(format!(
+                "{} records missing from per-thread sequences",
+                self.gaps
+            ));
+        }
+        if self.end != EndState::Clean {
+            notes.push(format!("log {}", self.end));
+        }
+        notes
+    }
+
+    /// `recorder: complete: 66 records` or `recorder: INCOMPLETE: ...`:
+    /// the one-line summary the reader commands print on stderr. `shown`:
+    /// how many records passed the filters, when some did not.
+    pub fn summary(&self, shown: Option<u64>) -> String {
+        let mut parts = vec![match shown {
+            Some(s) if s != self.records => format!("{} records ({s} shown)", self.records),
+            _ => format!("{} records", self.records),
+        }];
+        parts.extend(self.notes());
+        format!(
+            "recorder: {}: {}",
+            if self.is_complete() {
+                "complete"
+            } else {
+                "INCOMPLETE"
+            },
+            parts.join("; ")
+        )
+    }
+}
+
+/// The events of a log that pass the read filters, with the bookkeeping
+/// every reader command needs (see the module documentation).
+pub struct Events<R: Read> {
+    reader: LogReader<R>,
+    filter: Filter,
+    /// `filter.is_empty()`, cached for the per-event check.
+    keep_all: bool,
+    tasks: Tasks,
+    track_tasks: bool,
+    seqs: Seqs,
+    last_counters: Option<Counters>,
+    records: u64,
+    kept: u64,
+    checkpoints: u64,
+    span: Option<(u64, u64)>,
+}
+
+impl Events<BufReader<File>> {
+    /// Opens `path` and resolves `spec` against its header. For `--comm`
+    /// this reads the log once first, for the names (see [`Tasks`]).
+    pub fn open(path: &Path, spec: &FilterSpec) -> anyhow::Result<Self> {
+        let reader = open_log(path)?;
+        let filter =
+            Filter::new(spec, reader.header()).with_context(|| path.display().to_string())?;
+        let mut events = Events::new(reader, filter);
+        if events.filter.needs_names() {
+            events.tasks.seed_names(tasks::first_names(open_log(path)?));
+        }
+        Ok(events)
+    }
+}
+
+impl<R: Read> Events<R> {
+    /// Reads `reader`'s events through `filter`. The caller seeds names
+    /// for `--comm` (see [`Events::open`]).
+    pub fn new(reader: LogReader<R>, filter: Filter) -> Self {
+        Events {
+            keep_all: filter.is_empty(),
+            track_tasks: filter.needs_names(),
+            reader,
+            filter,
+            tasks: Tasks::default(),
+            seqs: Seqs::default(),
+            last_counters: None,
+            records: 0,
+            kept: 0,
+            checkpoints: 0,
+            span: None,
+        }
+    }
+
+    /// Keep the process table even when no filter needs it.
+    pub fn with_tasks(mut self) -> Self {
+        self.track_tasks = true;
+        self
+    }
+
+    pub fn header(&self) -> &Header {
+        self.reader.header()
+    }
+
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+
+    /// The processes and threads seen so far (empty unless
+    /// [`Events::with_tasks`] or `--comm`).
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    /// The next event and whether it passes the filters; `None` at the end
+    /// (also after an error). Counter checkpoints are taken in, not
+    /// returned.
+    pub fn next_any(&mut self) -> Result<Option<(Event, bool)>, LogError> {
+        loop {
+            let Some(ev) = self.reader.next_event()? else {
+                return Ok(None);
+            };
+            let ts = match &ev {
+                Event::Counters(c) => {
+                    self.last_counters = Some(c.clone());
+                    self.checkpoints += 1;
+                    continue;
+                }
+                Event::Syscall(sc) => {
+                    self.seqs.syscall(sc.tid, sc.seq);
+                    sc.enter_ns
+                }
+                Event::Exec(p) => {
+                    self.seqs.exec(p.tid, p.aux);
+                    p.ts_ns
+                }
+                Event::Fork(p) | Event::Exit(p) => p.ts_ns,
+                Event::Signal(s) => s.ts_ns,
+            };
+            self.records += 1;
+            self.span = Some(match self.span {
+                None => (ts, ts),
+                Some((a, b)) => (a.min(ts), b.max(ts)),
+            });
+            if self.track_tasks {
+                self.tasks.observe(&ev);
+            }
+            let keep = self.keep_all || self.filter.keep(&ev, &self.tasks);
+            self.kept += u64::from(keep);
+            return Ok(Some((ev, keep)));
+        }
+    }
+
+    /// The next event that passes the filters.
+    pub fn next_event(&mut self) -> Result<Option<Event>, LogError> {
+        while let Some((ev, keep)) = self.next_any()? {
+            if keep {
+                return Ok(Some(ev));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Records read so far (counter checkpoints excluded).
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Records that passed the filters.
+    pub fn kept(&self) -> u64 {
+        self.kept
+    }
+
+    /// Counter checkpoints read.
+    pub fn checkpoints(&self) -> u64 {
+        self.checkpoints
+    }
+
+    /// Smallest and largest event timestamp read (CLOCK_MONOTONIC ns).
+    pub fn span(&self) -> Option<(u64, u64)> {
+        self.span
+    }
+
+    pub fn trailer(&self) -> Option<&Trailer> {
+        self.reader.trailer()
+    }
+
+    /// How reading ended ([`EndState::Reading`] before the end).
+    pub fn end_state(&self) -> EndState {
+        self.reader.end_state()
+    }
+
+    /// The completeness of what was read (final once reading ended).
+    pub fn completeness(&self) -> Completeness {
+        Completeness {
+            records: self.records,
+            counters: self
+                .reader
+                .trailer()
+                .map(|t| t.counters.clone())
+                .or_else(|| self.last_counters.clone()),
+            end: self.reader.end_state(),
+            gaps: self.seqs.gaps(),
+        }
+    }
+
+    /// [`Completeness::summary`] with the count of records shown when a
+    /// filter is active.
+    pub fn summary(&self) -> String {
+        self.completeness()
+            .summary((!self.keep_all).then_some(self.kept))
+    }
+}
+
+/// Whether events of more than one thread pass `spec` (dump then prefixes
+/// lines with `[pid N]`, as strace does). Stops at the second thread, so it
+/// costs little on any log that has two.
+pub fn multi_threaded(path: &Path, spec: &FilterSpec) -> anyhow::Result<bool> {
+    let mut events = Events::open(path, spec)?;
+    if events.filter().single_thread() {
+        return Ok(false);
+    }
+    let mut first = None;
+    while let Ok(Some(ev)) = events.next_event() {
+        let tid = match &ev {
+            Event::Syscall(s) => s.tid,
+            Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => p.tid,
+            Event::Signal(s) => s.tid,
+            Event::Counters(_) => continue,
+        };
+        match first {
+            None => first = Some(tid),
+            Some(t) if t != tid => return Ok(true),
+            Some(_) => {}
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{ProcEvent, Syscall};
+    use crate::log::LogWriter;
+
+    fn call(tid: u32, seq: u64) -> Event {
+        Event::Syscall(Syscall {
+            tgid: tid,
+            tid,
+            seq,
+            nr: 39,
+            ret: Some(1),
+            enter_ns: 100 + seq,
+            exit_ns: Some(101 + seq),
+            ..Default::default()
+        })
+    }
+
+    fn log(events: &[Event], counters: Counters, trailer: bool) -> Vec<u8> {
+        let header = Header {
+            arch: "x86_64".into(),
+            ..Default::default()
+        };
+        let mut w = LogWriter::new(Vec::new(), &header, 1).unwrap();
+        for e in events {
+            w.append(e).unwrap();
+        }
+        if trailer {
+            w.finish(&Trailer {
+                counters,
+                ..Default::default()
+            })
+            .unwrap()
+        } else {
+            w.append(&Event::Counters(counters)).unwrap();
+            w.flush_block().unwrap();
+            w.get_ref().clone()
+        }
+    }
+
+    fn read(bytes: &[u8], spec: &FilterSpec) -> (Vec<Event>, Completeness, Option<u64>) {
+        let r = LogReader::open(bytes).unwrap();
+        let f = Filter::new(spec, r.header()).unwrap();
+        let mut ev = Events::new(r, f);
+        let mut out = Vec::new();
+        while let Some(e) = ev.next_event().unwrap() {
+            out.push(e);
+        }
+        let shown = (!ev.filter().is_empty()).then_some(ev.kept());
+        (out, ev.completeness(), shown)
+    }
+
+    #[test]
+    fn complete_log() {
+        let bytes = log(
+            &[call(1, 0), call(1, 1), call(2, 0)],
+            Counters::default(),
+            true,
+        );
+        let (evs, c, _) = read(&bytes, &FilterSpec::default());
+        assert_eq!(evs.len(), 3);
+        assert!(c.is_complete());
+        assert_eq!(c.summary(None), "recorder: complete: 3 records");
+    }
+
+    #[test]
+    fn sequence_gaps_make_it_incomplete() {
+        let counters = Counters {
+            ring_full: 2,
+            ..Default::default()
+        };
+        let bytes = log(&[call(1, 0), call(1, 3), call(2, 1)], counters, true);
+        let (_, c, _) = read(&bytes, &FilterSpec::default());
+        assert_eq!(c.gaps, 3);
+        assert!(!c.is_complete());
+        assert_eq!(
+            c.summary(None),
+            "recorder: INCOMPLETE: 3 records; LOST 2 (ring buffer full: 2, writer backlog: 0, \
+             stash full: 0); 3 records missing from per-thread sequences"
+        );
+    }
+
+    #[test]
+    fn exec_by_a_non_leader_continues_its_sequence_under_the_leader_id() {
+        let exec = Event::Exec(ProcEvent {
+            tgid: 1,
+            tid: 1,
+            aux: 2,
+            ..Default::default()
+        });
+        let mut moved = call(1, 2);
+        if let Event::Syscall(s) = &mut moved {
+            s.tid = 1;
+        }
+        // Leader 1 made call 0; thread 2 made 0 and 1, exec'd, then its
+        // execve (seq 2) is recorded under id 1.
+        let bytes = log(
+            &[call(1, 0), call(2, 0), call(2, 1), exec, moved],
+            Counters::default(),
+            true,
+        );
+        let (_, c, _) = read(&bytes, &FilterSpec::default());
+        assert_eq!(c.gaps, 0);
+    }
+
+    #[test]
+    fn cut_short_log_uses_the_last_checkpoint() {
+        let bytes = log(&[call(1, 0)], Counters::default(), false);
+        let (evs, c, _) = read(&bytes, &FilterSpec::default());
+        assert_eq!(evs.len(), 1);
+        assert!(matches!(c.end, EndState::NoTrailer { .. }));
+        assert!(c.counters.is_some());
+        assert!(
+            c.summary(None)
+                .starts_with("recorder: INCOMPLETE: 1 records; log ends at offset")
+        );
+    }
+
+    #[test]
+    fn filtered_summary_counts_what_was_shown() {
+        let bytes = log(&[call(1, 0), call(2, 0)], Counters::default(), true);
+        let spec = FilterSpec {
+            pids: vec![2],
+            ..Default::default()
+        };
+        let (evs, c, shown) = read(&bytes, &spec);
+        assert_eq!(evs.len(), 1);
+        assert_eq!(c.summary(shown), "recorder: complete: 2 records (1 shown)");
+    }
+
+    #[test]
+    fn id_hasher_spreads_sequential_ids() {
+        let hash = |v: u32| {
+            let mut h = IdHasher::default();
+            h.write_u32(v);
+            h.finish()
+        };
+        assert_ne!(hash(1) >> 57, hash(2) >> 57);
+    }
+}

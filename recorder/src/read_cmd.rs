@@ -1,0 +1,51 @@
+//! `recorder info`, `stats` and `export`: the library's reader commands
+//! ([`recorder::read`]) wired to standard output, standard error and files.
+
+use std::io::{BufWriter, Write as _};
+
+use anyhow::Context as _;
+use recorder::cli::{ExportArgs, InfoArgs, StatsArgs};
+use recorder::read;
+
+pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    read::info::run(&args.file, args.json, &mut out)
+}
+
+pub fn stats(args: &StatsArgs) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    read::stats::run(
+        &args.file,
+        &args.filter.spec(),
+        args.top,
+        args.json,
+        &mut out,
+        &mut std::io::stderr(),
+    )
+}
+
+pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    let spec = args.filter.spec();
+    let mut err = std::io::stderr();
+    match &args.output {
+        // A path of "-" is standard output, as for most tools.
+        Some(path) if path.as_os_str() != "-" => {
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = BufWriter::with_capacity(1 << 20, f);
+            let res = read::export::run(&args.file, &spec, args.format, &mut out, &mut err);
+            out.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+            res
+        }
+        _ => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+            let res = read::export::run(&args.file, &spec, args.format, &mut out, &mut err);
+            out.flush()?;
+            res
+        }
+    }
+}
