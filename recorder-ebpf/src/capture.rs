@@ -337,10 +337,13 @@ fn buf_len(a: &ArgSpec, args: &[u64; 6], ret: i64) -> u64 {
     }
 }
 
-/// Appends the items `spec` asks for. `ret` is `None` at entry.
+/// Appends the items `spec` asks for, at syscall exit (`ret` known).
+/// Argument arrays are only read at entry, so they are not handled here:
+/// keeping each program to the kinds it can meet keeps verification (and
+/// so the recorder's start) short.
 #[inline(always)]
-pub fn capture_args(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret: Option<i64>) {
-    let failed = matches!(ret, Some(r) if r < 0);
+pub fn capture_at_exit(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret: i64) {
+    let failed = ret < 0;
     for i in 0..6 {
         let a = &spec.args[i];
         if a.kind == capture::NONE {
@@ -360,19 +363,30 @@ pub fn capture_args(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret: O
         } else {
             capture::ITEM_IN
         };
-        let r = ret.unwrap_or(0);
+        let limit = if out { ret.max(0) as u64 } else { u64::MAX };
+        match a.kind {
+            capture::STR => b.str_item(i, p),
+            capture::BUF => b.buf_item(i, kind, p, buf_len(a, args, ret)),
+            capture::IOVEC => b.iovec_item(i, kind, p, args[(a.len_arg & 7) as usize % 6], limit),
+            capture::MSGHDR => b.msghdr_item(i, kind, p, limit),
+            _ => {}
+        }
+    }
+}
+
+/// Appends the items of a call captured at entry (execve/execveat: path
+/// and argv; their memory is gone after a successful exec).
+#[inline(always)]
+pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6]) {
+    for i in 0..6 {
+        let a = &spec.args[i];
+        let p = args[i];
+        if p == 0 {
+            continue;
+        }
         match a.kind {
             capture::STR => b.str_item(i, p),
             capture::STR_ARRAY => b.str_array(i, p),
-            capture::BUF => b.buf_item(i, kind, p, buf_len(a, args, r)),
-            capture::IOVEC => {
-                let limit = if out { r.max(0) as u64 } else { u64::MAX };
-                b.iovec_item(i, kind, p, args[(a.len_arg & 7) as usize % 6], limit)
-            }
-            capture::MSGHDR => {
-                let limit = if out { r.max(0) as u64 } else { u64::MAX };
-                b.msghdr_item(i, kind, p, limit)
-            }
             _ => {}
         }
     }

@@ -333,7 +333,7 @@ fn emit_syscall_with_data(rec: SyscallRecord, spec: &CaptureSpec) -> bool {
     };
     // SAFETY: the scratch buffer is far larger than a record and 8-aligned.
     unsafe { (b.buf as *mut SyscallRecord).write(rec) };
-    capture::capture_args(&mut b, spec, &rec.args, Some(rec.ret));
+    capture::capture_at_exit(&mut b, spec, &rec.args, rec.ret);
     output(&b, ctr::EMITTED, ctr::RING_FULL);
     true
 }
@@ -354,7 +354,7 @@ fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec) {
             seq,
         })
     };
-    capture::capture_args(&mut b, spec, args, None);
+    capture::capture_at_entry(&mut b, spec, args);
     output(&b, ctr::ENTRY_DATA, ctr::ENTRY_DATA_LOST);
 }
 

@@ -513,7 +513,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     // Detach first, then drain: every record the programs emitted is in the
     // ring by now, so the final counts are exact.
     notify(&[sd_notify::NotifyState::Stopping]);
-    drop(kernel);
+    kernel.detach();
     drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers);
     if writer.is_dead() {
         return Err(writer.into_error().into());
