@@ -120,6 +120,9 @@ impl Plan {
 enum Mode {
     Untraced,
     Recorder,
+    /// The recorder with data capture off (`-s 0`): the cost of capture is
+    /// the difference to `Recorder`.
+    RecorderNoData,
     OtherComm,
     Strace,
     Perf,
@@ -130,6 +133,7 @@ impl Mode {
         match self {
             Mode::Untraced => "none",
             Mode::Recorder => "recorder",
+            Mode::RecorderNoData => "recorder -s 0 (no data)",
             Mode::OtherComm => "recorder, other comm",
             Mode::Strace => "strace -f",
             Mode::Perf => "perf trace",
@@ -140,6 +144,7 @@ impl Mode {
         match self {
             Mode::Untraced => "untraced",
             Mode::Recorder => "recorder",
+            Mode::RecorderNoData => "recorder_no_data",
             Mode::OtherComm => "recorder_other_comm",
             Mode::Strace => "strace",
             Mode::Perf => "perf_trace",
@@ -463,7 +468,12 @@ fn workloads(plan: &Plan, env: &Env) -> Result<Vec<Workload>> {
         .filter(|(_, a)| a.path().is_some())
         .map(|(m, _)| m)
         .collect();
-    let fast = [Mode::Untraced, Mode::Recorder, Mode::OtherComm];
+    let fast = [
+        Mode::Untraced,
+        Mode::Recorder,
+        Mode::RecorderNoData,
+        Mode::OtherComm,
+    ];
     let all: Vec<Mode> = fast.iter().chain(&slow).copied().collect();
     let reduced_modes: Vec<Mode> = std::iter::once(Mode::Untraced)
         .chain(slow.clone())
@@ -553,12 +563,18 @@ fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
             let out = measure(&mut workload(), w.fixture)?.success()?;
             sample_of(&out, w)
         }
-        Mode::Recorder => {
-            let out = measure(
-                &mut traced(&env.recorder, &["-o".as_ref(), log.as_ref(), "--".as_ref()]),
-                w.fixture,
-            )?
-            .success()?;
+        Mode::Recorder | Mode::RecorderNoData => {
+            let capture: &[&std::ffi::OsStr] = if mode == Mode::RecorderNoData {
+                &["-s".as_ref(), "0".as_ref()]
+            } else {
+                &[]
+            };
+            let args: Vec<&std::ffi::OsStr> = capture
+                .iter()
+                .copied()
+                .chain(["-o".as_ref(), log.as_ref(), "--".as_ref()])
+                .collect();
+            let out = measure(&mut traced(&env.recorder, &args), w.fixture)?.success()?;
             let summary = RecorderSummary::parse(&out.stderr)?;
             Sample {
                 records: Some(summary.records),
