@@ -59,10 +59,7 @@ pub fn run(args: &BundleArgs) -> anyhow::Result<()> {
         keep_data: args.keep_data.clone(),
         redact_host: args.redact.contains(&Redact::Host),
         redact_argv: args.redact.contains(&Redact::Argv),
-        level: std::env::var("XLEVEL")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(bundle::LEVEL),
+        level: bundle::LEVEL,
     };
 
     let tmp = Partial::create(out)?;

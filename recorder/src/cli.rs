@@ -56,7 +56,7 @@ pub enum Command {
     /// like any other (`recorder dump` reads it).
     #[command(after_help = "Examples:\n  \
         recorder bundle -o bug.rec --since -5m /var/log/recorder/recorder.rec*\n  \
-        recorder bundle -o bug.rec --comm myapp --redact data --keep-data openat,execve --redact host --redact argv app.rec")]
+        recorder bundle -o bug.rec --comm myapp --redact data --keep-data openat app.rec")]
     Bundle(BundleArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     /// on stdout, e.g. `recorder completions bash > /etc/bash_completion.d/recorder`.
@@ -304,8 +304,10 @@ pub struct BundleArgs {
     #[arg(short = 'f', long)]
     pub force: bool,
 
-    /// Keep events from this time on: `5m` is 5 minutes after the recording
-    /// started, `-5m` 5 minutes before it ended (units: ms, s, m, h).
+    /// Keep events from this time on: `-5m` is 5 minutes before the
+    /// recording ended; otherwise what `dump --since` takes: `5m` after it
+    /// started, a UTC time of day (12:34:56), a UTC date and time
+    /// (2024-05-01T12:34:56Z) or Unix time (@1714566896).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = crate::bundle::parse_time_spec)]
     pub since: Option<crate::bundle::TimeSpec>,
 

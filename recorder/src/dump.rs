@@ -1,7 +1,9 @@
 //! `recorder dump FILE`: print a log, one line per system call (strace
 //! style), or JSON Lines with `--json`. Streams block by block, so memory
 //! does not grow with the log. The completeness summary goes to stderr, so
-//! stdout stays parseable.
+//! stdout stays parseable. The read filters (`-e`, `--pid`, `--since`, ...)
+//! and the reading loop are the library's ([`recorder::read`]), shared with
+//! `stats` and `export`.
 
 use std::io::{BufWriter, Write as _};
 

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::compile::{self, Executable};
-use crate::{arm64, setup, util};
+use crate::compile::{self, Arch, Executable};
+use crate::{arm64, fuzz, package, setup, util};
 
 /// `cargo xtask run`: build, then exec the recorder (under `sudo -E` when
 /// not root). Exec, rather than spawn and wait, gives the caller the
@@ -29,7 +29,7 @@ pub fn run(release: bool, args: &[String]) -> Result<u8> {
 /// announced; the first failure stops the run.
 pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     let start = Instant::now();
-    let steps = if arm64 { 5 } else { 4 };
+    let steps = if arm64 { 6 } else { 5 };
     let step = |n: u32, what: &str| println!("==> test [{n}/{steps}] {what}");
 
     step(1, if arm64 { "setup --arm64" } else { "setup" });
@@ -56,7 +56,10 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     let built = compile::cargo_executables(build).context("build failed")?;
     let recorder = compile::find_binary(&built, "recorder")?;
 
-    step(3, "unit tests (recorder, recorder-common, xtask)");
+    step(
+        3,
+        "unit tests (recorder, recorder-common, xtask), then a short fuzz run of the log reader",
+    );
     util::run(
         util::cargo()
             .args([
@@ -72,12 +75,30 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
             .args(extra),
     )
     .context("unit tests failed")?;
+    // Seconds, not minutes: catches reader regressions near the seeds.
+    fuzz::short_run().context("fuzzing failed")?;
 
     step(4, "privileged integration tests (tests crate)");
     integration_tests(&recorder, extra).context("integration tests failed")?;
 
+    // The packages build and hold what a board needs (package::deb_command
+    // checks their contents); the unit itself is verified by the tests
+    // crate (tests/tests/packaging.rs).
+    step(
+        5,
+        if arm64 {
+            "Debian packages (cargo xtask deb, x86_64 and aarch64)"
+        } else {
+            "Debian package (cargo xtask deb, x86_64)"
+        },
+    );
+    package::deb_command(Arch::X86_64).context("packaging failed")?;
     if arm64 {
-        step(5, "arm64 VM tests (cargo xtask test-arm64)");
+        package::deb_command(Arch::Aarch64).context("packaging failed")?;
+    }
+
+    if arm64 {
+        step(6, "arm64 VM tests (cargo xtask test-arm64)");
         arm64::run(&arm64::Options {
             test_args: extra.to_vec(),
             ..Default::default()

@@ -9,12 +9,14 @@
 //! | `vm-run [...] -- BINARY [ARGS]` | runs a static aarch64 binary as root in an arm64 QEMU guest |
 //! | `test-arm64 [...]` | runs the `tests` crate's integration tests in arm64 guests (4K and 16K pages) |
 //! | `bench [--quick]` | the side-by-side overhead benchmark (recorder, strace, perf trace); table in target/bench/ |
+//! | `man` | man pages and shell completions from the CLI definition, into target/man and target/completions |
+//! | `deb --target x86_64\|aarch64` | the Debian package (binary, systemd unit, config, man pages, completions) |
 //!
 //! Modules: [`setup`] (prerequisites), [`compile`] (cargo invocations),
 //! [`commands`] (`run`, `test`), [`arm64`] (`test-arm64`), [`vm`] (the QEMU
 //! runner) with [`kernel`] (its cached kernel and busybox), [`cpio`] (initramfs
-//! writer) and [`elf`] (header checks), [`bench`] (`bench`); [`util`] has
-//! process helpers.
+//! writer) and [`elf`] (header checks), [`bench`] (`bench`), [`package`]
+//! (`man`, `deb`); [`util`] has process helpers.
 
 mod arm64;
 mod bench;
@@ -22,7 +24,9 @@ mod commands;
 mod compile;
 mod cpio;
 mod elf;
+mod fuzz;
 mod kernel;
+mod package;
 mod setup;
 mod util;
 mod vm;
@@ -89,6 +93,14 @@ enum Command {
     ///
     /// Prints a markdown table and writes it to target/bench/bench.md (raw samples in bench.json).
     Bench(bench::Options),
+    /// Generate the man pages and shell completions (bash, zsh, fish) from the CLI definition.
+    Man,
+    /// Build the Debian package: binary, systemd unit (not enabled), config, man pages, completions.
+    Deb {
+        /// CPU architecture of the package (aarch64: the static musl binary).
+        #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+        target: Arch,
+    },
 }
 
 #[derive(clap::Args)]
@@ -162,5 +174,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
         }
         Command::TestArm64(opts) => arm64::run(&opts).map(|()| 0),
         Command::Bench(opts) => bench::run(&opts).map(|()| 0),
+        Command::Man => package::man_command().map(|()| 0),
+        Command::Deb { target } => package::deb_command(target).map(|_| 0),
     }
 }

@@ -23,6 +23,10 @@ pub struct Options {
     /// Also what the benchmarks need (strace).
     #[arg(long)]
     pub bench: bool,
+    /// Also what building Debian packages needs (cargo-deb, and dpkg-dev
+    /// for the shared-library dependencies of the x86_64 binary).
+    #[arg(long)]
+    pub deb: bool,
 }
 
 /// Debian packages bpf-linker is built against (LLVM 22 from bookworm-security).
@@ -33,8 +37,12 @@ const LLVM_PACKAGES: &[&str] = &[
     "zlib1g-dev",
 ];
 const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
+/// cargo-deb 3 reads `[package.metadata.deb]` as recorder/Cargo.toml writes it.
+const CARGO_DEB_VERSION: &str = "^3";
 /// bpf-linker 0.13 is the line known to build against LLVM 22 with feature `llvm-22`.
 const BPF_LINKER_VERSION: &str = "~0.13";
+/// cargo-fuzz runs the log reader's fuzz targets (`cargo xtask test`).
+const CARGO_FUZZ_VERSION: &str = "^0.13";
 pub const AARCH64_TARGET: &str = "aarch64-unknown-linux-musl";
 /// The C cross compiler for aarch64 (zstd-sys has C code): clang from the
 /// same LLVM 22 that bpf-linker needs, with musl's arm64 headers.
@@ -121,6 +129,9 @@ pub fn run(opts: &Options) -> Result<()> {
     if opts.bench {
         apt.want_command("strace", "strace")?;
     }
+    if opts.deb {
+        apt.want_command("dpkg-shlibdeps", "dpkg-dev")?;
+    }
     if !apt.is_empty() {
         for line in apt.descriptions() {
             announce(&line);
@@ -142,6 +153,42 @@ pub fn run(opts: &Options) -> Result<()> {
         if which::which("bpf-linker").is_err() {
             bail!(
                 "bpf-linker was installed but is not on PATH: add {} to PATH",
+                cargo_bin_dir().display()
+            );
+        }
+    }
+
+    if opts.deb && probe("cargo-deb", ["--version"]).is_none() {
+        announce("cargo-deb (about 1 min)…");
+        util::run(util::cargo().args([
+            "install",
+            "cargo-deb",
+            "--version",
+            CARGO_DEB_VERSION,
+            "--locked",
+        ]))?;
+        if which::which("cargo-deb").is_err() {
+            bail!(
+                "cargo-deb was installed but is not on PATH: add {} to PATH",
+                cargo_bin_dir().display()
+            );
+        }
+    }
+
+    // `cargo xtask test` fuzzes the log reader briefly (with the nightly
+    // toolchain installed above).
+    if probe("cargo-fuzz", ["--version"]).is_none() {
+        announce("cargo-fuzz (about 1 min)…");
+        util::run(util::cargo().args([
+            "install",
+            "cargo-fuzz",
+            "--version",
+            CARGO_FUZZ_VERSION,
+            "--locked",
+        ]))?;
+        if which::which("cargo-fuzz").is_err() {
+            bail!(
+                "cargo-fuzz was installed but is not on PATH: add {} to PATH",
                 cargo_bin_dir().display()
             );
         }

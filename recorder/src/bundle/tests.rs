@@ -62,6 +62,8 @@ fn call(tgid: u32, secs: u64, name: &str, data: Vec<Capture>) -> Event {
         tid: tgid,
         seq: secs,
         nr: nr(name),
+        // Non-NULL pointers, so `dump` shows what was captured.
+        args: [3, 0x1000, 0x2000, 0, 0, 0],
         ret: Some(0),
         enter_ns: T0 + secs * SEC,
         exit_ns: Some(T0 + secs * SEC + 1000),
@@ -170,16 +172,26 @@ fn ten_calls() -> Vec<Event> {
 fn time_specs() {
     assert_eq!(
         parse_time_spec("5m"),
-        Ok(TimeSpec::AfterStart(Duration::from_secs(300)))
+        Ok(TimeSpec::At(read::TimeSpec::Relative(300 * SEC)))
     );
     assert_eq!(
         parse_time_spec("+90s"),
-        Ok(TimeSpec::AfterStart(Duration::from_secs(90)))
+        Ok(TimeSpec::At(read::TimeSpec::Relative(90 * SEC)))
     );
     assert_eq!(
         parse_time_spec("-1.5s"),
         Ok(TimeSpec::BeforeEnd(Duration::from_millis(1500)))
     );
+    // The forms `dump --since` takes.
+    assert!(matches!(
+        parse_time_spec("12:34:56"),
+        Ok(TimeSpec::At(read::TimeSpec::TimeOfDay(_)))
+    ));
+    assert!(matches!(
+        parse_time_spec("@1700000000"),
+        Ok(TimeSpec::At(read::TimeSpec::Wall(_)))
+    ));
+    assert!(parse_time_spec("-12:00").is_err());
     assert!(parse_time_spec("-").is_err());
     assert!(parse_time_spec("yesterday").is_err());
 }
@@ -221,7 +233,8 @@ fn time_window_from_start_and_from_end() {
     assert_eq!(
         b.header.redactions,
         [
-            "time: only +2.000s to +5.000s after the recording start (of +9.000s); events outside removed"
+            "time: kept +2.000s to +5.000s after the recording start, of 9.000s recorded; \
+             events outside removed"
         ]
     );
     // The last event is at +9s: 3s before it is +6s.
@@ -626,4 +639,46 @@ fn no_inputs() {
         format!("{:#}", anyhow::Error::from(err)),
         "x.txt: not a recorder log (bad magic)"
     );
+}
+
+/// `recorder dump` shows a dropped payload as redacted, not as an empty
+/// or too-short capture.
+#[test]
+fn dump_shows_redacted_captures_as_such() {
+    let dump = |o: Options| {
+        let b = run(
+            vec![input(
+                "x.rec",
+                log(&header(), &data_events(), Some(counters(4, 0))),
+            )],
+            &o,
+        )
+        .unwrap();
+        assert!(captures_redacted(&b.header));
+        let mut f = crate::decode::Formatter::new(&b.header).unwrap();
+        let mut text = Vec::new();
+        for ev in &b.events {
+            f.write_event(&mut text, ev).unwrap();
+        }
+        String::from_utf8(text).unwrap()
+    };
+    let text = dump(Options {
+        redact_argv: true,
+        ..opts()
+    });
+    assert!(
+        text.contains(r#"execve("/usr/bin/app", ["app", /* redacted */], 0x2000 /* 1 var */)"#),
+        "argv[0] kept, the rest and envp redacted:\n{text}"
+    );
+    let text = dump(Options {
+        redact_data: true,
+        ..opts()
+    });
+    assert!(
+        text.contains("write(3, 0x1000 /* redacted */, 8192)"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+    // An ordinary log says nothing of the sort.
+    assert!(!captures_redacted(&header()));
 }

@@ -68,6 +68,10 @@ pub struct Formatter {
     /// capture then means "empty" (e.g. an empty argv) rather than "not
     /// captured".
     capture_on: bool,
+    /// The log is a bundle with captures redacted (`recorder bundle
+    /// --redact data` or `argv`): an empty, truncated capture is shown as
+    /// redacted.
+    data_redacted: bool,
     /// Output format for [`Formatter::write_event`].
     pub format: OutputFormat,
     pub time: TimeMode,
@@ -103,6 +107,7 @@ impl Formatter {
             .ok_or_else(|| DecodeError::UnknownArch(header.arch.clone()))?;
         let mut f = Formatter::for_arch(arch, header.start_mono_ns, header.realtime_offset_ns);
         f.capture_on = header.capture_size > 0;
+        f.data_redacted = crate::bundle::captures_redacted(header);
         Ok(f)
     }
 
@@ -113,6 +118,7 @@ impl Formatter {
             start_mono_ns,
             realtime_offset_ns,
             capture_on: true,
+            data_redacted: false,
             format: OutputFormat::Text,
             time: TimeMode::Relative,
             show_duration: true,
@@ -412,6 +418,7 @@ fn text_counters(b: &mut Vec<u8>, c: &Counters) {
 struct Call<'a> {
     arch: Arch,
     capture_on: bool,
+    data_redacted: bool,
     max_str: usize,
     sc: &'a Syscall,
     fds: Option<&'a FdTable>,
@@ -422,6 +429,7 @@ impl<'a> Call<'a> {
         Call {
             arch: f.arch,
             capture_on: f.capture_on,
+            data_redacted: f.data_redacted,
             max_str: f.max_str,
             fds: f.fds.as_ref(),
             sc,
@@ -630,6 +638,11 @@ impl<'a> Call<'a> {
         }
         match self.capture(i) {
             None => put::hex(b, v),
+            // Its bytes were dropped (their length is kept in `c.len`).
+            Some(c) if self.data_redacted && c.bytes.is_empty() && c.truncated => {
+                put::hex(b, v);
+                b.extend_from_slice(b" /* redacted */");
+            }
             Some(c) => show_capture(b, v, c, render),
         }
     }
@@ -672,6 +685,8 @@ impl<'a> Call<'a> {
                 b.extend_from_slice(b"...");
             } else if c.read_failed {
                 b.extend_from_slice(b"/* read failed */");
+            } else if self.data_redacted && c.bytes.is_empty() && c.truncated {
+                b.extend_from_slice(b"/* redacted */");
             } else {
                 self.quoted(b, &c.bytes, c.truncated);
             }

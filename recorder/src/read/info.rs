@@ -202,6 +202,15 @@ fn selection(f: &Filter) -> String {
     )
 }
 
+/// `1 thread`, `2 threads`, `2 processes`.
+pub(crate) fn plural(n: u64, what: &str) -> String {
+    match (n, what.ends_with('s')) {
+        (1, _) => format!("1 {what}"),
+        (_, true) => format!("{n} {what}es"),
+        (_, false) => format!("{n} {what}s"),
+    }
+}
+
 /// `8 MiB`, `4096 bytes`.
 fn size(bytes: u64) -> String {
     match bytes {
@@ -356,8 +365,15 @@ impl InfoReport {
             out,
             "records",
             &format!(
-                "{}: {} syscalls ({} failed), {} exec, {} fork, {} exit, {} signal; {} counter checkpoints",
-                self.records, c.syscalls, c.failed, c.exec, c.fork, c.exit, c.signal, c.checkpoints
+                "{}: {} syscalls ({} failed), {} exec, {} fork, {} exit, {} signal; {}",
+                self.records,
+                c.syscalls,
+                c.failed,
+                c.exec,
+                c.fork,
+                c.exit,
+                c.signal,
+                plural(c.checkpoints, "counter checkpoint")
             ),
         )?;
         if let (Some(a), Some(b)) = (&self.first_event_s, &self.last_event_s) {
@@ -371,11 +387,9 @@ impl InfoReport {
             out,
             "processes",
             &format!(
-                "{} process{}, {} thread{}",
-                self.processes.len(),
-                if self.processes.len() == 1 { "" } else { "es" },
-                self.thread_count,
-                if self.thread_count == 1 { "" } else { "s" },
+                "{}, {}",
+                plural(self.processes.len() as u64, "process"),
+                plural(self.thread_count as u64, "thread")
             ),
         )?;
         if !self.processes.is_empty() {

@@ -18,6 +18,7 @@ use std::io::{Read, Write};
 use anyhow::Context as _;
 use serde::Serialize;
 
+use super::info::plural;
 use super::{Completeness, Events, FilterSpec, Tasks};
 use crate::decode::{Arch, Formatter, ShowTid, errno_name, syscall_name};
 use crate::event::{Event, Header, Syscall};
@@ -26,12 +27,18 @@ use crate::event::{Event, Header, Syscall};
 /// 1/128.
 const SUB: u64 = 128;
 
+/// Values kept exactly per histogram: up to this many calls, percentiles
+/// are exact (small logs, rare syscalls); beyond, the buckets answer.
+const EXACT: usize = 64;
+
 /// Latency histogram: bucket index -> count. Values below `2 * SUB` ns
 /// have a bucket each; above, a power of two is split into `SUB` buckets.
 #[derive(Debug, Clone, Default)]
 pub struct Histogram {
     buckets: BTreeMap<u16, u64>,
     count: u64,
+    /// Every value, while there are at most [`EXACT`].
+    exact: Vec<u64>,
 }
 
 impl Histogram {
@@ -58,6 +65,11 @@ impl Histogram {
     pub fn add(&mut self, v: u64) {
         *self.buckets.entry(Self::index(v)).or_default() += 1;
         self.count += 1;
+        if self.count <= EXACT as u64 {
+            self.exact.push(v);
+        } else if !self.exact.is_empty() {
+            self.exact = Vec::new();
+        }
     }
 
     /// The `p`-th percentile (nearest rank), `None` when empty.
@@ -66,6 +78,11 @@ impl Histogram {
             return None;
         }
         let rank = (self.count * p).div_ceil(100).max(1);
+        if self.exact.len() as u64 == self.count {
+            let mut v = self.exact.clone();
+            v.sort_unstable();
+            return v.get(rank as usize - 1).copied();
+        }
         let mut seen = 0;
         for (&i, &n) in &self.buckets {
             seen += n;
@@ -87,6 +104,8 @@ pub struct Agg {
     /// Calls without a return (no time).
     pub unfinished: u64,
     pub total_ns: u64,
+    /// Shortest time (meaningful when a call had a time).
+    pub min_ns: u64,
     pub max_ns: u64,
     pub hist: Histogram,
 }
@@ -104,6 +123,11 @@ impl Agg {
             Some(x) if sc.ret.is_some() => {
                 let d = x.saturating_sub(sc.enter_ns);
                 self.total_ns = self.total_ns.saturating_add(d);
+                self.min_ns = if self.timed() == 0 {
+                    d
+                } else {
+                    self.min_ns.min(d)
+                };
                 self.max_ns = self.max_ns.max(d);
                 self.hist.add(d);
             }
@@ -298,10 +322,11 @@ impl Row {
                 (u128::from(a.total_ns) * 10_000 / u128::from(all_ns)) as u64
             },
             mean_ns: a.mean_ns(),
-            // The middle of a histogram bucket may lie past the largest
-            // value in it: never report a percentile above the maximum.
-            p50_ns: a.hist.percentile(50).map(|v| v.min(a.max_ns)),
-            p99_ns: a.hist.percentile(99).map(|v| v.min(a.max_ns)),
+            // The middle of a histogram bucket may lie outside the values
+            // in it: never report a percentile beyond the extremes (which
+            // also makes it exact when all calls took the same time).
+            p50_ns: a.hist.percentile(50).map(|v| v.clamp(a.min_ns, a.max_ns)),
+            p99_ns: a.hist.percentile(99).map(|v| v.clamp(a.min_ns, a.max_ns)),
             max_ns: timed.then_some(a.max_ns),
         }
     }
@@ -434,14 +459,12 @@ impl Report {
         };
         writeln!(
             out,
-            "{} calls ({} failed, {} without return) in {} process{}, {} thread{}{span} ({} log)",
-            self.calls,
+            "{} ({} failed, {} without return) in {}, {}{span} ({} log)",
+            plural(self.calls, "call"),
             self.errors,
             self.unfinished,
-            self.processes_seen,
-            if self.processes_seen == 1 { "" } else { "es" },
-            self.threads_seen,
-            if self.threads_seen == 1 { "" } else { "s" },
+            plural(self.processes_seen as u64, "process"),
+            plural(self.threads_seen as u64, "thread"),
             self.arch,
         )?;
         writeln!(out)?;
@@ -544,7 +567,7 @@ mod tests {
     #[test]
     fn histogram_percentiles_are_close() {
         let mut h = Histogram::default();
-        for v in 1..=10_000u64 {
+        for v in (1..=10_000u64).rev() {
             h.add(v * 37);
         }
         for p in [50, 90, 99] {
@@ -554,11 +577,12 @@ mod tests {
             assert!(err < 0.005, "p{p}: {got} vs {exact}");
         }
         assert_eq!(Histogram::default().percentile(50), None);
-        // Small values are exact.
+        // Few values are exact.
         let mut h = Histogram::default();
-        [5, 7, 9].iter().for_each(|&v| h.add(v));
-        assert_eq!(h.percentile(50), Some(7));
-        assert_eq!(h.percentile(100), Some(9));
+        [900_001, 5, 700_003].iter().for_each(|&v| h.add(v));
+        assert_eq!(h.percentile(50), Some(700_003));
+        assert_eq!(h.percentile(99), Some(900_001));
+        assert_eq!(h.percentile(1), Some(5));
         // Every bucket's value lies in the bucket.
         for v in [0, 255, 256, 257, 1_000_000, u64::MAX / 3, u64::MAX] {
             let i = Histogram::index(v);

@@ -195,9 +195,13 @@ impl Tasks {
             .or_else(|| self.first.get(&tgid).map(String::as_str))
     }
 
-    /// The latest name of process `pid`.
+    /// The name of process `pid`: the latest it was exec'd (or forked) as,
+    /// else its main thread's.
     pub fn process_name(&self, pid: u32) -> Option<&str> {
-        self.comm(pid, pid)
+        self.processes
+            .get(&pid)
+            .and_then(Process::name)
+            .or_else(|| self.comm(pid, pid))
     }
 
     /// Every process seen, by pid.
