@@ -124,6 +124,16 @@ const CASES: &[(&str, &[&str], &str)] = &[
         "x86_64/threads",
     ),
     (
+        "dump-unknown-syscall",
+        &["dump", "-e", "opne", "LOG"],
+        "x86_64/basic",
+    ),
+    (
+        "dump-bad-time",
+        &["dump", "--since", "yesterday", "LOG"],
+        "x86_64/basic",
+    ),
+    (
         "export-perfetto-filtered",
         &["export", "-e", "%file", "--pid", "15962", "LOG"],
         "x86_64/fork",
@@ -550,7 +560,11 @@ fn fuzz_seeds_are_stored_copies_of_the_golden_logs() {
         let seed = stored(&good);
         let (want, failed) = read_everything(&good);
         assert!(!failed);
-        assert_eq!(read_everything(&seed), (want, false), "{log}: the stored copy reads the same");
+        assert_eq!(
+            read_everything(&seed),
+            (want, false),
+            "{log}: the stored copy reads the same"
+        );
         let path = seeds.join(format!("{}.stored", log.replace('/', "-")));
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::create_dir_all(&seeds).unwrap();

@@ -56,7 +56,10 @@ pub fn short_run() -> Result<()> {
                  (reproduce with `cargo +nightly fuzz run {name} <file>`)"
             )
         })?;
-        println!("     fuzz target {name}: no failure in {:.0?}", start.elapsed());
+        println!(
+            "     fuzz target {name}: no failure in {:.0?}",
+            start.elapsed()
+        );
     }
     Ok(())
 }

@@ -349,3 +349,127 @@ pub(crate) fn annotate_returned(b: &mut Vec<u8>, name: Option<&[u8]>) {
         annotate(b, n);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::decode::{Arch, Formatter, TimeMode};
+    use crate::event::{Capture, CaptureKind, Event, ProcEvent, Syscall};
+
+    /// A call of process 10 on x86_64.
+    fn call(nr: i64, args: &[u64], ret: i64, path: Option<(u8, &str)>) -> Event {
+        let mut a = [0u64; 6];
+        a[..args.len()].copy_from_slice(args);
+        Event::Syscall(Syscall {
+            tgid: 10,
+            tid: 10,
+            nr,
+            args: a,
+            ret: Some(ret),
+            data: path
+                .map(|(arg, p)| Capture {
+                    arg,
+                    kind: CaptureKind::Str,
+                    len: p.len() as u64,
+                    truncated: false,
+                    read_failed: false,
+                    bytes: p.as_bytes().to_vec(),
+                })
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        })
+    }
+
+    const AT_FDCWD: u64 = -100i64 as u64;
+    const O_CLOEXEC: u64 = 0o2_000_000;
+
+    fn lines(events: &[Event]) -> Vec<String> {
+        let mut f = Formatter::for_arch(Arch::X86_64, 0, 0);
+        f.time = TimeMode::None;
+        f.show_duration = false;
+        f.decode_fds(true);
+        events
+            .iter()
+            .map(|e| {
+                String::from_utf8_lossy(f.render_text(e))
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn opened_paths_follow_the_descriptor() {
+        let got = lines(&[
+            call(257, &[AT_FDCWD, 1, 0], 3, Some((1, "/etc"))), // openat
+            call(257, &[3, 1, 0], 4, Some((1, "hosts"))),       // relative to fd 3
+            call(0, &[4, 0, 0], -9, None),                      // read
+            call(33, &[4, 7], 7, None),                         // dup2
+            call(3, &[4], 0, None),                             // close
+            call(0, &[4, 0, 0], -9, None),
+            call(0, &[7, 0, 0], -9, None),
+            call(41, &[2, 1, 0], 7, None), // socket reuses 7: name gone
+            call(0, &[7, 0, 0], -9, None),
+        ]);
+        assert_eq!(got[0], "openat(AT_FDCWD, \"/etc\", O_RDONLY) = 3</etc>");
+        assert_eq!(
+            got[1],
+            "openat(3</etc>, \"hosts\", O_RDONLY) = 4</etc/hosts>"
+        );
+        assert!(got[2].starts_with("read(4</etc/hosts>, "), "{}", got[2]);
+        assert_eq!(got[3], "dup2(4</etc/hosts>, 7) = 7</etc/hosts>");
+        assert_eq!(got[4], "close(4</etc/hosts>) = 0");
+        assert!(got[5].starts_with("read(4, "), "{}", got[5]);
+        assert!(got[6].starts_with("read(7</etc/hosts>, "), "{}", got[6]);
+        assert!(got[8].starts_with("read(7, "), "{}", got[8]);
+    }
+
+    #[test]
+    fn exec_closes_cloexec_and_fork_copies() {
+        let fork = Event::Fork(ProcEvent {
+            tgid: 10,
+            tid: 10,
+            aux: 11,
+            ..Default::default()
+        });
+        let mut child_read = call(0, &[3, 0, 0], -9, None);
+        if let Event::Syscall(s) = &mut child_read {
+            s.tgid = 11;
+            s.tid = 11;
+        }
+        let got = lines(&[
+            call(257, &[AT_FDCWD, 1, O_CLOEXEC], 3, Some((1, "/a"))),
+            call(257, &[AT_FDCWD, 1, 0], 4, Some((1, "/b"))),
+            fork,
+            child_read,
+            call(59, &[1, 0, 0], 0, None), // execve
+            call(0, &[3, 0, 0], -9, None),
+            call(0, &[4, 0, 0], -9, None),
+        ]);
+        assert!(
+            got[3].starts_with("read(3</a>, "),
+            "the child has a copy: {}",
+            got[3]
+        );
+        assert!(got[5].starts_with("read(3, "), "closed on exec: {}", got[5]);
+        assert!(
+            got[6].starts_with("read(4</b>, "),
+            "kept across exec: {}",
+            got[6]
+        );
+    }
+
+    #[test]
+    fn failed_opens_and_tracking_without_rendering() {
+        let mut f = Formatter::for_arch(Arch::X86_64, 0, 0);
+        f.time = TimeMode::None;
+        f.decode_fds(true);
+        // Shown calls and tracked-only calls update the same table.
+        f.track(&call(257, &[AT_FDCWD, 1, 0], 5, Some((1, "/x"))));
+        f.track(&call(257, &[AT_FDCWD, 1, 0], -2, Some((1, "/missing"))));
+        let line = String::from_utf8_lossy(f.render_text(&call(3, &[5], 0, None))).into_owned();
+        assert!(line.starts_with("close(5</x>) = 0"), "{line}");
+        let line = String::from_utf8_lossy(f.render_text(&call(3, &[5], 0, None))).into_owned();
+        assert!(line.starts_with("close(5) = 0"), "{line}");
+    }
+}

@@ -369,3 +369,113 @@ pub fn run(
     writeln!(err, "{}", events.summary())?;
     res.with_context(|| format!("{}: stopped reading", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::ProcEvent;
+
+    fn header() -> Header {
+        Header {
+            arch: "x86_64".into(),
+            start_mono_ns: 1_000,
+            ..Default::default()
+        }
+    }
+
+    fn call(tid: u32, enter: u64, exit: Option<u64>) -> Event {
+        Event::Syscall(Syscall {
+            tgid: 1,
+            tid,
+            nr: 39,
+            ret: exit.map(|_| 1),
+            enter_ns: enter,
+            exit_ns: exit,
+            ..Default::default()
+        })
+    }
+
+    fn export(events: &[Event]) -> serde_json::Value {
+        let mut p = Perfetto::begin(Vec::new(), &header()).unwrap();
+        for e in events {
+            p.event(e).unwrap();
+        }
+        let c = Completeness {
+            records: events.len() as u64,
+            counters: None,
+            end: crate::log::EndState::Clean,
+            gaps: 0,
+        };
+        let out = p.finish(&header(), &Tasks::default(), &c).unwrap();
+        serde_json::from_slice(&out).expect("valid JSON")
+    }
+
+    #[test]
+    fn nanoseconds_are_kept_and_times_are_relative_to_the_start() {
+        let doc = export(&[call(1, 2_234, Some(3_235))]);
+        let e = &doc["traceEvents"][0];
+        assert_eq!(e["ph"], "X");
+        assert_eq!(e["ts"].to_string(), "1.234");
+        assert_eq!(e["dur"].to_string(), "1.001");
+        assert_eq!(e["name"], "getpid");
+        assert_eq!(e["args"]["call"], "getpid() = 1");
+        assert_eq!(doc["displayTimeUnit"], "ns");
+        // Before the start: negative, still exact.
+        let doc = export(&[call(1, 999, Some(1_000))]);
+        assert_eq!(doc["traceEvents"][0]["ts"].to_string(), "-0.001");
+        // Written with all three decimals, whatever a JSON parser prints.
+        let mut p = Perfetto::begin(Vec::new(), &header()).unwrap();
+        p.event(&call(1, 3_000, Some(3_500))).unwrap();
+        let text = String::from_utf8(p.out.clone()).unwrap();
+        assert!(text.contains("\"ts\":2.000,\"dur\":0.500,"), "{text}");
+    }
+
+    #[test]
+    fn overlapping_calls_of_a_thread_are_clipped() {
+        let doc = export(&[
+            call(1, 2_000, Some(3_000)),
+            call(1, 2_500, Some(4_000)), // starts inside the previous one
+            call(1, 2_600, Some(2_700)), // entirely inside: zero length
+            call(2, 2_500, Some(4_000)), // another thread: untouched
+        ]);
+        let ev = doc["traceEvents"].as_array().unwrap();
+        assert_eq!(ev[1]["ts"].as_f64(), Some(2.000));
+        assert_eq!(ev[1]["dur"].as_f64(), Some(1.000));
+        assert_eq!(ev[1]["args"]["clipped_ns"], 500);
+        assert_eq!(ev[2]["ts"].as_f64(), Some(3.000));
+        assert_eq!(ev[2]["dur"].as_f64(), Some(0.000));
+        assert_eq!(ev[3]["ts"].as_f64(), Some(1.500));
+        assert!(ev[3]["args"].get("clipped_ns").is_none());
+    }
+
+    #[test]
+    fn calls_without_return_and_process_events_are_instants() {
+        let exit = Event::Exit(ProcEvent {
+            tgid: 1,
+            tid: 1,
+            ts_ns: 5_000,
+            aux: 1,
+            comm: "x".into(),
+            ..Default::default()
+        });
+        let doc = export(&[call(1, 4_000, None), exit]);
+        let ev = doc["traceEvents"].as_array().unwrap();
+        assert_eq!(
+            (ev[0]["ph"].as_str(), ev[0]["s"].as_str()),
+            (Some("i"), Some("t"))
+        );
+        assert_eq!(ev[0]["args"]["ret"], serde_json::Value::Null);
+        assert_eq!(
+            (ev[1]["ph"].as_str(), ev[1]["s"].as_str()),
+            (Some("i"), Some("p"))
+        );
+        assert_eq!(ev[1]["args"]["group_dead"], true);
+        // One track, named.
+        let names: Vec<&str> = ev
+            .iter()
+            .filter(|e| e["ph"] == "M")
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["process_name", "thread_name"]);
+    }
+}

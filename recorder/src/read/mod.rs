@@ -87,7 +87,9 @@ struct Seqs {
 
 impl Seqs {
     fn gaps_of((count, max): (u64, u64)) -> u64 {
-        (max + 1).saturating_sub(count)
+        // Saturating: sequence numbers come from the file, which may be
+        // damaged in ways the CRC cannot see (a buggy writer).
+        max.saturating_add(1).saturating_sub(count)
     }
 
     fn syscall(&mut self, tid: u32, seq: u64) {
@@ -103,7 +105,7 @@ impl Seqs {
             return;
         }
         if let Some(s) = self.by_tid.remove(&tid) {
-            self.closed += Self::gaps_of(s);
+            self.closed = self.closed.saturating_add(Self::gaps_of(s));
         }
         if let Some(s) = self.by_tid.remove(&old) {
             self.by_tid.insert(tid, s);
@@ -111,7 +113,9 @@ impl Seqs {
     }
 
     fn gaps(&self) -> u64 {
-        self.closed + self.by_tid.values().map(|&s| Self::gaps_of(s)).sum::<u64>()
+        self.by_tid
+            .values()
+            .fold(self.closed, |sum, &s| sum.saturating_add(Self::gaps_of(s)))
     }
 }
 
@@ -413,8 +417,8 @@ mod tests {
             seq,
             nr: 39,
             ret: Some(1),
-            enter_ns: 100 + seq,
-            exit_ns: Some(101 + seq),
+            enter_ns: seq.wrapping_add(100),
+            exit_ns: Some(seq.wrapping_add(101)),
             ..Default::default()
         })
     }
@@ -529,6 +533,17 @@ mod tests {
         let (evs, c, shown) = read(&bytes, &spec);
         assert_eq!(evs.len(), 1);
         assert_eq!(c.summary(shown), "recorder: complete: 2 records (1 shown)");
+    }
+
+    #[test]
+    fn absurd_sequence_numbers_do_not_overflow() {
+        let bytes = log(
+            &[call(1, u64::MAX), call(2, u64::MAX)],
+            Counters::default(),
+            true,
+        );
+        let (_, c, _) = read(&bytes, &FilterSpec::default());
+        assert_eq!(c.gaps, u64::MAX);
     }
 
     #[test]

@@ -143,6 +143,18 @@ impl Agg {
     fn mean_ns(&self) -> Option<u64> {
         (self.timed() > 0).then(|| self.total_ns / self.timed())
     }
+
+    /// The `p`-th percentile of the times. The middle of a histogram bucket
+    /// may lie outside the values in it: never beyond the extremes, and the
+    /// maximum itself (exact) when the rank is the last (p99 of fewer than
+    /// 100 calls).
+    fn percentile(&self, p: u64) -> Option<u64> {
+        let v = self.hist.percentile(p)?;
+        if (self.timed() * p).div_ceil(100) >= self.timed() {
+            return Some(self.max_ns);
+        }
+        Some(v.clamp(self.min_ns, self.max_ns))
+    }
 }
 
 /// The duration of a call, for ranking the slowest.
@@ -322,11 +334,8 @@ impl Row {
                 (u128::from(a.total_ns) * 10_000 / u128::from(all_ns)) as u64
             },
             mean_ns: a.mean_ns(),
-            // The middle of a histogram bucket may lie outside the values
-            // in it: never report a percentile beyond the extremes (which
-            // also makes it exact when all calls took the same time).
-            p50_ns: a.hist.percentile(50).map(|v| v.clamp(a.min_ns, a.max_ns)),
-            p99_ns: a.hist.percentile(99).map(|v| v.clamp(a.min_ns, a.max_ns)),
+            p50_ns: a.percentile(50),
+            p99_ns: a.percentile(99),
             max_ns: timed.then_some(a.max_ns),
         }
     }
