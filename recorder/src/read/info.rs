@@ -354,7 +354,7 @@ impl InfoReport {
         )?;
         line(out, "ring buffer", &size(u64::from(h.ring_size)))?;
         if !h.redactions.is_empty() {
-            line(out, "redacted", &h.redactions.join(", "))?;
+            line(out, "redacted", &h.redactions.join("; "))?;
         }
         line(out, "started", &self.start_utc)?;
         match (&self.end_utc, &self.duration_s) {

@@ -79,23 +79,31 @@ pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
 /// by the kernel side, so `max + 1 - count` records of it are missing.
 #[derive(Debug, Default)]
 struct Seqs {
-    /// tid -> (records seen, highest sequence number).
-    by_tid: IdMap<(u64, u64)>,
+    /// tid -> (records seen, lowest and highest sequence number).
+    by_tid: IdMap<(u64, u64, u64)>,
     /// Gaps of sequences that ended (a thread id taken over by an exec).
     closed: u64,
 }
 
 impl Seqs {
-    fn gaps_of((count, max): (u64, u64)) -> u64 {
+    /// Missing numbers between a thread's first and last record. Counting
+    /// from its *first* record rather than from 0 is what lets a rotated
+    /// file, a snapshot or a time-cut bundle — which start in the middle of
+    /// a recording — read as complete. (A record lost before a thread's
+    /// first one in the file is still in the kernel's drop counters.)
+    fn gaps_of((count, min, max): (u64, u64, u64)) -> u64 {
         // Saturating: sequence numbers come from the file, which may be
         // damaged in ways the CRC cannot see (a buggy writer).
-        max.saturating_add(1).saturating_sub(count)
+        max.saturating_sub(min)
+            .saturating_add(1)
+            .saturating_sub(count)
     }
 
     fn syscall(&mut self, tid: u32, seq: u64) {
-        let e = self.by_tid.entry(tid).or_insert((0, 0));
+        let e = self.by_tid.entry(tid).or_insert((0, seq, seq));
         e.0 += 1;
-        e.1 = e.1.max(seq);
+        e.1 = e.1.min(seq);
+        e.2 = e.2.max(seq);
     }
 
     /// A non-leader thread `old` exec'd: its sequence continues under the
@@ -476,14 +484,16 @@ mod tests {
             ring_full: 2,
             ..Default::default()
         };
+        // Thread 1 misses 1 and 2; thread 2 starts at 1, which is no gap:
+        // a file may start in the middle of a recording (rotation).
         let bytes = log(&[call(1, 0), call(1, 3), call(2, 1)], counters, true);
         let (_, c, _) = read(&bytes, &FilterSpec::default());
-        assert_eq!(c.gaps, 3);
+        assert_eq!(c.gaps, 2);
         assert!(!c.is_complete());
         assert_eq!(
             c.summary(None),
             "recorder: INCOMPLETE: 3 records; LOST 2 (ring buffer full: 2, writer backlog: 0, \
-             stash full: 0); 3 records missing from per-thread sequences"
+             stash full: 0); 2 records missing from per-thread sequences"
         );
     }
 
@@ -538,12 +548,26 @@ mod tests {
     #[test]
     fn absurd_sequence_numbers_do_not_overflow() {
         let bytes = log(
-            &[call(1, u64::MAX), call(2, u64::MAX)],
+            &[call(1, 0), call(1, u64::MAX), call(2, u64::MAX)],
             Counters::default(),
             true,
         );
         let (_, c, _) = read(&bytes, &FilterSpec::default());
-        assert_eq!(c.gaps, u64::MAX);
+        assert_eq!(c.gaps, u64::MAX - 2);
+    }
+
+    /// Regression: every rotated file but the first read as INCOMPLETE,
+    /// because its threads' sequences do not start at 0.
+    #[test]
+    fn a_file_starting_mid_recording_is_complete() {
+        let bytes = log(
+            &[call(1, 500), call(1, 501), call(2, 7)],
+            Counters::default(),
+            true,
+        );
+        let (_, c, _) = read(&bytes, &FilterSpec::default());
+        assert_eq!(c.gaps, 0);
+        assert!(c.is_complete());
     }
 
     #[test]
