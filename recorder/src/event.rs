@@ -69,6 +69,33 @@ pub enum Event {
     Signal(SignalEvent),
 }
 
+impl Event {
+    /// When it happened (CLOCK_MONOTONIC ns; a syscall's entry), if it is
+    /// an event of a process (counters are not).
+    pub fn ts_ns(&self) -> Option<u64> {
+        self.ids().map(|(_, _, ts)| ts)
+    }
+
+    /// The process (thread group) it belongs to.
+    pub fn tgid(&self) -> Option<u32> {
+        self.ids().map(|(p, _, _)| p)
+    }
+
+    /// The thread it belongs to.
+    pub fn tid(&self) -> Option<u32> {
+        self.ids().map(|(_, t, _)| t)
+    }
+
+    fn ids(&self) -> Option<(u32, u32, u64)> {
+        match self {
+            Event::Syscall(s) => Some((s.tgid, s.tid, s.enter_ns)),
+            Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => Some((p.tgid, p.tid, p.ts_ns)),
+            Event::Signal(s) => Some((s.tgid, s.tid, s.ts_ns)),
+            Event::Counters(_) => None,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct SignalEvent {
     pub tgid: u32,

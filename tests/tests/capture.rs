@@ -7,7 +7,7 @@ use common::*;
 use recorder::event::{Capture, CaptureKind, Syscall};
 use tests::{DATA_BIG_BYTE, DATA_BIG_LEN};
 
-fn data<'a>(s: &'a Syscall, arg: u8) -> &'a Capture {
+fn data(s: &Syscall, arg: u8) -> &Capture {
     s.data
         .iter()
         .find(|c| c.arg == arg)

@@ -330,12 +330,7 @@ impl FrameHeader {
 /// Timestamp used for a block's time range (CLOCK_MONOTONIC ns), if the
 /// event has one.
 pub(crate) fn event_ts(ev: &Event) -> Option<u64> {
-    match ev {
-        Event::Syscall(s) => Some(s.enter_ns),
-        Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => Some(p.ts_ns),
-        Event::Signal(s) => Some(s.ts_ns),
-        Event::Counters(_) => None,
-    }
+    ev.ts_ns()
 }
 
 /// Appends `v` as an unsigned LEB128 varint (postcard's integer encoding).

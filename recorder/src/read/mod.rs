@@ -397,12 +397,7 @@ pub fn multi_threaded(path: &Path, spec: &FilterSpec) -> anyhow::Result<bool> {
     }
     let mut first = None;
     while let Ok(Some(ev)) = events.next_event() {
-        let tid = match &ev {
-            Event::Syscall(s) => s.tid,
-            Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => p.tid,
-            Event::Signal(s) => s.tid,
-            Event::Counters(_) => continue,
-        };
+        let Some(tid) = ev.tid() else { continue };
         match first {
             None => first = Some(tid),
             Some(t) if t != tid => return Ok(true),

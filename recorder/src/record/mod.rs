@@ -161,10 +161,10 @@ impl RecordParser {
                 let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
                 let returned = r.flags & flags::NO_RETURN == 0;
                 let mut data = parse_items(&bytes[size_of::<SyscallRecord>()..]);
-                if let Some((seq, entry)) = self.entry_data.remove(&r.tid) {
-                    if seq == r.seq {
-                        data.splice(0..0, entry);
-                    }
+                if let Some((seq, entry)) = self.entry_data.remove(&r.tid)
+                    && seq == r.seq
+                {
+                    data.splice(0..0, entry);
                 }
                 Some(Event::Syscall(Syscall {
                     tgid: r.tgid,
@@ -585,7 +585,7 @@ impl Status {
     }
 }
 
-fn now_ns() -> (u64, u64) {
+pub(crate) fn now_ns() -> (u64, u64) {
     use nix::time::{ClockId, clock_gettime};
     let ns = |c| {
         clock_gettime(c)

@@ -74,21 +74,7 @@ pub struct Snapshots {
 }
 
 fn ts(ev: &Event) -> Option<u64> {
-    match ev {
-        Event::Syscall(s) => Some(s.exit_ns.unwrap_or(s.enter_ns)),
-        Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => Some(p.ts_ns),
-        Event::Signal(s) => Some(s.ts_ns),
-        Event::Counters(_) => None,
-    }
-}
-
-fn tgid(ev: &Event) -> Option<u32> {
-    match ev {
-        Event::Syscall(s) => Some(s.tgid),
-        Event::Exec(p) | Event::Exit(p) | Event::Fork(p) => Some(p.tgid),
-        Event::Signal(s) => Some(s.tgid),
-        Event::Counters(_) => None,
-    }
+    ev.ts_ns()
 }
 
 impl Snapshots {
@@ -103,7 +89,7 @@ impl Snapshots {
     /// Takes one event in order; returns a snapshot when a process that
     /// crashed (or failed) has exited.
     pub fn observe(&mut self, ev: &Event) -> Option<Pending> {
-        let pid = tgid(ev)?;
+        let pid = ev.tgid()?;
         let window = self.cfg.window.as_nanos() as u64;
         let p = self.procs.entry(pid).or_default();
         p.events.push_back(ev.clone());

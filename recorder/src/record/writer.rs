@@ -14,6 +14,8 @@ use std::{
 
 use thiserror::Error;
 
+use super::now_ns;
+
 use recorder::{
     event::{Counters, Event, Header, Trailer},
     log::{LogError, LogWriter},
@@ -174,16 +176,6 @@ struct Files {
     closed_events: u64,
 }
 
-fn now_ns() -> (u64, u64) {
-    use nix::time::{ClockId, clock_gettime};
-    let ns = |c| {
-        clock_gettime(c)
-            .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
-            .unwrap_or(0)
-    };
-    (ns(ClockId::CLOCK_REALTIME), ns(ClockId::CLOCK_MONOTONIC))
-}
-
 impl Files {
     fn new(
         file: File,
@@ -233,10 +225,10 @@ impl Files {
             self.last_counters = c.clone();
         }
         self.w.append(ev).map_err(|e| self.err(e))?;
-        if let Some(r) = self.rotation {
-            if self.w.bytes_written() >= r.size {
-                self.rotate(r.count)?;
-            }
+        if let Some(r) = self.rotation
+            && self.w.bytes_written() >= r.size
+        {
+            self.rotate(r.count)?;
         }
         Ok(())
     }

@@ -44,7 +44,7 @@ fn main() {
             libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
             0o600,
         );
-        libc::syscall(libc::SYS_write, out, 1usize as *const u8, 16usize);
+        libc::syscall(libc::SYS_write, out, std::ptr::dangling::<u8>(), 16usize);
         libc::syscall(libc::SYS_write, out, big.as_ptr(), big.len());
         (n, fd)
     };
