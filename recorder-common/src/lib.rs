@@ -35,6 +35,9 @@ pub const PROG_SCHED_FORK: &str = "sched_process_fork";
 pub const PROG_SCHED_EXEC: &str = "sched_process_exec";
 pub const PROG_SCHED_EXIT: &str = "sched_process_exit";
 pub const PROG_SIGNAL_DELIVER: &str = "signal_deliver";
+/// Empty programs on the same tracepoints, for `recorder --bench-floor`.
+pub const PROG_FLOOR_ENTER: &str = "floor_enter";
+pub const PROG_FLOOR_EXIT: &str = "floor_exit";
 
 /// Read-only globals (`.rodata`) that user space sets before load.
 pub mod globals {

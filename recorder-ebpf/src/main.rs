@@ -1,6 +1,6 @@
 //! The recorder's kernel side.
 //!
-//! Five programs:
+//! Five programs (and two empty ones for the benchmark, at the end):
 //! - `sys_enter` / `sys_exit` on the `raw_syscalls` tracepoints, attached as
 //!   *raw* tracepoints (`BPF_PROG_TYPE_RAW_TRACEPOINT`): about 50 ns cheaper
 //!   per syscall than classic tracepoints on the 2-core dev VM (no perf
@@ -668,6 +668,22 @@ pub fn signal_deliver(ctx: TracePointContext) -> u32 {
         0
     };
     emit_proc_flags(kind::SIGNAL, fl, tgid, pid_tgid as u32, sig as u32);
+    0
+}
+
+/// Benchmark floor (`recorder --bench-floor`): attached in place of
+/// `sys_enter`/`sys_exit`, these do nothing, so what a syscall pays with them
+/// attached is the kernel's cost of running *any* program there (the
+/// syscall slow path, the tracepoint and BPF dispatch) and the difference to
+/// the real programs is ours. `cargo xtask bench` reports both side by side.
+#[raw_tracepoint(tracepoint = "sys_enter")]
+pub fn floor_enter(_ctx: RawTracePointContext) -> i32 {
+    0
+}
+
+/// See [`floor_enter`].
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn floor_exit(_ctx: RawTracePointContext) -> i32 {
     0
 }
 

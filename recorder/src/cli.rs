@@ -152,6 +152,12 @@ pub struct RecordArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// Benchmark only: attach empty programs to the syscall tracepoints and
+    /// record nothing, to measure what the kernel charges for running any
+    /// program there (`cargo xtask bench` reports it as the floor).
+    #[arg(long, hide = true)]
+    pub bench_floor: bool,
+
     /// Command to start and record (after `--`). The recorder exits when it
     /// exits, with its exit status.
     #[arg(last = true, value_name = "COMMAND")]

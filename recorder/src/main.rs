@@ -227,6 +227,7 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
             }),
         header,
         quiet: args.quiet,
+        bench_floor: args.bench_floor,
     };
     // Drain promptly even when the machine is busy: a starved daemon is
     // what overflows the ring (a 32 MiB ring drained every 2 ms still

@@ -6,18 +6,21 @@
 //!
 //! - workloads: `true` (what starting and stopping a tracer costs), a loop of
 //!   `getppid` (the floor), a loop of open/write/close of a small file (the
-//!   classic microbenchmark) and `find /usr -type f` (a real, syscall-heavy
-//!   program);
+//!   classic microbenchmark), and two real programs timed by the fx-time
+//!   wrapper (so the tracer's start and stop are left out): `find /usr
+//!   -type f` (syscall-heavy: a call every ~0.4 µs) and `tar -cf FILE
+//!   /usr/include` (archiving a source tree, reads and writes with data);
 //! - tracing: none; `recorder -- CMD`; a recorder running for a comm nobody
-//!   has (what every other process on the machine pays); `strace -f -o`; and
-//!   `perf trace -o` where it works.
+//!   has (what every other process on the machine pays); the same with
+//!   empty programs (`--bench-floor`: the kernel's price for any program on
+//!   these tracepoints); `strace -f -o`; and `perf trace -o` where it works.
 //!
 //! The machines this runs on are shared and noisy, so only ratios measured
 //! in the same run mean much: each repetition runs every cell once, in
 //! table order (untraced, recorder, strace, perf, the next workload…), so
 //! a noisy stretch hits all modes alike, and the table shows the median of
-//! the repetitions. The other-comm cells run together at the end of each
-//! repetition under one background recorder, because starting a recorder
+//! the repetitions. The other-comm cells, and then the empty-program cells,
+//! run together at the end of each repetition under one background recorder, because starting a recorder
 //! (verifying its programs) takes longer than most workloads. strace and
 //! perf trace are 100-800x slower per call here, so they run on a reduced
 //! workload (rows marked ‡) with its own untraced baseline, measured in the
@@ -80,6 +83,9 @@ struct Plan {
     /// Root of the real workload, and the smaller tree strace and perf walk.
     find_root: PathBuf,
     find_reduced: Option<PathBuf>,
+    /// What `tar -cf` archives (a source tree), and its reduced tree.
+    tar_root: PathBuf,
+    tar_reduced: Option<PathBuf>,
     /// Length of one sustained-rate step.
     rate_seconds: f64,
     /// Bisection steps after the thread ladder found a rate with drops.
@@ -109,6 +115,9 @@ impl Plan {
             openwrite_iterations: if quick { 20_000 } else { 100_000 },
             find_root,
             find_reduced,
+            tar_root: first_dir(&["/usr/include", "/usr/share/doc"])
+                .unwrap_or_else(|| "/usr/share".into()),
+            tar_reduced: first_dir(&["/usr/include/linux", "/usr/share/doc/apt"]),
             rate_seconds: if quick { 2.0 } else { 10.0 },
             bisect_steps: if quick { 2 } else { 4 },
         }
@@ -124,6 +133,10 @@ enum Mode {
     /// the difference to `Recorder`.
     RecorderNoData,
     OtherComm,
+    /// Empty programs on the same tracepoints (`recorder --bench-floor`):
+    /// what running any program there costs, the floor under `OtherComm`
+    /// and `Recorder`.
+    Floor,
     Strace,
     Perf,
 }
@@ -135,9 +148,15 @@ impl Mode {
             Mode::Recorder => "recorder",
             Mode::RecorderNoData => "recorder -s 0 (no data)",
             Mode::OtherComm => "recorder, other comm",
+            Mode::Floor => "empty programs (floor)",
             Mode::Strace => "strace -f",
             Mode::Perf => "perf trace",
         }
+    }
+
+    /// Runs while a background recorder is attached, not under a tracer.
+    fn background(self) -> bool {
+        matches!(self, Mode::OtherComm | Mode::Floor)
     }
 
     fn key(self) -> &'static str {
@@ -146,6 +165,7 @@ impl Mode {
             Mode::Recorder => "recorder",
             Mode::RecorderNoData => "recorder_no_data",
             Mode::OtherComm => "recorder_other_comm",
+            Mode::Floor => "empty_programs",
             Mode::Strace => "strace",
             Mode::Perf => "perf_trace",
         }
@@ -157,14 +177,35 @@ struct Workload {
     /// Row label, such as `getppid ×1M`.
     label: String,
     argv: Vec<OsString>,
-    /// An fx-loop: its stdout is read for its own `ns_per_call`. Other
-    /// workloads write to /dev/null.
-    fixture: bool,
+    /// How the workload times itself (its stdout is read for it), leaving
+    /// out the tracer's start and stop.
+    own: Own,
     /// The reduced size of a workload, for the slow tracers (rows get a ‡).
     reduced: bool,
     /// `true`: it measures what starting and stopping each tracer costs.
     start_stop: bool,
     modes: Vec<Mode>,
+}
+
+/// A workload's own clock.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Own {
+    /// An fx-loop: `ns_per_call=` around its loop.
+    NsPerCall,
+    /// Run under fx-time: `own_ms=`, the command's wall time.
+    Ms,
+    /// Nothing: `true`, whose wall time is all start and stop.
+    None,
+}
+
+impl Own {
+    fn key(self) -> Option<&'static str> {
+        match self {
+            Own::NsPerCall => Some("ns_per_call="),
+            Own::Ms => Some("own_ms="),
+            Own::None => None,
+        }
+    }
 }
 
 /// One workload under one mode, and its samples.
@@ -178,8 +219,8 @@ struct Cell {
 #[derive(Clone, Debug, Default)]
 struct Sample {
     wall: Duration,
-    /// The fixture's own timing of its loop (no process start or exit).
-    ns_per_call: Option<f64>,
+    /// The workload's own clock (see [`Own`]): no tracer start or stop.
+    own: Option<f64>,
     /// Records in the log (lines, for the text tracers).
     records: Option<u64>,
     dropped: Option<u64>,
@@ -213,6 +254,7 @@ struct Env {
     recorder: PathBuf,
     fx_loop: PathBuf,
     fx_rate: PathBuf,
+    fx_time: PathBuf,
     strace: Availability,
     perf: Availability,
     /// On tmpfs when there is one: the logs and the open/write/close file,
@@ -281,7 +323,7 @@ pub fn run(opts: &Options) -> Result<()> {
     for rep in 0..plan.runs {
         let t = Instant::now();
         for (i, cell) in cells.iter_mut().enumerate() {
-            if cell.mode == Mode::OtherComm {
+            if cell.mode.background() {
                 continue;
             }
             let w = &workloads[cell.workload];
@@ -289,7 +331,8 @@ pub fn run(opts: &Options) -> Result<()> {
                 .with_context(|| format!("{} under {}", w.label, cell.mode.label()))?;
             cell.samples.push(sample);
         }
-        other_comm_round(&env, &workloads, &mut cells)?;
+        background_round(&env, &workloads, &mut cells, Mode::OtherComm)?;
+        background_round(&env, &workloads, &mut cells, Mode::Floor)?;
         eprintln!(
             "bench: repetition {}/{} done in {:.1?}",
             rep + 1,
@@ -299,10 +342,11 @@ pub fn run(opts: &Options) -> Result<()> {
     }
 
     let sustained = sustained_rate(&env, &plan).context("sustained-rate search")?;
+    let thresholds = threshold_sweep(&env, &plan).context("wakeup-threshold sweep")?;
     // The reader reads the getppid loop's recorder log, the largest one.
     let reader_log = cells
         .iter()
-        .position(|c| c.mode == Mode::Recorder && workloads[c.workload].fixture)
+        .position(|c| c.mode == Mode::Recorder && workloads[c.workload].own == Own::NsPerCall)
         .map(|i| cell_log(&env, i))
         .context("no recorder log of the getppid loop")?;
     let reader = reader(&env, &reader_log, plan.runs).context("reader throughput")?;
@@ -313,6 +357,7 @@ pub fn run(opts: &Options) -> Result<()> {
         workloads: &workloads,
         cells: &cells,
         sustained: &sustained,
+        thresholds: &thresholds,
         reader: &reader,
         elapsed: measuring.elapsed(),
         setup: measuring - started,
@@ -336,28 +381,38 @@ pub fn run(opts: &Options) -> Result<()> {
     Ok(())
 }
 
-/// The "other comm" cells of one repetition, all under one background
-/// recorder: starting one takes about a second (mostly the verifier), more
-/// than the workloads themselves.
-fn other_comm_round(env: &Env, workloads: &[Workload], cells: &mut [Cell]) -> Result<()> {
-    if !cells.iter().any(|c| c.mode == Mode::OtherComm) {
+/// The cells of one repetition that run under a background recorder (for
+/// another comm, or with empty programs), all under one: starting one takes
+/// about half a second (mostly the verifier), more than most workloads.
+fn background_round(
+    env: &Env,
+    workloads: &[Workload],
+    cells: &mut [Cell],
+    mode: Mode,
+) -> Result<()> {
+    if !cells.iter().any(|c| c.mode == mode) {
         return Ok(());
     }
-    let recorder = Background::start(env, &env.path("other-comm.log"))?;
+    let extra: &[&str] = if mode == Mode::Floor {
+        &["--bench-floor"]
+    } else {
+        &[]
+    };
+    let recorder = Background::start(env, &env.path("background.log"), extra)?;
     let mut ran = Vec::new();
     for (i, cell) in cells.iter_mut().enumerate() {
-        if cell.mode != Mode::OtherComm {
+        if cell.mode != mode {
             continue;
         }
         let w = &workloads[cell.workload];
-        let sample = run_cell(env, w, Mode::OtherComm, &cell_log(env, i))
+        let sample = run_cell(env, w, mode, &cell_log(env, i))
             .with_context(|| format!("{} under {}", w.label, cell.mode.label()))?;
         cell.samples.push(sample);
         ran.push(i);
     }
     let summary = recorder
         .stop()
-        .context("the background recorder (other comm)")?;
+        .with_context(|| format!("the background recorder ({})", mode.label()))?;
     // One recorder saw them all: each gets its totals (0 records expected).
     for i in ran {
         if let Some(sample) = cells[i].samples.last_mut() {
@@ -418,6 +473,7 @@ fn prepare() -> Result<Env> {
         recorder,
         fx_loop: compile::find_binary(&bins, "fx-loop")?,
         fx_rate: compile::find_binary(&bins, "fx-rate")?,
+        fx_time: compile::find_binary(&bins, "fx-time")?,
         strace: Availability::No(String::new()),
         perf: Availability::No(String::new()),
         scratch,
@@ -473,6 +529,7 @@ fn workloads(plan: &Plan, env: &Env) -> Result<Vec<Workload>> {
         Mode::Recorder,
         Mode::RecorderNoData,
         Mode::OtherComm,
+        Mode::Floor,
     ];
     let all: Vec<Mode> = fast.iter().chain(&slow).copied().collect();
     let reduced_modes: Vec<Mode> = std::iter::once(Mode::Untraced)
@@ -480,12 +537,13 @@ fn workloads(plan: &Plan, env: &Env) -> Result<Vec<Workload>> {
         .collect();
     let true_path = which::which("true").context("`true` is not on PATH")?;
     let find = which::which("find").context("`find` is not installed (Debian: findutils)")?;
+    let tar = which::which("tar").context("`tar` is not installed (Debian: tar)")?;
     let os = |s: &str| OsString::from(s);
 
     let mut list = vec![Workload {
         label: "true (start/stop only)".into(),
         argv: vec![true_path.into()],
-        fixture: false,
+        own: Own::None,
         reduced: false,
         start_stop: true,
         modes: all.clone(),
@@ -510,7 +568,7 @@ fn workloads(plan: &Plan, env: &Env) -> Result<Vec<Workload>> {
             list.push(Workload {
                 label,
                 argv,
-                fixture: true,
+                own: Own::NsPerCall,
                 reduced,
                 start_stop: false,
                 modes: if reduced {
@@ -521,25 +579,61 @@ fn workloads(plan: &Plan, env: &Env) -> Result<Vec<Workload>> {
             });
         }
     }
-    let find_workload = |root: &Path, reduced: bool, modes: Vec<Mode>| Workload {
-        label: format!("find {} -type f", root.display()),
-        argv: vec![
-            find.clone().into_os_string(),
-            root.into(),
-            os("-type"),
-            os("f"),
-        ],
-        fixture: false,
+    // The real workloads run under fx-time, which reports their own wall
+    // time: a traced program's slowdown, without the tracer's start and stop
+    // (the `true` row has those).
+    let timed = |label: String, argv: Vec<OsString>, reduced: bool, modes: Vec<Mode>| Workload {
+        label,
+        argv: std::iter::once(env.fx_time.clone().into_os_string())
+            .chain(argv)
+            .collect(),
+        own: Own::Ms,
         reduced,
         start_stop: false,
         modes,
     };
-    match &plan.find_reduced {
-        Some(small) if !slow.is_empty() => {
-            list.push(find_workload(&plan.find_root, false, fast.to_vec()));
-            list.push(find_workload(small, true, reduced_modes));
+    let find_of = |root: &Path| {
+        (
+            format!("find {} -type f", root.display()),
+            vec![
+                find.clone().into_os_string(),
+                root.into(),
+                os("-type"),
+                os("f"),
+            ],
+        )
+    };
+    // tar writes the archive to a file: with stdout on /dev/null, GNU tar
+    // notices and skips reading the files at all.
+    let tar_of = |root: &Path| {
+        (
+            format!("tar -cf FILE {}", root.display()),
+            vec![
+                tar.clone().into_os_string(),
+                os("-cf"),
+                env.path("bench.tar").into_os_string(),
+                root.into(),
+            ],
+        )
+    };
+    let real: [(
+        &PathBuf,
+        &Option<PathBuf>,
+        &dyn Fn(&Path) -> (String, Vec<OsString>),
+    ); 2] = [
+        (&plan.find_root, &plan.find_reduced, &find_of),
+        (&plan.tar_root, &plan.tar_reduced, &tar_of),
+    ];
+    for (root, small, of) in real {
+        let (label, argv) = of(root);
+        match small {
+            Some(small) if !slow.is_empty() => {
+                list.push(timed(label, argv, false, fast.to_vec()));
+                let (label, argv) = of(small);
+                list.push(timed(label, argv, true, reduced_modes.clone()));
+            }
+            _ => list.push(timed(label, argv, false, all.clone())),
         }
-        _ => list.push(find_workload(&plan.find_root, false, all)),
     }
     Ok(list)
 }
@@ -560,7 +654,7 @@ fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
     };
     let sample = match mode {
         Mode::Untraced => {
-            let out = measure(&mut workload(), w.fixture)?.success()?;
+            let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
             sample_of(&out, w)
         }
         Mode::Recorder | Mode::RecorderNoData => {
@@ -574,7 +668,8 @@ fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
                 .copied()
                 .chain(["-o".as_ref(), log.as_ref(), "--".as_ref()])
                 .collect();
-            let out = measure(&mut traced(&env.recorder, &args), w.fixture)?.success()?;
+            let out =
+                measure(&mut traced(&env.recorder, &args), w.own.key().is_some())?.success()?;
             let summary = RecorderSummary::parse(&out.stderr)?;
             Sample {
                 records: Some(summary.records),
@@ -583,16 +678,16 @@ fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
                 ..sample_of(&out, w)
             }
         }
-        // The caller keeps a recorder for another comm attached meanwhile.
-        Mode::OtherComm => {
-            let out = measure(&mut workload(), w.fixture)?.success()?;
+        // The caller keeps a background recorder attached meanwhile.
+        Mode::OtherComm | Mode::Floor => {
+            let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
             sample_of(&out, w)
         }
         Mode::Strace => {
             let strace = env.strace.path().context("strace is unavailable")?;
             let out = measure(
                 &mut traced(strace, &["-f".as_ref(), "-o".as_ref(), log.as_ref()]),
-                w.fixture,
+                w.own.key().is_some(),
             )?
             .success()?;
             let lines = TextLog::read(log, TextLog::strace)?;
@@ -611,7 +706,7 @@ fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
                     perf,
                     &["trace".as_ref(), "-o".as_ref(), log.as_ref(), "--".as_ref()],
                 ),
-                w.fixture,
+                w.own.key().is_some(),
             )?
             .success()?;
             let lines = TextLog::read(log, TextLog::perf)?;
@@ -623,8 +718,10 @@ fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
             }
         }
     };
-    if w.fixture && sample.ns_per_call.is_none() {
-        bail!("fx-loop printed no ns_per_call");
+    if let Some(key) = w.own.key()
+        && sample.own.is_none()
+    {
+        bail!("{} printed no {key}", w.argv[0].to_string_lossy());
     }
     Ok(sample)
 }
@@ -632,10 +729,7 @@ fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
 fn sample_of(out: &Outcome, w: &Workload) -> Sample {
     Sample {
         wall: out.wall,
-        ns_per_call: w
-            .fixture
-            .then(|| field(&out.stdout, "ns_per_call="))
-            .flatten(),
+        own: w.own.key().and_then(|key| field(&out.stdout, key)),
         ..Sample::default()
     }
 }
@@ -662,6 +756,10 @@ struct Outcome {
     stderr: String,
     /// Peak resident set size, of the process or of any descendant it waited for.
     max_rss_kib: u64,
+    /// CPU time (user + system) and voluntary context switches, of the
+    /// process and the descendants it reaped.
+    cpu: Duration,
+    nvcsw: u64,
 }
 
 impl Outcome {
@@ -705,7 +803,14 @@ fn measure(cmd: &mut Command, capture_stdout: bool) -> Result<Outcome> {
         stdout: join(stdout).unwrap_or_default(),
         stderr: join(stderr).unwrap_or_default(),
         max_rss_kib: u64::try_from(rusage.ru_maxrss).unwrap_or(0),
+        cpu: timeval(rusage.ru_utime) + timeval(rusage.ru_stime),
+        nvcsw: u64::try_from(rusage.ru_nvcsw).unwrap_or(0),
     })
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+        + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
 }
 
 fn read_in_thread(mut r: impl Read + Send + 'static) -> JoinHandle<String> {
@@ -796,9 +901,10 @@ struct Background {
 
 impl Background {
     /// Starts the recorder and returns once its programs are attached.
-    fn start(env: &Env, log: &Path) -> Result<Self> {
+    fn start(env: &Env, log: &Path, extra: &[&str]) -> Result<Self> {
         let mut cmd = env.command(&env.recorder);
-        cmd.args(["--comm", OTHER_COMM, "-o"])
+        cmd.args(extra)
+            .args(["--comm", OTHER_COMM, "-o"])
             .arg(log)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -1090,30 +1196,110 @@ fn round3(x: f64) -> f64 {
 }
 
 fn rate_step(env: &Env, plan: &Plan, target: Option<f64>, threads: u32) -> Result<RateStep> {
+    rate_run(env, plan.rate_seconds, target, threads, &[]).map(|(step, _)| step)
+}
+
+/// fx-rate under a recorder with `extra` arguments; also returns the
+/// recorder's own CPU time and voluntary context switches (its wakeups).
+fn rate_run(
+    env: &Env,
+    seconds: f64,
+    target: Option<f64>,
+    threads: u32,
+    extra: &[&str],
+) -> Result<(RateStep, (Duration, u64))> {
     let log = env.path("rate.log");
     let _ = std::fs::remove_file(&log);
     let mut cmd = env.command(&env.recorder);
-    cmd.arg("-o")
+    cmd.args(extra)
+        .arg("-o")
         .arg(&log)
         .arg("--")
         .arg(&env.fx_rate)
         .arg(target.map_or_else(|| "max".to_owned(), |t| format!("{t:.0}")))
-        .arg(plan.rate_seconds.to_string())
+        .arg(seconds.to_string())
         .arg(threads.to_string());
     let out = measure(&mut cmd, true)?.success()?;
+    // The recorder's rusage includes fx-rate's, which fx-rate reports.
+    let fx_cpu = field(&out.stdout, "cpu_ms=").unwrap_or(0.0);
+    let fx_nvcsw = field(&out.stdout, "nvcsw=").unwrap_or(0.0) as u64;
+    let own = (
+        out.cpu
+            .saturating_sub(Duration::from_secs_f64(fx_cpu.max(0.0) / 1e3)),
+        out.nvcsw.saturating_sub(fx_nvcsw),
+    );
     // Up to 10 s at millions of records per second: free the tmpfs now.
     let _ = std::fs::remove_file(&log);
     let summary = RecorderSummary::parse(&out.stderr)?;
     let achieved = field(&out.stdout, "rate=")
         .with_context(|| format!("fx-rate printed no rate: {}", out.stdout.trim_end()))?;
-    Ok(RateStep {
-        threads,
-        target,
-        achieved,
-        records: summary.records,
-        lost: summary.lost,
-        loss: summary.loss,
-    })
+    Ok((
+        RateStep {
+            threads,
+            target,
+            achieved,
+            records: summary.records,
+            lost: summary.lost,
+            loss: summary.loss,
+        },
+        own,
+    ))
+}
+
+/// One `--wakeup-threshold` under a burst: fx-rate unpaced with two
+/// threads per CPU, which compete with the recorder for CPU time.
+struct ThresholdRow {
+    threshold: &'static str,
+    /// Calls per second the threads reached (a wakeup costs them an
+    /// irq_work, and the recorder's CPU time is theirs to lose).
+    rate: Vec<f64>,
+    dropped: Vec<u64>,
+    /// The recorder's CPU time per record, and its wakeups per second.
+    cpu_ns_per_record: Vec<f64>,
+    wakeups_per_s: Vec<f64>,
+}
+
+/// Runs the burst under each threshold, interleaved across repetitions so
+/// noise hits all alike. This is what the default (25%) was chosen by.
+fn threshold_sweep(env: &Env, plan: &Plan) -> Result<(Vec<ThresholdRow>, f64, u32)> {
+    let thresholds: &[&'static str] = if plan.quick {
+        &["5%", "25%", "75%"]
+    } else {
+        &["1%", "5%", "10%", "25%", "50%", "75%"]
+    };
+    let seconds = if plan.quick { 1.0 } else { 3.0 };
+    let threads = u32::try_from(cpu_count())
+        .unwrap_or(1)
+        .saturating_mul(2)
+        .max(2);
+    let mut rows: Vec<ThresholdRow> = thresholds
+        .iter()
+        .map(|&threshold| ThresholdRow {
+            threshold,
+            rate: Vec::new(),
+            dropped: Vec::new(),
+            cpu_ns_per_record: Vec::new(),
+            wakeups_per_s: Vec::new(),
+        })
+        .collect();
+    for _ in 0..plan.runs.min(3) {
+        for row in &mut rows {
+            let (step, (cpu, nvcsw)) = rate_run(
+                env,
+                seconds,
+                None,
+                threads,
+                &["--wakeup-threshold", row.threshold],
+            )
+            .with_context(|| format!("--wakeup-threshold {}", row.threshold))?;
+            row.rate.push(step.achieved);
+            row.dropped.push(step.lost);
+            row.cpu_ns_per_record
+                .push(cpu.as_secs_f64() * 1e9 / step.records.max(1) as f64);
+            row.wakeups_per_s.push(nvcsw as f64 / seconds);
+        }
+    }
+    Ok((rows, seconds, threads))
 }
 
 /// `recorder dump` (text and --json) of one log, to /dev/null.
@@ -1201,8 +1387,8 @@ struct Stats {
     runs: usize,
     wall_ms: f64,
     ratio: Option<f64>,
-    ns_per_call: Option<f64>,
-    ns_ratio: Option<f64>,
+    own: Option<f64>,
+    own_ratio: Option<f64>,
     records_per_s: Option<f64>,
     dropped: Option<u64>,
     bytes_per_record: Option<f64>,
@@ -1227,6 +1413,8 @@ struct Report<'a> {
     workloads: &'a [Workload],
     cells: &'a [Cell],
     sustained: &'a Sustained,
+    /// The sweep's rows, seconds per run and thread count.
+    thresholds: &'a (Vec<ThresholdRow>, f64, u32),
     reader: &'a Reader,
     /// Measuring time, and the setup and build before it.
     elapsed: Duration,
@@ -1244,7 +1432,7 @@ impl Report<'_> {
             )
             .unwrap_or(0.0)
         };
-        let ns = |c: &Cell| median(c.samples.iter().filter_map(|s| s.ns_per_call).collect());
+        let ns = |c: &Cell| median(c.samples.iter().filter_map(|s| s.own).collect());
         let baseline = self
             .cells
             .iter()
@@ -1256,7 +1444,7 @@ impl Report<'_> {
             .find(|c| self.workloads[c.workload].start_stop && c.mode == cell.mode)
             .map(wall);
         let wall_ms = wall(cell);
-        let ns_per_call = ns(cell);
+        let own = ns(cell);
         let with_records: Vec<&Sample> = cell
             .samples
             .iter()
@@ -1266,12 +1454,13 @@ impl Report<'_> {
             runs: cell.samples.len(),
             wall_ms,
             ratio: baseline.map(|b| wall_ms / wall(b)),
-            ns_per_call,
-            ns_ratio: baseline.and_then(|b| Some(ns_per_call? / ns(b)?)),
-            // Over the workload's time: minus what the mode takes to trace
-            // `true` (the recorder's start and stop take about a second).
-            // The other-comm recorder's log holds only its periodic counters.
-            records_per_s: (!w.start_stop && cell.mode != Mode::OtherComm)
+            own,
+            own_ratio: baseline.and_then(|b| Some(own? / ns(b)?)),
+            // Over the workload's time: its own clock's, for fx-time, else
+            // the wall time minus what the mode takes to trace `true` (the
+            // recorder's start and stop take about half a second). A
+            // background recorder's log holds only its periodic counters.
+            records_per_s: (!w.start_stop && !cell.mode.background())
                 .then(|| {
                     median(
                         with_records
@@ -1279,7 +1468,10 @@ impl Report<'_> {
                             .filter_map(|s| {
                                 let records = s.records?;
                                 let all = s.wall.as_secs_f64();
-                                let secs = all - fixed_ms.unwrap_or(0.0) / 1e3;
+                                let secs = match (w.own, s.own) {
+                                    (Own::Ms, Some(ms)) => ms / 1e3,
+                                    _ => all - fixed_ms.unwrap_or(0.0) / 1e3,
+                                };
                                 // Noise could make a tiny difference meaningless.
                                 (secs > 0.05 * all).then(|| records as f64 / secs)
                             })
@@ -1317,17 +1509,21 @@ impl Report<'_> {
         );
         let _ = writeln!(
             md,
-            "| workload | tracing | runs | wall ms | × untraced | ns/call in loop | records/s | dropped | log B/record |"
+            "| workload | tracing | runs | wall ms | × untraced | own time (× untraced) | records/s | dropped | log B/record |"
         );
         let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|--:|");
         for cell in self.cells {
             let w = &self.workloads[cell.workload];
             let s = self.stats(cell);
-            let ns = match (s.ns_per_call, s.ns_ratio) {
-                (Some(ns), Some(r)) if cell.mode != Mode::Untraced => {
-                    format!("{} ({})", fmt_ns(ns), fmt_ratio(r))
+            let value = |v: f64| match w.own {
+                Own::NsPerCall => format!("{} ns/call", fmt_ns(v)),
+                _ => format!("{} ms", fmt_ms(v)),
+            };
+            let ns = match (s.own, s.own_ratio) {
+                (Some(v), Some(r)) if cell.mode != Mode::Untraced => {
+                    format!("{} ({})", value(v), fmt_ratio(r))
                 }
-                (Some(ns), _) => fmt_ns(ns),
+                (Some(v), _) => value(v),
                 (None, _) => dash(),
             };
             let _ = writeln!(
@@ -1351,6 +1547,7 @@ impl Report<'_> {
         }
         md.push('\n');
         let _ = writeln!(md, "{}\n", self.sustained_text());
+        let _ = writeln!(md, "{}\n", self.threshold_text());
         let _ = writeln!(md, "{}\n", self.reader_text());
         let _ = writeln!(
             md,
@@ -1369,18 +1566,25 @@ impl Report<'_> {
                  the eBPF programs, which the `true` row shows. **recorder, other comm** = \
                  `recorder --comm {OTHER_COMM} -o LOG` attached in the background while the \
                  workload runs untraced: what every other process on the machine pays. \
-                 **strace -f** = `strace -f -o LOG CMD`. **perf trace** = `perf trace -o LOG -- CMD`."
+                 **empty programs (floor)** = the same, with `--bench-floor`: programs that \
+                 return at once on the same raw_syscalls tracepoints, i.e. what the kernel \
+                 charges for running any program there (syscall slow path, tracepoint and BPF \
+                 dispatch); no design on these tracepoints can cost less. **strace -f** = \
+                 `strace -f -o LOG CMD`. **perf trace** = `perf trace -o LOG -- CMD`."
             ),
-            "ns/call in loop: fx-loop's own clock around its loop, with its ratio to the \
-             untraced row. records/s: records (lines, for the text logs) ÷ (wall time − the \
-             same mode's wall time on `true`), i.e. over the workload's own time. dropped: \
+            "own time: the workload's own clock, without the tracer's start and stop: for the \
+             loops, fx-loop's clock around its loop (ns per call); for `find` and `tar`, which \
+             run under the fx-time wrapper, the command's wall time from spawn to exit. \
+             × untraced in that column is the slowdown the traced program sees. records/s: \
+             records (lines, for the text logs) over the workload's own time (for the loops, \
+             wall time − the same mode's wall time on `true`). dropped: \
              the worst run; strace cannot drop (ptrace stops the tracee at every call). log \
              B/record: log file size ÷ records (the recorder writes compressed binary; strace \
              and perf trace write text)."
                 .to_owned(),
             format!(
                 "Each repetition runs every row once, in table order, so noise hits all modes \
-                 alike, except that the other-comm rows run together at its end under one \
+                 alike, except that the other-comm rows, then the empty-program rows, run together at its end under one \
                  background recorder (starting one takes as long as the `true` row says). \
                  Medians of {} repetitions, after one untraced warm-up run per workload. Logs \
                  and the open/write/close file are in {}{}.",
@@ -1506,6 +1710,39 @@ impl Report<'_> {
         text
     }
 
+    fn threshold_text(&self) -> String {
+        let (rows, seconds, threads) = self.thresholds;
+        let mut t = String::from("## Wakeup threshold\n\n");
+        let _ = writeln!(
+            t,
+            "`recorder --wakeup-threshold T -o LOG -- fx-rate max {seconds} {threads}` \
+             ({threads} unpaced threads, two per CPU, so the recorder competes for CPU), \
+             medians of {} runs; dropped is the worst run. wakeups/s: the recorder's voluntary \
+             context switches per second (flush timer included), CPU/record: its CPU time per \
+             record (draining, encoding, compressing, writing).\n",
+            rows.first().map_or(0, |r| r.rate.len())
+        );
+        let _ = writeln!(
+            t,
+            "| threshold | calls/s reached | dropped | recorder wakeups/s | recorder CPU ns/record |"
+        );
+        let _ = writeln!(t, "|--:|--:|--:|--:|--:|");
+        for r in rows {
+            let m = |v: &[f64]| median(v.to_vec()).unwrap_or(0.0);
+            let _ = writeln!(
+                t,
+                "| {} | {} | {} | {:.0} | {:.0} |",
+                r.threshold,
+                fmt_rate(m(&r.rate)),
+                r.dropped.iter().max().copied().unwrap_or(0),
+                m(&r.wakeups_per_s),
+                m(&r.cpu_ns_per_record),
+            );
+        }
+        t.truncate(t.trim_end().len());
+        t
+    }
+
     fn reader_text(&self) -> String {
         let r = self.reader;
         let part = |runs: &ReaderRuns| {
@@ -1546,7 +1783,7 @@ impl Report<'_> {
                     .map(|x| {
                         json!({
                             "wall_ms": x.wall.as_secs_f64() * 1e3,
-                            "ns_per_call": x.ns_per_call,
+                            "own": x.own,
                             "records": x.records,
                             "dropped": x.dropped,
                             "log_bytes": x.log_bytes,
@@ -1560,8 +1797,13 @@ impl Report<'_> {
                     "mode": cell.mode.key(),
                     "median_wall_ms": s.wall_ms,
                     "ratio_to_untraced": s.ratio,
-                    "median_ns_per_call": s.ns_per_call,
-                    "ns_ratio_to_untraced": s.ns_ratio,
+                    "own_unit": match w.own {
+                        Own::NsPerCall => Some("ns_per_call"),
+                        Own::Ms => Some("ms"),
+                        Own::None => None,
+                    },
+                    "median_own": s.own,
+                    "own_ratio_to_untraced": s.own_ratio,
                     "records_per_s": s.records_per_s,
                     "dropped_max": s.dropped,
                     "log_bytes_per_record": s.bytes_per_record,
@@ -1613,6 +1855,17 @@ impl Report<'_> {
                 "seconds": self.sustained.seconds,
                 "steps": steps,
                 "best_held_per_s": self.sustained.best(None).map(|b| b.achieved),
+            },
+            "wakeup_threshold": {
+                "seconds": self.thresholds.1,
+                "threads": self.thresholds.2,
+                "rows": self.thresholds.0.iter().map(|r| json!({
+                    "threshold": r.threshold,
+                    "rate": r.rate,
+                    "dropped": r.dropped,
+                    "recorder_cpu_ns_per_record": r.cpu_ns_per_record,
+                    "recorder_wakeups_per_s": r.wakeups_per_s,
+                })).collect::<Vec<_>>(),
             },
             "reader": {
                 "records": r.records,

@@ -9,8 +9,9 @@ use aya::{
 };
 use recorder_common::{
     ArgSpec, CaptureSpec, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_SCRATCH, MAP_STASH,
-    MAP_TRACED, PROG_SCHED_EXEC, PROG_SCHED_EXIT, PROG_SCHED_FORK, PROG_SIGNAL_DELIVER,
-    PROG_SYS_ENTER, PROG_SYS_EXIT, TRACED_CHUNK, TracedChunk, ctr, globals, traced,
+    MAP_TRACED, PROG_FLOOR_ENTER, PROG_FLOOR_EXIT, PROG_SCHED_EXEC, PROG_SCHED_EXIT,
+    PROG_SCHED_FORK, PROG_SIGNAL_DELIVER, PROG_SYS_ENTER, PROG_SYS_EXIT, TRACED_CHUNK, TracedChunk,
+    ctr, globals, traced,
 };
 use thiserror::Error;
 
@@ -58,6 +59,8 @@ pub struct KernelConfig {
     pub wakeup_bytes: u64,
     /// Bytes per captured item; 0 = no data capture.
     pub capture_size: u32,
+    /// Attach the empty benchmark programs instead of the recorder's.
+    pub bench_floor: bool,
 }
 
 /// Loaded (not yet attached) programs plus the maps user space uses.
@@ -65,6 +68,7 @@ pub struct Kernel {
     ebpf: Ebpf,
     /// Attachments, owned here so they can be detached all at once.
     links: Vec<Link>,
+    bench_floor: bool,
     traced: Array<MapData, TracedChunk>,
     pid_max: u32,
 }
@@ -177,6 +181,7 @@ impl Kernel {
             Self {
                 ebpf,
                 links: Vec::new(),
+                bench_floor: cfg.bench_floor,
                 traced,
                 pid_max,
             },
@@ -217,6 +222,12 @@ impl Kernel {
     /// Attaches the lifecycle tracepoints first (so no fork is missed), then
     /// sys_exit, then sys_enter.
     pub fn attach(&mut self) -> Result<(), KernelError> {
+        if self.bench_floor {
+            return self.attach_raw([
+                (PROG_FLOOR_EXIT, "sys_exit"),
+                (PROG_FLOOR_ENTER, "sys_enter"),
+            ]);
+        }
         for (name, category, tp) in [
             (PROG_SCHED_FORK, "sched", "sched_process_fork"),
             (PROG_SCHED_EXEC, "sched", "sched_process_exec"),
@@ -236,7 +247,12 @@ impl Kernel {
             let link = prog.take_link(id).map_err(|e| program_error(name, e))?;
             self.links.push(Link::TracePoint(link));
         }
-        for name in [PROG_SYS_EXIT, PROG_SYS_ENTER] {
+        self.attach_raw([(PROG_SYS_EXIT, "sys_exit"), (PROG_SYS_ENTER, "sys_enter")])
+    }
+
+    /// Loads and attaches raw tracepoint programs, in order.
+    fn attach_raw(&mut self, progs: [(&'static str, &str); 2]) -> Result<(), KernelError> {
+        for (name, tp) in progs {
             let prog: &mut RawTracePoint = self
                 .ebpf
                 .program_mut(name)
@@ -244,7 +260,7 @@ impl Kernel {
                 .try_into()
                 .map_err(|e| program_error(name, e))?;
             prog.load().map_err(|e| program_error(name, e))?;
-            let id = prog.attach(name).map_err(|e| program_error(name, e))?;
+            let id = prog.attach(tp).map_err(|e| program_error(name, e))?;
             let link = prog.take_link(id).map_err(|e| program_error(name, e))?;
             self.links.push(Link::Raw(link));
         }

@@ -65,6 +65,8 @@ pub struct Config {
     pub reopen: Option<std::sync::Arc<tokio::sync::Notify>>,
     pub header: Header,
     pub quiet: bool,
+    /// `--bench-floor`: empty programs, nothing recorded.
+    pub bench_floor: bool,
 }
 
 #[derive(Debug, Default)]
@@ -336,6 +338,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         reopen,
         header,
         quiet,
+        bench_floor,
     } = cfg;
     let kcfg = KernelConfig {
         ring_size,
@@ -344,6 +347,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         max_threads: 16384,
         capture_size,
         wakeup_bytes,
+        bench_floor,
     };
     let (mut kernel, outputs) = Kernel::load(&kcfg)?;
     for &p in &pids {
