@@ -176,6 +176,10 @@ pub struct Capture {
     pub truncated: bool,
     /// Reading user memory failed: `bytes` is empty and means nothing.
     pub read_failed: bool,
+    /// As bytes, not a sequence of u8: the same postcard encoding (a
+    /// varint length, then the bytes), but one copy instead of a call per
+    /// byte, which was the log writer's second-largest cost with capture on.
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
 }
 
@@ -234,4 +238,45 @@ pub struct Trailer {
     pub end_wall_ns: u64,
     pub end_mono_ns: u64,
     pub counters: Counters,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Capture::bytes` is serialized with serde_bytes for speed; the log
+    /// format must stay what it was with a plain `Vec<u8>` (a varint length,
+    /// then the bytes), so logs written before and after read the same.
+    #[test]
+    fn capture_bytes_keep_the_sequence_encoding() {
+        #[derive(Serialize)]
+        struct AsSeq {
+            arg: u8,
+            kind: CaptureKind,
+            len: u64,
+            truncated: bool,
+            read_failed: bool,
+            bytes: Vec<u8>,
+        }
+        let bytes: Vec<u8> = (0..=255).chain(0..44).collect();
+        let c = Capture {
+            arg: 1,
+            kind: CaptureKind::InBuf,
+            len: 9000,
+            truncated: true,
+            read_failed: false,
+            bytes: bytes.clone(),
+        };
+        let seq = AsSeq {
+            arg: 1,
+            kind: CaptureKind::InBuf,
+            len: 9000,
+            truncated: true,
+            read_failed: false,
+            bytes,
+        };
+        let enc = postcard::to_allocvec(&c).expect("encode");
+        assert_eq!(enc, postcard::to_allocvec(&seq).expect("encode"));
+        assert_eq!(postcard::from_bytes::<Capture>(&enc).expect("decode"), c);
+    }
 }
