@@ -10,9 +10,10 @@
 //! it) into memory, so the time measured is what the daemon's writer thread
 //! spends on encoding, compression, CRCs and framing, without any disk.
 //! Each level runs at least `--min-reps` times and until `--min-time` has
-//! passed; the fastest pass is reported, as noise only ever adds time.
+//! passed, the levels taking turns; the fastest pass is reported, as noise
+//! only ever adds time.
 //!
-//! One machine-readable line per (log, level) goes to stdout (and to
+//! One machine-readable line per (log, level) goes to stdout (or to
 //! `--out`), starting with `level=`; `level=none` is the same encoding with
 //! no zstd at all (postcard, length prefixes, CRC), the floor every level
 //! pays. `ratio` is the raw record bytes (what a stored block holds) over
@@ -41,14 +42,14 @@ struct Args {
         long,
         value_delimiter = ',',
         allow_negative_numbers = true,
-        default_value = "1,2,3,4,5,6,7,9"
+        default_value = "-1,1,2,3,4,5,6,7,9"
     )]
     levels: Vec<i32>,
     /// Each level runs at least this long (seconds, all repetitions together).
     #[arg(long, value_name = "SECS", default_value_t = 0.2)]
     min_time: f64,
     /// Each level runs at least this many times; the fastest run counts.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 5)]
     min_reps: u32,
     /// Stop after this many repetitions of a level even if `--min-time` has
     /// not passed (tiny logs).
@@ -61,7 +62,7 @@ struct Args {
     /// (uncompressed) records: keeps memory and time bounded in a small VM.
     #[arg(long, value_name = "MIB")]
     max_raw_mib: Option<u64>,
-    /// Also write the machine-readable lines to this file.
+    /// Write the machine-readable lines to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Recorder logs to re-encode.
@@ -98,10 +99,8 @@ fn main() -> Result<()> {
         args.max_reps >= args.min_reps,
         "--max-reps must be at least --min-reps"
     );
-    ensure!(
-        args.min_time.is_finite() && args.min_time >= 0.0,
-        "--min-time must be a number of seconds"
-    );
+    let min_time = Duration::try_from_secs_f64(args.min_time)
+        .map_err(|_| anyhow::anyhow!("--min-time must be a number of seconds, 0 or more"))?;
     for &level in &args.levels {
         let range = zstd::compression_level_range();
         ensure!(
@@ -114,7 +113,6 @@ fn main() -> Result<()> {
     let max_raw = args.max_raw_mib.map(|m| m.saturating_mul(1 << 20));
 
     let mut machine = String::new();
-    let mut human = String::new();
     for (index, path) in args.logs.iter().enumerate() {
         let input = read_log(path, args.max_records, max_raw)?;
         ensure!(
@@ -133,19 +131,20 @@ fn main() -> Result<()> {
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default()
         );
-        let mut results = vec![measure(&input, None, &args)?];
-        for &level in &args.levels {
-            results.push(measure(&input, Some(level), &args)?);
-        }
+        let results = measure(&input, &args, min_time)?;
         for m in &results {
             let line = machine_line(index, &input, m);
-            println!("{line}");
+            // With --out, stdout keeps only the human tables (the arm64
+            // guest's console shows them as progress).
+            if args.out.is_none() {
+                println!("{line}");
+            }
             machine.push_str(&line);
             machine.push('\n');
         }
-        human_table(&mut human, &input, &results);
+        // Per log, as it is done: a sweep in the emulated guest is slow.
+        print!("{}", human_table(&input, &results));
     }
-    print!("{human}");
     if let Some(out) = &args.out {
         std::fs::write(out, &machine).with_context(|| format!("cannot write {}", out.display()))?;
     }
@@ -224,37 +223,49 @@ fn varint_len(mut v: usize) -> usize {
     n
 }
 
-/// Runs one level (or the zstd-free encoding) until the repetition rules
-/// are met; keeps the fastest pass.
-fn measure(input: &Input, level: Option<i32>, args: &Args) -> Result<Measured> {
-    let min_time = Duration::from_secs_f64(args.min_time);
-    // Reused across passes so that only the first one pays for page faults,
-    // as a long-running writer's buffers are warm too.
+/// Runs the zstd-free encoding and every level until each meets the
+/// repetition rules, keeping each one's fastest pass. The passes go round
+/// robin (every variant once per round), so a noisy stretch of a shared
+/// machine slows all levels alike instead of skewing one.
+fn measure(input: &Input, args: &Args, min_time: Duration) -> Result<Vec<Measured>> {
+    let mut results: Vec<Measured> = std::iter::once(None)
+        .chain(args.levels.iter().copied().map(Some))
+        .map(|level| Measured {
+            level,
+            best: Duration::MAX,
+            reps: 0,
+            out_bytes: 0,
+        })
+        .collect();
+    let mut totals = vec![Duration::ZERO; results.len()];
+    // One buffer for every pass: after the first, no pass pays for page
+    // faults, as a long-running writer's buffers are warm too.
     let mut out = Vec::with_capacity(usize::try_from(input.raw_bytes).unwrap_or(0) + (1 << 20));
-    let mut best = Duration::MAX;
-    let mut total = Duration::ZERO;
-    let mut reps = 0;
-    let mut out_bytes = 0;
-    while reps < args.min_reps || (total < min_time && reps < args.max_reps) {
-        out.clear();
-        let start = Instant::now();
-        match level {
-            Some(level) => write_log(input, level, &mut out)?,
-            None => encode_only(input, &mut out)?,
+    loop {
+        let mut ran = false;
+        for (m, total) in results.iter_mut().zip(&mut totals) {
+            let done = m.reps >= args.min_reps && (*total >= min_time || m.reps >= args.max_reps);
+            if done {
+                continue;
+            }
+            ran = true;
+            out.clear();
+            let start = Instant::now();
+            match m.level {
+                Some(level) => write_log(input, level, &mut out)?,
+                None => encode_only(input, &mut out)?,
+            }
+            let elapsed = start.elapsed();
+            black_box(&out);
+            m.best = m.best.min(elapsed);
+            *total += elapsed;
+            m.reps += 1;
+            m.out_bytes = out.len() as u64;
         }
-        let elapsed = start.elapsed();
-        black_box(&out);
-        best = best.min(elapsed);
-        total += elapsed;
-        reps += 1;
-        out_bytes = out.len() as u64;
+        if !ran {
+            return Ok(results);
+        }
     }
-    Ok(Measured {
-        level,
-        best,
-        reps,
-        out_bytes,
-    })
 }
 
 /// What the daemon's writer does with a stream of events.
@@ -351,7 +362,8 @@ fn machine_line(index: usize, input: &Input, m: &Measured) -> String {
     )
 }
 
-fn human_table(s: &mut String, input: &Input, results: &[Measured]) {
+fn human_table(input: &Input, results: &[Measured]) -> String {
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "\n{}: {} records, {:.2} MiB of raw records ({:.1} B/record){}, block size {} KiB",
@@ -385,4 +397,5 @@ fn human_table(s: &mut String, input: &Input, results: &[Measured]) {
             m.reps
         );
     }
+    s
 }

@@ -9,17 +9,19 @@
 //! | `vm-run [...] -- BINARY [ARGS]` | runs a static aarch64 binary as root in an arm64 QEMU guest |
 //! | `test-arm64 [...]` | runs the `tests` crate's integration tests in arm64 guests (4K and 16K pages) |
 //! | `bench [--quick]` | the side-by-side overhead benchmark (recorder, strace, perf trace); table in target/bench/ |
+//! | `bench-zstd [--arm64] [--levels L,...] [LOG...]` | cost and size of each zstd level for log blocks (x86, and the arm64 guest, emulated); table in target/bench-zstd/ |
 //! | `man` | man pages and shell completions from the CLI definition, into target/man and target/completions |
 //! | `deb --target x86_64\|aarch64` | the Debian package (binary, systemd unit, config, man pages, completions) |
 //!
 //! Modules: [`setup`] (prerequisites), [`compile`] (cargo invocations),
 //! [`commands`] (`run`, `test`), [`arm64`] (`test-arm64`), [`vm`] (the QEMU
 //! runner) with [`kernel`] (its cached kernel and busybox), [`cpio`] (initramfs
-//! writer) and [`elf`] (header checks), [`bench`] (`bench`), [`package`]
-//! (`man`, `deb`); [`util`] has process helpers.
+//! writer) and [`elf`] (header checks), [`bench`] (`bench`), [`bench_zstd`]
+//! (`bench-zstd`), [`package`] (`man`, `deb`); [`util`] has process helpers.
 
 mod arm64;
 mod bench;
+mod bench_zstd;
 mod commands;
 mod compile;
 mod cpio;
@@ -93,6 +95,12 @@ enum Command {
     ///
     /// Prints a markdown table and writes it to target/bench/bench.md (raw samples in bench.json).
     Bench(bench::Options),
+    /// Measure what each zstd level costs the log writer (ns/record, bytes/record) on sample logs.
+    ///
+    /// Without LOGs, records find, a getppid loop and tar first (needs root). `--arm64` repeats
+    /// the sweep in the arm64 QEMU guest (emulated: only relative costs mean anything there).
+    /// Prints markdown, also written to target/bench-zstd/bench-zstd.md.
+    BenchZstd(bench_zstd::Options),
     /// Generate the man pages and shell completions (bash, zsh, fish) from the CLI definition.
     Man,
     /// Build the Debian package: binary, systemd unit (not enabled), config, man pages, completions.
@@ -174,6 +182,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
         }
         Command::TestArm64(opts) => arm64::run(&opts).map(|()| 0),
         Command::Bench(opts) => bench::run(&opts).map(|()| 0),
+        Command::BenchZstd(opts) => bench_zstd::run(&opts).map(|()| 0),
         Command::Man => package::man_command().map(|()| 0),
         Command::Deb { target } => package::deb_command(target).map(|_| 0),
     }
