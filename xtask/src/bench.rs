@@ -1296,7 +1296,7 @@ fn threshold_sweep(env: &Env, plan: &Plan) -> Result<(Vec<ThresholdRow>, f64, u3
             wakeups_per_s: Vec::new(),
         })
         .collect();
-    for _ in 0..plan.runs.min(3) {
+    for _ in 0..if plan.quick { 1 } else { 3 } {
         for row in &mut rows {
             let (step, (cpu, nvcsw)) = rate_run(
                 env,
