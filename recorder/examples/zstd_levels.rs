@@ -14,10 +14,11 @@
 //! only ever adds time.
 //!
 //! One machine-readable line per (log, level) goes to stdout (or to
-//! `--out`), starting with `level=`; `level=none` is the same encoding with
-//! no zstd at all (postcard, length prefixes, CRC), the floor every level
-//! pays. `ratio` is the raw record bytes (what a stored block holds) over
-//! the whole compressed log. A table per log follows for humans.
+//! `--out`), starting with `level=`; `level=none` is the same writer with
+//! blocks stored uncompressed ([`LogWriter::stored`]: postcard, length
+//! prefixes, framing, CRC), the floor every level pays. `raw_bytes` is the
+//! size of that stored log, and `ratio` is it over the compressed log. A
+//! table per log follows for humans.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -76,8 +77,7 @@ struct Input {
     header: Header,
     trailer: Trailer,
     events: Vec<Event>,
-    /// Bytes of the records as a stored block holds them (length prefix
-    /// plus postcard), summed.
+    /// Size of the log with its blocks stored uncompressed (trailer aside).
     raw_bytes: u64,
     /// Why the input stopped before the log's end, if it did.
     note: Option<String>,
@@ -158,18 +158,20 @@ fn read_log(path: &Path, max_records: Option<u64>, max_raw: Option<u64>) -> Resu
         .with_context(|| format!("{} is not a readable recorder log", path.display()))?;
     let header = reader.header().clone();
     let mut events = Vec::new();
-    let mut raw_bytes = 0u64;
+    // The same events through a stored writer: what the limit counts.
+    let mut stored = LogWriter::stored(std::io::sink(), &header)
+        .with_context(|| format!("{}: cannot re-encode", path.display()))?;
+    let raw_bytes = |w: &LogWriter<_>| w.bytes_written();
     let mut note = None;
-    let mut scratch = Vec::new();
     loop {
         if max_records.is_some_and(|max| events.len() as u64 >= max) {
             note = Some(format!("first {} records only", events.len()));
             break;
         }
-        if max_raw.is_some_and(|max| raw_bytes >= max) {
+        if max_raw.is_some_and(|max| raw_bytes(&stored) >= max) {
             note = Some(format!(
                 "first {:.1} MiB of records only",
-                raw_bytes as f64 / f64::from(1 << 20)
+                raw_bytes(&stored) as f64 / f64::from(1 << 20)
             ));
             break;
         }
@@ -186,9 +188,13 @@ fn read_log(path: &Path, max_records: Option<u64>, max_raw: Option<u64>) -> Resu
                 break;
             }
         };
-        raw_bytes += record_len(&event, &mut scratch)?;
+        stored
+            .append(&event)
+            .with_context(|| format!("{}: an event does not encode", path.display()))?;
         events.push(event);
     }
+    stored.flush_block()?;
+    let raw_bytes = raw_bytes(&stored);
     let trailer = reader.trailer().cloned().unwrap_or_default();
     Ok(Input {
         path: path.to_owned(),
@@ -198,29 +204,6 @@ fn read_log(path: &Path, max_records: Option<u64>, max_raw: Option<u64>) -> Resu
         raw_bytes,
         note,
     })
-}
-
-/// Size of `event`'s record in a block: its postcard encoding with the
-/// varint length prefix the writer puts in front.
-fn record_len(event: &Event, scratch: &mut Vec<u8>) -> Result<u64> {
-    encode(event, scratch)?;
-    Ok((varint_len(scratch.len()) + scratch.len()) as u64)
-}
-
-fn encode(event: &Event, scratch: &mut Vec<u8>) -> Result<()> {
-    scratch.clear();
-    let buf = std::mem::take(scratch);
-    *scratch = postcard::to_extend(event, buf).context("an event does not encode")?;
-    Ok(())
-}
-
-fn varint_len(mut v: usize) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
 }
 
 /// Runs the zstd-free encoding and every level until each meets the
@@ -251,10 +234,7 @@ fn measure(input: &Input, args: &Args, min_time: Duration) -> Result<Vec<Measure
             ran = true;
             out.clear();
             let start = Instant::now();
-            match m.level {
-                Some(level) => write_log(input, level, &mut out)?,
-                None => encode_only(input, &mut out)?,
-            }
+            write_log(input, m.level, &mut out)?;
             let elapsed = start.elapsed();
             black_box(&out);
             m.best = m.best.min(elapsed);
@@ -268,44 +248,25 @@ fn measure(input: &Input, args: &Args, min_time: Duration) -> Result<Vec<Measure
     }
 }
 
-/// What the daemon's writer does with a stream of events.
-fn write_log(input: &Input, level: i32, out: &mut Vec<u8>) -> Result<()> {
-    let what = || format!("{}: writing at level {level}", input.path.display());
-    let mut w = LogWriter::new(&mut *out, &input.header, level).with_context(what)?;
+/// What the daemon's writer does with a stream of events, at `level` or
+/// (`None`) with blocks stored.
+fn write_log(input: &Input, level: Option<i32>, out: &mut Vec<u8>) -> Result<()> {
+    let what = || {
+        format!(
+            "{}: writing at level {}",
+            input.path.display(),
+            label(level)
+        )
+    };
+    let mut w = match level {
+        Some(level) => LogWriter::new(&mut *out, &input.header, level),
+        None => LogWriter::stored(&mut *out, &input.header),
+    }
+    .with_context(what)?;
     for event in &input.events {
         w.append(event).with_context(what)?;
     }
     w.finish(&input.trailer).with_context(what)?;
-    Ok(())
-}
-
-/// The writer's work minus zstd: records encoded into blocks of the
-/// default size, each block CRC'd and copied out. The floor under every
-/// level.
-fn encode_only(input: &Input, out: &mut Vec<u8>) -> Result<()> {
-    let mut block = Vec::with_capacity(DEFAULT_BLOCK_SIZE + (64 << 10));
-    let mut scratch = Vec::new();
-    let flush = |block: &mut Vec<u8>, out: &mut Vec<u8>| {
-        out.extend_from_slice(&crc32fast::hash(block).to_le_bytes());
-        out.extend_from_slice(block);
-        block.clear();
-    };
-    for event in &input.events {
-        encode(event, &mut scratch)?;
-        let mut len = scratch.len();
-        while len >= 0x80 {
-            block.push((len as u8) | 0x80);
-            len >>= 7;
-        }
-        block.push(len as u8);
-        block.extend_from_slice(&scratch);
-        if block.len() >= DEFAULT_BLOCK_SIZE {
-            flush(&mut block, out);
-        }
-    }
-    if !block.is_empty() {
-        flush(&mut block, out);
-    }
     Ok(())
 }
 

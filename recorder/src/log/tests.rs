@@ -299,6 +299,28 @@ fn incompressible_block_is_stored() {
 }
 
 #[test]
+fn stored_writer_writes_only_stored_blocks_that_read_back() {
+    let evs = events(3000);
+    let mut w = LogWriter::stored(Vec::new(), &header()).unwrap();
+    for ev in &evs {
+        w.append(ev).unwrap();
+    }
+    let bytes = w.finish(&trailer()).unwrap();
+    let blocks: Vec<_> = frames(&bytes)
+        .into_iter()
+        .filter(|f| f.2 == TAG_BLOCK)
+        .collect();
+    assert!(!blocks.is_empty());
+    for (start, _, _) in blocks {
+        assert_eq!(bytes[start + 1], CODEC_STORED);
+    }
+    let (r, got, err) = read_all(&bytes);
+    assert!(err.is_none());
+    assert_eq!(got, evs);
+    assert_eq!(r.end_state(), EndState::Clean);
+}
+
+#[test]
 fn encoded_blocks_from_another_thread() {
     let evs = events(100);
     let frame =

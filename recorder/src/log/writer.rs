@@ -30,7 +30,8 @@ const MAX_RECORD_LEN: usize = MAX_PAYLOAD_LEN as usize - 5;
 /// it in a `BufWriter`.
 pub struct LogWriter<W: Write> {
     out: W,
-    compressor: zstd::bulk::Compressor<'static>,
+    /// `None`: blocks are stored uncompressed ([`LogWriter::stored`]).
+    compressor: Option<zstd::bulk::Compressor<'static>>,
     block_size: usize,
     pending: PendingBlock,
     /// Reused buffer for encoding one event.
@@ -46,6 +47,21 @@ impl<W: Write> LogWriter<W> {
     /// (1-22, or negative for faster; 0 means zstd's default, 3).
     pub fn new(out: W, header: &Header, level: i32) -> Result<Self, LogError> {
         let compressor = zstd::bulk::Compressor::new(level).map_err(LogError::Compress)?;
+        Self::with_compressor(out, header, Some(compressor))
+    }
+
+    /// Like [`LogWriter::new`], but every block is stored uncompressed: the
+    /// writer's work without zstd, which is what the level measurements
+    /// (`examples/zstd_levels.rs`) compare every level against.
+    pub fn stored(out: W, header: &Header) -> Result<Self, LogError> {
+        Self::with_compressor(out, header, None)
+    }
+
+    fn with_compressor(
+        out: W,
+        header: &Header,
+        compressor: Option<zstd::bulk::Compressor<'static>>,
+    ) -> Result<Self, LogError> {
         let prefix = encode_prefix(header)?;
         let mut w = LogWriter {
             out,
@@ -144,7 +160,7 @@ impl<W: Write> LogWriter<W> {
         let frame = build_frame(
             TAG_BLOCK,
             &p.raw,
-            Some(&mut self.compressor),
+            self.compressor.as_mut(),
             p.count,
             p.ts_range(),
         )?;
