@@ -1079,6 +1079,10 @@ struct RateStep {
     records: u64,
     lost: u64,
     loss: Option<String>,
+    /// The recorder's own CPU time and voluntary context switches (its
+    /// wakeups, flush timer included).
+    recorder_cpu: Duration,
+    recorder_nvcsw: u64,
 }
 
 impl RateStep {
@@ -1210,18 +1214,17 @@ fn round3(x: f64) -> f64 {
 }
 
 fn rate_step(env: &Env, plan: &Plan, target: Option<f64>, threads: u32) -> Result<RateStep> {
-    rate_run(env, plan.rate_seconds, target, threads, &[]).map(|(step, _)| step)
+    rate_run(env, plan.rate_seconds, target, threads, &[])
 }
 
-/// fx-rate under a recorder with `extra` arguments; also returns the
-/// recorder's own CPU time and voluntary context switches (its wakeups).
+/// fx-rate for `seconds` under a recorder with `extra` arguments.
 fn rate_run(
     env: &Env,
     seconds: f64,
     target: Option<f64>,
     threads: u32,
     extra: &[&str],
-) -> Result<(RateStep, (Duration, u64))> {
+) -> Result<RateStep> {
     let log = env.path("rate.log");
     let _ = std::fs::remove_file(&log);
     let mut cmd = env.command(&env.recorder);
@@ -1237,83 +1240,79 @@ fn rate_run(
     // The recorder's rusage includes fx-rate's, which fx-rate reports.
     let fx_cpu = field(&out.stdout, "cpu_ms=").unwrap_or(0.0);
     let fx_nvcsw = field(&out.stdout, "nvcsw=").unwrap_or(0.0) as u64;
-    let own = (
-        out.cpu
-            .saturating_sub(Duration::from_secs_f64(fx_cpu.max(0.0) / 1e3)),
-        out.nvcsw.saturating_sub(fx_nvcsw),
-    );
     // Up to 10 s at millions of records per second: free the tmpfs now.
     let _ = std::fs::remove_file(&log);
     let summary = RecorderSummary::parse(&out.stderr)?;
     let achieved = field(&out.stdout, "rate=")
         .with_context(|| format!("fx-rate printed no rate: {}", out.stdout.trim_end()))?;
-    Ok((
-        RateStep {
-            threads,
-            target,
-            achieved,
-            records: summary.records,
-            lost: summary.lost,
-            loss: summary.loss,
-        },
-        own,
-    ))
+    Ok(RateStep {
+        threads,
+        target,
+        achieved,
+        records: summary.records,
+        lost: summary.lost,
+        loss: summary.loss,
+        recorder_cpu: out
+            .cpu
+            .saturating_sub(Duration::from_secs_f64(fx_cpu.max(0.0) / 1e3)),
+        recorder_nvcsw: out.nvcsw.saturating_sub(fx_nvcsw),
+    })
 }
 
-/// One `--wakeup-threshold` under a burst: fx-rate unpaced with two
-/// threads per CPU, which compete with the recorder for CPU time.
-struct ThresholdRow {
-    threshold: &'static str,
-    /// Calls per second the threads reached (a wakeup costs them an
-    /// irq_work, and the recorder's CPU time is theirs to lose).
-    rate: Vec<f64>,
-    dropped: Vec<u64>,
-    /// The recorder's CPU time per record, and its wakeups per second.
-    cpu_ns_per_record: Vec<f64>,
-    wakeups_per_s: Vec<f64>,
+/// The `--wakeup-threshold` sweep: each threshold under a burst, fx-rate
+/// unpaced with two threads per CPU, which compete with the recorder for
+/// CPU time.
+struct Thresholds {
+    seconds: f64,
+    threads: u32,
+    /// Per threshold, its runs.
+    rows: Vec<(&'static str, Vec<RateStep>)>,
+}
+
+impl Thresholds {
+    /// The medians of a row: calls/s reached (a wakeup costs the threads
+    /// an irq_work, and the recorder's CPU time is theirs to lose), the
+    /// recorder's wakeups per second and its CPU time per record.
+    fn medians(&self, runs: &[RateStep]) -> (f64, f64, f64) {
+        let m = |f: &dyn Fn(&RateStep) -> f64| median(runs.iter().map(f).collect()).unwrap_or(0.0);
+        (
+            m(&|r| r.achieved),
+            m(&|r| r.recorder_nvcsw as f64 / self.seconds),
+            m(&|r| r.recorder_cpu.as_secs_f64() * 1e9 / r.records.max(1) as f64),
+        )
+    }
 }
 
 /// Runs the burst under each threshold, interleaved across repetitions so
 /// noise hits all alike. This is what the default (25%) was chosen by.
-fn threshold_sweep(env: &Env, plan: &Plan) -> Result<(Vec<ThresholdRow>, f64, u32)> {
+fn threshold_sweep(env: &Env, plan: &Plan) -> Result<Thresholds> {
     let thresholds: &[&'static str] = if plan.quick {
         &["5%", "25%", "75%"]
     } else {
         &["1%", "5%", "10%", "25%", "50%", "75%"]
     };
-    let seconds = if plan.quick { 1.0 } else { 3.0 };
-    let threads = u32::try_from(cpu_count())
-        .unwrap_or(1)
-        .saturating_mul(2)
-        .max(2);
-    let mut rows: Vec<ThresholdRow> = thresholds
-        .iter()
-        .map(|&threshold| ThresholdRow {
-            threshold,
-            rate: Vec::new(),
-            dropped: Vec::new(),
-            cpu_ns_per_record: Vec::new(),
-            wakeups_per_s: Vec::new(),
-        })
-        .collect();
+    let mut sweep = Thresholds {
+        seconds: if plan.quick { 1.0 } else { 3.0 },
+        threads: u32::try_from(cpu_count())
+            .unwrap_or(1)
+            .saturating_mul(2)
+            .max(2),
+        rows: thresholds.iter().map(|&t| (t, Vec::new())).collect(),
+    };
     for _ in 0..if plan.quick { 1 } else { 3 } {
-        for row in &mut rows {
-            let (step, (cpu, nvcsw)) = rate_run(
+        for (threshold, runs) in &mut sweep.rows {
+            let step = rate_run(
                 env,
-                seconds,
+                sweep.seconds,
                 None,
-                threads,
-                &["--wakeup-threshold", row.threshold],
+                sweep.threads,
+                &["--wakeup-threshold", threshold],
             )
-            .with_context(|| format!("--wakeup-threshold {}", row.threshold))?;
-            row.rate.push(step.achieved);
-            row.dropped.push(step.lost);
-            row.cpu_ns_per_record
-                .push(cpu.as_secs_f64() * 1e9 / step.records.max(1) as f64);
-            row.wakeups_per_s.push(nvcsw as f64 / seconds);
+            .with_context(|| format!("--wakeup-threshold {threshold}"))?;
+            runs.push(step);
         }
     }
-    Ok((rows, seconds, threads))
+    Ok(sweep)
 }
 
 /// `recorder dump` (text and --json) of one log, to /dev/null.
@@ -1427,8 +1426,7 @@ struct Report<'a> {
     workloads: &'a [Workload],
     cells: &'a [Cell],
     sustained: &'a Sustained,
-    /// The sweep's rows, seconds per run and thread count.
-    thresholds: &'a (Vec<ThresholdRow>, f64, u32),
+    thresholds: &'a Thresholds,
     reader: &'a Reader,
     /// Measuring time, and the setup and build before it.
     elapsed: Duration,
@@ -1727,7 +1725,8 @@ impl Report<'_> {
     }
 
     fn threshold_text(&self) -> String {
-        let (rows, seconds, threads) = self.thresholds;
+        let sweep = self.thresholds;
+        let (seconds, threads) = (sweep.seconds, sweep.threads);
         let mut t = String::from("## Wakeup threshold\n\n");
         let _ = writeln!(
             t,
@@ -1735,24 +1734,22 @@ impl Report<'_> {
              ({threads} unpaced threads, two per CPU, so the recorder competes for CPU), \
              medians of {} runs; dropped is the worst run. wakeups/s: the recorder's voluntary \
              context switches per second (flush timer included), CPU/record: its CPU time per \
-             record (draining, encoding, compressing, writing).\n",
-            rows.first().map_or(0, |r| r.rate.len())
+             record (draining, encoding, compressing, writing, and also loading its programs, \
+             about 0.4 s of CPU whatever the threshold, so compare rows, not absolutes).\n",
+            sweep.rows.first().map_or(0, |(_, runs)| runs.len())
         );
         let _ = writeln!(
             t,
             "| threshold | calls/s reached | dropped | recorder wakeups/s | recorder CPU ns/record |"
         );
         let _ = writeln!(t, "|--:|--:|--:|--:|--:|");
-        for r in rows {
-            let m = |v: &[f64]| median(v.to_vec()).unwrap_or(0.0);
+        for (threshold, runs) in &sweep.rows {
+            let (rate, wakeups, cpu) = sweep.medians(runs);
             let _ = writeln!(
                 t,
-                "| {} | {} | {} | {:.0} | {:.0} |",
-                r.threshold,
-                fmt_rate(m(&r.rate)),
-                r.dropped.iter().max().copied().unwrap_or(0),
-                m(&r.wakeups_per_s),
-                m(&r.cpu_ns_per_record),
+                "| {threshold} | {} | {} | {wakeups:.0} | {cpu:.0} |",
+                fmt_rate(rate),
+                runs.iter().map(|r| r.lost).max().unwrap_or(0),
             );
         }
         t.truncate(t.trim_end().len());
@@ -1873,14 +1870,17 @@ impl Report<'_> {
                 "best_held_per_s": self.sustained.best(None).map(|b| b.achieved),
             },
             "wakeup_threshold": {
-                "seconds": self.thresholds.1,
-                "threads": self.thresholds.2,
-                "rows": self.thresholds.0.iter().map(|r| json!({
-                    "threshold": r.threshold,
-                    "rate": r.rate,
-                    "dropped": r.dropped,
-                    "recorder_cpu_ns_per_record": r.cpu_ns_per_record,
-                    "recorder_wakeups_per_s": r.wakeups_per_s,
+                "seconds": self.thresholds.seconds,
+                "threads": self.thresholds.threads,
+                "rows": self.thresholds.rows.iter().map(|(threshold, runs)| json!({
+                    "threshold": threshold,
+                    "runs": runs.iter().map(|r| json!({
+                        "rate": r.achieved,
+                        "records": r.records,
+                        "dropped": r.lost,
+                        "recorder_cpu_ms": r.recorder_cpu.as_secs_f64() * 1e3,
+                        "recorder_nvcsw": r.recorder_nvcsw,
+                    })).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             },
             "reader": {
@@ -1955,11 +1955,11 @@ fn kernel_release() -> String {
         .map_or_else(|_| "unknown".to_owned(), |s| s.trim().to_owned())
 }
 
-fn cpu_count() -> usize {
+pub(crate) fn cpu_count() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {

@@ -24,7 +24,7 @@ use anyhow::{Context, Result, bail, ensure};
 use crate::compile::{self, Arch};
 use crate::kernel::KernelKind;
 use crate::vm::{self, Outcome};
-use crate::{elf, setup, util};
+use crate::{bench, elf, setup, util};
 
 #[derive(clap::Args, Clone)]
 pub struct Options {
@@ -355,17 +355,12 @@ fn thousands(n: u64) -> String {
 
 /// "x86_64, CPU model, N CPUs" of this machine.
 fn host_description() -> String {
-    let model = fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{}, {model}, {cpus} CPUs", std::env::consts::ARCH)
+    format!(
+        "{}, {}, {} CPUs",
+        std::env::consts::ARCH,
+        bench::cpu_model(),
+        bench::cpu_count()
+    )
 }
 
 /// One `level=` line of the example.
