@@ -17,9 +17,7 @@ use recorder::{
 pub fn run(args: &DumpArgs) -> anyhow::Result<()> {
     let spec = args.filter.spec();
     let mut reader = Events::open(&args.file, &spec)?;
-    for w in reader.filter().warnings() {
-        eprintln!("recorder: warning: {w}");
-    }
+    reader.write_warnings(&mut std::io::stderr())?;
     let mut fmt =
         Formatter::new(reader.header()).with_context(|| format!("{}", args.file.display()))?;
     fmt.multi_thread = read::multi_threaded(&args.file, &spec)?;

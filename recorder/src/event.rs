@@ -241,6 +241,21 @@ pub struct Trailer {
 }
 
 #[cfg(test)]
+impl Capture {
+    /// A whole (untruncated, successfully read) capture, for tests.
+    pub(crate) fn whole(arg: u8, kind: CaptureKind, bytes: &[u8]) -> Self {
+        Capture {
+            arg,
+            kind,
+            len: bytes.len() as u64,
+            truncated: false,
+            read_failed: false,
+            bytes: bytes.to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

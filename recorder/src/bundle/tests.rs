@@ -44,17 +44,6 @@ fn header() -> Header {
     }
 }
 
-fn cap(arg: u8, kind: CaptureKind, bytes: &[u8]) -> Capture {
-    Capture {
-        arg,
-        kind,
-        len: bytes.len() as u64,
-        truncated: false,
-        read_failed: false,
-        bytes: bytes.to_vec(),
-    }
-}
-
 /// A syscall of process `tgid` at `secs` seconds after the start.
 fn call(tgid: u32, secs: u64, name: &str, data: Vec<Capture>) -> Event {
     Event::Syscall(Syscall {
@@ -353,20 +342,30 @@ fn data_events() -> Vec<Event> {
             0,
             "execve",
             vec![
-                cap(0, CaptureKind::Str, b"/usr/bin/app"),
-                cap(1, CaptureKind::Str, b"app"),
-                cap(1, CaptureKind::Str, SECRET),
-                cap(2, CaptureKind::Str, b"TOKEN=hunter2-SECRET-xyz"),
+                Capture::whole(0, CaptureKind::Str, b"/usr/bin/app"),
+                Capture::whole(1, CaptureKind::Str, b"app"),
+                Capture::whole(1, CaptureKind::Str, SECRET),
+                Capture::whole(2, CaptureKind::Str, b"TOKEN=hunter2-SECRET-xyz"),
             ],
         ),
         call(
             100,
             1,
             "openat",
-            vec![cap(1, CaptureKind::Str, b"/tmp/secret.txt")],
+            vec![Capture::whole(1, CaptureKind::Str, b"/tmp/secret.txt")],
         ),
-        call(100, 2, "write", vec![cap(1, CaptureKind::InBuf, SECRET)]),
-        call(100, 3, "read", vec![cap(1, CaptureKind::OutBuf, SECRET)]),
+        call(
+            100,
+            2,
+            "write",
+            vec![Capture::whole(1, CaptureKind::InBuf, SECRET)],
+        ),
+        call(
+            100,
+            3,
+            "read",
+            vec![Capture::whole(1, CaptureKind::OutBuf, SECRET)],
+        ),
     ]
 }
 

@@ -43,27 +43,16 @@ fn call(arch: Arch, name: &str, args: &[u64], ret: i64) -> Syscall {
     }
 }
 
-fn cap(arg: u8, kind: CaptureKind, bytes: &[u8]) -> Capture {
-    Capture {
-        arg,
-        kind,
-        len: bytes.len() as u64,
-        truncated: false,
-        read_failed: false,
-        bytes: bytes.to_vec(),
-    }
-}
-
 fn s(arg: u8, text: &str) -> Capture {
-    cap(arg, CaptureKind::Str, text.as_bytes())
+    Capture::whole(arg, CaptureKind::Str, text.as_bytes())
 }
 
 fn out(arg: u8, bytes: &[u8]) -> Capture {
-    cap(arg, CaptureKind::OutBuf, bytes)
+    Capture::whole(arg, CaptureKind::OutBuf, bytes)
 }
 
 fn inb(arg: u8, bytes: &[u8]) -> Capture {
-    cap(arg, CaptureKind::InBuf, bytes)
+    Capture::whole(arg, CaptureKind::InBuf, bytes)
 }
 
 fn with(mut sc: Syscall, data: Vec<Capture>) -> Syscall {

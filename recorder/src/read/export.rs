@@ -359,9 +359,7 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut events = Events::open(path, spec)?.with_tasks();
-    for w in events.filter().warnings() {
-        writeln!(err, "recorder: warning: {w}")?;
-    }
+    events.write_warnings(err)?;
     let (_, res) = match format {
         ExportFormat::Perfetto => perfetto(&mut events, out)?,
         ExportFormat::Jsonl => jsonl(&mut events, out)?,

@@ -281,6 +281,16 @@ impl<R: Read> Events<R> {
         &self.filter
     }
 
+    /// Writes the filter's warnings (see [`Filter::warnings`]) to `err`,
+    /// one `recorder: warning:` line each, as every reading command does
+    /// before its output.
+    pub fn write_warnings(&self, err: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for w in self.filter.warnings() {
+            writeln!(err, "recorder: warning: {w}")?;
+        }
+        Ok(())
+    }
+
     /// The processes and threads seen so far (empty unless
     /// [`Events::with_tasks`] or `--comm`).
     pub fn tasks(&self) -> &Tasks {

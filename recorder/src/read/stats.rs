@@ -521,9 +521,7 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut events = Events::open(path, spec)?.with_tasks();
-    for w in events.filter().warnings() {
-        writeln!(err, "recorder: warning: {w}")?;
-    }
+    events.write_warnings(err)?;
     let header = events.header().clone();
     let arch = Arch::from_name(&header.arch).context("unknown architecture")?;
     let (collector, res) = collect(&mut events, arch, top);
