@@ -163,7 +163,10 @@ impl RecordParser {
                 let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
                 let returned = r.flags & flags::NO_RETURN == 0;
                 let mut data = parse_items(&bytes[size_of::<SyscallRecord>()..]);
-                if let Some((seq, entry)) = self.entry_data.remove(&r.tid)
+                // Almost always empty (only execve sends entry data): skip
+                // hashing the tid for every record of the drain.
+                if !self.entry_data.is_empty()
+                    && let Some((seq, entry)) = self.entry_data.remove(&r.tid)
                     && seq == r.seq
                 {
                     data.splice(0..0, entry);
