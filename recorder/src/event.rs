@@ -4,11 +4,17 @@
 //! never change the file format. Encoded with postcard (varints), so small
 //! numbers cost one byte.
 //!
-//! Compatibility rule: within a format version, fields may only be *appended*
-//! to [`Header`], [`Trailer`] and [`Counters`] (readers ignore trailing bytes
-//! of those length-prefixed items); anything else bumps the format version.
+//! Compatibility rules (docs/log-format.md §6): within format version 2,
+//! fields may only be *appended* to a struct that ends a length-delimited
+//! item (the header, the trailer, every event, every data item), and new
+//! event kinds and data kinds only get new numbers; readers skip what they
+//! do not know. Anything else bumps the format version.
+//!
+//! `Event` and `Syscall` are only serialized here: decoding goes through
+//! [`crate::log`], which knows the format version and skips unknown kinds.
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeSeq as _;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Description of the recording: enough to decode the log on another machine
 /// of another architecture.
@@ -40,6 +46,11 @@ pub struct Header {
     pub ring_size: u32,
     /// What was removed before sharing (set by `recorder bundle --redact`).
     pub redactions: Vec<String>,
+    /// Minor revision of the format the writer followed
+    /// ([`crate::log::FORMAT_MINOR`], stamped by the log writer): readers
+    /// of an older revision of the same version skip what is newer. 0 in
+    /// version 1 logs, which lack the field.
+    pub format_minor: u16,
 }
 
 /// How processes were selected.
@@ -52,8 +63,9 @@ pub struct Filter {
     pub follow_forks: bool,
 }
 
-/// One entry in a log block.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+/// One entry in a log block. The variant index is the record's kind
+/// (`crate::log::record::kind`): new variants are only ever appended.
+#[derive(Serialize, Debug, Clone, PartialEq)]
 pub enum Event {
     Syscall(Syscall),
     /// A traced process exec'd (comm is the new name).
@@ -121,7 +133,7 @@ impl SignalEvent {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[derive(Serialize, Debug, Clone, PartialEq, Default)]
 pub struct Syscall {
     pub tgid: u32,
     pub tid: u32,
@@ -139,8 +151,22 @@ pub struct Syscall {
     /// CLOCK_MONOTONIC ns at exit (`None` when `ret` is `None`).
     pub exit_ns: Option<u64>,
     pub died_in_call: bool,
-    /// Data the call read or wrote (empty when capture is off).
+    /// Data the call read or wrote (empty when capture is off). Each item
+    /// is length-delimited in the log, so items of kinds added later can
+    /// be skipped by older readers.
+    #[serde(serialize_with = "delimited_captures")]
     pub data: Vec<Capture>,
+}
+
+/// `varint(count)`, then each item as `varint(L) || postcard(Capture)`.
+fn delimited_captures<S: Serializer>(data: &[Capture], s: S) -> Result<S::Ok, S::Error> {
+    let mut seq = s.serialize_seq(Some(data.len()))?;
+    for c in data {
+        // A tuple is its elements back to back, and a u32 is a varint:
+        // this writes the length prefix without encoding the item twice.
+        seq.serialize_element(&(c.encoded_len(), c))?;
+    }
+    seq.end()
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
@@ -153,7 +179,7 @@ pub struct ProcEvent {
     pub comm: String,
 }
 
-/// Kinds of captured data.
+/// Kinds of captured data. New kinds are only ever appended.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaptureKind {
     /// NUL-terminated input string (the NUL is not stored).
@@ -162,6 +188,11 @@ pub enum CaptureKind {
     InBuf,
     /// Output buffer/struct the kernel filled in.
     OutBuf,
+}
+
+impl CaptureKind {
+    /// Kinds above this number are newer than this reader.
+    pub const LAST_KNOWN: u32 = CaptureKind::OutBuf as u32;
 }
 
 /// A piece of user memory captured for one argument.
@@ -181,6 +212,21 @@ pub struct Capture {
     /// byte, which was the log writer's second-largest cost with capture on.
     #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
+}
+
+impl Capture {
+    /// Bytes of this item's postcard encoding (its length prefix in the
+    /// log), computed rather than encoded twice.
+    fn encoded_len(&self) -> u32 {
+        fn varint_len(v: u64) -> usize {
+            (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+        }
+        let n = self.bytes.len();
+        // arg, kind, len, truncated, read_failed, then the bytes.
+        let total =
+            1 + varint_len(self.kind as u64) + varint_len(self.len) + 2 + varint_len(n as u64) + n;
+        total as u32
+    }
 }
 
 /// Completeness accounting, summed over CPUs, cumulative since start.
@@ -293,5 +339,48 @@ mod tests {
         let enc = postcard::to_allocvec(&c).expect("encode");
         assert_eq!(enc, postcard::to_allocvec(&seq).expect("encode"));
         assert_eq!(postcard::from_bytes::<Capture>(&enc).expect("decode"), c);
+    }
+
+    /// The length prefix of a data item is computed, not measured: it must
+    /// equal the encoding's real length at every varint width.
+    #[test]
+    fn capture_encoded_len_is_its_postcard_length() {
+        for n in [0usize, 1, 127, 128, 300, 16383, 16384, 70000] {
+            for len in [0u64, 127, 128, 1 << 35, u64::MAX] {
+                let c = Capture {
+                    arg: 3,
+                    kind: CaptureKind::OutBuf,
+                    len,
+                    truncated: true,
+                    read_failed: false,
+                    bytes: vec![7; n],
+                };
+                let enc = postcard::to_allocvec(&c).expect("encode");
+                assert_eq!(c.encoded_len() as usize, enc.len(), "n={n} len={len}");
+            }
+        }
+    }
+
+    /// Format 2 writes each data item behind its length.
+    #[test]
+    fn syscall_data_items_are_length_delimited() {
+        let sc = Syscall {
+            data: vec![
+                Capture::whole(1, CaptureKind::Str, b"/etc"),
+                Capture::whole(2, CaptureKind::OutBuf, &[0xAA; 200]),
+            ],
+            ..Syscall::default()
+        };
+        let enc = postcard::to_allocvec(&sc).expect("encode");
+        // 10 fixed fields: tgid..seq..cpu..nr (1 byte each at 0), 6 args,
+        // ret None, enter 0, exit None, died false = 4 + 1 + 6 + 4.
+        let list = &enc[15..];
+        let first = postcard::to_allocvec(&sc.data[0]).expect("encode");
+        let second = postcard::to_allocvec(&sc.data[1]).expect("encode");
+        let mut want = vec![2, first.len() as u8];
+        want.extend_from_slice(&first);
+        want.extend_from_slice(&[(second.len() as u8) | 0x80, (second.len() >> 7) as u8]);
+        want.extend_from_slice(&second);
+        assert_eq!(list, &want[..]);
     }
 }

@@ -267,7 +267,7 @@ fn damaged() -> Vec<(&'static str, Vec<u8>)> {
     let mut huge = good.clone();
     huge[second + 2..second + 6].copy_from_slice(&u32::MAX.to_le_bytes());
     let mut future = good.clone();
-    future[8..10].copy_from_slice(&2u16.to_le_bytes());
+    future[8..10].copy_from_slice(&(recorder::log::FORMAT_VERSION + 1).to_le_bytes());
     vec![
         ("truncated-block", good[..second + 34 + 100].to_vec()),
         ("truncated-trailer", good[..trailer + 10].to_vec()),

@@ -29,6 +29,7 @@
 //! `Read`/`Write` it is given.
 
 mod reader;
+pub mod record;
 mod writer;
 
 #[cfg(test)]
@@ -40,12 +41,26 @@ use std::io;
 use crate::event::Event;
 
 pub use reader::LogReader;
+pub use record::Skipped;
 pub use writer::{LogWriter, encode_block};
 
-/// Version of the container layout *and* of the postcard schema in
-/// `event.rs`. Bumped for any change other than appending fields to
-/// `Header`, `Trailer` or `Counters`.
-pub const FORMAT_VERSION: u16 = 1;
+/// Version of the container layout *and* of the record schema, written in
+/// the file prefix. Bumped only for a change an older reader cannot skip
+/// (docs/log-format.md §6); new event kinds, data kinds, frame tags and
+/// appended fields bump [`FORMAT_MINOR`] instead.
+///
+/// Version 2 differs from 1 only in that each data item of a system call
+/// is length-delimited, so that unknown data kinds can be skipped.
+pub const FORMAT_VERSION: u16 = 2;
+
+/// Oldest format version this reader reads. Logs of every released
+/// version stay readable (golden logs of each are tested).
+pub const OLDEST_FORMAT_VERSION: u16 = 1;
+
+/// Revision of [`FORMAT_VERSION`] this writer follows, recorded in
+/// `Header::format_minor`: bumped with every addition older readers of the
+/// same version skip (so they can say that they skipped something).
+pub const FORMAT_MINOR: u16 = 0;
 
 /// First eight bytes of every log. Like PNG's signature: the high-bit first
 /// byte catches 7-bit channels, `\r\n` and the lone `\n` catch newline
@@ -159,7 +174,9 @@ pub enum LogError {
     Empty,
     #[error("not a recorder log (bad magic)")]
     BadMagic,
-    #[error("unsupported format version {found} (this recorder reads version {FORMAT_VERSION})")]
+    #[error(
+        "unsupported format version {found} (this recorder reads versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}; a newer recorder is needed)"
+    )]
     UnsupportedVersion { found: u16 },
     #[error("unsupported format flags {found:#06x} (this recorder knows no flags)")]
     UnsupportedFlags { found: u16 },

@@ -4,10 +4,11 @@
 
 use std::io::{self, Read};
 
+use super::record::{self, Decoded, Skipped, take_tolerant};
 use super::{
     CODEC_STORED, CODEC_ZSTD, EndState, FORMAT_VERSION, FRAME_HEADER_LEN, FrameHeader, LogError,
-    MAGIC, MAX_HEADER_LEN, MAX_PAYLOAD_LEN, MAX_RAW_LEN, PREFIX_LEN, Problem, Section, TAG_BLOCK,
-    TAG_TRAILER, get_varint,
+    MAGIC, MAX_HEADER_LEN, MAX_PAYLOAD_LEN, MAX_RAW_LEN, OLDEST_FORMAT_VERSION, PREFIX_LEN,
+    Problem, Section, TAG_BLOCK, TAG_TRAILER, get_varint,
 };
 use crate::event::{Event, Header, Trailer};
 
@@ -23,8 +24,12 @@ use crate::event::{Event, Header, Trailer};
 /// [`end_state`](Self::end_state) says why reading stopped.
 pub struct LogReader<R: Read> {
     r: R,
+    /// Format version from the prefix: how records are decoded.
+    version: u16,
     header: Header,
     trailer: Option<Trailer>,
+    /// What a newer writer wrote that this reader does not know.
+    skipped: Skipped,
     /// Bytes consumed from `r`: the offset of the next unread frame.
     offset: u64,
     state: EndState,
@@ -59,6 +64,16 @@ impl<R: Read> LogReader<R> {
         if prefix[..n] != MAGIC[..n] {
             return Err(LogError::BadMagic);
         }
+        // The version is checked as soon as its bytes are there, before
+        // any CRC: a later version may lay out everything after it
+        // differently, and "needs a newer recorder" is the useful answer
+        // even for a cut-off file.
+        if got >= 10 {
+            let version = u16::from_le_bytes([prefix[8], prefix[9]]);
+            if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
+                return Err(LogError::UnsupportedVersion { found: version });
+            }
+        }
         if got < PREFIX_LEN {
             return Err(LogError::Truncated {
                 what: Section::Prefix,
@@ -67,12 +82,7 @@ impl<R: Read> LogReader<R> {
                 available: got as u64,
             });
         }
-        // The version is checked before any CRC: a later version may lay
-        // out everything after it differently.
         let version = u16::from_le_bytes([prefix[8], prefix[9]]);
-        if version != FORMAT_VERSION {
-            return Err(LogError::UnsupportedVersion { found: version });
-        }
         let flags = u16::from_le_bytes([prefix[10], prefix[11]]);
         let header_len = u32::from_le_bytes([prefix[12], prefix[13], prefix[14], prefix[15]]);
         let header_offset = PREFIX_LEN as u64;
@@ -132,8 +142,10 @@ impl<R: Read> LogReader<R> {
         })?;
         Ok(LogReader {
             r,
+            version,
             header,
             trailer: None,
+            skipped: Skipped::default(),
             offset: header_offset + needed,
             state: EndState::Reading,
             payload: Vec::new(),
@@ -150,6 +162,17 @@ impl<R: Read> LogReader<R> {
         &self.header
     }
 
+    /// Format version of the log (from its prefix).
+    pub fn format_version(&self) -> u16 {
+        self.version
+    }
+
+    /// Events and data items of kinds newer than this reader, skipped so
+    /// far.
+    pub fn skipped(&self) -> &Skipped {
+        &self.skipped
+    }
+
     /// The next event, or `Ok(None)` at the end of the log (after the
     /// trailer, or at the end of the input on a frame boundary). A block's
     /// events are returned only after its CRC and record framing were
@@ -160,10 +183,12 @@ impl<R: Read> LogReader<R> {
                 return Ok(None);
             }
             if self.records_left > 0 {
-                return match self.take_record() {
-                    Ok(ev) => Ok(Some(ev)),
-                    Err(e) => Err(self.fail(e)),
-                };
+                match self.take_record() {
+                    Ok(Decoded::Event(ev)) => return Ok(Some(ev)),
+                    // Counted in `skipped`; on to the next record.
+                    Ok(Decoded::Unknown { .. }) => continue,
+                    Err(e) => return Err(self.fail(e)),
+                }
             }
             // Each iteration consumes a whole frame or ends reading, so
             // this terminates on any finite input.
@@ -237,7 +262,7 @@ impl<R: Read> LogReader<R> {
     }
 
     /// Decodes the next record of the current (verified) block.
-    fn take_record(&mut self) -> Result<Event, LogError> {
+    fn take_record(&mut self) -> Result<Decoded, LogError> {
         let corrupt = |problem| LogError::Corrupt {
             what: Section::Block,
             offset: self.block_offset,
@@ -258,10 +283,7 @@ impl<R: Read> LogReader<R> {
         self.pos += end;
         self.records_left = self.records_left.saturating_sub(1);
         self.record_index += 1;
-        // Bytes after the event are fields a newer writer appended to a
-        // trailing struct (`Counters`): ignored by design.
-        take_tolerant::<Event>(record)
-            .map(|(ev, _)| ev)
+        record::decode(record, self.version, &mut self.skipped)
             .map_err(|error| corrupt(Problem::BadRecord { index, error }))
     }
 
@@ -453,31 +475,4 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(got)
-}
-
-/// Decodes a length-delimited item in both directions of the "fields are
-/// only appended" rule: bytes after the item are fields of a *newer* writer
-/// (ignored), and an item that ends early comes from an *older* writer
-/// whose struct lacked the last fields: those decode as if their bytes were
-/// zero (0, false, empty, None). The item's bounds are known and its frame
-/// CRC-checked, so ending early is never truncation.
-fn take_tolerant<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-) -> Result<(T, &[u8]), postcard::Error> {
-    match postcard::take_from_bytes::<T>(bytes) {
-        // A last byte with the varint continuation bit set means the input
-        // stopped inside a number: damage, not an older struct.
-        Err(postcard::Error::DeserializeUnexpectedEnd)
-            if bytes.last().is_none_or(|b| b & 0x80 == 0) =>
-        {
-            /// More than any run of appended fields will need.
-            const PAD: usize = 256;
-            let mut padded = Vec::with_capacity(bytes.len() + PAD);
-            padded.extend_from_slice(bytes);
-            padded.resize(bytes.len() + PAD, 0);
-            let (v, _) = postcard::take_from_bytes::<T>(&padded)?;
-            Ok((v, &[]))
-        }
-        other => other,
-    }
 }

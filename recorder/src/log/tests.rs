@@ -29,6 +29,7 @@ fn header() -> Header {
         capture_size: 256,
         ring_size: 1 << 20,
         redactions: vec![],
+        format_minor: FORMAT_MINOR,
     }
 }
 
@@ -548,8 +549,16 @@ fn future_version() {
     assert!(matches!(err, LogError::UnsupportedVersion { found: 7 }));
     assert_eq!(
         err.to_string(),
-        "unsupported format version 7 (this recorder reads version 1)"
+        "unsupported format version 7 (this recorder reads versions 1 to 2; a newer recorder is needed)"
     );
+    // Said as soon as the version's bytes are there, even in a cut-off
+    // file: the useful answer is "needs a newer recorder".
+    let err = LogReader::open(Cursor::new(&bytes[..10])).err().unwrap();
+    assert!(matches!(err, LogError::UnsupportedVersion { found: 7 }));
+    // Version 0 is no version at all.
+    bytes[8..10].copy_from_slice(&0u16.to_le_bytes());
+    let err = LogReader::open(Cursor::new(&bytes)).err().unwrap();
+    assert!(matches!(err, LogError::UnsupportedVersion { found: 0 }));
 }
 
 #[test]
@@ -754,10 +763,11 @@ fn damaged_block_contents_with_valid_crc() {
         problem_of(raw_frame(TAG_BLOCK, CODEC_STORED, &long, n, 1)),
         Problem::RecordFraming { at: 0 }
     ));
-    // A record that is not an Event (variant index 200).
-    let bogus = [3u8, 200, 1, 1];
+    // A record of a known kind that does not decode (an Exec whose comm
+    // is not UTF-8).
+    let bogus = BAD_EXEC_RECORD;
     assert!(matches!(
-        problem_of(raw_frame(TAG_BLOCK, CODEC_STORED, &bogus, 4, 1)),
+        problem_of(raw_frame(TAG_BLOCK, CODEC_STORED, &bogus, 9, 1)),
         Problem::BadRecord { index: 0, .. }
     ));
     // A trailer that does not decode.
@@ -767,6 +777,9 @@ fn damaged_block_contents_with_valid_crc() {
     ));
 }
 
+/// A length-prefixed record of kind 1 (Exec) whose `comm` is not UTF-8.
+const BAD_EXEC_RECORD: [u8; 9] = [8, 1, 0, 0, 0, 0, 0, 1, 0xff];
+
 #[test]
 fn bad_record_after_good_ones_returns_the_good_ones() {
     let mut raw = Vec::new();
@@ -775,7 +788,7 @@ fn bad_record_after_good_ones_returns_the_good_ones() {
         put_varint(&mut raw, rec.len() as u32);
         raw.extend_from_slice(&rec);
     }
-    raw.extend_from_slice(&[2, 200, 0]); // fourth record: unknown variant
+    raw.extend_from_slice(&BAD_EXEC_RECORD); // fourth record: does not decode
     let mut bytes = header_only();
     bytes.extend_from_slice(&raw_frame(
         TAG_BLOCK,
@@ -975,7 +988,7 @@ fn random_inputs_never_panic() {
 fn layout_matches_the_spec() {
     let bytes = header_only();
     assert_eq!(&bytes[..8], b"\x89REC\r\n\x1a\n");
-    assert_eq!(&bytes[8..12], &[1, 0, 0, 0]); // version 1, flags 0
+    assert_eq!(&bytes[8..12], &[2, 0, 0, 0]); // version 2, flags 0
     let n = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
     assert_eq!(bytes.len(), 16 + n + 4);
     assert_eq!(
@@ -1043,4 +1056,169 @@ fn counters_from_an_older_writer_read_with_zero_new_fields() {
     let (_, got, err) = read_all(&bytes);
     assert!(err.is_none(), "{err:?}");
     assert_eq!(got, vec![Event::Counters(c)]);
+}
+
+/// Wraps `records` (each already `varint(kind) || body`) in one stored
+/// block frame.
+fn block_of(records: &[Vec<u8>]) -> Vec<u8> {
+    let mut raw = Vec::new();
+    for rec in records {
+        put_varint(&mut raw, rec.len() as u32);
+        raw.extend_from_slice(rec);
+    }
+    raw_frame(
+        TAG_BLOCK,
+        CODEC_STORED,
+        &raw,
+        raw.len() as u32,
+        records.len() as u32,
+    )
+}
+
+/// A file prefix and header of format `version`.
+fn header_of_version(version: u16) -> Vec<u8> {
+    let mut bytes = header_only();
+    bytes[8..10].copy_from_slice(&version.to_le_bytes());
+    let n = bytes.len();
+    let crc = crc32fast::hash(&bytes[8..n - 4]);
+    bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+fn syscall_with(data: Vec<Capture>) -> Syscall {
+    Syscall {
+        tgid: 10,
+        tid: 11,
+        seq: 3,
+        cpu: 1,
+        nr: 257,
+        args: [1, 2, 3, 4, 5, 6],
+        ret: Some(3),
+        enter_ns: 1000,
+        exit_ns: Some(1500),
+        died_in_call: false,
+        data,
+    }
+}
+
+/// A log from a newer writer: event kinds, data kinds and fields this
+/// reader has never heard of. It reads fully; what is unknown is skipped
+/// and counted, everything else is exactly what was written.
+#[test]
+fn events_and_data_items_of_unknown_kinds_are_skipped_and_counted() {
+    let known = syscall_with(vec![
+        Capture::whole(1, CaptureKind::Str, b"/etc/passwd"),
+        Capture::whole(2, CaptureKind::OutBuf, b"root:x:0:0"),
+    ]);
+    // The same call as a newer writer would send it: an item of data kind
+    // 9 (a layout this reader cannot know) between the two, and a field
+    // appended after the list.
+    let mut rec = postcard::to_stdvec(&Event::Syscall(syscall_with(vec![]))).unwrap();
+    rec.pop(); // the empty list's count
+    rec.push(3);
+    for item in [
+        postcard::to_stdvec(&known.data[0]).unwrap(),
+        vec![4, 9, 0xde, 0xad, 0xbe, 0xef, 0x80],
+        postcard::to_stdvec(&known.data[1]).unwrap(),
+    ] {
+        put_varint(&mut rec, item.len() as u32);
+        rec.extend_from_slice(&item);
+    }
+    rec.extend_from_slice(&[0x05, 0x77]); // an appended field
+    let mut bytes = header_only();
+    bytes.extend_from_slice(&block_of(&[
+        vec![40, 0xff, 0xff],         // event kind 40
+        rec,                          // the call
+        vec![0x80, 0x01, 1, 2, 3, 4], // event kind 128
+        postcard::to_stdvec(&event(5)).unwrap(),
+        vec![40], // kind 40 again, no body at all
+    ]));
+    bytes.extend_from_slice(&raw_frame(b'X', CODEC_STORED, b"future", 6, 0));
+    let t = postcard::to_stdvec(&trailer()).unwrap();
+    bytes.extend_from_slice(&raw_frame(TAG_TRAILER, CODEC_STORED, &t, t.len() as u32, 0));
+
+    let (r, got, err) = read_all(&bytes);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(r.end_state(), EndState::Clean);
+    assert_eq!(got, vec![Event::Syscall(known), event(5)]);
+    let skipped = r.skipped();
+    assert_eq!(
+        skipped
+            .events
+            .iter()
+            .map(|(k, n)| (*k, *n))
+            .collect::<Vec<_>>(),
+        vec![(40, 2), (128, 1)]
+    );
+    assert_eq!(skipped.data_items, 1);
+    assert_eq!(
+        skipped.text().unwrap(),
+        "3 events of kinds newer than this reader skipped (kind 40: 2, kind 128: 1); \
+         1 data items of kinds newer than this reader skipped"
+    );
+}
+
+/// Format 1 wrote data items without length prefixes; such logs read
+/// forever, and the writer's own output round-trips in format 2.
+#[test]
+fn format_1_syscalls_with_data_still_read() {
+    #[derive(serde::Serialize)]
+    struct V1Syscall<'a>(
+        u32,
+        u32,
+        u64,
+        u32,
+        i64,
+        [u64; 6],
+        Option<i64>,
+        u64,
+        Option<u64>,
+        bool,
+        &'a [Capture],
+    );
+    let sc = syscall_with(vec![
+        Capture::whole(1, CaptureKind::Str, b"/etc/passwd"),
+        Capture::whole(2, CaptureKind::InBuf, &[0u8; 300]),
+    ]);
+    let v1 = V1Syscall(
+        sc.tgid,
+        sc.tid,
+        sc.seq,
+        sc.cpu,
+        sc.nr,
+        sc.args,
+        sc.ret,
+        sc.enter_ns,
+        sc.exit_ns,
+        sc.died_in_call,
+        &sc.data,
+    );
+    let mut rec = vec![0u8]; // kind 0
+    rec.extend_from_slice(&postcard::to_stdvec(&v1).unwrap());
+    let mut bytes = header_of_version(1);
+    bytes.extend_from_slice(&block_of(&[rec.clone()]));
+    let (r, got, err) = read_all(&bytes);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(r.format_version(), 1);
+    assert_eq!(got, vec![Event::Syscall(sc.clone())]);
+
+    // The same bytes are not a format 2 record (items lack lengths)...
+    let mut bytes = header_only();
+    bytes.extend_from_slice(&block_of(&[rec]));
+    assert_ne!(read_all(&bytes).1, vec![Event::Syscall(sc.clone())]);
+    // ...and the writer's format 2 record reads back as written.
+    let (log, _) = write_log(&[Event::Syscall(sc.clone())], 1, true);
+    assert_eq!(read_all(&log).1, vec![Event::Syscall(sc)]);
+}
+
+/// The header names the format revision the writer followed, whatever a
+/// copied header said.
+#[test]
+fn writer_stamps_its_format_minor() {
+    let mut h = header();
+    h.format_minor = 77;
+    let w = LogWriter::new(Vec::new(), &h, 3).unwrap();
+    let bytes = w.finish(&trailer()).unwrap();
+    let r = LogReader::open(Cursor::new(&bytes)).unwrap();
+    assert_eq!(r.header().format_minor, FORMAT_MINOR);
 }

@@ -241,7 +241,13 @@ pub fn encode_block(events: &[Event], level: i32) -> Result<Vec<u8>, LogError> {
 
 /// The file prefix followed by the header and its CRC.
 fn encode_prefix(header: &Header) -> Result<Vec<u8>, LogError> {
-    let body = postcard::to_stdvec(header).map_err(|source| LogError::Encode {
+    // Whatever revision a copied header (a bundle's) names, this writer
+    // writes its own.
+    let header = Header {
+        format_minor: super::FORMAT_MINOR,
+        ..header.clone()
+    };
+    let body = postcard::to_stdvec(&header).map_err(|source| LogError::Encode {
         what: "header",
         source,
     })?;

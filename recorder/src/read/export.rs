@@ -403,6 +403,7 @@ mod tests {
             counters: None,
             end: crate::log::EndState::Clean,
             gaps: 0,
+            skipped: Default::default(),
         };
         let out = p.finish(&header(), &Tasks::default(), &c).unwrap();
         serde_json::from_slice(&out).expect("valid JSON")

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::time::{secs9, utc};
 use super::{Completeness, Events, FilterSpec, Tasks};
 use crate::event::{Event, Filter, Header, Trailer};
-use crate::log::FORMAT_VERSION;
+use crate::log::{FORMAT_MINOR, FORMAT_VERSION};
 
 /// Processes listed in the text form (all are in the JSON).
 const MAX_LISTED: usize = 50;
@@ -81,6 +81,10 @@ pub struct CompletenessInfo {
     pub read_failed: Option<u64>,
     pub in_progress_at_start: Option<u64>,
     pub interrupted_by_exit: Option<u64>,
+    /// Events of kinds newer than this reader, skipped.
+    pub skipped_events: u64,
+    /// Data items of kinds newer than this reader, skipped.
+    pub skipped_data_items: u64,
     /// How the file ends.
     pub end: String,
     pub notes: Vec<String>,
@@ -223,10 +227,15 @@ fn size(bytes: u64) -> String {
 
 fn completeness_info(c: &Completeness) -> CompletenessInfo {
     let k = c.counters.as_ref();
-    let verdict = if c.is_complete() {
-        "complete: every call of the selected processes while recording is in the log".to_owned()
-    } else {
-        format!("INCOMPLETE: {}", c.notes().join("; "))
+    let verdict = match (c.is_complete(), c.skipped.text()) {
+        (true, None) => {
+            "complete: every call of the selected processes while recording is in the log"
+                .to_owned()
+        }
+        (true, Some(skipped)) => format!(
+            "complete as recorded, but partly unread: {skipped}; a newer recorder reads them"
+        ),
+        (false, _) => format!("INCOMPLETE: {}", c.notes().join("; ")),
     };
     CompletenessInfo {
         complete: c.is_complete(),
@@ -240,6 +249,8 @@ fn completeness_info(c: &Completeness) -> CompletenessInfo {
         read_failed: k.map(|k| k.read_failed),
         in_progress_at_start: k.map(|k| k.exit_without_entry),
         interrupted_by_exit: k.map(|k| k.died_in_call),
+        skipped_events: c.skipped.event_count(),
+        skipped_data_items: c.skipped.data_items,
         end: c.end.to_string(),
         notes: c.notes(),
     }
@@ -296,7 +307,7 @@ pub fn gather<R: Read>(
     let completeness = events.completeness();
     let report = InfoReport {
         file_bytes,
-        format_version: FORMAT_VERSION,
+        format_version: events.format_version(),
         start_utc: utc(i128::from(h.start_wall_ns)),
         end_utc: trailer.as_ref().map(|t| utc(i128::from(t.end_wall_ns))),
         duration_s: trailer
@@ -316,6 +327,14 @@ pub fn gather<R: Read>(
 }
 
 impl InfoReport {
+    /// `, revision 3: newer than this reader's 1`, when a newer writer of
+    /// this format version wrote the log.
+    fn newer_revision(&self) -> Option<String> {
+        let minor = self.header.format_minor;
+        (self.format_version == FORMAT_VERSION && minor > FORMAT_MINOR)
+            .then(|| format!(", revision {minor}: newer than this reader's {FORMAT_MINOR}"))
+    }
+
     /// The text form.
     pub fn write_text(&self, out: &mut dyn Write, name: &str) -> std::io::Result<()> {
         let h = &self.header;
@@ -325,8 +344,10 @@ impl InfoReport {
             out,
             "file",
             &format!(
-                "{name} ({} bytes, format version {})",
-                self.file_bytes, self.format_version
+                "{name} ({} bytes, format version {}{})",
+                self.file_bytes,
+                self.format_version,
+                self.newer_revision().unwrap_or_default()
             ),
         )?;
         line(
@@ -462,6 +483,16 @@ impl InfoReport {
                 num(k.interrupted_by_exit)
             ),
         )?;
+        if k.skipped_events + k.skipped_data_items > 0 {
+            line(
+                out,
+                "skipped",
+                &format!(
+                    "{} events and {} data items of kinds newer than this reader",
+                    k.skipped_events, k.skipped_data_items
+                ),
+            )?;
+        }
         line(out, "file end", &k.end)?;
         Ok(())
     }

@@ -35,7 +35,7 @@ pub use tasks::{Process, Tasks, Thread};
 pub use time::{TimeSpec, parse_time};
 
 use crate::event::{Counters, Event, Header, Trailer};
-use crate::log::{EndState, LogError, LogReader};
+use crate::log::{EndState, LogError, LogReader, Skipped};
 
 /// A log file opened for reading.
 pub type FileReader = LogReader<BufReader<File>>;
@@ -138,6 +138,8 @@ pub struct Completeness {
     pub end: EndState,
     /// Records missing from per-thread sequences.
     pub gaps: u64,
+    /// What a newer writer wrote that this reader does not understand.
+    pub skipped: Skipped,
 }
 
 impl Completeness {
@@ -192,7 +194,21 @@ impl Completeness {
         if self.end != EndState::Clean {
             notes.push(format!("log {}", self.end));
         }
+        if let Some(text) = self.skipped.text() {
+            notes.push(format!("{text} (a newer recorder reads them)"));
+        }
         notes
+    }
+
+    /// The verdict word: `complete`, `complete (partly unread)` when the
+    /// recording is complete but a newer writer put kinds in it this reader
+    /// skipped, or `INCOMPLETE`.
+    pub fn verdict_word(&self) -> &'static str {
+        match (self.is_complete(), self.skipped.is_empty()) {
+            (true, true) => "complete",
+            (true, false) => "complete (partly unread)",
+            (false, _) => "INCOMPLETE",
+        }
     }
 
     /// `recorder: complete: 66 records` or `recorder: INCOMPLETE: ...`:
@@ -204,15 +220,7 @@ impl Completeness {
             _ => format!("{} records", self.records),
         }];
         parts.extend(self.notes());
-        format!(
-            "recorder: {}: {}",
-            if self.is_complete() {
-                "complete"
-            } else {
-                "INCOMPLETE"
-            },
-            parts.join("; ")
-        )
+        format!("recorder: {}: {}", self.verdict_word(), parts.join("; "))
     }
 }
 
@@ -275,6 +283,11 @@ impl<R: Read> Events<R> {
 
     pub fn header(&self) -> &Header {
         self.reader.header()
+    }
+
+    /// Format version of the log (from its prefix).
+    pub fn format_version(&self) -> u16 {
+        self.reader.format_version()
     }
 
     pub fn filter(&self) -> &Filter {
@@ -386,6 +399,7 @@ impl<R: Read> Events<R> {
                 .or_else(|| self.last_counters.clone()),
             end: self.reader.end_state(),
             gaps: self.seqs.gaps(),
+            skipped: self.reader.skipped().clone(),
         }
     }
 

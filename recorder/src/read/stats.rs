@@ -617,6 +617,7 @@ mod tests {
             counters: None,
             end: crate::log::EndState::Clean,
             gaps: 0,
+            skipped: Default::default(),
         };
         let r = c.report(&h, &Tasks::default(), &comp);
         assert_eq!((r.calls, r.errors, r.unfinished), (5, 2, 1));

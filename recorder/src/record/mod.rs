@@ -112,6 +112,7 @@ pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Head
         capture_size: 0,
         ring_size,
         redactions: Vec::new(),
+        format_minor: recorder::log::FORMAT_MINOR,
     }
 }
 
