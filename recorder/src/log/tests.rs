@@ -1222,3 +1222,45 @@ fn writer_stamps_its_format_minor() {
     let r = LogReader::open(Cursor::new(&bytes)).unwrap();
     assert_eq!(r.header().format_minor, FORMAT_MINOR);
 }
+
+/// The worked version 2 syscall example of docs/log-format.md §9, byte
+/// for byte.
+#[test]
+fn worked_syscall_example_matches_the_spec() {
+    let sc = Syscall {
+        tgid: 7,
+        tid: 7,
+        seq: 2,
+        cpu: 1,
+        nr: 257,
+        args: [(-100i64) as u64, 0x1000, 0, 0, 0, 0],
+        ret: Some(3),
+        enter_ns: 1000,
+        exit_ns: Some(1500),
+        died_in_call: false,
+        data: vec![Capture::whole(1, CaptureKind::Str, b"/etc")],
+    };
+    let enc = postcard::to_stdvec(&Event::Syscall(sc.clone())).unwrap();
+    let want: Vec<u8> = [
+        &[0x00, 0x07, 0x07, 0x02, 0x01, 0x82, 0x04][..],
+        &[0x9C, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+        &[0x80, 0x20, 0, 0, 0, 0],
+        &[0x01, 0x06, 0xE8, 0x07, 0x01, 0xDC, 0x0B, 0x00],
+        &[0x01, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x00, 0x04],
+        b"/etc",
+    ]
+    .concat();
+    assert_eq!(enc, want);
+    assert_eq!(enc.len(), 0x2B);
+    let mut skipped = Skipped::default();
+    match record::decode(&enc, FORMAT_VERSION, &mut skipped).unwrap() {
+        record::Decoded::Event(ev) => assert_eq!(ev, Event::Syscall(sc)),
+        other => panic!("{other:?}"),
+    }
+    // A record of kind 40 with two body bytes is skipped and counted.
+    assert!(matches!(
+        record::decode(&[0x28, 0xFF, 0xFF], FORMAT_VERSION, &mut skipped).unwrap(),
+        record::Decoded::Unknown { kind: 40 }
+    ));
+    assert_eq!(skipped.event_count(), 1);
+}
