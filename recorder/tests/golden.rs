@@ -578,3 +578,86 @@ fn fuzz_seeds_are_stored_copies_of_the_golden_logs() {
         }
     }
 }
+
+/// The golden logs again in format 2, as this recorder writes them
+/// (`logs/v2/`, made once from the version 1 logs by re-encoding them with
+/// [`LogWriter`]; `UPDATE_GOLDEN=1` creates missing ones but never rewrites
+/// one: each is the stored example of its format version). They hold the
+/// same header, events and trailer, and every reader command prints the
+/// same for them as for the version 1 file.
+#[test]
+fn format_2_logs_read_the_same_as_format_1() {
+    let mut failures = Vec::new();
+    for log in LOGS {
+        let v1 = logs_dir().join(format!("{log}.rec"));
+        let v2 = logs_dir().join(format!("v2/{log}.rec"));
+        if !v2.exists() && std::env::var_os("UPDATE_GOLDEN").is_some() {
+            re_encode(&v1, &v2);
+        }
+        let (h1, e1, t1, v) = read_whole(&v1);
+        assert_eq!(v, 1, "{log}");
+        let (mut h2, e2, t2, v) = read_whole(&v2);
+        assert_eq!(v, recorder::log::FORMAT_VERSION, "{log}: {}", v2.display());
+        h2.format_minor = h1.format_minor;
+        assert_eq!((h1, &e1, t1), (h2, &e2, t2), "{log}");
+        assert!(!e1.is_empty());
+        for args in [&["dump", "-T", "-y"][..], &["dump", "--json"], &["stats"]] {
+            let run_on = |file: &str| {
+                let mut a = args.to_vec();
+                a.push(file);
+                let out = run(&logs_dir(), &a);
+                // Everything but the command line itself.
+                out.split_once('\n').map(|x| x.1.to_owned()).unwrap_or(out)
+            };
+            let (a, b) = (
+                run_on(&format!("{log}.rec")),
+                run_on(&format!("v2/{log}.rec")),
+            );
+            if a != b {
+                failures.push(format!(
+                    "{log}: `{}` differs between formats 1 and 2",
+                    args.join(" ")
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Header, events, trailer and format version of a whole, clean log.
+fn read_whole(
+    path: &Path,
+) -> (
+    recorder::event::Header,
+    Vec<Event>,
+    Option<recorder::event::Trailer>,
+    u16,
+) {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut r = LogReader::open(std::io::BufReader::new(f)).expect("open");
+    let events: Vec<Event> = r.by_ref().map(|e| e.expect("event")).collect();
+    assert_eq!(
+        r.end_state(),
+        recorder::log::EndState::Clean,
+        "{}",
+        path.display()
+    );
+    (
+        r.header().clone(),
+        events,
+        r.trailer().cloned(),
+        r.format_version(),
+    )
+}
+
+/// Writes `from`'s content to `to` in the current format.
+fn re_encode(from: &Path, to: &Path) {
+    let (header, events, trailer, _) = read_whole(from);
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    let mut w = recorder::log::LogWriter::new(Vec::new(), &header, 3).unwrap();
+    for ev in &events {
+        w.append(ev).unwrap();
+    }
+    let bytes = w.finish(&trailer.expect("a trailer")).unwrap();
+    std::fs::write(to, bytes).unwrap();
+}
