@@ -24,6 +24,15 @@ pub const MAP_STASH: &str = "STASH";
 pub const MAP_COMMS: &str = "COMMS";
 /// Per-CPU loss/volume counters, see the `CTR_*` indices.
 pub const MAP_COUNTERS: &str = "COUNTERS";
+/// Lossless mode: processes the programs paused (tgid -> [`Paused`]).
+pub const MAP_PAUSED: &str = "PAUSED";
+/// Lossless mode: one `u32`, 1 while pausing is allowed. The resume guard
+/// clears it if the recorder dies, before it resumes every paused process.
+pub const MAP_PAUSE_ON: &str = "PAUSE_ON";
+/// Processes that can be paused at once (entries of [`MAP_PAUSED`]). A
+/// process that finds it full is not paused (its records may then be
+/// dropped, and are counted).
+pub const PAUSED_ENTRIES: u32 = 4096;
 /// What to capture per syscall number ([`CaptureSpec`], indexed by nr).
 pub const MAP_CAPTURE: &str = "CAPTURE";
 /// Per-CPU scratch where records with data are assembled ([`SCRATCH_SIZE`]).
@@ -72,6 +81,9 @@ pub mod globals {
     pub const CHECK_MASK: &str = "CHECK_MASK";
     /// `u32`: bytes captured per data item; 0 turns data capture off.
     pub const CAPTURE_SIZE: &str = "CAPTURE_SIZE";
+    /// Lossless mode: ring occupancy (bytes) at which a traced process is
+    /// paused; 0 = drop mode (never pause).
+    pub const PAUSE_BYTES: &str = "PAUSE_BYTES";
 }
 
 /// Pids per element of the TRACED array. Each pid has its own byte, so
@@ -94,6 +106,16 @@ pub mod traced {
 #[derive(Clone, Copy, Debug)]
 pub struct TracedChunk {
     pub pids: [u8; TRACED_CHUNK],
+}
+
+/// A process the programs paused (value of [`MAP_PAUSED`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Paused {
+    /// CLOCK_MONOTONIC ns when it was paused.
+    pub since_ns: u64,
+    /// Ring occupancy (bytes) that made it pause.
+    pub occupancy: u64,
 }
 
 /// Per-thread stash written at sys_enter and consumed at sys_exit.
@@ -319,6 +341,9 @@ pub mod ctr {
     /// ENTRY_DATA records lost because the ring was full: the call's record
     /// then has no path/argv (its seq shows no gap: the call itself is there).
     pub const ENTRY_DATA_LOST: u32 = 8;
+    /// Lossless mode: times a process was paused (SIGSTOP sent).
+    pub const PAUSED: u32 = 9;
+    /// Slots in the counters map: every index above, plus one spare.
     pub const COUNT: u32 = 10;
 }
 
@@ -329,6 +354,7 @@ macro_rules! assert_size {
 }
 assert_size!(TracedChunk, 64);
 assert_size!(Stash, 80);
+assert_size!(Paused, 16);
 assert_size!(SyscallRecord, 104);
 assert_size!(ProcRecord, 48);
 assert_size!(EntryDataRecord, 16);
@@ -342,6 +368,7 @@ mod pod {
     // padding (sizes asserted above), so every bit pattern is valid.
     unsafe impl aya::Pod for super::TracedChunk {}
     unsafe impl aya::Pod for super::Stash {}
+    unsafe impl aya::Pod for super::Paused {}
     unsafe impl aya::Pod for super::SyscallRecord {}
     unsafe impl aya::Pod for super::ProcRecord {}
     unsafe impl aya::Pod for super::CaptureSpec {}

@@ -28,15 +28,15 @@ mod capture;
 use aya_ebpf::{
     helpers::{
         bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_smp_processor_id, bpf_ktime_get_ns,
-        bpf_probe_read_kernel, bpf_probe_read_user,
+        bpf_probe_read_kernel, bpf_probe_read_user, bpf_send_signal,
     },
     macros::{map, raw_tracepoint, tracepoint},
     maps::{Array, HashMap, PerCpuArray, RingBuf},
     programs::{RawTracePointContext, TracePointContext},
 };
 use recorder_common::{
-    CaptureSpec, EntryDataRecord, ProcRecord, SCRATCH_SIZE, Scratch, Stash, SyscallRecord,
-    TRACED_CHUNK, TracedChunk, ctr, flags, kind, traced,
+    CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused, ProcRecord, SCRATCH_SIZE, Scratch, Stash,
+    SyscallRecord, TRACED_CHUNK, TracedChunk, ctr, flags, kind, traced,
 };
 
 /// Default sizes; user space overrides them at load time (`set_max_entries`).
@@ -57,6 +57,11 @@ struct WakeState {
     /// Consumer position when this CPU last woke the daemon, or u64::MAX.
     woke_at: u64,
 }
+
+#[map(name = "PAUSED")]
+static PAUSED: HashMap<u32, Paused> = HashMap::with_max_entries(PAUSED_ENTRIES, 0);
+#[map(name = "PAUSE_ON")]
+static PAUSE_ON: Array<u32> = Array::with_max_entries(1, 0);
 
 #[map(name = "COUNTERS")]
 static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(ctr::COUNT, 0);
@@ -104,6 +109,10 @@ static WAKEUP_BYTES: u64 = 0;
 /// Bytes captured per data item; 0 = no data capture.
 #[unsafe(no_mangle)]
 static CAPTURE_SIZE: u32 = 0;
+/// Lossless mode: ring occupancy (bytes) at which the process whose call
+/// just exited is paused; 0 = drop mode.
+#[unsafe(no_mangle)]
+static PAUSE_BYTES: u64 = 0;
 
 #[inline(always)]
 fn cfg<T: Copy>(v: &'static T) -> T {
@@ -475,12 +484,52 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
                 seq,
             };
             if emit_syscall_with_data(rec, spec) {
+                pause_if_behind(tgid);
                 return 0;
             }
         }
     }
     emit_syscall(tgid, tid, s.nr, s.args, ret, s.enter_ns, now, seq, 0);
+    pause_if_behind(tgid);
     0
+}
+
+const SIGSTOP: u32 = 19;
+const BPF_NOEXIST: u64 = 1;
+const EEXIST: i32 = 17;
+
+/// Lossless mode: once the ring holds `PAUSE_BYTES`, the process whose
+/// call just exited is stopped (SIGSTOP, delivered as it returns to user
+/// space) and noted in `PAUSED`, so the daemon resumes it (SIGCONT) when it
+/// has caught up. Checked at every exit, not every 64 records like the
+/// wakeup: the headroom above `PAUSE_BYTES` must only absorb the records
+/// other threads emit before they, too, reach this check. Pausing at exit
+/// rather than entry means the call that crossed the line is recorded
+/// whole, and a thread blocked in a call is not held up by it.
+#[inline(always)]
+fn pause_if_behind(tgid: u32) {
+    let limit = cfg(&PAUSE_BYTES);
+    if limit == 0 {
+        return;
+    }
+    let occupancy = EVENTS.query(BPF_RB_AVAIL_DATA);
+    if occupancy < limit || PAUSE_ON.get(0).copied() != Some(1) {
+        return;
+    }
+    let p = Paused {
+        // SAFETY: helper without preconditions.
+        since_ns: unsafe { bpf_ktime_get_ns() },
+        occupancy,
+    };
+    // Only a process the daemon will know to resume is stopped; another
+    // thread of one already paused just sends the (idempotent) stop again.
+    match PAUSED.insert(&tgid, &p, BPF_NOEXIST) {
+        Ok(()) => count(ctr::PAUSED),
+        Err(e) if e == -EEXIST => {}
+        Err(_) => return,
+    }
+    // SAFETY: helper without preconditions; signals the current process.
+    unsafe { bpf_send_signal(SIGSTOP) };
 }
 
 /// A new task. Every new process gets a fresh verdict here, whoever its

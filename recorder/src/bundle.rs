@@ -312,6 +312,9 @@ impl Survey {
                 Event::Signal(sig) => {
                     s.tgids.insert(sig.tgid);
                 }
+                Event::Pause(p) => {
+                    s.tgids.insert(p.tgid);
+                }
                 Event::Counters(_) => {}
             }
             match ev {
@@ -325,7 +328,7 @@ impl Survey {
                     s.comms.entry(p.tgid).or_default().insert(p.comm);
                     s.children.entry(p.tgid).or_default().push(p.aux);
                 }
-                Event::Syscall(_) | Event::Signal(_) => {}
+                Event::Syscall(_) | Event::Signal(_) | Event::Pause(_) => {}
             }
         }
         s.end = r.end_state();
@@ -543,6 +546,7 @@ impl Plan {
                 // A kept process's birth is kept even if its parent is not.
                 Event::Fork(p) => procs.contains(&p.tgid) || procs.contains(&p.aux),
                 Event::Signal(sig) => procs.contains(&sig.tgid),
+                Event::Pause(p) => procs.contains(&p.tgid),
                 Event::Counters(_) => false,
             };
             if !keep {
@@ -728,6 +732,7 @@ fn counters_zip(a: &Counters, b: &Counters, f: impl Fn(u64, u64) -> u64) -> Coun
         written,
         entry_data,
         entry_data_lost,
+        paused,
     } = a;
     Counters {
         emitted: f(*emitted, b.emitted),
@@ -741,6 +746,7 @@ fn counters_zip(a: &Counters, b: &Counters, f: impl Fn(u64, u64) -> u64) -> Coun
         written: f(*written, b.written),
         entry_data: f(*entry_data, b.entry_data),
         entry_data_lost: f(*entry_data_lost, b.entry_data_lost),
+        paused: f(*paused, b.paused),
     }
 }
 

@@ -64,6 +64,10 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Internal: started by a lossless recording; resumes the programs it
+    /// paused if the recorder dies (see record/pause.rs).
+    #[command(hide = true)]
+    ResumeGuard { paused_fd: i32, pause_on_fd: i32 },
     /// Write the man pages (recorder.1, recorder-dump.1, ...) into DIR.
     /// Used to build packages.
     #[command(hide = true)]
@@ -112,6 +116,15 @@ pub struct RecordArgs {
     /// wakeups.
     #[arg(long, value_name = "BYTES|PCT%", default_value = "25%", value_parser = parse_threshold)]
     pub wakeup_threshold: Threshold,
+
+    /// What to do when the traced programs make calls faster than the
+    /// recorder can write them down: `pause` holds them back (SIGSTOP, then
+    /// SIGCONT once it caught up) so that not one call is lost, and logs
+    /// every pause; `drop` lets them run and counts the records that did
+    /// not fit. Default: `pause` for `-- COMMAND`, `drop` for -p/--comm
+    /// (pausing is visible to their parents, e.g. a shell's job control).
+    #[arg(long, value_name = "pause|drop", value_enum)]
+    pub overflow: Option<Overflow>,
 
     /// Longest time a record waits in memory before it is written out.
     #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
@@ -162,6 +175,15 @@ pub struct RecordArgs {
     /// exits, with its exit status.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// `--overflow`: what happens when the recorder falls behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Overflow {
+    /// Lossless: pause the traced processes until the recorder caught up.
+    Pause,
+    /// Let them run; count what did not fit.
+    Drop,
 }
 
 #[derive(Debug, Args)]

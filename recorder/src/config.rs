@@ -44,6 +44,7 @@ struct Raw {
     capture_size: Option<Spanned<SizeValue>>,
     ring_size: Option<Spanned<SizeValue>>,
     wakeup_threshold: Option<Spanned<String>>,
+    overflow: Option<Spanned<String>>,
     flush_interval: Option<Spanned<String>>,
     rotate_size: Option<Spanned<SizeValue>>,
     rotate_count: Option<u32>,
@@ -63,6 +64,7 @@ pub struct FileConfig {
     pub capture_size: Option<u64>,
     pub ring_size: Option<u64>,
     pub wakeup_threshold: Option<Threshold>,
+    pub overflow: Option<crate::cli::Overflow>,
     pub flush_interval: Option<Duration>,
     pub rotate_size: Option<u64>,
     pub rotate_count: Option<u32>,
@@ -111,6 +113,10 @@ impl FileConfig {
             ring_size: value(text, "ring-size", raw.ring_size, size)?,
             wakeup_threshold: value(text, "wakeup-threshold", raw.wakeup_threshold, |s| {
                 parse_threshold(s)
+            })?,
+            overflow: value(text, "overflow", raw.overflow, |s| {
+                <crate::cli::Overflow as clap::ValueEnum>::from_str(s, false)
+                    .map_err(|_| format!("{s:?}: expected \"pause\" or \"drop\""))
             })?,
             flush_interval: value(text, "flush-interval", raw.flush_interval, |s| {
                 parse_duration(s)

@@ -51,6 +51,10 @@ pub struct Header {
     /// of an older revision of the same version skip what is newer. 0 in
     /// version 1 logs, which lack the field.
     pub format_minor: u16,
+    /// Lossless mode: traced processes were paused, not dropped from, when
+    /// the recorder fell behind (see [`PauseEvent`]). False in logs from
+    /// before the mode existed.
+    pub lossless: bool,
 }
 
 /// How processes were selected.
@@ -79,6 +83,9 @@ pub enum Event {
     Counters(Counters),
     /// A signal delivered to a traced thread.
     Signal(SignalEvent),
+    /// Lossless mode: a traced process was held back until the recorder
+    /// caught up.
+    Pause(PauseEvent),
 }
 
 impl Event {
@@ -103,8 +110,40 @@ impl Event {
             Event::Syscall(s) => Some((s.tgid, s.tid, s.enter_ns)),
             Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => Some((p.tgid, p.tid, p.ts_ns)),
             Event::Signal(s) => Some((s.tgid, s.tid, s.ts_ns)),
+            Event::Pause(p) => Some((p.tgid, p.tgid, p.start_ns)),
             Event::Counters(_) => None,
         }
+    }
+}
+
+/// A traced process the kernel side stopped (SIGSTOP) because the ring
+/// buffer was filling faster than the recorder drained it, and what became
+/// of it. Its calls before and after are all in the log: the pause is the
+/// price, and this says how much it was.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct PauseEvent {
+    pub tgid: u32,
+    /// CLOCK_MONOTONIC ns when it was stopped.
+    pub start_ns: u64,
+    /// When the recorder resumed it (or found it gone, or left it).
+    pub end_ns: u64,
+    /// Bytes waiting in the ring buffer when it was stopped.
+    pub ring_bytes: u64,
+    /// How the pause ended (`PauseEvent::RESUMED` ...).
+    pub end: u32,
+}
+
+impl PauseEvent {
+    /// Resumed by the recorder (SIGCONT).
+    pub const RESUMED: u32 = 0;
+    /// Not resumed: a stop signal from someone else was pending, so the
+    /// process stays stopped as they asked.
+    pub const LEFT_STOPPED: u32 = 1;
+    /// The process was gone (killed while paused).
+    pub const GONE: u32 = 2;
+
+    pub fn duration_ns(&self) -> u64 {
+        self.end_ns.saturating_sub(self.start_ns)
     }
 }
 
@@ -256,6 +295,8 @@ pub struct Counters {
     /// Entry-time data records lost to a full ring: that call's record
     /// lacks its path/argv.
     pub entry_data_lost: u64,
+    /// Lossless mode: times a traced process was paused.
+    pub paused: u64,
 }
 
 impl Counters {

@@ -13,7 +13,7 @@ use std::{io::Write as _, process::ExitCode};
 use anyhow::{Context as _, bail};
 use clap::{CommandFactory as _, FromArgMatches as _, parser::ValueSource};
 use recorder::{
-    cli::{Cli, Command, RecordArgs},
+    cli::{Cli, Command, Overflow, RecordArgs},
     event::Filter,
 };
 
@@ -32,6 +32,10 @@ fn main() -> ExitCode {
         Some(Command::Bundle(args)) => bundle_cmd::run(&args).map(|()| 0),
         Some(Command::Completions { shell }) => docgen::completions(shell).map(|()| 0),
         Some(Command::Man { dir }) => docgen::man_pages(&dir).map(|()| 0),
+        Some(Command::ResumeGuard {
+            paused_fd,
+            pause_on_fd,
+        }) => record::pause::guard_main(paused_fd, pause_on_fd),
         None => with_config(cli.record, &matches).and_then(record_main),
     };
     match result {
@@ -79,6 +83,7 @@ fn with_config(mut args: RecordArgs, m: &clap::ArgMatches) -> anyhow::Result<Rec
     take!(capture_size);
     take!(ring_size);
     take!(wakeup_threshold);
+    take!(overflow, opt);
     take!(flush_interval);
     take!(rotate_size, opt);
     take!(rotate_count);
@@ -115,6 +120,14 @@ fn has_bpf_privileges() -> bool {
         .unwrap_or(0);
     let has = |c: u32| eff & (1u64 << c) != 0;
     (has(CAP_BPF) && has(CAP_PERFMON)) || has(CAP_SYS_ADMIN)
+}
+
+/// Lossless mode pauses a process once the ring is half full (or at the
+/// wakeup threshold, if that is higher): the daemon was woken at the
+/// threshold and is behind, and the other half is headroom for the records
+/// other threads emit before each of them, too, reaches its pause.
+fn pause_bytes(ring_size: u32, wakeup_bytes: u64) -> u64 {
+    (u64::from(ring_size) / 2).max(wakeup_bytes)
 }
 
 fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
@@ -159,6 +172,18 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
                 args.wakeup_threshold
             )
         })?;
+    // Lossless by default only where the recorder is the parent: a -p or
+    // --comm process's parent (a shell with job control, a supervisor) sees
+    // its child stop and continue.
+    let overflow = args.overflow.unwrap_or(if args.command.is_empty() {
+        Overflow::Drop
+    } else {
+        Overflow::Pause
+    });
+    let pause_bytes = match overflow {
+        Overflow::Drop => 0,
+        Overflow::Pause => pause_bytes(ring_size, wakeup_bytes),
+    };
     let capture_size = u32::try_from(args.capture_size)
         .ok()
         .filter(|&c| c <= recorder_common::capture::MAX_SIZE)
@@ -190,6 +215,7 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
     };
     let mut header = record::machine_header(std::env::args().collect(), filter, ring_size);
     header.capture_size = capture_size;
+    header.lossless = pause_bytes > 0;
 
     // Fork the command while still single-threaded: before the runtime.
     let child = if args.command.is_empty() {
@@ -209,6 +235,7 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         file,
         ring_size,
         wakeup_bytes,
+        pause_bytes,
         capture_size,
         flush_interval: args.flush_interval,
         child,

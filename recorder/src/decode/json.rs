@@ -8,7 +8,9 @@ use super::put;
 use super::table::{self, Ty};
 use super::text::is_err;
 use super::{Arch, errno_name, syscall_name};
-use crate::event::{Capture, CaptureKind, Counters, Event, ProcEvent, SignalEvent, Syscall};
+use crate::event::{
+    Capture, CaptureKind, Counters, Event, PauseEvent, ProcEvent, SignalEvent, Syscall,
+};
 
 /// Appends `ev` as one JSON object and a newline (nothing for counters
 /// unless `show_counters`).
@@ -19,6 +21,7 @@ pub(crate) fn event(b: &mut Vec<u8>, arch: Arch, show_counters: bool, ev: &Event
         Event::Fork(p) => proc(b, "fork", p),
         Event::Exit(p) => proc(b, "exit", p),
         Event::Signal(s) => signal(b, s),
+        Event::Pause(p) => pause(b, p),
         Event::Counters(c) => {
             if show_counters {
                 counters(b, c);
@@ -180,6 +183,28 @@ fn signal(b: &mut Vec<u8>, s: &SignalEvent) {
     b.extend_from_slice(b"}\n");
 }
 
+fn pause(b: &mut Vec<u8>, p: &PauseEvent) {
+    b.extend_from_slice(b"{\"type\":\"pause\"");
+    key_u64(b, "ts_ns", p.start_ns);
+    key_u64(b, "pid", u64::from(p.tgid));
+    key_u64(b, "end_ns", p.end_ns);
+    key_u64(b, "dur_ns", p.duration_ns());
+    key_u64(b, "ring_bytes", p.ring_bytes);
+    key(b, "end");
+    put::json_str(b, pause_end(p.end));
+    b.extend_from_slice(b"}\n");
+}
+
+/// The JSON name of a pause's end (`PauseEvent::end`).
+pub(crate) fn pause_end(end: u32) -> &'static str {
+    match end {
+        PauseEvent::RESUMED => "resumed",
+        PauseEvent::LEFT_STOPPED => "left_stopped",
+        PauseEvent::GONE => "gone",
+        _ => "unknown",
+    }
+}
+
 fn counters(b: &mut Vec<u8>, c: &Counters) {
     b.extend_from_slice(b"{\"type\":\"counters\"");
     key_u64(b, "emitted", c.emitted);
@@ -191,5 +216,6 @@ fn counters(b: &mut Vec<u8>, c: &Counters) {
     key_u64(b, "entered", c.entered);
     key_u64(b, "user_dropped", c.user_dropped);
     key_u64(b, "written", c.written);
+    key_u64(b, "paused", c.paused);
     b.extend_from_slice(b"}\n");
 }

@@ -35,6 +35,8 @@ mod classes;
 mod consts;
 mod fds;
 mod json;
+/// The JSON name of a pause's end, shared by `dump --json` and `export`.
+pub(crate) use json::pause_end as json_pause_end;
 mod put;
 mod structs;
 mod table;

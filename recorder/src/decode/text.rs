@@ -208,6 +208,7 @@ impl Formatter {
             Event::Fork(p) => self.text_proc(&mut b, p, ProcKind::Fork),
             Event::Exit(p) => self.text_proc(&mut b, p, ProcKind::Exit),
             Event::Signal(s) => self.text_signal(&mut b, s),
+            Event::Pause(p) => self.text_pause(&mut b, p),
             Event::Counters(c) => {
                 if self.show_counters {
                     text_counters(&mut b, c);
@@ -355,6 +356,29 @@ impl Formatter {
             b.extend_from_slice(b" (no handler: the process dies)");
         }
         b.extend_from_slice(b" ---\n");
+    }
+
+    /// `+++ paused 0.012345 s (recorder catching up: 4194304 bytes waiting) +++`
+    fn text_pause(&self, b: &mut Vec<u8>, p: &crate::event::PauseEvent) {
+        use crate::event::PauseEvent;
+        self.put_time(b, p.start_ns);
+        self.put_tid(b, p.tgid, p.tgid);
+        let d = p.duration_ns();
+        b.extend_from_slice(
+            format!(
+                "+++ paused {}.{:06} s (recorder catching up: {} bytes waiting)",
+                d / 1_000_000_000,
+                d % 1_000_000_000 / 1000,
+                p.ring_bytes
+            )
+            .as_bytes(),
+        );
+        b.extend_from_slice(match p.end {
+            PauseEvent::RESUMED => b"".as_slice(),
+            PauseEvent::LEFT_STOPPED => b", left stopped: stopped by someone else meanwhile",
+            _ => b", process gone",
+        });
+        b.extend_from_slice(b" +++\n");
     }
 
     fn text_proc(&self, b: &mut Vec<u8>, p: &ProcEvent, kind: ProcKind) {

@@ -29,8 +29,10 @@ pub mod kind {
     pub const EXIT: u32 = 3;
     pub const COUNTERS: u32 = 4;
     pub const SIGNAL: u32 = 5;
+    /// Format 2.1.
+    pub const PAUSE: u32 = 6;
     /// Kinds above this are newer than this reader.
-    pub const LAST_KNOWN: u32 = SIGNAL;
+    pub const LAST_KNOWN: u32 = PAUSE;
 }
 
 /// What a record held.
@@ -103,6 +105,7 @@ pub fn decode(
         kind::EXIT => Event::Exit(tolerant(body)?),
         kind::COUNTERS => Event::Counters(tolerant(body)?),
         kind::SIGNAL => Event::Signal(tolerant(body)?),
+        kind::PAUSE => Event::Pause(tolerant(body)?),
         _ => {
             *skipped.events.entry(k).or_default() += 1;
             return Ok(Decoded::Unknown { kind: k });

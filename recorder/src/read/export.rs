@@ -163,6 +163,19 @@ impl<W: Write> Perfetto<W> {
                     s.is_crash()
                 );
             }
+            Event::Pause(p) => {
+                // A slice on the process's main thread: where the program
+                // was held back, and for how long.
+                self.head("X", p.tgid, p.tgid, p.start_ns);
+                self.b.extend_from_slice(b",\"dur\":");
+                micros(&mut self.b, i128::from(p.duration_ns()));
+                let _ = write!(
+                    self.b,
+                    ",\"cat\":\"recorder\",\"name\":\"paused (lossless)\",\"args\":{{\"ring_bytes\":{},\"end\":\"{}\"}}}}",
+                    p.ring_bytes,
+                    crate::decode::json_pause_end(p.end)
+                );
+            }
             Event::Counters(_) => return Ok(()),
         }
         self.b.push(b'\n');

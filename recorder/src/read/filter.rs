@@ -243,6 +243,7 @@ impl Filter {
             Event::Syscall(s) => (s.tgid, s.tid, s.enter_ns),
             Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => (p.tgid, p.tid, p.ts_ns),
             Event::Signal(s) => (s.tgid, s.tid, s.ts_ns),
+            Event::Pause(p) => (p.tgid, p.tgid, p.start_ns),
             Event::Counters(_) => return true,
         };
         if !self.pids.is_empty() && !self.pids.contains(&tgid) {

@@ -29,6 +29,8 @@ pub struct Counts {
     pub fork: u64,
     pub exit: u64,
     pub signal: u64,
+    /// Lossless mode's pauses.
+    pub pauses: u64,
     /// Counter checkpoints (not records of the recorded processes).
     pub checkpoints: u64,
     /// Captured data items whose user-memory read failed.
@@ -295,6 +297,7 @@ pub fn gather<R: Read>(
                 Event::Fork(_) => counts.fork += 1,
                 Event::Exit(_) => counts.exit += 1,
                 Event::Signal(_) => counts.signal += 1,
+                Event::Pause(_) => counts.pauses += 1,
                 Event::Counters(_) => {}
             },
             Ok(None) => break Ok(()),

@@ -140,6 +140,42 @@ pub struct Completeness {
     pub gaps: u64,
     /// What a newer writer wrote that this reader does not understand.
     pub skipped: Skipped,
+    /// Lossless mode: how much the recorded processes were held back.
+    pub pauses: Pauses,
+}
+
+/// The pauses of lossless mode, summed (see [`crate::event::PauseEvent`]).
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
+pub struct Pauses {
+    pub count: u64,
+    pub total_ns: u64,
+    pub max_ns: u64,
+    /// Processes left stopped because someone else stopped them meanwhile.
+    pub left_stopped: u64,
+}
+
+impl Pauses {
+    fn add(&mut self, p: &crate::event::PauseEvent) {
+        let d = p.duration_ns();
+        self.count += 1;
+        self.total_ns = self.total_ns.saturating_add(d);
+        self.max_ns = self.max_ns.max(d);
+        self.left_stopped += u64::from(p.end == crate::event::PauseEvent::LEFT_STOPPED);
+    }
+
+    /// `paused 3 times, 0.120000 s in total (longest 0.050000 s) so that
+    /// nothing was lost`, or `None` without pauses.
+    pub fn text(&self) -> Option<String> {
+        let s = |ns: u64| format!("{}.{:06} s", ns / 1_000_000_000, ns % 1_000_000_000 / 1000);
+        (self.count > 0).then(|| {
+            format!(
+                "processes paused {} times, {} in total (longest {}) so that nothing was lost",
+                self.count,
+                s(self.total_ns),
+                s(self.max_ns)
+            )
+        })
+    }
 }
 
 impl Completeness {
@@ -194,6 +230,9 @@ impl Completeness {
         if self.end != EndState::Clean {
             notes.push(format!("log {}", self.end));
         }
+        if let Some(text) = self.pauses.text() {
+            notes.push(text);
+        }
         if let Some(text) = self.skipped.text() {
             notes.push(format!("{text} (a newer recorder reads them)"));
         }
@@ -239,6 +278,7 @@ pub struct Events<R: Read> {
     kept: u64,
     checkpoints: u64,
     span: Option<(u64, u64)>,
+    pauses: Pauses,
 }
 
 impl Events<BufReader<File>> {
@@ -272,6 +312,7 @@ impl<R: Read> Events<R> {
             kept: 0,
             checkpoints: 0,
             span: None,
+            pauses: Pauses::default(),
         }
     }
 
@@ -334,6 +375,10 @@ impl<R: Read> Events<R> {
                 }
                 Event::Fork(p) | Event::Exit(p) => p.ts_ns,
                 Event::Signal(s) => s.ts_ns,
+                Event::Pause(p) => {
+                    self.pauses.add(p);
+                    p.start_ns
+                }
             };
             self.records += 1;
             self.span = Some(match self.span {
@@ -400,6 +445,7 @@ impl<R: Read> Events<R> {
             end: self.reader.end_state(),
             gaps: self.seqs.gaps(),
             skipped: self.reader.skipped().clone(),
+            pauses: self.pauses.clone(),
         }
     }
 

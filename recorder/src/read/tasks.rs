@@ -159,7 +159,7 @@ impl Tasks {
                     self.process(s.tgid).fatal_signal.get_or_insert(s.sig);
                 }
             }
-            Event::Counters(_) => {}
+            Event::Counters(_) | Event::Pause(_) => {}
         }
         if let Event::Syscall(sc) = ev
             && sc.ret.is_none()
@@ -259,7 +259,7 @@ pub fn first_names<R: Read>(mut r: LogReader<R>) -> HashMap<u32, String> {
                 note(s.tid, &s.comm);
                 note(s.tgid, &s.comm);
             }
-            Event::Syscall(_) | Event::Counters(_) => {}
+            Event::Syscall(_) | Event::Counters(_) | Event::Pause(_) => {}
         }
     }
     first

@@ -8,10 +8,10 @@ use aya::{
     programs::{RawTracePoint, TracePoint},
 };
 use recorder_common::{
-    ArgSpec, CaptureSpec, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_SCRATCH, MAP_STASH,
-    MAP_TRACED, PROG_FLOOR_ENTER, PROG_FLOOR_EXIT, PROG_SCHED_EXEC, PROG_SCHED_EXIT,
-    PROG_SCHED_FORK, PROG_SIGNAL_DELIVER, PROG_SYS_ENTER, PROG_SYS_EXIT, TRACED_CHUNK, TracedChunk,
-    ctr, globals, traced,
+    ArgSpec, CaptureSpec, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON,
+    MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACED, PROG_FLOOR_ENTER, PROG_FLOOR_EXIT,
+    PROG_SCHED_EXEC, PROG_SCHED_EXIT, PROG_SCHED_FORK, PROG_SIGNAL_DELIVER, PROG_SYS_ENTER,
+    PROG_SYS_EXIT, Paused, TRACED_CHUNK, TracedChunk, ctr, globals, traced,
 };
 use thiserror::Error;
 
@@ -57,6 +57,8 @@ pub struct KernelConfig {
     pub max_threads: u32,
     /// Ring occupancy (bytes) past which the programs wake the daemon.
     pub wakeup_bytes: u64,
+    /// Lossless mode: occupancy at which a process is paused; 0 = never.
+    pub pause_bytes: u64,
     /// Bytes per captured item; 0 = no data capture.
     pub capture_size: u32,
     /// Attach the empty benchmark programs instead of the recorder's.
@@ -78,6 +80,9 @@ pub struct Kernel {
 pub struct Outputs {
     pub ring: RingBuf<MapData>,
     pub counters: PerCpuArray<MapData, u64>,
+    /// Lossless mode: the processes paused, and the switch that allows it.
+    pub paused: HashMap<MapData, u32, Paused>,
+    pub pause_on: Array<MapData, u32>,
 }
 
 fn pid_max() -> u32 {
@@ -146,6 +151,7 @@ impl Kernel {
             .override_global(globals::WAKEUP_BYTES, &cfg.wakeup_bytes, true)
             .override_global(globals::CHECK_MASK, &check_mask, true)
             .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
+            .override_global(globals::PAUSE_BYTES, &cfg.pause_bytes, true)
             .map_max_entries(MAP_SCRATCH, possible_cpus)
             .load(EBPF_OBJECT)
             .map_err(|source| KernelError::Load { source })?;
@@ -177,6 +183,8 @@ impl Kernel {
         let traced = take(&mut ebpf, MAP_TRACED)?;
         let ring = take(&mut ebpf, MAP_EVENTS)?;
         let counters = take(&mut ebpf, MAP_COUNTERS)?;
+        let paused = take(&mut ebpf, MAP_PAUSED)?;
+        let pause_on = take(&mut ebpf, MAP_PAUSE_ON)?;
         Ok((
             Self {
                 ebpf,
@@ -185,7 +193,12 @@ impl Kernel {
                 traced,
                 pid_max,
             },
-            Outputs { ring, counters },
+            Outputs {
+                ring,
+                counters,
+                paused,
+                pause_on,
+            },
         ))
     }
 
@@ -446,6 +459,7 @@ pub fn read_counters(counters: &PerCpuArray<MapData, u64>) -> Result<Counters, K
             written: 0,
             entry_data: get(ctr::ENTRY_DATA)?,
             entry_data_lost: get(ctr::ENTRY_DATA_LOST)?,
+            paused: get(ctr::PAUSED)?,
         })
     }
 }

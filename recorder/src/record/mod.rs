@@ -7,6 +7,7 @@
 
 pub mod child;
 pub mod kernel;
+pub mod pause;
 pub mod procfs;
 pub mod snapshot;
 pub mod tracefs;
@@ -44,6 +45,8 @@ pub enum RecordError {
     Writer(#[from] WriterError),
     #[error("ring buffer polling failed: {0}")]
     Poll(#[source] std::io::Error),
+    #[error(transparent)]
+    Pause(#[from] pause::PauseError),
 }
 
 pub struct Config {
@@ -56,6 +59,9 @@ pub struct Config {
     pub ring_size: u32,
     /// Ring occupancy (bytes) at which the daemon is woken to drain.
     pub wakeup_bytes: u64,
+    /// Lossless mode: occupancy at which a traced process is paused; 0 =
+    /// drop mode.
+    pub pause_bytes: u64,
     pub capture_size: u32,
     pub flush_interval: Duration,
     pub child: Option<PreparedChild>,
@@ -113,6 +119,7 @@ pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Head
         ring_size,
         redactions: Vec::new(),
         format_minor: recorder::log::FORMAT_MINOR,
+        lossless: false,
     }
 }
 
@@ -334,6 +341,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         file,
         ring_size,
         wakeup_bytes,
+        pause_bytes,
         capture_size,
         flush_interval,
         child,
@@ -351,6 +359,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         max_threads: 16384,
         capture_size,
         wakeup_bytes,
+        pause_bytes,
         bench_floor,
     };
     let (mut kernel, outputs) = Kernel::load(&kcfg)?;
@@ -385,7 +394,14 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     let Outputs {
         ring,
         counters: kernel_counters,
+        paused,
+        pause_on,
     } = outputs;
+    // Lossless: the guard is up before any process can be paused.
+    let mut pauser = match pause_bytes {
+        0 => None,
+        _ => Some(pause::Pauser::start(paused, pause_on)?),
+    };
     // SAFETY: the ring owns its fd and keeps it open for as long as the
     // AsyncFd that owns the ring exists.
     let mut ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
@@ -441,6 +457,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     let mut status = Status::new();
     tokio::pin!(shutdown);
 
+    let lossless = pauser.is_some();
     let send = |writer: &Writer,
                 batch: &mut Vec<Event>,
                 user_dropped: &mut u64|
@@ -449,10 +466,19 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
             return Ok(());
         }
         let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-        if let Some(lost) = writer.send(full)? {
+        if lossless {
+            writer.send_wait(full)?;
+        } else if let Some(lost) = writer.send(full)? {
             *user_dropped += lost.len() as u64;
         }
         Ok(())
+    };
+    // After a drain the ring has room again: resume what was paused.
+    let resume = |pauser: &mut Option<pause::Pauser>, batch: &mut Vec<Event>| {
+        if let Some(p) = pauser.as_mut() {
+            batch.extend(p.resume_all(now_ns().1)?.into_iter().map(Event::Pause));
+        }
+        Ok::<(), RecordError>(())
     };
 
     let loop_result: Result<(), RecordError> = async {
@@ -478,10 +504,12 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                     if batch.len() >= BATCH {
                         send(&writer, &mut batch, &mut user_dropped)?;
                     }
+                    resume(&mut pauser, &mut batch)?;
                 }
                 _ = flush_tick.tick() => {
                     drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers);
                     send(&writer, &mut batch, &mut user_dropped)?;
+                    resume(&mut pauser, &mut batch)?;
                     writer.flush()?;
                     if writer.is_dead() {
                         return Ok(());
@@ -523,6 +551,13 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     notify(&[sd_notify::NotifyState::Stopping]);
     kernel.detach();
     drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers);
+    // Whatever else failed, nothing stays paused.
+    if let Some(p) = pauser.take() {
+        match p.finish(now_ns().1) {
+            Ok(events) => batch.extend(events.into_iter().map(Event::Pause)),
+            Err(e) => eprintln!("recorder: warning: {:#}", anyhow::Error::from(e)),
+        }
+    }
     if writer.is_dead() {
         return Err(writer.into_error().into());
     }

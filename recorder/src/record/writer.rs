@@ -131,6 +131,15 @@ impl Writer {
         }
     }
 
+    /// Queues a batch, waiting for room (lossless mode: while the drain
+    /// waits, the ring fills and the programs pause the traced processes,
+    /// so nothing is dropped anywhere).
+    pub fn send_wait(&self, batch: Vec<Event>) -> Result<(), WriterError> {
+        self.tx
+            .send(Msg::Batch(batch))
+            .map_err(|_| WriterError::Gone)
+    }
+
     /// Asks the writer to write out what it holds (bounded latency).
     pub fn flush(&self) -> Result<(), WriterError> {
         match self.tx.try_send(Msg::Flush) {
