@@ -164,21 +164,23 @@ pub fn run() -> anyhow::Result<i32> {
         fix: "needs CONFIG_BPF_SYSCALL=y and a 5.8+ kernel; as non-root, CAP_BPF",
     });
 
-    let tracefs = tracefs::ensure_mounted();
-    let (tfs_ok, tfs_detail) = match &tracefs {
-        Ok(p) => (true, p.display().to_string()),
-        Err(e) => (false, e.to_string()),
+    let (root, tfs_detail) = match tracefs::ensure_mounted() {
+        Ok(p) => {
+            let shown = p.display().to_string();
+            (Some(p), shown)
+        }
+        // With its cause, which the message leaves to `source()`.
+        Err(e) => (None, format!("{:#}", anyhow::Error::new(e))),
     };
     items.push(Item {
         what: "tracefs mounted (or mountable)",
-        ok: tfs_ok,
+        ok: root.is_some(),
         detail: tfs_detail,
         fix: "mount -t tracefs nodev /sys/kernel/tracing (needs CONFIG_TRACING)",
     });
     items.extend(tracepoint_items(|tp| {
-        tracefs
-            .as_ref()
-            .is_ok_and(|root| tracefs::format_path(root, tp).exists())
+        root.as_ref()
+            .is_some_and(|root| tracefs::format_path(root, tp).exists())
     }));
     let btf = std::path::Path::new("/sys/kernel/btf/vmlinux").exists();
 

@@ -91,7 +91,32 @@ fn unwritable_output_fails_before_recording() {
         .args(["--comm", "x", "-o", "/nonexistent-dir/x.rec"])
         .output()
         .unwrap();
-    assert_clean_error(&o, 1, "cannot create the log /nonexistent-dir/x.rec");
+    // The whole line: the cause once, after what failed.
+    assert_clean_error(
+        &o,
+        1,
+        "recorder: error: cannot create the log /nonexistent-dir/x.rec: \
+         No such file or directory (os error 2)\n",
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn config_error_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, "captur-size = 10\n").unwrap();
+    let o = recorder().arg("--config").arg(&p).output().unwrap();
+    assert_clean_error(&o, 1, "unknown field `captur-size`");
+    let e = stderr(&o);
+    assert_eq!(e.matches("TOML parse error").count(), 1, "{e}");
+    assert!(
+        e.starts_with(&format!(
+            "recorder: error: config file {}: TOML parse error at line 1",
+            p.display()
+        )),
+        "{e}"
+    );
 }
 
 #[test]

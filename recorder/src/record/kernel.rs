@@ -24,7 +24,7 @@ static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"),
 pub enum KernelError {
     #[error(transparent)]
     Tracefs(#[from] tracefs::TracefsError),
-    #[error("loading the eBPF programs failed: {source}")]
+    #[error("loading the eBPF programs failed")]
     Load {
         #[source]
         source: aya::EbpfError,
@@ -32,8 +32,14 @@ pub enum KernelError {
     /// `detail` is already trimmed for people: a full verifier log runs to
     /// thousands of lines.
     #[error("program {name}: {detail}")]
-    Program { name: &'static str, detail: String },
-    #[error("map {name}: {source}")]
+    Rejected { name: &'static str, detail: String },
+    #[error("program {name}")]
+    Program {
+        name: &'static str,
+        #[source]
+        source: ProgramError,
+    },
+    #[error("map {name}")]
     Map {
         name: &'static str,
         #[source]
@@ -385,25 +391,26 @@ impl Kernel {
 
 /// A program error for a person: for a verifier rejection, the kernel's
 /// errno and the last lines of its log (where the reason is), not all of it.
-fn program_error(name: &'static str, e: aya::programs::ProgramError) -> KernelError {
+fn program_error(name: &'static str, e: ProgramError) -> KernelError {
     const TAIL: usize = 8;
-    let detail = match &e {
-        aya::programs::ProgramError::LoadError {
-            io_error,
-            verifier_log,
-        } => {
-            let log = verifier_log.to_string();
-            let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-            let tail = &lines[lines.len().saturating_sub(TAIL)..];
-            format!(
-                "the kernel's verifier refused it ({io_error}); its last words:\n    {}\n  \
-                 (`recorder check` tells whether this kernel is supported)",
-                tail.join("\n    ")
-            )
-        }
-        other => other.to_string(),
+    let ProgramError::LoadError {
+        io_error,
+        verifier_log,
+    } = &e
+    else {
+        // Kept as the source, not flattened into a string: aya's messages
+        // say what failed and leave the errno to their own sources.
+        return KernelError::Program { name, source: e };
     };
-    KernelError::Program { name, detail }
+    let log = verifier_log.to_string();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = &lines[lines.len().saturating_sub(TAIL)..];
+    let detail = format!(
+        "the kernel's verifier refused it ({io_error}); its last words:\n    {}\n  \
+         (`recorder check` tells whether this kernel is supported)",
+        tail.join("\n    ")
+    );
+    KernelError::Rejected { name, detail }
 }
 
 fn take<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, KernelError>

@@ -16,14 +16,14 @@ const CANDIDATES: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing
 #[derive(Debug, Error)]
 pub enum TracefsError {
     #[error(
-        "tracefs is not mounted and mounting it at /sys/kernel/tracing failed: {source}\n  \
-         mount it by hand: mount -t tracefs nodev /sys/kernel/tracing"
+        "tracefs is not mounted and mounting it at /sys/kernel/tracing failed \
+         (mount it by hand: mount -t tracefs nodev /sys/kernel/tracing)"
     )]
     Mount {
         #[source]
         source: io::Error,
     },
-    #[error("cannot read {path}: {source} (is CONFIG_FTRACE_SYSCALLS / raw_syscalls available?)")]
+    #[error("cannot read {path} (`recorder check` tells which tracepoints this kernel lacks)")]
     Read {
         path: PathBuf,
         #[source]
