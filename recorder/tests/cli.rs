@@ -190,6 +190,28 @@ fn dump_into_a_closed_pipe_is_not_an_error() {
     assert!(!stderr(&o).contains("error"), "stderr: {}", stderr(&o));
 }
 
+/// Like `dump`, for the commands whose output the library writes: the
+/// closed pipe must reach `main` as an io::Error it can recognise.
+#[test]
+fn export_and_info_into_a_closed_pipe_are_not_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.rec");
+    write_log(&p, 200_000);
+    for args in [&["export", "-f", "jsonl"][..], &["info", "--json"]] {
+        let mut child = recorder()
+            .args(args)
+            .arg(&p)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("error"), "{args:?}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn dump_prints_getppid_lines_and_a_complete_summary() {
     let dir = tempfile::tempdir().unwrap();
