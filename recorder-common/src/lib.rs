@@ -48,6 +48,75 @@ pub const PROG_SIGNAL_DELIVER: &str = "signal_deliver";
 pub const PROG_FLOOR_ENTER: &str = "floor_enter";
 pub const PROG_FLOOR_EXIT: &str = "floor_exit";
 
+/// A tracepoint and the program attached to it: `events/CATEGORY/NAME` in
+/// tracefs. Raw tracepoints (the programs' ELF sections say which) are
+/// attached by name only; their category still says where tracefs shows
+/// them, which is how their presence is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tracepoint {
+    /// The program's name in the eBPF object (a `PROG_*` constant).
+    pub prog: &'static str,
+    pub category: &'static str,
+    pub name: &'static str,
+}
+
+pub const TP_SCHED_FORK: Tracepoint = Tracepoint {
+    prog: PROG_SCHED_FORK,
+    category: "sched",
+    name: "sched_process_fork",
+};
+pub const TP_SCHED_EXEC: Tracepoint = Tracepoint {
+    prog: PROG_SCHED_EXEC,
+    category: "sched",
+    name: "sched_process_exec",
+};
+pub const TP_SCHED_EXIT: Tracepoint = Tracepoint {
+    prog: PROG_SCHED_EXIT,
+    category: "sched",
+    name: "sched_process_exit",
+};
+pub const TP_SIGNAL_DELIVER: Tracepoint = Tracepoint {
+    prog: PROG_SIGNAL_DELIVER,
+    category: "signal",
+    name: "signal_deliver",
+};
+pub const TP_SYS_EXIT: Tracepoint = Tracepoint {
+    prog: PROG_SYS_EXIT,
+    category: "raw_syscalls",
+    name: "sys_exit",
+};
+pub const TP_SYS_ENTER: Tracepoint = Tracepoint {
+    prog: PROG_SYS_ENTER,
+    category: "raw_syscalls",
+    name: "sys_enter",
+};
+
+/// Every tracepoint a recording attaches to, in attach order: the
+/// lifecycle ones first (so no fork is missed), then sys_exit, then
+/// sys_enter. The one list that loading, attaching and `recorder check`
+/// all go by, so `check` cannot pass on a kernel where loading fails.
+pub const TRACEPOINTS: &[Tracepoint] = &[
+    TP_SCHED_FORK,
+    TP_SCHED_EXEC,
+    TP_SCHED_EXIT,
+    TP_SIGNAL_DELIVER,
+    TP_SYS_EXIT,
+    TP_SYS_ENTER,
+];
+
+/// What `recorder --bench-floor` attaches instead: the empty programs, on
+/// tracepoints that are all in [`TRACEPOINTS`] (so `check` covers them).
+pub const FLOOR_TRACEPOINTS: &[Tracepoint] = &[
+    Tracepoint {
+        prog: PROG_FLOOR_EXIT,
+        ..TP_SYS_EXIT
+    },
+    Tracepoint {
+        prog: PROG_FLOOR_ENTER,
+        ..TP_SYS_ENTER
+    },
+];
+
 /// Read-only globals (`.rodata`) that user space sets before load.
 pub mod globals {
     /// `u8`: 1 to trace the children of traced processes.

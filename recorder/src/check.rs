@@ -4,6 +4,10 @@
 
 use std::io::Write as _;
 
+use recorder_common::{TRACEPOINTS, Tracepoint};
+
+use crate::record::tracefs;
+
 struct Item {
     what: &'static str,
     ok: bool,
@@ -54,6 +58,67 @@ fn ringbuf_probe() -> Result<(), std::io::Error> {
     Ok(())
 }
 
+/// How `check` names the tracepoints of each tracefs category, and what a
+/// kernel without them lacks, in the order they are shown.
+const CATEGORIES: &[(&str, &str, &str)] = &[
+    (
+        "raw_syscalls",
+        "raw_syscalls tracepoints",
+        "needs CONFIG_HAVE_SYSCALL_TRACEPOINTS and CONFIG_FTRACE (events/raw_syscalls)",
+    ),
+    (
+        "sched",
+        "sched process tracepoints",
+        "needs CONFIG_TRACEPOINTS (events/sched)",
+    ),
+    (
+        "signal",
+        "signal_deliver tracepoint",
+        "needs CONFIG_TRACEPOINTS (events/signal)",
+    ),
+];
+
+/// One item per category of [`TRACEPOINTS`], the list loading requires,
+/// so nothing loading needs goes unchecked. A category missing from
+/// [`CATEGORIES`] still gets checked, under a generic item.
+fn tracepoint_items(mut present: impl FnMut(&Tracepoint) -> bool) -> Vec<Item> {
+    let known = |tp: &Tracepoint| CATEGORIES.iter().any(|&(c, ..)| c == tp.category);
+    let groups = CATEGORIES
+        .iter()
+        .map(|&(category, what, fix)| {
+            let tps: Vec<&Tracepoint> = TRACEPOINTS
+                .iter()
+                .filter(|tp| tp.category == category)
+                .collect();
+            (what, fix, tps)
+        })
+        .chain(std::iter::once((
+            "other tracepoints",
+            "needs CONFIG_TRACEPOINTS",
+            TRACEPOINTS.iter().filter(|tp| !known(tp)).collect(),
+        )));
+    groups
+        .filter(|(_, _, tps)| !tps.is_empty())
+        .map(|(what, fix, tps)| {
+            let missing: Vec<String> = tps
+                .iter()
+                .filter(|tp| !present(tp))
+                .map(|tp| format!("{}/{}", tp.category, tp.name))
+                .collect();
+            Item {
+                what,
+                ok: missing.is_empty(),
+                detail: if missing.is_empty() {
+                    "present".into()
+                } else {
+                    format!("missing: {}", missing.join(", "))
+                },
+                fix,
+            }
+        })
+        .collect()
+}
+
 pub fn run() -> anyhow::Result<i32> {
     let mut items = Vec::new();
 
@@ -99,57 +164,24 @@ pub fn run() -> anyhow::Result<i32> {
         fix: "needs CONFIG_BPF_SYSCALL=y and a 5.8+ kernel; as non-root, CAP_BPF",
     });
 
-    let tracefs = super::record::tracefs::ensure_mounted();
-    let (tfs_ok, tfs_detail) = match &tracefs {
-        Ok(p) => (true, p.display().to_string()),
-        Err(e) => (false, e.to_string()),
+    let (root, tfs_detail) = match tracefs::ensure_mounted() {
+        Ok(p) => {
+            let shown = p.display().to_string();
+            (Some(p), shown)
+        }
+        // With its cause, which the message leaves to `source()`.
+        Err(e) => (None, format!("{:#}", anyhow::Error::new(e))),
     };
     items.push(Item {
         what: "tracefs mounted (or mountable)",
-        ok: tfs_ok,
+        ok: root.is_some(),
         detail: tfs_detail,
         fix: "mount -t tracefs nodev /sys/kernel/tracing (needs CONFIG_TRACING)",
     });
-    let tp = |cat: &str, name: &str| {
-        tracefs
-            .as_ref()
-            .map(|root| {
-                root.join("events")
-                    .join(cat)
-                    .join(name)
-                    .join("format")
-                    .exists()
-            })
-            .unwrap_or(false)
-    };
-    let raw = tp("raw_syscalls", "sys_enter") && tp("raw_syscalls", "sys_exit");
-    items.push(Item {
-        what: "raw_syscalls tracepoints",
-        ok: raw,
-        detail: if raw {
-            "present".into()
-        } else {
-            "missing".into()
-        },
-        fix: "needs CONFIG_HAVE_SYSCALL_TRACEPOINTS and CONFIG_FTRACE (events/raw_syscalls)",
-    });
-    let sched = [
-        "sched_process_fork",
-        "sched_process_exec",
-        "sched_process_exit",
-    ]
-    .iter()
-    .all(|n| tp("sched", n));
-    items.push(Item {
-        what: "sched process tracepoints",
-        ok: sched,
-        detail: if sched {
-            "present".into()
-        } else {
-            "missing".into()
-        },
-        fix: "needs CONFIG_TRACEPOINTS (events/sched)",
-    });
+    items.extend(tracepoint_items(|tp| {
+        root.as_ref()
+            .is_some_and(|root| tracefs::format_path(root, tp).exists())
+    }));
     let btf = std::path::Path::new("/sys/kernel/btf/vmlinux").exists();
 
     let mut out = std::io::stdout().lock();
@@ -181,4 +213,41 @@ pub fn run() -> anyhow::Result<i32> {
         }
     )?;
     Ok(if all_ok { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_every_tracepoint_loading_needs() {
+        let mut asked = Vec::new();
+        let items = tracepoint_items(|tp| {
+            asked.push(*tp);
+            true
+        });
+        assert!(items.iter().all(|i| i.ok));
+        // Each once, and nothing else: the loader's list is check's list.
+        assert_eq!(asked.len(), TRACEPOINTS.len(), "{asked:?}");
+        assert!(TRACEPOINTS.iter().all(|tp| asked.contains(tp)), "{asked:?}");
+        assert!(
+            items.iter().all(|i| i.what != "other tracepoints"),
+            "every category has its own item and fix"
+        );
+    }
+
+    /// The bug this list fixed: `check` said OK on a kernel without
+    /// signal_deliver, where loading then failed.
+    #[test]
+    fn each_missing_tracepoint_fails_the_check() {
+        for gone in TRACEPOINTS {
+            let items = tracepoint_items(|tp| tp != gone);
+            let failed: Vec<&Item> = items.iter().filter(|i| !i.ok).collect();
+            assert_eq!(failed.len(), 1, "{gone:?}");
+            assert_eq!(
+                failed[0].detail,
+                format!("missing: {}/{}", gone.category, gone.name)
+            );
+        }
+    }
 }

@@ -221,7 +221,7 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
     let child = if args.command.is_empty() {
         None
     } else {
-        Some(record::child::prepare(&args.command).context("starting the command")?)
+        Some(record::child::prepare(&args.command)?)
     };
     let child_pid = child.as_ref().map(|c| c.pid());
 

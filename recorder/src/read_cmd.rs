@@ -10,20 +10,20 @@ use recorder::read;
 pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    read::info::run(&args.file, args.json, &mut out)
+    Ok(read::info::run(&args.file, args.json, &mut out)?)
 }
 
 pub fn stats(args: &StatsArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    read::stats::run(
+    Ok(read::stats::run(
         &args.file,
         &args.filter.spec(),
         args.top,
         args.json,
         &mut out,
         &mut std::io::stderr(),
-    )
+    )?)
 }
 
 pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
@@ -38,14 +38,14 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
             let res = read::export::run(&args.file, &spec, args.format, &mut out, &mut err);
             out.flush()
                 .with_context(|| format!("writing {}", path.display()))?;
-            res
+            Ok(res?)
         }
         _ => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
             let res = read::export::run(&args.file, &spec, args.format, &mut out, &mut err);
             out.flush()?;
-            res
+            Ok(res?)
         }
     }
 }

@@ -91,7 +91,32 @@ fn unwritable_output_fails_before_recording() {
         .args(["--comm", "x", "-o", "/nonexistent-dir/x.rec"])
         .output()
         .unwrap();
-    assert_clean_error(&o, 1, "cannot create the log /nonexistent-dir/x.rec");
+    // The whole line: the cause once, after what failed.
+    assert_clean_error(
+        &o,
+        1,
+        "recorder: error: cannot create the log /nonexistent-dir/x.rec: \
+         No such file or directory (os error 2)\n",
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn config_error_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, "captur-size = 10\n").unwrap();
+    let o = recorder().arg("--config").arg(&p).output().unwrap();
+    assert_clean_error(&o, 1, "unknown field `captur-size`");
+    let e = stderr(&o);
+    assert_eq!(e.matches("TOML parse error").count(), 1, "{e}");
+    assert!(
+        e.starts_with(&format!(
+            "recorder: error: config file {}: TOML parse error at line 1",
+            p.display()
+        )),
+        "{e}"
+    );
 }
 
 #[test]
@@ -163,6 +188,28 @@ fn dump_into_a_closed_pipe_is_not_an_error() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     assert!(!stderr(&o).contains("error"), "stderr: {}", stderr(&o));
+}
+
+/// Like `dump`, for the commands whose output the library writes: the
+/// closed pipe must reach `main` as an io::Error it can recognise.
+#[test]
+fn export_and_info_into_a_closed_pipe_are_not_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.rec");
+    write_log(&p, 200_000);
+    for args in [&["export", "-f", "jsonl"][..], &["info", "--json"]] {
+        let mut child = recorder()
+            .args(args)
+            .arg(&p)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("error"), "{args:?}: {}", stderr(&o));
+    }
 }
 
 #[test]

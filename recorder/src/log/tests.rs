@@ -891,7 +891,7 @@ struct FailingSink {
 impl Write for FailingSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.data.len() >= self.room {
-            return Err(io::Error::other("disk full"));
+            return Err(io::Error::from_raw_os_error(libc::ENOSPC));
         }
         let n = buf.len().min(self.room - self.data.len()).min(1000);
         self.data.extend_from_slice(&buf[..n]);
@@ -922,6 +922,12 @@ fn write_failure_poisons_and_keeps_exact_count() {
     assert!(
         matches!(failed, LogError::Io { offset: 3000, .. }),
         "{failed}"
+    );
+    // The message says where, the source says why, each once: callers
+    // print the whole chain (`{:#}`), which appends every source.
+    assert_eq!(
+        format!("{:#}", anyhow::Error::from(failed)),
+        "I/O error at offset 3000: No space left on device (os error 28)"
     );
     assert_eq!(w.bytes_written(), w.get_ref().data.len() as u64);
     assert!(matches!(w.flush_block(), Err(LogError::Poisoned)));

@@ -31,9 +31,7 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use anyhow::Context as _;
-
-use super::{Completeness, Events, FilterSpec, IdMap, Tasks};
+use super::{Completeness, Events, FilterSpec, IdMap, ReadError, Tasks};
 use crate::decode::{Formatter, OutputFormat, ShowTid, TimeMode, errno_name, syscall_name};
 use crate::event::{Event, Header, ProcEvent, Syscall};
 
@@ -76,7 +74,7 @@ fn json_str(b: &mut Vec<u8>, s: &str) {
 
 impl<W: Write> Perfetto<W> {
     /// Starts the document for the log described by `header`.
-    pub fn begin(mut out: W, header: &Header) -> anyhow::Result<Self> {
+    pub fn begin(mut out: W, header: &Header) -> Result<Self, ReadError> {
         let mut fmt = Formatter::new(header)?;
         fmt.format = OutputFormat::Text;
         fmt.time = TimeMode::None;
@@ -329,7 +327,7 @@ impl<W: Write> Perfetto<W> {
 pub fn perfetto<R: Read, W: Write>(
     events: &mut Events<R>,
     out: W,
-) -> anyhow::Result<(W, Result<(), crate::log::LogError>)> {
+) -> Result<(W, Result<(), crate::log::LogError>), ReadError> {
     let header = events.header().clone();
     let mut p = Perfetto::begin(out, &header)?;
     let res = loop {
@@ -348,7 +346,7 @@ pub fn perfetto<R: Read, W: Write>(
 pub fn jsonl<R: Read, W: Write>(
     events: &mut Events<R>,
     mut out: W,
-) -> anyhow::Result<(W, Result<(), crate::log::LogError>)> {
+) -> Result<(W, Result<(), crate::log::LogError>), ReadError> {
     let mut fmt = Formatter::new(events.header())?;
     fmt.format = OutputFormat::Json;
     let res = loop {
@@ -370,7 +368,7 @@ pub fn run(
     format: ExportFormat,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), ReadError> {
     let mut events = Events::open(path, spec)?.with_tasks();
     events.write_warnings(err)?;
     let (_, res) = match format {
@@ -378,7 +376,7 @@ pub fn run(
         ExportFormat::Jsonl => jsonl(&mut events, out)?,
     };
     writeln!(err, "{}", events.summary())?;
-    res.with_context(|| format!("{}: stopped reading", path.display()))
+    ReadError::stopped(path, res)
 }
 
 #[cfg(test)]

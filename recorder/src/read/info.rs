@@ -9,11 +9,10 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use super::time::{secs9, utc};
-use super::{Completeness, Events, FilterSpec, Tasks};
+use super::{Completeness, Events, FilterSpec, ReadError, Tasks};
 use crate::event::{Event, Filter, Header, Trailer};
 use crate::log::{FORMAT_MINOR, FORMAT_VERSION};
 
@@ -504,14 +503,17 @@ impl InfoReport {
 /// `recorder info`: writes the report on `path` to `out`. A damaged log
 /// reports on everything before the damage (its verdict says where reading
 /// stopped), then fails with the offset and reason.
-pub fn run(path: &Path, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(path: &Path, json: bool, out: &mut dyn Write) -> Result<(), ReadError> {
     let file_bytes = std::fs::metadata(path)
-        .with_context(|| format!("cannot open {}", path.display()))?
+        .map_err(|source| ReadError::Open {
+            path: path.to_owned(),
+            source,
+        })?
         .len();
     let events = Events::open(path, &FilterSpec::default())?.with_tasks();
     let (report, res) = gather(events, file_bytes);
     if json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
+        serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
         let name = path.file_name().map_or_else(
@@ -521,7 +523,7 @@ pub fn run(path: &Path, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
         report.write_text(out, &name)?;
     }
     out.flush()?;
-    res.with_context(|| format!("{}: stopped reading", path.display()))
+    ReadError::stopped(path, res)
 }
 
 #[cfg(test)]

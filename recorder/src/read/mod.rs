@@ -25,27 +25,84 @@ pub mod time;
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{BufReader, Read};
-use std::path::Path;
-
-use anyhow::Context as _;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
 
 pub use filter::{Filter, FilterSpec, TraceExpr, TraceItem, parse_trace};
 pub use tasks::{Process, Tasks, Thread};
 pub use time::{TimeSpec, parse_time};
 
+use crate::decode::DecodeError;
 use crate::event::{Counters, Event, Header, Trailer};
 use crate::log::{EndState, LogError, LogReader, Skipped};
+
+/// Why a reading command failed. Errors about the log name it; a log
+/// damaged part-way is [`ReadError::Stopped`], returned after everything
+/// before the damage was reported.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot open {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// Not readable at all: not a log, or its prefix or header is damaged.
+    #[error("{path}")]
+    Log {
+        path: PathBuf,
+        #[source]
+        source: LogError,
+    },
+    /// Its header names what this reader cannot decode (an architecture).
+    #[error("{path}")]
+    Unsupported {
+        path: PathBuf,
+        #[source]
+        source: DecodeError,
+    },
+    #[error("{path}: stopped reading")]
+    Stopped {
+        path: PathBuf,
+        #[source]
+        source: LogError,
+    },
+    /// Writing the output failed (a closed pipe, a full disk). The
+    /// io::Error is the source, not hidden behind `transparent`, so the
+    /// binary finds a closed pipe in the chain; JSON output errors come
+    /// here as the io::Error serde_json wraps, for the same reason.
+    #[error("writing the output")]
+    Output(#[from] io::Error),
+    /// A header that [`Events::open`] did not vet (one given to
+    /// [`export::Perfetto::begin`] directly, say).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+impl ReadError {
+    /// `res`, the end of reading `path`, as the command's result.
+    fn stopped(path: &Path, res: Result<(), LogError>) -> Result<(), ReadError> {
+        res.map_err(|source| ReadError::Stopped {
+            path: path.to_owned(),
+            source,
+        })
+    }
+}
 
 /// A log file opened for reading.
 pub type FileReader = LogReader<BufReader<File>>;
 
 /// Opens the log at `path`; errors name the file (and, for a damaged
 /// prefix or header, the offset).
-pub fn open_log(path: &Path) -> anyhow::Result<FileReader> {
-    let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    LogReader::open(BufReader::with_capacity(1 << 20, f))
-        .with_context(|| format!("{}", path.display()))
+pub fn open_log(path: &Path) -> Result<FileReader, ReadError> {
+    let f = File::open(path).map_err(|source| ReadError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    LogReader::open(BufReader::with_capacity(1 << 20, f)).map_err(|source| ReadError::Log {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// A hasher for small integer keys (pids, tids): the per-event lookups of
@@ -284,10 +341,13 @@ pub struct Events<R: Read> {
 impl Events<BufReader<File>> {
     /// Opens `path` and resolves `spec` against its header. For `--comm`
     /// this reads the log once first, for the names (see [`Tasks`]).
-    pub fn open(path: &Path, spec: &FilterSpec) -> anyhow::Result<Self> {
+    pub fn open(path: &Path, spec: &FilterSpec) -> Result<Self, ReadError> {
         let reader = open_log(path)?;
         let filter =
-            Filter::new(spec, reader.header()).with_context(|| path.display().to_string())?;
+            Filter::new(spec, reader.header()).map_err(|source| ReadError::Unsupported {
+                path: path.to_owned(),
+                source,
+            })?;
         let mut events = Events::new(reader, filter);
         if events.filter.needs_names() {
             events.tasks.seed_names(tasks::first_names(open_log(path)?));
@@ -460,7 +520,7 @@ impl<R: Read> Events<R> {
 /// Whether events of more than one thread pass `spec` (dump then prefixes
 /// lines with `[pid N]`, as strace does). Stops at the second thread, so it
 /// costs little on any log that has two.
-pub fn multi_threaded(path: &Path, spec: &FilterSpec) -> anyhow::Result<bool> {
+pub fn multi_threaded(path: &Path, spec: &FilterSpec) -> Result<bool, ReadError> {
     let mut events = Events::open(path, spec)?;
     if events.filter().single_thread() {
         return Ok(false);
@@ -482,6 +542,30 @@ mod tests {
     use super::*;
     use crate::event::{ProcEvent, Syscall};
     use crate::log::LogWriter;
+
+    /// The reading commands' errors name the file once and give the cause
+    /// once, as the whole chain the binary prints.
+    #[test]
+    fn open_errors_name_the_file_and_the_cause() {
+        let chain = |e: ReadError| format!("{:#}", anyhow::Error::from(e));
+        let missing = Path::new("/nonexistent/x.rec");
+        let e = open_log(missing).map(drop).unwrap_err();
+        assert!(matches!(e, ReadError::Open { .. }), "{e:?}");
+        assert_eq!(
+            chain(e),
+            "cannot open /nonexistent/x.rec: No such file or directory (os error 2)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("notalog.rec");
+        std::fs::write(&bad, b"not a log, just text\n").unwrap();
+        let e = open_log(&bad).map(drop).unwrap_err();
+        assert!(matches!(e, ReadError::Log { .. }), "{e:?}");
+        let text = chain(e);
+        assert_eq!(
+            text,
+            format!("{}: not a recorder log (bad magic)", bad.display())
+        );
+    }
 
     fn call(tid: u32, seq: u64) -> Event {
         Event::Syscall(Syscall {

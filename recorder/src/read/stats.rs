@@ -15,12 +15,11 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use super::info::plural;
-use super::{Completeness, Events, FilterSpec, Tasks};
-use crate::decode::{Arch, Formatter, ShowTid, errno_name, syscall_name};
+use super::{Completeness, Events, FilterSpec, ReadError, Tasks};
+use crate::decode::{Arch, DecodeError, Formatter, ShowTid, errno_name, syscall_name};
 use crate::event::{Event, Header, Syscall};
 
 /// Sub-buckets per power of two: the relative width of a bucket is at most
@@ -458,7 +457,7 @@ impl Report {
         out: &mut dyn Write,
         header: &Header,
         slowest: &[Syscall],
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), ReadError> {
         let span = match (self.first_ns, self.last_ns) {
             (Some(a), Some(b)) => format!(
                 ", {} s from the first call to the last",
@@ -519,22 +518,23 @@ pub fn run(
     json: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<(), ReadError> {
     let mut events = Events::open(path, spec)?.with_tasks();
     events.write_warnings(err)?;
     let header = events.header().clone();
-    let arch = Arch::from_name(&header.arch).context("unknown architecture")?;
+    let arch = Arch::from_name(&header.arch)
+        .ok_or_else(|| DecodeError::UnknownArch(header.arch.clone()))?;
     let (collector, res) = collect(&mut events, arch, top);
     let report = collector.report(&header, events.tasks(), &events.completeness());
     if json {
-        serde_json::to_writer_pretty(&mut *out, &report)?;
+        serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
         report.write_text(out, &header, collector.slowest())?;
     }
     out.flush()?;
     writeln!(err, "{}", events.summary())?;
-    res.with_context(|| format!("{}: stopped reading", path.display()))
+    ReadError::stopped(path, res)
 }
 
 /// Feeds every kept syscall of `events` to a collector; the error, if

@@ -26,7 +26,7 @@ pub struct PreparedChild {
 pub enum ChildError {
     #[error("the command contains a NUL byte")]
     Nul,
-    #[error("cannot start the command: {0}")]
+    #[error("cannot start the command")]
     Sys(#[from] nix::Error),
 }
 

@@ -5,13 +5,13 @@
 use aya::{
     Ebpf, EbpfLoader,
     maps::{Array, HashMap, MapData, PerCpuArray, RingBuf},
-    programs::{RawTracePoint, TracePoint},
+    programs::{Program, ProgramError},
 };
 use recorder_common::{
-    ArgSpec, CaptureSpec, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON,
-    MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACED, PROG_FLOOR_ENTER, PROG_FLOOR_EXIT,
-    PROG_SCHED_EXEC, PROG_SCHED_EXIT, PROG_SCHED_FORK, PROG_SIGNAL_DELIVER, PROG_SYS_ENTER,
-    PROG_SYS_EXIT, Paused, TRACED_CHUNK, TracedChunk, ctr, globals, traced,
+    ArgSpec, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS,
+    MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACED, Paused, TP_SCHED_EXEC,
+    TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk,
+    Tracepoint, ctr, globals, traced,
 };
 use thiserror::Error;
 
@@ -25,7 +25,7 @@ static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"),
 pub enum KernelError {
     #[error(transparent)]
     Tracefs(#[from] tracefs::TracefsError),
-    #[error("loading the eBPF programs failed: {source}")]
+    #[error("loading the eBPF programs failed")]
     Load {
         #[source]
         source: aya::EbpfError,
@@ -33,8 +33,14 @@ pub enum KernelError {
     /// `detail` is already trimmed for people: a full verifier log runs to
     /// thousands of lines.
     #[error("program {name}: {detail}")]
-    Program { name: &'static str, detail: String },
-    #[error("map {name}: {source}")]
+    Rejected { name: &'static str, detail: String },
+    #[error("program {name}")]
+    Program {
+        name: &'static str,
+        #[source]
+        source: ProgramError,
+    },
+    #[error("map {name}")]
     Map {
         name: &'static str,
         #[source]
@@ -99,18 +105,18 @@ impl Kernel {
     pub fn load(cfg: &KernelConfig) -> Result<(Self, Outputs), KernelError> {
         bump_memlock_rlimit();
         let root = tracefs::ensure_mounted()?;
-        let fork_child =
-            tracefs::required_offset(&root, "sched", "sched_process_fork", "child_pid")?;
-        let exec_old = tracefs::required_offset(&root, "sched", "sched_process_exec", "old_pid")?;
+        // Every tracepoint, before anything is loaded: a missing one is then
+        // named by its tracefs file instead of surfacing as a failed attach.
+        for tp in TRACEPOINTS {
+            tracefs::require(&root, tp)?;
+        }
+        let fork_child = tracefs::required_offset(&root, &TP_SCHED_FORK, "child_pid")?;
+        let exec_old = tracefs::required_offset(&root, &TP_SCHED_EXEC, "old_pid")?;
+        let sig_off = tracefs::required_offset(&root, &TP_SIGNAL_DELIVER, "sig")?;
+        let sig_handler_off = tracefs::required_offset(&root, &TP_SIGNAL_DELIVER, "sa_handler")?;
         // `group_dead` exists from 6.x on; 0 tells the program it is absent.
-        let sig_off = tracefs::required_offset(&root, "signal", "signal_deliver", "sig")?;
-        let sig_handler_off =
-            tracefs::required_offset(&root, "signal", "signal_deliver", "sa_handler")?;
         let exit_group_dead =
-            tracefs::field_offset(&root, "sched", "sched_process_exit", "group_dead")?.unwrap_or(0);
-        // raw_syscalls must exist (we attach raw tracepoints, but their
-        // presence in tracefs tells us the kernel has the syscall tracepoints).
-        let _ = tracefs::required_offset(&root, "raw_syscalls", "sys_enter", "id")?;
+            tracefs::field_offset(&root, &TP_SCHED_EXIT, "group_dead")?.unwrap_or(0);
 
         let pid_max = pid_max();
         // Check occupancy often enough that a quarter of the threshold's
@@ -232,52 +238,43 @@ impl Kernel {
             })
     }
 
-    /// Attaches the lifecycle tracepoints first (so no fork is missed), then
-    /// sys_exit, then sys_enter.
+    /// Attaches every program of [`TRACEPOINTS`] (or of
+    /// [`FLOOR_TRACEPOINTS`] for `--bench-floor`), in that list's order.
     pub fn attach(&mut self) -> Result<(), KernelError> {
-        if self.bench_floor {
-            return self.attach_raw([
-                (PROG_FLOOR_EXIT, "sys_exit"),
-                (PROG_FLOOR_ENTER, "sys_enter"),
-            ]);
-        }
-        for (name, category, tp) in [
-            (PROG_SCHED_FORK, "sched", "sched_process_fork"),
-            (PROG_SCHED_EXEC, "sched", "sched_process_exec"),
-            (PROG_SCHED_EXIT, "sched", "sched_process_exit"),
-            (PROG_SIGNAL_DELIVER, "signal", "signal_deliver"),
-        ] {
-            let prog: &mut TracePoint = self
+        for tp in attach_list(self.bench_floor) {
+            let name = tp.prog;
+            let program = self
                 .ebpf
                 .program_mut(name)
-                .ok_or(KernelError::MissingProgram(name))?
-                .try_into()
-                .map_err(|e| program_error(name, e))?;
-            prog.load().map_err(|e| program_error(name, e))?;
-            let id = prog
-                .attach(category, tp)
-                .map_err(|e| program_error(name, e))?;
-            let link = prog.take_link(id).map_err(|e| program_error(name, e))?;
-            self.links.push(Link::TracePoint(link));
-        }
-        self.attach_raw([(PROG_SYS_EXIT, "sys_exit"), (PROG_SYS_ENTER, "sys_enter")])
-    }
-
-    /// Loads and attaches raw tracepoint programs, in order.
-    fn attach_raw(&mut self, progs: [(&'static str, &str); 2]) -> Result<(), KernelError> {
-        for (name, tp) in progs {
-            let prog: &mut RawTracePoint = self
-                .ebpf
-                .program_mut(name)
-                .ok_or(KernelError::MissingProgram(name))?
-                .try_into()
-                .map_err(|e| program_error(name, e))?;
-            prog.load().map_err(|e| program_error(name, e))?;
-            let id = prog.attach(tp).map_err(|e| program_error(name, e))?;
-            let link = prog.take_link(id).map_err(|e| program_error(name, e))?;
-            self.links.push(Link::Raw(link));
+                .ok_or(KernelError::MissingProgram(name))?;
+            // The ELF section decides the program type, so the table need
+            // not repeat it.
+            let link = match program {
+                Program::TracePoint(prog) => {
+                    prog.load().map_err(|e| program_error(name, e))?;
+                    let id = prog
+                        .attach(tp.category, tp.name)
+                        .map_err(|e| program_error(name, e))?;
+                    Link::TracePoint(prog.take_link(id).map_err(|e| program_error(name, e))?)
+                }
+                Program::RawTracePoint(prog) => {
+                    prog.load().map_err(|e| program_error(name, e))?;
+                    let id = prog.attach(tp.name).map_err(|e| program_error(name, e))?;
+                    Link::Raw(prog.take_link(id).map_err(|e| program_error(name, e))?)
+                }
+                _ => return Err(program_error(name, ProgramError::UnexpectedProgramType)),
+            };
+            self.links.push(link);
         }
         Ok(())
+    }
+}
+
+fn attach_list(bench_floor: bool) -> &'static [Tracepoint] {
+    if bench_floor {
+        FLOOR_TRACEPOINTS
+    } else {
+        TRACEPOINTS
     }
 }
 
@@ -408,25 +405,26 @@ impl Kernel {
 
 /// A program error for a person: for a verifier rejection, the kernel's
 /// errno and the last lines of its log (where the reason is), not all of it.
-fn program_error(name: &'static str, e: aya::programs::ProgramError) -> KernelError {
+fn program_error(name: &'static str, e: ProgramError) -> KernelError {
     const TAIL: usize = 8;
-    let detail = match &e {
-        aya::programs::ProgramError::LoadError {
-            io_error,
-            verifier_log,
-        } => {
-            let log = verifier_log.to_string();
-            let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-            let tail = &lines[lines.len().saturating_sub(TAIL)..];
-            format!(
-                "the kernel's verifier refused it ({io_error}); its last words:\n    {}\n  \
-                 (`recorder check` tells whether this kernel is supported)",
-                tail.join("\n    ")
-            )
-        }
-        other => other.to_string(),
+    let ProgramError::LoadError {
+        io_error,
+        verifier_log,
+    } = &e
+    else {
+        // Kept as the source, not flattened into a string: aya's messages
+        // say what failed and leave the errno to their own sources.
+        return KernelError::Program { name, source: e };
     };
-    KernelError::Program { name, detail }
+    let log = verifier_log.to_string();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = &lines[lines.len().saturating_sub(TAIL)..];
+    let detail = format!(
+        "the kernel's verifier refused it ({io_error}); its last words:\n    {}\n  \
+         (`recorder check` tells whether this kernel is supported)",
+        tail.join("\n    ")
+    );
+    KernelError::Rejected { name, detail }
 }
 
 fn take<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, KernelError>
@@ -472,4 +470,66 @@ fn bump_memlock_rlimit() {
     };
     // SAFETY: plain syscall with a valid pointer. Failure is fine on 5.11+.
     let _ = unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &rlim) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object::{Object as _, ObjectSection as _, ObjectSymbol as _, SymbolKind};
+
+    /// Program name -> ELF section, for every program in the eBPF object:
+    /// the section is where aya's macros record what a program attaches to.
+    fn object_programs() -> Vec<(String, String)> {
+        let elf = object::File::parse(EBPF_OBJECT).expect("the eBPF object parses");
+        let mut progs: Vec<(String, String)> = elf
+            .symbols()
+            .filter(|s| s.kind() == SymbolKind::Text && s.is_global())
+            .filter_map(|s| {
+                let section = elf.section_by_index(s.section_index()?).ok()?;
+                let section = section.name().ok()?;
+                let attaches = section.starts_with("tracepoint/") || section.starts_with("raw_tp/");
+                let name = s.name().ok()?;
+                attaches.then(|| (name.to_owned(), section.to_owned()))
+            })
+            .collect();
+        progs.sort();
+        progs
+    }
+
+    fn section(tp: &Tracepoint) -> String {
+        if tp.category == "raw_syscalls" {
+            format!("raw_tp/{}", tp.name)
+        } else {
+            format!("tracepoint/{}/{}", tp.category, tp.name)
+        }
+    }
+
+    /// The loader attaches what `TRACEPOINTS` lists (which `recorder
+    /// check` checks, see check.rs), and that list is exactly the object's
+    /// programs: a program added to the eBPF crate but not to the list, or
+    /// listed with another tracepoint than its section names, fails here.
+    #[test]
+    fn tracepoint_list_is_the_objects_programs() {
+        assert_eq!(attach_list(false), TRACEPOINTS);
+        let mut listed: Vec<(String, String)> = TRACEPOINTS
+            .iter()
+            .chain(FLOOR_TRACEPOINTS)
+            .map(|tp| (tp.prog.to_owned(), section(tp)))
+            .collect();
+        listed.sort();
+        assert_eq!(listed, object_programs());
+    }
+
+    #[test]
+    fn bench_floor_attaches_only_checked_tracepoints() {
+        assert_eq!(attach_list(true), FLOOR_TRACEPOINTS);
+        for f in FLOOR_TRACEPOINTS {
+            assert!(
+                TRACEPOINTS
+                    .iter()
+                    .any(|tp| (tp.category, tp.name) == (f.category, f.name)),
+                "{f:?}"
+            );
+        }
+    }
 }

@@ -43,7 +43,7 @@ pub enum RecordError {
     Kernel(#[from] KernelError),
     #[error(transparent)]
     Writer(#[from] WriterError),
-    #[error("ring buffer polling failed: {0}")]
+    #[error("ring buffer polling failed")]
     Poll(#[source] std::io::Error),
     #[error(transparent)]
     Pause(#[from] pause::PauseError),
@@ -326,7 +326,10 @@ async fn write_snapshots(
                 eprintln!("recorder: {line}");
                 notify(&[sd_notify::NotifyState::Status(&line)]);
             }
-            Ok((Err(e), _)) => eprintln!("recorder: warning: crash snapshot not written: {e}"),
+            Ok((Err(e), _)) => eprintln!(
+                "recorder: warning: crash snapshot not written: {:#}",
+                anyhow::Error::from(e)
+            ),
             Err(_) => eprintln!("recorder: warning: crash snapshot not written"),
         }
     }

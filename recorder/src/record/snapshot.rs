@@ -182,7 +182,8 @@ pub fn write(
     }
     w.flush_block().map_err(err)?;
     let mut counters = counters.clone();
-    counters.written = w.events_written();
+    let events = w.events_written();
+    counters.written = events;
     let (end_wall_ns, end_mono_ns) = super::now_ns();
     let out = w
         .finish(&Trailer {
@@ -191,14 +192,13 @@ pub fn write(
             counters,
         })
         .map_err(err)?;
-    let file = out.into_inner().map_err(|e| {
-        err(recorder::log::LogError::Io {
-            offset: 0,
-            source: e.into_error(),
-        })
-    })?;
-    file.sync_all()
-        .map_err(|source| err(recorder::log::LogError::Io { offset: 0, source }))?;
+    let sync_err = |source| WriterError::Sync {
+        path: path.clone(),
+        events,
+        source,
+    };
+    let file = out.into_inner().map_err(|e| sync_err(e.into_error()))?;
+    file.sync_all().map_err(sync_err)?;
     Ok(path)
 }
 

@@ -3,8 +3,12 @@
 //! versions, e.g. `sched_process_fork` turned its comm arrays into
 //! `__data_loc` strings in 6.x, moving `child_pid` from offset 44 to 20).
 
-use std::{fs, io, path::PathBuf};
+use std::{
+    fs, io,
+    path::{Path, PathBuf},
+};
 
+use recorder_common::Tracepoint;
 use thiserror::Error;
 
 const CANDIDATES: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
@@ -12,14 +16,14 @@ const CANDIDATES: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing
 #[derive(Debug, Error)]
 pub enum TracefsError {
     #[error(
-        "tracefs is not mounted and mounting it at /sys/kernel/tracing failed: {source}\n  \
-         mount it by hand: mount -t tracefs nodev /sys/kernel/tracing"
+        "tracefs is not mounted and mounting it at /sys/kernel/tracing failed \
+         (mount it by hand: mount -t tracefs nodev /sys/kernel/tracing)"
     )]
     Mount {
         #[source]
         source: io::Error,
     },
-    #[error("cannot read {path}: {source} (is CONFIG_FTRACE_SYSCALLS / raw_syscalls available?)")]
+    #[error("cannot read {path} (`recorder check` tells which tracepoints this kernel lacks)")]
     Read {
         path: PathBuf,
         #[source]
@@ -50,30 +54,38 @@ pub fn ensure_mounted() -> Result<PathBuf, TracefsError> {
     Ok(PathBuf::from(target))
 }
 
-/// Field offset in a tracepoint's record, from `events/CAT/NAME/format`.
+/// Where tracefs describes `tp`: its `format` file, present exactly when
+/// the kernel has the tracepoint.
+pub fn format_path(root: &Path, tp: &Tracepoint) -> PathBuf {
+    root.join("events")
+        .join(tp.category)
+        .join(tp.name)
+        .join("format")
+}
+
+fn read_format(root: &Path, tp: &Tracepoint) -> Result<String, TracefsError> {
+    let path = format_path(root, tp);
+    fs::read_to_string(&path).map_err(|source| TracefsError::Read { path, source })
+}
+
+/// Fails, naming its tracefs file, when the kernel lacks `tp`.
+pub fn require(root: &Path, tp: &Tracepoint) -> Result<(), TracefsError> {
+    read_format(root, tp).map(drop)
+}
+
+/// Field offset in a tracepoint's record, from its `format` file.
 pub fn field_offset(
-    root: &std::path::Path,
-    category: &str,
-    name: &str,
+    root: &Path,
+    tp: &Tracepoint,
     field: &str,
 ) -> Result<Option<u32>, TracefsError> {
-    let path = root.join("events").join(category).join(name).join("format");
-    let text = fs::read_to_string(&path).map_err(|source| TracefsError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(parse_offset(&text, field))
+    Ok(parse_offset(&read_format(root, tp)?, field))
 }
 
 /// Like [`field_offset`] but the field must exist.
-pub fn required_offset(
-    root: &std::path::Path,
-    category: &str,
-    name: &str,
-    field: &str,
-) -> Result<u32, TracefsError> {
-    field_offset(root, category, name, field)?.ok_or_else(|| TracefsError::MissingField {
-        path: root.join("events").join(category).join(name).join("format"),
+pub fn required_offset(root: &Path, tp: &Tracepoint, field: &str) -> Result<u32, TracefsError> {
+    field_offset(root, tp, field)?.ok_or_else(|| TracefsError::MissingField {
+        path: format_path(root, tp),
         field: field.to_owned(),
     })
 }

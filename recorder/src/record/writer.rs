@@ -34,18 +34,27 @@ pub const ZSTD_LEVEL: i32 = 3;
 
 #[derive(Debug, Error)]
 pub enum WriterError {
-    #[error("cannot create the log {path}: {source}")]
+    #[error("cannot create the log {path}")]
     Create {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
-    #[error("writing the log {path} failed after {events} records: {source}")]
+    #[error("writing the log {path} failed after {events} records")]
     Write {
         path: PathBuf,
         events: u64,
         #[source]
         source: LogError,
+    },
+    /// Everything went through the log writer, but handing the last
+    /// buffer to the file or fsync failed: there is no log offset to name.
+    #[error("cannot sync the log {path} to disk after {events} records")]
+    Sync {
+        path: PathBuf,
+        events: u64,
+        #[source]
+        source: io::Error,
     },
     #[error("the log writer thread stopped unexpectedly")]
     Gone,
@@ -310,10 +319,10 @@ fn finish_file(
     path: &std::path::Path,
     events: u64,
 ) -> Result<u64, WriterError> {
-    let io_err = |source: io::Error| WriterError::Write {
+    let io_err = |source| WriterError::Sync {
         path: path.to_owned(),
         events,
-        source: LogError::Io { offset: 0, source },
+        source,
     };
     let out = w.finish(trailer).map_err(|source| WriterError::Write {
         path: path.to_owned(),
@@ -354,4 +363,43 @@ fn writer_loop(mut files: Files, rx: Receiver<Msg>) -> Result<WriterStats, Write
         events: files.events(),
         bytes: files.w.bytes_written(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recorder::event::Syscall;
+
+    /// A full disk, through the real writer thread (/dev/full fails every
+    /// write with ENOSPC): the cause and the offset are printed once each.
+    /// They were printed twice when `WriterError::Write` put its source in
+    /// its own message too.
+    #[test]
+    fn full_disk_error_names_its_cause_once() {
+        let path = PathBuf::from("/dev/full");
+        let file = File::options().write(true).open(&path).expect("/dev/full");
+        let w = Writer::start(file, path, Header::default(), None).unwrap();
+        let calls = (0..3)
+            .map(|seq| {
+                Event::Syscall(Syscall {
+                    seq,
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let err = w.finish(calls, Trailer::default()).unwrap_err();
+        let text = format!("{:#}", anyhow::Error::from(err));
+        assert!(
+            text.starts_with(
+                "writing the log /dev/full failed after 3 records: I/O error at offset "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(": No space left on device (os error 28)"),
+            "{text}"
+        );
+        assert_eq!(text.matches("No space left on device").count(), 1, "{text}");
+        assert_eq!(text.matches("offset").count(), 1, "{text}");
+    }
 }
