@@ -40,6 +40,9 @@ fn header() -> Header {
         },
         capture_size: 4096,
         ring_size: 1 << 20,
+        // What the log writer stamps, so headers compare equal after a
+        // round trip.
+        format_minor: crate::log::FORMAT_MINOR,
         ..Header::default()
     }
 }
@@ -266,6 +269,7 @@ fn processes_by_pid_and_comm_with_children() {
                 Event::Syscall(s) => s.tgid,
                 Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => p.tgid,
                 Event::Signal(s) => s.tgid,
+                Event::Pause(p) => p.tgid,
                 Event::Counters(_) => 0,
             })
             .collect();

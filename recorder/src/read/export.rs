@@ -415,6 +415,7 @@ mod tests {
             end: crate::log::EndState::Clean,
             gaps: 0,
             skipped: Default::default(),
+            pauses: Default::default(),
         };
         let out = p.finish(&header(), &Tasks::default(), &c).unwrap();
         serde_json::from_slice(&out).expect("valid JSON")

@@ -618,6 +618,7 @@ mod tests {
             end: crate::log::EndState::Clean,
             gaps: 0,
             skipped: Default::default(),
+            pauses: Default::default(),
         };
         let r = c.report(&h, &Tasks::default(), &comp);
         assert_eq!((r.calls, r.errors, r.unfinished), (5, 2, 1));
