@@ -185,6 +185,10 @@ pub struct Paused {
     pub since_ns: u64,
     /// Ring occupancy (bytes) that made it pause.
     pub occupancy: u64,
+    /// CLOCK_MONOTONIC ns when the stop took effect (its SIGSTOP was
+    /// delivered); 0 until then. A stop signal pending after that was sent
+    /// by someone else.
+    pub stopped_ns: u64,
 }
 
 /// Per-thread stash written at sys_enter and consumed at sys_exit.
@@ -423,7 +427,7 @@ macro_rules! assert_size {
 }
 assert_size!(TracedChunk, 64);
 assert_size!(Stash, 80);
-assert_size!(Paused, 16);
+assert_size!(Paused, 24);
 assert_size!(SyscallRecord, 104);
 assert_size!(ProcRecord, 48);
 assert_size!(EntryDataRecord, 16);

@@ -496,7 +496,6 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
 
 const SIGSTOP: u32 = 19;
 const BPF_NOEXIST: u64 = 1;
-const EEXIST: i32 = 17;
 
 /// Lossless mode: once the ring holds `PAUSE_BYTES`, the process whose
 /// call just exited is stopped (SIGSTOP, delivered as it returns to user
@@ -520,14 +519,16 @@ fn pause_if_behind(tgid: u32) {
         // SAFETY: helper without preconditions.
         since_ns: unsafe { bpf_ktime_get_ns() },
         occupancy,
+        stopped_ns: 0,
     };
-    // Only a process the daemon will know to resume is stopped; another
-    // thread of one already paused just sends the (idempotent) stop again.
-    match PAUSED.insert(&tgid, &p, BPF_NOEXIST) {
-        Ok(()) => count(ctr::PAUSED),
-        Err(e) if e == -EEXIST => {}
-        Err(_) => return,
+    // Only a process the daemon will know to resume is stopped, and only
+    // once: the thread that notes it sends the one SIGSTOP. A second one
+    // from another of its threads could stay pending past the group stop
+    // and would look like someone else's stop to the daemon.
+    if PAUSED.insert(&tgid, &p, BPF_NOEXIST).is_err() {
+        return;
     }
+    count(ctr::PAUSED);
     // SAFETY: helper without preconditions; signals the current process.
     unsafe { bpf_send_signal(SIGSTOP) };
 }
@@ -710,6 +711,19 @@ pub fn signal_deliver(ctx: TracePointContext) -> u32 {
     let sig = unsafe { ctx.read_at::<i32>(cfg(&SIG_OFF) as usize) }.unwrap_or(0);
     // SAFETY: as above.
     let handler = unsafe { ctx.read_at::<u64>(cfg(&SIG_HANDLER_OFF) as usize) }.unwrap_or(1);
+    // Our own pause taking effect (see pause_if_behind): noted for the
+    // daemon, and not logged as a signal (the Pause event stands for it).
+    if sig as u32 == SIGSTOP
+        && let Some(p) = PAUSED.get_ptr_mut(&tgid)
+    {
+        // SAFETY: a value of our own map; a plain store.
+        unsafe {
+            if (*p).stopped_ns == 0 {
+                (*p).stopped_ns = bpf_ktime_get_ns();
+                return 0;
+            }
+        }
+    }
     // SIG_DFL is 0.
     let fl = if handler == 0 {
         flags::DEFAULT_ACTION

@@ -122,12 +122,13 @@ fn has_bpf_privileges() -> bool {
     (has(CAP_BPF) && has(CAP_PERFMON)) || has(CAP_SYS_ADMIN)
 }
 
-/// Lossless mode pauses a process once the ring is half full (or at the
-/// wakeup threshold, if that is higher): the daemon was woken at the
-/// threshold and is behind, and the other half is headroom for the records
-/// other threads emit before each of them, too, reaches its pause.
-fn pause_bytes(ring_size: u32, wakeup_bytes: u64) -> u64 {
-    (u64::from(ring_size) / 2).max(wakeup_bytes)
+/// Lossless mode pauses a process once the ring is half full: the daemon
+/// was woken at the wakeup threshold (25% by default) and is still behind,
+/// and the other half is headroom for the records other threads emit
+/// before each of them, too, reaches its pause. (With a wakeup threshold
+/// above half, paused programs wait for the flush timer.)
+fn pause_bytes(ring_size: u32) -> u64 {
+    u64::from(ring_size) / 2
 }
 
 fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
@@ -182,7 +183,7 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
     });
     let pause_bytes = match overflow {
         Overflow::Drop => 0,
-        Overflow::Pause => pause_bytes(ring_size, wakeup_bytes),
+        Overflow::Pause => pause_bytes(ring_size),
     };
     let capture_size = u32::try_from(args.capture_size)
         .ok()

@@ -388,6 +388,10 @@ fn ring_overflow_is_counted_exactly() {
         // flush timer drains: the ring overflows for sure, also on a
         // single slow CPU where a wakeup would run the drain at once.
         &[
+            // Drop mode is what this test is about (`-- COMMAND` is
+            // lossless by default).
+            "--overflow",
+            "drop",
             "--ring-size",
             "4096",
             "--wakeup-threshold",

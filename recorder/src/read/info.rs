@@ -82,6 +82,8 @@ pub struct CompletenessInfo {
     pub read_failed: Option<u64>,
     pub in_progress_at_start: Option<u64>,
     pub interrupted_by_exit: Option<u64>,
+    /// Lossless mode's pauses.
+    pub pauses: super::Pauses,
     /// Events of kinds newer than this reader, skipped.
     pub skipped_events: u64,
     /// Data items of kinds newer than this reader, skipped.
@@ -250,6 +252,7 @@ fn completeness_info(c: &Completeness) -> CompletenessInfo {
         read_failed: k.map(|k| k.read_failed),
         in_progress_at_start: k.map(|k| k.exit_without_entry),
         interrupted_by_exit: k.map(|k| k.died_in_call),
+        pauses: c.pauses.clone(),
         skipped_events: c.skipped.event_count(),
         skipped_data_items: c.skipped.data_items,
         end: c.end.to_string(),
@@ -446,6 +449,18 @@ impl InfoReport {
         }
         let k = &self.completeness;
         let num = |v: Option<u64>| v.map_or_else(|| "unknown".into(), |v| v.to_string());
+        if h.lossless {
+            line(
+                out,
+                "mode",
+                &format!(
+                    "lossless (--overflow pause): {}",
+                    k.pauses
+                        .text()
+                        .unwrap_or_else(|| "the processes never had to be paused".into())
+                ),
+            )?;
+        }
         line(out, "verdict", &k.verdict)?;
         line(
             out,

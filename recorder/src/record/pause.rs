@@ -114,7 +114,7 @@ fn resume_all(
             start_ns: p.since_ns,
             end_ns: now_ns,
             ring_bytes: p.occupancy,
-            end: resume(tgid),
+            end: resume(tgid, p.stopped_ns != 0),
         });
     }
     Ok(events)
@@ -125,11 +125,14 @@ fn resume_all(
 const STOP_SIGNALS: u64 = 0xf << 18;
 
 /// Resumes `tgid` unless someone else stopped it meanwhile; says which.
-fn resume(tgid: u32) -> u32 {
+/// `stopped`: our SIGSTOP was delivered, so a stop signal pending now is
+/// someone else's. Before that, the pending one is ours, and SIGCONT
+/// discards it: the process then never stops at all.
+fn resume(tgid: u32, stopped: bool) -> u32 {
     let Ok(status) = std::fs::read_to_string(format!("/proc/{tgid}/status")) else {
         return PauseEvent::GONE;
     };
-    if stop_pending(&status) {
+    if stopped && stop_pending(&status) {
         return PauseEvent::LEFT_STOPPED;
     }
     match kill(Pid::from_raw(tgid as i32), Signal::SIGCONT) {
