@@ -40,7 +40,7 @@ use std::io;
 use crate::event::Event;
 
 pub use reader::LogReader;
-pub use writer::{LogWriter, encode_block};
+pub use writer::{Discarded, LogWriter, encode_block};
 
 /// Version of the container layout *and* of the postcard schema in
 /// `event.rs`. Bumped for any change other than appending fields to

@@ -73,6 +73,9 @@ pub struct Config {
 pub struct Summary {
     pub counters: Counters,
     pub bytes: u64,
+    /// Of `counters.user_dropped`, the records not written because the disk
+    /// was full.
+    pub disk_full: u64,
     /// Exit status of `-- COMMAND` (128+N for a signal).
     pub child_status: Option<i32>,
 }
@@ -449,7 +452,13 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         }
         let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
         if let Some(lost) = writer.send(full)? {
-            *user_dropped += lost.len() as u64;
+            // Checkpoints are not records of the recording: the next one
+            // and the trailer repeat what they say. Counting them would
+            // break `emitted == records in the log + user_dropped`.
+            *user_dropped += lost
+                .iter()
+                .filter(|e| !matches!(e, Event::Counters(_)))
+                .count() as u64;
         }
         Ok(())
     };
@@ -542,9 +551,11 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         .await
         .map_err(|_| WriterError::Gone)??;
     counters.written = stats.events;
+    counters.user_dropped += stats.disk_full;
     Ok(Summary {
         counters,
         bytes: stats.bytes,
+        disk_full: stats.disk_full,
         child_status,
     })
 }
