@@ -42,7 +42,7 @@ pub enum RecordError {
     Kernel(#[from] KernelError),
     #[error(transparent)]
     Writer(#[from] WriterError),
-    #[error("ring buffer polling failed: {0}")]
+    #[error("ring buffer polling failed")]
     Poll(#[source] std::io::Error),
 }
 

@@ -269,7 +269,7 @@ impl Rotated {
 }
 
 /// How a [`DiskFile`] makes sure of room before it writes.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 enum Space {
     /// `fallocate(FALLOC_FL_KEEP_SIZE)` of the write and the trailer
     /// reserve behind it: a full disk fails that, before anything is
@@ -278,11 +278,15 @@ enum Space {
     /// The file system cannot preallocate (EOPNOTSUPP): a full disk shows
     /// as a write that fails part-way.
     Unreserved,
-    /// Tests: a directory that holds `capacity` bytes (its files' lengths,
-    /// plus the reserve when `preallocate`), so a full disk can be tested
-    /// without mounting one.
+    /// Tests: `dir` holds `capacity` bytes (its files' lengths, plus the
+    /// reserve when `preallocate`), so a full disk can be tested without
+    /// mounting one.
     #[cfg(test)]
-    Simulated { capacity: u64, preallocate: bool },
+    Simulated {
+        dir: PathBuf,
+        capacity: u64,
+        preallocate: bool,
+    },
 }
 
 /// The log file as the [`LogWriter`]'s output. Unbuffered: the writer
@@ -301,14 +305,10 @@ struct DiskFile {
     space: Space,
     /// Where to find room when the disk is full.
     rotated: Option<Rotated>,
-    #[cfg(test)]
-    dir: PathBuf,
 }
 
 impl DiskFile {
-    fn new(file: File, path: &Path, space: Space, rotated: Option<Rotated>) -> Self {
-        #[cfg(not(test))]
-        let _ = path;
+    fn new(file: File, space: Space, rotated: Option<Rotated>) -> Self {
         Self {
             file,
             len: 0,
@@ -316,15 +316,13 @@ impl DiskFile {
             trailer_at: None,
             space,
             rotated,
-            #[cfg(test)]
-            dir: path.parent().expect("log in a directory").to_owned(),
         }
     }
 
     /// Makes sure of room for `n` more bytes (and the reserve behind them);
     /// returns how many of them may be written.
     fn make_room(&mut self, n: usize) -> io::Result<usize> {
-        match self.space {
+        match &self.space {
             Space::Fallocate => {
                 use std::os::fd::AsRawFd as _;
                 let want = n as u64 + self.reserve;
@@ -349,12 +347,13 @@ impl DiskFile {
             }
             Space::Unreserved => Ok(n),
             #[cfg(test)]
-            Space::Simulated {
+            &Space::Simulated {
+                ref dir,
                 capacity,
                 preallocate,
             } => {
                 let mut used = 0;
-                for e in std::fs::read_dir(&self.dir)? {
+                for e in std::fs::read_dir(dir)? {
                     used += e?.metadata()?.len();
                 }
                 let full = || Err(io::Error::from_raw_os_error(libc::ENOSPC));
@@ -504,7 +503,7 @@ impl Files {
             path: self.path.clone(),
             count: r.count,
         });
-        let out = DiskFile::new(file, &self.path, self.space, rotated);
+        let out = DiskFile::new(file, self.space.clone(), rotated);
         Ok(LogWriter::new(out, &self.header, ZSTD_LEVEL)?.with_block_size(self.block_size))
     }
 
@@ -877,6 +876,7 @@ mod tests {
 
         fn files(&self, rotation: Option<Rotation>, capacity: u64, preallocate: bool) -> Files {
             let space = Space::Simulated {
+                dir: self.dir.path().to_owned(),
                 capacity,
                 preallocate,
             };
