@@ -194,15 +194,26 @@ fn full_disk_with_rotation_deletes_the_oldest_files_and_records_to_the_end() {
             .any(|e| matches!(e, Event::Exec(_))),
         "the files left should not hold the exec"
     );
-    // The newest file holds the end of the run.
+    // The newest file holds the end of the run: the last records, and the
+    // fixture's exit_group unless records were lost on the way (a writer
+    // that fell behind on a busy machine, say: that is not this test's
+    // business, and it is counted).
     let newest = logs.last().unwrap();
+    let c = &newest.trailer.as_ref().unwrap().counters;
+    if c.ring_full + c.user_dropped == 0 {
+        assert!(
+            newest.syscalls().any(|s| s.nr == libc::SYS_exit_group),
+            "the active file holds the end"
+        );
+    }
+    let last_ns = |l: &Log| l.syscalls().map(|s| s.enter_ns).max();
+    let before = &logs[logs.len() - 2];
     assert!(
-        newest.syscalls().any(|s| s.nr == libc::SYS_exit_group),
-        "the active file holds the end"
+        newest.syscalls().map(|s| s.enter_ns).min() >= last_ns(before),
+        "the active file follows the others"
     );
     // The files left follow each other without a gap, but for records
-    // lost on the way for other reasons (a starved drain on a busy machine).
-    let c = &newest.trailer.as_ref().unwrap().counters;
+    // lost on the way for other reasons.
     let seqs: Vec<(u32, u64)> = logs
         .iter()
         .flat_map(|l| l.syscalls())
