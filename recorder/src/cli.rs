@@ -136,7 +136,8 @@ pub struct RecordArgs {
 
     /// Rotate the log when it reaches this size (K/M/G): it becomes a ring of
     /// files FILE, FILE.1, ... FILE.(N-1), each a complete log, the oldest
-    /// deleted, so disk use stays bounded.
+    /// deleted, so disk use stays bounded. A disk that fills up first costs
+    /// the oldest files sooner: they are deleted to make room.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub rotate_size: Option<u64>,
 

@@ -368,6 +368,14 @@ fn print_summary(args: &RecordArgs, s: &record::Summary) {
             msg.push_str(&text);
         }
     }
+    if s.disk_full > 0 {
+        // They are counted with the writer backlog (`user_dropped`), which
+        // alone would send the reader looking for a slow disk.
+        msg.push_str(&format!(
+            "; {} of those were lost to a full disk",
+            s.disk_full
+        ));
+    }
     if c.exit_without_entry > 0 {
         msg.push_str(&format!(
             "; {} calls were already in progress when recording started",

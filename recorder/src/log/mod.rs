@@ -42,7 +42,7 @@ use crate::event::Event;
 
 pub use reader::LogReader;
 pub use record::Skipped;
-pub use writer::{LogWriter, encode_block};
+pub use writer::{Discarded, LogWriter, encode_block};
 
 /// Version of the container layout *and* of the record schema, written in
 /// the file prefix. Bumped only for a change an older reader cannot skip

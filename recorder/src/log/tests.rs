@@ -936,6 +936,84 @@ fn write_failure_poisons_and_keeps_exact_count() {
     assert!(matches!(w.finish(&trailer()), Err(LogError::Poisoned)));
 }
 
+/// A full disk, as the recorder handles it: cut the torn frame off, drop
+/// the block that did not fit, and close the log with its trailer. The log
+/// reads clean, with exactly the events of the complete blocks.
+#[test]
+fn cut_back_to_the_last_complete_frame_after_a_failed_write() {
+    let sink = FailingSink {
+        data: Vec::new(),
+        room: 3000,
+    };
+    let mut w = LogWriter::new(sink, &header(), 3)
+        .unwrap()
+        .with_block_size(1024);
+    let evs = events(2000);
+    let mut appended = 0u64;
+    for ev in &evs {
+        let before = w.events_written() + w.pending_events();
+        let res = w.append(ev);
+        appended += w.events_written() + w.pending_events() - before;
+        if res.is_err() {
+            break;
+        }
+    }
+    assert!(w.bytes_written() > w.committed_bytes(), "a frame was torn");
+    let written = w.events_written();
+    let at = w.committed_bytes();
+    w.get_mut().data.truncate(at as usize);
+    w.get_mut().room = usize::MAX;
+    w.resume_at_committed();
+    assert_eq!(w.bytes_written(), at);
+    let pending_checkpoints = evs[written as usize..appended as usize]
+        .iter()
+        .filter(|e| matches!(e, Event::Counters(_)))
+        .count() as u64;
+    let d = w.discard_pending();
+    assert_eq!(d.events, appended - written);
+    assert_eq!(d.checkpoints, pending_checkpoints);
+    assert!(d.checkpoints > 0, "the test should drop a checkpoint too");
+    assert_eq!(w.pending_events(), 0);
+    let out = w.finish(&trailer()).unwrap();
+    let (r, got, err) = read_all(&out.data);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(r.end_state(), EndState::Clean);
+    assert_eq!(got, evs[..written as usize]);
+}
+
+/// Resuming without discarding writes the failed block again, whole.
+#[test]
+fn resume_retries_the_block_that_failed() {
+    let sink = FailingSink {
+        data: Vec::new(),
+        room: 2000,
+    };
+    let mut w = LogWriter::new(sink, &header(), 3)
+        .unwrap()
+        .with_block_size(1024);
+    let evs = events(300);
+    let mut n = 0;
+    for ev in &evs {
+        n += 1;
+        if w.append(ev).is_err() {
+            break;
+        }
+    }
+    assert!(n < evs.len(), "the sink fills up");
+    let at = w.committed_bytes() as usize;
+    w.get_mut().data.truncate(at);
+    w.get_mut().room = usize::MAX;
+    w.resume_at_committed();
+    for ev in &evs[n..] {
+        w.append(ev).unwrap();
+    }
+    let out = w.finish(&trailer()).unwrap();
+    let (r, got, err) = read_all(&out.data);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(r.end_state(), EndState::Clean);
+    assert_eq!(got, evs);
+}
+
 #[test]
 fn varints() {
     for v in [0u32, 1, 127, 128, 300, 16383, 16384, u32::MAX] {

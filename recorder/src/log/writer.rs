@@ -38,7 +38,20 @@ pub struct LogWriter<W: Write> {
     scratch: Vec<u8>,
     events_written: u64,
     bytes_written: u64,
+    /// `bytes_written` at the end of the last prefix or frame `W` accepted
+    /// whole: where a frame torn by a failed write begins.
+    committed: u64,
     poisoned: bool,
+}
+
+/// What [`LogWriter::discard_pending`] dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Discarded {
+    /// Events dropped, checkpoints included.
+    pub events: u64,
+    /// Of those, `Event::Counters` checkpoints: cumulative totals that the
+    /// next checkpoint or the trailer repeats, unlike the other events.
+    pub checkpoints: u64,
 }
 
 impl<W: Write> LogWriter<W> {
@@ -71,6 +84,7 @@ impl<W: Write> LogWriter<W> {
             scratch: Vec::new(),
             events_written: 0,
             bytes_written: 0,
+            committed: 0,
             poisoned: false,
         };
         w.write_counted(&prefix)?;
@@ -85,7 +99,10 @@ impl<W: Write> LogWriter<W> {
     }
 
     /// Buffers `ev`; writes a block once the buffer reaches the block size.
-    /// An error from writing that block does not un-buffer `ev`.
+    /// An error from writing that block does not un-buffer `ev`. (An `ev`
+    /// that would take the buffered block past the payload limit makes that
+    /// block be written first; an error there returns before `ev` is
+    /// buffered: `events_written() + pending_events()` tells the two apart.)
     pub fn append(&mut self, ev: &Event) -> Result<(), LogError> {
         encode_record(ev, &mut self.scratch)?;
         // Keep every block storable uncompressed within the payload limit.
@@ -95,6 +112,9 @@ impl<W: Write> LogWriter<W> {
             self.write_pending()?;
         }
         self.pending.push_record(&self.scratch, event_ts(ev));
+        if matches!(ev, Event::Counters(_)) {
+            self.pending.checkpoints += 1;
+        }
         if self.pending.raw.len() >= self.block_size {
             self.write_pending()?;
         }
@@ -134,6 +154,33 @@ impl<W: Write> LogWriter<W> {
         self.bytes_written
     }
 
+    /// Bytes of the prefix and of the frames `W` accepted whole. After a
+    /// write failed part-way this is where the torn frame begins: cut the
+    /// output back to it and the log ends on a frame boundary again.
+    pub fn committed_bytes(&self) -> u64 {
+        self.committed
+    }
+
+    /// Makes a writer whose output failed usable again. The caller has cut
+    /// the output back to [`committed_bytes`](Self::committed_bytes), so
+    /// what is written next follows a complete frame; `bytes_written`
+    /// counts from there. Buffered events are kept: the next write retries
+    /// them, unless [`discard_pending`](Self::discard_pending) drops them.
+    pub fn resume_at_committed(&mut self) {
+        self.bytes_written = self.committed;
+        self.poisoned = false;
+    }
+
+    /// Drops the buffered events (a block there was no room for, say).
+    pub fn discard_pending(&mut self) -> Discarded {
+        let d = Discarded {
+            events: self.pending_events(),
+            checkpoints: u64::from(self.pending.checkpoints),
+        };
+        self.pending.clear();
+        d
+    }
+
     /// Writes buffered events and the trailer frame, flushes and returns
     /// `W`.
     pub fn finish(mut self, trailer: &Trailer) -> Result<W, LogError> {
@@ -150,6 +197,12 @@ impl<W: Write> LogWriter<W> {
 
     pub fn get_ref(&self) -> &W {
         &self.out
+    }
+
+    /// The output, e.g. to cut it back after a failed write. Writing to it
+    /// directly puts bytes the writer does not count into the log.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
     }
 
     fn write_pending(&mut self) -> Result<(), LogError> {
@@ -207,6 +260,7 @@ impl<W: Write> LogWriter<W> {
                 source: err,
             });
         }
+        self.committed = self.bytes_written;
         Ok(())
     }
 }
@@ -358,6 +412,8 @@ struct PendingBlock {
     /// Concatenated records: varint length + postcard `Event`.
     raw: Vec<u8>,
     count: u32,
+    /// Of `count`, `Event::Counters` records.
+    checkpoints: u32,
     min_ts: Option<u64>,
     max_ts: Option<u64>,
 }
@@ -387,6 +443,7 @@ impl PendingBlock {
     fn clear(&mut self) {
         self.raw.clear();
         self.count = 0;
+        self.checkpoints = 0;
         self.min_ts = None;
         self.max_ts = None;
     }

@@ -79,6 +79,9 @@ pub struct Config {
 pub struct Summary {
     pub counters: Counters,
     pub bytes: u64,
+    /// Of `counters.user_dropped`, the records not written because the disk
+    /// was full.
+    pub disk_full: u64,
     /// Exit status of `-- COMMAND` (128+N for a signal).
     pub child_status: Option<i32>,
 }
@@ -472,7 +475,14 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         if lossless {
             writer.send_wait(full)?;
         } else if let Some(lost) = writer.send(full)? {
-            *user_dropped += lost.len() as u64;
+            // Checkpoints and pauses are not records of the recording (the
+            // next checkpoint and the trailer repeat what a lost one says):
+            // counting them would break `emitted == records in the log +
+            // user_dropped`.
+            *user_dropped += lost
+                .iter()
+                .filter(|e| !matches!(e, Event::Counters(_) | Event::Pause(_)))
+                .count() as u64;
         }
         Ok(())
     };
@@ -581,9 +591,11 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         .await
         .map_err(|_| WriterError::Gone)??;
     counters.written = stats.events;
+    counters.user_dropped += stats.disk_full;
     Ok(Summary {
         counters,
         bytes: stats.bytes,
+        disk_full: stats.disk_full,
         child_status,
     })
 }
