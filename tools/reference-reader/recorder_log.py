@@ -515,9 +515,9 @@ class LogReader:
                    "truncated %s at offset %d: needs %d bytes, only %d remain"
                    % (where, offset, needed, remained), needed=needed, remained=remained)
 
-    def _corrupt(self, where, offset, reason):
+    def _corrupt(self, where, offset, reason, **extra):
         self._stop("corrupt", where, offset, "corrupt %s at offset %d: %s" % (where, offset, reason),
-                   reason=reason)
+                   reason=reason, **extra)
 
     # reading
     def read_prefix(self):
@@ -646,14 +646,14 @@ class LogReader:
                 return
             p = 0
             n = len(data)
-            for _ in range(rcount):
+            for index in range(rcount):
                 length, p = read_varint(data, p, n, 5, U32_MAX)
                 try:
                     ev = decode_record(data, p, p + length, self.version,
                                        self.skipped_events, self.skipped_items)
                 except DecodeError as e:
-                    self._corrupt(where, off, "record at byte %d of the block does not decode: %s"
-                                  % (p, e), record_offset=p)
+                    self._corrupt(where, off, "record %d (byte %d of the block) does not decode: %s"
+                                  % (index, p, e), record_index=index, record_byte=p)
                     return
                 p += length
                 if ev is not None:
@@ -711,6 +711,167 @@ class LogReader:
                 "tags": {"0x%02x" % k: v for k, v in sorted(self.skipped_frames.items())},
             },
         }
+
+
+# --- writing (for crafting test logs: make_future_log.py, compare.py --damage,
+# the self-test) ---------------------------------------------------------------
+
+def enc_u(n):
+    return encode_varint(n)
+
+
+def enc_i64(n):
+    return encode_varint(zigzag_encode(n))
+
+
+def enc_bool(b):
+    return b"\x01" if b else b"\x00"
+
+
+def enc_bytes(b):
+    return encode_varint(len(b)) + bytes(b)
+
+
+def enc_str(s):
+    return enc_bytes(s.encode("utf-8"))
+
+
+def enc_vec(items, enc):
+    return encode_varint(len(items)) + b"".join(enc(x) for x in items)
+
+
+def encode_header(h):
+    f = h["filter"]
+    out = b"".join((
+        enc_str(h["recorder_version"]), enc_str(h["arch"]), enc_str(h["kernel_release"]),
+        enc_str(h["hostname"]), enc_u(h["page_size"]), enc_i64(h["realtime_offset_ns"]),
+        enc_i64(h["boottime_offset_ns"]), enc_u(h["start_wall_ns"]), enc_u(h["start_mono_ns"]),
+        enc_vec(h["command_line"], enc_str),
+        enc_vec(f["pids"], enc_u), enc_vec(f["comms"], enc_str), enc_vec(f["command"], enc_str),
+        enc_bool(f["follow_forks"]),
+        enc_u(h["capture_size"]), enc_u(h["ring_size"]), enc_vec(h["redactions"], enc_str),
+    ))
+    if "format_minor" in h:
+        out += enc_u(h["format_minor"])
+    return out
+
+
+def encode_counters(c):
+    return b"".join(enc_u(c[k]) for k in COUNTER_FIELDS if k in c)
+
+
+def encode_trailer(t):
+    return enc_u(t["end_wall_ns"]) + enc_u(t["end_mono_ns"]) + encode_counters(t["counters"])
+
+
+def encode_capture(c, version):
+    kind = c["kind"] if isinstance(c["kind"], int) else \
+        {v: k for k, v in CAPTURE_KINDS.items()}[c["kind"]]
+    body = bytes([c["arg"]]) + enc_u(kind) + enc_u(c["len"]) + enc_bool(c["truncated"]) + \
+        enc_bool(c["read_failed"]) + enc_bytes(bytes.fromhex(c["hex"]))
+    return body if version == 1 else enc_bytes(body)
+
+
+def encode_event(ev, version=2):
+    """Event dict (as LogReader yields) → kind varint and body (no record length)."""
+    t = ev["type"]
+    if t == "syscall":
+        ret = ev["ret"]
+        exit_ns = None if ev["dur_ns"] is None else ev["ts_ns"] + ev["dur_ns"]
+        body = b"".join((
+            enc_u(KIND_SYSCALL), enc_u(ev["pid"]), enc_u(ev["tid"]), enc_u(ev["seq"]),
+            enc_u(ev["cpu"]), enc_i64(ev["nr"]), b"".join(enc_u(a) for a in ev["args"]),
+            b"\x00" if ret is None else b"\x01" + enc_i64(ret), enc_u(ev["ts_ns"]),
+            b"\x00" if exit_ns is None else b"\x01" + enc_u(exit_ns), enc_bool(ev["died_in_call"]),
+            encode_varint(len(ev["data"])),
+            b"".join(encode_capture(c, version) for c in ev["data"]),
+        ))
+        return body
+    if t in ("exec", "fork", "exit"):
+        kind = {"exec": KIND_EXEC, "fork": KIND_FORK, "exit": KIND_EXIT}[t]
+        aux = ev["old_tid"] if t == "exec" else ev["child"] if t == "fork" else \
+            {True: 1, False: 0, None: 2}[ev["group_dead"]]
+        return b"".join((enc_u(kind), enc_u(ev["pid"]), enc_u(ev["tid"]), enc_u(ev["ts_ns"]),
+                         enc_u(ev["cpu"]), enc_u(aux), enc_str(ev["comm"])))
+    if t == "signal":
+        return b"".join((enc_u(KIND_SIGNAL), enc_u(ev["pid"]), enc_u(ev["tid"]), enc_u(ev["ts_ns"]),
+                         enc_u(ev["cpu"]), enc_u(ev["sig"]), enc_bool(ev["default_action"]),
+                         enc_str(ev["comm"])))
+    if t == "counters":
+        return enc_u(KIND_COUNTERS) + encode_counters(ev)
+    raise ValueError("unknown event type %r" % t)
+
+
+def encode_record(kind_and_body):
+    return encode_varint(len(kind_and_body)) + kind_and_body
+
+
+def encode_prefix(header_bytes, version=2, flags=0):
+    pre = version.to_bytes(2, "little") + flags.to_bytes(2, "little") + \
+        len(header_bytes).to_bytes(4, "little")
+    return MAGIC + pre + header_bytes + crc32(header_bytes, crc32(pre)).to_bytes(4, "little")
+
+
+def encode_frame(tag, data, codec=CODEC_STORED, record_count=0, min_ts=0, max_ts=0,
+                 payload=None, uncompressed_len=None):
+    """One frame.  With codec 1 the data is zstd-compressed (with its content size)
+    unless `payload` is given; `uncompressed_len` overrides the field."""
+    if payload is None:
+        if codec == CODEC_ZSTD:
+            payload = zstandard.ZstdCompressor(level=3, write_content_size=True).compress(data)
+        else:
+            payload = data
+    ulen = len(data) if uncompressed_len is None else uncompressed_len
+    fh = bytes((tag, codec)) + len(payload).to_bytes(4, "little") + ulen.to_bytes(4, "little") + \
+        record_count.to_bytes(4, "little") + min_ts.to_bytes(8, "little") + max_ts.to_bytes(8, "little")
+    return fh + crc32(payload, crc32(fh)).to_bytes(4, "little") + payload
+
+
+def split_log(data):
+    """Split a well-formed log's bytes → (prefix_and_header_bytes, [frame dict]).
+
+    Each frame dict: offset, tag, codec, payload_len, uncompressed_len,
+    record_count, min_ts, max_ts, payload, and `data` (the decompressed data,
+    for B and T frames).  For crafting tools; raises ValueError on damage."""
+    hlen = int.from_bytes(data[12:16], "little")
+    off = PREFIX_LEN + hlen + 4
+    head = data[:off]
+    frames = []
+    while off + FRAME_HEADER_LEN <= len(data):
+        fh = data[off:off + FRAME_HEADER_LEN]
+        plen = int.from_bytes(fh[2:6], "little")
+        fr = dict(offset=off, tag=fh[0], codec=fh[1], payload_len=plen,
+                  uncompressed_len=int.from_bytes(fh[6:10], "little"),
+                  record_count=int.from_bytes(fh[10:14], "little"),
+                  min_ts=int.from_bytes(fh[14:22], "little"),
+                  max_ts=int.from_bytes(fh[22:30], "little"),
+                  payload=data[off + FRAME_HEADER_LEN:off + FRAME_HEADER_LEN + plen])
+        if len(fr["payload"]) != plen:
+            raise ValueError("truncated frame at %d" % off)
+        if fr["tag"] in (TAG_BLOCK, TAG_TRAILER):
+            if fr["codec"] == CODEC_ZSTD:
+                try:
+                    fr["data"] = zstd_decompress(fr["payload"], fr["uncompressed_len"])
+                except DecodeError as e:
+                    raise ValueError("frame at %d: %s" % (off, e))
+            else:
+                fr["data"] = fr["payload"]
+        frames.append(fr)
+        off += FRAME_HEADER_LEN + plen
+        if fr["tag"] == TAG_TRAILER:
+            break
+    return head, frames
+
+
+def split_records(block_data):
+    """A block's data → list of records' kind-and-body bytes."""
+    out = []
+    p = 0
+    while p < len(block_data):
+        n, p = read_varint(block_data, p, len(block_data), 5, U32_MAX)
+        out.append(bytes(block_data[p:p + n]))
+        p += n
+    return out
 
 
 def read_log(path):
