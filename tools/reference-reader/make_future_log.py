@@ -75,16 +75,17 @@ def syscall_parts(ev):
     return whole[:len(whole) - len(tail)], items
 
 
-def decode_one(rec, skipped):
-    return R.decode_record(rec, 0, len(rec), 2, skipped, skipped)
+def decode_one(rec):
+    ctx = R.Skips()
+    ev = R.decode_record(rec, 0, len(rec), 2, ctx)
+    return ev, ctx.skipped_events or ctx.skipped_items
 
 
 def future_records(records, state):
     """A block's records (kind and body bytes) → the future revision's records."""
     out = []
     for rec in records:
-        skipped = {}
-        ev = decode_one(rec, skipped)
+        ev, skipped = decode_one(rec)
         if ev is None or skipped:
             raise SystemExit("make_future_log: the input already has unknown kinds")
         if R.encode_event(ev, 2) != rec:

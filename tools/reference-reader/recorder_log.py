@@ -44,7 +44,6 @@ TAG_BLOCK = 0x42              # 'B'
 TAG_TRAILER = 0x54            # 'T'
 CODEC_STORED = 0
 CODEC_ZSTD = 1
-ZERO_FILL = 256               # §5.1 zero-fill: bytes of zeros after an item
 
 KIND_SYSCALL, KIND_EXEC, KIND_FORK, KIND_EXIT, KIND_COUNTERS, KIND_SIGNAL = range(6)
 PROC_KINDS = {KIND_EXEC: "exec", KIND_FORK: "fork", KIND_EXIT: "exit"}
@@ -117,21 +116,29 @@ def read_varint(buf, pos, end, max_bytes, max_value):
     raise DecodeError("varint longer than %d bytes" % max_bytes)
 
 
-class Item:
-    """Decoder for one length-delimited item (§5.1, §6).
+ZERO_FILL = 256     # §5.1: zero bytes a reader supplies after an item
 
-    The item's real bytes are buf[start:end]; reads past `end` see zero bytes
-    (zero-fill, §5.1), at most ZERO_FILL of them: running past those is an
-    error.  `finish()` applies the rule that an item whose last byte has the
-    continuation bit set "stopped inside a number" — here applied only when
-    decoding actually read zero-fill bytes (see the README: spec gap).
+
+class Item:
+    """Decoder for one length-delimited item (§5.1 zero-fill, §6).
+
+    The item's bytes are buf[start:end].  As §5.1 says, an item that ends
+    before the reader's last fields is decoded as if it were followed by
+    zero bytes — ZERO_FILL of them; running past those is an error.  And an
+    item whose last byte has the continuation bit set "stopped inside a
+    number": damage.  That last rule is applied only when the decoding read
+    zero-fill bytes (`finish()`), because valid items end in such bytes all
+    the time (a data item's captured bytes, a UTF-8 string): see README.md,
+    "Spec gaps".
+
+    `nominal` is for an item nested in an item that is itself zero-filled (a
+    v2 data item reaching past its record's end): its bytes from `end` to
+    `nominal` are the outer item's zero-fill.
     """
 
     __slots__ = ("buf", "pos", "start", "end", "nominal", "limit")
 
     def __init__(self, buf, start, end, nominal=None):
-        # nominal: where the item ends by its length; its bytes past `end`
-        # (only for an item nested in a zero-filled one) are zeros too
         self.buf = buf
         self.pos = start
         self.start = start
@@ -139,7 +146,9 @@ class Item:
         self.nominal = end if nominal is None else nominal
         self.limit = self.nominal + ZERO_FILL
 
-    # raw bytes
+    def used_fill(self):
+        return self.pos > self.end
+
     def u8(self):
         p = self.pos
         if p < self.end:
@@ -153,7 +162,7 @@ class Item:
 
     def raw(self, n):
         p = self.pos
-        if p + n > self.limit:
+        if n > self.limit - p:
             raise DecodeError("item ends inside a field (past the zero-fill)")
         self.pos = p + n
         if p + n <= self.end:
@@ -163,9 +172,8 @@ class Item:
         return bytes(self.buf[p:self.end]) + bytes(p + n - self.end)
 
     def varint(self, max_bytes, max_value):
-        p = self.pos
-        if p + max_bytes <= self.end:      # fast path: entirely real bytes
-            v, self.pos = read_varint(self.buf, p, self.end, max_bytes, max_value)
+        if self.pos + max_bytes <= self.end:      # fast path: all real bytes
+            v, self.pos = read_varint(self.buf, self.pos, self.end, max_bytes, max_value)
             return v
         value = 0
         shift = 0
@@ -179,7 +187,6 @@ class Item:
             shift += 7
         raise DecodeError("varint longer than %d bytes" % max_bytes)
 
-    # postcard types
     def u16(self):
         return self.varint(3, U16_MAX)
 
@@ -202,12 +209,6 @@ class Item:
             raise DecodeError("invalid bool byte 0x%02x" % b)
         return b == 1
 
-    def option_tag(self):
-        b = self.u8()
-        if b > 1:
-            raise DecodeError("invalid Option tag 0x%02x" % b)
-        return b == 1
-
     def bytes_(self):
         n = self.usize()
         if n > self.limit - self.pos:
@@ -221,21 +222,28 @@ class Item:
         except UnicodeDecodeError:
             raise DecodeError("string is not valid UTF-8")
 
-    def vec_len(self):
+    def option(self, read):
+        tag = self.u8()
+        if tag > 1:
+            raise DecodeError("invalid Option tag 0x%02x" % tag)
+        return read() if tag else None
+
+    def vec(self, read):
         n = self.usize()
         if n > self.limit - self.pos:   # every element takes at least one byte
             raise DecodeError("list of %d elements longer than its item" % n)
-        return n
+        return [read() for _ in range(n)]
 
-    def vec_string(self):
-        return [self.string() for _ in range(self.vec_len())]
+    def array(self, n, read):
+        return [read() for _ in range(n)]
 
     def finish(self):
-        """Check the continuation-bit rule (§5.1) once the known fields are read."""
+        """§5.1: "an item whose last byte has the varint continuation bit (0x80)
+        set stopped inside a number: that is damage" — when zero-fill was read."""
         last = self.nominal - 1
-        if (self.pos > self.nominal and last >= self.start and last < self.end
+        if (self.pos > self.nominal and self.start <= last < self.end
                 and self.buf[last] & 0x80):
-            raise DecodeError("item stopped inside a number (last byte has the "
+            raise DecodeError("item stopped inside a number (its last byte has the "
                               "continuation bit set)")
 
 
@@ -253,16 +261,16 @@ def decode_header(buf, start, end):
     h["boottime_offset_ns"] = d.i64()
     h["start_wall_ns"] = d.u64()
     h["start_mono_ns"] = d.u64()
-    h["command_line"] = d.vec_string()
+    h["command_line"] = d.vec(d.string)
     filt = {}
-    filt["pids"] = [d.u32() for _ in range(d.vec_len())]
-    filt["comms"] = d.vec_string()
-    filt["command"] = d.vec_string()
+    filt["pids"] = d.vec(d.u32)
+    filt["comms"] = d.vec(d.string)
+    filt["command"] = d.vec(d.string)
     filt["follow_forks"] = d.bool()
     h["filter"] = filt
     h["capture_size"] = d.u32()
     h["ring_size"] = d.u32()
-    h["redactions"] = d.vec_string()
+    h["redactions"] = d.vec(d.string)
     h["format_minor"] = d.u16()
     d.finish()
     return h
@@ -279,55 +287,65 @@ def decode_trailer(buf, start, end):
     return t
 
 
-def decode_capture_fields(d, kind):
-    c = {"arg": None, "kind": CAPTURE_KINDS[kind]}
-    c["len"] = d.u64()
-    c["truncated"] = d.bool()
-    c["read_failed"] = d.bool()
-    c["hex"] = d.bytes_().hex()
+class Skips:
+    """What decoding skipped: unknown event kinds and data item kinds → counts;
+    `data_fill` is set when a syscall's data list was read partly from the
+    zero-fill (the record ended inside its list: see README.md); LogReader
+    sets it for the event it has just yielded."""
+
+    def __init__(self):
+        self.skipped_events = {}
+        self.skipped_items = {}
+        self.data_fill = False
+
+
+def decode_capture(d, version, ctx):
+    """One data item → dict, or None when skipped (v2, unknown kind)."""
+    if version == 1:
+        # §8: Captures inline in the list (no length prefix); an unknown kind is damage
+        arg = d.u8()
+        kind = d.u32()
+        if kind not in CAPTURE_KINDS:
+            raise DecodeError("data item of unknown kind %d in a version 1 log" % kind)
+        item = d
+    else:
+        # §5.2: varint(Li) || item, each item zero-filled on its own
+        li = d.usize()
+        p = d.pos
+        d.raw(li)                           # step over it (within the record's zero-fill)
+        item = Item(d.buf, p, min(p + li, d.end), p + li)
+        arg = item.u8()
+        kind = item.u32()
+        if kind not in CAPTURE_KINDS:
+            item.finish()
+            ctx.skipped_items[kind] = ctx.skipped_items.get(kind, 0) + 1
+            return None
+    c = {"arg": arg, "kind": CAPTURE_KINDS[kind]}
+    c["len"] = item.u64()
+    c["truncated"] = item.bool()
+    c["read_failed"] = item.bool()
+    c["hex"] = item.bytes_().hex()
+    if item is not d:
+        item.finish()
     return c
 
 
-def decode_syscall(d, version, skipped_items):
+def decode_syscall(d, version, ctx):
     tgid = d.u32()
     tid = d.u32()
     seq = d.u64()
     cpu = d.u32()
     nr = d.i64()
-    args = [d.u64() for _ in range(6)]
-    ret = d.i64() if d.option_tag() else None
+    args = d.array(6, d.u64)
+    ret = d.option(d.i64)
     enter_ns = d.u64()
-    exit_ns = d.u64() if d.option_tag() else None
+    exit_ns = d.option(d.u64)
     died = d.bool()
-    data = []
-    count = d.vec_len()
-    for _ in range(count):
-        if version == 1:
-            # §8: Captures inline, no length prefix; an unknown kind is damage
-            arg = d.u8()
-            kind = d.u32()
-            if kind not in CAPTURE_KINDS:
-                raise DecodeError("data item of unknown kind %d in a version 1 log" % kind)
-            c = decode_capture_fields(d, kind)
-            c["arg"] = arg
-            data.append(c)
-        else:
-            li = d.usize()
-            p = d.pos
-            if li > d.limit - p:
-                raise DecodeError("data item of %d bytes longer than its record" % li)
-            d.raw(li)                       # step over it (bounds checked above)
-            item = Item(d.buf, p, min(p + li, d.end), p + li)
-            arg = item.u8()
-            kind = item.u32()
-            if kind not in CAPTURE_KINDS:
-                item.finish()
-                skipped_items[kind] = skipped_items.get(kind, 0) + 1
-                continue
-            c = decode_capture_fields(item, kind)
-            c["arg"] = arg
-            item.finish()
-            data.append(c)
+    data = [c for c in d.vec(lambda: decode_capture(d, version, ctx)) if c is not None]
+    if data and d.used_fill():
+        # the record ended inside its data list: with the zero-fill, missing
+        # items read as empty Str items (README.md, "Spec gaps")
+        ctx.data_fill = True
     return {
         "type": "syscall",
         "ts_ns": enter_ns,
@@ -338,6 +356,7 @@ def decode_syscall(d, version, skipped_items):
         "nr": nr,
         "args": args,
         "ret": ret,
+        # json-output.md: exit time minus entry time; null when ret is null
         "dur_ns": (exit_ns - enter_ns) if (ret is not None and exit_ns is not None) else None,
         "died_in_call": died,
         "data": data,
@@ -374,12 +393,13 @@ def decode_signal(d):
             "crash": default_action and sig in CRASH_SIGNALS}
 
 
-def decode_record(buf, start, end, version, skipped_events, skipped_items):
-    """Decode one record's L bytes (kind and body) → event dict, or None if skipped."""
+def decode_record(buf, start, end, version, ctx):
+    """Decode one record's L bytes (kind and body) → event dict, or None if
+    skipped (counted in ctx, a Skips)."""
     d = Item(buf, start, end)
     kind = d.u32()
     if kind == KIND_SYSCALL:
-        ev = decode_syscall(d, version, skipped_items)
+        ev = decode_syscall(d, version, ctx)
     elif kind in PROC_KINDS:
         ev = decode_proc(d, kind)
     elif kind == KIND_COUNTERS:
@@ -388,8 +408,8 @@ def decode_record(buf, start, end, version, skipped_events, skipped_items):
     elif kind == KIND_SIGNAL:
         ev = decode_signal(d)
     else:
-        d.finish()   # a kind varint reaching into the zero-fill is damage
-        skipped_events[kind] = skipped_events.get(kind, 0) + 1
+        d.finish()      # a kind varint cut by the record's end is damage
+        ctx.skipped_events[kind] = ctx.skipped_events.get(kind, 0) + 1
         return None
     d.finish()
     return ev
@@ -472,7 +492,7 @@ def frame_name(tag):
     return "frame"
 
 
-class LogReader:
+class LogReader(Skips):
     """Reads a log from a binary file object, one frame in memory at a time.
 
     Iterate `events()`; afterwards `end` says how reading ended:
@@ -490,8 +510,7 @@ class LogReader:
         self.header = None
         self.trailer = None
         self.end = None
-        self.skipped_events = {}       # kind → count
-        self.skipped_items = {}        # data item kind → count
+        Skips.__init__(self)           # skipped_events, skipped_items: kind → count
         self.skipped_frames = {}       # tag → count
         self.counts = {}               # event type → count delivered
         self._consumed = False
@@ -649,8 +668,8 @@ class LogReader:
             for index in range(rcount):
                 length, p = read_varint(data, p, n, 5, U32_MAX)
                 try:
-                    ev = decode_record(data, p, p + length, self.version,
-                                       self.skipped_events, self.skipped_items)
+                    self.data_fill = False
+                    ev = decode_record(data, p, p + length, self.version, self)
                 except DecodeError as e:
                     self._corrupt(where, off, "record %d (byte %d of the block) does not decode: %s"
                                   % (index, p, e), record_index=index, record_byte=p)
@@ -659,7 +678,7 @@ class LogReader:
                 if ev is not None:
                     t = ev["type"]
                     self.counts[t] = self.counts.get(t, 0) + 1
-                    yield ev
+                    yield ev        # self.data_fill tells about this event
 
     @staticmethod
     def _walk(data, rcount):
