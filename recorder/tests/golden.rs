@@ -51,6 +51,11 @@ const LOGS: &[&str] = &[
 /// Extra cases: (case name, arguments; `LOG` is replaced by `arch/name.rec`
 /// of the log given third).
 const CASES: &[(&str, &[&str], &str)] = &[
+    // A log from a future revision of format 2 (made by
+    // tools/reference-reader/make_future_log.py from v2/x86_64/basic):
+    // unknown event and data kinds are skipped, counted and reported.
+    ("info", &["info", "LOG"], "future/x86_64-basic"),
+    ("dump", &["dump", "LOG"], "future/x86_64-basic"),
     ("info-json", &["info", "--json", "LOG"], "x86_64/basic"),
     ("stats-json", &["stats", "--json", "LOG"], "x86_64/fork"),
     (

@@ -64,36 +64,13 @@ WHERE_NAMES = {"file prefix": "prefix"}
 # names them in its output; --strict makes them failures.  The reference
 # reader itself follows the documents.
 KNOWN = {
-    "dur-negative": "recorder prints dur_ns 0 where exit_ns < enter_ns "
-                    "(json-output.md: exit time minus entry time)",
-    "dur-without-ret": "recorder prints dur_ns for a call whose ret is None but exit_ns is "
-                       "Some (json-output.md: null when ret is null; log-format.md: exit_ns "
-                       "is None exactly when ret is None)",
     "arch-refused": "recorder refuses a log whose header names an architecture it has no "
                     "syscall table for (not a reason to stop in log-format.md §4)",
-    "data-list-zero-fill": "a syscall record ends inside its data list: the recorder stops "
-                           "(corrupt record) where the zero-fill of log-format.md §5.1 "
-                           "reads the missing items as empty Str items",
     "zstd-decoder": "a zstd payload damaged under a recomputed CRC: whether and how it "
                     "decodes depends on the zstd decoder (python-zstandard's libzstd vs "
                     "the recorder's), not on the format",
 }
 SUPPORTED_ARCHES = ("x86_64", "aarch64")
-
-
-def known_event_difference(rs, py):
-    """Name of the known disagreement that explains rs != py, or None."""
-    if rs.get("type") != "syscall" or py.get("type") != "syscall":
-        return None
-    patched = dict(py)
-    patched["dur_ns"] = rs.get("dur_ns")
-    if not same(rs, patched):
-        return None
-    if py["dur_ns"] is not None and py["dur_ns"] < 0 and same(rs.get("dur_ns"), 0):
-        return "dur-negative"
-    if py["ret"] is None and py["dur_ns"] is None and isinstance(rs.get("dur_ns"), int):
-        return "dur-without-ret"
-    return None
 
 
 def parse_end(text):
@@ -198,14 +175,7 @@ def _compare_log(binary, log, strict, known):
     with open(log, "rb") as f:
         reader = R.LogReader(f)
         try:
-            py_events = []
-            data_fill = set()       # indices of events whose data list was zero-filled
-            for e in reader.events():
-                if e["type"] == "counters":
-                    continue
-                if reader.data_fill:
-                    data_fill.add(len(py_events))
-                py_events.append(e)
+            py_events = [e for e in reader.events() if e["type"] != "counters"]
         except Exception as e:  # a bug in the Python reader
             return False, "Python reader crashed: %r" % (e,), "internal_error", known
         py = reader.summary()
@@ -234,17 +204,8 @@ def _compare_log(binary, log, strict, known):
     for i, (a, b) in enumerate(zip(rs_events, py_events)):
         sa = strip_recorder_event(a)
         if not same(sa, b):
-            k = known_event_difference(sa, b)
-            if k and not strict:
-                known.append(k)
-                continue
             return False, ("event %d differs: %s\n    recorder: %s\n    python:   %s"
                            % (i, first_diff(sa, b), json.dumps(a), R.dumps(b))), pstate, known
-    if (len(py_events) > len(rs_events) and len(rs_events) in data_fill
-            and dump.returncode != 0 and not strict):
-        known.append("data-list-zero-fill")
-        return True, "%d events (known disagreement data-list-zero-fill: recorder stops after %d: %s)" % (
-            len(py_events), len(rs_events), error_message(dump.stderr, log)), pstate, known
     if len(rs_events) != len(py_events):
         i = min(len(rs_events), len(py_events))
         extra = rs_events[i] if len(rs_events) > i else py_events[i]

@@ -44,7 +44,8 @@ TAG_TRAILER = 0x54            # 'T'
 CODEC_STORED = 0
 CODEC_ZSTD = 1
 
-KIND_SYSCALL, KIND_EXEC, KIND_FORK, KIND_EXIT, KIND_COUNTERS, KIND_SIGNAL = range(6)
+KIND_SYSCALL, KIND_EXEC, KIND_FORK, KIND_EXIT, KIND_COUNTERS, KIND_SIGNAL, KIND_PAUSE = range(7)
+PAUSE_ENDS = {0: "resumed", 1: "left_stopped", 2: "gone"}
 PROC_KINDS = {KIND_EXEC: "exec", KIND_FORK: "fork", KIND_EXIT: "exit"}
 CAPTURE_KINDS = {0: "str", 1: "in", 2: "out"}
 CRASH_SIGNALS = frozenset((4, 6, 7, 8, 11, 31))  # SIGILL SIGABRT SIGBUS SIGFPE SIGSEGV SIGSYS
@@ -52,7 +53,7 @@ CRASH_SIGNALS = frozenset((4, 6, 7, 8, 11, 31))  # SIGILL SIGABRT SIGBUS SIGFPE 
 COUNTER_FIELDS = (
     "emitted", "ring_full", "exit_without_entry", "stash_full", "died_in_call",
     "read_failed", "entered", "user_dropped", "written",
-    "entry_data", "entry_data_lost",
+    "entry_data", "entry_data_lost", "paused",
 )
 
 U16_MAX = (1 << 16) - 1
@@ -271,6 +272,7 @@ def decode_header(buf, start, end):
     h["ring_size"] = d.u32()
     h["redactions"] = d.vec(d.string)
     h["format_minor"] = d.u16()
+    h["lossless"] = d.bool()
     d.finish()
     return h
 
@@ -287,15 +289,11 @@ def decode_trailer(buf, start, end):
 
 
 class Skips:
-    """What decoding skipped: unknown event kinds and data item kinds → counts;
-    `data_fill` is set when a syscall's data list was read partly from the
-    zero-fill (the record ended inside its list: see README.md); LogReader
-    sets it for the event it has just yielded."""
+    """What decoding skipped: unknown event kinds and data item kinds → counts."""
 
     def __init__(self):
         self.skipped_events = {}
         self.skipped_items = {}
-        self.data_fill = False
 
 
 def decode_capture(d, version, ctx):
@@ -340,11 +338,13 @@ def decode_syscall(d, version, ctx):
     enter_ns = d.u64()
     exit_ns = d.option(d.u64)
     died = d.bool()
-    data = [c for c in d.vec(lambda: decode_capture(d, version, ctx)) if c is not None]
-    if data and d.used_fill():
-        # the record ended inside its data list: with the zero-fill, missing
-        # items read as empty Str items (README.md, "Spec gaps")
-        ctx.data_fill = True
+    if version >= 2 and d.pos >= d.end:
+        data = []       # §5.2: a record that ends before its list has no items
+    else:
+        data = [c for c in d.vec(lambda: decode_capture(d, version, ctx)) if c is not None]
+        if version >= 2 and d.used_fill():
+            # §5.1: in format 2 the list's count and item lengths must be whole
+            raise DecodeError("record ends inside its data list")
     return {
         "type": "syscall",
         "ts_ns": enter_ns,
@@ -355,8 +355,9 @@ def decode_syscall(d, version, ctx):
         "nr": nr,
         "args": args,
         "ret": ret,
-        # json-output.md: exit time minus entry time; null when ret is null
-        "dur_ns": (exit_ns - enter_ns) if (ret is not None and exit_ns is not None) else None,
+        # json-output.md: exit time minus entry time (0 if the log has the
+        # exit first); null without an exit time
+        "dur_ns": max(0, exit_ns - enter_ns) if exit_ns is not None else None,
         "died_in_call": died,
         "data": data,
     }
@@ -392,6 +393,17 @@ def decode_signal(d):
             "crash": default_action and sig in CRASH_SIGNALS}
 
 
+def decode_pause(d):
+    tgid = d.u32()
+    start = d.u64()
+    end = d.u64()
+    ring_bytes = d.u64()
+    how = d.u32()
+    return {"type": "pause", "ts_ns": start, "pid": tgid, "end_ns": end,
+            "dur_ns": max(0, end - start), "ring_bytes": ring_bytes,
+            "end": PAUSE_ENDS.get(how, "unknown")}
+
+
 def decode_record(buf, start, end, version, ctx):
     """Decode one record's L bytes (kind and body) → event dict, or None if
     skipped (counted in ctx, a Skips)."""
@@ -406,6 +418,8 @@ def decode_record(buf, start, end, version, ctx):
         ev.update(decode_counters(d))
     elif kind == KIND_SIGNAL:
         ev = decode_signal(d)
+    elif kind == KIND_PAUSE:
+        ev = decode_pause(d)
     else:
         d.finish()      # a kind varint cut by the record's end is damage
         ctx.skipped_events[kind] = ctx.skipped_events.get(kind, 0) + 1
@@ -667,7 +681,6 @@ class LogReader(Skips):
             for index in range(rcount):
                 length, p = read_varint(data, p, n, 5, U32_MAX)
                 try:
-                    self.data_fill = False
                     ev = decode_record(data, p, p + length, self.version, self)
                 except DecodeError as e:
                     self._corrupt(where, off, "record %d (byte %d of the block) does not decode: %s"
@@ -677,7 +690,7 @@ class LogReader(Skips):
                 if ev is not None:
                     t = ev["type"]
                     self.counts[t] = self.counts.get(t, 0) + 1
-                    yield ev        # self.data_fill tells about this event
+                    yield ev
 
     @staticmethod
     def _walk(data, rcount):
@@ -771,6 +784,8 @@ def encode_header(h):
     ))
     if "format_minor" in h:
         out += enc_u(h["format_minor"])
+    if "lossless" in h:
+        out += enc_bool(h["lossless"])
     return out
 
 
