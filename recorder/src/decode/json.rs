@@ -216,6 +216,8 @@ fn counters(b: &mut Vec<u8>, c: &Counters) {
     key_u64(b, "entered", c.entered);
     key_u64(b, "user_dropped", c.user_dropped);
     key_u64(b, "written", c.written);
+    key_u64(b, "entry_data", c.entry_data);
+    key_u64(b, "entry_data_lost", c.entry_data_lost);
     key_u64(b, "paused", c.paused);
     b.extend_from_slice(b"}\n");
 }
