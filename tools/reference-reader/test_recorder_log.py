@@ -46,6 +46,7 @@ HEADER = {
     "command_line": ["recorder", "--", "sh"],
     "filter": {"pids": [1, 300], "comms": ["sh"], "command": ["sh"], "follow_forks": True},
     "capture_size": 4096, "ring_size": 1 << 23, "redactions": [], "format_minor": 0,
+    "lossless": False,
 }
 COUNTERS = {k: i for i, k in enumerate(R.COUNTER_FIELDS)}
 TRAILER = {"end_wall_ns": (1 << 60) + 10, "end_mono_ns": 2000, "counters": COUNTERS}
@@ -129,7 +130,7 @@ class WorkedExamples(unittest.TestCase):
         # version 1: the data items have no length prefix
         body = SYSCALL_BODY.replace(bytes.fromhex("01 0A 01 00 04"), bytes.fromhex("01 01 00 04"))
         v1 = dict(HEADER)
-        del v1["format_minor"]
+        del v1["format_minor"], v1["lossless"]
         evs, s = read(minimal_log(1, [R.encode_record(body), EXIT_RECORD], v1))
         self.assertEqual(evs, [SYSCALL_EVENT, EXIT_EVENT])
         self.assertEqual(s["format_minor"], 0)          # zero-filled
