@@ -77,6 +77,7 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     .context("unit tests failed")?;
     // Seconds, not minutes: catches reader regressions near the seeds.
     fuzz::short_run().context("fuzzing failed")?;
+    reference_reader(&recorder).context("the reference reader disagrees with the recorder")?;
 
     step(4, "privileged integration tests (tests crate)");
     integration_tests(&recorder, extra).context("integration tests failed")?;
@@ -110,6 +111,49 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
         start.elapsed()
     );
     Ok(())
+}
+
+/// The second reader (tools/reference-reader, Python, written from
+/// docs/log-format.md alone): its self-tests, then field by field against
+/// `recorder dump --json` and `info --json` on every golden log of every
+/// format version, on damaged copies of them, and on crafted edge cases.
+/// (Fresh recordings are compared by the privileged tests.)
+fn reference_reader(recorder: &Path) -> Result<()> {
+    let dir = util::project_root().join("tools/reference-reader");
+    let golden = util::project_root().join("tests/golden/logs");
+    let mut logs = Vec::new();
+    for sub in ["x86_64", "aarch64", "v2/x86_64", "v2/aarch64", "future"] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(golden.join(sub))
+            .with_context(|| format!("cannot list {}", golden.join(sub).display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "rec"))
+            .collect();
+        found.sort();
+        logs.extend(found);
+    }
+    if logs.is_empty() {
+        bail!("no golden logs under {}", golden.display());
+    }
+    let py = setup::PYTHON;
+    util::run(
+        Command::new(py)
+            .args(["-m", "unittest", "-q"])
+            .current_dir(&dir),
+    )?;
+    util::run(
+        Command::new(py)
+            .arg(dir.join("compare.py"))
+            .arg("--recorder")
+            .arg(recorder)
+            .args(["--damage", "100"])
+            .args(&logs),
+    )?;
+    util::run(
+        Command::new(py)
+            .arg(dir.join("edge_cases.py"))
+            .arg("--recorder")
+            .arg(recorder),
+    )
 }
 
 /// Builds the `tests` crate's test executables as the current user, then

@@ -69,9 +69,11 @@ enum Command {
     },
     /// Build the recorder and run it as root (through `sudo -E` when not root).
     Run {
-        /// Build and run the release binary.
+        /// Build and run the unoptimized binary instead of the release one
+        /// (its drain is several times slower: a first recording must not
+        /// be the lossy one).
         #[arg(long)]
-        release: bool,
+        debug: bool,
         /// Arguments for the recorder.
         #[arg(last = true)]
         args: Vec<String>,
@@ -160,7 +162,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Setup(opts) => setup::run(&opts).map(|()| 0),
         Command::Build { release, target } => compile::build_command(target, release).map(|_| 0),
-        Command::Run { release, args } => commands::run(release, &args),
+        Command::Run { debug, args } => commands::run(!debug, &args),
         Command::Test { no_arm64, args } => commands::test(!no_arm64, &args).map(|()| 0),
         Command::VmRun(a) => {
             let env = a

@@ -129,6 +129,10 @@ pub fn run(opts: &Options) -> Result<()> {
     if opts.bench {
         apt.want_command("strace", "strace")?;
     }
+    // The reference reader (tools/reference-reader) runs on Debian's
+    // Python with its zstd binding; a python3 earlier on PATH (pyenv)
+    // would not see that module.
+    apt.want_packages(&["python3", "python3-zstandard"])?;
     if opts.deb {
         apt.want_command("dpkg-shlibdeps", "dpkg-dev")?;
     }
@@ -235,6 +239,10 @@ fn require_tool(name: &str, hint: &str) -> Result<()> {
         Err(_) => bail!("`{name}` not found: {hint}"),
     }
 }
+
+/// The Python the reference reader runs on: Debian's, with the packages
+/// setup installs for it.
+pub const PYTHON: &str = "/usr/bin/python3";
 
 /// What apt has to do: packages to install, and whether the arm64
 /// architecture must be added first.

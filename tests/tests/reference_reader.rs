@@ -1,0 +1,101 @@
+//! Fresh recordings read by the second reader: tools/reference-reader,
+//! written in Python from docs/log-format.md alone, must agree field by
+//! field with `recorder dump --json` and `info --json` on logs of real
+//! programs recorded here and now (the golden logs are compared by
+//! `cargo xtask test` itself). What the format is today, the spec must say.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+/// Debian's Python, which `cargo xtask setup` gives the zstd binding.
+const PYTHON: &str = "/usr/bin/python3";
+
+fn reader_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/reference-reader")
+}
+
+fn compare(logs: &[PathBuf]) {
+    let out = Command::new(PYTHON)
+        .arg(reader_dir().join("compare.py"))
+        .arg("--recorder")
+        .arg(recorder_bin())
+        .args(logs)
+        .output()
+        .expect("run compare.py (cargo xtask setup installs python3-zstandard)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the readers disagree:\n{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("ok ")).count(),
+        logs.len(),
+        "{text}"
+    );
+}
+
+#[test]
+fn fresh_recordings_read_the_same_in_both_readers() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let mut logs = Vec::new();
+    let mut record = |name: &str, extra: &[&str], cmd: &[&Path], args: &[&str]| {
+        let log = w.path(&format!("{name}.rec"));
+        let out = record_command(&log, extra, cmd, args);
+        assert!(out.status.code().is_some(), "{name}: {}", out.stderr);
+        logs.push(log);
+    };
+    // The fixtures: every event kind (exec, fork, exit, signal, data of
+    // every capture kind, threads).
+    for fx in ["fx-basic", "fx-data", "fx-threads", "fx-fork", "fx-crash"] {
+        record(fx, &[], &[&fixture(fx)], &[]);
+    }
+    // Real programs nobody here wrote.
+    record("ls", &[], &[Path::new("ls")], &["-la", "/usr/bin"]);
+    record(
+        "python-threads",
+        &[],
+        &[Path::new(PYTHON)],
+        &[
+            "-c",
+            "import threading, os, socket\n\
+             def w(i):\n    [os.stat('/') for _ in range(200)]\n    socket.socketpair()\n\
+             ts=[threading.Thread(target=w,args=(i,)) for i in range(4)]\n\
+             [t.start() for t in ts]; [t.join() for t in ts]\n\
+             open('/etc/hostname').read()",
+        ],
+    );
+    record(
+        "sh-pipeline",
+        &[],
+        &[Path::new("sh")],
+        &[
+            "-c",
+            "cat /etc/passwd | wc -l; kill -USR1 $$ 2>/dev/null; true",
+        ],
+    );
+    // Lossless mode with forced pauses: Pause events.
+    record(
+        "pauses",
+        &[
+            "--overflow",
+            "pause",
+            "--ring-size",
+            "64K",
+            "--wakeup-threshold",
+            "99%",
+            "-s",
+            "0",
+        ],
+        &[&fixture("fx-rate")],
+        &["max", "1", "2"],
+    );
+    compare(&logs);
+}
