@@ -60,7 +60,8 @@ mod load;
 #[derive(clap::Args, Clone, Copy, Default)]
 pub struct Options {
     /// Smaller workloads, 3 runs per cell, 2 s sustained-rate steps and one
-    /// 2 s run per row under load, so the whole benchmark takes a few minutes.
+    /// 2 s run per row under load, so the whole benchmark takes about two
+    /// minutes.
     #[arg(long)]
     pub quick: bool,
 }

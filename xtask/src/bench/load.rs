@@ -462,13 +462,20 @@ impl Hierarchy {
     }
 
     fn describe(&self) -> String {
-        match self {
+        let how = match self {
             Hierarchy::V1(r) => format!(
-                "cgroup v1 `cpu` at {}: cpu.cfs_period_us={PERIOD_US}, cpu.cfs_quota_us",
-                r.display()
+                "cgroup v1 `cpu` at {}: cpu.cfs_period_us={PERIOD_US} and \
+                 cpu.cfs_quota_us=N×{}",
+                r.display(),
+                PERIOD_US / 100
             ),
-            Hierarchy::V2(r) => format!("cgroup v2 at {}: cpu.max", r.display()),
-        }
+            Hierarchy::V2(r) => format!(
+                "cgroup v2 at {}: cpu.max=\"N×{} {PERIOD_US}\"",
+                r.display(),
+                PERIOD_US / 100
+            ),
+        };
+        format!("{how} in a new child group per condition and repetition, removed afterwards")
     }
 
     /// A new child group limited to `percent` of one CPU.
