@@ -31,6 +31,11 @@
 //! fixture) and the reader's throughput (`recorder dump` of the largest
 //! getppid log, with its peak memory from `wait4`'s rusage).
 //!
+//! And the sustained-rate run under load ([`load`]): drop and lossless
+//! (pause) mode, quiet, beside a busy loop per CPU, and with the recorder
+//! held to 25% and 10% of a CPU by a cgroup, against the same fixture
+//! untraced in the same conditions.
+//!
 //! Not a test: nothing here passes or fails on a time, so CI stays
 //! deterministic.
 
@@ -50,10 +55,13 @@ use serde_json::json;
 
 use crate::{compile, setup, util};
 
+mod load;
+
 #[derive(clap::Args, Clone, Copy, Default)]
 pub struct Options {
-    /// Smaller workloads, 3 runs per cell and 2 s sustained-rate steps, so
-    /// the whole benchmark takes under a minute.
+    /// Smaller workloads, 3 runs per cell, 2 s sustained-rate steps and one
+    /// 2 s run per row under load, so the whole benchmark takes about two
+    /// minutes.
     #[arg(long)]
     pub quick: bool,
 }
@@ -312,7 +320,7 @@ pub fn run(opts: &Options) -> Result<()> {
         .collect();
 
     eprintln!(
-        "bench: {} cells × {} runs{}, then the sustained-rate search and the reader",
+        "bench: {} cells × {} runs{}, then the sustained-rate search, the runs under load and the reader",
         cells.len(),
         plan.runs,
         if plan.quick { " (quick)" } else { "" }
@@ -346,6 +354,7 @@ pub fn run(opts: &Options) -> Result<()> {
 
     let sustained = sustained_rate(&env, &plan).context("sustained-rate search")?;
     let thresholds = threshold_sweep(&env, &plan).context("wakeup-threshold sweep")?;
+    let load = load::under_load(&env, plan.quick).context("the runs under load")?;
     // The reader reads the getppid loop's recorder log, the largest one.
     let reader_log = cells
         .iter()
@@ -361,6 +370,7 @@ pub fn run(opts: &Options) -> Result<()> {
         cells: &cells,
         sustained: &sustained,
         thresholds: &thresholds,
+        load: &load,
         reader: &reader,
         elapsed: measuring.elapsed(),
         setup: measuring - started,
@@ -1427,6 +1437,7 @@ struct Report<'a> {
     cells: &'a [Cell],
     sustained: &'a Sustained,
     thresholds: &'a Thresholds,
+    load: &'a load::Load,
     reader: &'a Reader,
     /// Measuring time, and the setup and build before it.
     elapsed: Duration,
@@ -1560,6 +1571,7 @@ impl Report<'_> {
         md.push('\n');
         let _ = writeln!(md, "{}\n", self.sustained_text());
         let _ = writeln!(md, "{}\n", self.threshold_text());
+        let _ = writeln!(md, "{}\n", self.load.markdown());
         let _ = writeln!(md, "{}\n", self.reader_text());
         let _ = writeln!(
             md,
@@ -1883,6 +1895,7 @@ impl Report<'_> {
                     })).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             },
+            "under_load": self.load.json(),
             "reader": {
                 "records": r.records,
                 "log_bytes": r.log_bytes,

@@ -16,8 +16,9 @@
 //! Modules: [`setup`] (prerequisites), [`compile`] (cargo invocations),
 //! [`commands`] (`run`, `test`), [`arm64`] (`test-arm64`), [`vm`] (the QEMU
 //! runner) with [`kernel`] (its cached kernel and busybox), [`cpio`] (initramfs
-//! writer) and [`elf`] (header checks), [`bench`] (`bench`), [`bench_zstd`]
-//! (`bench-zstd`), [`package`] (`man`, `deb`); [`util`] has process helpers.
+//! writer) and [`elf`] (header checks), [`bench`] (`bench`; its runs under
+//! load in `bench::load`), [`bench_zstd`] (`bench-zstd`), [`package`] (`man`,
+//! `deb`); [`util`] has process helpers.
 
 mod arm64;
 mod bench;
