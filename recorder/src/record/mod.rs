@@ -33,6 +33,10 @@ use writer::{Writer, WriterError};
 
 /// Records per batch handed to the writer.
 const BATCH: usize = 4096;
+/// Captured bytes per batch: with capture on, 4096 records of 4 KiB reads
+/// would be 16 MiB a batch. With `writer::QUEUE_BATCHES` this bounds what
+/// the daemon holds between the ring and the file.
+const BATCH_DATA_BYTES: usize = 1 << 20;
 /// How often cumulative counters are written into the stream, so a log cut
 /// short still says what was lost up to there.
 const COUNTERS_EVERY: Duration = Duration::from_secs(1);
@@ -287,18 +291,29 @@ impl Watchers {
     }
 }
 
+/// Moves records from the ring into `batch` until the ring is empty
+/// (`false`) or the batch is full (`true`: send it and drain on), so a
+/// full ring never turns into one huge batch.
 fn drain(
     ring: &mut aya::maps::RingBuf<aya::maps::MapData>,
     parser: &mut RecordParser,
     batch: &mut Vec<Event>,
     watchers: &mut Watchers,
-) {
-    while let Some(item) = ring.next() {
+) -> bool {
+    let mut data_bytes = 0usize;
+    while batch.len() < BATCH && data_bytes < BATCH_DATA_BYTES {
+        let Some(item) = ring.next() else {
+            return false;
+        };
         if let Some(ev) = parser.parse(&item) {
+            if let Event::Syscall(sc) = &ev {
+                data_bytes += sc.data.iter().map(|c| c.bytes.len()).sum::<usize>();
+            }
             watchers.observe(&ev);
             batch.push(ev);
         }
     }
+    true
 }
 
 /// Writes pending crash snapshots (off the async thread) and says where.
@@ -509,18 +524,19 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                 // and a burst is drained as soon as it matters.
                 guard = ring.readable_mut() => {
                     let mut guard = guard.map_err(RecordError::Poll)?;
-                    drain(guard.get_inner_mut(), &mut parser, &mut batch, &mut watchers);
-                    guard.clear_ready();
                     // Small batches would fill the writer queue's slots
                     // with little data: hand over full ones, and the rest
                     // on the flush tick.
-                    if batch.len() >= BATCH {
+                    while drain(guard.get_inner_mut(), &mut parser, &mut batch, &mut watchers) {
                         send(&writer, &mut batch, &mut user_dropped)?;
                     }
+                    guard.clear_ready();
                     resume(&mut pauser, &mut batch)?;
                 }
                 _ = flush_tick.tick() => {
-                    drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers);
+                    while drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers) {
+                        send(&writer, &mut batch, &mut user_dropped)?;
+                    }
                     send(&writer, &mut batch, &mut user_dropped)?;
                     resume(&mut pauser, &mut batch)?;
                     writer.flush()?;
@@ -530,7 +546,9 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                 }
                 _ = async { reopen.as_ref().expect("guarded").notified().await }, if reopen.is_some() => {
                     // Everything drained so far belongs to the old file.
-                    drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers);
+                    while drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers) {
+                        send(&writer, &mut batch, &mut user_dropped)?;
+                    }
                     send(&writer, &mut batch, &mut user_dropped)?;
                     writer.reopen()?;
                     if !quiet {
@@ -563,13 +581,15 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     // ring by now, so the final counts are exact.
     notify(&[sd_notify::NotifyState::Stopping]);
     kernel.detach();
-    drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers);
-    // Whatever else failed, nothing stays paused.
+    // Whatever else fails, nothing stays paused: resumed first.
     if let Some(p) = pauser.take() {
         match p.finish(now_ns().1) {
             Ok(events) => batch.extend(events.into_iter().map(Event::Pause)),
             Err(e) => eprintln!("recorder: warning: {:#}", anyhow::Error::from(e)),
         }
+    }
+    while drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers) && !writer.is_dead() {
+        send(&writer, &mut batch, &mut user_dropped)?;
     }
     if writer.is_dead() {
         return Err(writer.into_error().into());

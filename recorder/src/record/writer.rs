@@ -39,8 +39,12 @@ use recorder::{
     log::{DEFAULT_BLOCK_SIZE, LogError, LogWriter},
 };
 
-/// Batches in flight between the drain and the writer.
-const QUEUE_BATCHES: usize = 64;
+/// Batches in flight between the drain and the writer: with the batch
+/// limits (4096 records, 1 MiB of captured data) at most about 13 MiB, on
+/// top of the ring. The ring is the buffer that absorbs bursts; this queue
+/// only smooths the writer's compression and disk latency. 64 batches made
+/// a starved recorder's peak RSS reach 150-220 MiB.
+const QUEUE_BATCHES: usize = 8;
 /// zstd level for log blocks, chosen with `cargo xtask bench-zstd
 /// --arm64` (docs/design.md has the table). On x86 level 3 costs the writer
 /// about 124 ns per getppid record (25% of a core at 2M records/s) against
