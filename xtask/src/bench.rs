@@ -1223,8 +1223,18 @@ fn round3(x: f64) -> f64 {
     (x / scale).round() * scale
 }
 
+/// The sustained rate and the threshold sweep measure how fast the drain
+/// keeps up, so they run in drop mode: lossless mode (the default under
+/// `--`) would hold the program back instead of dropping, and every rate
+/// would "hold".
 fn rate_step(env: &Env, plan: &Plan, target: Option<f64>, threads: u32) -> Result<RateStep> {
-    rate_run(env, plan.rate_seconds, target, threads, &[])
+    rate_run(
+        env,
+        plan.rate_seconds,
+        target,
+        threads,
+        &["--overflow", "drop"],
+    )
 }
 
 /// fx-rate for `seconds` under a recorder with `extra` arguments.
@@ -1316,7 +1326,7 @@ fn threshold_sweep(env: &Env, plan: &Plan) -> Result<Thresholds> {
                 sweep.seconds,
                 None,
                 sweep.threads,
-                &["--wakeup-threshold", threshold],
+                &["--overflow", "drop", "--wakeup-threshold", threshold],
             )
             .with_context(|| format!("--wakeup-threshold {threshold}"))?;
             runs.push(step);
@@ -1726,7 +1736,7 @@ impl Report<'_> {
         }
         let _ = write!(
             text,
-            "\n`fx-rate RATE {secs} THREADS` under `recorder -o LOG --`: unpaced runs with 1 \
+            "\n`fx-rate RATE {secs} THREADS` under `recorder --overflow drop -o LOG --`: unpaced runs with 1 \
              thread, one per CPU and two per CPU until one drops, then bisection on a paced \
              rate (1 ms slots) with that many threads. A paced step holds if it drops nothing \
              and reaches {:.0}% of the rate asked for. Rates count getppid calls only (the \
@@ -1742,7 +1752,7 @@ impl Report<'_> {
         let mut t = String::from("## Wakeup threshold\n\n");
         let _ = writeln!(
             t,
-            "`recorder --wakeup-threshold T -o LOG -- fx-rate max {seconds} {threads}` \
+            "`recorder --overflow drop --wakeup-threshold T -o LOG -- fx-rate max {seconds} {threads}` \
              ({threads} unpaced threads, two per CPU, so the recorder competes for CPU), \
              medians of {} runs; dropped is the worst run. wakeups/s: the recorder's voluntary \
              context switches per second (flush timer included), CPU/record: its CPU time per \
