@@ -285,7 +285,8 @@ pub struct Counters {
     pub read_failed: u64,
     /// Syscall entries seen for traced threads.
     pub entered: u64,
-    /// Records user space drained but could not write (writer backlog full).
+    /// Records user space drained but did not write: the disk was full
+    /// (and, in logs of recorders before format 2, a full writer queue).
     pub user_dropped: u64,
     /// Records written to this log file.
     pub written: u64,
@@ -305,14 +306,14 @@ impl Counters {
         self.ring_full + self.user_dropped + self.stash_full
     }
 
-    /// `LOST n (ring buffer full: a, writer backlog: b, stash full: c)`, or
+    /// `LOST n (ring buffer full: a, not written: b, stash full: c)`, or
     /// `None` when nothing was lost. One wording for every place that
     /// reports loss.
     pub fn loss_text(&self) -> Option<String> {
         let lost = self.lost();
         (lost > 0).then(|| {
             format!(
-                "LOST {lost} (ring buffer full: {}, writer backlog: {}, stash full: {})",
+                "LOST {lost} (ring buffer full: {}, not written: {}, stash full: {})",
                 self.ring_full, self.user_dropped, self.stash_full
             )
         })

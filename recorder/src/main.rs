@@ -369,7 +369,7 @@ fn print_summary(args: &RecordArgs, s: &record::Summary) {
         }
     }
     if s.disk_full > 0 {
-        // They are counted with the writer backlog (`user_dropped`), which
+        // They are counted as not written (`user_dropped`), which
         // alone would send the reader looking for a slow disk.
         msg.push_str(&format!(
             "; {} of those were lost to a full disk",

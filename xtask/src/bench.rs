@@ -2046,13 +2046,13 @@ mod tests {
         assert_eq!((ok.records, ok.lost, ok.loss), (1_000_067, 0, None));
         let lost = RecorderSummary::parse(
             "recorder: 12 records written to /x (89 bytes); LOST 7250701 (ring buffer full: 1519, \
-             writer backlog: 7249182, stash full: 0); 3 calls were already in progress when recording started",
+             not written: 7249182, stash full: 0); 3 calls were already in progress when recording started",
         )
         .unwrap();
         assert_eq!(lost.lost, 7_250_701);
         assert_eq!(
             lost.loss.as_deref(),
-            Some("LOST 7250701 (ring buffer full: 1519, writer backlog: 7249182, stash full: 0)")
+            Some("LOST 7250701 (ring buffer full: 1519, not written: 7249182, stash full: 0)")
         );
         assert!(RecorderSummary::parse("recorder: error: nope").is_err());
     }

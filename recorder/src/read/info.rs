@@ -466,7 +466,7 @@ impl InfoReport {
             out,
             "lost",
             &format!(
-                "{} (ring buffer full: {}, writer backlog: {}, stash full: {}); {} execve argument captures lost",
+                "{} (ring buffer full: {}, not written: {}, stash full: {}); {} execve argument captures lost",
                 num(k.lost),
                 num(k.ring_full),
                 num(k.writer_backlog),

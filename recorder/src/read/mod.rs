@@ -641,7 +641,7 @@ mod tests {
         assert!(!c.is_complete());
         assert_eq!(
             c.summary(None),
-            "recorder: INCOMPLETE: 3 records; LOST 2 (ring buffer full: 2, writer backlog: 0, \
+            "recorder: INCOMPLETE: 3 records; LOST 2 (ring buffer full: 2, not written: 0, \
              stash full: 0); 2 records missing from per-thread sequences"
         );
     }

@@ -469,7 +469,6 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
 
     let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
     let mut parser = RecordParser::default();
-    let mut user_dropped = 0u64;
     let mut flush_tick = tokio::time::interval(flush_interval);
     flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut counters_tick = tokio::time::interval(COUNTERS_EVERY);
@@ -478,27 +477,17 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     let mut status = Status::new();
     tokio::pin!(shutdown);
 
-    let lossless = pauser.is_some();
-    let send = |writer: &Writer,
-                batch: &mut Vec<Event>,
-                user_dropped: &mut u64|
-     -> Result<(), RecordError> {
+    // The drain waits for room in the writer's queue rather than dropping
+    // what it already took from the ring: while it waits the ring keeps
+    // filling, so the ring's 8 MiB and the queue together are the buffer,
+    // and memory stays bounded. Then, in lossless mode the programs pause
+    // the traced processes; in drop mode the kernel drops and counts
+    // (`ring_full`), with the record's place kept as a sequence gap.
+    let send = |writer: &Writer, batch: &mut Vec<Event>| -> Result<(), RecordError> {
         if batch.is_empty() {
             return Ok(());
         }
-        let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-        if lossless {
-            writer.send_wait(full)?;
-        } else if let Some(lost) = writer.send(full)? {
-            // Checkpoints and pauses are not records of the recording (the
-            // next checkpoint and the trailer repeat what a lost one says):
-            // counting them would break `emitted == records in the log +
-            // user_dropped`.
-            *user_dropped += lost
-                .iter()
-                .filter(|e| !matches!(e, Event::Counters(_) | Event::Pause(_)))
-                .count() as u64;
-        }
+        writer.send_wait(std::mem::replace(batch, Vec::with_capacity(BATCH)))?;
         Ok(())
     };
     // After a drain the ring has room again: resume what was paused.
@@ -528,16 +517,16 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                     // with little data: hand over full ones, and the rest
                     // on the flush tick.
                     while drain(guard.get_inner_mut(), &mut parser, &mut batch, &mut watchers) {
-                        send(&writer, &mut batch, &mut user_dropped)?;
+                        send(&writer, &mut batch)?;
                     }
                     guard.clear_ready();
                     resume(&mut pauser, &mut batch)?;
                 }
                 _ = flush_tick.tick() => {
                     while drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers) {
-                        send(&writer, &mut batch, &mut user_dropped)?;
+                        send(&writer, &mut batch)?;
                     }
-                    send(&writer, &mut batch, &mut user_dropped)?;
+                    send(&writer, &mut batch)?;
                     resume(&mut pauser, &mut batch)?;
                     writer.flush()?;
                     if writer.is_dead() {
@@ -547,17 +536,16 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
                 _ = async { reopen.as_ref().expect("guarded").notified().await }, if reopen.is_some() => {
                     // Everything drained so far belongs to the old file.
                     while drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers) {
-                        send(&writer, &mut batch, &mut user_dropped)?;
+                        send(&writer, &mut batch)?;
                     }
-                    send(&writer, &mut batch, &mut user_dropped)?;
+                    send(&writer, &mut batch)?;
                     writer.reopen()?;
                     if !quiet {
                         eprintln!("recorder: SIGHUP: reopened {}", output.display());
                     }
                 }
                 _ = counters_tick.tick() => {
-                    let mut c = kernel::read_counters(&kernel_counters)?;
-                    c.user_dropped = user_dropped;
+                    let c = kernel::read_counters(&kernel_counters)?;
                     status.tick(&c, quiet);
                     last_counters = c.clone();
                     batch.push(Event::Counters(c));
@@ -589,14 +577,13 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         }
     }
     while drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers) && !writer.is_dead() {
-        send(&writer, &mut batch, &mut user_dropped)?;
+        send(&writer, &mut batch)?;
     }
     if writer.is_dead() {
         return Err(writer.into_error().into());
     }
     loop_result?;
     let mut counters = kernel::read_counters(&kernel_counters)?;
-    counters.user_dropped = user_dropped;
     if let Some(dir) = &snapshot_dir {
         write_snapshots(&mut watchers, dir, &snapshot_header, &counters).await;
     }

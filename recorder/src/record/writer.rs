@@ -1,8 +1,9 @@
 //! The log writer thread: encoding, compression and disk writes happen here,
 //! off the drain path, behind a bounded queue. When the queue is full the
-//! drain does not wait: the batch is counted as lost (`user_dropped`), so a
-//! disk that cannot keep up costs records that are *reported*, never a
-//! stalled drain that would overflow the kernel ring unnoticed.
+//! drain waits, and the kernel ring buffers meanwhile: in drop mode what it
+//! cannot hold is dropped there and counted (`ring_full`, with a sequence
+//! gap in its place), in lossless mode the traced programs are paused.
+//! Records the drain took are never dropped, and memory stays bounded.
 //!
 //! A full disk (ENOSPC, or EDQUOT for a quota) costs the oldest data, not
 //! the recording:
@@ -166,20 +167,8 @@ impl Writer {
         self.tx.send(Msg::Reopen).map_err(|_| WriterError::Gone)
     }
 
-    /// Queues a batch without blocking. On a full queue the batch is
-    /// returned (the caller counts it as lost); `Err` means the writer died.
-    pub fn send(&self, batch: Vec<Event>) -> Result<Option<Vec<Event>>, WriterError> {
-        match self.tx.try_send(Msg::Batch(batch)) {
-            Ok(()) => Ok(None),
-            Err(TrySendError::Full(Msg::Batch(b))) => Ok(Some(b)),
-            Err(TrySendError::Full(_)) => Ok(None),
-            Err(TrySendError::Disconnected(_)) => Err(WriterError::Gone),
-        }
-    }
-
-    /// Queues a batch, waiting for room (lossless mode: while the drain
-    /// waits, the ring fills and the programs pause the traced processes,
-    /// so nothing is dropped anywhere).
+    /// Queues a batch, waiting for room (while the drain waits, the ring
+    /// fills: see `send` in `record::run`). `Err` means the writer died.
     pub fn send_wait(&self, batch: Vec<Event>) -> Result<(), WriterError> {
         self.tx
             .send(Msg::Batch(batch))
