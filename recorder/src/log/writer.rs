@@ -49,8 +49,9 @@ pub struct LogWriter<W: Write> {
 pub struct Discarded {
     /// Events dropped, checkpoints included.
     pub events: u64,
-    /// Of those, `Event::Counters` checkpoints: cumulative totals that the
-    /// next checkpoint or the trailer repeats, unlike the other events.
+    /// Of those, the recorder's own events rather than records of the
+    /// recording: `Event::Counters` checkpoints (cumulative totals that the
+    /// next checkpoint or the trailer repeats) and `Event::Pause`s.
     pub checkpoints: u64,
 }
 
@@ -112,7 +113,7 @@ impl<W: Write> LogWriter<W> {
             self.write_pending()?;
         }
         self.pending.push_record(&self.scratch, event_ts(ev));
-        if matches!(ev, Event::Counters(_)) {
+        if matches!(ev, Event::Counters(_) | Event::Pause(_)) {
             self.pending.checkpoints += 1;
         }
         if self.pending.raw.len() >= self.block_size {

@@ -544,7 +544,8 @@ impl Files {
     }
 
     fn drop_for_full_disk(&mut self, ev: &Event) {
-        if !matches!(ev, Event::Counters(_)) {
+        // Checkpoints and pauses are not records the kernel emitted.
+        if !matches!(ev, Event::Counters(_) | Event::Pause(_)) {
             self.disk_dropped += 1;
         }
     }
