@@ -28,7 +28,7 @@ mod capture;
 use aya_ebpf::{
     helpers::{
         bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_smp_processor_id, bpf_ktime_get_ns,
-        bpf_probe_read_kernel, bpf_probe_read_user, bpf_send_signal,
+        bpf_probe_read_kernel, bpf_probe_read_user, bpf_send_signal, bpf_send_signal_thread,
     },
     macros::{map, raw_tracepoint, tracepoint},
     maps::{Array, HashMap, PerCpuArray, RingBuf},
@@ -521,10 +521,20 @@ fn pause_if_behind(tgid: u32) {
         occupancy,
         stopped_ns: 0,
     };
-    // Only a process the daemon will know to resume is stopped, and only
-    // once: the thread that notes it sends the one SIGSTOP. A second one
-    // from another of its threads could stay pending past the group stop
-    // and would look like someone else's stop to the daemon.
+    // Only a process the daemon will know to resume is stopped. The
+    // thread that notes it stops the process (one SIGSTOP to the group,
+    // where the daemon looks for other senders' stops). Any other thread
+    // that reaches this check before the group stop reaches it stops
+    // itself (a SIGSTOP of its own, which also stops the group), so that
+    // every thread emits at most this one record past the line, however
+    // late the first thread gets to act on its signal (a preempted thread
+    // on a loaded machine let the others overflow a small ring). SIGCONT
+    // discards those per-thread stops.
+    if PAUSED.get_ptr(&tgid).is_some() {
+        // SAFETY: helper without preconditions; signals the current thread.
+        unsafe { bpf_send_signal_thread(SIGSTOP) };
+        return;
+    }
     if PAUSED.insert(&tgid, &p, BPF_NOEXIST).is_err() {
         return;
     }
@@ -720,9 +730,9 @@ pub fn signal_deliver(ctx: TracePointContext) -> u32 {
         unsafe {
             if (*p).stopped_ns == 0 {
                 (*p).stopped_ns = bpf_ktime_get_ns();
-                return 0;
             }
         }
+        return 0;
     }
     // SIG_DFL is 0.
     let fl = if handler == 0 {
