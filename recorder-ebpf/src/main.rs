@@ -28,7 +28,7 @@ mod capture;
 use aya_ebpf::{
     helpers::{
         bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_smp_processor_id, bpf_ktime_get_ns,
-        bpf_probe_read_kernel, bpf_probe_read_user, bpf_send_signal, bpf_send_signal_thread,
+        bpf_probe_read_kernel, bpf_probe_read_user, bpf_send_signal_thread,
     },
     macros::{map, raw_tracepoint, tracepoint},
     maps::{Array, HashMap, PerCpuArray, RingBuf},
@@ -522,8 +522,9 @@ fn pause_if_behind(tgid: u32) {
         stopped_ns: 0,
     };
     // Only a process the daemon will know to resume is stopped. The
-    // thread that notes it stops the process (one SIGSTOP to the group,
-    // where the daemon looks for other senders' stops). Any other thread
+    // thread that notes it stops itself, which stops the whole group; the
+    // daemon looks for other senders' stops among the process's shared
+    // pending signals, where `kill` puts them. Any other thread
     // that reaches this check before the group stop reaches it stops
     // itself (a SIGSTOP of its own, which also stops the group), so that
     // every thread emits at most this one record past the line, however
@@ -539,8 +540,12 @@ fn pause_if_behind(tgid: u32) {
         return;
     }
     count(ctr::PAUSED);
-    // SAFETY: helper without preconditions; signals the current process.
-    unsafe { bpf_send_signal(SIGSTOP) };
+    // Also a stop of its own thread, not of the process: a process-wide
+    // SIGSTOP would stay pending (shared) when another thread's stop
+    // stopped the group first, and the daemon would take it for someone
+    // else's `kill -STOP` and leave the process stopped for good.
+    // SAFETY: helper without preconditions; signals the current thread.
+    unsafe { bpf_send_signal_thread(SIGSTOP) };
 }
 
 /// A new task. Every new process gets a fresh verdict here, whoever its
