@@ -16,20 +16,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use recorder::event::{Event, PauseEvent};
 
-/// Ring and drain settings under which the ring reaches the pause level
-/// long before the daemon drains it: 64 KiB (a few hundred records), a
-/// wakeup threshold no occupancy check sees, and a slow flush timer.
-const FORCE_PAUSES: &[&str] = &[
-    "--overflow",
-    "pause",
-    "--ring-size",
-    "64K",
-    "--wakeup-threshold",
-    "99%",
-    "-s",
-    "0",
-];
-
 /// `calls=N` from fx-rate's output.
 fn calls_made(stdout: &str) -> u64 {
     stdout

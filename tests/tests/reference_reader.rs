@@ -84,16 +84,7 @@ fn fresh_recordings_read_the_same_in_both_readers() {
     // Lossless mode with forced pauses: Pause events.
     record(
         "pauses",
-        &[
-            "--overflow",
-            "pause",
-            "--ring-size",
-            "64K",
-            "--wakeup-threshold",
-            "99%",
-            "-s",
-            "0",
-        ],
+        FORCE_PAUSES,
         &[&fixture("fx-rate")],
         &["max", "1", "2"],
     );

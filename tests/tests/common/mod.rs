@@ -277,3 +277,17 @@ pub fn err(e: i32) -> Option<i64> {
 pub fn neg(n: i64) -> u64 {
     n as u64
 }
+
+/// Ring and drain settings under which the ring reaches the pause level
+/// long before the daemon drains it: 64 KiB (a few hundred records), a
+/// wakeup threshold no occupancy check sees, and a slow flush timer.
+pub const FORCE_PAUSES: &[&str] = &[
+    "--overflow",
+    "pause",
+    "--ring-size",
+    "64K",
+    "--wakeup-threshold",
+    "99%",
+    "-s",
+    "0",
+];
