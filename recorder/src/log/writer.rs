@@ -328,11 +328,15 @@ fn encode_prefix(header: &Header) -> Result<Vec<u8>, LogError> {
 /// Postcard-encodes `ev` into `scratch` (replacing its contents).
 fn encode_record(ev: &Event, scratch: &mut Vec<u8>) -> Result<(), LogError> {
     scratch.clear();
-    let buf = std::mem::take(scratch);
-    *scratch = postcard::to_extend(ev, buf).map_err(|source| LogError::Encode {
-        what: "event",
-        source,
-    })?;
+    if let Event::Syscall(sc) = ev {
+        sc.encode_event(scratch);
+    } else {
+        let buf = std::mem::take(scratch);
+        *scratch = postcard::to_extend(ev, buf).map_err(|source| LogError::Encode {
+            what: "event",
+            source,
+        })?;
+    }
     if scratch.len() > MAX_RECORD_LEN {
         return Err(LogError::TooLarge {
             what: "event",

@@ -53,7 +53,7 @@ const QUEUE_BATCHES: usize = 8;
 /// costs more for the same size, and 5+ cost 2-4x for 5-10% less. The
 /// emulated arm64 guest puts levels 1-2 at 0.7-0.85x of level 3's time: if
 /// a real board turns out writer-bound, 1 is the next step down.
-pub const ZSTD_LEVEL: i32 = 3;
+pub const ZSTD_LEVEL: i32 = 1;
 
 /// Bytes kept allocated past the end of the log for its trailer. A trailer
 /// is under 200 bytes (a 34-byte frame header and a dozen varints); the
