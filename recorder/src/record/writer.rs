@@ -47,12 +47,11 @@ use recorder::{
 /// a starved recorder's peak RSS reach 150-220 MiB.
 const QUEUE_BATCHES: usize = 8;
 /// zstd level for log blocks, chosen with `cargo xtask bench-zstd
-/// --arm64` (docs/design.md has the table). On x86 level 3 costs the writer
-/// about 124 ns per getppid record (25% of a core at 2M records/s) against
-/// 114 ns for level 1, for 3-7% smaller logs when data is captured; level 4
-/// costs more for the same size, and 5+ cost 2-4x for 5-10% less. The
-/// emulated arm64 guest puts levels 1-2 at 0.7-0.85x of level 3's time: if
-/// a real board turns out writer-bound, 1 is the next step down.
+/// --arm64` and `examples/zstd_levels` (docs/design.md has the tables).
+/// Level 3 cost 25-30% more writer CPU than level 1 (193 vs 153 ns per
+/// getppid record, 3811 vs 2952 ns per tar record with capture) for logs
+/// 0-8% smaller. The recorder's CPU per record decides how often lossless
+/// mode must pause a slow board, so the cheaper level wins; 5+ cost 2-4x.
 pub const ZSTD_LEVEL: i32 = 1;
 
 /// Bytes kept allocated past the end of the log for its trailer. A trailer
