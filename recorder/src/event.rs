@@ -221,6 +221,7 @@ const ENC_BUF: usize = 144;
 /// the serde path it replaced.
 type EncBuf = [u8; ENC_BUF];
 
+#[inline(always)]
 fn put_byte(buf: &mut EncBuf, n: usize, b: u8) -> usize {
     buf[n] = b;
     n + 1
@@ -238,10 +239,12 @@ fn put_varint(buf: &mut EncBuf, mut n: usize, mut v: u64) -> usize {
 }
 
 /// postcard's signed integers: zigzag, then varint.
+#[inline(always)]
 fn put_zigzag(buf: &mut EncBuf, n: usize, v: i64) -> usize {
     put_varint(buf, n, ((v << 1) ^ (v >> 63)) as u64)
 }
 
+#[inline(always)]
 fn put_option(buf: &mut EncBuf, n: usize, v: Option<u64>, signed: bool) -> usize {
     let Some(v) = v else {
         return put_byte(buf, n, 0);
@@ -254,13 +257,62 @@ fn put_option(buf: &mut EncBuf, n: usize, v: Option<u64>, signed: bool) -> usize
     }
 }
 
+/// A data item borrowed from wherever it lies (the ring buffer, while the
+/// drain encodes a record straight from it, or a [`Capture`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CaptureRef<'a> {
+    pub arg: u8,
+    pub kind: CaptureKind,
+    pub len: u64,
+    pub truncated: bool,
+    pub read_failed: bool,
+    pub bytes: &'a [u8],
+}
+
+impl CaptureRef<'_> {
+    /// Bytes of this item's postcard encoding (its length prefix in the
+    /// log), computed rather than encoded twice.
+    fn encoded_len(&self) -> u32 {
+        fn varint_len(v: u64) -> usize {
+            (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+        }
+        let n = self.bytes.len();
+        // arg, kind, len, truncated, read_failed, then the bytes.
+        let total =
+            1 + varint_len(self.kind as u64) + varint_len(self.len) + 2 + varint_len(n as u64) + n;
+        total as u32
+    }
+
+    pub fn to_capture(self) -> Capture {
+        Capture {
+            arg: self.arg,
+            kind: self.kind,
+            len: self.len,
+            truncated: self.truncated,
+            read_failed: self.read_failed,
+            bytes: self.bytes.to_vec(),
+        }
+    }
+}
+
 impl Syscall {
-    /// Appends the postcard encoding of `Event::Syscall(self)` to `out`,
+    /// Appends the postcard encoding of `Event::Syscall(self)` to `out`.
+    pub(crate) fn encode_event(&self, out: &mut Vec<u8>) {
+        self.encode_with(out, self.data.iter().map(Capture::borrowed));
+    }
+
+    /// Appends the postcard encoding of `Event::Syscall` with this call's
+    /// fields and `data` in place of `self.data` (which is not looked at),
     /// byte for byte what `postcard::to_extend` writes (a test holds the
     /// two together), without serde: its per-field calls and postcard's
     /// byte-at-a-time pushes were 40% of the log writer's time on a
-    /// getppid storm (`perf record` on `examples/zstd_levels`).
-    pub(crate) fn encode_event(&self, out: &mut Vec<u8>) {
+    /// getppid storm (`perf record` on `examples/zstd_levels`). The drain
+    /// uses it to encode a record straight from the ring buffer.
+    pub fn encode_with<'a>(
+        &self,
+        out: &mut Vec<u8>,
+        data: impl ExactSizeIterator<Item = CaptureRef<'a>>,
+    ) {
         let mut b: EncBuf = [0; ENC_BUF];
         let mut n = put_byte(&mut b, 0, 0); // Event::Syscall's variant index
         n = put_varint(&mut b, n, self.tgid.into());
@@ -275,8 +327,8 @@ impl Syscall {
         n = put_varint(&mut b, n, self.enter_ns);
         n = put_option(&mut b, n, self.exit_ns, false);
         n = put_byte(&mut b, n, self.died_in_call.into());
-        n = put_varint(&mut b, n, self.data.len() as u64);
-        for c in &self.data {
+        n = put_varint(&mut b, n, data.len() as u64);
+        for c in data {
             n = put_varint(&mut b, n, c.encoded_len().into());
             n = put_byte(&mut b, n, c.arg);
             n = put_varint(&mut b, n, c.kind as u64);
@@ -285,7 +337,7 @@ impl Syscall {
             n = put_byte(&mut b, n, c.read_failed.into());
             n = put_varint(&mut b, n, c.bytes.len() as u64);
             out.extend_from_slice(&b[..n]);
-            out.extend_from_slice(&c.bytes);
+            out.extend_from_slice(c.bytes);
             n = 0;
         }
         out.extend_from_slice(&b[..n]);
@@ -338,17 +390,21 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// Bytes of this item's postcard encoding (its length prefix in the
-    /// log), computed rather than encoded twice.
-    fn encoded_len(&self) -> u32 {
-        fn varint_len(v: u64) -> usize {
-            (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+    pub fn borrowed(&self) -> CaptureRef<'_> {
+        CaptureRef {
+            arg: self.arg,
+            kind: self.kind,
+            len: self.len,
+            truncated: self.truncated,
+            read_failed: self.read_failed,
+            bytes: &self.bytes,
         }
-        let n = self.bytes.len();
-        // arg, kind, len, truncated, read_failed, then the bytes.
-        let total =
-            1 + varint_len(self.kind as u64) + varint_len(self.len) + 2 + varint_len(n as u64) + n;
-        total as u32
+    }
+
+    /// Bytes of this item's postcard encoding (its length prefix in the
+    /// log).
+    fn encoded_len(&self) -> u32 {
+        self.borrowed().encoded_len()
     }
 }
 

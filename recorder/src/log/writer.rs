@@ -105,15 +105,39 @@ impl<W: Write> LogWriter<W> {
     /// block be written first; an error there returns before `ev` is
     /// buffered: `events_written() + pending_events()` tells the two apart.)
     pub fn append(&mut self, ev: &Event) -> Result<(), LogError> {
-        encode_record(ev, &mut self.scratch)?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let res = encode_record(ev, &mut scratch).and_then(|()| {
+            let checkpoint = matches!(ev, Event::Counters(_) | Event::Pause(_));
+            self.push(&scratch, event_ts(ev), checkpoint)
+        });
+        self.scratch = scratch;
+        res
+    }
+
+    /// Appends a `Syscall` event already in its log encoding (made by
+    /// [`Syscall::encode_with`](crate::event::Syscall::encode_with)), whose
+    /// time is `ts_ns`: the drain encodes records straight from the ring
+    /// buffer, without building an [`Event`].
+    pub fn append_encoded(&mut self, record: &[u8], ts_ns: u64) -> Result<(), LogError> {
+        if record.len() > MAX_RECORD_LEN {
+            return Err(LogError::TooLarge {
+                what: "event",
+                len: record.len() as u64,
+                limit: MAX_RECORD_LEN as u64,
+            });
+        }
+        self.push(record, Some(ts_ns), false)
+    }
+
+    fn push(&mut self, record: &[u8], ts: Option<u64>, checkpoint: bool) -> Result<(), LogError> {
         // Keep every block storable uncompressed within the payload limit.
         if !self.pending.is_empty()
-            && self.pending.raw.len() + self.scratch.len() + 5 > MAX_PAYLOAD_LEN as usize
+            && self.pending.raw.len() + record.len() + 5 > MAX_PAYLOAD_LEN as usize
         {
             self.write_pending()?;
         }
-        self.pending.push_record(&self.scratch, event_ts(ev));
-        if matches!(ev, Event::Counters(_) | Event::Pause(_)) {
+        self.pending.push_record(record, ts);
+        if checkpoint {
             self.pending.checkpoints += 1;
         }
         if self.pending.raw.len() >= self.block_size {

@@ -5,6 +5,7 @@
 //! Shape: [`run`]`(config, shutdown)`, so the binary decides what a shutdown
 //! is (signals) and tests can drive it with any future.
 
+pub mod batch;
 pub mod child;
 pub mod kernel;
 pub mod pause;
@@ -24,19 +25,15 @@ use recorder_common::{EntryDataRecord, ProcRecord, SyscallRecord, flags, kind};
 use thiserror::Error;
 use tokio::io::unix::AsyncFd;
 
+use batch::Batch;
 use child::PreparedChild;
 use kernel::{Kernel, KernelConfig, KernelError, Outputs};
 use recorder::event::{
-    Capture, CaptureKind, Counters, Event, Filter, Header, ProcEvent, SignalEvent, Syscall, Trailer,
+    Capture, CaptureKind, CaptureRef, Counters, Event, Filter, Header, ProcEvent, SignalEvent,
+    Syscall, Trailer,
 };
 use writer::{Writer, WriterError};
 
-/// Records per batch handed to the writer.
-const BATCH: usize = 4096;
-/// Captured bytes per batch: with capture on, 4096 records of 4 KiB reads
-/// would be 16 MiB a batch. With `writer::QUEUE_BATCHES` this bounds what
-/// the daemon holds between the ring and the file.
-const BATCH_DATA_BYTES: usize = 1 << 20;
 /// How often cumulative counters are written into the stream, so a log cut
 /// short still says what was lost up to there.
 const COUNTERS_EVERY: Duration = Duration::from_secs(1);
@@ -132,18 +129,32 @@ pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Head
 
 /// Capture items following a record's fixed part (see
 /// `recorder_common::capture`): a `CaptureItem` header, then `size` bytes
-/// padded to 8.
-fn parse_items(mut rest: &[u8]) -> Vec<Capture> {
-    use recorder_common::{CaptureItem, capture as c};
-    let mut out = Vec::new();
-    while rest.len() >= size_of::<CaptureItem>() {
+/// padded to 8. Borrowed from the ring: the drain encodes them from there.
+#[derive(Clone)]
+struct Items<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = CaptureRef<'a>;
+
+    fn next(&mut self) -> Option<CaptureRef<'a>> {
+        use recorder_common::{CaptureItem, capture as c};
+        if self.rest.len() < size_of::<CaptureItem>() {
+            return None;
+        }
         // SAFETY: length checked; CaptureItem is plain integers.
-        let h: CaptureItem = unsafe { std::ptr::read_unaligned(rest.as_ptr().cast()) };
+        let h: CaptureItem = unsafe { std::ptr::read_unaligned(self.rest.as_ptr().cast()) };
         let size = h.size as usize;
-        let Some(bytes) = rest.get(16..16 + size) else {
-            break;
+        let Some(bytes) = self.rest.get(16..16 + size) else {
+            self.rest = &[];
+            return None;
         };
-        out.push(Capture {
+        self.rest = self
+            .rest
+            .get(16 + size.next_multiple_of(8)..)
+            .unwrap_or(&[]);
+        Some(CaptureRef {
             arg: h.arg,
             kind: match h.kind {
                 c::ITEM_STR => CaptureKind::Str,
@@ -153,11 +164,45 @@ fn parse_items(mut rest: &[u8]) -> Vec<Capture> {
             len: h.len,
             truncated: h.flags & c::TRUNCATED != 0,
             read_failed: h.flags & c::READ_FAILED != 0,
-            bytes: bytes.to_vec(),
-        });
-        rest = rest.get(16 + size.next_multiple_of(8)..).unwrap_or(&[]);
+            bytes,
+        })
     }
-    out
+}
+
+/// The items, with their count known up front (the log writes it first).
+struct Counted<'a> {
+    items: Items<'a>,
+    left: usize,
+}
+
+impl<'a> Counted<'a> {
+    fn new(rest: &'a [u8]) -> Self {
+        let items = Items { rest };
+        Self {
+            left: items.clone().count(),
+            items,
+        }
+    }
+}
+
+impl<'a> Iterator for Counted<'a> {
+    type Item = CaptureRef<'a>;
+
+    fn next(&mut self) -> Option<CaptureRef<'a>> {
+        let c = self.items.next()?;
+        self.left -= 1;
+        Some(c)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Counted<'_> {}
+
+fn parse_items(rest: &[u8]) -> Vec<Capture> {
+    Items { rest }.map(CaptureRef::to_capture).collect()
 }
 
 /// Turns ring records into log events. Keeps the data execve captured at
@@ -169,6 +214,28 @@ struct RecordParser {
 }
 
 impl RecordParser {
+    /// Adds the record to `batch`: a system call straight in its log
+    /// encoding when nothing needs it as an `Event` (no crash snapshots
+    /// watching, no execve data waiting to be joined to it), anything else
+    /// as an event, seen by the watchers first.
+    fn parse_into(&mut self, bytes: &[u8], batch: &mut Batch, watchers: &mut Watchers) {
+        if bytes.first() == Some(&kind::SYSCALL)
+            && bytes.len() >= size_of::<SyscallRecord>()
+            && watchers.snapshots.is_none()
+            && self.entry_data.is_empty()
+        {
+            // SAFETY: length checked; SyscallRecord is plain integers.
+            let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+            let data = Counted::new(&bytes[size_of::<SyscallRecord>()..]);
+            batch.push_encoded(&syscall_of(&r, Vec::new()), data);
+            return;
+        }
+        if let Some(ev) = self.parse(bytes) {
+            watchers.observe(&ev);
+            batch.push(ev);
+        }
+    }
+
     /// Unknown or short records are skipped (they cannot come from our own
     /// programs).
     fn parse(&mut self, bytes: &[u8]) -> Option<Event> {
@@ -176,7 +243,6 @@ impl RecordParser {
             kind::SYSCALL if bytes.len() >= size_of::<SyscallRecord>() => {
                 // SAFETY: length checked; SyscallRecord is plain integers.
                 let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-                let returned = r.flags & flags::NO_RETURN == 0;
                 let mut data = parse_items(&bytes[size_of::<SyscallRecord>()..]);
                 // Almost always empty (only execve sends entry data): skip
                 // hashing the tid for every record of the drain.
@@ -186,19 +252,7 @@ impl RecordParser {
                 {
                     data.splice(0..0, entry);
                 }
-                Some(Event::Syscall(Syscall {
-                    tgid: r.tgid,
-                    tid: r.tid,
-                    seq: r.seq,
-                    cpu: r.cpu,
-                    nr: r.nr,
-                    args: r.args,
-                    ret: returned.then_some(r.ret),
-                    enter_ns: r.enter_ns,
-                    exit_ns: returned.then_some(r.exit_ns),
-                    died_in_call: r.flags & flags::DIED_IN_CALL != 0,
-                    data,
-                }))
+                Some(Event::Syscall(syscall_of(&r, data)))
             }
             kind::ENTRY_DATA if bytes.len() >= size_of::<EntryDataRecord>() => {
                 // SAFETY: length checked; plain integers.
@@ -243,6 +297,23 @@ impl RecordParser {
             }
             _ => None,
         }
+    }
+}
+
+fn syscall_of(r: &SyscallRecord, data: Vec<Capture>) -> Syscall {
+    let returned = r.flags & flags::NO_RETURN == 0;
+    Syscall {
+        tgid: r.tgid,
+        tid: r.tid,
+        seq: r.seq,
+        cpu: r.cpu,
+        nr: r.nr,
+        args: r.args,
+        ret: returned.then_some(r.ret),
+        enter_ns: r.enter_ns,
+        exit_ns: returned.then_some(r.exit_ns),
+        died_in_call: r.flags & flags::DIED_IN_CALL != 0,
+        data,
     }
 }
 
@@ -297,21 +368,14 @@ impl Watchers {
 fn drain(
     ring: &mut aya::maps::RingBuf<aya::maps::MapData>,
     parser: &mut RecordParser,
-    batch: &mut Vec<Event>,
+    batch: &mut Batch,
     watchers: &mut Watchers,
 ) -> bool {
-    let mut data_bytes = 0usize;
-    while batch.len() < BATCH && data_bytes < BATCH_DATA_BYTES {
+    while !batch.is_full() {
         let Some(item) = ring.next() else {
             return false;
         };
-        if let Some(ev) = parser.parse(&item) {
-            if let Event::Syscall(sc) = &ev {
-                data_bytes += sc.data.iter().map(|c| c.bytes.len()).sum::<usize>();
-            }
-            watchers.observe(&ev);
-            batch.push(ev);
-        }
+        parser.parse_into(&item, batch, watchers);
     }
     true
 }
@@ -467,7 +531,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     };
     let mut last_counters = Counters::default();
 
-    let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
+    let mut batch = writer.empty_batch();
     let mut parser = RecordParser::default();
     let mut flush_tick = tokio::time::interval(flush_interval);
     flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -483,15 +547,15 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     // and memory stays bounded. Then, in lossless mode the programs pause
     // the traced processes; in drop mode the kernel drops and counts
     // (`ring_full`), with the record's place kept as a sequence gap.
-    let send = |writer: &Writer, batch: &mut Vec<Event>| -> Result<(), RecordError> {
+    let send = |writer: &Writer, batch: &mut Batch| -> Result<(), RecordError> {
         if batch.is_empty() {
             return Ok(());
         }
-        writer.send_wait(std::mem::replace(batch, Vec::with_capacity(BATCH)))?;
+        writer.send_wait(std::mem::replace(batch, writer.empty_batch()))?;
         Ok(())
     };
     // After a drain the ring has room again: resume what was paused.
-    let resume = |pauser: &mut Option<pause::Pauser>, batch: &mut Vec<Event>| {
+    let resume = |pauser: &mut Option<pause::Pauser>, batch: &mut Batch| {
         if let Some(p) = pauser.as_mut() {
             batch.extend(p.resume_all(now_ns().1)?.into_iter().map(Event::Pause));
         }

@@ -33,6 +33,7 @@ use std::{
 
 use thiserror::Error;
 
+use super::batch::{Batch, ItemRef};
 use super::now_ns;
 
 use recorder::{
@@ -92,7 +93,7 @@ pub enum WriterError {
 }
 
 enum Msg {
-    Batch(Vec<Event>),
+    Batch(Batch),
     Flush,
     /// Close the current file (with its trailer) and start a new one at
     /// the same path: SIGHUP, after an external log rotation moved it.
@@ -111,8 +112,13 @@ pub struct Rotation {
 
 pub struct Writer {
     tx: SyncSender<Msg>,
+    /// Emptied batches coming back for reuse.
+    spare: std::sync::Mutex<Receiver<Batch>>,
     handle: JoinHandle<Result<WriterStats, WriterError>>,
 }
+
+/// Emptied batches kept for reuse at most; more are freed.
+const SPARE_BATCHES: usize = 2;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriterStats {
@@ -153,11 +159,16 @@ impl Writer {
     ) -> Result<Self, WriterError> {
         let files = Files::new(file, path, header, rotation, Space::Fallocate)?;
         let (tx, rx) = mpsc::sync_channel(QUEUE_BATCHES);
+        let (spare_tx, spare) = mpsc::sync_channel(SPARE_BATCHES);
         let handle = std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || writer_loop(files, rx))
+            .spawn(move || writer_loop(files, rx, spare_tx))
             .map_err(|_| WriterError::Gone)?;
-        Ok(Self { tx, handle })
+        Ok(Self {
+            tx,
+            spare: std::sync::Mutex::new(spare),
+            handle,
+        })
     }
 
     /// Starts a new file at the same path without losing a record (the
@@ -168,10 +179,16 @@ impl Writer {
 
     /// Queues a batch, waiting for room (while the drain waits, the ring
     /// fills: see `send` in `record::run`). `Err` means the writer died.
-    pub fn send_wait(&self, batch: Vec<Event>) -> Result<(), WriterError> {
+    pub fn send_wait(&self, batch: Batch) -> Result<(), WriterError> {
         self.tx
             .send(Msg::Batch(batch))
             .map_err(|_| WriterError::Gone)
+    }
+
+    /// An empty batch: one the writer is done with, or a new one.
+    pub fn empty_batch(&self) -> Batch {
+        let spare = self.spare.lock().ok().and_then(|rx| rx.try_recv().ok());
+        spare.unwrap_or_default()
     }
 
     /// Asks the writer to write out what it holds (bounded latency).
@@ -190,7 +207,7 @@ impl Writer {
 
     /// Writes everything queued, then the trailer, and closes the file.
     /// Blocks: call from a blocking context.
-    pub fn finish(self, last: Vec<Event>, trailer: Trailer) -> Result<WriterStats, WriterError> {
+    pub fn finish(self, last: Batch, trailer: Trailer) -> Result<WriterStats, WriterError> {
         // Blocking sends: at the end, waiting for the disk is right.
         let sent =
             self.tx.send(Msg::Batch(last)).is_ok() && self.tx.send(Msg::Finish(trailer)).is_ok();
@@ -542,9 +559,8 @@ impl Files {
         }
     }
 
-    fn drop_for_full_disk(&mut self, ev: &Event) {
-        // Checkpoints and pauses are not records the kernel emitted.
-        if !matches!(ev, Event::Counters(_) | Event::Pause(_)) {
+    fn drop_for_full_disk(&mut self, record: bool) {
+        if record {
             self.disk_dropped += 1;
         }
     }
@@ -579,22 +595,39 @@ impl Files {
             }
             ev => ev,
         };
+        // Checkpoints and pauses are not records the kernel emitted.
+        let record = !matches!(ev, Event::Counters(_) | Event::Pause(_));
+        self.append_with(record, |w| w.append(ev))
+    }
+
+    /// A syscall record the drain encoded (see `batch`).
+    fn append_encoded(&mut self, bytes: &[u8], ts_ns: u64) -> Result<(), WriterError> {
+        self.append_with(true, |w| w.append_encoded(bytes, ts_ns))
+    }
+
+    /// Appends with `f`, or drops and counts (when `record`) what the disk
+    /// has no room for.
+    fn append_with(
+        &mut self,
+        record: bool,
+        f: impl FnOnce(&mut LogWriter<DiskFile>) -> Result<(), LogError>,
+    ) -> Result<(), WriterError> {
         if self.full() {
-            self.drop_for_full_disk(ev);
+            self.drop_for_full_disk(record);
             return Ok(());
         }
         if self.w.is_none() {
             self.open_next()?;
         }
         let Some(w) = self.w.as_mut() else {
-            self.drop_for_full_disk(ev);
+            self.drop_for_full_disk(record);
             return Ok(());
         };
         let before = w.events_written() + w.pending_events();
-        if let Err(e) = w.append(ev) {
+        if let Err(e) = f(w) {
             if w.events_written() + w.pending_events() == before {
                 // Failed writing the block before it: not buffered.
-                self.drop_for_full_disk(ev);
+                self.drop_for_full_disk(record);
             }
             return self.write_failed(e);
         }
@@ -783,13 +816,23 @@ fn finish_file(
     }
 }
 
-fn writer_loop(mut files: Files, rx: Receiver<Msg>) -> Result<WriterStats, WriterError> {
+fn writer_loop(
+    mut files: Files,
+    rx: Receiver<Msg>,
+    spare: SyncSender<Batch>,
+) -> Result<WriterStats, WriterError> {
     while let Ok(msg) = rx.recv() {
         match msg {
-            Msg::Batch(events) => {
-                for ev in &events {
-                    files.append(ev)?;
+            Msg::Batch(mut batch) => {
+                for item in batch.iter() {
+                    match item {
+                        ItemRef::Event(ev) => files.append(ev)?,
+                        ItemRef::Encoded { bytes, ts_ns } => files.append_encoded(bytes, ts_ns)?,
+                    }
                 }
+                batch.clear();
+                // Full: the drain has enough; this one is freed.
+                let _ = spare.try_send(batch);
             }
             Msg::Flush => files.flush()?,
             Msg::Reopen => files.reopen()?,
