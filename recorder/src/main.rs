@@ -204,14 +204,13 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         );
     }
     let who = Identities::resolve(&args)?;
-    if let Some(dir) = &args.snapshot_dir {
-        privileges::create_private_dir(dir, who.owner.as_ref())
-            .with_context(|| format!("--snapshot-dir {}", dir.display()))?;
-    }
+    let created = match &args.snapshot_dir {
+        Some(dir) => privileges::create_private_dir(dir)
+            .with_context(|| format!("--snapshot-dir {}", dir.display()))?,
+        None => Vec::new(),
+    };
     let file = record::writer::create_file(&args.output)?;
-    if let Some(owner) = &who.owner {
-        privileges::give(&file, &args.output, owner)?;
-    }
+    who.give(&file, &args.output, &created);
 
     let filter = Filter {
         pids: pids.clone(),
@@ -340,15 +339,45 @@ impl Identities {
                 u.name
             );
         }
-        let drop_to = match &args.drop_to {
+        let mut drop_to = match &args.drop_to {
             Some(name) => Some(lookup("--drop-to", name)?),
             None => invoker.clone(),
         };
+        if let Some(u) = &drop_to
+            && !privileges::may_become(u.uid)
+        {
+            eprintln!(
+                "recorder: warning: cannot become {} after attach without CAP_SETUID and \
+                 CAP_SETGID: keeping uid {}, without capabilities",
+                u.name,
+                nix::unistd::geteuid()
+            );
+            drop_to = None;
+        }
         Ok(Self {
             command,
             owner: invoker.or_else(|| drop_to.clone()),
             drop_to,
         })
+    }
+}
+
+impl Identities {
+    /// Gives the log and the directories created for it to their owner.
+    /// Best effort: a recording is never failed for it, and it is said
+    /// once.
+    fn give(&self, log: &std::fs::File, path: &std::path::Path, dirs: &[std::path::PathBuf]) {
+        let Some(owner) = &self.owner else {
+            return;
+        };
+        let res = privileges::give(log, path, owner)
+            .and_then(|()| dirs.iter().try_for_each(|d| privileges::give_dir(d, owner)));
+        if let Err(e) = res {
+            eprintln!(
+                "recorder: warning: {:#}; recording anyway",
+                anyhow::Error::from(e)
+            );
+        }
     }
 }
 

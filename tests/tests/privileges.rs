@@ -348,3 +348,32 @@ fn sighup_reopens_after_the_drop() {
         .count();
     assert_eq!(getppids, 200_000, "every getppid, across the two files");
 }
+
+#[test]
+fn under_sudo_a_bundle_belongs_to_the_invoking_user() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let dir = nobodys_dir(&w, "bundle");
+    let log_path = w.path("src.rec");
+    let out = record(&log_path, &[], &[], &["true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+    let bundle_path = dir.join("bug.rec");
+    let (uid, gid) = nobody();
+    let out = Command::new(recorder_bin())
+        .args(["bundle", "-o"])
+        .arg(&bundle_path)
+        .arg(&log_path)
+        .envs(sudo_env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = std::fs::metadata(&bundle_path).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (uid, gid, 0o600));
+    Log::read(&bundle_path);
+}

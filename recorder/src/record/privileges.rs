@@ -156,21 +156,30 @@ pub fn sudo_invoker() -> Result<Option<Account>, PrivilegeError> {
 
 /// Gives a file the recorder created (the log, a bundle) to `owner`.
 pub fn give(file: &File, path: &Path, owner: &Account) -> Result<(), PrivilegeError> {
-    nix::unistd::fchown(file, Some(owner.uid), Some(owner.gid)).map_err(|source| {
-        PrivilegeError::Chown {
-            path: path.to_owned(),
-            uid: owner.uid.as_raw(),
-            source,
-        }
-    })
+    nix::unistd::fchown(file, Some(owner.uid), Some(owner.gid))
+        .map_err(|source| chown_error(path, owner, source))
 }
 
-/// `mkdir -p` with mode 0700; the directories it creates belong to
-/// `owner`.
-pub fn create_private_dir(dir: &Path, owner: Option<&Account>) -> Result<(), PrivilegeError> {
-    let missing: Vec<&Path> = dir
+/// Gives a directory the recorder created to `owner`.
+pub fn give_dir(path: &Path, owner: &Account) -> Result<(), PrivilegeError> {
+    nix::unistd::chown(path, Some(owner.uid), Some(owner.gid))
+        .map_err(|source| chown_error(path, owner, source))
+}
+
+fn chown_error(path: &Path, owner: &Account, source: nix::Error) -> PrivilegeError {
+    PrivilegeError::Chown {
+        path: path.to_owned(),
+        uid: owner.uid.as_raw(),
+        source,
+    }
+}
+
+/// `mkdir -p` with mode 0700; returns the directories it created.
+pub fn create_private_dir(dir: &Path) -> Result<Vec<PathBuf>, PrivilegeError> {
+    let missing: Vec<PathBuf> = dir
         .ancestors()
         .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_owned)
         .collect();
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -180,19 +189,7 @@ pub fn create_private_dir(dir: &Path, owner: Option<&Account>) -> Result<(), Pri
             path: dir.to_owned(),
             source,
         })?;
-    let Some(owner) = owner else {
-        return Ok(());
-    };
-    for d in missing {
-        nix::unistd::chown(d, Some(owner.uid), Some(owner.gid)).map_err(|source| {
-            PrivilegeError::Chown {
-                path: d.to_owned(),
-                uid: owner.uid.as_raw(),
-                source,
-            }
-        })?;
-    }
-    Ok(())
+    Ok(missing)
 }
 
 /// What a recording still needs once its programs are attached, and whom
@@ -419,7 +416,9 @@ mod tests {
         use std::os::unix::fs::PermissionsExt as _;
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("a/b");
-        create_private_dir(&dir, None).unwrap();
+        let created = create_private_dir(&dir).unwrap();
+        assert_eq!(created, [dir.clone(), tmp.path().join("a")]);
+        assert!(create_private_dir(&dir).unwrap().is_empty());
         for d in [tmp.path().join("a"), dir] {
             let mode = std::fs::metadata(&d).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o700, "{}", d.display());
