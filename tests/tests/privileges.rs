@@ -203,6 +203,14 @@ fn after_attach_the_recorder_keeps_no_capabilities_and_no_root() {
     assert!(!stderr.contains("warning"), "{stderr}");
     Log::read(&log_path).assert_complete();
 
+    // A command run as another user than the recorder (root, here) gets
+    // the SIGTERM passed on and its pauses resumed: CAP_KILL, kept.
+    let log_path = w.path("other.rec");
+    let rec = Running::start(&log_path, &["-u", "nobody", "--", "sleep", "1"]);
+    assert_dropped(rec.pid(), 0, 1 << 5);
+    let (status, stderr) = rec.wait();
+    assert!(status.success(), "{stderr}");
+
     // Without sudo: root's uid stays, without a capability.
     let mut target = Command::new("sleep").arg("30").spawn().unwrap();
     let pid = target.id().to_string();

@@ -239,7 +239,7 @@ pub fn drop_privileges(plan: &DropPlan) {
     let kept = |uid: Uid| -> CapsHashSet {
         let permitted = caps::read(None, CapSet::Permitted).unwrap_or_default();
         let signal_others = plan.resume_others || plan.command_uid.is_some_and(|c| c != uid);
-        needed(signal_others)
+        needed(signal_others, &permitted)
             .into_iter()
             .filter(|c| permitted.contains(c))
             .collect()
@@ -263,8 +263,8 @@ pub fn drop_privileges(plan: &DropPlan) {
     }
 }
 
-/// The capabilities a recording uses after attach.
-fn needed(signal_others: bool) -> CapsHashSet {
+/// The capabilities a recording uses after attach, of `permitted`.
+fn needed(signal_others: bool, permitted: &CapsHashSet) -> CapsHashSet {
     let mut keep = HashSet::new();
     // kill(2) lets a process signal its own uid's processes, and SIGCONT
     // any process of its session; for anyone else it takes CAP_KILL.
@@ -272,10 +272,13 @@ fn needed(signal_others: bool) -> CapsHashSet {
         keep.insert(Capability::CAP_KILL);
     }
     if map_ops_need_cap() {
-        keep.insert(Capability::CAP_BPF);
-        // 5.8+ accepts either; a recorder started with only this one
-        // keeps it.
-        keep.insert(Capability::CAP_SYS_ADMIN);
+        // Either will do (`bpf_capable`); CAP_SYS_ADMIN only for a recorder
+        // started without CAP_BPF.
+        keep.insert(if permitted.contains(&Capability::CAP_BPF) {
+            Capability::CAP_BPF
+        } else {
+            Capability::CAP_SYS_ADMIN
+        });
     }
     keep
 }
