@@ -360,9 +360,7 @@ impl Identities {
             drop_to,
         })
     }
-}
 
-impl Identities {
     /// Gives the log and the directories created for it to their owner.
     /// Best effort: a recording is never failed for it, and it is said
     /// once.
