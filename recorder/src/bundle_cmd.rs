@@ -63,6 +63,10 @@ pub fn run(args: &BundleArgs) -> anyhow::Result<()> {
     };
 
     let tmp = Partial::create(out)?;
+    // `sudo recorder bundle ...` makes a file for the user who ran it.
+    if let Some(owner) = crate::record::privileges::sudo_invoker()? {
+        crate::record::privileges::give(&tmp.file, &tmp.path, &owner)?;
+    }
     let file = tmp
         .file
         .try_clone()

@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand};
         sudo recorder --comm myapp -o myapp.rec     record every process named myapp, until Ctrl-C\n  \
         sudo recorder -p 1234 -o svc.rec            record a running process and the children it starts\n  \
         sudo recorder -o ls.rec -- ls -l /tmp       start a command and record it, like `strace ls`\n  \
+        sudo recorder -u root -o x.rec -- ./x       the same, with the command run as root, not as you\n  \
         recorder dump myapp.rec                     print the log, one line per system call",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
@@ -93,7 +94,9 @@ pub struct RecordArgs {
     #[arg(long)]
     pub no_follow: bool,
 
-    /// Write the log to this file (created mode 0600, overwritten if it exists).
+    /// Write the log to this file (created mode 0600, overwritten if it
+    /// exists). Under sudo it, the rotated files and the snapshots belong to
+    /// the user who ran sudo.
     #[arg(short = 'o', long, value_name = "FILE", default_value = "recorder.rec")]
     pub output: PathBuf,
 
@@ -171,6 +174,22 @@ pub struct RecordArgs {
     /// program there (`cargo xtask bench` reports it as the floor).
     #[arg(long, hide = true)]
     pub bench_floor: bool,
+
+    /// Run the command (after `--`) as USER, a name or a uid, like strace
+    /// -u: with its uid, gid and supplementary groups, and HOME, USER and
+    /// LOGNAME set for it. Under sudo the command runs as the user who ran
+    /// sudo unless -u says otherwise; `-u root` keeps root.
+    #[arg(short = 'u', long = "user", value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Once its programs are attached, the recorder gives up its
+    /// capabilities and runs on as USER (a name or a uid). Default: under
+    /// sudo the user who ran sudo, otherwise the recorder keeps its uid
+    /// (without capabilities). USER must be able to create files in the
+    /// log's directory and the --snapshot-dir (rotation, SIGHUP and
+    /// snapshots do), or the recorder keeps its uid and says so.
+    #[arg(long, value_name = "USER")]
+    pub drop_to: Option<String>,
 
     /// Command to start and record (after `--`). The recorder exits when it
     /// exits, with its exit status.

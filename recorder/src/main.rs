@@ -12,6 +12,7 @@ use std::{io::Write as _, process::ExitCode};
 
 use anyhow::{Context as _, bail};
 use clap::{CommandFactory as _, FromArgMatches as _, parser::ValueSource};
+use record::privileges::{self, Account};
 use recorder::{
     cli::{Cli, Command, Overflow, RecordArgs},
     event::Filter,
@@ -202,11 +203,14 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
             std::env::args().collect::<Vec<_>>().join(" ")
         );
     }
-    if let Some(dir) = &args.snapshot_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("--snapshot-dir {}: cannot create it", dir.display()))?;
-    }
+    let who = Identities::resolve(&args)?;
+    let created = match &args.snapshot_dir {
+        Some(dir) => privileges::create_private_dir(dir)
+            .with_context(|| format!("--snapshot-dir {}", dir.display()))?,
+        None => Vec::new(),
+    };
     let file = record::writer::create_file(&args.output)?;
+    who.give(&file, &args.output, &created);
 
     let filter = Filter {
         pids: pids.clone(),
@@ -222,7 +226,7 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
     let child = if args.command.is_empty() {
         None
     } else {
-        Some(record::child::prepare(&args.command)?)
+        Some(record::child::prepare(&args.command, who.command.as_ref())?)
     };
     let child_pid = child.as_ref().map(|c| c.pid());
 
@@ -256,6 +260,16 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
         header,
         quiet: args.quiet,
         bench_floor: args.bench_floor,
+        privileges: privileges::DropPlan {
+            to: who.drop_to,
+            dirs: log_dirs(&args),
+            resume_others: pause_bytes > 0 && args.command.is_empty(),
+            command_uid: child_pid.map(|_| {
+                who.command
+                    .as_ref()
+                    .map_or_else(nix::unistd::geteuid, |u| u.uid)
+            }),
+        },
     };
     // Drain promptly even when the machine is busy: a starved daemon is
     // what overflows the ring (a 32 MiB ring drained every 2 ms still
@@ -288,6 +302,93 @@ fn record_main(args: RecordArgs) -> anyhow::Result<i32> {
     })?;
     print_summary(&args, &summary);
     Ok(summary.child_status.unwrap_or(0))
+}
+
+/// Who the command runs as, who the recorder becomes after attach, and who
+/// owns what it writes.
+struct Identities {
+    /// `-u`, or under sudo the invoking user; `None`: as the recorder.
+    command: Option<Account>,
+    /// `--drop-to`, or under sudo the invoking user.
+    drop_to: Option<Account>,
+    /// Under sudo the invoking user, else the `--drop-to` user: the
+    /// recorder runs as them once attached, and must be able to rotate and
+    /// replace the log.
+    owner: Option<Account>,
+}
+
+impl Identities {
+    fn resolve(args: &RecordArgs) -> anyhow::Result<Self> {
+        let lookup = |flag: &str, name: &str| {
+            Account::lookup(name).with_context(|| format!("{flag} {name}"))
+        };
+        let invoker = privileges::sudo_invoker()?;
+        let command = match &args.user {
+            Some(_) if args.command.is_empty() => {
+                bail!("-u/--user is for a command after `--` (the user it runs as)")
+            }
+            Some(name) => Some(lookup("--user", name)?),
+            None if args.command.is_empty() => None,
+            None => invoker.clone(),
+        };
+        if let Some(u) = &command
+            && !privileges::may_become(u.uid)
+        {
+            bail!(
+                "--user {}: running the command as another user needs root (or CAP_SETUID and CAP_SETGID)",
+                u.name
+            );
+        }
+        let mut drop_to = match &args.drop_to {
+            Some(name) => Some(lookup("--drop-to", name)?),
+            None => invoker.clone(),
+        };
+        if let Some(u) = &drop_to
+            && !privileges::may_become(u.uid)
+        {
+            eprintln!(
+                "recorder: warning: cannot become {} after attach without CAP_SETUID and \
+                 CAP_SETGID: keeping uid {}, without capabilities",
+                u.name,
+                nix::unistd::geteuid()
+            );
+            drop_to = None;
+        }
+        Ok(Self {
+            command,
+            owner: invoker.or_else(|| drop_to.clone()),
+            drop_to,
+        })
+    }
+
+    /// Gives the log and the directories created for it to their owner.
+    /// Best effort: a recording is never failed for it, and it is said
+    /// once.
+    fn give(&self, log: &std::fs::File, path: &std::path::Path, dirs: &[std::path::PathBuf]) {
+        let Some(owner) = &self.owner else {
+            return;
+        };
+        let res = privileges::give(log, path, owner)
+            .and_then(|()| dirs.iter().try_for_each(|d| privileges::give_dir(d, owner)));
+        if let Err(e) = res {
+            eprintln!(
+                "recorder: warning: {:#}; recording anyway",
+                anyhow::Error::from(e)
+            );
+        }
+    }
+}
+
+/// The directories a recording creates files in after the drop: the log's
+/// (rotation, SIGHUP reopen) and the snapshot directory.
+fn log_dirs(args: &RecordArgs) -> Vec<std::path::PathBuf> {
+    let log_dir = match args.output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => ".".into(),
+    };
+    std::iter::once(log_dir)
+        .chain(args.snapshot_dir.clone())
+        .collect()
 }
 
 struct Signals {

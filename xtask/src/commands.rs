@@ -184,8 +184,14 @@ fn integration_tests(recorder: &Path, extra: &[String]) -> Result<()> {
     }
     for exe in &executables {
         println!("     Running {} ({})", exe.name, exe.path.display());
-        let mut cmd = Command::new(&exe.path);
-        cmd.args(extra)
+        // Through `env -u`: under sudo the recorder would run the tests'
+        // commands as the user who ran sudo, and become that user after
+        // attach (README, "Using it"), in directories only root can enter.
+        // The tests that are about sudo set these variables themselves.
+        let mut cmd = Command::new("env");
+        cmd.args(["-u", "SUDO_UID", "-u", "SUDO_GID", "-u", "SUDO_USER"])
+            .arg(&exe.path)
+            .args(extra)
             // As `cargo test` would: the package root as working directory.
             .current_dir(&tests_dir)
             .env("CARGO_MANIFEST_DIR", &tests_dir)

@@ -6,6 +6,11 @@
 //! daemon selects its pid "from its next execve", attaches, and only then
 //! writes the byte that lets it exec. So the recording starts exactly at
 //! the command's execve, as strace's does, and no first syscall is lost.
+//!
+//! With `-u USER` (or under sudo, see `privileges`) the child takes on the
+//! user's groups, gid and uid before it waits, and execs with `HOME`,
+//! `USER` and `LOGNAME` set for that user: those calls come before the
+//! execve, so they are not in the log.
 
 use std::{
     ffi::CString,
@@ -17,6 +22,8 @@ use nix::{
     unistd::{ForkResult, Pid, fork, pipe2},
 };
 
+use super::privileges::Account;
+
 pub struct PreparedChild {
     pid: Pid,
     release: OwnedFd,
@@ -24,24 +31,45 @@ pub struct PreparedChild {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChildError {
-    #[error("the command contains a NUL byte")]
+    #[error("the command or the environment contains a NUL byte")]
     Nul,
     #[error("cannot start the command")]
     Sys(#[from] nix::Error),
 }
 
-/// Forks the command, held before exec. Must be called while the process is
-/// single-threaded.
-pub fn prepare(argv: &[String]) -> Result<PreparedChild, ChildError> {
+/// The environment for a command run as `user`: ours, with the user's
+/// `HOME`, `USER` and `LOGNAME`.
+fn environment_for(user: &Account) -> Result<Vec<CString>, ChildError> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let set = user.environment();
+    let names = set.each_ref().map(|(name, _)| *name);
+    let kept = std::env::vars_os().filter(|(k, _)| !names.iter().any(|name| k == *name));
+    kept.chain(set.into_iter().map(|(k, v)| (k.into(), v)))
+        .map(|(k, v)| {
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            CString::new(kv).map_err(|_| ChildError::Nul)
+        })
+        .collect()
+}
+
+/// Forks the command, held before exec; as `run_as` if given. Must be
+/// called while the process is single-threaded.
+pub fn prepare(argv: &[String], run_as: Option<&Account>) -> Result<PreparedChild, ChildError> {
     let cargs: Vec<CString> = argv
         .iter()
         .map(|a| CString::new(a.as_bytes()).map_err(|_| ChildError::Nul))
         .collect::<Result<_, _>>()?;
+    let env = run_as.map(environment_for).transpose()?;
     let (rx, tx) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let msg_prefix = format!("recorder: cannot run {:?}: ", argv[0]).into_bytes();
+    let user_prefix =
+        run_as.map(|u| format!("recorder: cannot run {:?} as {}: ", argv[0], u.name).into_bytes());
     // SAFETY: single-threaded at this point (called before the runtime is
-    // built); the child only calls async-signal-safe functions (read,
-    // execvp, write, _exit) on memory prepared before the fork.
+    // built); the child only makes system calls (setgroups, setresgid,
+    // setresuid, read, execve, write, _exit) on memory prepared before the
+    // fork.
     match unsafe { fork() }? {
         ForkResult::Child => {
             drop(tx);
@@ -58,6 +86,11 @@ pub fn prepare(argv: &[String]) -> Result<PreparedChild, ChildError> {
                 }
             }
             std::hint::black_box(sum);
+            if let (Some(user), Some(prefix)) = (run_as, &user_prefix)
+                && let Err(e) = user.become_user()
+            {
+                fail(prefix, e);
+            }
             let mut b = [0u8; 1];
             loop {
                 // SAFETY: valid fd and buffer.
@@ -72,19 +105,12 @@ pub fn prepare(argv: &[String]) -> Result<PreparedChild, ChildError> {
                 // SAFETY: _exit is async-signal-safe.
                 unsafe { libc::_exit(126) };
             }
-            let err = nix::unistd::execvp(&cargs[0], &cargs).unwrap_err();
-            let desc = err.desc().as_bytes();
-            // SAFETY: writes of prepared buffers to stderr, then _exit.
-            unsafe {
-                libc::write(2, msg_prefix.as_ptr().cast(), msg_prefix.len());
-                libc::write(2, desc.as_ptr().cast(), desc.len());
-                libc::write(2, b"\n".as_ptr().cast(), 1);
-                libc::_exit(if err == nix::errno::Errno::ENOENT {
-                    127
-                } else {
-                    126
-                });
+            let err = match &env {
+                Some(env) => nix::unistd::execvpe(&cargs[0], &cargs, env),
+                None => nix::unistd::execvp(&cargs[0], &cargs),
             }
+            .unwrap_err();
+            fail(&msg_prefix, err)
         }
         ForkResult::Parent { child } => {
             drop(rx);
@@ -93,6 +119,24 @@ pub fn prepare(argv: &[String]) -> Result<PreparedChild, ChildError> {
                 release: tx,
             })
         }
+    }
+}
+
+/// In the child: says why the command cannot run, and exits as a shell
+/// would (127: not found, 126: not runnable).
+fn fail(prefix: &[u8], err: nix::errno::Errno) -> ! {
+    let desc = err.desc().as_bytes();
+    // SAFETY: writes of prepared buffers to stderr, then _exit; all
+    // async-signal-safe.
+    unsafe {
+        libc::write(2, prefix.as_ptr().cast(), prefix.len());
+        libc::write(2, desc.as_ptr().cast(), desc.len());
+        libc::write(2, b"\n".as_ptr().cast(), 1);
+        libc::_exit(if err == nix::errno::Errno::ENOENT {
+            127
+        } else {
+            126
+        });
     }
 }
 

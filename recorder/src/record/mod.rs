@@ -1,6 +1,8 @@
 //! The recording daemon: load and attach the programs, drain the ring buffer
 //! in batches, hand batches to the writer thread, and on shutdown detach,
 //! drain what is left, and close the log with exact loss accounting.
+//! Between attaching and draining, the recorder gives up the privileges it
+//! no longer needs (`privileges`).
 //!
 //! Shape: [`run`]`(config, shutdown)`, so the binary decides what a shutdown
 //! is (signals) and tests can drive it with any future.
@@ -9,6 +11,7 @@ pub mod batch;
 pub mod child;
 pub mod kernel;
 pub mod pause;
+pub mod privileges;
 pub mod procfs;
 pub mod snapshot;
 pub mod tracefs;
@@ -74,6 +77,8 @@ pub struct Config {
     pub quiet: bool,
     /// `--bench-floor`: empty programs, nothing recorded.
     pub bench_floor: bool,
+    /// What to give up once the programs are attached.
+    pub privileges: privileges::DropPlan,
 }
 
 #[derive(Debug, Default)]
@@ -436,6 +441,7 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
         header,
         quiet,
         bench_floor,
+        privileges: drop_plan,
     } = cfg;
     let kcfg = KernelConfig {
         ring_size,
@@ -466,7 +472,6 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
     }
     let snapshot_header = header.clone();
     let snapshot_dir = snapshots.as_ref().map(|s| s.dir.clone());
-    let writer = Writer::start(file, output.clone(), header, rotation)?;
     kernel.attach()?;
     if !comms.is_empty() {
         for p in procfs::processes_named(&comms) {
@@ -475,6 +480,11 @@ pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summ
             }
         }
     }
+    // Nothing after this loads, attaches or selects. Still one thread
+    // here (capabilities are per thread): the writer thread, the blocking
+    // pool and the resume guard all start after, with what is left.
+    privileges::drop_privileges(&drop_plan);
+    let writer = Writer::start(file, output.clone(), header, rotation)?;
 
     let Outputs {
         ring,

@@ -136,10 +136,16 @@ pub struct Running {
 
 impl Running {
     pub fn start(log: &Path, args: &[&str]) -> Self {
+        Self::start_env(log, args, &[])
+    }
+
+    /// `start`, with these environment variables set for the recorder.
+    pub fn start_env(log: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(recorder_bin())
             .arg("-o")
             .arg(log)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
