@@ -85,7 +85,7 @@ def check(d, args):
         fail(f"the timeline does not show the call: {tl}")
     d.execute_script("window.scrollTo(0, 0)")
     height = d.execute_script("return document.body.scrollHeight")
-    d.set_window_size(1400, min(max(height + 50, 900), 6000))
+    d.set_window_size(1400, min(max(height + 50, 900), 1900))
     d.save_screenshot(args.screenshot)
     errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
     if errors:
