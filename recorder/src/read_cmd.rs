@@ -85,8 +85,8 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
     // Gathered before the file is created: a log that cannot be read
     // leaves no empty page behind.
     let (data, res) = read::report::gather(&args.file, &spec, &opts, &mut err)?;
-    let f = std::fs::File::create(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, f);
     read::report::write_page(&mut out, &data)
         .and_then(|()| out.flush())

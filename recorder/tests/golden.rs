@@ -294,7 +294,13 @@ fn report_cases() -> Vec<(String, Vec<String>, &'static str)> {
             let file = format!("{log}.rec");
             let args = args
                 .iter()
-                .map(|a| if *a == "LOG" { file.clone() } else { (*a).to_owned() })
+                .map(|a| {
+                    if *a == "LOG" {
+                        file.clone()
+                    } else {
+                        (*a).to_owned()
+                    }
+                })
                 .collect();
             (case_name(log, name), args, *log)
         })
@@ -356,7 +362,10 @@ fn report_lines_are_dump_lines() {
         }
         assert!(!lines.is_empty(), "{case}: no lines embedded");
         for l in lines {
-            assert!(dump.contains(l), "{case}: {l:?} is not a line of dump {dump_args:?}");
+            assert!(
+                dump.contains(l),
+                "{case}: {l:?} is not a line of dump {dump_args:?}"
+            );
         }
     }
 }

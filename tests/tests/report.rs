@@ -94,5 +94,8 @@ fn report_opens_in_chromium_and_shows_the_failure() {
         String::from_utf8_lossy(&check.stderr)
     );
     let png = std::fs::read(&shot).expect("screenshot written");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot"
+    );
 }

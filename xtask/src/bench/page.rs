@@ -33,7 +33,11 @@ pub struct Page {
 pub fn measure_page(env: &Env, runs: usize) -> Result<Page> {
     let log = env.path("page.rec");
     let mut rec = env.command(&env.recorder);
-    rec.arg("-q").arg("-o").arg(&log).arg("--").arg(&env.fx_loop);
+    rec.arg("-q")
+        .arg("-o")
+        .arg(&log)
+        .arg("--")
+        .arg(&env.fx_loop);
     rec.args(["--openwrite", &ITERATIONS.to_string()]);
     measure(&mut rec, false)?.success()?;
     let html = env.path("page.html");
@@ -68,8 +72,8 @@ pub fn measure_page(env: &Env, runs: usize) -> Result<Page> {
 
 /// Calls in the log and calls embedded, from the page's own document.
 fn counts(html: &Path) -> Result<(u64, u64)> {
-    let page = std::fs::read_to_string(html)
-        .with_context(|| format!("cannot read {}", html.display()))?;
+    let page =
+        std::fs::read_to_string(html).with_context(|| format!("cannot read {}", html.display()))?;
     let num = |key: &str| {
         let at = page.find(key)? + key.len();
         let digits: String = page[at..]
@@ -86,7 +90,12 @@ fn counts(html: &Path) -> Result<(u64, u64)> {
 
 impl Page {
     fn med(&self, key: &str) -> Option<f64> {
-        median(self.browser.iter().filter_map(|v| v[key].as_f64()).collect())
+        median(
+            self.browser
+                .iter()
+                .filter_map(|v| v[key].as_f64())
+                .collect(),
+        )
     }
 
     /// Bytes of page per embedded call, what the rest (style, script,
@@ -108,8 +117,13 @@ impl Page {
             self.log_bytes as f64 / 1e6,
             self.generate.len(),
             super::fmt_ms(
-                median(self.generate.iter().map(|d| d.as_secs_f64() * 1e3).collect())
-                    .unwrap_or(0.0)
+                median(
+                    self.generate
+                        .iter()
+                        .map(|d| d.as_secs_f64() * 1e3)
+                        .collect()
+                )
+                .unwrap_or(0.0)
             ),
             self.page_bytes as f64 / 1e6,
             self.embedded,

@@ -24,7 +24,8 @@ pub const BINS: u64 = 4096;
 pub const MAX_LANES: usize = 512;
 /// Error groups kept (syscall, errno, path); the rest are summed.
 pub const MAX_ERROR_GROUPS: usize = 1000;
-/// Calls embedded per error group, for the click-through.
+/// Calls embedded per error group, for the click-through (past
+/// `max_calls`, at most a quarter of it in all).
 pub const ERROR_SAMPLES: usize = 20;
 /// Slowest calls kept per syscall, and overall.
 pub const SLOWEST_PER_SYSCALL: usize = 3;
@@ -72,7 +73,14 @@ pub struct Lane {
 /// An embedded call: `[lane, start ns after the start, duration ns or
 /// null, syscall index, errno name or "", the line as dump -y prints it]`.
 #[derive(Debug, Clone, Serialize)]
-pub struct CallRow(pub u32, pub i64, pub Option<u64>, pub u32, pub String, pub String);
+pub struct CallRow(
+    pub u32,
+    pub i64,
+    pub Option<u64>,
+    pub u32,
+    pub String,
+    pub String,
+);
 
 /// A process event or signal: `[lane, ns after the start, kind, line]`;
 /// kind is `exec`, `fork`, `exit`, `signal` or `crash`.
@@ -158,6 +166,8 @@ pub struct Gather {
     pub calls: Vec<CallRow>,
     markers: Vec<Marker>,
     groups: HashMap<(i64, i64, String), Group>,
+    /// Error samples embedded past `max_calls`.
+    extra_samples: usize,
     slowest: TopK,
     slowest_nr: HashMap<i64, TopK>,
 }
@@ -198,6 +208,7 @@ impl Gather {
             calls: Vec::new(),
             markers: Vec::new(),
             groups: HashMap::new(),
+            extra_samples: 0,
             slowest: TopK::default(),
             slowest_nr: HashMap::new(),
         }
@@ -297,9 +308,18 @@ impl Gather {
             self.limits.error_groups_dropped += 1;
             return;
         }
-        let wants_sample = self.groups.get(&key).is_none_or(|g| g.calls.len() < ERROR_SAMPLES);
+        let mut wants_sample = self
+            .groups
+            .get(&key)
+            .is_none_or(|g| g.calls.len() < ERROR_SAMPLES);
         if wants_sample && idx.is_none() {
-            *idx = Some(self.push(row.clone()));
+            // Past the cap, samples take at most a quarter of it more, so
+            // a log of many distinct failures cannot double the page.
+            wants_sample = self.extra_samples < (self.limits.max_calls / 4).max(100);
+            if wants_sample {
+                self.extra_samples += 1;
+                *idx = Some(self.push(row.clone()));
+            }
         }
         let g = self.groups.entry(key).or_insert_with(|| Group {
             first_ns: row.1,
@@ -417,11 +437,7 @@ impl Gather {
         for row in report.syscalls {
             let nr = row.nr.unwrap_or_default();
             let top = self.slowest_nr.remove(&nr).unwrap_or_default();
-            let slowest = top
-                .0
-                .iter()
-                .map(|s| self.slow_index(s, embedded))
-                .collect();
+            let slowest = top.0.iter().map(|s| self.slow_index(s, embedded)).collect();
             out.push(Latency {
                 hist: self
                     .stats
@@ -457,9 +473,8 @@ impl Gather {
             })
             .collect();
         v.sort_by(|a, b| {
-            (b.count, &a.syscall, &a.errno, &a.path, a.first_ns).cmp(&(
-                a.count, &b.syscall, &b.errno, &b.path, b.first_ns,
-            ))
+            (b.count, &a.syscall, &a.errno, &a.path, a.first_ns)
+                .cmp(&(a.count, &b.syscall, &b.errno, &b.path, b.first_ns))
         });
         v
     }
@@ -499,4 +514,83 @@ fn first_string(sc: &Syscall) -> String {
             String::from_utf8_lossy(b).into_owned()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Capture;
+
+    fn call(seq: u64, nr: i64, ret: i64, dur: u64, path: &str) -> Syscall {
+        Syscall {
+            tgid: 7,
+            tid: 7,
+            seq,
+            nr,
+            ret: Some(ret),
+            enter_ns: 1_000 + seq * 100,
+            exit_ns: Some(1_000 + seq * 100 + dur),
+            data: vec![Capture {
+                arg: 1,
+                kind: CaptureKind::Str,
+                len: path.len() as u64,
+                truncated: false,
+                read_failed: false,
+                bytes: path.as_bytes().to_vec(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// Past `max_calls`, calls are counted and binned but not embedded,
+    /// except error samples and the slowest, which are added once each.
+    #[test]
+    fn the_cap_keeps_aggregates_whole_and_embeds_what_the_sections_need() {
+        let mut g = Gather::new(Arch::X86_64, 1_000, (1_000, 2_000), 3, 32);
+        let name = || "fx".to_owned();
+        for seq in 0..10 {
+            let sc = match seq {
+                7 => call(seq, 257, -2, 10, "/missing"),
+                8 => call(seq, 0, 5, 5_000, "/slow"),
+                _ => call(seq, 0, 5, 10, "/ok"),
+            };
+            g.call(&sc, &format!("line {seq}"), &name);
+        }
+        let f = g.finish();
+        assert_eq!(f.limits.calls_total, 10);
+        assert_eq!(f.limits.detail_until_ns, Some(200));
+        let lines: Vec<&str> = f.calls.iter().map(|c| c.5.as_str()).collect();
+        assert_eq!(&lines[..3], ["line 0", "line 1", "line 2"]);
+        assert!(
+            lines.contains(&"line 7") && lines.contains(&"line 8"),
+            "{lines:?}"
+        );
+        let unique: std::collections::HashSet<&&str> = lines.iter().collect();
+        assert_eq!(unique.len(), lines.len(), "embedded once each: {lines:?}");
+        assert_eq!(f.limits.calls_embedded, f.calls.len());
+        let e = &f.errors[0];
+        assert_eq!(
+            (e.syscall.as_str(), e.errno.as_str(), e.path.as_str()),
+            ("openat", "ENOENT", "/missing")
+        );
+        assert_eq!(f.calls[e.calls[0] as usize].5, "line 7");
+        assert_eq!(f.calls[f.slowest[0] as usize].5, "line 8");
+        let binned: u64 = f.threads[0].bins.iter().map(|b| b[1]).sum();
+        assert_eq!(binned, 10);
+        let read = f.latency.iter().find(|l| l.syscall == "read").unwrap();
+        assert_eq!(read.hist.iter().map(|h| h.1).sum::<u64>(), 9);
+        assert_eq!(read.max_ns, Some(5_000));
+    }
+
+    #[test]
+    fn log2_counts_split_at_powers_of_two() {
+        let mut h = crate::read::stats::Histogram::default();
+        for v in [0, 1, 2, 3, 4, 1000, 1023, 1024, 5_000_000] {
+            h.add(v);
+        }
+        assert_eq!(
+            h.log2_counts(),
+            [(0, 1), (1, 1), (2, 2), (3, 1), (10, 2), (11, 1), (23, 1)]
+        );
+    }
 }

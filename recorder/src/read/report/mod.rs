@@ -111,8 +111,10 @@ pub fn gather(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let (report, info_res) =
-        info::gather(Events::open(path, &FilterSpec::default())?.with_tasks(), file_bytes);
+    let (report, info_res) = info::gather(
+        Events::open(path, &FilterSpec::default())?.with_tasks(),
+        file_bytes,
+    );
     let mut info_text = Vec::new();
     report.write_text(&mut info_text, &name)?;
 
@@ -129,7 +131,9 @@ pub fn gather(
     };
     fmt.show_duration = false;
     fmt.decode_fds(true);
-    let span = report.span_ns.unwrap_or((header.start_mono_ns, header.start_mono_ns));
+    let span = report
+        .span_ns
+        .unwrap_or((header.start_mono_ns, header.start_mono_ns));
     let g = data::Gather::new(
         arch,
         header.start_mono_ns,
