@@ -108,7 +108,7 @@ impl Page {
         let ms = |v: Option<f64>| v.map_or_else(|| "—".into(), |v| format!("{v:.0} ms"));
         format!(
             "## Report page\n\n`recorder report` of a {}-call log (`recorder -o LOG -- fx-loop \
-             --openwrite {ITERATIONS}`, {:.1} MB), median of {} runs: generating **{}**; the \
+             --openwrite {ITERATIONS}`, {:.1} MB), median of {} runs: generating **{} ms**; the \
              page is **{:.2} MB** with {} calls embedded (the default `--max-calls`), \
              **{:.0} bytes per embedded call** all included; headless Chromium: interactive \
              after **{}** (navigation to the page's ready mark; first timeline draw {}), a \

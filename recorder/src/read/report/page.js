@@ -84,7 +84,7 @@
     for (const p of kids.get(parent) || []) {
       const li = el("li", { "data-pid": p.pid }, el("b", {}, p.pid), " ", p.names.join(" → ") || "?",
         ` — ${p.threads} thread${p.threads === 1 ? "" : "s"}, ${fmtN(p.calls)} calls, `,
-        p.errors ? el("span", { class: "badge err" }, p.errors + " errors") : "0 errors", ", ",
+        p.errors ? el("span", { class: "badge err" }, p.errors + (p.errors === 1 ? " error" : " errors")) : "0 errors", ", ",
         p.crashed ? el("span", { class: "badge crash" }, "crash: " + p.end) : p.end);
       if (kids.has(p.pid)) li.append(tree(p.pid));
       ul.append(li);
