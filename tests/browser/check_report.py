@@ -62,6 +62,8 @@ def check(d, args):
     if "verdict" not in info or "machine" not in info:
         fail(f"the context is not recorder info's text: {info[:200]!r}")
     errno, path = args.expect_error.split(":", 1)
+    if not errno or not path:
+        fail(f"--expect-error wants ERRNO:PATH, both non-empty, not {args.expect_error!r}")
     rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
             for tr in d.find_elements(By.CSS_SELECTOR, "#error-table tr")]
     if not any(errno in r and path in r for r in rows):
