@@ -49,6 +49,14 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         recorder export app.rec -o trace.json     then open trace.json in https://ui.perfetto.dev")]
     Export(ExportArgs),
+    /// Write one self-contained HTML page about a log, to attach to a bug
+    /// report: verdict, process tree, a zoomable timeline per thread,
+    /// errors, latency histograms, and a search of the calls. Opens
+    /// offline in any browser.
+    #[command(after_help = "Examples:\n  \
+        recorder report app.rec -o app.html             the whole log\n  \
+        recorder report app.rec --comm myapp --since 5s only myapp's events from 5 s on")]
+    Report(ReportArgs),
     /// Check whether this machine can record: kernel version, BPF, tracefs,
     /// tracepoints, privileges. Exit status 0 only when recording will work.
     Check,
@@ -239,7 +247,7 @@ pub struct DumpArgs {
     pub filter: ReadFilterArgs,
 }
 
-/// The read filters shared by `dump`, `stats` and `export`. Every given
+/// The read filters shared by `dump`, `stats`, `export` and `report`. Every given
 /// filter must match; a repeated filter matches any of its values.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ReadFilterArgs {
@@ -331,6 +339,32 @@ pub struct ExportArgs {
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub filter: ReadFilterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Log file written by `recorder`.
+    pub file: PathBuf,
+
+    /// Write the page to this file (`-` for standard output). Default: the
+    /// log's file name with `.html` appended, in the current directory.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Embed at most this many calls with their decoded lines (the first
+    /// ones in the log; failed and slowest calls beyond them are added).
+    /// Timeline, errors and latency cover every call whatever this is;
+    /// the page says when it cut.
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub max_calls: usize,
+
+    /// Show at most this many bytes of each string or buffer in a line
+    /// (as dump's -s; 0: all captured).
+    #[arg(short = 's', long, value_name = "BYTES", default_value_t = 32)]
+    pub string_limit: usize,
 
     #[command(flatten)]
     pub filter: ReadFilterArgs,

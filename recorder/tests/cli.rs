@@ -197,7 +197,11 @@ fn export_and_info_into_a_closed_pipe_are_not_errors() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("big.rec");
     write_log(&p, 200_000);
-    for args in [&["export", "-f", "jsonl"][..], &["info", "--json"]] {
+    for args in [
+        &["export", "-f", "jsonl"][..],
+        &["info", "--json"],
+        &["report", "-o", "-"],
+    ] {
         let mut child = recorder()
             .args(args)
             .arg(&p)
@@ -232,4 +236,40 @@ fn check_fails_without_privileges() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("FAIL  privileges"), "{out}");
     assert!(out.contains("recording will NOT work"), "{out}");
+}
+
+#[test]
+fn report_of_a_missing_file_leaves_no_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("x.html");
+    let o = recorder()
+        .args(["report", "/nonexistent/x.rec", "-o"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 1, "cannot open /nonexistent/x.rec");
+    assert!(!page.exists(), "no empty page left behind");
+}
+
+#[test]
+fn report_writes_the_page_named_after_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(&dir.path().join("small.rec"), 3);
+    let o = recorder()
+        .args(["report", "small.rec"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("wrote small.rec.html"),
+        "{}",
+        stderr(&o)
+    );
+    let page = std::fs::read_to_string(dir.path().join("small.rec.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("getppid() = 1"));
+    // Self-contained: nothing to fetch.
+    for needle in ["src=", "href=\"http", "@import", "url("] {
+        assert!(!page.contains(needle), "{needle} in the page");
+    }
 }

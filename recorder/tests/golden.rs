@@ -145,6 +145,24 @@ const CASES: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
+/// `recorder report` cases whose embedded document is golden: (case name,
+/// arguments, log), as in [`CASES`]; the page goes to stdout (`-o -`).
+const REPORT_CASES: &[(&str, &[&str], &str)] = &[
+    ("report", &["report", "-o", "-", "LOG"], "x86_64/crash"),
+    ("report", &["report", "-o", "-", "LOG"], "x86_64/fork"),
+    ("report", &["report", "-o", "-", "LOG"], "aarch64/threads"),
+    (
+        "report-capped",
+        &["report", "-o", "-", "--max-calls", "5", "-s", "8", "LOG"],
+        "x86_64/data",
+    ),
+    (
+        "report-filtered",
+        &["report", "-o", "-", "--failed", "--pid", "15962", "LOG"],
+        "x86_64/fork",
+    ),
+];
+
 /// Logs whose full Perfetto export is golden (the export of every log is
 /// checked for validity).
 const PERFETTO_GOLDEN: &[&str] = &["x86_64/threads", "x86_64/crash", "aarch64/fork"];
@@ -168,6 +186,30 @@ fn run(dir: &Path, args: &[&str]) -> String {
         args.join(" "),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Runs `recorder report` in `dir` and renders the document its page
+/// embeds, pretty-printed, with stderr and the exit status.
+fn run_report(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_recorder"))
+        .args(args)
+        .current_dir(dir)
+        .env("TZ", "Pacific/Chatham")
+        .output()
+        .expect("run recorder");
+    let page = String::from_utf8(out.stdout).expect("the page is UTF-8");
+    let json = recorder::read::report::embedded_json(&page)
+        .map(|j| {
+            let v: serde_json::Value = serde_json::from_str(j).expect("embedded JSON parses");
+            serde_json::to_string_pretty(&v).unwrap() + "\n"
+        })
+        .unwrap_or_else(|| format!("no embedded document in:\n{page}"));
+    format!(
+        "$ recorder {}\n{json}--- stderr\n{}--- exit status {:?}\n",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr),
+        out.status.code(),
     )
 }
 
@@ -243,6 +285,89 @@ fn options_and_filters() {
         })
         .collect();
     check_all(cases);
+}
+
+fn report_cases() -> Vec<(String, Vec<String>, &'static str)> {
+    REPORT_CASES
+        .iter()
+        .map(|(name, args, log)| {
+            let file = format!("{log}.rec");
+            let args = args
+                .iter()
+                .map(|a| {
+                    if *a == "LOG" {
+                        file.clone()
+                    } else {
+                        (*a).to_owned()
+                    }
+                })
+                .collect();
+            (case_name(log, name), args, *log)
+        })
+        .collect()
+}
+
+#[test]
+fn report_embedded_data() {
+    let dir = logs_dir();
+    let cases = report_cases()
+        .into_iter()
+        .map(|(case, args, _)| {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            (case, run_report(&dir, &args))
+        })
+        .collect();
+    check_all(cases);
+}
+
+/// Every line the page embeds is one that `recorder dump -y` prints for
+/// the same log and filters: the page has no formatter of its own.
+#[test]
+fn report_lines_are_dump_lines() {
+    let dir = logs_dir();
+    for (case, args, _) in report_cases() {
+        let file = args.last().unwrap().clone();
+        let mut dump_args = vec!["dump".to_owned(), "-y".to_owned()];
+        // The report's own options are not dump's; its filters are.
+        let mut it = args.iter().skip(1).peekable();
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "-o" | "--max-calls" => {
+                    it.next();
+                }
+                _ => dump_args.push(a.clone()),
+            }
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_recorder"))
+            .args(&dump_args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let dump = String::from_utf8(out.stdout).unwrap();
+        let dump: std::collections::HashSet<&str> = dump.lines().collect();
+        let page = Command::new(env!("CARGO_BIN_EXE_recorder"))
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let page = String::from_utf8(page.stdout).unwrap();
+        let json = recorder::read::report::embedded_json(&page).expect(&file);
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let mut lines: Vec<&str> = Vec::new();
+        for c in v["calls"].as_array().unwrap() {
+            lines.push(c[5].as_str().unwrap());
+        }
+        for m in v["markers"].as_array().unwrap() {
+            lines.push(m[3].as_str().unwrap());
+        }
+        assert!(!lines.is_empty(), "{case}: no lines embedded");
+        for l in lines {
+            assert!(
+                dump.contains(l),
+                "{case}: {l:?} is not a line of dump {dump_args:?}"
+            );
+        }
+    }
 }
 
 /// Frame offsets of a log: (offset, payload length) of each frame.
@@ -324,6 +449,7 @@ fn no_stale_expected_files() {
         }
     }
     known.extend(CASES.iter().map(|(n, _, log)| case_name(log, n)));
+    known.extend(report_cases().into_iter().map(|(case, _, _)| case));
     for (name, _) in damaged() {
         known.push(format!("damaged-{name}.dump"));
         if name == "truncated-block" {

@@ -31,6 +31,9 @@
 //! fixture) and the reader's throughput (`recorder dump` of the largest
 //! getppid log, with its peak memory from `wait4`'s rusage).
 //!
+//! Then `recorder report` of a million-call log ([`page`]): generate time,
+//! page size, time until interactive in headless Chromium.
+//!
 //! And the sustained-rate run under load ([`load`]): drop and lossless
 //! (pause) mode, quiet, beside a busy loop per CPU, and with the recorder
 //! held to 25% and 10% of a CPU by a cgroup, against the same fixture
@@ -56,6 +59,7 @@ use serde_json::json;
 use crate::{compile, setup, util};
 
 mod load;
+mod page;
 
 #[derive(clap::Args, Clone, Copy, Default)]
 pub struct Options {
@@ -64,6 +68,10 @@ pub struct Options {
     /// minutes.
     #[arg(long)]
     pub quick: bool,
+    /// Only the `recorder report` section (a page of a million-call log:
+    /// generate time, size, time until interactive in headless Chromium).
+    #[arg(long)]
+    pub page_only: bool,
 }
 
 /// tar's archive, in the scratch directory.
@@ -306,6 +314,11 @@ pub fn run(opts: &Options) -> Result<()> {
     let env = prepare()?;
     let measuring = Instant::now();
     let plan = Plan::new(opts.quick);
+    if opts.page_only {
+        let page = page::measure_page(&env, 3).context("the report page")?;
+        println!("{}", page.markdown());
+        return Ok(());
+    }
     let workloads = workloads(&plan, &env)?;
     let mut cells: Vec<Cell> = workloads
         .iter()
@@ -362,6 +375,7 @@ pub fn run(opts: &Options) -> Result<()> {
         .map(|i| cell_log(&env, i))
         .context("no recorder log of the getppid loop")?;
     let reader = reader(&env, &reader_log, plan.runs).context("reader throughput")?;
+    let page = page::measure_page(&env, plan.runs.min(3)).context("the report page")?;
 
     let report = Report {
         plan: &plan,
@@ -372,6 +386,7 @@ pub fn run(opts: &Options) -> Result<()> {
         thresholds: &thresholds,
         load: &load,
         reader: &reader,
+        page: &page,
         elapsed: measuring.elapsed(),
         setup: measuring - started,
     };
@@ -1449,6 +1464,7 @@ struct Report<'a> {
     thresholds: &'a Thresholds,
     load: &'a load::Load,
     reader: &'a Reader,
+    page: &'a page::Page,
     /// Measuring time, and the setup and build before it.
     elapsed: Duration,
     setup: Duration,
@@ -1583,6 +1599,7 @@ impl Report<'_> {
         let _ = writeln!(md, "{}\n", self.threshold_text());
         let _ = writeln!(md, "{}\n", self.load.markdown());
         let _ = writeln!(md, "{}\n", self.reader_text());
+        let _ = writeln!(md, "{}\n", self.page.markdown());
         let _ = writeln!(
             md,
             "Measured in {:.0?} (setup and build before that: {:.0?}).",
@@ -1912,6 +1929,7 @@ impl Report<'_> {
                 "text": reader_runs(&r.text),
                 "json": reader_runs(&r.json),
             },
+            "report_page": self.page.json(),
             "measuring_seconds": self.elapsed.as_secs_f64(),
             "setup_and_build_seconds": self.setup.as_secs_f64(),
         })

@@ -36,6 +36,8 @@ const LLVM_PACKAGES: &[&str] = &[
     "libzstd-dev",
     "zlib1g-dev",
 ];
+/// What tests/browser/check_report.py needs.
+const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver", "python3-selenium"];
 const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
 /// cargo-deb 3 reads `[package.metadata.deb]` as recorder/Cargo.toml writes it.
 const CARGO_DEB_VERSION: &str = "^3";
@@ -133,6 +135,10 @@ pub fn run(opts: &Options) -> Result<()> {
     // Python with its zstd binding; a python3 earlier on PATH (pyenv)
     // would not see that module.
     apt.want_packages(&["python3", "python3-zstandard"])?;
+    // `recorder report`'s page is tested (and benched) in a real browser:
+    // Debian's Chromium, driven through its chromedriver by Selenium
+    // (tests/browser/check_report.py). About 100 MB, from apt.
+    apt.want_packages(BROWSER_PACKAGES)?;
     if opts.deb {
         apt.want_command("dpkg-shlibdeps", "dpkg-dev")?;
     }

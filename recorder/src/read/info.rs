@@ -57,7 +57,7 @@ pub struct ProcessInfo {
 impl ProcessInfo {
     /// `exit 42`, `killed by SIGSEGV`, `exited`, or `running` (no exit in
     /// the log).
-    fn end(&self) -> String {
+    pub(crate) fn end(&self) -> String {
         match (self.fatal_signal, self.exit_status, self.exited) {
             (Some(sig), _, _) => format!("killed by {}", signal_name(sig)),
             (None, Some(s), _) => format!("exit {s}"),
@@ -113,6 +113,10 @@ pub struct InfoReport {
     pub thread_count: usize,
     pub processes: Vec<ProcessInfo>,
     pub completeness: CompletenessInfo,
+    /// Smallest and largest event timestamp (CLOCK_MONOTONIC ns), for
+    /// `report`'s time axis.
+    #[serde(skip)]
+    pub span_ns: Option<(u64, u64)>,
 }
 
 /// Standard names of the signals (the same numbers on x86_64 and arm64).
@@ -260,7 +264,7 @@ fn completeness_info(c: &Completeness) -> CompletenessInfo {
     }
 }
 
-fn processes(h: &Header, tasks: &Tasks) -> Vec<ProcessInfo> {
+pub(crate) fn processes(h: &Header, tasks: &Tasks) -> Vec<ProcessInfo> {
     tasks
         .processes()
         .map(|p| ProcessInfo {
@@ -326,6 +330,7 @@ pub fn gather<R: Read>(
         thread_count: events.tasks().thread_count(),
         processes: processes(&h, events.tasks()),
         completeness: completeness_info(&completeness),
+        span_ns: events.span(),
         header: h,
     };
     (report, res)

@@ -1,7 +1,7 @@
 //! Reading a log the way an investigation needs it: what the log is
 //! ([`info`]), where the time and the errors went ([`stats`]), a timeline
-//! for Perfetto ([`export`]), and the filters they share with `dump`
-//! ([`filter`]).
+//! for Perfetto ([`export`]), one HTML page of all that ([`report`]), and
+//! the filters they share with `dump` ([`filter`]).
 //!
 //! [`Events`] is the common reading loop: it streams a log through
 //! [`LogReader`](crate::log::LogReader) (one block in memory at a time),
@@ -18,6 +18,7 @@
 pub mod export;
 pub mod filter;
 pub mod info;
+pub mod report;
 pub mod stats;
 pub mod tasks;
 pub mod time;

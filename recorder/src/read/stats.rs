@@ -71,6 +71,21 @@ impl Histogram {
         }
     }
 
+    /// Counts by power of two: `(k, n)` means `n` values in
+    /// `[2^(k-1), 2^k)` (`k = 0`: the value 0), ascending, empty buckets
+    /// left out. Exact: a bucket never straddles a power of two.
+    pub fn log2_counts(&self) -> Vec<(u32, u64)> {
+        let mut out: Vec<(u32, u64)> = Vec::new();
+        for (&i, &n) in &self.buckets {
+            let k = 64 - Self::value(i).leading_zeros();
+            match out.last_mut() {
+                Some(last) if last.0 == k => last.1 += n,
+                _ => out.push((k, n)),
+            }
+        }
+        out
+    }
+
     /// The `p`-th percentile (nearest rank), `None` when empty.
     pub fn percentile(&self, p: u64) -> Option<u64> {
         if self.count == 0 {
@@ -157,7 +172,7 @@ impl Agg {
 }
 
 /// The duration of a call, for ranking the slowest.
-fn duration(sc: &Syscall) -> Option<u64> {
+pub(crate) fn duration(sc: &Syscall) -> Option<u64> {
     Some(sc.exit_ns?.saturating_sub(sc.enter_ns)).filter(|_| sc.ret.is_some())
 }
 
@@ -276,6 +291,11 @@ impl Collector {
             slowest,
             completeness: CompletenessReport::from(completeness),
         }
+    }
+
+    /// The latency histogram of syscall `nr`, if it was called.
+    pub fn histogram(&self, nr: i64) -> Option<&Histogram> {
+        self.per_nr.get(&nr).map(|a| &a.hist)
     }
 
     /// The slowest calls kept, slowest first.
