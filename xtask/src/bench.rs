@@ -72,6 +72,11 @@ pub struct Options {
     /// generate time, size, time until interactive in headless Chromium).
     #[arg(long)]
     pub page_only: bool,
+    /// Only the "Under load" section (drop and lossless mode beside CPU
+    /// hogs and with the recorder in a 25% / 10% CPU cgroup), which decides
+    /// the loss and pause figures; with --quick, one 2 s run per row.
+    #[arg(long, conflicts_with = "page_only")]
+    pub load_only: bool,
 }
 
 /// tar's archive, in the scratch directory.
@@ -317,6 +322,11 @@ pub fn run(opts: &Options) -> Result<()> {
     if opts.page_only {
         let page = page::measure_page(&env, 3).context("the report page")?;
         println!("{}", page.markdown());
+        return Ok(());
+    }
+    if opts.load_only {
+        let load = load::under_load(&env, plan.quick).context("the runs under load")?;
+        println!("{}", load.markdown());
         return Ok(());
     }
     let workloads = workloads(&plan, &env)?;
