@@ -13,28 +13,21 @@ pub mod kernel;
 pub mod pause;
 pub mod privileges;
 pub mod procfs;
+pub mod ring;
 pub mod snapshot;
 pub mod tracefs;
 pub mod writer;
 
-use std::{
-    collections::{HashMap, HashSet},
-    future::Future,
-    path::PathBuf,
-    time::Duration,
-};
+use std::{collections::HashSet, future::Future, path::PathBuf, time::Duration};
 
-use recorder_common::{EntryDataRecord, ProcRecord, SyscallRecord, flags, kind};
 use thiserror::Error;
 use tokio::io::unix::AsyncFd;
 
 use batch::Batch;
 use child::PreparedChild;
 use kernel::{Kernel, KernelConfig, KernelError, Outputs};
-use recorder::event::{
-    Capture, CaptureKind, CaptureRef, Counters, Event, Filter, Header, ProcEvent, SignalEvent,
-    Syscall, Trailer,
-};
+use recorder::event::{Counters, Event, Filter, Header, Trailer};
+use ring::RecordParser;
 use writer::{Writer, WriterError};
 
 /// How often cumulative counters are written into the stream, so a log cut
@@ -132,196 +125,6 @@ pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Head
     }
 }
 
-/// Capture items following a record's fixed part (see
-/// `recorder_common::capture`): a `CaptureItem` header, then `size` bytes
-/// padded to 8. Borrowed from the ring: the drain encodes them from there.
-#[derive(Clone)]
-struct Items<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for Items<'a> {
-    type Item = CaptureRef<'a>;
-
-    fn next(&mut self) -> Option<CaptureRef<'a>> {
-        use recorder_common::{CaptureItem, capture as c};
-        if self.rest.len() < size_of::<CaptureItem>() {
-            return None;
-        }
-        // SAFETY: length checked; CaptureItem is plain integers.
-        let h: CaptureItem = unsafe { std::ptr::read_unaligned(self.rest.as_ptr().cast()) };
-        let size = h.size as usize;
-        let Some(bytes) = self.rest.get(16..16 + size) else {
-            self.rest = &[];
-            return None;
-        };
-        self.rest = self
-            .rest
-            .get(16 + size.next_multiple_of(8)..)
-            .unwrap_or(&[]);
-        Some(CaptureRef {
-            arg: h.arg,
-            kind: match h.kind {
-                c::ITEM_STR => CaptureKind::Str,
-                c::ITEM_OUT => CaptureKind::OutBuf,
-                _ => CaptureKind::InBuf,
-            },
-            len: h.len,
-            truncated: h.flags & c::TRUNCATED != 0,
-            read_failed: h.flags & c::READ_FAILED != 0,
-            bytes,
-        })
-    }
-}
-
-/// The items, with their count known up front (the log writes it first).
-struct Counted<'a> {
-    items: Items<'a>,
-    left: usize,
-}
-
-impl<'a> Counted<'a> {
-    fn new(rest: &'a [u8]) -> Self {
-        let items = Items { rest };
-        Self {
-            left: items.clone().count(),
-            items,
-        }
-    }
-}
-
-impl<'a> Iterator for Counted<'a> {
-    type Item = CaptureRef<'a>;
-
-    fn next(&mut self) -> Option<CaptureRef<'a>> {
-        let c = self.items.next()?;
-        self.left -= 1;
-        Some(c)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-impl ExactSizeIterator for Counted<'_> {}
-
-fn parse_items(rest: &[u8]) -> Vec<Capture> {
-    Items { rest }.map(CaptureRef::to_capture).collect()
-}
-
-/// Turns ring records into log events. Keeps the data execve captured at
-/// entry until its record arrives (records of one thread reach the ring in
-/// order, so it is the thread's next SYSCALL record with the same seq).
-#[derive(Default)]
-struct RecordParser {
-    entry_data: HashMap<u32, (u64, Vec<Capture>)>,
-}
-
-impl RecordParser {
-    /// Adds the record to `batch`: a system call straight in its log
-    /// encoding when nothing needs it as an `Event` (no crash snapshots
-    /// watching, no execve data waiting to be joined to it), anything else
-    /// as an event, seen by the watchers first.
-    fn parse_into(&mut self, bytes: &[u8], batch: &mut Batch, watchers: &mut Watchers) {
-        if bytes.first() == Some(&kind::SYSCALL)
-            && bytes.len() >= size_of::<SyscallRecord>()
-            && watchers.snapshots.is_none()
-            && self.entry_data.is_empty()
-        {
-            // SAFETY: length checked; SyscallRecord is plain integers.
-            let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-            let data = Counted::new(&bytes[size_of::<SyscallRecord>()..]);
-            batch.push_encoded(&syscall_of(&r, Vec::new()), data);
-            return;
-        }
-        if let Some(ev) = self.parse(bytes) {
-            watchers.observe(&ev);
-            batch.push(ev);
-        }
-    }
-
-    /// Unknown or short records are skipped (they cannot come from our own
-    /// programs).
-    fn parse(&mut self, bytes: &[u8]) -> Option<Event> {
-        match *bytes.first()? {
-            kind::SYSCALL if bytes.len() >= size_of::<SyscallRecord>() => {
-                // SAFETY: length checked; SyscallRecord is plain integers.
-                let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-                let mut data = parse_items(&bytes[size_of::<SyscallRecord>()..]);
-                // Almost always empty (only execve sends entry data): skip
-                // hashing the tid for every record of the drain.
-                if !self.entry_data.is_empty()
-                    && let Some((seq, entry)) = self.entry_data.remove(&r.tid)
-                    && seq == r.seq
-                {
-                    data.splice(0..0, entry);
-                }
-                Some(Event::Syscall(syscall_of(&r, data)))
-            }
-            kind::ENTRY_DATA if bytes.len() >= size_of::<EntryDataRecord>() => {
-                // SAFETY: length checked; plain integers.
-                let r: EntryDataRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-                let items = parse_items(&bytes[size_of::<EntryDataRecord>()..]);
-                self.entry_data.insert(r.tid, (r.seq, items));
-                None
-            }
-            k @ (kind::EXEC | kind::FORK | kind::EXIT | kind::SIGNAL)
-                if bytes.len() >= size_of::<ProcRecord>() =>
-            {
-                // SAFETY: length checked; ProcRecord is plain integers.
-                let r: ProcRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-                let end = r.comm.iter().position(|&b| b == 0).unwrap_or(r.comm.len());
-                if k == kind::SIGNAL {
-                    return Some(Event::Signal(SignalEvent {
-                        tgid: r.tgid,
-                        tid: r.tid,
-                        ts_ns: r.ts_ns,
-                        cpu: r.cpu,
-                        sig: r.aux,
-                        default_action: r.flags & flags::DEFAULT_ACTION != 0,
-                        comm: String::from_utf8_lossy(&r.comm[..end]).into_owned(),
-                    }));
-                }
-                let p = ProcEvent {
-                    tgid: r.tgid,
-                    tid: r.tid,
-                    ts_ns: r.ts_ns,
-                    cpu: r.cpu,
-                    aux: r.aux,
-                    comm: String::from_utf8_lossy(&r.comm[..end]).into_owned(),
-                };
-                if k == kind::EXIT {
-                    self.entry_data.remove(&r.tid);
-                }
-                Some(match k {
-                    kind::EXEC => Event::Exec(p),
-                    kind::FORK => Event::Fork(p),
-                    _ => Event::Exit(p),
-                })
-            }
-            _ => None,
-        }
-    }
-}
-
-fn syscall_of(r: &SyscallRecord, data: Vec<Capture>) -> Syscall {
-    let returned = r.flags & flags::NO_RETURN == 0;
-    Syscall {
-        tgid: r.tgid,
-        tid: r.tid,
-        seq: r.seq,
-        cpu: r.cpu,
-        nr: r.nr,
-        args: r.args,
-        ret: returned.then_some(r.ret),
-        enter_ns: r.enter_ns,
-        exit_ns: returned.then_some(r.exit_ns),
-        died_in_call: r.flags & flags::DIED_IN_CALL != 0,
-        data,
-    }
-}
-
 /// Processes whose end ends a `-p` recording: the given pids and the
 /// children they start (when following).
 struct Liveness {
@@ -380,7 +183,14 @@ fn drain(
         let Some(item) = ring.next() else {
             return false;
         };
-        parser.parse_into(&item, batch, watchers);
+        // Crash snapshots keep whole events: then every record is one.
+        if watchers.snapshots.is_none() && parser.encode(&item, batch) {
+            continue;
+        }
+        if let Some(ev) = parser.parse(&item) {
+            watchers.observe(&ev);
+            batch.push(ev);
+        }
     }
     true
 }

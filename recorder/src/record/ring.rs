@@ -1,0 +1,380 @@
+//! Ring-buffer records (the `#[repr(C)]` structs of `recorder-common`)
+//! into log events, or straight into their log encoding.
+//!
+//! The one place that knows the ring's record layouts on the user side;
+//! pure functions of bytes, so they are unit-tested here without a kernel.
+
+use std::collections::HashMap;
+
+use recorder_common::{EntryDataRecord, ProcRecord, SyscallRecord, flags, kind};
+
+use super::batch::Batch;
+use recorder::event::{Capture, CaptureKind, CaptureRef, Event, ProcEvent, SignalEvent, Syscall};
+
+/// Capture items following a record's fixed part (see
+/// `recorder_common::capture`): a `CaptureItem` header, then `size` bytes
+/// padded to 8. Borrowed from the ring: the drain encodes them from there.
+#[derive(Clone)]
+struct Items<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = CaptureRef<'a>;
+
+    fn next(&mut self) -> Option<CaptureRef<'a>> {
+        use recorder_common::{CaptureItem, capture as c};
+        if self.rest.len() < size_of::<CaptureItem>() {
+            return None;
+        }
+        // SAFETY: length checked; CaptureItem is plain integers.
+        let h: CaptureItem = unsafe { std::ptr::read_unaligned(self.rest.as_ptr().cast()) };
+        let size = h.size as usize;
+        let Some(bytes) = self.rest.get(16..16 + size) else {
+            self.rest = &[];
+            return None;
+        };
+        self.rest = self
+            .rest
+            .get(16 + size.next_multiple_of(8)..)
+            .unwrap_or(&[]);
+        Some(CaptureRef {
+            arg: h.arg,
+            kind: match h.kind {
+                c::ITEM_STR => CaptureKind::Str,
+                c::ITEM_OUT => CaptureKind::OutBuf,
+                _ => CaptureKind::InBuf,
+            },
+            len: h.len,
+            truncated: h.flags & c::TRUNCATED != 0,
+            read_failed: h.flags & c::READ_FAILED != 0,
+            bytes,
+        })
+    }
+}
+
+/// The items, with their count known up front (the log writes it first).
+struct Counted<'a> {
+    items: Items<'a>,
+    left: usize,
+}
+
+impl<'a> Counted<'a> {
+    fn new(rest: &'a [u8]) -> Self {
+        let items = Items { rest };
+        Self {
+            left: items.clone().count(),
+            items,
+        }
+    }
+}
+
+impl<'a> Iterator for Counted<'a> {
+    type Item = CaptureRef<'a>;
+
+    fn next(&mut self) -> Option<CaptureRef<'a>> {
+        let c = self.items.next()?;
+        self.left -= 1;
+        Some(c)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Counted<'_> {}
+
+fn parse_items(rest: &[u8]) -> Vec<Capture> {
+    Items { rest }.map(CaptureRef::to_capture).collect()
+}
+
+/// Turns ring records into log events. Keeps the data execve captured at
+/// entry until its record arrives (records of one thread reach the ring in
+/// order, so it is the thread's next SYSCALL record with the same seq).
+#[derive(Default)]
+pub struct RecordParser {
+    entry_data: HashMap<u32, (u64, Vec<Capture>)>,
+}
+
+impl RecordParser {
+    /// Adds a system-call record to `batch` straight in its log encoding,
+    /// if it can go without becoming an `Event`: not when execve data is
+    /// waiting to be joined to a record (then `false`, and the caller
+    /// parses it).
+    pub fn encode(&mut self, bytes: &[u8], batch: &mut Batch) -> bool {
+        if bytes.first() != Some(&kind::SYSCALL)
+            || bytes.len() < size_of::<SyscallRecord>()
+            || !self.entry_data.is_empty()
+        {
+            return false;
+        }
+        // SAFETY: length checked; SyscallRecord is plain integers.
+        let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+        let data = Counted::new(&bytes[size_of::<SyscallRecord>()..]);
+        batch.push_encoded(&syscall_of(&r, Vec::new()), data);
+        true
+    }
+
+    /// Unknown or short records are skipped (they cannot come from our own
+    /// programs).
+    pub fn parse(&mut self, bytes: &[u8]) -> Option<Event> {
+        match *bytes.first()? {
+            kind::SYSCALL if bytes.len() >= size_of::<SyscallRecord>() => {
+                // SAFETY: length checked; SyscallRecord is plain integers.
+                let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+                let mut data = parse_items(&bytes[size_of::<SyscallRecord>()..]);
+                // Almost always empty (only execve sends entry data): skip
+                // hashing the tid for every record of the drain.
+                if !self.entry_data.is_empty()
+                    && let Some((seq, entry)) = self.entry_data.remove(&r.tid)
+                    && seq == r.seq
+                {
+                    data.splice(0..0, entry);
+                }
+                Some(Event::Syscall(syscall_of(&r, data)))
+            }
+            kind::ENTRY_DATA if bytes.len() >= size_of::<EntryDataRecord>() => {
+                // SAFETY: length checked; plain integers.
+                let r: EntryDataRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+                let items = parse_items(&bytes[size_of::<EntryDataRecord>()..]);
+                self.entry_data.insert(r.tid, (r.seq, items));
+                None
+            }
+            k @ (kind::EXEC | kind::FORK | kind::EXIT | kind::SIGNAL)
+                if bytes.len() >= size_of::<ProcRecord>() =>
+            {
+                // SAFETY: length checked; ProcRecord is plain integers.
+                let r: ProcRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+                let end = r.comm.iter().position(|&b| b == 0).unwrap_or(r.comm.len());
+                if k == kind::SIGNAL {
+                    return Some(Event::Signal(SignalEvent {
+                        tgid: r.tgid,
+                        tid: r.tid,
+                        ts_ns: r.ts_ns,
+                        cpu: r.cpu,
+                        sig: r.aux,
+                        default_action: r.flags & flags::DEFAULT_ACTION != 0,
+                        comm: String::from_utf8_lossy(&r.comm[..end]).into_owned(),
+                    }));
+                }
+                let p = ProcEvent {
+                    tgid: r.tgid,
+                    tid: r.tid,
+                    ts_ns: r.ts_ns,
+                    cpu: r.cpu,
+                    aux: r.aux,
+                    comm: String::from_utf8_lossy(&r.comm[..end]).into_owned(),
+                };
+                if k == kind::EXIT {
+                    self.entry_data.remove(&r.tid);
+                }
+                Some(match k {
+                    kind::EXEC => Event::Exec(p),
+                    kind::FORK => Event::Fork(p),
+                    _ => Event::Exit(p),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+fn syscall_of(r: &SyscallRecord, data: Vec<Capture>) -> Syscall {
+    let returned = r.flags & flags::NO_RETURN == 0;
+    Syscall {
+        tgid: r.tgid,
+        tid: r.tid,
+        seq: r.seq,
+        cpu: r.cpu,
+        nr: r.nr,
+        args: r.args,
+        ret: returned.then_some(r.ret),
+        enter_ns: r.enter_ns,
+        exit_ns: returned.then_some(r.exit_ns),
+        died_in_call: r.flags & flags::DIED_IN_CALL != 0,
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recorder_common::{CaptureItem, capture as c};
+
+    /// The bytes of a boundary struct, as the programs put them in the ring.
+    fn raw<T: Copy>(v: &T) -> Vec<u8> {
+        // SAFETY: the boundary structs are `#[repr(C)]` plain integers
+        // without padding (checked at compile time in recorder-common).
+        unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) }.to_vec()
+    }
+
+    fn item(out: &mut Vec<u8>, arg: u8, kind: u8, flags: u8, len: u64, bytes: &[u8]) {
+        out.extend(raw(&CaptureItem {
+            arg,
+            kind,
+            flags,
+            _pad: 0,
+            size: bytes.len() as u32,
+            len,
+        }));
+        out.extend_from_slice(bytes);
+        out.resize(out.len().next_multiple_of(8), 0);
+    }
+
+    fn syscall(seq: u64, fl: u8) -> Vec<u8> {
+        raw(&SyscallRecord {
+            kind: kind::SYSCALL,
+            flags: fl,
+            _pad: 0,
+            cpu: 1,
+            tgid: 10,
+            tid: 11,
+            nr: 0,
+            args: [3, 0x7fff_0000, 5, 0, 0, u64::MAX],
+            ret: 5,
+            enter_ns: 100,
+            exit_ns: 250,
+            seq,
+        })
+    }
+
+    fn proc(k: u8, fl: u8, aux: u32) -> Vec<u8> {
+        let mut comm = [0u8; 16];
+        comm[..4].copy_from_slice(b"prog");
+        raw(&ProcRecord {
+            kind: k,
+            flags: fl,
+            _pad: 0,
+            cpu: 0,
+            tgid: 10,
+            tid: 12,
+            ts_ns: 400,
+            aux,
+            _pad2: 0,
+            comm,
+        })
+    }
+
+    fn parsed(bytes: &[u8]) -> Syscall {
+        match RecordParser::default().parse(bytes) {
+            Some(Event::Syscall(s)) => s,
+            other => panic!("not a syscall: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_syscall_record_with_data_items() {
+        let mut r = syscall(7, 0);
+        item(&mut r, 1, c::ITEM_OUT, 0, 5, b"hello");
+        item(&mut r, 2, c::ITEM_STR, c::TRUNCATED, 9000, b"/et");
+        item(&mut r, 3, c::ITEM_IN, c::READ_FAILED, 40, b"");
+        let s = parsed(&r);
+        assert_eq!((s.tgid, s.tid, s.seq, s.cpu, s.nr), (10, 11, 7, 1, 0));
+        assert_eq!((s.ret, s.enter_ns, s.exit_ns), (Some(5), 100, Some(250)));
+        assert_eq!(s.args[5], u64::MAX);
+        let kinds: Vec<_> = s.data.iter().map(|d| (d.arg, d.kind, d.len)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (1, CaptureKind::OutBuf, 5),
+                (2, CaptureKind::Str, 9000),
+                (3, CaptureKind::InBuf, 40)
+            ]
+        );
+        assert_eq!(s.data[0].bytes, b"hello");
+        assert!(s.data[1].truncated && !s.data[1].read_failed);
+        assert!(s.data[2].read_failed && s.data[2].bytes.is_empty());
+    }
+
+    /// What the drain encodes straight from the ring is exactly the log
+    /// encoding of the event `parse` builds from the same bytes.
+    #[test]
+    fn encoding_from_the_ring_equals_encoding_the_event() {
+        for fl in [0, flags::NO_RETURN, flags::NO_RETURN | flags::DIED_IN_CALL] {
+            let mut r = syscall(3, fl);
+            item(&mut r, 1, c::ITEM_IN, 0, 300, &[0xAB; 300]);
+            let mut batch = Batch::default();
+            assert!(RecordParser::default().encode(&r, &mut batch));
+            let want = postcard::to_allocvec(&Event::Syscall(parsed(&r))).expect("encode");
+            let mut items = batch.iter();
+            match items.next() {
+                Some(crate::record::batch::ItemRef::Encoded { bytes, ts_ns: 100 }) => {
+                    assert_eq!(bytes, want)
+                }
+                _ => panic!("not encoded"),
+            }
+            assert!(items.next().is_none());
+        }
+        assert!(parsed(&syscall(0, flags::NO_RETURN)).ret.is_none());
+    }
+
+    /// execve's path and argv arrive ahead of its record and are joined to
+    /// it by seq; while they wait, records are not encoded directly.
+    #[test]
+    fn entry_data_is_joined_to_its_call() {
+        let mut p = RecordParser::default();
+        let mut entry = raw(&EntryDataRecord {
+            kind: kind::ENTRY_DATA,
+            _pad: [0; 3],
+            tid: 11,
+            seq: 4,
+        });
+        item(&mut entry, 0, c::ITEM_STR, 0, 7, b"/bin/sh");
+        assert!(p.parse(&entry).is_none());
+        let mut batch = Batch::default();
+        assert!(!p.encode(&syscall(4, 0), &mut batch));
+        let mut r = syscall(4, 0);
+        item(&mut r, 1, c::ITEM_OUT, 0, 2, b"ok");
+        let Some(Event::Syscall(s)) = p.parse(&r) else {
+            panic!("no syscall");
+        };
+        assert_eq!(s.data.len(), 2);
+        assert_eq!(s.data[0].bytes, b"/bin/sh");
+        assert_eq!(s.data[1].bytes, b"ok");
+        // Joined once: the next record is encoded directly again.
+        assert!(p.encode(&syscall(5, 0), &mut batch));
+    }
+
+    #[test]
+    fn process_records() {
+        let mut p = RecordParser::default();
+        let Some(Event::Fork(f)) = p.parse(&proc(kind::FORK, 0, 99)) else {
+            panic!("no fork");
+        };
+        assert_eq!(
+            (f.tgid, f.tid, f.ts_ns, f.aux, f.comm.as_str()),
+            (10, 12, 400, 99, "prog")
+        );
+        assert!(matches!(
+            p.parse(&proc(kind::EXEC, 0, 0)),
+            Some(Event::Exec(_))
+        ));
+        assert!(matches!(
+            p.parse(&proc(kind::EXIT, 0, 1)),
+            Some(Event::Exit(_))
+        ));
+        let Some(Event::Signal(s)) = p.parse(&proc(kind::SIGNAL, flags::DEFAULT_ACTION, 11)) else {
+            panic!("no signal");
+        };
+        assert!(s.sig == 11 && s.default_action && s.is_crash());
+    }
+
+    /// Nothing our programs send is short or of an unknown kind; such
+    /// bytes are skipped, never misread.
+    #[test]
+    fn short_and_unknown_records_are_skipped() {
+        let mut p = RecordParser::default();
+        let r = syscall(0, 0);
+        assert!(p.parse(&r[..r.len() - 1]).is_none());
+        assert!(!p.encode(&r[..r.len() - 1], &mut Batch::default()));
+        assert!(p.parse(&[200, 0, 0, 0]).is_none());
+        assert!(p.parse(&[]).is_none());
+        // A data item cut short ends the list, keeping what came before.
+        let mut r = syscall(0, 0);
+        item(&mut r, 1, c::ITEM_OUT, 0, 5, b"hello");
+        item(&mut r, 2, c::ITEM_OUT, 0, 5, b"world");
+        r.truncate(r.len() - 8);
+        assert_eq!(parsed(&r).data.len(), 1);
+    }
+}
