@@ -20,6 +20,7 @@ pub mod writer;
 
 use std::{collections::HashSet, future::Future, path::PathBuf, time::Duration};
 
+use aya::maps::{MapData, PerCpuArray, RingBuf};
 use thiserror::Error;
 use tokio::io::unix::AsyncFd;
 
@@ -232,263 +233,360 @@ async fn write_snapshots(
     }
 }
 
+/// Records until `shutdown` (or the command's end, or the end of every
+/// process of `-p`), then closes the log.
 pub async fn run(cfg: Config, shutdown: impl Future<Output = ()>) -> Result<Summary, RecordError> {
-    let Config {
-        pids,
-        comms,
-        follow,
-        output,
-        file,
-        ring_size,
-        wakeup_bytes,
-        pause_bytes,
-        capture_size,
-        flush_interval,
-        child,
-        rotation,
-        snapshots,
-        reopen,
-        header,
-        quiet,
-        bench_floor,
-        privileges: drop_plan,
-    } = cfg;
-    let kcfg = KernelConfig {
-        ring_size,
-        follow_forks: follow,
-        comms: comms.clone(),
-        max_threads: 16384,
-        capture_size,
-        wakeup_bytes,
-        pause_bytes,
-        bench_floor,
-    };
-    let (mut kernel, outputs) = Kernel::load(&kcfg)?;
-    for &p in &pids {
-        kernel.select(p, false)?;
-    }
-    // Processes already running under a selected name. Scanned before attach
-    // (no races with the programs' writes) and once more right after, for a
-    // process that exec'd in between.
-    let mut preselected: HashSet<u32> = HashSet::new();
-    if !comms.is_empty() {
-        for p in procfs::processes_named(&comms) {
-            kernel.select(p, false)?;
-            preselected.insert(p);
-        }
-    }
-    if let Some(c) = &child {
-        kernel.select(c.pid(), true)?;
-    }
-    let snapshot_header = header.clone();
-    let snapshot_dir = snapshots.as_ref().map(|s| s.dir.clone());
-    kernel.attach()?;
-    if !comms.is_empty() {
-        for p in procfs::processes_named(&comms) {
-            if preselected.insert(p) {
-                kernel.select(p, false)?;
+    let mut rec = Recording::start(cfg)?;
+    let res = rec.run_until(shutdown).await;
+    rec.finish(res).await
+}
+
+/// Where drained records go: parsed or encoded into the current batch,
+/// watched, and handed to the writer.
+struct Sink {
+    parser: RecordParser,
+    batch: Batch,
+    watchers: Watchers,
+    writer: Writer,
+}
+
+impl Sink {
+    /// Drains the ring into batches, handing over every full one. Small
+    /// batches would fill the writer queue's slots with little data: the
+    /// rest waits for `send` (the flush tick).
+    ///
+    /// The drain waits for room in the writer's queue rather than dropping
+    /// what it already took from the ring: while it waits the ring keeps
+    /// filling, so the ring's 8 MiB and the queue together are the buffer,
+    /// and memory stays bounded. Then, in lossless mode the programs pause
+    /// the traced processes; in drop mode the kernel drops and counts
+    /// (`ring_full`), with the record's place kept as a sequence gap.
+    fn drain(&mut self, ring: &mut RingBuf<MapData>) -> Result<(), RecordError> {
+        while drain(ring, &mut self.parser, &mut self.batch, &mut self.watchers) {
+            if self.writer.is_dead() {
+                return Ok(());
             }
+            self.send()?;
         }
+        Ok(())
     }
-    // Nothing after this loads, attaches or selects. Still one thread
-    // here (capabilities are per thread): the writer thread, the blocking
-    // pool and the resume guard all start after, with what is left.
-    privileges::drop_privileges(&drop_plan);
-    let writer = Writer::start(file, output.clone(), header, rotation)?;
 
-    let Outputs {
-        ring,
-        counters: kernel_counters,
-        paused,
-        pause_on,
-    } = outputs;
-    // Lossless: the guard is up before any process can be paused.
-    let mut pauser = match pause_bytes {
-        0 => None,
-        _ => Some(pause::Pauser::start(paused, pause_on)?),
-    };
-    // SAFETY: the ring owns its fd and keeps it open for as long as the
-    // AsyncFd that owns the ring exists.
-    let mut ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
-        .map_err(|e| RecordError::Poll(e.into()))?;
-
-    // The command may run from now on; it is already selected.
-    let mut child_wait = match child {
-        Some(c) => {
-            let pid = c.pid();
-            c.release();
-            if !quiet {
-                eprintln!("recorder: recording pid {pid} to {}", output.display());
-            }
-            Some(tokio::task::spawn_blocking(move || child::wait(pid)))
-        }
-        None => {
-            if !quiet {
-                let mut what = Vec::new();
-                if !pids.is_empty() {
-                    what.push(format!("pid {}", join(&pids)));
-                }
-                for c in &comms {
-                    what.push(format!("comm {:?}", String::from_utf8_lossy(c)));
-                }
-                eprintln!(
-                    "recorder: recording {} to {} (Ctrl-C to stop)",
-                    what.join(", "),
-                    output.display()
-                );
-            }
-            None
-        }
-    };
-    // systemd (Type=notify): ready only now that recording has started.
-    notify(&[sd_notify::NotifyState::Ready]);
-    let mut watchers = Watchers {
-        liveness: (comms.is_empty() && child_wait.is_none()).then(|| Liveness {
-            live: pids.iter().copied().collect(),
-        }),
-        snapshots: snapshots.map(|c| snapshot::Snapshots::new(c, libc::SYS_exit_group)),
-        pending: Vec::new(),
-    };
-    let mut last_counters = Counters::default();
-
-    let mut batch = writer.empty_batch();
-    let mut parser = RecordParser::default();
-    let mut flush_tick = tokio::time::interval(flush_interval);
-    flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut counters_tick = tokio::time::interval(COUNTERS_EVERY);
-    counters_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut child_status = None;
-    let mut status = Status::new();
-    tokio::pin!(shutdown);
-
-    // The drain waits for room in the writer's queue rather than dropping
-    // what it already took from the ring: while it waits the ring keeps
-    // filling, so the ring's 8 MiB and the queue together are the buffer,
-    // and memory stays bounded. Then, in lossless mode the programs pause
-    // the traced processes; in drop mode the kernel drops and counts
-    // (`ring_full`), with the record's place kept as a sequence gap.
-    let send = |writer: &Writer, batch: &mut Batch| -> Result<(), RecordError> {
-        if batch.is_empty() {
+    fn send(&mut self) -> Result<(), RecordError> {
+        if self.batch.is_empty() {
             return Ok(());
         }
-        writer.send_wait(std::mem::replace(batch, writer.empty_batch()))?;
+        let full = std::mem::replace(&mut self.batch, self.writer.empty_batch());
+        self.writer.send_wait(full)?;
         Ok(())
-    };
-    // After a drain the ring has room again: resume what was paused.
-    let resume = |pauser: &mut Option<pause::Pauser>, batch: &mut Batch| {
-        if let Some(p) = pauser.as_mut() {
-            batch.extend(p.resume_all(now_ns().1)?.into_iter().map(Event::Pause));
-        }
-        Ok::<(), RecordError>(())
-    };
+    }
+}
 
-    let loop_result: Result<(), RecordError> = async {
+/// A recording in progress: [`start`](Self::start) loads, attaches and
+/// starts the command; [`run_until`](Self::run_until) drains until told to
+/// stop; [`finish`](Self::finish) detaches, drains the rest and writes the
+/// trailer.
+pub struct Recording {
+    kernel: Kernel,
+    ring: AsyncFd<RingBuf<MapData>>,
+    kernel_counters: PerCpuArray<MapData, u64>,
+    pauser: Option<pause::Pauser>,
+    sink: Sink,
+    child_wait: Option<tokio::task::JoinHandle<i32>>,
+    child_status: Option<i32>,
+    snapshot_dir: Option<PathBuf>,
+    snapshot_header: Header,
+    last_counters: Counters,
+    flush_interval: Duration,
+    reopen: Option<std::sync::Arc<tokio::sync::Notify>>,
+    output: PathBuf,
+    quiet: bool,
+}
+
+impl Recording {
+    /// Loads and attaches the programs, selects the processes, gives up
+    /// privileges, starts the writer, and lets the command run.
+    pub fn start(cfg: Config) -> Result<Self, RecordError> {
+        let kcfg = KernelConfig {
+            ring_size: cfg.ring_size,
+            follow_forks: cfg.follow,
+            comms: cfg.comms.clone(),
+            max_threads: 16384,
+            capture_size: cfg.capture_size,
+            wakeup_bytes: cfg.wakeup_bytes,
+            pause_bytes: cfg.pause_bytes,
+            bench_floor: cfg.bench_floor,
+        };
+        let (mut kernel, outputs) = Kernel::load(&kcfg)?;
+        select_and_attach(&mut kernel, &cfg)?;
+        // Nothing after this loads, attaches or selects. Still one thread
+        // here (capabilities are per thread): the writer thread, the blocking
+        // pool and the resume guard all start after, with what is left.
+        privileges::drop_privileges(&cfg.privileges);
+        let writer = Writer::start(
+            cfg.file,
+            cfg.output.clone(),
+            cfg.header.clone(),
+            cfg.rotation,
+        )?;
+        let Outputs {
+            ring,
+            counters: kernel_counters,
+            paused,
+            pause_on,
+        } = outputs;
+        // Lossless: the guard is up before any process can be paused.
+        let pauser = match cfg.pause_bytes {
+            0 => None,
+            _ => Some(pause::Pauser::start(paused, pause_on)?),
+        };
+        // SAFETY: the ring owns its fd and keeps it open for as long as the
+        // AsyncFd that owns the ring exists.
+        let ring = unsafe { AsyncFd::register_with_interest(ring, tokio::io::Interest::READABLE) }
+            .map_err(|e| RecordError::Poll(e.into()))?;
+        // The command may run from now on; it is already selected.
+        let child_pid = cfg.child.as_ref().map(PreparedChild::pid);
+        let child_wait = cfg.child.map(|c| {
+            let pid = c.pid();
+            c.release();
+            tokio::task::spawn_blocking(move || child::wait(pid))
+        });
+        if !cfg.quiet {
+            say_started(&cfg.pids, &cfg.comms, child_pid, &cfg.output);
+        }
+        // systemd (Type=notify): ready only now that recording has started.
+        notify(&[sd_notify::NotifyState::Ready]);
+        let watchers = Watchers {
+            liveness: (cfg.comms.is_empty() && child_wait.is_none()).then(|| Liveness {
+                live: cfg.pids.iter().copied().collect(),
+            }),
+            snapshots: (cfg.snapshots.clone())
+                .map(|c| snapshot::Snapshots::new(c, libc::SYS_exit_group)),
+            pending: Vec::new(),
+        };
+        Ok(Self {
+            kernel,
+            ring,
+            kernel_counters,
+            pauser,
+            sink: Sink {
+                parser: RecordParser::default(),
+                batch: writer.empty_batch(),
+                watchers,
+                writer,
+            },
+            child_wait,
+            child_status: None,
+            snapshot_dir: cfg.snapshots.map(|s| s.dir),
+            snapshot_header: cfg.header,
+            last_counters: Counters::default(),
+            flush_interval: cfg.flush_interval,
+            reopen: cfg.reopen,
+            output: cfg.output,
+            quiet: cfg.quiet,
+        })
+    }
+
+    /// Drains on the programs' wakeups and the flush tick, writes a
+    /// counters checkpoint every second, until `shutdown`, the command's
+    /// end, or (for `-p`) the end of every recorded process.
+    pub async fn run_until(
+        &mut self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), RecordError> {
+        let mut flush_tick = tokio::time::interval(self.flush_interval);
+        flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut counters_tick = tokio::time::interval(COUNTERS_EVERY);
+        counters_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut status = Status::new();
+        tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                status = async { child_wait.as_mut().expect("guarded").await }, if child_wait.is_some() => {
-                    child_status = Some(status.unwrap_or(1));
-                    child_wait = None;
+                status = async { self.child_wait.as_mut().expect("guarded").await }, if self.child_wait.is_some() => {
+                    self.child_status = Some(status.unwrap_or(1));
+                    self.child_wait = None;
                     break;
                 }
                 // The programs wake us once the ring passes the threshold
                 // (see submit_flags in the eBPF crate); below it, the flush
                 // timer drains. So an idle board wakes a few times a second,
                 // and a burst is drained as soon as it matters.
-                guard = ring.readable_mut() => {
+                guard = self.ring.readable_mut() => {
                     let mut guard = guard.map_err(RecordError::Poll)?;
-                    // Small batches would fill the writer queue's slots
-                    // with little data: hand over full ones, and the rest
-                    // on the flush tick.
-                    while drain(guard.get_inner_mut(), &mut parser, &mut batch, &mut watchers) {
-                        send(&writer, &mut batch)?;
-                    }
+                    self.sink.drain(guard.get_inner_mut())?;
                     guard.clear_ready();
-                    resume(&mut pauser, &mut batch)?;
+                    self.resume()?;
                 }
                 _ = flush_tick.tick() => {
-                    while drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers) {
-                        send(&writer, &mut batch)?;
-                    }
-                    send(&writer, &mut batch)?;
-                    resume(&mut pauser, &mut batch)?;
-                    writer.flush()?;
-                    if writer.is_dead() {
+                    self.sink.drain(self.ring.get_mut())?;
+                    self.sink.send()?;
+                    self.resume()?;
+                    self.sink.writer.flush()?;
+                    if self.sink.writer.is_dead() {
                         return Ok(());
                     }
                 }
-                _ = async { reopen.as_ref().expect("guarded").notified().await }, if reopen.is_some() => {
+                _ = async { self.reopen.as_ref().expect("guarded").notified().await }, if self.reopen.is_some() => {
                     // Everything drained so far belongs to the old file.
-                    while drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers) {
-                        send(&writer, &mut batch)?;
-                    }
-                    send(&writer, &mut batch)?;
-                    writer.reopen()?;
-                    if !quiet {
-                        eprintln!("recorder: SIGHUP: reopened {}", output.display());
+                    self.sink.drain(self.ring.get_mut())?;
+                    self.sink.send()?;
+                    self.sink.writer.reopen()?;
+                    if !self.quiet {
+                        eprintln!("recorder: SIGHUP: reopened {}", self.output.display());
                     }
                 }
                 _ = counters_tick.tick() => {
-                    let c = kernel::read_counters(&kernel_counters)?;
-                    status.tick(&c, quiet);
-                    last_counters = c.clone();
-                    batch.push(Event::Counters(c));
-                    if watchers.liveness.as_mut().is_some_and(Liveness::prune) {
-                        if !quiet {
-                            eprintln!("recorder: all recorded processes have exited");
-                        }
+                    if self.checkpoint(&mut status)? {
                         break;
                     }
                 }
             }
-            if let (Some(dir), false) = (&snapshot_dir, watchers.pending.is_empty()) {
-                write_snapshots(&mut watchers, dir, &snapshot_header, &last_counters).await;
-            }
+            self.write_snapshots().await;
         }
         Ok(())
     }
-    .await;
 
-    // Detach first, then drain: every record the programs emitted is in the
-    // ring by now, so the final counts are exact.
-    notify(&[sd_notify::NotifyState::Stopping]);
-    kernel.detach();
-    // Whatever else fails, nothing stays paused: resumed first.
-    if let Some(p) = pauser.take() {
-        match p.finish(now_ns().1) {
-            Ok(events) => batch.extend(events.into_iter().map(Event::Pause)),
-            Err(e) => eprintln!("recorder: warning: {:#}", anyhow::Error::from(e)),
+    /// After a drain the ring has room again: resume what was paused.
+    fn resume(&mut self) -> Result<(), RecordError> {
+        if let Some(p) = self.pauser.as_mut() {
+            let resumed = p.resume_all(now_ns().1)?;
+            self.sink
+                .batch
+                .extend(resumed.into_iter().map(Event::Pause));
+        }
+        Ok(())
+    }
+
+    /// The counters into the stream and the status line; `true` when every
+    /// process of a `-p` recording has gone.
+    fn checkpoint(&mut self, status: &mut Status) -> Result<bool, RecordError> {
+        let c = kernel::read_counters(&self.kernel_counters)?;
+        status.tick(&c, self.quiet);
+        self.last_counters = c.clone();
+        self.sink.batch.push(Event::Counters(c));
+        let gone = (self.sink.watchers.liveness.as_mut()).is_some_and(Liveness::prune);
+        if gone && !self.quiet {
+            eprintln!("recorder: all recorded processes have exited");
+        }
+        Ok(gone)
+    }
+
+    /// Crash snapshots of processes that died since the last call.
+    async fn write_snapshots(&mut self) {
+        let Some(dir) = &self.snapshot_dir else {
+            return;
+        };
+        if self.sink.watchers.pending.is_empty() {
+            return;
+        }
+        let (w, h, c) = (
+            &mut self.sink.watchers,
+            &self.snapshot_header,
+            &self.last_counters,
+        );
+        write_snapshots(w, dir, h, c).await;
+    }
+
+    /// Detaches, resumes whatever is paused, drains the rest and writes the
+    /// trailer. `res` is what `run_until` returned: whatever it was, the
+    /// programs are detached and nothing stays paused.
+    pub async fn finish(mut self, res: Result<(), RecordError>) -> Result<Summary, RecordError> {
+        // Detach first, then drain: every record the programs emitted is
+        // in the ring by now, so the final counts are exact.
+        notify(&[sd_notify::NotifyState::Stopping]);
+        self.kernel.detach();
+        // Whatever else fails, nothing stays paused: resumed first.
+        if let Some(p) = self.pauser.take() {
+            match p.finish(now_ns().1) {
+                Ok(events) => self.sink.batch.extend(events.into_iter().map(Event::Pause)),
+                Err(e) => eprintln!("recorder: warning: {:#}", anyhow::Error::from(e)),
+            }
+        }
+        self.sink.drain(self.ring.get_mut())?;
+        if self.sink.writer.is_dead() {
+            return Err(self.sink.writer.into_error().into());
+        }
+        res?;
+        let mut counters = kernel::read_counters(&self.kernel_counters)?;
+        if let Some(dir) = &self.snapshot_dir {
+            write_snapshots(
+                &mut self.sink.watchers,
+                dir,
+                &self.snapshot_header,
+                &counters,
+            )
+            .await;
+        }
+        let Sink {
+            mut batch, writer, ..
+        } = self.sink;
+        batch.push(Event::Counters(counters.clone()));
+        let (end_wall_ns, end_mono_ns) = now_ns();
+        let trailer = Trailer {
+            end_wall_ns,
+            end_mono_ns,
+            counters: counters.clone(),
+        };
+        let stats = tokio::task::spawn_blocking(move || writer.finish(batch, trailer))
+            .await
+            .map_err(|_| WriterError::Gone)??;
+        counters.written = stats.events;
+        counters.user_dropped += stats.disk_full;
+        Ok(Summary {
+            counters,
+            bytes: stats.bytes,
+            disk_full: stats.disk_full,
+            child_status: self.child_status,
+        })
+    }
+}
+
+/// Selects the processes to record and attaches the programs.
+fn select_and_attach(kernel: &mut Kernel, cfg: &Config) -> Result<(), RecordError> {
+    for &p in &cfg.pids {
+        kernel.select(p, false)?;
+    }
+    // Processes already running under a selected name. Scanned before attach
+    // (no races with the programs' writes) and once more right after, for a
+    // process that exec'd in between.
+    let mut preselected: HashSet<u32> = HashSet::new();
+    if !cfg.comms.is_empty() {
+        for p in procfs::processes_named(&cfg.comms) {
+            kernel.select(p, false)?;
+            preselected.insert(p);
         }
     }
-    while drain(ring.get_mut(), &mut parser, &mut batch, &mut watchers) && !writer.is_dead() {
-        send(&writer, &mut batch)?;
+    if let Some(c) = &cfg.child {
+        kernel.select(c.pid(), true)?;
     }
-    if writer.is_dead() {
-        return Err(writer.into_error().into());
+    kernel.attach()?;
+    if !cfg.comms.is_empty() {
+        for p in procfs::processes_named(&cfg.comms) {
+            if preselected.insert(p) {
+                kernel.select(p, false)?;
+            }
+        }
     }
-    loop_result?;
-    let mut counters = kernel::read_counters(&kernel_counters)?;
-    if let Some(dir) = &snapshot_dir {
-        write_snapshots(&mut watchers, dir, &snapshot_header, &counters).await;
+    Ok(())
+}
+
+fn say_started(pids: &[u32], comms: &[Vec<u8>], child: Option<u32>, output: &std::path::Path) {
+    if let Some(pid) = child {
+        eprintln!("recorder: recording pid {pid} to {}", output.display());
+        return;
     }
-    batch.push(Event::Counters(counters.clone()));
-    let (end_wall_ns, end_mono_ns) = now_ns();
-    let trailer = Trailer {
-        end_wall_ns,
-        end_mono_ns,
-        counters: counters.clone(),
-    };
-    let stats = tokio::task::spawn_blocking(move || writer.finish(batch, trailer))
-        .await
-        .map_err(|_| WriterError::Gone)??;
-    counters.written = stats.events;
-    counters.user_dropped += stats.disk_full;
-    Ok(Summary {
-        counters,
-        bytes: stats.bytes,
-        disk_full: stats.disk_full,
-        child_status,
-    })
+    let mut what = Vec::new();
+    if !pids.is_empty() {
+        what.push(format!("pid {}", join(pids)));
+    }
+    for c in comms {
+        what.push(format!("comm {:?}", String::from_utf8_lossy(c)));
+    }
+    eprintln!(
+        "recorder: recording {} to {} (Ctrl-C to stop)",
+        what.join(", "),
+        output.display()
+    );
 }
 
 /// Tells systemd, when running under it (NOTIFY_SOCKET set); a no-op
