@@ -35,8 +35,36 @@ pub const MAP_PAUSE_ON: &str = "PAUSE_ON";
 pub const PAUSED_ENTRIES: u32 = 4096;
 /// What to capture per syscall number ([`CaptureSpec`], indexed by nr).
 pub const MAP_CAPTURE: &str = "CAPTURE";
+/// Entries of [`MAP_CAPTURE`]: syscall numbers at or above it are never
+/// captured (both architectures' tables end below 1024; the decode layer
+/// skips rows beyond it).
+pub const CAPTURE_ENTRIES: u32 = 1024;
+/// Default entries of [`MAP_STASH`] (the loader sets the real number):
+/// threads that can be inside a traced call at once.
+pub const STASH_ENTRIES: u32 = 16384;
+/// Names `--comm` can select at once (entries of [`MAP_COMMS`]).
+pub const COMMS_ENTRIES: u32 = 64;
+/// A task's comm as the kernel keeps it (`TASK_COMM_LEN`, NUL included):
+/// the key of [`MAP_COMMS`] and [`ProcRecord::comm`].
+pub const COMM_LEN: usize = 16;
 /// Per-CPU scratch where records with data are assembled ([`SCRATCH_SIZE`]).
 pub const MAP_SCRATCH: &str = "SCRATCH";
+
+/// Every map above: the eBPF object must define exactly these (a test in
+/// the loader holds the two together; the programs' `#[map(name = ..)]`
+/// attributes need literals).
+pub const MAPS: &[&str] = &[
+    MAP_WAKE,
+    MAP_EVENTS,
+    MAP_TRACED,
+    MAP_STASH,
+    MAP_COMMS,
+    MAP_COUNTERS,
+    MAP_PAUSED,
+    MAP_PAUSE_ON,
+    MAP_CAPTURE,
+    MAP_SCRATCH,
+];
 
 pub const PROG_SYS_ENTER: &str = "sys_enter";
 pub const PROG_SYS_EXIT: &str = "sys_exit";
@@ -153,6 +181,28 @@ pub mod globals {
     /// Lossless mode: ring occupancy (bytes) at which a traced process is
     /// paused; 0 = drop mode (never pause).
     pub const PAUSE_BYTES: &str = "PAUSE_BYTES";
+
+    /// Every global above: the eBPF object must define exactly these (a
+    /// test in the loader holds the two together).
+    pub const ALL: &[&str] = &[
+        FOLLOW_FORKS,
+        HAVE_COMMS,
+        FORK_CHILD_PID_OFF,
+        EXEC_OLD_PID_OFF,
+        SIG_OFF,
+        SIG_HANDLER_OFF,
+        EXIT_GROUP_DEAD_OFF,
+        NR_EXIT,
+        NR_EXIT_GROUP,
+        NR_EXECVE,
+        NR_EXECVEAT,
+        NR_CLONE,
+        NR_CLONE3,
+        WAKEUP_BYTES,
+        CHECK_MASK,
+        CAPTURE_SIZE,
+        PAUSE_BYTES,
+    ];
 }
 
 /// Pids per element of the TRACED array. Each pid has its own byte, so
@@ -238,6 +288,10 @@ pub mod flags {
     pub const DEFAULT_ACTION: u8 = 4;
 }
 
+/// Bytes of a [`SyscallRecord`], the smallest record the ring carries:
+/// what user space divides by to turn ring bytes into a record count.
+pub const SYSCALL_RECORD_SIZE: usize = 104;
+
 /// One complete system call, as the ring buffer carries it.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -276,7 +330,7 @@ pub struct ProcRecord {
     pub aux: u32,
     pub _pad2: u32,
     /// `current->comm` at the event (after exec for EXEC).
-    pub comm: [u8; 16],
+    pub comm: [u8; COMM_LEN],
 }
 
 /// Header of an [`kind::ENTRY_DATA`] record; capture items follow.
@@ -428,7 +482,7 @@ macro_rules! assert_size {
 assert_size!(TracedChunk, 64);
 assert_size!(Stash, 80);
 assert_size!(Paused, 24);
-assert_size!(SyscallRecord, 104);
+assert_size!(SyscallRecord, SYSCALL_RECORD_SIZE);
 assert_size!(ProcRecord, 48);
 assert_size!(EntryDataRecord, 16);
 assert_size!(ArgSpec, 8);

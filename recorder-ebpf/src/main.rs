@@ -35,8 +35,9 @@ use aya_ebpf::{
     programs::{RawTracePointContext, TracePointContext},
 };
 use recorder_common::{
-    CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused, ProcRecord, SCRATCH_SIZE, Scratch, Stash,
-    SyscallRecord, TRACED_CHUNK, TracedChunk, ctr, flags, kind, traced,
+    CAPTURE_ENTRIES, COMM_LEN, COMMS_ENTRIES, CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused,
+    ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, Scratch, Stash, SyscallRecord, TRACED_CHUNK,
+    TracedChunk, ctr, flags, kind, traced,
 };
 
 /// Default sizes; user space overrides them at load time (`set_max_entries`).
@@ -45,9 +46,9 @@ static EVENTS: RingBuf = RingBuf::with_byte_size(1 << 22, 0);
 #[map(name = "TRACED")]
 static TRACED: Array<TracedChunk> = Array::with_max_entries(1 << 16, 0);
 #[map(name = "STASH")]
-static STASH: HashMap<u32, Stash> = HashMap::with_max_entries(16384, 0);
+static STASH: HashMap<u32, Stash> = HashMap::with_max_entries(STASH_ENTRIES, 0);
 #[map(name = "COMMS")]
-static COMMS: HashMap<[u8; 16], u8> = HashMap::with_max_entries(64, 0);
+static COMMS: HashMap<[u8; COMM_LEN], u8> = HashMap::with_max_entries(COMMS_ENTRIES, 0);
 #[map(name = "WAKE")]
 static WAKE: PerCpuArray<WakeState> = PerCpuArray::with_max_entries(1, 0);
 
@@ -68,7 +69,7 @@ static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(ctr::COUNT, 0)
 /// Capture plan per syscall number (filled by user space from the running
 /// architecture's table, so one build serves every numbering).
 #[map(name = "CAPTURE")]
-static CAPTURE: Array<CaptureSpec> = Array::with_max_entries(1024, 0);
+static CAPTURE: Array<CaptureSpec> = Array::with_max_entries(CAPTURE_ENTRIES, 0);
 /// One scratch buffer per possible CPU (user space sets the count).
 #[map(name = "SCRATCH")]
 static SCRATCH: Array<Scratch> = Array::with_max_entries(1, 0);
@@ -292,7 +293,7 @@ fn emit_proc_flags(k: u8, fl: u8, tgid: u32, tid: u32, aux: u32) {
                 ts_ns: unsafe { bpf_ktime_get_ns() },
                 aux,
                 _pad2: 0,
-                comm: bpf_get_current_comm().unwrap_or([0; 16]),
+                comm: bpf_get_current_comm().unwrap_or([0; COMM_LEN]),
             });
             e.submit(submit_flags());
             count(ctr::EMITTED);
@@ -304,7 +305,7 @@ fn emit_proc_flags(k: u8, fl: u8, tgid: u32, tid: u32, aux: u32) {
 /// The capture plan for `nr`, if data capture is on and the call has one.
 #[inline(always)]
 fn capture_spec(nr: i64) -> Option<&'static CaptureSpec> {
-    if cfg(&CAPTURE_SIZE) == 0 || !(0..1024).contains(&nr) {
+    if cfg(&CAPTURE_SIZE) == 0 || !(0..i64::from(CAPTURE_ENTRIES)).contains(&nr) {
         return None;
     }
     CAPTURE.get(nr as u32).filter(|s| s.any != 0)

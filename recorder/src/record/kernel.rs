@@ -8,10 +8,10 @@ use aya::{
     programs::{Program, ProgramError},
 };
 use recorder_common::{
-    ArgSpec, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS,
-    MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACED, Paused, TP_SCHED_EXEC,
-    TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk,
-    Tracepoint, ctr, globals, traced,
+    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS,
+    MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACED, Paused,
+    SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER,
+    TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, traced,
 };
 use thiserror::Error;
 
@@ -122,7 +122,7 @@ impl Kernel {
         // Check occupancy often enough that a quarter of the threshold's
         // worth of (smallest, 104-byte) records cannot pass between checks;
         // at most every 64 records.
-        let check_mask = ((cfg.wakeup_bytes / 104 / 4).clamp(1, 64) as u32)
+        let check_mask = ((cfg.wakeup_bytes / SYSCALL_RECORD_SIZE as u64 / 4).clamp(1, 64) as u32)
             .next_power_of_two()
             .min(64)
             - 1;
@@ -168,14 +168,14 @@ impl Kernel {
             let map = ebpf
                 .map_mut(MAP_COMMS)
                 .ok_or(KernelError::MissingMap(MAP_COMMS))?;
-            let mut comms: HashMap<_, [u8; 16], u8> =
+            let mut comms: HashMap<_, [u8; COMM_LEN], u8> =
                 HashMap::try_from(map).map_err(|source| KernelError::Map {
                     name: MAP_COMMS,
                     source,
                 })?;
             for c in &cfg.comms {
-                let mut key = [0u8; 16];
-                let n = c.len().min(15);
+                let mut key = [0u8; COMM_LEN];
+                let n = c.len().min(COMM_LEN - 1);
                 key[..n].copy_from_slice(&c[..n]);
                 comms.insert(key, 1, 0).map_err(|source| KernelError::Map {
                     name: MAP_COMMS,
@@ -518,6 +518,40 @@ mod tests {
             .collect();
         listed.sort();
         assert_eq!(listed, object_programs());
+    }
+
+    /// Names of the object's symbols in sections whose name starts with
+    /// `prefix`, sorted.
+    fn object_symbols(prefix: &str) -> Vec<String> {
+        let elf = object::File::parse(EBPF_OBJECT).expect("the eBPF object parses");
+        let mut names: Vec<String> = elf
+            .symbols()
+            .filter(|s| s.kind() == SymbolKind::Data)
+            .filter_map(|s| {
+                let section = elf.section_by_index(s.section_index()?).ok()?;
+                let in_it = section.name().ok()?.starts_with(prefix);
+                in_it.then(|| s.name().ok().map(str::to_owned)).flatten()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Every map and global the loader names (by the constants of
+    /// recorder-common) is in the object, and nothing else is: a renamed
+    /// map would otherwise surface only as a load failure on a machine
+    /// with BPF. Reads the object as bytes: no privileges needed.
+    #[test]
+    fn maps_and_globals_are_the_objects() {
+        let mut maps: Vec<String> = recorder_common::MAPS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        maps.sort();
+        assert_eq!(object_symbols("maps"), maps);
+        let mut globals: Vec<String> = globals::ALL.iter().map(|s| s.to_string()).collect();
+        globals.sort();
+        assert_eq!(object_symbols(".rodata"), globals);
     }
 
     #[test]

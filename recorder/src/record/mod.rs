@@ -310,7 +310,7 @@ impl Recording {
             ring_size: cfg.ring_size,
             follow_forks: cfg.follow,
             comms: cfg.comms.clone(),
-            max_threads: 16384,
+            max_threads: recorder_common::STASH_ENTRIES,
             capture_size: cfg.capture_size,
             wakeup_bytes: cfg.wakeup_bytes,
             pause_bytes: cfg.pause_bytes,
