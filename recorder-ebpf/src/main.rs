@@ -236,39 +236,36 @@ fn read_args(regs: *const u8) -> [u64; 6] {
     }
 }
 
+/// Sends a record without data.
 #[inline(always)]
-fn emit_syscall(
-    tgid: u32,
-    tid: u32,
-    nr: i64,
-    args: [u64; 6],
-    ret: i64,
-    enter_ns: u64,
-    exit_ns: u64,
-    seq: u64,
-    fl: u8,
-) {
+fn emit_syscall(rec: SyscallRecord) {
     match EVENTS.reserve::<SyscallRecord>(0) {
         Some(mut e) => {
-            e.write(SyscallRecord {
-                kind: kind::SYSCALL,
-                flags: fl,
-                _pad: 0,
-                // SAFETY: helper without preconditions.
-                cpu: unsafe { bpf_get_smp_processor_id() },
-                tgid,
-                tid,
-                nr,
-                args,
-                ret,
-                enter_ns,
-                exit_ns,
-                seq,
-            });
+            e.write(rec);
             e.submit(submit_flags());
             count(ctr::EMITTED);
         }
         None => count(ctr::RING_FULL),
+    }
+}
+
+/// A record of the current thread's call, on this CPU.
+#[inline(always)]
+fn syscall_record(tgid: u32, tid: u32, nr: i64, args: [u64; 6], seq: u64) -> SyscallRecord {
+    SyscallRecord {
+        kind: kind::SYSCALL,
+        flags: 0,
+        _pad: 0,
+        // SAFETY: helper without preconditions.
+        cpu: unsafe { bpf_get_smp_processor_id() },
+        tgid,
+        tid,
+        nr,
+        args,
+        ret: 0,
+        enter_ns: 0,
+        exit_ns: 0,
+        seq,
     }
 }
 
@@ -402,7 +399,11 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
             },
             None => 0,
         };
-        emit_syscall(tgid, tid, nr, args, 0, now, 0, seq, flags::NO_RETURN);
+        emit_syscall(SyscallRecord {
+            flags: flags::NO_RETURN,
+            enter_ns: now,
+            ..syscall_record(tgid, tid, nr, args, seq)
+        });
         return 0;
     }
     if let Some(spec) = capture_spec(nr) {
@@ -467,30 +468,19 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
     let ret: i64 = ctx.arg(1);
     // SAFETY: helper without preconditions.
     let now = unsafe { bpf_ktime_get_ns() };
+    let rec = SyscallRecord {
+        ret,
+        enter_ns: s.enter_ns,
+        exit_ns: now,
+        ..syscall_record(tgid, tid, s.nr, s.args, seq)
+    };
     if let Some(spec) = capture_spec(s.nr) {
-        if spec.at_entry == 0 {
-            let rec = SyscallRecord {
-                kind: kind::SYSCALL,
-                flags: 0,
-                _pad: 0,
-                // SAFETY: helper without preconditions.
-                cpu: unsafe { bpf_get_smp_processor_id() },
-                tgid,
-                tid,
-                nr: s.nr,
-                args: s.args,
-                ret,
-                enter_ns: s.enter_ns,
-                exit_ns: now,
-                seq,
-            };
-            if emit_syscall_with_data(rec, spec) {
-                pause_if_behind(tgid);
-                return 0;
-            }
+        if spec.at_entry == 0 && emit_syscall_with_data(rec, spec) {
+            pause_if_behind(tgid);
+            return 0;
         }
     }
-    emit_syscall(tgid, tid, s.nr, s.args, ret, s.enter_ns, now, seq, 0);
+    emit_syscall(rec);
     pause_if_behind(tgid);
     0
 }
@@ -682,17 +672,11 @@ pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
             // Killed inside a call (e.g. another thread called exit_group
             // while this one blocked in read): record it, never returned.
             count(ctr::DIED_IN_CALL);
-            emit_syscall(
-                tgid,
-                tid,
-                s.nr,
-                s.args,
-                0,
-                s.enter_ns,
-                0,
-                s.seq,
-                flags::NO_RETURN | flags::DIED_IN_CALL,
-            );
+            emit_syscall(SyscallRecord {
+                flags: flags::NO_RETURN | flags::DIED_IN_CALL,
+                enter_ns: s.enter_ns,
+                ..syscall_record(tgid, tid, s.nr, s.args, s.seq)
+            });
         }
         let _ = STASH.remove(&tid);
     }
