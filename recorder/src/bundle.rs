@@ -324,9 +324,10 @@ impl Survey {
                 }
                 Event::Fork(p) => {
                     // The child starts with its parent's name.
-                    s.comms.entry(p.aux).or_default().insert(p.comm.clone());
+                    let child = p.child();
+                    s.comms.entry(child).or_default().insert(p.comm.clone());
                     s.comms.entry(p.tgid).or_default().insert(p.comm);
-                    s.children.entry(p.tgid).or_default().push(p.aux);
+                    s.children.entry(p.tgid).or_default().push(child);
                 }
                 Event::Syscall(_) | Event::Signal(_) | Event::Pause(_) => {}
             }
@@ -544,7 +545,7 @@ impl Plan {
                 Event::Syscall(s) => procs.contains(&s.tgid),
                 Event::Exec(p) | Event::Exit(p) => procs.contains(&p.tgid),
                 // A kept process's birth is kept even if its parent is not.
-                Event::Fork(p) => procs.contains(&p.tgid) || procs.contains(&p.aux),
+                Event::Fork(p) => procs.contains(&p.tgid) || procs.contains(&p.child()),
                 Event::Signal(sig) => procs.contains(&sig.tgid),
                 Event::Pause(p) => procs.contains(&p.tgid),
                 Event::Counters(_) => false,

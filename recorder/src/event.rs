@@ -354,6 +354,56 @@ pub struct ProcEvent {
     pub comm: String,
 }
 
+/// What an `Exit` says of its thread group (`ProcEvent::aux`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupDead {
+    /// Other threads remain.
+    No,
+    /// The last thread: the process is gone.
+    Yes,
+    /// The kernel does not say (no `group_dead` in its tracepoint before 6.x).
+    Unknown,
+}
+
+/// `aux` has one meaning per kind (docs/log-format.md): these name it.
+impl ProcEvent {
+    /// `Fork`: the new process's id.
+    pub fn child(&self) -> u32 {
+        self.aux
+    }
+
+    /// `Exec`: the id of the thread that called exec (`old_tid`; 0 when
+    /// unknown).
+    pub fn old_tid(&self) -> u32 {
+        self.aux
+    }
+
+    /// `Exec`: the thread that exec'd, when it was not the leader: it took
+    /// over the leader's id (`tid`), and its own id is gone.
+    pub fn exec_by_other_thread(&self) -> Option<u32> {
+        (self.aux != 0 && self.aux != self.tid).then_some(self.aux)
+    }
+
+    /// `Exit`: whether the thread group died with this thread.
+    pub fn group_dead(&self) -> GroupDead {
+        match self.aux {
+            0 => GroupDead::No,
+            1 => GroupDead::Yes,
+            _ => GroupDead::Unknown,
+        }
+    }
+
+    /// `Exit`: the process is gone, by the kernel's word or, where the
+    /// kernel does not say, because its leader exited.
+    pub fn process_ended(&self) -> bool {
+        match self.group_dead() {
+            GroupDead::Yes => true,
+            GroupDead::No => false,
+            GroupDead::Unknown => self.tid == self.tgid,
+        }
+    }
+}
+
 /// Kinds of captured data. New kinds are only ever appended.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaptureKind {
@@ -541,6 +591,28 @@ mod tests {
                 assert_eq!(c.encoded_len() as usize, enc.len(), "n={n} len={len}");
             }
         }
+    }
+
+    /// `aux`'s meanings, as docs/log-format.md gives them.
+    #[test]
+    fn proc_event_aux_accessors() {
+        let ev = |tid, aux| ProcEvent {
+            tgid: 10,
+            tid,
+            aux,
+            ..ProcEvent::default()
+        };
+        assert_eq!(ev(10, 1).group_dead(), GroupDead::Yes);
+        assert_eq!(ev(10, 0).group_dead(), GroupDead::No);
+        assert_eq!(ev(10, 2).group_dead(), GroupDead::Unknown);
+        assert_eq!(ev(10, 7).group_dead(), GroupDead::Unknown);
+        // Where the kernel does not say, the leader's exit ends the process.
+        assert!(ev(10, 2).process_ended() && !ev(11, 2).process_ended());
+        assert!(ev(11, 1).process_ended() && !ev(10, 0).process_ended());
+        assert_eq!(ev(10, 12).exec_by_other_thread(), Some(12));
+        assert_eq!(ev(10, 10).exec_by_other_thread(), None);
+        assert_eq!(ev(10, 0).exec_by_other_thread(), None);
+        assert_eq!((ev(10, 99).child(), ev(10, 99).old_tid()), (99, 99));
     }
 
     /// The writer's hand encoder writes what postcard writes, for values

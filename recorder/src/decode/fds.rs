@@ -16,6 +16,7 @@
 //! Memory is bounded by the descriptors that are open in the recorded
 //! processes, not by the length of the log.
 
+use crate::event::GroupDead;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -325,10 +326,10 @@ impl FdTable {
         match ev {
             Event::Fork(p) => {
                 let copy = self.procs.get(&p.tgid).cloned().unwrap_or_default();
-                self.procs.insert(p.aux, copy);
+                self.procs.insert(p.child(), copy);
             }
             // aux 1: the whole thread group is gone.
-            Event::Exit(p) if p.aux == 1 => {
+            Event::Exit(p) if p.group_dead() == GroupDead::Yes => {
                 self.procs.remove(&p.tgid);
             }
             _ => {}

@@ -8,6 +8,7 @@ use super::put;
 use super::table::{self, Ty};
 use super::text::is_err;
 use super::{Arch, errno_name, syscall_name};
+use crate::event::GroupDead;
 use crate::event::{
     Capture, CaptureKind, Counters, Event, PauseEvent, ProcEvent, SignalEvent, Syscall,
 };
@@ -151,14 +152,14 @@ fn proc(b: &mut Vec<u8>, kind: &str, p: &ProcEvent) {
     key(b, "comm");
     put::json_str(b, &p.comm);
     match kind {
-        "exec" => key_u64(b, "old_tid", u64::from(p.aux)),
-        "fork" => key_u64(b, "child", u64::from(p.aux)),
+        "exec" => key_u64(b, "old_tid", u64::from(p.old_tid())),
+        "fork" => key_u64(b, "child", u64::from(p.child())),
         _ => {
             key(b, "group_dead");
-            b.extend_from_slice(match p.aux {
-                0 => b"false".as_slice(),
-                1 => b"true",
-                _ => b"null",
+            b.extend_from_slice(match p.group_dead() {
+                GroupDead::No => b"false".as_slice(),
+                GroupDead::Yes => b"true",
+                GroupDead::Unknown => b"null",
             });
         }
     }

@@ -1,5 +1,6 @@
 //! The [`Formatter`]: events to strace-like text lines or JSON Lines.
 
+use crate::event::GroupDead;
 use std::io::{self, Write};
 
 use super::consts;
@@ -388,20 +389,20 @@ impl Formatter {
             ProcKind::Exec => {
                 b.extend_from_slice(b"+++ exec comm=");
                 put::escaped(b, p.comm.as_bytes());
-                if p.aux != 0 && p.aux != p.tid {
+                if let Some(old) = p.exec_by_other_thread() {
                     b.extend_from_slice(b" old_tid=");
-                    put::u64(b, u64::from(p.aux));
+                    put::u64(b, u64::from(old));
                 }
             }
             ProcKind::Fork => {
                 b.extend_from_slice(b"+++ fork child ");
-                put::u64(b, u64::from(p.aux));
+                put::u64(b, u64::from(p.child()));
             }
             ProcKind::Exit => {
-                b.extend_from_slice(match p.aux {
-                    1 => b"+++ exited (process)".as_slice(),
-                    0 => b"+++ exited (thread)",
-                    _ => b"+++ exited",
+                b.extend_from_slice(match p.group_dead() {
+                    GroupDead::Yes => b"+++ exited (process)".as_slice(),
+                    GroupDead::No => b"+++ exited (thread)",
+                    GroupDead::Unknown => b"+++ exited",
                 });
             }
         }

@@ -27,6 +27,7 @@
 //! Both stream: memory does not grow with the log (per thread: one
 //! timestamp and a name).
 
+use crate::event::GroupDead;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -129,17 +130,17 @@ impl<W: Write> Perfetto<W> {
                 let _ = write!(
                     self.b,
                     ",\"s\":\"t\",\"cat\":\"process\",\"name\":\"fork {}\"",
-                    p.aux
+                    p.child()
                 );
                 self.proc_args(p, "child");
                 self.fmt.track(ev);
             }
             Event::Exit(p) => {
                 self.head("i", p.tgid, p.tid, p.ts_ns);
-                let (scope, name) = match p.aux {
-                    1 => ("p", "exit (process)"),
-                    0 => ("t", "exit (thread)"),
-                    _ => ("t", "exit"),
+                let (scope, name) = match p.group_dead() {
+                    GroupDead::Yes => ("p", "exit (process)"),
+                    GroupDead::No => ("t", "exit (thread)"),
+                    GroupDead::Unknown => ("t", "exit"),
                 };
                 let _ = write!(
                     self.b,
@@ -190,10 +191,10 @@ impl<W: Write> Perfetto<W> {
         json_str(&mut self.b, &p.comm);
         match aux {
             "group_dead" => {
-                let v = match p.aux {
-                    0 => "false",
-                    1 => "true",
-                    _ => "null",
+                let v = match p.group_dead() {
+                    GroupDead::No => "false",
+                    GroupDead::Yes => "true",
+                    GroupDead::Unknown => "null",
                 };
                 let _ = write!(self.b, ",\"group_dead\":{v}}}}}");
             }

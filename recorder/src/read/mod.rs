@@ -431,7 +431,7 @@ impl<R: Read> Events<R> {
                     sc.enter_ns
                 }
                 Event::Exec(p) => {
-                    self.seqs.exec(p.tid, p.aux);
+                    self.seqs.exec(p.tid, p.old_tid());
                     p.ts_ns
                 }
                 Event::Fork(p) | Event::Exit(p) => p.ts_ns,

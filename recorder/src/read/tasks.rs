@@ -13,6 +13,7 @@
 //!
 //! Memory grows with the number of threads in the log, not with its length.
 
+use crate::event::GroupDead;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 
@@ -123,8 +124,8 @@ impl Tasks {
             Event::Exec(e) => {
                 // A non-leader thread that execs takes over the leader's id;
                 // its old id is gone.
-                if e.aux != 0 && e.aux != e.tid {
-                    self.threads.remove(&e.aux);
+                if let Some(old) = e.exec_by_other_thread() {
+                    self.threads.remove(&old);
                 }
                 self.thread(e.tid, e.tgid).comm = Some(e.comm.clone());
                 let p = self.process(e.tgid);
@@ -134,11 +135,12 @@ impl Tasks {
             }
             Event::Fork(e) => {
                 self.name_if_unknown(e);
-                let child = self.process(e.aux);
+                let pid = e.child();
+                let child = self.process(pid);
                 child.parent = Some(e.tgid);
                 child.add_name(&e.comm);
-                child.threads.insert(e.aux);
-                self.thread(e.aux, e.aux).comm = Some(e.comm.clone());
+                child.threads.insert(pid);
+                self.thread(pid, pid).comm = Some(e.comm.clone());
             }
             Event::Exit(e) => {
                 self.thread(e.tid, e.tgid).comm = Some(e.comm.clone());
@@ -147,7 +149,7 @@ impl Tasks {
                 if p.names.is_empty() {
                     p.add_name(&e.comm);
                 }
-                if e.aux == 1 {
+                if e.group_dead() == GroupDead::Yes {
                     p.exited = true;
                 }
             }
@@ -253,7 +255,7 @@ pub fn first_names<R: Read>(mut r: LogReader<R>) -> HashMap<u32, String> {
             Event::Fork(p) => {
                 note(p.tid, &p.comm);
                 note(p.tgid, &p.comm);
-                note(p.aux, &p.comm);
+                note(p.child(), &p.comm);
             }
             Event::Signal(s) => {
                 note(s.tid, &s.comm);

@@ -27,7 +27,7 @@ use tokio::io::unix::AsyncFd;
 use batch::Batch;
 use child::PreparedChild;
 use kernel::{Kernel, KernelConfig, KernelError, Outputs};
-use recorder::event::{Counters, Event, Filter, Header, Trailer};
+use recorder::event::{Counters, Event, Filter, GroupDead, Header, Trailer};
 use ring::RecordParser;
 use writer::{Writer, WriterError};
 
@@ -136,9 +136,9 @@ impl Liveness {
     fn observe(&mut self, ev: &Event) {
         match ev {
             Event::Fork(p) if self.live.contains(&p.tgid) => {
-                self.live.insert(p.aux);
+                self.live.insert(p.child());
             }
-            Event::Exit(p) if p.aux == 1 => {
+            Event::Exit(p) if p.group_dead() == GroupDead::Yes => {
                 self.live.remove(&p.tgid);
             }
             _ => {}

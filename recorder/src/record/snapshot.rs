@@ -125,7 +125,7 @@ impl Snapshots {
             }
             // The whole process is gone (group_dead), or, on kernels that
             // do not say, its leader is.
-            Event::Exit(e) if e.aux == 1 || (e.aux == 2 && e.tid == e.tgid) => {
+            Event::Exit(e) if e.process_ended() => {
                 if p.comm.is_empty() {
                     p.comm.clone_from(&e.comm);
                 }
