@@ -491,12 +491,18 @@ assert_size!(CaptureItem, 16);
 
 #[cfg(feature = "user")]
 mod pod {
-    // SAFETY: all of these are repr(C), made of integers only, with no
-    // padding (sizes asserted above), so every bit pattern is valid.
+    // All of these are repr(C), made of integers only, with no padding
+    // (sizes asserted above), so every bit pattern is valid.
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::TracedChunk {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::Stash {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::Paused {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::SyscallRecord {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::ProcRecord {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for super::CaptureSpec {}
 }

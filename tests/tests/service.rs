@@ -114,6 +114,7 @@ fn sighup_reopens_without_losing_a_record() {
     for m in &moved {
         std::thread::sleep(Duration::from_millis(300));
         std::fs::rename(&log_path, m).unwrap();
+        // SAFETY: kill has no memory preconditions; the pid is our child's.
         unsafe { libc::kill(rec.pid() as i32, libc::SIGHUP) };
     }
     assert!(fx.wait().unwrap().success());
@@ -166,6 +167,7 @@ fn ready_is_sent_only_once_recording_has_started() {
     // Started the moment READY arrives: it must be recorded in full.
     let out = Command::new(&exe).output().unwrap();
     assert_eq!(out.status.code(), Some(tests::BASIC_EXIT));
+    // SAFETY: kill has no memory preconditions; the pid is our child's.
     unsafe { libc::kill(rec.id() as i32, libc::SIGTERM) };
     assert!(rec.wait().unwrap().success());
     let mut rest = Vec::new();

@@ -16,6 +16,7 @@ use recorder::{
 /// Whether privileged tests can run here. In CI they must: not being root
 /// there is a failure, not a skip.
 pub fn privileged() -> bool {
+    // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     if root {
         return true;
@@ -194,6 +195,7 @@ impl Running {
 
     /// SIGINT, as Ctrl-C would, then wait for a clean exit.
     pub fn stop(self) -> (ExitStatus, String) {
+        // SAFETY: kill has no memory preconditions; the pid is our child's.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
         self.wait()
     }
