@@ -80,7 +80,7 @@ use modes::{Availability, Mode, probe_tracer};
 use rate::{sustained_rate, threshold_sweep};
 use reader::reader;
 use report::Report;
-use workloads::{Own, workloads};
+use workloads::{Own, Workload, workloads};
 
 #[derive(clap::Args, Clone, Copy, Default)]
 pub struct Options {
@@ -226,32 +226,7 @@ pub fn run(opts: &Options) -> Result<()> {
         plan.runs,
         if plan.quick { " (quick)" } else { "" }
     );
-    // Warm-up, not measured: the page cache for the binaries, the dentry
-    // cache for find.
-    for w in &workloads {
-        run_cell(&env, w, Mode::Untraced, &env.path("warmup.log"))
-            .with_context(|| format!("warm-up run of {}", w.label))?;
-    }
-    for rep in 0..plan.runs {
-        let t = Instant::now();
-        for (i, cell) in cells.iter_mut().enumerate() {
-            if cell.mode.background() {
-                continue;
-            }
-            let w = &workloads[cell.workload];
-            let sample = run_cell(&env, w, cell.mode, &cell_log(&env, i))
-                .with_context(|| format!("{} under {}", w.label, cell.mode.label()))?;
-            cell.samples.push(sample);
-        }
-        background_round(&env, &workloads, &mut cells, Mode::OtherComm)?;
-        background_round(&env, &workloads, &mut cells, Mode::Floor)?;
-        eprintln!(
-            "bench: repetition {}/{} done in {:.1?}",
-            rep + 1,
-            plan.runs,
-            t.elapsed()
-        );
-    }
+    measure_cells(&env, &plan, &workloads, &mut cells)?;
 
     let sustained = sustained_rate(&env, &plan).context("sustained-rate search")?;
     let thresholds = threshold_sweep(&env, &plan).context("wakeup-threshold sweep")?;
@@ -278,6 +253,45 @@ pub fn run(opts: &Options) -> Result<()> {
         elapsed: measuring.elapsed(),
         setup: measuring - started,
     };
+    write_outputs(&report)
+}
+
+/// The main table's cells: one untraced warm-up run per workload, then
+/// `plan.runs` repetitions of every cell in table order, each ending with
+/// the background rounds.
+fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Cell]) -> Result<()> {
+    // Warm-up, not measured: the page cache for the binaries, the dentry
+    // cache for find.
+    for w in workloads {
+        run_cell(env, w, Mode::Untraced, &env.path("warmup.log"))
+            .with_context(|| format!("warm-up run of {}", w.label))?;
+    }
+    for rep in 0..plan.runs {
+        let t = Instant::now();
+        for (i, cell) in cells.iter_mut().enumerate() {
+            if cell.mode.background() {
+                continue;
+            }
+            let w = &workloads[cell.workload];
+            let sample = run_cell(env, w, cell.mode, &cell_log(env, i))
+                .with_context(|| format!("{} under {}", w.label, cell.mode.label()))?;
+            cell.samples.push(sample);
+        }
+        background_round(env, workloads, cells, Mode::OtherComm)?;
+        background_round(env, workloads, cells, Mode::Floor)?;
+        eprintln!(
+            "bench: repetition {}/{} done in {:.1?}",
+            rep + 1,
+            plan.runs,
+            t.elapsed()
+        );
+    }
+    Ok(())
+}
+
+/// Prints the report and writes it to target/bench/bench.md, with the raw
+/// samples in bench.json.
+fn write_outputs(report: &Report) -> Result<()> {
     let markdown = report.markdown();
     print!("{markdown}");
     let dir = util::target_dir().join("bench");

@@ -410,47 +410,47 @@ impl Report<'_> {
         )
     }
 
-    pub(super) fn json(&self) -> serde_json::Value {
-        let cells: Vec<serde_json::Value> = self
-            .cells
+    /// One row of the main table, with its raw samples.
+    fn cell_json(&self, cell: &Cell) -> serde_json::Value {
+        let w = &self.workloads[cell.workload];
+        let s = self.stats(cell);
+        let samples: Vec<serde_json::Value> = cell
+            .samples
             .iter()
-            .map(|cell| {
-                let w = &self.workloads[cell.workload];
-                let s = self.stats(cell);
-                let samples: Vec<serde_json::Value> = cell
-                    .samples
-                    .iter()
-                    .map(|x| {
-                        json!({
-                            "wall_ms": x.wall.as_secs_f64() * 1e3,
-                            "own": x.own,
-                            "records": x.records,
-                            "dropped": x.dropped,
-                            "log_bytes": x.log_bytes,
-                        })
-                    })
-                    .collect();
+            .map(|x| {
                 json!({
-                    "workload": w.label,
-                    "argv": w.argv.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>(),
-                    "reduced": w.reduced,
-                    "mode": cell.mode.key(),
-                    "median_wall_ms": s.wall_ms,
-                    "ratio_to_untraced": s.ratio,
-                    "own_unit": match w.own {
-                        Own::NsPerCall => Some("ns_per_call"),
-                        Own::Ms => Some("ms"),
-                        Own::None => None,
-                    },
-                    "median_own": s.own,
-                    "own_ratio_to_untraced": s.own_ratio,
-                    "records_per_s": s.records_per_s,
-                    "dropped_max": s.dropped,
-                    "log_bytes_per_record": s.bytes_per_record,
-                    "samples": samples,
+                    "wall_ms": x.wall.as_secs_f64() * 1e3,
+                    "own": x.own,
+                    "records": x.records,
+                    "dropped": x.dropped,
+                    "log_bytes": x.log_bytes,
                 })
             })
             .collect();
+        json!({
+            "workload": w.label,
+            "argv": w.argv.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>(),
+            "reduced": w.reduced,
+            "mode": cell.mode.key(),
+            "median_wall_ms": s.wall_ms,
+            "ratio_to_untraced": s.ratio,
+            "own_unit": match w.own {
+                Own::NsPerCall => Some("ns_per_call"),
+                Own::Ms => Some("ms"),
+                Own::None => None,
+            },
+            "median_own": s.own,
+            "own_ratio_to_untraced": s.own_ratio,
+            "records_per_s": s.records_per_s,
+            "dropped_max": s.dropped,
+            "log_bytes_per_record": s.bytes_per_record,
+            "samples": samples,
+        })
+    }
+
+    pub(super) fn json(&self) -> serde_json::Value {
+        let cells: Vec<serde_json::Value> =
+            self.cells.iter().map(|cell| self.cell_json(cell)).collect();
         let steps: Vec<serde_json::Value> = self
             .sustained
             .steps
