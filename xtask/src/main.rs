@@ -16,9 +16,10 @@
 //! Modules: [`setup`] (prerequisites), [`compile`] (cargo invocations),
 //! [`commands`] (`run`, `test`), [`arm64`] (`test-arm64`), [`vm`] (the QEMU
 //! runner) with [`kernel`] (its cached kernel and busybox), [`cpio`] (initramfs
-//! writer) and [`elf`] (header checks), [`bench`] (`bench`; its runs under
-//! load in `bench::load`), [`bench_zstd`] (`bench-zstd`), [`package`] (`man`,
-//! `deb`); [`util`] has process helpers.
+//! writer) and [`elf`] (header checks), [`bench`] (`bench`; a folder by
+//! concern: modes, workloads, cells, rate, reader, report, host, and the
+//! runs under load in `bench::load`), [`bench_zstd`] (`bench-zstd`),
+//! [`package`] (`man`, `deb`); [`util`] has process helpers.
 
 mod arm64;
 mod bench;

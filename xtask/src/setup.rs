@@ -151,61 +151,52 @@ pub fn run(opts: &Options) -> Result<()> {
 
     if bpf_linker == Presence::Missing {
         announce("bpf-linker (builds against LLVM 22, 2-3 min)…");
-        util::run(
-            util::cargo()
-                .args(["install", "bpf-linker", "--version", BPF_LINKER_VERSION])
-                .args(["--no-default-features", "--features", "llvm-22"])
-                // Without LLVM_PREFIX the build finds LLVM 14's llvm-config on
-                // PATH and fails with "unable to find library -lLLVM".
-                .env("LLVM_PREFIX", LLVM_PREFIX)
-                .env("LLVM_SYS_221_PREFIX", LLVM_PREFIX),
+        cargo_install(
+            "bpf-linker",
+            BPF_LINKER_VERSION,
+            &["--no-default-features", "--features", "llvm-22"],
+            // Without LLVM_PREFIX the build finds LLVM 14's llvm-config on
+            // PATH and fails with "unable to find library -lLLVM".
+            &[
+                ("LLVM_PREFIX", LLVM_PREFIX),
+                ("LLVM_SYS_221_PREFIX", LLVM_PREFIX),
+            ],
         )?;
-        if which::which("bpf-linker").is_err() {
-            bail!(
-                "bpf-linker was installed but is not on PATH: add {} to PATH",
-                cargo_bin_dir().display()
-            );
-        }
     }
 
     if opts.deb && probe("cargo-deb", ["--version"]).is_none() {
         announce("cargo-deb (about 1 min)…");
-        util::run(util::cargo().args([
-            "install",
-            "cargo-deb",
-            "--version",
-            CARGO_DEB_VERSION,
-            "--locked",
-        ]))?;
-        if which::which("cargo-deb").is_err() {
-            bail!(
-                "cargo-deb was installed but is not on PATH: add {} to PATH",
-                cargo_bin_dir().display()
-            );
-        }
+        cargo_install("cargo-deb", CARGO_DEB_VERSION, &["--locked"], &[])?;
     }
 
     // `cargo xtask test` fuzzes the log reader briefly (with the nightly
     // toolchain installed above).
     if probe("cargo-fuzz", ["--version"]).is_none() {
         announce("cargo-fuzz (about 1 min)…");
-        util::run(util::cargo().args([
-            "install",
-            "cargo-fuzz",
-            "--version",
-            CARGO_FUZZ_VERSION,
-            "--locked",
-        ]))?;
-        if which::which("cargo-fuzz").is_err() {
-            bail!(
-                "cargo-fuzz was installed but is not on PATH: add {} to PATH",
-                cargo_bin_dir().display()
-            );
-        }
+        cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION, &["--locked"], &[])?;
     }
 
     if !installed_anything {
         println!("setup: all prerequisites present");
+    }
+    Ok(())
+}
+
+/// `cargo install KRATE --version VERSION EXTRA...` with `env` set, then a
+/// check that the binary it installs (named like the crate) is on PATH.
+fn cargo_install(krate: &str, version: &str, extra: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    let mut cmd = util::cargo();
+    cmd.args(["install", krate, "--version", version])
+        .args(extra);
+    for &(key, value) in env {
+        cmd.env(key, value);
+    }
+    util::run(&mut cmd)?;
+    if which::which(krate).is_err() {
+        bail!(
+            "{krate} was installed but is not on PATH: add {} to PATH",
+            cargo_bin_dir().display()
+        );
     }
     Ok(())
 }

@@ -21,7 +21,10 @@ use std::process::{Child, Command, Stdio};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use super::{Env, cpu_count, field, fmt_rate, fmt_ratio, measure, median, signal, wait4};
+use super::Env;
+use super::host::cpu_count;
+use super::process::{field, measure, signal, wait4};
+use super::report::{fmt_rate, fmt_ratio, median};
 
 /// CFS period of the cgroup limits (the kernel's default).
 const PERIOD_US: u64 = 100_000;

@@ -13,7 +13,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::{Env, file_size, measure, median};
+use super::Env;
+use super::process::{file_size, measure};
+use super::report::median;
 use crate::setup;
 
 /// Iterations of fx-loop --openwrite: three calls each, so a million calls.
@@ -116,7 +118,7 @@ impl Page {
             self.calls,
             self.log_bytes as f64 / 1e6,
             self.generate.len(),
-            super::fmt_ms(
+            super::report::fmt_ms(
                 median(
                     self.generate
                         .iter()

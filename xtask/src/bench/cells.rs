@@ -1,0 +1,297 @@
+//! One workload under one mode, measured once ([`run_cell`]), and the
+//! repetition's background round ([`background_round`]): the other-comm
+//! and empty-program cells run together under one [`Background`]
+//! recorder, because starting a recorder costs more than most workloads.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::Env;
+use super::logs::{RecorderSummary, TextLog};
+use super::modes::Mode;
+use super::process::{Outcome, field, file_size, measure, signal, wait4};
+use super::workloads::{Own, TAR_ARCHIVE, Workload};
+use crate::util;
+
+/// A comm no process has: the "other comm" mode's recorder selects nothing.
+pub(super) const OTHER_COMM: &str = "no-such-comm";
+/// The recorder's stderr line that says the programs are attached.
+const RECORDING_LINE: &str = "recorder: recording";
+/// How long a recorder may take to load and attach its programs.
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One workload under one mode, and its samples.
+pub(super) struct Cell {
+    pub(super) workload: usize,
+    pub(super) mode: Mode,
+    pub(super) samples: Vec<Sample>,
+}
+
+/// One measured run.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Sample {
+    pub(super) wall: Duration,
+    /// The workload's own clock (see [`Own`]): no tracer start or stop.
+    pub(super) own: Option<f64>,
+    /// Records in the log (lines, for the text tracers).
+    pub(super) records: Option<u64>,
+    pub(super) dropped: Option<u64>,
+    pub(super) log_bytes: Option<u64>,
+}
+
+/// The cells of one repetition that run under a background recorder (for
+/// another comm, or with empty programs), all under one: starting one takes
+/// about half a second (mostly the verifier), more than most workloads.
+pub(super) fn background_round(
+    env: &Env,
+    workloads: &[Workload],
+    cells: &mut [Cell],
+    mode: Mode,
+) -> Result<()> {
+    if !cells.iter().any(|c| c.mode == mode) {
+        return Ok(());
+    }
+    let extra: &[&str] = if mode == Mode::Floor {
+        &["--bench-floor"]
+    } else {
+        &[]
+    };
+    let recorder = Background::start(env, &env.path("background.log"), extra)?;
+    let mut ran = Vec::new();
+    for (i, cell) in cells.iter_mut().enumerate() {
+        if cell.mode != mode {
+            continue;
+        }
+        let w = &workloads[cell.workload];
+        let sample = run_cell(env, w, mode, &cell_log(env, i))
+            .with_context(|| format!("{} under {}", w.label, cell.mode.label()))?;
+        cell.samples.push(sample);
+        ran.push(i);
+    }
+    let summary = recorder
+        .stop()
+        .with_context(|| format!("the background recorder ({})", mode.label()))?;
+    // One recorder saw them all: each gets its totals (0 records expected).
+    for i in ran {
+        if let Some(sample) = cells[i].samples.last_mut() {
+            sample.records = Some(summary.records);
+            sample.dropped = Some(summary.lost);
+        }
+    }
+    Ok(())
+}
+
+/// Each cell keeps its last log, so the reader can read one afterwards.
+pub(super) fn cell_log(env: &Env, cell: usize) -> PathBuf {
+    env.path(&format!("cell{cell}.log"))
+}
+
+/// Runs `w` once under `mode`, writing any log to `log`.
+pub(super) fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
+    // Fresh files each time, for the log and tar's archive: overwriting a
+    // large file costs a truncate (30-50 ms for tar's 160 MB on tmpfs),
+    // inside the timed run, and more after a slower mode wrote more.
+    let _ = std::fs::remove_file(log);
+    let _ = std::fs::remove_file(env.path(TAR_ARCHIVE));
+    if w.own == Own::Ms {
+        // The real workloads read the page cache (tar reads 160 MB), which
+        // this VM's memory reclaim (DAMON) empties within seconds to
+        // minutes: an untimed run right before every timed one, so no mode
+        // is charged for the disk because it ran after a long strace row.
+        let mut warm = env.command(&w.argv[0]);
+        warm.args(&w.argv[1..]);
+        measure(&mut warm, true)?.success()?;
+        let _ = std::fs::remove_file(env.path(TAR_ARCHIVE));
+    }
+    let workload = || {
+        let mut cmd = env.command(&w.argv[0]);
+        cmd.args(&w.argv[1..]);
+        cmd
+    };
+    let traced = |tracer: &Path, before: &[&std::ffi::OsStr]| {
+        let mut cmd = env.command(tracer);
+        cmd.args(before).args(&w.argv);
+        cmd
+    };
+    let sample = match mode {
+        Mode::Untraced => {
+            let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
+            sample_of(&out, w)
+        }
+        Mode::Recorder | Mode::RecorderNoData => {
+            let capture: &[&std::ffi::OsStr] = if mode == Mode::RecorderNoData {
+                &["-s".as_ref(), "0".as_ref()]
+            } else {
+                &[]
+            };
+            let args: Vec<&std::ffi::OsStr> = capture
+                .iter()
+                .copied()
+                .chain(["-o".as_ref(), log.as_ref(), "--".as_ref()])
+                .collect();
+            let out =
+                measure(&mut traced(&env.recorder, &args), w.own.key().is_some())?.success()?;
+            let summary = RecorderSummary::parse(&out.stderr)?;
+            Sample {
+                records: Some(summary.records),
+                dropped: Some(summary.lost),
+                log_bytes: Some(file_size(log)?),
+                ..sample_of(&out, w)
+            }
+        }
+        // The caller keeps a background recorder attached meanwhile.
+        Mode::OtherComm | Mode::Floor => {
+            let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
+            sample_of(&out, w)
+        }
+        Mode::Strace => {
+            let strace = env.strace.path().context("strace is unavailable")?;
+            let out = measure(
+                &mut traced(strace, &["-f".as_ref(), "-o".as_ref(), log.as_ref()]),
+                w.own.key().is_some(),
+            )?
+            .success()?;
+            let lines = TextLog::read(log, TextLog::strace)?;
+            Sample {
+                records: Some(lines.records),
+                // ptrace stops the tracee at every call: strace cannot drop.
+                dropped: None,
+                log_bytes: Some(lines.bytes),
+                ..sample_of(&out, w)
+            }
+        }
+        Mode::Perf => {
+            let perf = env.perf.path().context("perf is unavailable")?;
+            let out = measure(
+                &mut traced(
+                    perf,
+                    &["trace".as_ref(), "-o".as_ref(), log.as_ref(), "--".as_ref()],
+                ),
+                w.own.key().is_some(),
+            )?
+            .success()?;
+            let lines = TextLog::read(log, TextLog::perf)?;
+            Sample {
+                records: Some(lines.records),
+                dropped: Some(lines.lost),
+                log_bytes: Some(lines.bytes),
+                ..sample_of(&out, w)
+            }
+        }
+    };
+    if let Some(key) = w.own.key()
+        && sample.own.is_none()
+    {
+        bail!("{} printed no {key}", w.argv[0].to_string_lossy());
+    }
+    Ok(sample)
+}
+
+fn sample_of(out: &Outcome, w: &Workload) -> Sample {
+    Sample {
+        wall: out.wall,
+        own: w.own.key().and_then(|key| field(&out.stdout, key)),
+        ..Sample::default()
+    }
+}
+
+/// A recorder selecting a comm nobody has, running in the background.
+struct Background {
+    child: Option<Child>,
+    lines: mpsc::Receiver<String>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Background {
+    /// Starts the recorder and returns once its programs are attached.
+    fn start(env: &Env, log: &Path, extra: &[&str]) -> Result<Self> {
+        let mut cmd = env.command(&env.recorder);
+        cmd.args(extra)
+            .args(["--comm", OTHER_COMM, "-o"])
+            .arg(log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start `{}`", util::describe(&cmd)))?;
+        let stderr = child.stderr.take().context("stderr is piped")?;
+        let (tx, lines) = mpsc::channel();
+        let stderr = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                all.push_str(&line);
+                all.push('\n');
+                let _ = tx.send(line);
+            }
+            all
+        });
+        let mut bg = Self {
+            child: Some(child),
+            lines,
+            stderr: Some(stderr),
+        };
+        let deadline = Instant::now() + ATTACH_TIMEOUT;
+        loop {
+            match bg
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(line) if line.starts_with(RECORDING_LINE) => return Ok(bg),
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    bail!("the background recorder did not attach within {ATTACH_TIMEOUT:?}")
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let (status, stderr) = bg.reap()?;
+                    bail!(
+                        "the background recorder exited before attaching ({status}): {}",
+                        stderr.trim_end()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Stops it with SIGINT, as Ctrl-C would, and returns its summary.
+    fn stop(mut self) -> Result<RecorderSummary> {
+        if let Some(child) = &self.child {
+            signal(child, libc::SIGINT);
+        }
+        let (status, stderr) = self.reap()?;
+        if !status.success() {
+            bail!(
+                "the background recorder failed ({status}): {}",
+                stderr.trim_end()
+            );
+        }
+        RecorderSummary::parse(&stderr)
+    }
+
+    fn reap(&mut self) -> Result<(ExitStatus, String)> {
+        let child = self.child.take().context("already reaped")?;
+        let (status, _) = wait4(&child)?;
+        let stderr = self
+            .stderr
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
+        Ok((status, stderr))
+    }
+}
+
+impl Drop for Background {
+    /// On an error path: never leave a recorder attached.
+    fn drop(&mut self) {
+        if let Some(child) = self.child.take() {
+            signal(&child, libc::SIGKILL);
+            let _ = wait4(&child);
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! `cargo xtask bench [--quick]`: the side-by-side overhead benchmark.
+//!
+//! One run measures every workload under every kind of tracing and prints
+//! one markdown table (also written to `target/bench/bench.md`, with the raw
+//! samples in `bench.json` next to it):
+//!
+//! - workloads: `true` (what starting and stopping a tracer costs), a loop of
+//!   `getppid` (the floor), a loop of open/write/close of a small file (the
+//!   classic microbenchmark), and two real programs timed by the fx-time
+//!   wrapper (so the tracer's start and stop are left out): `find /usr
+//!   -type f` (syscall-heavy: a call every ~0.4 µs) and `tar -cf FILE
+//!   /usr/include` (archiving a source tree, reads and writes with data);
+//! - tracing: none; `recorder -- CMD`; a recorder running for a comm nobody
+//!   has (what every other process on the machine pays); the same with
+//!   empty programs (`--bench-floor`: the kernel's price for any program on
+//!   these tracepoints); `strace -f -o`; and `perf trace -o` where it works.
+//!
+//! The machines this runs on are shared and noisy, so only ratios measured
+//! in the same run mean much: each repetition runs every cell once, in
+//! table order (untraced, recorder, strace, perf, the next workload…), so
+//! a noisy stretch hits all modes alike, and the table shows the median of
+//! the repetitions. The other-comm cells, and then the empty-program cells,
+//! run together at the end of each repetition under one background recorder, because starting a recorder
+//! (verifying its programs) takes longer than most workloads. strace and
+//! perf trace are 100-800x slower per call here, so they run on a reduced
+//! workload (rows marked ‡) with its own untraced baseline, measured in the
+//! same repetitions.
+//!
+//! Then a sustained-rate search (the highest syscall rate the recorder holds
+//! for 10 s at default settings without a drop, driven by the `fx-rate`
+//! fixture) and the reader's throughput (`recorder dump` of the largest
+//! getppid log, with its peak memory from `wait4`'s rusage).
+//!
+//! Then `recorder report` of a million-call log ([`page`]): generate time,
+//! page size, time until interactive in headless Chromium.
+//!
+//! And the sustained-rate run under load ([`load`]): drop and lossless
+//! (pause) mode, quiet, beside a busy loop per CPU, and with the recorder
+//! held to 25% and 10% of a CPU by a cgroup, against the same fixture
+//! untraced in the same conditions.
+//!
+//! Not a test: nothing here passes or fails on a time, so CI stays
+//! deterministic.
+//!
+//! The code, by concern: [`modes`] (the kinds of tracing, and which tracers
+//! run here), [`workloads`] (the programs measured), [`cells`] (one
+//! workload under one mode, and the background recorder), [`rate`] (the
+//! sustained-rate search and the wakeup-threshold sweep), [`reader`]
+//! (`recorder dump` throughput), [`load`] and [`page`] (their sections),
+//! [`report`] (the markdown and JSON, and the number formats), [`host`]
+//! (facts about this machine and commit), [`process`] (running a child and
+//! measuring it) and [`logs`] (reading what the tracers wrote). This file
+//! holds the options, the plan of a run, the environment, and the order
+//! everything runs in.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{compile, setup, util};
+
+mod cells;
+mod host;
+mod load;
+mod logs;
+mod modes;
+mod page;
+mod process;
+mod rate;
+mod reader;
+mod report;
+mod workloads;
+
+pub(crate) use host::{cpu_count, cpu_model};
+
+use cells::{Cell, background_round, cell_log, run_cell};
+use modes::{Availability, Mode, probe_tracer};
+use rate::{sustained_rate, threshold_sweep};
+use reader::reader;
+use report::Report;
+use workloads::{Own, Workload, workloads};
+
+#[derive(clap::Args, Clone, Copy, Default)]
+pub struct Options {
+    /// Smaller workloads, 3 runs per cell, 2 s sustained-rate steps and one
+    /// 2 s run per row under load, so the whole benchmark takes about two
+    /// minutes.
+    #[arg(long)]
+    pub quick: bool,
+    /// Only the `recorder report` section (a page of a million-call log:
+    /// generate time, size, time until interactive in headless Chromium).
+    #[arg(long)]
+    pub page_only: bool,
+    /// Only the "Under load" section (drop and lossless mode beside CPU
+    /// hogs and with the recorder in a 25% / 10% CPU cgroup), which decides
+    /// the loss and pause figures; with --quick, one 2 s run per row.
+    #[arg(long, conflicts_with = "page_only")]
+    pub load_only: bool,
+}
+
+/// Sizes and durations of one benchmark run.
+struct Plan {
+    quick: bool,
+    /// Repetitions of every cell.
+    runs: usize,
+    getppid_calls: u64,
+    openwrite_iterations: u64,
+    /// Root of the real workload, and the smaller tree strace and perf walk.
+    find_root: PathBuf,
+    find_reduced: Option<PathBuf>,
+    /// What `tar -cf` archives (a source tree), and its reduced tree.
+    tar_root: PathBuf,
+    tar_reduced: Option<PathBuf>,
+    /// Length of one sustained-rate step.
+    rate_seconds: f64,
+    /// Bisection steps after the thread ladder found a rate with drops.
+    bisect_steps: usize,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Self {
+        // The first candidate directory that exists. The reduced tree keeps
+        // one strace run of `find` within a few seconds.
+        let first_dir = |dirs: &[&str]| dirs.iter().map(PathBuf::from).find(|d| d.is_dir());
+        let (find_root, find_reduced) = if quick {
+            (
+                first_dir(&["/usr/share"]).unwrap_or_else(|| "/usr".into()),
+                first_dir(&["/usr/share/locale", "/usr/share/man", "/usr/include"]),
+            )
+        } else {
+            (
+                PathBuf::from("/usr"),
+                first_dir(&["/usr/share", "/usr/include", "/usr/lib"]),
+            )
+        };
+        Self {
+            quick,
+            runs: if quick { 3 } else { 5 },
+            getppid_calls: if quick { 200_000 } else { 1_000_000 },
+            openwrite_iterations: if quick { 20_000 } else { 100_000 },
+            find_root,
+            find_reduced,
+            tar_root: first_dir(&["/usr/include", "/usr/share/doc"])
+                .unwrap_or_else(|| "/usr/share".into()),
+            tar_reduced: first_dir(&["/usr/include/linux", "/usr/share/doc/apt"]),
+            rate_seconds: if quick { 2.0 } else { 10.0 },
+            bisect_steps: if quick { 2 } else { 4 },
+        }
+    }
+}
+
+/// Binaries, tracers and the scratch directory.
+struct Env {
+    recorder: PathBuf,
+    fx_loop: PathBuf,
+    fx_rate: PathBuf,
+    fx_time: PathBuf,
+    strace: Availability,
+    perf: Availability,
+    /// On tmpfs when there is one: the logs and the open/write/close file,
+    /// so that disk writeback (ext4 flushes a truncated file's blocks on
+    /// close) is not what gets measured.
+    scratch: tempfile::TempDir,
+}
+
+impl Env {
+    fn path(&self, name: &str) -> PathBuf {
+        self.scratch.path().join(name)
+    }
+
+    /// A command with the environment every benchmark process gets.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        // fx-loop --openwrite creates its file in $TMPDIR.
+        cmd.env("TMPDIR", self.scratch.path())
+            .current_dir(self.scratch.path())
+            .stdin(Stdio::null());
+        cmd
+    }
+}
+
+pub fn run(opts: &Options) -> Result<()> {
+    let started = Instant::now();
+    if !util::is_root() {
+        bail!(
+            "cargo xtask bench must run as root: the recorder and perf trace load tracing \
+             programs (run it from a root shell)"
+        );
+    }
+    setup::run(&setup::Options {
+        bench: true,
+        ..Default::default()
+    })
+    .context("setup --bench failed")?;
+    let env = prepare()?;
+    let measuring = Instant::now();
+    let plan = Plan::new(opts.quick);
+    if opts.page_only {
+        let page = page::measure_page(&env, 3).context("the report page")?;
+        println!("{}", page.markdown());
+        return Ok(());
+    }
+    if opts.load_only {
+        let load = load::under_load(&env, plan.quick).context("the runs under load")?;
+        println!("{}", load.markdown());
+        return Ok(());
+    }
+    let workloads = workloads(&plan, &env)?;
+    let mut cells: Vec<Cell> = workloads
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| {
+            w.modes.iter().map(move |&mode| Cell {
+                workload: i,
+                mode,
+                samples: Vec::new(),
+            })
+        })
+        .collect();
+
+    eprintln!(
+        "bench: {} cells × {} runs{}, then the sustained-rate search, the runs under load and the reader",
+        cells.len(),
+        plan.runs,
+        if plan.quick { " (quick)" } else { "" }
+    );
+    measure_cells(&env, &plan, &workloads, &mut cells)?;
+
+    let sustained = sustained_rate(&env, &plan).context("sustained-rate search")?;
+    let thresholds = threshold_sweep(&env, &plan).context("wakeup-threshold sweep")?;
+    let load = load::under_load(&env, plan.quick).context("the runs under load")?;
+    // The reader reads the getppid loop's recorder log, the largest one.
+    let reader_log = cells
+        .iter()
+        .position(|c| c.mode == Mode::Recorder && workloads[c.workload].own == Own::NsPerCall)
+        .map(|i| cell_log(&env, i))
+        .context("no recorder log of the getppid loop")?;
+    let reader = reader(&env, &reader_log, plan.runs).context("reader throughput")?;
+    let page = page::measure_page(&env, plan.runs.min(3)).context("the report page")?;
+
+    let report = Report {
+        plan: &plan,
+        env: &env,
+        workloads: &workloads,
+        cells: &cells,
+        sustained: &sustained,
+        thresholds: &thresholds,
+        load: &load,
+        reader: &reader,
+        page: &page,
+        elapsed: measuring.elapsed(),
+        setup: measuring - started,
+    };
+    write_outputs(&report)
+}
+
+/// The main table's cells: one untraced warm-up run per workload, then
+/// `plan.runs` repetitions of every cell in table order, each ending with
+/// the background rounds.
+fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Cell]) -> Result<()> {
+    // Warm-up, not measured: the page cache for the binaries, the dentry
+    // cache for find.
+    for w in workloads {
+        run_cell(env, w, Mode::Untraced, &env.path("warmup.log"))
+            .with_context(|| format!("warm-up run of {}", w.label))?;
+    }
+    for rep in 0..plan.runs {
+        let t = Instant::now();
+        for (i, cell) in cells.iter_mut().enumerate() {
+            if cell.mode.background() {
+                continue;
+            }
+            let w = &workloads[cell.workload];
+            let sample = run_cell(env, w, cell.mode, &cell_log(env, i))
+                .with_context(|| format!("{} under {}", w.label, cell.mode.label()))?;
+            cell.samples.push(sample);
+        }
+        background_round(env, workloads, cells, Mode::OtherComm)?;
+        background_round(env, workloads, cells, Mode::Floor)?;
+        eprintln!(
+            "bench: repetition {}/{} done in {:.1?}",
+            rep + 1,
+            plan.runs,
+            t.elapsed()
+        );
+    }
+    Ok(())
+}
+
+/// Prints the report and writes it to target/bench/bench.md, with the raw
+/// samples in bench.json.
+fn write_outputs(report: &Report) -> Result<()> {
+    let markdown = report.markdown();
+    print!("{markdown}");
+    let dir = util::target_dir().join("bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let md_path = dir.join("bench.md");
+    std::fs::write(&md_path, &markdown)
+        .with_context(|| format!("cannot write {}", md_path.display()))?;
+    let json_path = dir.join("bench.json");
+    let json = serde_json::to_string_pretty(&report.json())?;
+    std::fs::write(&json_path, json + "\n")
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
+    eprintln!(
+        "bench: written to {} and {}",
+        md_path.display(),
+        json_path.display()
+    );
+    Ok(())
+}
+
+/// Builds the recorder and the fixtures, checks that recording works here,
+/// and finds out which other tracers run.
+fn prepare() -> Result<Env> {
+    let mut build = util::cargo();
+    // recorder builds its eBPF programs in build.rs; `tests` has the fixtures.
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "recorder",
+        "-p",
+        "tests",
+        "--bins",
+    ]);
+    let bins = compile::cargo_executables(build).context("building the recorder and fixtures")?;
+    let recorder = compile::find_binary(&bins, "recorder")?;
+    let check = Command::new(&recorder)
+        .arg("check")
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run `{} check`", recorder.display()))?;
+    if !check.status.success() {
+        bail!(
+            "`recorder check` says this machine cannot record:\n{}",
+            String::from_utf8_lossy(&check.stdout).trim_end()
+        );
+    }
+
+    let shm = Path::new("/dev/shm");
+    let scratch = if shm.is_dir() {
+        tempfile::Builder::new()
+            .prefix("recorder-bench.")
+            .tempdir_in(shm)
+    } else {
+        let dir = util::target_dir().join("bench");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        tempfile::Builder::new().prefix("scratch.").tempdir_in(dir)
+    }
+    .context("cannot create a scratch directory")?;
+
+    let mut env = Env {
+        recorder,
+        fx_loop: compile::find_binary(&bins, "fx-loop")?,
+        fx_rate: compile::find_binary(&bins, "fx-rate")?,
+        fx_time: compile::find_binary(&bins, "fx-time")?,
+        strace: Availability::No(String::new()),
+        perf: Availability::No(String::new()),
+        scratch,
+    };
+    env.strace = probe_tracer(&env, "strace", &["-f", "-o"]);
+    env.perf = probe_tracer(&env, "perf", &["trace", "-o"]);
+    for (name, a) in [("strace", &env.strace), ("perf trace", &env.perf)] {
+        if let Some(reason) = a.reason() {
+            eprintln!("bench: {name}: unavailable ({reason})");
+        }
+    }
+    Ok(env)
+}

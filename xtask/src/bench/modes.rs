@@ -1,0 +1,102 @@
+//! The kinds of tracing a workload runs under ([`Mode`]: none, the
+//! recorder, a recorder for another comm, empty programs, strace, perf
+//! trace), and whether each outside tracer runs on this machine at all
+//! ([`probe_tracer`]), so a missing or broken one drops its rows instead of
+//! failing the run.
+
+use std::path::{Path, PathBuf};
+
+use super::Env;
+use super::process::last_line;
+
+/// How a workload runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Mode {
+    Untraced,
+    Recorder,
+    /// The recorder with data capture off (`-s 0`): the cost of capture is
+    /// the difference to `Recorder`.
+    RecorderNoData,
+    OtherComm,
+    /// Empty programs on the same tracepoints (`recorder --bench-floor`):
+    /// what running any program there costs, the floor under `OtherComm`
+    /// and `Recorder`.
+    Floor,
+    Strace,
+    Perf,
+}
+
+impl Mode {
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Mode::Untraced => "none",
+            Mode::Recorder => "recorder",
+            Mode::RecorderNoData => "recorder -s 0 (no data)",
+            Mode::OtherComm => "recorder, other comm",
+            Mode::Floor => "empty programs (floor)",
+            Mode::Strace => "strace -f",
+            Mode::Perf => "perf trace",
+        }
+    }
+
+    /// Runs while a background recorder is attached, not under a tracer.
+    pub(super) fn background(self) -> bool {
+        matches!(self, Mode::OtherComm | Mode::Floor)
+    }
+
+    pub(super) fn key(self) -> &'static str {
+        match self {
+            Mode::Untraced => "untraced",
+            Mode::Recorder => "recorder",
+            Mode::RecorderNoData => "recorder_no_data",
+            Mode::OtherComm => "recorder_other_comm",
+            Mode::Floor => "empty_programs",
+            Mode::Strace => "strace",
+            Mode::Perf => "perf_trace",
+        }
+    }
+}
+
+/// Whether a tracer runs here, and why not.
+pub(super) enum Availability {
+    Yes(PathBuf),
+    No(String),
+}
+
+impl Availability {
+    pub(super) fn path(&self) -> Option<&Path> {
+        match self {
+            Availability::Yes(p) => Some(p),
+            Availability::No(_) => None,
+        }
+    }
+
+    pub(super) fn reason(&self) -> Option<&str> {
+        match self {
+            Availability::Yes(_) => None,
+            Availability::No(r) => Some(r),
+        }
+    }
+}
+
+/// Traces `true` once: whether the tracer works here, and if not, why.
+pub(super) fn probe_tracer(env: &Env, tool: &str, args: &[&str]) -> Availability {
+    let Ok(path) = which::which(tool) else {
+        return Availability::No("not installed".into());
+    };
+    let log = env.path("probe.log");
+    let mut cmd = env.command(&path);
+    cmd.args(args).arg(&log).arg("true");
+    let result = cmd.output();
+    let _ = std::fs::remove_file(&log);
+    match result {
+        Ok(out) if out.status.success() => Availability::Yes(path),
+        Ok(out) => Availability::No(format!(
+            "`{tool} {} LOG true` failed ({}): {}",
+            args.join(" "),
+            out.status,
+            last_line(&String::from_utf8_lossy(&out.stderr))
+        )),
+        Err(e) => Availability::No(format!("cannot run {}: {e}", path.display())),
+    }
+}
