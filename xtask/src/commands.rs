@@ -29,7 +29,7 @@ pub fn run(release: bool, args: &[String]) -> Result<u8> {
 /// announced; the first failure stops the run.
 pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     let start = Instant::now();
-    let steps = if arm64 { 6 } else { 5 };
+    let steps = if arm64 { 7 } else { 6 };
     let step = |n: u32, what: &str| println!("==> test [{n}/{steps}] {what}");
 
     step(1, if arm64 { "setup --arm64" } else { "setup" });
@@ -39,8 +39,11 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     })
     .context("setup failed")?;
 
+    step(2, "cargo fmt --check, cargo clippy -D warnings (host crates)");
+    lint().context("lints failed")?;
+
     step(
-        2,
+        3,
         "cargo build --workspace --exclude recorder-ebpf --bins (recorder with its eBPF programs, fixtures)",
     );
     let mut build = util::cargo();
@@ -57,7 +60,7 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     let recorder = compile::find_binary(&built, "recorder")?;
 
     step(
-        3,
+        4,
         "unit tests (recorder, recorder-common, xtask), then a short fuzz run of the log reader",
     );
     util::run(
@@ -79,14 +82,14 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     fuzz::short_run().context("fuzzing failed")?;
     reference_reader(&recorder).context("the reference reader disagrees with the recorder")?;
 
-    step(4, "privileged integration tests (tests crate)");
+    step(5, "privileged integration tests (tests crate)");
     integration_tests(&recorder, extra).context("integration tests failed")?;
 
     // The packages build and hold what a board needs (package::deb_command
     // checks their contents); the unit itself is verified by the tests
     // crate (tests/tests/packaging.rs).
     step(
-        5,
+        6,
         if arm64 {
             "Debian packages (cargo xtask deb, x86_64 and aarch64)"
         } else {
@@ -99,7 +102,7 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     }
 
     if arm64 {
-        step(6, "arm64 VM tests (cargo xtask test-arm64)");
+        step(7, "arm64 VM tests (cargo xtask test-arm64)");
         arm64::run(&arm64::Options {
             test_args: extra.to_vec(),
             ..Default::default()
@@ -111,6 +114,26 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
         start.elapsed()
     );
     Ok(())
+}
+
+/// Format and lints, before anything is built for the tests: a warning
+/// fails the run, as in aya's CI. The eBPF crate is formatted too; it is
+/// linted by its own build (rustc's warnings), since clippy for the bpf
+/// target would need the nightly toolchain's build-std here.
+fn lint() -> Result<()> {
+    util::run(util::cargo().args(["fmt", "--all", "--check"]))
+        .context("cargo fmt --check: run `cargo fmt`")?;
+    util::run(util::cargo().args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "recorder-ebpf",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+    .context("cargo clippy found warnings")
 }
 
 /// The second reader (tools/reference-reader, Python, written from

@@ -96,6 +96,23 @@ pub fn run(opts: &Options) -> Result<()> {
             ]))?;
         }
     }
+    // `cargo xtask test` starts with fmt and clippy (of the toolchain cargo
+    // uses here; rustup's minimal profile has neither).
+    let components = util::output(
+        Command::new("rustup")
+            .args(["component", "list", "--installed"])
+            .current_dir(util::project_root()),
+    )?;
+    for c in ["rustfmt", "clippy"] {
+        if !components.lines().any(|l| l.starts_with(&format!("{c}-"))) {
+            announce(&format!("the {c} component…"));
+            util::run(
+                Command::new("rustup")
+                    .args(["component", "add", c])
+                    .current_dir(util::project_root()),
+            )?;
+        }
+    }
     if opts.arm64 {
         // `rustup target list` answers for the toolchain cargo uses here.
         let targets = util::output(
