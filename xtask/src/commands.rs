@@ -39,7 +39,10 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     })
     .context("setup failed")?;
 
-    step(2, "cargo fmt --check, cargo clippy -D warnings (host crates)");
+    step(
+        2,
+        "cargo fmt --check, cargo clippy -D warnings (host crates)",
+    );
     lint().context("lints failed")?;
 
     step(
