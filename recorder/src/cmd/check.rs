@@ -138,7 +138,7 @@ pub fn run() -> anyhow::Result<i32> {
         },
     });
 
-    let privileged = crate::has_bpf_privileges();
+    let privileged = super::record::has_bpf_privileges();
     items.push(Item {
         what: "privileges (root, or CAP_BPF + CAP_PERFMON)",
         ok: privileged,
