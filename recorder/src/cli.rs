@@ -48,6 +48,17 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         recorder export app.rec -o trace.json     then open trace.json in https://ui.perfetto.dev")]
     Export(ExportArgs),
+    /// Compare a run that worked with one that failed: outcomes, the first
+    /// divergence per thread, calls that failed in one run only, data that
+    /// differed, per-syscall counts. Processes are matched by their place in
+    /// the process tree and their names, threads by creation order; fds,
+    /// pids, pointers and clock values are normalised, so logs of different
+    /// machines and architectures compare.
+    #[command(after_help = "Examples:\n  \
+        recorder diff good.rec bad.rec              what the failing run did differently\n  \
+        recorder diff --all laptop.rec board.rec    and every thread's full diff\n\n\
+        A rotated set is one run: `recorder bundle -o run.rec run.rec*` first.")]
+    Diff(DiffArgs),
     /// Check whether this machine can record: kernel version, BPF, tracefs,
     /// tracepoints, privileges. Exit status 0 only when recording will work.
     Check,
@@ -298,6 +309,23 @@ pub struct StatsArgs {
 
     #[command(flatten)]
     pub filter: ReadFilterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Log (or bundle) of the run that worked.
+    pub good: PathBuf,
+
+    /// Log (or bundle) of the run that failed.
+    pub bad: PathBuf,
+
+    /// The report as one JSON document (see docs/json-output.md).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also print every thread's full normalised diff.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Some(Command::Info(args)) => read_cmd::info(&args).map(|()| 0),
         Some(Command::Stats(args)) => read_cmd::stats(&args).map(|()| 0),
         Some(Command::Export(args)) => read_cmd::export(&args).map(|()| 0),
+        Some(Command::Diff(args)) => read_cmd::diff(&args).map(|()| 0),
         Some(Command::Check) => check::run(),
         Some(Command::Bundle(args)) => bundle_cmd::run(&args).map(|()| 0),
         Some(Command::Completions { shell }) => docgen::completions(shell).map(|()| 0),

@@ -1,10 +1,10 @@
-//! `recorder info`, `stats` and `export`: the library's reader commands
+//! `recorder info`, `stats`, `export` and `diff`: the library's reader commands
 //! ([`recorder::read`]) wired to standard output, standard error and files.
 
 use std::io::{BufWriter, Write as _};
 
 use anyhow::Context as _;
-use recorder::cli::{ExportArgs, InfoArgs, StatsArgs};
+use recorder::cli::{DiffArgs, ExportArgs, InfoArgs, StatsArgs};
 use recorder::read;
 
 pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
@@ -48,4 +48,13 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
             Ok(res?)
         }
     }
+}
+
+pub fn diff(args: &DiffArgs) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let opts = recorder::diff::Options { all: args.all };
+    recorder::diff::run(&args.good, &args.bad, opts, args.json, &mut out)?;
+    out.flush()?;
+    Ok(())
 }
