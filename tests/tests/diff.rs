@@ -32,7 +32,11 @@ fn first_divergence_is_the_failing_open() {
         .arg(&bad)
         .output()
         .expect("run recorder diff");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("diff --json");
 
     let o = &r["outcomes"][0];
@@ -42,8 +46,13 @@ fn first_divergence_is_the_failing_open() {
     assert_eq!(d["thread"], "p1", "{d}");
     let first_bad = d["bad"][0].as_str().expect("a bad call at the divergence");
     let want = format!("openat(AT_FDCWD, \"{arg}\", O_RDONLY) = -1 ENOENT");
-    assert!(first_bad.starts_with(&want), "first divergence: {first_bad}\nwant: {want}");
-    let first_good = d["good"][0].as_str().expect("a good call at the divergence");
+    assert!(
+        first_bad.starts_with(&want),
+        "first divergence: {first_bad}\nwant: {want}"
+    );
+    let first_good = d["good"][0]
+        .as_str()
+        .expect("a good call at the divergence");
     assert!(
         first_good.starts_with(&format!("openat(AT_FDCWD, \"{arg}\", O_RDONLY) = <{arg}>")),
         "{first_good}"
@@ -53,7 +62,9 @@ fn first_divergence_is_the_failing_open() {
     assert!(d["bad_at"].as_u64().unwrap() >= 2, "{d}");
     let failed = r["failed_in_one"].as_array().unwrap();
     assert!(
-        failed.iter().any(|f| f["run"] == "bad" && f["errno"] == "ENOENT" && f["syscall"] == "openat"),
+        failed
+            .iter()
+            .any(|f| f["run"] == "bad" && f["errno"] == "ENOENT" && f["syscall"] == "openat"),
         "{failed:?}"
     );
 }

@@ -58,7 +58,13 @@ fn push_pair(out: &mut Vec<Pair>, good: Option<usize>, bad: Option<usize>) {
 }
 
 /// The descendants of a process only one run has are only in that run.
-fn unmatched_children(g: &Survey, b: &Survey, gi: Option<usize>, bi: Option<usize>, out: &mut Vec<Pair>) {
+fn unmatched_children(
+    g: &Survey,
+    b: &Survey,
+    gi: Option<usize>,
+    bi: Option<usize>,
+    out: &mut Vec<Pair>,
+) {
     let none: &[usize] = &[];
     let gc = gi.map_or(none, |i| &g.procs[i].children[..]);
     let bc = bi.map_or(none, |i| &b.procs[i].children[..]);
@@ -210,12 +216,20 @@ pub fn compare_thread(r: &mut Report, thread: &str, name: &str, g: &[Call], b: &
 
 /// What is compared: the key, and how many times it was repeated.
 fn compared(c: &Call) -> String {
-    if c.count > 1 { format!("{} (x{})", c.key, c.count) } else { c.key.clone() }
+    if c.count > 1 {
+        format!("{} (x{})", c.key, c.count)
+    } else {
+        c.key.clone()
+    }
 }
 
 /// The text shown for an entry.
 pub fn shown(c: &Call) -> String {
-    if c.count > 1 { format!("{} (x{})", c.text, c.count) } else { c.text.clone() }
+    if c.count > 1 {
+        format!("{} (x{})", c.text, c.count)
+    } else {
+        c.text.clone()
+    }
 }
 
 fn divergence(thread: &str, name: &str, op: &DiffOp, g: &[Call], b: &[Call]) -> Divergence {
@@ -236,14 +250,21 @@ fn divergence(thread: &str, name: &str, op: &DiffOp, g: &[Call], b: &[Call]) -> 
 }
 
 fn data_diff(thread: &str, x: &Call, y: &Call) -> DataDiff {
-    let (a, b) = (x.data.as_deref().unwrap_or(&[]), y.data.as_deref().unwrap_or(&[]));
+    let (a, b) = (
+        x.data.as_deref().unwrap_or(&[]),
+        y.data.as_deref().unwrap_or(&[]),
+    );
     let text = |d: &[u8]| String::from_utf8_lossy(d).into_owned();
     let (ta, tb) = (text(a), text(b));
     let diff = similar::TextDiff::from_lines(&ta, &tb);
     let mut lines: Vec<String> = diff
         .iter_all_changes()
         .filter(|c| c.tag() != similar::ChangeTag::Equal)
-        .map(|c| format!("{}{}", c.tag(), c.value().escape_debug()).trim_end_matches("\\n").to_string())
+        .map(|c| {
+            format!("{}{}", c.tag(), c.value().escape_debug())
+                .trim_end_matches("\\n")
+                .to_string()
+        })
         .collect();
     lines.truncate(2 * SHOWN);
     DataDiff {
@@ -280,7 +301,8 @@ pub fn failures(f: &mut Failures, calls: &[Call]) {
     for c in calls {
         if let Some(errno) = &c.errno {
             let call = c.key.rsplit_once(" = ").map_or(c.key.as_str(), |(a, _)| a);
-            *f.entry((c.syscall.clone(), call.to_string(), errno.clone())).or_default() += c.count;
+            *f.entry((c.syscall.clone(), call.to_string(), errno.clone()))
+                .or_default() += c.count;
         }
     }
 }
@@ -311,9 +333,17 @@ pub fn count(rows: &mut BTreeMap<String, SyscallRow>, calls: &[Call], good: bool
         let row = rows.entry(c.syscall.clone()).or_default();
         let errs = if c.errno.is_some() { c.count } else { 0 };
         let (n, e, t) = if good {
-            (&mut row.good_calls, &mut row.good_errors, &mut row.good_total_ns)
+            (
+                &mut row.good_calls,
+                &mut row.good_errors,
+                &mut row.good_total_ns,
+            )
         } else {
-            (&mut row.bad_calls, &mut row.bad_errors, &mut row.bad_total_ns)
+            (
+                &mut row.bad_calls,
+                &mut row.bad_errors,
+                &mut row.bad_total_ns,
+            )
         };
         *n += c.count;
         *e += errs;
@@ -325,7 +355,7 @@ pub fn count(rows: &mut BTreeMap<String, SyscallRow>, calls: &[Call], good: bool
 /// whose mean time per call differs more than twice (and by a microsecond
 /// at least), most different first.
 pub fn differing_rows(rows: BTreeMap<String, SyscallRow>) -> Vec<SyscallRow> {
-    let mean = |t: u64, n: u64| if n == 0 { 0 } else { t / n };
+    let mean = |t: u64, n: u64| t.checked_div(n).unwrap_or(0);
     let mut v: Vec<SyscallRow> = rows
         .into_iter()
         .map(|(name, mut r)| {
@@ -333,7 +363,10 @@ pub fn differing_rows(rows: BTreeMap<String, SyscallRow>) -> Vec<SyscallRow> {
             r
         })
         .filter(|r| {
-            let (a, b) = (mean(r.good_total_ns, r.good_calls), mean(r.bad_total_ns, r.bad_calls));
+            let (a, b) = (
+                mean(r.good_total_ns, r.good_calls),
+                mean(r.bad_total_ns, r.bad_calls),
+            );
             r.good_calls != r.bad_calls
                 || r.good_errors != r.bad_errors
                 || (a.max(b) >= 1000 && a.max(b) > 2 * a.min(b))

@@ -74,6 +74,19 @@ const TRANSFER: &[&str] = &[
 /// Calls whose output is random by design: never compared.
 const RANDOM: &[&str] = &["getrandom"];
 
+/// Calls that return the id of a process the log may not hold (the
+/// recorder itself is the traced command's parent).
+const OUTSIDE_PID: &[&str] = &["getppid", "getpgrp", "getpgid", "getsid"];
+
+/// `getppid() = 21800` as `getppid() = ?` when the pid is not one of the
+/// run's (those are labels by now).
+fn outside_pid(line: &str) -> String {
+    match line.rsplit_once(" = ") {
+        Some((call, ret)) if ret.bytes().all(|c| c.is_ascii_digit()) => format!("{call} = ?"),
+        _ => line.to_string(),
+    }
+}
+
 fn open(path: &Path) -> Result<Events<std::io::BufReader<std::fs::File>>, ReadError> {
     Ok(Events::open(path, &FilterSpec::default())?.with_tasks())
 }
@@ -102,7 +115,9 @@ impl Survey {
                 p.fatal_signal = info.fatal_signal;
             }
         }
-        let roots = (0..procs.len()).filter(|&i| procs[i].parent.is_none()).collect();
+        let roots = (0..procs.len())
+            .filter(|&i| procs[i].parent.is_none())
+            .collect();
         Ok(Survey {
             arch: ev.header().arch.clone(),
             redacted: crate::bundle::captures_redacted(ev.header()),
@@ -185,7 +200,9 @@ fn push(seq: &mut Vec<Call>, call: Call) {
 /// pauses and counters, which are the recorder's, not the program's).
 fn render(fmt: &mut Formatter, norm: &Normaliser, e: &Event) -> Option<Call> {
     let line = |fmt: &mut Formatter, e: &Event| {
-        let s = String::from_utf8_lossy(fmt.render_text(e)).trim_end().to_string();
+        let s = String::from_utf8_lossy(fmt.render_text(e))
+            .trim_end()
+            .to_string();
         norm.line(&s)
     };
     match e {
@@ -208,11 +225,14 @@ fn render(fmt: &mut Formatter, norm: &Normaliser, e: &Event) -> Option<Call> {
 
 fn syscall(fmt: &mut Formatter, norm: &Normaliser, sc: &Syscall) -> Call {
     let arch = fmt.arch();
-    let name = syscall_name(arch, sc.nr).map_or_else(|| format!("syscall_{}", sc.nr), str::to_owned);
+    let name =
+        syscall_name(arch, sc.nr).map_or_else(|| format!("syscall_{}", sc.nr), str::to_owned);
     let text_of = |fmt: &mut Formatter, sc: &Syscall, max: usize| {
         fmt.max_str = max;
         let ev = Event::Syscall(sc.clone());
-        let s = String::from_utf8_lossy(fmt.render_text(&ev)).trim_end().to_string();
+        let s = String::from_utf8_lossy(fmt.render_text(&ev))
+            .trim_end()
+            .to_string();
         norm.line(&s)
     };
     let transfer = TRANSFER.contains(&name.as_str());
@@ -226,7 +246,17 @@ fn syscall(fmt: &mut Formatter, norm: &Normaliser, sc: &Syscall) -> Call {
         let t = text_of(fmt, sc, 4096);
         (t.clone(), t)
     };
-    let data = (transfer && !norm.mask_data).then(|| payload(sc)).flatten();
+    // What /proc and /sys files hold is the machine's state of the moment
+    // (addresses, counters), not the program's input.
+    let live = text.contains("(</proc/") || text.contains("(</sys/");
+    let data = (transfer && !live && !norm.mask_data)
+        .then(|| payload(sc))
+        .flatten();
+    let (key, text) = if OUTSIDE_PID.contains(&name.as_str()) {
+        (outside_pid(&key), outside_pid(&text))
+    } else {
+        (key, text)
+    };
     let errno = sc
         .ret
         .filter(|&r| (-4095..=-1).contains(&r))
@@ -245,7 +275,11 @@ fn syscall(fmt: &mut Formatter, norm: &Normaliser, sc: &Syscall) -> Call {
 /// The bytes a transfer call moved, as captured; `None` when some of them
 /// were not captured (a failed read of user memory, redaction).
 fn payload(sc: &Syscall) -> Option<Vec<u8>> {
-    let items: Vec<_> = sc.data.iter().filter(|c| c.kind != CaptureKind::Str).collect();
+    let items: Vec<_> = sc
+        .data
+        .iter()
+        .filter(|c| c.kind != CaptureKind::Str)
+        .collect();
     if items.is_empty() || items.iter().any(|c| c.read_failed) {
         return None;
     }

@@ -66,7 +66,13 @@ pub fn diff(good: &Path, bad: &Path, opts: Options) -> Result<Report, ReadError>
 }
 
 /// Compares and prints (`json`: one JSON document).
-pub fn run(good: &Path, bad: &Path, opts: Options, json: bool, out: &mut dyn Write) -> Result<(), ReadError> {
+pub fn run(
+    good: &Path,
+    bad: &Path,
+    opts: Options,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), ReadError> {
     let r = diff(good, bad, opts)?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &r).map_err(std::io::Error::from)?;

@@ -85,7 +85,12 @@ impl Normaliser {
     fn number(&self, line: &str, start: usize, out: &mut String) -> usize {
         let b = line.as_bytes();
         if line[start..].starts_with("0x") {
-            let end = start + 2 + b[start + 2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            let end = start
+                + 2
+                + b[start + 2..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .count();
             match u64::from_str_radix(&line[start + 2..end], 16) {
                 Ok(v) if v < POINTER_MIN => out.push_str(&line[start..end]),
                 _ => out.push_str("0x?"),
@@ -95,8 +100,17 @@ impl Normaliser {
         let end = start + b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
         let digits = &line[start..end];
         if b.get(end) == Some(&b'<') {
-            // `3</etc/hosts>`: the path is the descriptor's identity.
-        } else if ["tv_sec=", "tv_nsec=", "tv_usec="].iter().any(|k| out.ends_with(k)) {
+            // `3</etc/hosts>`: the path is the descriptor's identity (under
+            // redaction unknown: it came from a captured path).
+            if self.mask_data {
+                let close = line[end..].find('>').map_or(b.len(), |k| end + k + 1);
+                out.push_str("<?>");
+                return close;
+            }
+        } else if ["tv_sec=", "tv_nsec=", "tv_usec="]
+            .iter()
+            .any(|k| out.ends_with(k))
+        {
             out.push('?');
         } else if let Some(label) = digits.parse().ok().and_then(|v: u64| self.labels.get(&v)) {
             out.push_str(label);
@@ -165,23 +179,42 @@ mod tests {
     #[test]
     fn fds_pointers_pids_and_times() {
         assert_eq!(
-            norm(&[], false, r#"read(3</etc/hosts>, "127.0.0.1 3<x", 4096) = 26"#),
+            norm(
+                &[],
+                false,
+                r#"read(3</etc/hosts>, "127.0.0.1 3<x", 4096) = 26"#
+            ),
             r#"read(</etc/hosts>, "127.0.0.1 3<x", 4096) = 26"#
         );
         assert_eq!(
-            norm(&[], false, "mmap(0x7ff829b18000, 94208, PROT_READ, MAP_PRIVATE, 3, 0x3000) = 0x7ff829b18000"),
+            norm(
+                &[],
+                false,
+                "mmap(0x7ff829b18000, 94208, PROT_READ, MAP_PRIVATE, 3, 0x3000) = 0x7ff829b18000"
+            ),
             "mmap(0x?, 94208, PROT_READ, MAP_PRIVATE, 3, 0x3000) = 0x?"
         );
         assert_eq!(
-            norm(&[(15962, "p2")], false, "wait4(15962, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 15962"),
+            norm(
+                &[(15962, "p2")],
+                false,
+                "wait4(15962, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 15962"
+            ),
             "wait4(p2, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = p2"
         );
         assert_eq!(
-            norm(&[], false, "clock_gettime(CLOCK_MONOTONIC, {tv_sec=12, tv_nsec=345}) = 0"),
+            norm(
+                &[],
+                false,
+                "clock_gettime(CLOCK_MONOTONIC, {tv_sec=12, tv_nsec=345}) = 0"
+            ),
             "clock_gettime(CLOCK_MONOTONIC, {tv_sec=?, tv_nsec=?}) = 0"
         );
         // Digits inside names are not numbers.
-        assert_eq!(norm(&[(12, "p1")], false, "syscall_12(0x1) = 12"), "syscall_12(0x1) = p1");
+        assert_eq!(
+            norm(&[(12, "p1")], false, "syscall_12(0x1) = 12"),
+            "syscall_12(0x1) = p1"
+        );
     }
 
     #[test]
@@ -191,7 +224,15 @@ mod tests {
         assert_eq!(a, "read(</x>, ?, 4096) = 3");
         assert_eq!(a, b);
         assert_eq!(
-            norm(&[], true, r#"execve("/bin/x", ["/bin/x", "a]"], 0x7ffd1000 /* 0 vars */) = 0"#),
+            norm(&[], true, "close(3</etc/x>) = 0"),
+            norm(&[], true, "close(3<...>) = 0")
+        );
+        assert_eq!(
+            norm(
+                &[],
+                true,
+                r#"execve("/bin/x", ["/bin/x", "a]"], 0x7ffd1000 /* 0 vars */) = 0"#
+            ),
             "execve(?, ?, 0x? /* 0 vars */) = 0"
         );
     }

@@ -10,10 +10,18 @@ use super::compare::{Divergence, SyscallRow};
 const MAX_ITEMS: usize = 20;
 
 pub fn text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "good  {} ({} log)", r.good.path, r.good.arch)?;
-    writeln!(out, "bad   {} ({} log)", r.bad.path, r.bad.arch)?;
+    for (side, run) in [("good", &r.good), ("bad ", &r.bad)] {
+        let verdict = run
+            .summary
+            .strip_prefix("recorder: ")
+            .unwrap_or(&run.summary);
+        writeln!(out, "{side}  {} ({} log; {verdict})", run.path, run.arch)?;
+    }
     if r.good.redacted || r.bad.redacted {
-        writeln!(out, "note  a run is redacted: captured data compares as unknown (?)")?;
+        writeln!(
+            out,
+            "note  a run is redacted: captured data compares as unknown (?)"
+        )?;
     }
     outcomes(r, out)?;
     divergences(r, out)?;
@@ -50,7 +58,11 @@ fn divergences(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     if r.divergences.is_empty() {
         return writeln!(out, "\nno divergence: every thread made the same calls");
     }
-    writeln!(out, "\nfirst divergence per thread ({} identical):", r.identical_threads)?;
+    writeln!(
+        out,
+        "\nfirst divergence per thread ({} identical):",
+        r.identical_threads
+    )?;
     for d in r.divergences.iter().take(MAX_ITEMS) {
         divergence(d, out)?;
     }
@@ -87,8 +99,16 @@ fn failures(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "\nfailed in one run only:")?;
     for f in r.failed_in_one.iter().take(MAX_ITEMS) {
-        let times = if f.count > 1 { format!(" (x{})", f.count) } else { String::new() };
-        writeln!(out, "  {:<4} {:<6} {} {}{times}", f.run, f.process, f.call, f.errno)?;
+        let times = if f.count > 1 {
+            format!(" (x{})", f.count)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  {:<4} {:<6} {} {}{times}",
+            f.run, f.process, f.call, f.errno
+        )?;
     }
     more(r.failed_in_one.len(), out)
 }
@@ -111,17 +131,19 @@ fn syscalls(rows: &[SyscallRow], out: &mut dyn Write) -> io::Result<()> {
     if rows.is_empty() {
         return writeln!(out, "\nsyscalls: the same counts and errors in both runs");
     }
+    writeln!(out, "\nsyscalls that differ (good / bad):")?;
     writeln!(
         out,
-        "\nsyscalls that differ:  {:>8} {:>8}  {:>6} {:>6}  {:>10} {:>10}",
-        "calls", "", "errors", "", "mean us", ""
+        "  {:<20} {:>8} {:>8}  {:>6} {:>6}  {:>12} {:>12}",
+        "syscall", "calls", "", "errors", "", "mean us", ""
     )?;
-    writeln!(
-        out,
-        "  {:<20} {:>8} {:>8}  {:>6} {:>6}  {:>10} {:>10}",
-        "", "good", "bad", "good", "bad", "good", "bad"
-    )?;
-    let mean = |t: u64, n: u64| if n == 0 { "-".to_string() } else { format!("{:.3}", t as f64 / n as f64 / 1000.0) };
+    let mean = |t: u64, n: u64| {
+        if n == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.3}", t as f64 / n as f64 / 1000.0)
+        }
+    };
     for s in rows.iter().take(MAX_ITEMS) {
         writeln!(
             out,
