@@ -131,11 +131,11 @@ fn syscalls(rows: &[SyscallRow], out: &mut dyn Write) -> io::Result<()> {
     if rows.is_empty() {
         return writeln!(out, "\nsyscalls: the same counts and errors in both runs");
     }
-    writeln!(out, "\nsyscalls that differ (good / bad):")?;
+    writeln!(out, "\nsyscalls that differ (each column: good, then bad):")?;
     writeln!(
         out,
         "  {:<20} {:>8} {:>8}  {:>6} {:>6}  {:>12} {:>12}",
-        "syscall", "calls", "", "errors", "", "mean us", ""
+        "syscall", "calls", "calls", "errors", "errors", "mean us", "mean us"
     )?;
     let mean = |t: u64, n: u64| {
         if n == 0 {
