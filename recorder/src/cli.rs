@@ -218,6 +218,16 @@ pub struct DumpArgs {
     #[arg(short = 't', long = "wall-clock", action = clap::ArgAction::Count)]
     pub wall_clock: u8,
 
+    /// Seconds since the same thread's previous event instead of since the
+    /// recording started (strace's -r, per thread): the time between its
+    /// calls plus the previous call's duration.
+    #[arg(
+        short = 'r',
+        long = "relative-timestamps",
+        conflicts_with = "wall_clock"
+    )]
+    pub relative: bool,
+
     /// Show how long each call took, ` <0.000012>` seconds (strace's -T).
     #[arg(short = 'T', long = "durations")]
     pub durations: bool,

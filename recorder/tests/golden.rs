@@ -79,6 +79,7 @@ const CASES: &[(&str, &[&str], &str)] = &[
         &["dump", "-e", "%file", "--failed", "LOG"],
         "x86_64/data",
     ),
+    ("dump-r-T", &["dump", "-r", "-T", "LOG"], "x86_64/threads"),
     (
         "dump-tid",
         &["dump", "--tid", "15953", "LOG"],
