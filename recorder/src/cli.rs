@@ -340,8 +340,11 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Log file written by `recorder`.
-    pub file: PathBuf,
+    /// Log files written by `recorder`. Perfetto and JSON Lines take one;
+    /// Parquet takes any number, into one table (a recording id tells them
+    /// apart).
+    #[arg(required = true, value_name = "LOG")]
+    pub files: Vec<PathBuf>,
 
     /// Output format.
     #[arg(short = 'f', long, value_enum, default_value_t = crate::read::export::ExportFormat::Perfetto)]
