@@ -66,6 +66,7 @@ pub fn schema() -> SchemaRef {
     let mut fields = vec![
         f("type", Utf8, false),
         f("recording_id", Utf8, false),
+        f("log", Utf8, false),
         f("host", Utf8, true),
         f("arch", Utf8, false),
         f("pid", Int64, false),
@@ -101,6 +102,9 @@ pub fn schema() -> SchemaRef {
 /// What a log contributes to each of its rows.
 struct Recording {
     id: String,
+    /// The log's path as given: rotated parts of one recording share the
+    /// id, so `process` rows are per (id, log).
+    log: String,
     host: Option<String>,
     arch: Arch,
     /// Wall clock minus monotonic clock, ns.
@@ -119,7 +123,7 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 }
 
 impl Recording {
-    fn new(header: &Header) -> Result<Self, DecodeError> {
+    fn new(header: &Header, log: &Path) -> Result<Self, DecodeError> {
         let arch = Arch::from_name(&header.arch)
             .ok_or_else(|| DecodeError::UnknownArch(header.arch.clone()))?;
         // Rotated parts and snapshots of one recording share the header's
@@ -134,6 +138,7 @@ impl Recording {
         let redacted = header.redactions.iter().any(|r| r == "host");
         Ok(Recording {
             id: format!("{id:016x}"),
+            log: log.display().to_string(),
             host: (!redacted).then(|| header.hostname.clone()),
             arch,
             realtime_offset_ns: header.realtime_offset_ns,
@@ -196,6 +201,7 @@ const S_SYSCALL: usize = 5;
 const S_ERRNO: usize = 6;
 const S_SIGNAL: usize = 7;
 const S_PAUSE_END: usize = 8;
+const S_LOG: usize = 9;
 const I_PID: usize = 0;
 const I_TID: usize = 1;
 const I_TS: usize = 2;
@@ -220,7 +226,7 @@ impl Columns {
     fn new() -> Self {
         let capture = StructBuilder::from_fields(capture_fields(), BATCH_ROWS);
         Columns {
-            strs: (0..9).map(|_| StringBuilder::new()).collect(),
+            strs: (0..10).map(|_| StringBuilder::new()).collect(),
             ints: (0..11).map(|_| Int64Builder::new()).collect(),
             args: (0..6).map(|_| UInt64Builder::new()).collect(),
             seq: UInt64Builder::new(),
@@ -235,6 +241,7 @@ impl Columns {
         let s = &mut self.strs;
         s[S_TYPE].append_value(r.kind);
         s[S_ID].append_value(&rec.id);
+        s[S_LOG].append_value(&rec.log);
         s[S_HOST].append_option(rec.host.as_deref());
         s[S_ARCH].append_value(rec.arch.name());
         s[S_COMM].append_option(r.comm);
@@ -302,6 +309,7 @@ impl Columns {
         let mut cols: Vec<ArrayRef> = vec![
             Arc::new(s[S_TYPE].finish()),
             Arc::new(s[S_ID].finish()),
+            Arc::new(s[S_LOG].finish()),
             Arc::new(s[S_HOST].finish()),
             Arc::new(s[S_ARCH].finish()),
             Arc::new(i[I_PID].finish()),
@@ -484,8 +492,9 @@ impl<W: Write + Send> ParquetWriter<W> {
     pub fn log<R: std::io::Read>(
         &mut self,
         events: &mut Events<R>,
+        path: &Path,
     ) -> Result<Result<(), crate::log::LogError>, ReadError> {
-        let rec = Recording::new(events.header())?;
+        let rec = Recording::new(events.header(), path)?;
         let mut pids = BTreeSet::new();
         let res = loop {
             let ev = match events.next_event() {
@@ -547,7 +556,7 @@ pub fn run<W: Write + Send>(
 ) -> Result<W, ReadError> {
     for p in paths {
         let events = Events::open(p, spec)?;
-        Recording::new(events.header()).map_err(|source| ReadError::Unsupported {
+        Recording::new(events.header(), p).map_err(|source| ReadError::Unsupported {
             path: p.clone(),
             source,
         })?;
@@ -557,7 +566,7 @@ pub fn run<W: Write + Send>(
     for p in paths {
         let mut events = Events::open(p, spec)?.with_tasks();
         events.write_warnings(err)?;
-        let res = w.log(&mut events)?;
+        let res = w.log(&mut events, p)?;
         writeln!(err, "{}: {}", p.display(), events.summary())?;
         if let Err(e) = res {
             first_damage.get_or_insert((p, e));
@@ -568,8 +577,7 @@ pub fn run<W: Write + Send>(
         Some((p, source)) => Err(ReadError::Stopped {
             path: p.to_owned(),
             source,
-        }
-        .into()),
+        }),
         None => Ok(out),
     }
 }
