@@ -44,9 +44,10 @@ pub enum Command {
     /// slowest calls (like strace -c).
     Stats(StatsArgs),
     /// Convert a log for other tools: a Perfetto / chrome://tracing timeline,
-    /// or JSON Lines.
-    #[command(after_help = "Example:\n  \
-        recorder export app.rec -o trace.json     then open trace.json in https://ui.perfetto.dev")]
+    /// JSON Lines, or a Parquet table of several logs for SQL engines.
+    #[command(after_help = "Examples:\n  \
+        recorder export app.rec -o trace.json     then open trace.json in https://ui.perfetto.dev\n  \
+        recorder export -f parquet -o fleet/board7.parquet app.rec*     then query fleet/*.parquet with DuckDB")]
     Export(ExportArgs),
     /// Compare a run that worked with one that failed: outcomes, the first
     /// divergence per thread, calls that failed in one run only, data that

@@ -581,3 +581,219 @@ pub fn run<W: Write + Send>(
         None => Ok(out),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::Array as _;
+    use arrow_array::cast::AsArray as _;
+    use arrow_array::types::{Int64Type, UInt64Type};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    use super::*;
+    use crate::event::{Capture, Trailer};
+    use crate::log::{LogReader, LogWriter};
+
+    fn log_bytes(events: &[Event], header: &Header) -> Vec<u8> {
+        let mut w = LogWriter::new(Vec::new(), header, 1).unwrap();
+        for e in events {
+            w.append(e).unwrap();
+        }
+        w.finish(&Trailer::default()).unwrap()
+    }
+
+    /// The finished Parquet file, as a file the reader can seek in.
+    fn file_of(w: ParquetWriter<std::fs::File>) -> std::fs::File {
+        use std::io::{Seek as _, SeekFrom};
+        let mut f = w.finish().unwrap();
+        f.seek(SeekFrom::Start(0)).unwrap();
+        f
+    }
+
+    /// Exports `events` and reads the file back as one batch.
+    fn export(events: &[Event], header: &Header) -> RecordBatch {
+        let bytes = log_bytes(events, header);
+        let r = LogReader::open(&bytes[..]).unwrap();
+        let f = super::super::Filter::new(&FilterSpec::default(), r.header()).unwrap();
+        let mut ev = Events::new(r, f).with_tasks();
+        let mut w = ParquetWriter::new(tempfile::tempfile().unwrap()).unwrap();
+        w.log(&mut ev, Path::new("x.rec")).unwrap().unwrap();
+        let mut rd = ParquetRecordBatchReaderBuilder::try_new(file_of(w))
+            .unwrap()
+            .build()
+            .unwrap();
+        let batch = rd.next().unwrap().unwrap();
+        assert!(rd.next().is_none(), "one batch");
+        batch
+    }
+
+    fn strs(b: &RecordBatch, col: &str) -> Vec<Option<String>> {
+        let a = b.column_by_name(col).unwrap().as_string::<i32>();
+        a.iter().map(|s| s.map(str::to_owned)).collect()
+    }
+
+    fn ints(b: &RecordBatch, col: &str) -> Vec<Option<i64>> {
+        let a = b.column_by_name(col).unwrap().as_primitive::<Int64Type>();
+        a.iter().collect()
+    }
+
+    fn header() -> Header {
+        Header {
+            arch: "aarch64".into(),
+            hostname: "board-7".into(),
+            realtime_offset_ns: 1_000_000,
+            ..Default::default()
+        }
+    }
+
+    fn events() -> Vec<Event> {
+        let exec = Event::Exec(ProcEvent {
+            tgid: 5,
+            tid: 5,
+            ts_ns: 10,
+            aux: 5,
+            comm: "app".into(),
+            ..Default::default()
+        });
+        let openat = Event::Syscall(Syscall {
+            tgid: 5,
+            tid: 5,
+            nr: 56, // openat on aarch64
+            args: [u64::MAX - 99, 0x1000, 0, 0, 0, 0],
+            ret: Some(-2),
+            enter_ns: 20,
+            exit_ns: Some(25),
+            data: vec![Capture {
+                arg: 1,
+                kind: CaptureKind::Str,
+                len: 9,
+                truncated: true,
+                read_failed: false,
+                bytes: b"/etc".to_vec(),
+            }],
+            ..Default::default()
+        });
+        let exit = Event::Syscall(Syscall {
+            tgid: 5,
+            tid: 5,
+            nr: 94, // exit_group
+            enter_ns: 30,
+            ..Default::default()
+        });
+        vec![exec, openat, exit]
+    }
+
+    #[test]
+    fn calls_are_decoded_with_the_recorded_architecture() {
+        let b = export(&events(), &header());
+        let kinds = strs(&b, "type");
+        assert_eq!(
+            kinds,
+            ["exec", "call", "call", "process"].map(|s| Some(s.into()))
+        );
+        assert_eq!(
+            strs(&b, "syscall")[1..3],
+            [Some("openat".into()), Some("exit_group".into())]
+        );
+        assert_eq!(strs(&b, "errno")[1], Some("ENOENT".into()));
+        assert_eq!(strs(&b, "errno")[2], None);
+        assert_eq!(ints(&b, "ret")[1..3], [Some(-2), None]);
+        assert_eq!(ints(&b, "dur_ns")[1..3], [Some(5), None]);
+        // UTC = monotonic + the header's offset.
+        assert_eq!(ints(&b, "utc_ns")[1], Some(1_000_020));
+        assert_eq!(ints(&b, "mono_ns")[1], Some(20));
+        let arg0 = b
+            .column_by_name("arg0")
+            .unwrap()
+            .as_primitive::<UInt64Type>();
+        assert_eq!(arg0.value(1), u64::MAX - 99, "raw unsigned registers");
+        assert_eq!(strs(&b, "host")[0], Some("board-7".into()));
+        assert_eq!(strs(&b, "arch")[0], Some("aarch64".into()));
+        assert_eq!(strs(&b, "log")[0], Some("x.rec".into()));
+        // The process row names the process and has no time.
+        assert_eq!(
+            (strs(&b, "comm")[3].as_deref(), ints(&b, "pid")[3]),
+            (Some("app"), Some(5))
+        );
+        assert_eq!(ints(&b, "utc_ns")[3], None);
+    }
+
+    #[test]
+    fn captured_data_keeps_its_kind_and_truncation() {
+        let b = export(&events(), &header());
+        let data = b.column_by_name("data").unwrap().as_list::<i32>();
+        assert!(data.is_null(0), "no data list on process events");
+        let items = data.value(1);
+        let item = items.as_struct();
+        assert_eq!(item.len(), 1);
+        let bytes = item.column_by_name("bytes").unwrap().as_binary::<i32>();
+        assert_eq!(bytes.value(0), b"/etc");
+        let kind = item.column_by_name("kind").unwrap().as_string::<i32>();
+        assert_eq!(kind.value(0), "str");
+        let trunc = item.column_by_name("truncated").unwrap().as_boolean();
+        assert!(trunc.value(0));
+        assert_eq!(
+            data.value(2).len(),
+            0,
+            "a call without data has an empty list"
+        );
+    }
+
+    #[test]
+    fn a_redacted_host_is_null_and_the_id_does_not_depend_on_the_path() {
+        let mut h = header();
+        h.hostname = "redacted".into();
+        h.redactions = vec!["host".into()];
+        let b = export(&events(), &h);
+        assert_eq!(strs(&b, "host")[0], None);
+        let id = |h: &Header, p: &str| Recording::new(h, Path::new(p)).unwrap().id;
+        assert_eq!(id(&h, "a.rec"), id(&h, "b.rec.1"), "rotated parts share it");
+        assert_ne!(id(&h, "a.rec"), id(&header(), "a.rec"));
+        assert_eq!(id(&h, "a.rec").len(), 16);
+    }
+
+    #[test]
+    fn batches_and_row_groups_stream() {
+        // More rows than a batch: the writer is fed several batches, and
+        // what it reads back is every row, in order.
+        let call = |i: u64| {
+            Event::Syscall(Syscall {
+                tgid: 1,
+                tid: 1,
+                seq: i,
+                nr: 172, // getpid
+                ret: Some(1),
+                enter_ns: i,
+                exit_ns: Some(i + 1),
+                ..Default::default()
+            })
+        };
+        let n = BATCH_ROWS as u64 * 2 + 7;
+        let events: Vec<Event> = (0..n).map(call).collect();
+        let bytes = log_bytes(&events, &header());
+        let r = LogReader::open(&bytes[..]).unwrap();
+        let f = super::super::Filter::new(&FilterSpec::default(), r.header()).unwrap();
+        let mut ev = Events::new(r, f).with_tasks();
+        let mut w = ParquetWriter::new(tempfile::tempfile().unwrap()).unwrap();
+        w.log(&mut ev, Path::new("x.rec")).unwrap().unwrap();
+        let rd = ParquetRecordBatchReaderBuilder::try_new(file_of(w))
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut seqs = Vec::new();
+        for b in rd {
+            let b = b.unwrap();
+            let s = b
+                .column_by_name("seq")
+                .unwrap()
+                .as_primitive::<UInt64Type>();
+            seqs.extend(s.iter());
+        }
+        assert_eq!(seqs.len() as u64, n + 1, "every call and one process row");
+        assert!(
+            seqs[..n as usize]
+                .iter()
+                .enumerate()
+                .all(|(i, s)| *s == Some(i as u64))
+        );
+    }
+}
