@@ -28,7 +28,7 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::{Events, FilterSpec, ReadError, Tasks};
@@ -452,12 +452,21 @@ pub struct ParquetWriter<W: Write + Send> {
 
 impl<W: Write + Send> ParquetWriter<W> {
     pub fn new(out: W) -> Result<Self, ReadError> {
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             // Level 1, as the log itself: fast, and most of the ratio.
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
             .set_max_row_group_size(ROW_GROUP_ROWS)
-            .set_created_by(format!("recorder {}", env!("CARGO_PKG_VERSION")))
-            .build();
+            .set_created_by(format!("recorder {}", env!("CARGO_PKG_VERSION")));
+        // Times and sequence numbers rise: deltas pack them in a few bits,
+        // where a dictionary of distinct values would overflow and fall
+        // back to plain 8-byte values.
+        for col in ["mono_ns", "utc_ns", "ts", "seq"] {
+            let col = parquet::schema::types::ColumnPath::from(col);
+            props = props
+                .set_column_dictionary_enabled(col.clone(), false)
+                .set_column_encoding(col, Encoding::DELTA_BINARY_PACKED);
+        }
+        let props = props.build();
         let schema = schema();
         Ok(ParquetWriter {
             writer: ArrowWriter::try_new(out, schema.clone(), Some(props))?,
