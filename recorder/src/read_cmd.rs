@@ -33,6 +33,10 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     match &args.output {
         // A path of "-" is standard output, as for most tools.
         Some(path) if path.as_os_str() != "-" => {
+            if args.format == ExportFormat::Parquet {
+                // A missing or foreign log leaves no empty Parquet file.
+                read::parquet::check_inputs(&args.files, &spec)?;
+            }
             let f = std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = BufWriter::with_capacity(1 << 20, f);

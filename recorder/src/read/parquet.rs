@@ -552,6 +552,20 @@ impl<W: Write + Send> ParquetWriter<W> {
     }
 }
 
+/// Opens every log of `paths` and vets its header (a missing file, not a
+/// log, an unknown architecture), so that callers can fail before creating
+/// any output.
+pub fn check_inputs(paths: &[PathBuf], spec: &FilterSpec) -> Result<(), ReadError> {
+    for p in paths {
+        let events = Events::open(p, spec)?;
+        Recording::new(events.header(), p).map_err(|source| ReadError::Unsupported {
+            path: p.clone(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
 /// `recorder export --format parquet`: every log of `paths`, in order, into
 /// one Parquet file written to `out`; completeness summaries to `err`. All
 /// logs are opened first, so a missing or foreign file fails before any
@@ -563,20 +577,21 @@ pub fn run<W: Write + Send>(
     out: W,
     err: &mut dyn Write,
 ) -> Result<W, ReadError> {
-    for p in paths {
-        let events = Events::open(p, spec)?;
-        Recording::new(events.header(), p).map_err(|source| ReadError::Unsupported {
-            path: p.clone(),
-            source,
-        })?;
-    }
+    check_inputs(paths, spec)?;
     let mut w = ParquetWriter::new(out)?;
     let mut first_damage: Option<(&Path, crate::log::LogError)> = None;
     for p in paths {
         let mut events = Events::open(p, spec)?.with_tasks();
         events.write_warnings(err)?;
         let res = w.log(&mut events, p)?;
-        writeln!(err, "{}: {}", p.display(), events.summary())?;
+        // One summary per log; with several, each names its log.
+        let summary = events.summary();
+        if paths.len() > 1 {
+            let named = format!("recorder: {}: ", p.display());
+            writeln!(err, "{}", summary.replacen("recorder: ", &named, 1))?;
+        } else {
+            writeln!(err, "{summary}")?;
+        }
         if let Err(e) = res {
             first_damage.get_or_insert((p, e));
         }
