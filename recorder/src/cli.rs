@@ -342,8 +342,8 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Log files written by `recorder`. Perfetto and JSON Lines take one;
-    /// Parquet takes any number, into one table (a recording id tells them
-    /// apart).
+    /// Parquet takes any number, into one table (its `recording_id` and
+    /// `log` columns tell them apart).
     #[arg(required = true, value_name = "LOG")]
     pub files: Vec<PathBuf>,
 
