@@ -45,9 +45,10 @@ pub enum Command {
     /// slowest calls (like strace -c).
     Stats(StatsArgs),
     /// Convert a log for other tools: a Perfetto / chrome://tracing timeline,
-    /// or JSON Lines.
-    #[command(after_help = "Example:\n  \
-        recorder export app.rec -o trace.json     then open trace.json in https://ui.perfetto.dev")]
+    /// JSON Lines, or a Parquet table of several logs for SQL engines.
+    #[command(after_help = "Examples:\n  \
+        recorder export app.rec -o trace.json     then open trace.json in https://ui.perfetto.dev\n  \
+        recorder export -f parquet -o fleet/board7.parquet app.rec*     then query fleet/*.parquet with DuckDB")]
     Export(ExportArgs),
     /// Write one self-contained HTML page about a log, to attach to a bug
     /// report: verdict, process tree, a zoomable timeline per thread,
@@ -57,6 +58,18 @@ pub enum Command {
         recorder report app.rec -o app.html             the whole log\n  \
         recorder report app.rec --comm myapp --since 5s only myapp's events from 5 s on")]
     Report(ReportArgs),
+
+    /// Compare a run that worked with one that failed: outcomes, the first
+    /// divergence per thread, calls that failed in one run only, data that
+    /// differed, per-syscall counts. Processes are matched by their place in
+    /// the process tree and their names, threads by creation order; fds,
+    /// pids, pointers and clock values are normalised, so logs of different
+    /// machines and architectures compare.
+    #[command(after_help = "Examples:\n  \
+        recorder diff good.rec bad.rec              what the failing run did differently\n  \
+        recorder diff --all laptop.rec board.rec    and every thread's full diff\n\n\
+        A rotated set is one run: `recorder bundle -o run.rec run.rec*` first.")]
+    Diff(DiffArgs),
     /// Check whether this machine can record: kernel version, BPF, tracefs,
     /// tracepoints, privileges. Exit status 0 only when recording will work.
     Check,
@@ -234,6 +247,16 @@ pub struct DumpArgs {
     #[arg(short = 't', long = "wall-clock", action = clap::ArgAction::Count)]
     pub wall_clock: u8,
 
+    /// Seconds since the same thread's previous event instead of since the
+    /// recording started (strace's -r, per thread): the time between its
+    /// calls plus the previous call's duration.
+    #[arg(
+        short = 'r',
+        long = "relative-timestamps",
+        conflicts_with = "wall_clock"
+    )]
+    pub relative: bool,
+
     /// Show how long each call took, ` <0.000012>` seconds (strace's -T).
     #[arg(short = 'T', long = "durations")]
     pub durations: bool,
@@ -328,9 +351,29 @@ pub struct StatsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Log (or bundle) of the run that worked.
+    pub good: PathBuf,
+
+    /// Log (or bundle) of the run that failed.
+    pub bad: PathBuf,
+
+    /// The report as one JSON document (see docs/json-output.md).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also print every thread's full normalised diff.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Log file written by `recorder`.
-    pub file: PathBuf,
+    /// Log files written by `recorder`. Perfetto and JSON Lines take one;
+    /// Parquet takes any number, into one table (its `recording_id` and
+    /// `log` columns tell them apart).
+    #[arg(required = true, value_name = "LOG")]
+    pub files: Vec<PathBuf>,
 
     /// Output format.
     #[arg(short = 'f', long, value_enum, default_value_t = crate::read::export::ExportFormat::Perfetto)]

@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod diff;
 pub mod event;
 pub mod log;
 pub mod read;

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Some(Command::Stats(args)) => read::stats(&args).map(|()| 0),
         Some(Command::Export(args)) => read::export(&args).map(|()| 0),
         Some(Command::Report(args)) => read::report(&args).map(|()| 0),
+        Some(Command::Diff(args)) => read::diff(&args).map(|()| 0),
         Some(Command::Check) => check::run(),
         Some(Command::Bundle(args)) => bundle::run(&args).map(|()| 0),
         Some(Command::Completions { shell }) => docgen::completions(shell).map(|()| 0),

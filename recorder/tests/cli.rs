@@ -201,6 +201,7 @@ fn export_and_info_into_a_closed_pipe_are_not_errors() {
         &["export", "-f", "jsonl"][..],
         &["info", "--json"],
         &["report", "-o", "-"],
+        &["export", "-f", "parquet"],
     ] {
         let mut child = recorder()
             .args(args)
@@ -214,6 +215,38 @@ fn export_and_info_into_a_closed_pipe_are_not_errors() {
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("error"), "{args:?}: {}", stderr(&o));
     }
+}
+
+#[test]
+fn export_takes_several_logs_only_as_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("small.rec");
+    write_log(&p, 3);
+    let o = recorder().arg("export").args([&p, &p]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("take one log, not 2"), "{err}");
+    assert_eq!(err.matches("error").count(), 1, "printed once: {err}");
+    let out = dir.path().join("two.parquet");
+    let o = recorder()
+        .args(["export", "-f", "parquet", "-o"])
+        .args([&out, &p, &p])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(
+        bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+        "a Parquet file"
+    );
+    // A missing log fails before anything is exported, naming it.
+    let o = recorder()
+        .args(["export", "-f", "parquet", "-o"])
+        .args([&out, &p, &dir.path().join("missing.rec")])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("missing.rec"), "{}", stderr(&o));
 }
 
 #[test]

@@ -79,6 +79,7 @@ const CASES: &[(&str, &[&str], &str)] = &[
         &["dump", "-e", "%file", "--failed", "LOG"],
         "x86_64/data",
     ),
+    ("dump-r-T", &["dump", "-r", "-T", "LOG"], "x86_64/threads"),
     (
         "dump-tid",
         &["dump", "--tid", "15953", "LOG"],
@@ -142,6 +143,53 @@ const CASES: &[(&str, &[&str], &str)] = &[
         "export-perfetto-filtered",
         &["export", "-e", "%file", "--pid", "15962", "LOG"],
         "x86_64/fork",
+    ),
+    // recorder diff: pairs of runs of one program with one difference each
+    // (tests/golden/logs/diff/, recorded with fx-data and /bin/sh).
+    (
+        "diff-config",
+        &["diff", "LOG", "diff/config-bad.rec"],
+        "diff/config-good",
+    ),
+    (
+        "diff-missing-file",
+        &["diff", "LOG", "diff/missing-bad.rec"],
+        "diff/config-good",
+    ),
+    (
+        "diff-json",
+        &["diff", "--json", "LOG", "diff/missing-bad.rec"],
+        "diff/config-good",
+    ),
+    (
+        "diff-extra-child",
+        &["diff", "LOG", "diff/child-bad.rec"],
+        "diff/child-good",
+    ),
+    (
+        "diff-all",
+        &["diff", "--all", "LOG", "diff/child-bad.rec"],
+        "diff/child-good",
+    ),
+    (
+        "diff-redacted",
+        &["diff", "LOG", "diff/config-bad-redacted.rec"],
+        "diff/config-good",
+    ),
+    (
+        "diff-arm64",
+        &["diff", "LOG", "aarch64/data.rec"],
+        "x86_64/data",
+    ),
+    (
+        "diff-format-versions",
+        &["diff", "LOG", "v2/x86_64/data.rec"],
+        "x86_64/data",
+    ),
+    (
+        "diff-missing-log",
+        &["diff", "LOG", "diff/nonexistent.rec"],
+        "x86_64/data",
     ),
 ];
 

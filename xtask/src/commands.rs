@@ -64,7 +64,7 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
 
     step(
         4,
-        "unit tests (recorder, recorder-common, xtask), then a short fuzz run of the log reader",
+        "unit tests (recorder, recorder-common, xtask), a short fuzz run of the log reader, the reference reader, DuckDB over the Parquet export",
     );
     util::run(
         util::cargo()
@@ -84,6 +84,7 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
     // Seconds, not minutes: catches reader regressions near the seeds.
     fuzz::short_run().context("fuzzing failed")?;
     reference_reader(&recorder).context("the reference reader disagrees with the recorder")?;
+    parquet_duckdb(&recorder).context("DuckDB over the Parquet export disagrees with stats")?;
 
     step(5, "privileged integration tests (tests crate)");
     integration_tests(&recorder, extra).context("integration tests failed")?;
@@ -146,20 +147,7 @@ fn lint() -> Result<()> {
 /// (Fresh recordings are compared by the privileged tests.)
 fn reference_reader(recorder: &Path) -> Result<()> {
     let dir = util::project_root().join("tools/reference-reader");
-    let golden = util::project_root().join("tests/golden/logs");
-    let mut logs = Vec::new();
-    for sub in ["x86_64", "aarch64", "v2/x86_64", "v2/aarch64", "future"] {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(golden.join(sub))
-            .with_context(|| format!("cannot list {}", golden.join(sub).display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "rec"))
-            .collect();
-        found.sort();
-        logs.extend(found);
-    }
-    if logs.is_empty() {
-        bail!("no golden logs under {}", golden.display());
-    }
+    let logs = golden_logs()?;
     let py = setup::PYTHON;
     util::run(
         Command::new(py)
@@ -179,6 +167,51 @@ fn reference_reader(recorder: &Path) -> Result<()> {
             .arg(dir.join("edge_cases.py"))
             .arg("--recorder")
             .arg(recorder),
+    )
+}
+
+/// The golden logs of every format version and architecture.
+fn golden_logs() -> Result<Vec<PathBuf>> {
+    let golden = util::project_root().join("tests/golden/logs");
+    let mut logs = Vec::new();
+    for sub in ["x86_64", "aarch64", "v2/x86_64", "v2/aarch64", "future"] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(golden.join(sub))
+            .with_context(|| format!("cannot list {}", golden.join(sub).display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "rec"))
+            .collect();
+        found.sort();
+        logs.extend(found);
+    }
+    if logs.is_empty() {
+        bail!("no golden logs under {}", golden.display());
+    }
+    Ok(logs)
+}
+
+/// `export --format parquet` of every golden log, queried all at once with
+/// DuckDB (tools/parquet-check): counts per syscall, errors per errno and a
+/// join on process names must equal `stats --json`. Without DuckDB (setup
+/// installs it) this fails under CI and is skipped loudly elsewhere.
+fn parquet_duckdb(recorder: &Path) -> Result<()> {
+    if !setup::duckdb_present() {
+        let msg = format!(
+            "DuckDB {} is not in {} (cargo xtask setup installs it)",
+            setup::DUCKDB_VERSION,
+            setup::duckdb_venv().display()
+        );
+        if std::env::var_os("CI").is_some_and(|v| v == "true") {
+            bail!("{msg}");
+        }
+        println!("SKIPPED the DuckDB Parquet check: {msg}");
+        return Ok(());
+    }
+    util::run(
+        Command::new(setup::duckdb_python())
+            .arg(util::project_root().join("tools/parquet-check/check.py"))
+            .arg("--recorder")
+            .arg(recorder)
+            .args(golden_logs()?),
     )
 }
 

@@ -151,7 +151,7 @@ pub fn run(opts: &Options) -> Result<()> {
     // The reference reader (tools/reference-reader) runs on Debian's
     // Python with its zstd binding; a python3 earlier on PATH (pyenv)
     // would not see that module.
-    apt.want_packages(&["python3", "python3-zstandard"])?;
+    apt.want_packages(&["python3", "python3-zstandard", "python3-venv"])?;
     // `recorder report`'s page is tested (and benched) in a real browser:
     // Debian's Chromium, driven through its chromedriver by Selenium
     // (tests/browser/check_report.py). About 100 MB, from apt.
@@ -191,6 +191,16 @@ pub fn run(opts: &Options) -> Result<()> {
     if probe("cargo-fuzz", ["--version"]).is_none() {
         announce("cargo-fuzz (about 1 min)…");
         cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION, &["--locked"], &[])?;
+    }
+
+    // The Parquet export is tested with DuckDB (no Debian package exists):
+    // its PyPI wheel, in a venv of Debian's Python under target/.
+    if !duckdb_present() {
+        announce(&format!(
+            "DuckDB {DUCKDB_VERSION} from PyPI into {} (about 10 s)…",
+            duckdb_venv().display()
+        ));
+        install_duckdb()?;
     }
 
     if !installed_anything {
@@ -257,6 +267,49 @@ fn require_tool(name: &str, hint: &str) -> Result<()> {
 /// The Python the reference reader runs on: Debian's, with the packages
 /// setup installs for it.
 pub const PYTHON: &str = "/usr/bin/python3";
+
+/// The DuckDB the Parquet test queries with (the PyPI package `duckdb`).
+pub const DUCKDB_VERSION: &str = "2.0.0";
+
+/// The venv holding DuckDB.
+pub fn duckdb_venv() -> std::path::PathBuf {
+    util::target_dir().join("duckdb-venv")
+}
+
+/// The venv's Python, which imports `duckdb`.
+pub fn duckdb_python() -> std::path::PathBuf {
+    duckdb_venv().join("bin/python")
+}
+
+/// The venv exists and imports the pinned DuckDB (one Python start, about
+/// 0.1 s).
+pub fn duckdb_present() -> bool {
+    let check = format!("import duckdb, sys; sys.exit(duckdb.__version__ != '{DUCKDB_VERSION}')");
+    Command::new(duckdb_python())
+        .args(["-c", &check])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn install_duckdb() -> Result<()> {
+    let venv = duckdb_venv();
+    if !duckdb_python().is_file() {
+        util::run(Command::new(PYTHON).args(["-m", "venv"]).arg(&venv))?;
+    }
+    util::run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("duckdb=={DUCKDB_VERSION}")),
+    )?;
+    if !duckdb_present() {
+        bail!(
+            "DuckDB was installed into {} but does not import",
+            venv.display()
+        );
+    }
+    Ok(())
+}
 
 /// What apt has to do: packages to install, and whether the arm64
 /// architecture must be added first.

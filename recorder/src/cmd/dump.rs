@@ -31,6 +31,9 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<()> {
     if args.wall_clock > 0 {
         fmt.time = TimeMode::WallClock;
     }
+    if args.relative {
+        fmt.time = TimeMode::SincePrevious;
+    }
     fmt.show_duration = args.durations;
     fmt.decode_fds(args.decode_fds);
     let stdout = std::io::stdout();

@@ -1,11 +1,12 @@
-//! `recorder info`, `stats`, `export` and `report`: the library's reader commands
+//! `recorder info`, `stats`, `export`, `report` and `diff`: the library's reader commands
 //! ([`recorder::read`]) wired to standard output, standard error and files.
 
-use std::io::{BufWriter, Write as _};
+use std::io::{BufWriter, IsTerminal as _, Write as _};
 
 use anyhow::Context as _;
-use recorder::cli::{ExportArgs, InfoArgs, ReportArgs, StatsArgs};
+use recorder::cli::{DiffArgs, ExportArgs, InfoArgs, ReportArgs, StatsArgs};
 use recorder::read;
+use recorder::read::export::ExportFormat;
 
 pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
@@ -32,18 +33,26 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     match &args.output {
         // A path of "-" is standard output, as for most tools.
         Some(path) if path.as_os_str() != "-" => {
+            if args.format == ExportFormat::Parquet {
+                // A missing or foreign log leaves no empty Parquet file.
+                read::parquet::check_inputs(&args.files, &spec)?;
+            }
             let f = std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
             let mut out = BufWriter::with_capacity(1 << 20, f);
-            let res = read::export::run(&args.file, &spec, args.format, &mut out, &mut err);
+            let res = read::export::run(&args.files, &spec, args.format, &mut out, &mut err);
             out.flush()
                 .with_context(|| format!("writing {}", path.display()))?;
             Ok(res?)
         }
+        _ if args.format == ExportFormat::Parquet && std::io::stdout().is_terminal() => {
+            anyhow::bail!("not writing Parquet (binary) to a terminal: give -o FILE")
+        }
         _ => {
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-            let res = read::export::run(&args.file, &spec, args.format, &mut out, &mut err);
+            // Not the lock: Parquet's writer wants a Send output, and the
+            // buffer makes the per-write locking of `Stdout` rare.
+            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout());
+            let res = read::export::run(&args.files, &spec, args.format, &mut out, &mut err);
             out.flush()?;
             Ok(res?)
         }
@@ -96,5 +105,14 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
         path: args.file.clone(),
         source,
     })?;
+    Ok(())
+}
+
+pub fn diff(args: &DiffArgs) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let opts = recorder::diff::Options { all: args.all };
+    recorder::diff::run(&args.good, &args.bad, opts, args.json, &mut out)?;
+    out.flush()?;
     Ok(())
 }

@@ -30,6 +30,10 @@ pub enum TimeMode {
     /// Wall-clock time of day in **UTC**, `HH:MM:SS.ffffff` (like strace
     /// `-tt`, but UTC so the output does not depend on the reader's zone).
     WallClock,
+    /// Seconds since the same thread's previous event, six decimals (like
+    /// strace `-r`, but per thread: that is the time the thread spent
+    /// between its calls, plus the previous call's duration).
+    SincePrevious,
     /// No timestamp.
     None,
 }
@@ -93,6 +97,10 @@ pub struct Formatter {
     /// Descriptor names for `-y` (see [`Formatter::decode_fds`]); `None`
     /// when off.
     fds: Option<FdTable>,
+    /// [`TimeMode::SincePrevious`]: each thread's previous event time, and
+    /// the delta of the event being rendered.
+    prev_ns: std::collections::HashMap<u32, u64>,
+    delta_ns: u64,
 }
 
 /// A return value in the kernel's error range (`-4095..=-1`).
@@ -129,6 +137,8 @@ impl Formatter {
             max_str: usize::MAX,
             buf: Vec::with_capacity(1024),
             fds: None,
+            prev_ns: std::collections::HashMap::new(),
+            delta_ns: 0,
         }
     }
 
@@ -195,6 +205,10 @@ impl Formatter {
         // moving a Vec does not allocate.
         let mut b = std::mem::take(&mut self.buf);
         b.clear();
+        if let (TimeMode::SincePrevious, Some(tid), Some(ts)) = (self.time, ev.tid(), ev.ts_ns()) {
+            let prev = self.prev_ns.insert(tid, ts).unwrap_or(ts);
+            self.delta_ns = ts.saturating_sub(prev);
+        }
         match ev {
             Event::Syscall(sc) => {
                 // Arguments show the names from before the call, the
@@ -235,6 +249,7 @@ impl Formatter {
     fn put_time(&self, b: &mut Vec<u8>, ts_ns: u64) {
         match self.time {
             TimeMode::None => return,
+            TimeMode::SincePrevious => put::secs6(b, self.delta_ns),
             TimeMode::Relative => {
                 let d = i128::from(ts_ns) - i128::from(self.start_mono_ns);
                 if d < 0 {

@@ -30,7 +30,7 @@
 use crate::event::GroupDead;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::PathBuf;
 
 use super::{Completeness, Events, FilterSpec, IdMap, ReadError, Tasks};
 use crate::decode::{Formatter, OutputFormat, ShowTid, TimeMode, errno_name, syscall_name};
@@ -44,6 +44,10 @@ pub enum ExportFormat {
     Perfetto,
     /// JSON Lines, the same as `dump --json`.
     Jsonl,
+    /// Apache Parquet, one row per event, for SQL engines (docs/parquet.md).
+    /// Takes several logs; needs `-o FILE` unless standard output is not a
+    /// terminal.
+    Parquet,
 }
 
 /// Writes a Perfetto/Chrome trace-event JSON document, one event at a time.
@@ -361,20 +365,28 @@ pub fn jsonl<R: Read, W: Write>(
     Ok((out, res))
 }
 
-/// `recorder export`: writes `path` in `format` to `out` and the
-/// completeness summary to `err`.
+/// `recorder export`: writes the logs of `paths` in `format` to `out` and
+/// the completeness summaries to `err`. Perfetto and JSON Lines take one
+/// log; Parquet any number.
 pub fn run(
-    path: &Path,
+    paths: &[PathBuf],
     spec: &FilterSpec,
     format: ExportFormat,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     err: &mut dyn Write,
 ) -> Result<(), ReadError> {
+    let path = match (format, paths) {
+        (ExportFormat::Parquet, _) => {
+            return super::parquet::run(paths, spec, out, err).map(drop);
+        }
+        (_, [path]) => path,
+        _ => return Err(ReadError::OneLog(paths.len())),
+    };
     let mut events = Events::open(path, spec)?.with_tasks();
     events.write_warnings(err)?;
     let (_, res) = match format {
-        ExportFormat::Perfetto => perfetto(&mut events, out)?,
         ExportFormat::Jsonl => jsonl(&mut events, out)?,
+        _ => perfetto(&mut events, out)?,
     };
     writeln!(err, "{}", events.summary())?;
     ReadError::stopped(path, res)

@@ -19,6 +19,7 @@ pub mod export;
 pub mod filter;
 pub mod info;
 pub mod report;
+pub mod parquet;
 pub mod stats;
 pub mod tasks;
 pub mod time;
@@ -78,6 +79,16 @@ pub enum ReadError {
     /// [`export::Perfetto::begin`] directly, say).
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// `export` in a format that takes one log was given this many.
+    #[error("Perfetto and JSON Lines export take one log, not {0} (Parquet takes several)")]
+    OneLog(usize),
+    /// The Parquet writer failed (`export --format parquet`); an output
+    /// io::Error is in its chain.
+    #[error("writing the Parquet file")]
+    Parquet(#[from] ::parquet::errors::ParquetError),
+    /// Arrow refused a batch of rows (a schema bug, not bad input).
+    #[error("building a Parquet row batch")]
+    Arrow(#[from] arrow_schema::ArrowError),
 }
 
 impl ReadError {

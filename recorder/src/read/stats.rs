@@ -186,8 +186,51 @@ pub struct Collector {
     /// The slowest calls, slowest first, at most `top`.
     slowest: Vec<Syscall>,
     top: usize,
-    threads: std::collections::BTreeSet<u32>,
+    threads: BTreeMap<u32, ThreadClock>,
     span: Option<(u64, u64)>,
+}
+
+/// Where one thread's time went: inside its calls, and between the exit of
+/// one call and the entry of its next (user time and waiting off the CPU
+/// together: the log cannot split them).
+#[derive(Debug, Clone, Default)]
+struct ThreadClock {
+    pid: u32,
+    calls: u64,
+    in_calls_ns: u64,
+    between_ns: u64,
+    /// Exit of the previous call; `None` before the first and after a call
+    /// that never returned.
+    last_exit: Option<u64>,
+}
+
+impl ThreadClock {
+    fn add(&mut self, sc: &Syscall) {
+        self.pid = sc.tgid;
+        self.calls += 1;
+        if let Some(last) = self.last_exit {
+            self.between_ns = self
+                .between_ns
+                .saturating_add(sc.enter_ns.saturating_sub(last));
+        }
+        let d = duration(sc);
+        self.in_calls_ns = self.in_calls_ns.saturating_add(d.unwrap_or(0));
+        self.last_exit = d.map(|d| sc.enter_ns + d);
+    }
+}
+
+/// Time in calls and between them, for a thread or a process
+/// (`stats --json` `time_split`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeSplit {
+    pub pid: u32,
+    /// `None` on a process's line (all its threads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tid: Option<u32>,
+    pub name: String,
+    pub calls: u64,
+    pub in_calls_ns: u64,
+    pub between_calls_ns: u64,
 }
 
 impl Collector {
@@ -209,7 +252,7 @@ impl Collector {
         self.per_nr.entry(sc.nr).or_default().add(sc);
         self.per_pid.entry(sc.tgid).or_default().add(sc);
         self.total.add(sc);
-        self.threads.insert(sc.tid);
+        self.threads.entry(sc.tid).or_default().add(sc);
         self.span = Some(match self.span {
             None => (sc.enter_ns, sc.enter_ns),
             Some((a, b)) => (a.min(sc.enter_ns), b.max(sc.enter_ns)),
@@ -289,6 +332,7 @@ impl Collector {
             syscalls,
             processes,
             slowest,
+            time_split: self.time_split(tasks),
             completeness: CompletenessReport::from(completeness),
         }
     }
@@ -296,6 +340,38 @@ impl Collector {
     /// The latency histogram of syscall `nr`, if it was called.
     pub fn histogram(&self, nr: i64) -> Option<&Histogram> {
         self.per_nr.get(&nr).map(|a| &a.hist)
+    }
+
+    /// Per process, then each of its threads.
+    fn time_split(&self, tasks: &Tasks) -> Vec<TimeSplit> {
+        let mut out: Vec<TimeSplit> = Vec::new();
+        for &pid in self.per_pid.keys() {
+            let name = tasks.process_name(pid).unwrap_or("?").to_owned();
+            let mut total = TimeSplit {
+                pid,
+                tid: None,
+                name,
+                calls: 0,
+                in_calls_ns: 0,
+                between_calls_ns: 0,
+            };
+            let at = out.len();
+            for (&tid, t) in self.threads.iter().filter(|(_, t)| t.pid == pid) {
+                total.calls += t.calls;
+                total.in_calls_ns = total.in_calls_ns.saturating_add(t.in_calls_ns);
+                total.between_calls_ns = total.between_calls_ns.saturating_add(t.between_ns);
+                out.push(TimeSplit {
+                    pid,
+                    tid: Some(tid),
+                    name: tasks.comm(tid, pid).unwrap_or("?").to_owned(),
+                    calls: t.calls,
+                    in_calls_ns: t.in_calls_ns,
+                    between_calls_ns: t.between_ns,
+                });
+            }
+            out.insert(at, total);
+        }
+        out
     }
 
     /// The slowest calls kept, slowest first.
@@ -401,6 +477,8 @@ pub struct Report {
     pub processes: Vec<Row>,
     /// The slowest calls, in `dump --json` form.
     pub slowest: Vec<serde_json::Value>,
+    /// Per process and thread: time in calls and between them.
+    pub time_split: Vec<TimeSplit>,
     pub completeness: CompletenessReport,
 }
 
@@ -471,6 +549,32 @@ fn table(
 }
 
 impl Report {
+    fn write_time_split(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "time in calls and between them (between: user time and waiting off the CPU, which the log cannot split):"
+        )?;
+        writeln!(
+            out,
+            "  {:>7} {:>7} {:<16} {:>9} {:>12} {:>12}",
+            "pid", "tid", "name", "calls", "in calls s", "between s"
+        )?;
+        for t in &self.time_split {
+            let tid = t.tid.map_or_else(|| "all".to_owned(), |t| t.to_string());
+            writeln!(
+                out,
+                "  {:>7} {tid:>7} {:<16} {:>9} {:>12} {:>12}",
+                t.pid,
+                t.name,
+                t.calls,
+                secs6(t.in_calls_ns),
+                secs6(t.between_calls_ns)
+            )?;
+        }
+        Ok(())
+    }
+
     /// The text form.
     pub fn write_text(
         &self,
@@ -511,6 +615,7 @@ impl Report {
         }
         writeln!(out)?;
         table(out, "process", &self.processes, None)?;
+        self.write_time_split(out)?;
         if !slowest.is_empty() {
             writeln!(out)?;
             writeln!(out, "slowest calls:")?;
@@ -667,5 +772,44 @@ mod tests {
         let mut none = Collector::new(Arch::X86_64, 0);
         none.add(&sc(0, 1, 0, 1, 1));
         assert!(none.slowest().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod time_split_tests {
+    use super::*;
+
+    fn call(tid: u32, enter: u64, exit: Option<u64>) -> Syscall {
+        Syscall {
+            tgid: 1,
+            tid,
+            nr: 39,
+            ret: exit.map(|_| 0),
+            enter_ns: enter,
+            exit_ns: exit,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn time_between_calls_is_per_thread_from_exit_to_next_entry() {
+        let mut c = Collector::new(Arch::X86_64, 0);
+        c.add(&call(1, 100, Some(110))); // 10 in
+        c.add(&call(2, 105, Some(200))); // another thread: its own clock
+        c.add(&call(1, 150, Some(155))); // 40 between, 5 in
+        c.add(&call(1, 170, None)); // 15 between, never returned
+        c.add(&call(1, 300, Some(301))); // nothing since a call without exit
+        let split = c.time_split(&Tasks::default());
+        let line = |tid| split.iter().find(|t| t.tid == tid).unwrap();
+        let t1 = line(Some(1));
+        assert_eq!((t1.calls, t1.in_calls_ns, t1.between_calls_ns), (4, 16, 55));
+        let t2 = line(Some(2));
+        assert_eq!((t2.in_calls_ns, t2.between_calls_ns), (95, 0));
+        let all = line(None);
+        assert_eq!(
+            (all.calls, all.in_calls_ns, all.between_calls_ns),
+            (5, 111, 55)
+        );
+        assert_eq!(split[0].tid, None, "the process first, then its threads");
     }
 }
