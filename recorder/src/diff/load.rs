@@ -144,7 +144,7 @@ fn note(procs: &mut Vec<Proc>, index: &mut HashMap<u32, usize>, e: &Event) {
     };
     let p = at(pid);
     if let Event::Fork(f) = e {
-        let child = at(f.aux);
+        let child = at(f.child());
         if procs[child].parent.is_none() && child != p {
             procs[child].parent = Some(p);
             procs[p].children.push(child);

@@ -18,8 +18,8 @@
 pub mod export;
 pub mod filter;
 pub mod info;
-pub mod report;
 pub mod parquet;
+pub mod report;
 pub mod stats;
 pub mod tasks;
 pub mod time;

@@ -16,6 +16,7 @@
 //! rows), so memory does not grow with the logs. Names come from
 //! [`crate::decode`], the tables every reader uses.
 
+use crate::event::GroupDead;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -403,18 +404,18 @@ fn proc_row<'a>(kind: &'static str, p: &'a ProcEvent) -> Row<'a> {
 fn event_row(ev: &Event) -> Option<Row<'_>> {
     Some(match ev {
         Event::Exec(p) => Row {
-            old_tid: Some(u64::from(p.aux)),
+            old_tid: Some(u64::from(p.old_tid())),
             ..proc_row("exec", p)
         },
         Event::Fork(p) => Row {
-            child_pid: Some(u64::from(p.aux)),
+            child_pid: Some(u64::from(p.child())),
             ..proc_row("fork", p)
         },
         Event::Exit(p) => Row {
-            group_dead: match p.aux {
-                0 => Some(false),
-                1 => Some(true),
-                _ => None,
+            group_dead: match p.group_dead() {
+                GroupDead::No => Some(false),
+                GroupDead::Yes => Some(true),
+                GroupDead::Unknown => None,
             },
             ..proc_row("exit", p)
         },
