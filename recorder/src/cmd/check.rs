@@ -27,34 +27,39 @@ fn kernel_version() -> Option<(u32, u32, String)> {
     Some((major, minor, release))
 }
 
-/// Creates (and closes) a 1-page BPF ring buffer map: proves the bpf()
-/// syscall exists, ring buffers are supported (5.8+), and we may use them.
-fn ringbuf_probe() -> Result<(), std::io::Error> {
-    const BPF_MAP_CREATE: libc::c_long = 0;
-    const BPF_MAP_TYPE_RINGBUF: u32 = 27;
-    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .unwrap_or(4096) as u32;
-    // union bpf_attr, map-create part: map_type, key_size, value_size,
-    // max_entries, map_flags; the rest zero (the kernel wants a zeroed tail).
-    let mut attr = [0u32; 32];
-    attr[0] = BPF_MAP_TYPE_RINGBUF;
-    attr[3] = page;
-    // SAFETY: a valid pointer to a zero-padded attr of the given size.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            BPF_MAP_CREATE,
-            attr.as_ptr(),
-            std::mem::size_of_val(&attr),
-        )
-    };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
+/// Whether ring buffer maps (5.8+) can be created here, by aya's own
+/// feature probe: proves the bpf() syscall exists, ring buffers are
+/// supported, and we may use them.
+fn ringbuf_probe() -> Result<(), String> {
+    match aya::sys::is_map_supported(aya::maps::MapType::RingBuf) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err("ring buffer maps are not supported (a kernel before 5.8)".into()),
+        Err(e) if e.io_error.raw_os_error() == Some(libc::ENOSYS) => {
+            Err("bpf() not available (CONFIG_BPF_SYSCALL off)".into())
+        }
+        Err(e) => Err(e.io_error.to_string()),
     }
-    // SAFETY: we own the fd just created.
-    unsafe { libc::close(fd as i32) };
+}
+
+/// Whether the kernel loads the two kinds of programs the recorder
+/// attaches (aya's probe loads a minimal one of each).
+fn program_probe() -> Result<(), String> {
+    use aya::programs::ProgramType;
+    for (t, name) in [
+        (ProgramType::RawTracePoint, "raw tracepoint"),
+        (ProgramType::TracePoint, "tracepoint"),
+    ] {
+        match aya::sys::is_program_supported(t) {
+            Ok(true) => {}
+            Ok(false) => return Err(format!("{name} programs are not supported")),
+            Err(e) => {
+                return Err(format!(
+                    "probing {name} programs: {:#}",
+                    anyhow::Error::new(e)
+                ));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -154,14 +159,15 @@ pub fn run() -> anyhow::Result<i32> {
     items.push(Item {
         what: "bpf() syscall with ring buffer maps",
         ok: probe.is_ok(),
-        detail: match &probe {
-            Ok(()) => "works".into(),
-            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
-                "bpf() not available (CONFIG_BPF_SYSCALL off)".into()
-            }
-            Err(e) => e.to_string(),
-        },
+        detail: probe.err().unwrap_or_else(|| "works".into()),
         fix: "needs CONFIG_BPF_SYSCALL=y and a 5.8+ kernel; as non-root, CAP_BPF",
+    });
+    let probe = program_probe();
+    items.push(Item {
+        what: "tracepoint and raw tracepoint programs",
+        ok: probe.is_ok(),
+        detail: probe.err().unwrap_or_else(|| "load".into()),
+        fix: "needs CONFIG_BPF_EVENTS=y; as non-root, CAP_BPF and CAP_PERFMON",
     });
 
     let (root, tfs_detail) = match tracefs::ensure_mounted() {
