@@ -112,6 +112,8 @@ pub struct Report {
     pub failed_in_one: Vec<Failure>,
     pub data: Vec<DataDiff>,
     pub syscalls: Vec<SyscallRow>,
+    /// Threads whose time in or between calls differs (see `time_differs`).
+    pub time_split: Vec<TimeRow>,
     /// Thread pairs whose sequences are identical after normalisation.
     pub identical_threads: u64,
     /// Every thread's full diff (`--all` only).
@@ -177,6 +179,27 @@ pub struct SyscallRow {
     pub bad_errors: u64,
     pub good_total_ns: u64,
     pub bad_total_ns: u64,
+}
+
+/// A thread's time inside its calls and between them in both runs (ns).
+#[derive(Debug, Serialize)]
+pub struct TimeRow {
+    pub thread: String,
+    pub name: String,
+    pub good_in_calls_ns: u64,
+    pub bad_in_calls_ns: u64,
+    pub good_between_ns: u64,
+    pub bad_between_ns: u64,
+}
+
+impl TimeRow {
+    /// Worth showing: either time differs more than twice, and by a
+    /// millisecond at least (so the jitter of a short run is not news).
+    pub fn differs(&self) -> bool {
+        let far = |a: u64, b: u64| a.max(b) >= 1_000_000 && a.max(b) > 2 * a.min(b);
+        far(self.good_in_calls_ns, self.bad_in_calls_ns)
+            || far(self.good_between_ns, self.bad_between_ns)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -377,4 +400,30 @@ pub fn differing_rows(rows: BTreeMap<String, SyscallRow>) -> Vec<SyscallRow> {
         (std::cmp::Reverse(d), r.syscall.clone())
     });
     v
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::TimeRow;
+
+    fn row(gi: u64, bi: u64, gb: u64, bb: u64) -> TimeRow {
+        TimeRow {
+            thread: "p1".into(),
+            name: "x".into(),
+            good_in_calls_ns: gi,
+            bad_in_calls_ns: bi,
+            good_between_ns: gb,
+            bad_between_ns: bb,
+        }
+    }
+
+    #[test]
+    fn time_rows_shown_only_when_far_apart() {
+        assert!(row(1_000_000, 3_000_000, 5, 5).differs());
+        assert!(row(5, 5, 10_000_000, 1_000_000).differs());
+        // Twice, not more: jitter.
+        assert!(!row(1_000_000, 2_000_000, 0, 0).differs());
+        // Far apart, but under a millisecond.
+        assert!(!row(1_000, 900_000, 0, 0).differs());
+    }
 }

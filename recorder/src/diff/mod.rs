@@ -29,7 +29,7 @@ use std::path::Path;
 
 pub use compare::Report;
 use compare::{Failures, Pair, RunInfo};
-use load::{Call, Survey};
+use load::{Survey, Threads};
 use normal::Normaliser;
 
 use crate::read::ReadError;
@@ -92,7 +92,7 @@ fn info(path: &Path, s: &Survey) -> RunInfo {
     }
 }
 
-type Side<'a> = (&'a Survey, &'a std::collections::HashMap<u32, Vec<Call>>);
+type Side<'a> = (&'a Survey, &'a Threads);
 
 /// One aligned pair of processes (or a process of one run only) into `r`.
 fn compare_process(
@@ -116,13 +116,27 @@ fn compare_process(
     let (mut gf, mut bf) = (Failures::new(), Failures::new());
     let empty = Vec::new();
     for k in 0..gt.len().max(bt.len()) {
-        let gcalls = gt.get(k).and_then(|t| g.1.get(t)).unwrap_or(&empty);
-        let bcalls = bt.get(k).and_then(|t| b.1.get(t)).unwrap_or(&empty);
+        let gcalls = gt.get(k).and_then(|t| g.1.calls.get(t)).unwrap_or(&empty);
+        let bcalls = bt.get(k).and_then(|t| b.1.calls.get(t)).unwrap_or(&empty);
         compare::failures(&mut gf, gcalls);
         compare::failures(&mut bf, bcalls);
         compare::count(rows, gcalls, true);
         compare::count(rows, bcalls, false);
         let thread = compare::thread_label(&p.label, k);
+        let time = |t: Option<&u32>, s: &Threads| t.and_then(|t| s.time.get(t)).copied();
+        if let (Some(gs), Some(bs)) = (time(gt.get(k), g.1), time(bt.get(k), b.1)) {
+            let row = compare::TimeRow {
+                thread: thread.clone(),
+                name: name.clone(),
+                good_in_calls_ns: gs.in_calls_ns,
+                bad_in_calls_ns: bs.in_calls_ns,
+                good_between_ns: gs.between_ns,
+                bad_between_ns: bs.between_ns,
+            };
+            if row.differs() {
+                r.time_split.push(row);
+            }
+        }
         compare::compare_thread(r, &thread, &name, gcalls, bcalls, opts.all);
     }
     compare::failed_in_one(r, &p.label, &gf, &bf);

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::Report;
-use super::compare::{Divergence, SyscallRow};
+use super::compare::{Divergence, SyscallRow, TimeRow};
 
 /// Divergences, failures and data differences shown at most.
 const MAX_ITEMS: usize = 20;
@@ -28,11 +28,38 @@ pub fn text(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     failures(r, out)?;
     data(r, out)?;
     syscalls(&r.syscalls, out)?;
+    time_split(&r.time_split, out)?;
     for f in &r.full {
         writeln!(out, "\nfull diff of thread {} (- good, + bad):", f.thread)?;
         for l in &f.lines {
             writeln!(out, "  {l}")?;
         }
+    }
+    Ok(())
+}
+
+/// Only where a thread's time differs: the log cannot tell computing from
+/// waiting between calls, so the heading says "between calls", not "CPU".
+fn time_split(rows: &[TimeRow], out: &mut dyn Write) -> io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\ntime in calls and between them (user time and waiting), where it differs 2x:"
+    )?;
+    let ms = |ns: u64| ns as f64 / 1e6;
+    for t in rows.iter().take(MAX_ITEMS) {
+        writeln!(
+            out,
+            "  {:<8} {:<16} in calls {:>10.3} ms -> {:>10.3} ms   between {:>10.3} ms -> {:>10.3} ms",
+            t.thread,
+            t.name,
+            ms(t.good_in_calls_ns),
+            ms(t.bad_in_calls_ns),
+            ms(t.good_between_ns),
+            ms(t.bad_between_ns)
+        )?;
     }
     Ok(())
 }
