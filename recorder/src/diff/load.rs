@@ -5,6 +5,7 @@
 //! every call with the decoder (the one formatter `dump` uses, with `-y`
 //! descriptor names), normalises it and collapses repeats.
 
+use crate::read::stats::ThreadClock;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -155,36 +156,11 @@ fn note(procs: &mut Vec<Proc>, index: &mut HashMap<u32, usize>, e: &Event) {
     }
 }
 
-/// A thread's time inside its system calls and between them (from a call's
-/// exit to the thread's next call: user time and off-CPU waiting
-/// together, which the log cannot split), as `recorder stats` counts it.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct TimeSplit {
-    pub in_calls_ns: u64,
-    pub between_ns: u64,
-    last_exit_ns: Option<u64>,
-}
-
-impl TimeSplit {
-    fn add(&mut self, sc: &Syscall) {
-        if let Some(last) = self.last_exit_ns {
-            self.between_ns = self
-                .between_ns
-                .saturating_add(sc.enter_ns.saturating_sub(last));
-        }
-        if let Some(exit) = sc.exit_ns {
-            self.in_calls_ns = self
-                .in_calls_ns
-                .saturating_add(exit.saturating_sub(sc.enter_ns));
-        }
-        self.last_exit_ns = sc.exit_ns;
-    }
-}
-
 /// Every thread's normalised sequence, and its time split, by tid.
 pub struct Threads {
     pub calls: HashMap<u32, Vec<Call>>,
-    pub time: HashMap<u32, TimeSplit>,
+    /// Time in calls and between them, counted as `recorder stats` does.
+    pub time: HashMap<u32, ThreadClock>,
 }
 
 /// The second pass: every thread's normalised sequence, keyed by tid.
@@ -199,7 +175,7 @@ pub fn calls(path: &Path, norm: &Normaliser) -> Result<Threads, ReadError> {
     fmt.show_duration = false;
     fmt.decode_fds(true);
     let mut out: HashMap<u32, Vec<Call>> = HashMap::new();
-    let mut time: HashMap<u32, TimeSplit> = HashMap::new();
+    let mut time: HashMap<u32, ThreadClock> = HashMap::new();
     let res = loop {
         match ev.next_any() {
             Ok(Some((e, _))) => {
@@ -320,34 +296,4 @@ fn payload(sc: &Syscall) -> Option<Vec<u8>> {
         return None;
     }
     Some(items.iter().flat_map(|c| c.bytes.iter().copied()).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn call(enter_ns: u64, exit_ns: Option<u64>) -> Syscall {
-        Syscall {
-            enter_ns,
-            exit_ns,
-            ..Syscall::default()
-        }
-    }
-
-    /// In calls: exit - entry; between: from one exit to the next entry
-    /// (nothing counted after a call that never returned).
-    #[test]
-    fn time_split_of_a_thread() {
-        let mut t = TimeSplit::default();
-        for sc in [
-            call(100, Some(150)),
-            call(400, Some(410)),
-            call(1000, None),
-            call(5000, Some(5001)),
-        ] {
-            t.add(&sc);
-        }
-        assert_eq!(t.in_calls_ns, 50 + 10 + 1);
-        assert_eq!(t.between_ns, 250 + 590);
-    }
 }

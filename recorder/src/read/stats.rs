@@ -193,19 +193,19 @@ pub struct Collector {
 /// Where one thread's time went: inside its calls, and between the exit of
 /// one call and the entry of its next (user time and waiting off the CPU
 /// together: the log cannot split them).
-#[derive(Debug, Clone, Default)]
-struct ThreadClock {
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadClock {
     pid: u32,
     calls: u64,
-    in_calls_ns: u64,
-    between_ns: u64,
+    pub in_calls_ns: u64,
+    pub between_ns: u64,
     /// Exit of the previous call; `None` before the first and after a call
     /// that never returned.
     last_exit: Option<u64>,
 }
 
 impl ThreadClock {
-    fn add(&mut self, sc: &Syscall) {
+    pub fn add(&mut self, sc: &Syscall) {
         self.pid = sc.tgid;
         self.calls += 1;
         if let Some(last) = self.last_exit {
