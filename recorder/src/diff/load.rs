@@ -98,17 +98,7 @@ impl Survey {
         let mut ev = open(path)?;
         let mut index: HashMap<u32, usize> = HashMap::new();
         let mut procs: Vec<Proc> = Vec::new();
-        let res = loop {
-            match ev.next_any() {
-                Ok(Some((e, _))) => note(&mut procs, &mut index, &e),
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        };
-        res.map_err(|source| ReadError::Stopped {
-            path: path.to_owned(),
-            source,
-        })?;
+        each_event(path, &mut ev, |e| note(&mut procs, &mut index, e))?;
         for p in &mut procs {
             if let Some(info) = ev.tasks().process_info(p.pid) {
                 p.names = info.names.clone();
@@ -176,25 +166,35 @@ pub fn calls(path: &Path, norm: &Normaliser) -> Result<Threads, ReadError> {
     fmt.decode_fds(true);
     let mut out: HashMap<u32, Vec<Call>> = HashMap::new();
     let mut time: HashMap<u32, ThreadClock> = HashMap::new();
-    let res = loop {
-        match ev.next_any() {
-            Ok(Some((e, _))) => {
-                if let Event::Syscall(sc) = &e {
-                    time.entry(sc.tid).or_default().add(sc);
-                }
-                if let Some(call) = render(&mut fmt, norm, &e) {
-                    push(out.entry(e.tid().unwrap_or(0)).or_default(), call);
-                }
-            }
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(e),
+    each_event(path, &mut ev, |e| {
+        if let Event::Syscall(sc) = e {
+            time.entry(sc.tid).or_default().add(sc);
         }
-    };
-    res.map_err(|source| ReadError::Stopped {
-        path: path.to_owned(),
-        source,
+        if let Some(call) = render(&mut fmt, norm, e) {
+            push(out.entry(e.tid().unwrap_or(0)).or_default(), call);
+        }
     })?;
     Ok(Threads { calls: out, time })
+}
+
+/// Hands every event of the log to `f`; a read error names the log.
+fn each_event(
+    path: &Path,
+    ev: &mut Events<std::io::BufReader<std::fs::File>>,
+    mut f: impl FnMut(&Event),
+) -> Result<(), ReadError> {
+    loop {
+        match ev.next_any() {
+            Ok(Some((e, _))) => f(&e),
+            Ok(None) => return Ok(()),
+            Err(source) => {
+                return Err(ReadError::Stopped {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
 }
 
 /// Appends `call`, or counts it into the last entry when it is the same.
