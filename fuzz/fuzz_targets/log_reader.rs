@@ -8,7 +8,7 @@
 //! ever exercise the checksum check; with it, mutations reach the frame
 //! lengths, the decompressor, the record framing, postcard decoding and
 //! the renderers. The seed corpus (`fuzz/seeds/`: the golden logs with
-//! their blocks stored uncompressed, and `tests/golden/logs/` itself) gives
+//! their blocks stored uncompressed, and `recorder/tests/golden/logs/` itself) gives
 //! the mutations real records to work on.
 
 #![no_main]

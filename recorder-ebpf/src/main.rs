@@ -386,7 +386,7 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
     let now = unsafe { bpf_ktime_get_ns() };
     count(ctr::ENTERED);
 
-    let stash = STASH.get_ptr_mut(&tid);
+    let stash = STASH.get_ptr_mut(tid);
     if nr == cfg(&NR_EXIT) || nr == cfg(&NR_EXIT_GROUP) {
         // These never reach sys_exit: emit now, marked as not returning.
         let seq = match stash {
@@ -406,12 +406,12 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
         });
         return 0;
     }
-    if let Some(spec) = capture_spec(nr) {
-        if spec.at_entry != 0 {
-            // SAFETY: our own thread's entry.
-            let seq = stash.map_or(0, |s| unsafe { (*s).seq });
-            emit_entry_data(tid, seq, &args, spec);
-        }
+    if let Some(spec) = capture_spec(nr)
+        && spec.at_entry != 0
+    {
+        // SAFETY: our own thread's entry.
+        let seq = stash.map_or(0, |s| unsafe { (*s).seq });
+        emit_entry_data(tid, seq, &args, spec);
     }
     match stash {
         // SAFETY: as above.
@@ -429,7 +429,7 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
                 seq: 0,
                 active: IN_CALL,
             };
-            if STASH.insert(&tid, &s, 0).is_err() {
+            if STASH.insert(tid, s, 0).is_err() {
                 count(ctr::STASH_FULL);
             }
         }
@@ -445,7 +445,7 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
         return 0;
     }
     let tid = pid_tgid as u32;
-    let Some(s) = STASH.get_ptr_mut(&tid) else {
+    let Some(s) = STASH.get_ptr_mut(tid) else {
         count(ctr::EXIT_WITHOUT_ENTRY);
         return 0;
     };
@@ -474,11 +474,12 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
         exit_ns: now,
         ..syscall_record(tgid, tid, s.nr, s.args, seq)
     };
-    if let Some(spec) = capture_spec(s.nr) {
-        if spec.at_entry == 0 && emit_syscall_with_data(rec, spec) {
-            pause_if_behind(tgid);
-            return 0;
-        }
+    if let Some(spec) = capture_spec(s.nr)
+        && spec.at_entry == 0
+        && emit_syscall_with_data(rec, spec)
+    {
+        pause_if_behind(tgid);
+        return 0;
     }
     emit_syscall(rec);
     pause_if_behind(tgid);
@@ -522,12 +523,12 @@ fn pause_if_behind(tgid: u32) {
     // late the first thread gets to act on its signal (a preempted thread
     // on a loaded machine let the others overflow a small ring). SIGCONT
     // discards those per-thread stops.
-    if PAUSED.get_ptr(&tgid).is_some() {
+    if PAUSED.get_ptr(tgid).is_some() {
         // SAFETY: helper without preconditions; signals the current thread.
         unsafe { bpf_send_signal_thread(SIGSTOP) };
         return;
     }
-    if PAUSED.insert(&tgid, &p, BPF_NOEXIST).is_err() {
+    if PAUSED.insert(tgid, p, BPF_NOEXIST).is_err() {
         return;
     }
     count(ctr::PAUSED);
@@ -561,7 +562,7 @@ pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
     // that very syscall, so its stash holds them.
     let tid = pid_tgid as u32;
     let mut thread = false;
-    if let Some(s) = STASH.get_ptr(&tid) {
+    if let Some(s) = STASH.get_ptr(tid) {
         // SAFETY: our own thread's entry.
         let s = unsafe { &*s };
         if s.active == IN_CALL {
@@ -595,12 +596,12 @@ pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
 /// like strace shows, instead of an exit without an entry.
 #[inline(always)]
 fn inherit_call(parent_tid: u32, child_tid: u32) {
-    if let Some(s) = STASH.get_ptr(&parent_tid) {
+    if let Some(s) = STASH.get_ptr(parent_tid) {
         // SAFETY: the parent's own entry, read in the parent's context.
         let mut s = unsafe { *s };
         if s.active == IN_CALL {
             s.seq = 0;
-            if STASH.insert(&child_tid, &s, 0).is_err() {
+            if STASH.insert(child_tid, s, 0).is_err() {
                 count(ctr::STASH_FULL);
             }
         }
@@ -617,12 +618,12 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
     if state != traced::YES && cfg(&HAVE_COMMS) != 0 {
         // The comm is the new program's name by now (begin_new_exec sets it
         // before this tracepoint fires), truncated to 15 bytes + NUL.
-        if let Ok(comm) = bpf_get_current_comm() {
-            if COMMS.get_ptr(&comm).is_some() {
-                set_traced(tgid, traced::YES);
-                state = traced::YES;
-                newly_selected = true;
-            }
+        if let Ok(comm) = bpf_get_current_comm()
+            && COMMS.get_ptr(comm).is_some()
+        {
+            set_traced(tgid, traced::YES);
+            state = traced::YES;
+            newly_selected = true;
         }
     }
     if state != traced::YES {
@@ -633,12 +634,12 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
     if old_tid != tid {
         // A non-leader thread exec'd and took over the leader's pid
         // (de_thread): its in-flight execve is stashed under the old tid.
-        if let Some(s) = STASH.get_ptr(&old_tid) {
+        if let Some(s) = STASH.get_ptr(old_tid) {
             // SAFETY: the old thread id is gone; nothing else touches it.
             let s = unsafe { *s };
-            let _ = STASH.insert(&tid, &s, 0);
+            let _ = STASH.insert(tid, s, 0);
         }
-        let _ = STASH.remove(&old_tid);
+        let _ = STASH.remove(old_tid);
     }
     if newly_selected {
         // The execve's entry was not seen: swallow its exit quietly.
@@ -649,7 +650,7 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
             seq: 0,
             active: SKIP_EXIT,
         };
-        if STASH.insert(&tid, &s, 0).is_err() {
+        if STASH.insert(tid, s, 0).is_err() {
             count(ctr::STASH_FULL);
         }
     }
@@ -665,7 +666,7 @@ pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
         return 0;
     }
     let tid = pid_tgid as u32;
-    if let Some(s) = STASH.get_ptr(&tid) {
+    if let Some(s) = STASH.get_ptr(tid) {
         // SAFETY: our own thread's entry.
         let s = unsafe { *s };
         if s.active == IN_CALL {
@@ -678,7 +679,7 @@ pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
                 ..syscall_record(tgid, tid, s.nr, s.args, s.seq)
             });
         }
-        let _ = STASH.remove(&tid);
+        let _ = STASH.remove(tid);
     }
     let off = cfg(&EXIT_GROUP_DEAD_OFF);
     let group_dead = if off == 0 {
@@ -714,7 +715,7 @@ pub fn signal_deliver(ctx: TracePointContext) -> u32 {
     // Our own pause taking effect (see pause_if_behind): noted for the
     // daemon, and not logged as a signal (the Pause event stands for it).
     if sig as u32 == SIGSTOP
-        && let Some(p) = PAUSED.get_ptr_mut(&tgid)
+        && let Some(p) = PAUSED.get_ptr_mut(tgid)
     {
         // SAFETY: a value of our own map; a plain store.
         unsafe {

@@ -1,10 +1,10 @@
 //! Golden-file tests of the reader commands (`info`, `stats`, `dump`,
-//! `export`) on small real logs checked into `tests/golden/logs/` (recorded
+//! `export`) on small real logs checked into `golden/logs/` (recorded
 //! on x86_64 and on arm64), and on damaged copies of them made here.
 //!
 //! Each case runs the `recorder` binary and compares its standard output,
 //! standard error and exit status byte for byte with
-//! `tests/golden/expected/<case>.txt`, so any change of output format shows
+//! `golden/expected/<case>.txt`, so any change of output format shows
 //! up in review. After a deliberate change, rewrite the expected files with
 //!
 //! ```sh
@@ -29,7 +29,7 @@ use recorder::log::LogReader;
 use recorder::read::{Events, Filter, FilterSpec, export, stats};
 
 fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
 fn logs_dir() -> PathBuf {
@@ -145,7 +145,7 @@ const CASES: &[(&str, &[&str], &str)] = &[
         "x86_64/fork",
     ),
     // recorder diff: pairs of runs of one program with one difference each
-    // (tests/golden/logs/diff/, recorded with fx-data and /bin/sh).
+    // (golden/logs/diff/, recorded with fx-data and /bin/sh).
     (
         "diff-config",
         &["diff", "LOG", "diff/config-bad.rec"],

@@ -11,7 +11,7 @@ import recorder_log as R
 import make_future_log
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GOLDEN = os.path.join(HERE, "..", "..", "tests", "golden", "logs")
+GOLDEN = os.path.join(HERE, "..", "..", "recorder", "tests", "golden", "logs")
 
 # §9 worked examples
 EXIT_RECORD = bytes.fromhex("0A 03 05 06 AC 02 01 01 02 73 68")

@@ -41,7 +41,7 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
 
     step(
         2,
-        "cargo fmt --check, cargo clippy -D warnings (host crates)",
+        "cargo fmt --check, cargo clippy -D warnings (host crates, and the eBPF crate for its target)",
     );
     lint().context("lints failed")?;
 
@@ -121,9 +121,9 @@ pub fn test(arm64: bool, extra: &[String]) -> Result<()> {
 }
 
 /// Format and lints, before anything is built for the tests: a warning
-/// fails the run, as in aya's CI. The eBPF crate is formatted too; it is
-/// linted by its own build (rustc's warnings), since clippy for the bpf
-/// target would need the nightly toolchain's build-std here.
+/// fails the run, as in aya's CI. The eBPF crate is linted for its own
+/// target with nightly's clippy and build-std (as aya-build compiles it),
+/// once per `bpf_target_arch`, since each reads its own registers.
 fn lint() -> Result<()> {
     util::run(util::cargo().args(["fmt", "--all", "--check"]))
         .context("cargo fmt --check: run `cargo fmt`")?;
@@ -137,7 +137,19 @@ fn lint() -> Result<()> {
         "-D",
         "warnings",
     ]))
-    .context("cargo clippy found warnings")
+    .context("cargo clippy found warnings")?;
+    for arch in ["x86_64", "aarch64"] {
+        util::run(
+            Command::new("rustup")
+                .args(["run", "nightly", "cargo", "clippy", "-p", "recorder-ebpf"])
+                .args(["--target", "bpfel-unknown-none", "-Z", "build-std=core"])
+                .args(["--release", "--", "-D", "warnings"])
+                .env("AYA_BPF_TARGET_ARCH", arch)
+                .current_dir(util::project_root()),
+        )
+        .with_context(|| format!("cargo clippy found warnings in the eBPF programs ({arch})"))?;
+    }
+    Ok(())
 }
 
 /// The second reader (tools/reference-reader, Python, written from
@@ -172,7 +184,7 @@ fn reference_reader(recorder: &Path) -> Result<()> {
 
 /// The golden logs of every format version and architecture.
 fn golden_logs() -> Result<Vec<PathBuf>> {
-    let golden = util::project_root().join("tests/golden/logs");
+    let golden = util::project_root().join("recorder/tests/golden/logs");
     let mut logs = Vec::new();
     for sub in ["x86_64", "aarch64", "v2/x86_64", "v2/aarch64", "future"] {
         let mut found: Vec<PathBuf> = std::fs::read_dir(golden.join(sub))

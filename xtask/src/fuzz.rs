@@ -3,7 +3,7 @@
 //! corpus reaches shows up in CI. Longer runs are manual (fuzz/README.md).
 //!
 //! The corpus grows in `target/fuzz/corpus/` across runs; the seeds
-//! (`fuzz/seeds/`, `tests/golden/logs/`) are read, never written. cargo-fuzz
+//! (`fuzz/seeds/`, `recorder/tests/golden/logs/`) are read, never written. cargo-fuzz
 //! needs nightly, which setup installs for the eBPF build anyway, and is
 //! itself installed by setup.
 
@@ -29,7 +29,7 @@ pub fn short_run() -> Result<()> {
         let mut dirs: Vec<PathBuf> = vec![corpus];
         if name == "log_reader" {
             dirs.push(root.join("fuzz/seeds"));
-            dirs.push(root.join("tests/golden/logs"));
+            dirs.push(root.join("recorder/tests/golden/logs"));
         }
         // `rustup run`: the `cargo` running xtask is stable's, and a
         // `+nightly` argument only works through the rustup proxy.

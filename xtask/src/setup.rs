@@ -96,6 +96,25 @@ pub fn run(opts: &Options) -> Result<()> {
             ]))?;
         }
     }
+    // `cargo xtask test` lints the eBPF crate with nightly's clippy (it
+    // needs build-std for the bpf target).
+    let nightly = util::output(Command::new("rustup").args([
+        "component",
+        "list",
+        "--installed",
+        "--toolchain",
+        "nightly",
+    ]))?;
+    if !nightly.lines().any(|l| l.starts_with("clippy-")) {
+        announce("clippy for nightly (lints the eBPF programs)…");
+        util::run(Command::new("rustup").args([
+            "component",
+            "add",
+            "clippy",
+            "--toolchain",
+            "nightly",
+        ]))?;
+    }
     // `cargo xtask test` starts with fmt and clippy (of the toolchain cargo
     // uses here; rustup's minimal profile has neither).
     let components = util::output(
