@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 use clap::Parser;
+use recorder::decode::{Arch, sysent};
 use recorder::event::{Event, Header, Trailer};
 use recorder::log::{DEFAULT_BLOCK_SIZE, LogReader, LogWriter};
 
@@ -66,6 +67,11 @@ struct Args {
     /// Write the machine-readable lines to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Record the argument registers each call does not take as 0, as the
+    /// drain does since logs of December 2026: measures what that saves on
+    /// a log recorded before.
+    #[arg(long)]
+    clear_unused_args: bool,
     /// Recorder logs to re-encode.
     #[arg(required = true, value_name = "LOG")]
     logs: Vec<PathBuf>,
@@ -114,7 +120,7 @@ fn main() -> Result<()> {
 
     let mut machine = String::new();
     for (index, path) in args.logs.iter().enumerate() {
-        let input = read_log(path, args.max_records, max_raw)?;
+        let input = read_log(path, args.max_records, max_raw, args.clear_unused_args)?;
         ensure!(
             !input.events.is_empty(),
             "{}: the log holds no events to compress",
@@ -152,11 +158,19 @@ fn main() -> Result<()> {
 }
 
 /// Reads the events of `path` (all, or up to the limits).
-fn read_log(path: &Path, max_records: Option<u64>, max_raw: Option<u64>) -> Result<Input> {
+fn read_log(
+    path: &Path,
+    max_records: Option<u64>,
+    max_raw: Option<u64>,
+    clear_unused_args: bool,
+) -> Result<Input> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut reader = LogReader::open(BufReader::with_capacity(1 << 20, file))
         .with_context(|| format!("{} is not a readable recorder log", path.display()))?;
     let header = reader.header().clone();
+    let taken = Arch::from_name(&header.arch)
+        .filter(|_| clear_unused_args)
+        .map(sysent::args_taken);
     let mut events = Vec::new();
     // The same events through a stored writer: what the limit counts.
     let mut stored = LogWriter::stored(std::io::sink(), &header)
@@ -175,7 +189,7 @@ fn read_log(path: &Path, max_records: Option<u64>, max_raw: Option<u64>) -> Resu
             ));
             break;
         }
-        let event = match reader.next_event() {
+        let mut event = match reader.next_event() {
             Ok(Some(event)) => event,
             Ok(None) => break,
             // A damaged tail still leaves good events to measure.
@@ -188,6 +202,9 @@ fn read_log(path: &Path, max_records: Option<u64>, max_raw: Option<u64>) -> Resu
                 break;
             }
         };
+        if let (Some(taken), Event::Syscall(s)) = (taken, &mut event) {
+            s.args = sysent::clear_unused_args(taken, s.nr, s.args);
+        }
         stored
             .append(&event)
             .with_context(|| format!("{}: an event does not encode", path.display()))?;

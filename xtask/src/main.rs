@@ -10,6 +10,7 @@
 //! | `test-arm64 [...]` | runs the `tests` crate's integration tests in arm64 guests (4K and 16K pages) |
 //! | `bench [--quick]` | the side-by-side overhead benchmark (recorder, strace, perf trace); table in target/bench/ |
 //! | `bench-zstd [--arm64] [--levels L,...] [LOG...]` | cost and size of each zstd level for log blocks (x86, and the arm64 guest, emulated); table in target/bench-zstd/ |
+//! | `gen-syscalls STRACE_SRC` | regenerates the syscall tables (names, argument counts, classes) from strace's |
 //! | `man` | man pages and shell completions from the CLI definition, into target/man and target/completions |
 //! | `deb --target x86_64\|aarch64` | the Debian package (binary, systemd unit, config, man pages, completions) |
 //!
@@ -32,6 +33,7 @@ mod fuzz;
 mod kernel;
 mod package;
 mod setup;
+mod sysent;
 mod util;
 mod vm;
 
@@ -107,6 +109,14 @@ enum Command {
     BenchZstd(bench_zstd::Options),
     /// Generate the man pages and shell completions (bash, zsh, fish) from the CLI definition.
     Man,
+    /// Regenerate recorder/src/decode/sysent/generated.rs (syscall numbers, names, argument
+    /// counts, trace classes) from strace's syscall tables.
+    ///
+    /// STRACE_SRC is strace's source tree (its git repository, or `apt-get source strace`).
+    GenSyscalls {
+        /// strace's source tree.
+        strace_src: PathBuf,
+    },
     /// Build the Debian package: binary, systemd unit (not enabled), config, man pages, completions.
     Deb {
         /// CPU architecture of the package (aarch64: the static musl binary).
@@ -188,6 +198,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
         Command::Bench(opts) => bench::run(&opts).map(|()| 0),
         Command::BenchZstd(opts) => bench_zstd::run(&opts).map(|()| 0),
         Command::Man => package::man_command().map(|()| 0),
+        Command::GenSyscalls { strace_src } => sysent::run(&strace_src).map(|()| 0),
         Command::Deb { target } => package::deb_command(target).map(|_| 0),
     }
 }

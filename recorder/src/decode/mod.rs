@@ -39,6 +39,7 @@ mod json;
 pub(crate) use json::pause_end as json_pause_end;
 mod put;
 mod structs;
+pub mod sysent;
 mod table;
 mod text;
 

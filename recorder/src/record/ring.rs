@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use recorder_common::{EntryDataRecord, ProcRecord, SyscallRecord, flags, kind};
 
 use super::batch::Batch;
+use recorder::decode::sysent;
 use recorder::event::{Capture, CaptureKind, CaptureRef, Event, ProcEvent, SignalEvent, Syscall};
 
 /// Capture items following a record's fixed part (see
@@ -92,9 +93,20 @@ fn parse_items(rest: &[u8]) -> Vec<Capture> {
 /// Turns ring records into log events. Keeps the data execve captured at
 /// entry until its record arrives (records of one thread reach the ring in
 /// order, so it is the thread's next SYSCALL record with the same seq).
-#[derive(Default)]
 pub struct RecordParser {
     entry_data: HashMap<u32, (u64, Vec<Capture>)>,
+    /// Argument registers each syscall takes (strace's tables): the rest
+    /// are recorded as 0.
+    args_taken: &'static [u8; sysent::NR_LIMIT],
+}
+
+impl Default for RecordParser {
+    fn default() -> Self {
+        Self {
+            entry_data: HashMap::new(),
+            args_taken: sysent::args_taken_here(),
+        }
+    }
 }
 
 impl RecordParser {
@@ -112,7 +124,7 @@ impl RecordParser {
         // SAFETY: length checked; SyscallRecord is plain integers.
         let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
         let data = Counted::new(&bytes[size_of::<SyscallRecord>()..]);
-        batch.push_encoded(&syscall_of(&r, Vec::new()), data);
+        batch.push_encoded(&self.syscall_of(&r, Vec::new()), data);
         true
     }
 
@@ -132,7 +144,7 @@ impl RecordParser {
                 {
                     data.splice(0..0, entry);
                 }
-                Some(Event::Syscall(syscall_of(&r, data)))
+                Some(Event::Syscall(self.syscall_of(&r, data)))
             }
             kind::ENTRY_DATA if bytes.len() >= size_of::<EntryDataRecord>() => {
                 // SAFETY: length checked; plain integers.
@@ -180,20 +192,22 @@ impl RecordParser {
     }
 }
 
-fn syscall_of(r: &SyscallRecord, data: Vec<Capture>) -> Syscall {
-    let returned = r.flags & flags::NO_RETURN == 0;
-    Syscall {
-        tgid: r.tgid,
-        tid: r.tid,
-        seq: r.seq,
-        cpu: r.cpu,
-        nr: r.nr,
-        args: r.args,
-        ret: returned.then_some(r.ret),
-        enter_ns: r.enter_ns,
-        exit_ns: returned.then_some(r.exit_ns),
-        died_in_call: r.flags & flags::DIED_IN_CALL != 0,
-        data,
+impl RecordParser {
+    fn syscall_of(&self, r: &SyscallRecord, data: Vec<Capture>) -> Syscall {
+        let returned = r.flags & flags::NO_RETURN == 0;
+        Syscall {
+            tgid: r.tgid,
+            tid: r.tid,
+            seq: r.seq,
+            cpu: r.cpu,
+            nr: r.nr,
+            args: sysent::clear_unused_args(self.args_taken, r.nr, r.args),
+            ret: returned.then_some(r.ret),
+            enter_ns: r.enter_ns,
+            exit_ns: returned.then_some(r.exit_ns),
+            died_in_call: r.flags & flags::DIED_IN_CALL != 0,
+            data,
+        }
     }
 }
 
