@@ -95,6 +95,11 @@ impl Batch {
         self.items.is_empty()
     }
 
+    /// Items in it (records, and the checkpoints and pauses among them).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = ItemRef<'_>> {
         let mut off = 0;
         self.items.iter().map(move |item| match item {

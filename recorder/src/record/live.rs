@@ -1,0 +1,171 @@
+//! `recorder --live`: strace-format lines on stderr while recording, made
+//! by `recorder dump`'s formatter from the batches the writer has written.
+//!
+//! Why this shape: the drain is the recording's critical path, and the
+//! writer's queue is what lets it keep up, so neither may wait for a
+//! terminal. The writer hands a written batch to this thread only when its
+//! queue has room ([`writer::Tap`]); otherwise it recycles the batch and
+//! counts its records as missed, and this thread says so where the lines
+//! are missing and at the end. Nothing is copied: the batch itself comes
+//! here and goes back to the drain's spares afterwards. The thread runs at
+//! a low priority (nice 10), so formatting takes CPU the traced programs
+//! and the drain leave over, as printing the same lines from the log later
+//! would.
+
+use std::{
+    io::{self, Write},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+        mpsc::{self, Receiver, SyncSender},
+    },
+    thread::JoinHandle,
+};
+
+use recorder::{
+    decode::{Formatter, TextOptions},
+    event::{Event, Header},
+    log::{FORMAT_VERSION, Skipped, record},
+};
+
+use super::batch::{Batch, ItemRef};
+use super::writer::Tap;
+
+/// Written batches waiting to be printed: a few, so that a burst the
+/// terminal cannot take costs lines rather than memory.
+const QUEUE_BATCHES: usize = 4;
+
+/// Nice value of the printing thread: below the traced programs (0) and
+/// the recorder's drain (-10).
+const NICE: i32 = 10;
+
+/// The receiving end of a tap, before its thread starts (the writer must
+/// exist first: the thread hands batches back to it).
+pub struct Pending {
+    rx: Receiver<Batch>,
+    missed: Arc<AtomicU64>,
+}
+
+/// A tap for the writer, and what its thread will read.
+pub fn channel() -> (Tap, Pending) {
+    let (tx, rx) = mpsc::sync_channel(QUEUE_BATCHES);
+    let missed = Arc::new(AtomicU64::new(0));
+    let tap = Tap {
+        tx,
+        missed: missed.clone(),
+    };
+    (tap, Pending { rx, missed })
+}
+
+/// The printing thread.
+pub struct Live {
+    handle: JoinHandle<()>,
+    missed: Arc<AtomicU64>,
+}
+
+impl Pending {
+    /// Starts printing; `spare` takes the batches back.
+    pub fn spawn(
+        self,
+        header: &Header,
+        opts: &TextOptions,
+        spare: SyncSender<Batch>,
+    ) -> io::Result<Live> {
+        let mut fmt = Formatter::new(header).map_err(io::Error::other)?;
+        fmt.text_options(opts);
+        let missed = self.missed.clone();
+        let handle = std::thread::Builder::new()
+            .name("live".into())
+            .spawn(move || {
+                lower_priority();
+                print_batches(&self.rx, &spare, &mut fmt, &self.missed);
+            })?;
+        Ok(Live { handle, missed })
+    }
+}
+
+impl Live {
+    /// Waits for the lines of every batch handed over (the writer has
+    /// finished, so no more come); returns the records not shown.
+    pub fn finish(self) -> u64 {
+        let _ = self.handle.join();
+        self.missed.load(Ordering::Relaxed)
+    }
+}
+
+/// Best effort: a thread's nice value is its own on Linux.
+fn lower_priority() {
+    // SAFETY: plain system calls on this thread's own id.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE);
+    }
+}
+
+/// Prints every batch until the writer goes away. A failed write to
+/// stderr (closed) ends printing, never recording.
+fn print_batches(
+    rx: &Receiver<Batch>,
+    spare: &SyncSender<Batch>,
+    fmt: &mut Formatter,
+    missed: &AtomicU64,
+) {
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stderr());
+    let mut said = 0;
+    let mut skipped = Skipped::default();
+    while let Ok(mut batch) = rx.recv() {
+        let res = say_missed(&mut out, missed, &mut said)
+            .and_then(|()| print_batch(&mut out, fmt, &batch, &mut skipped))
+            .and_then(|()| out.flush());
+        batch.clear();
+        let _ = spare.try_send(batch);
+        if res.is_err() {
+            return;
+        }
+    }
+    let _ = say_missed(&mut out, missed, &mut said).and_then(|()| out.flush());
+}
+
+/// Where lines are missing, says how many.
+fn say_missed(out: &mut impl Write, missed: &AtomicU64, said: &mut u64) -> io::Result<()> {
+    let now = missed.load(Ordering::Relaxed);
+    if now > *said {
+        writeln!(
+            out,
+            "recorder: --live fell behind: {} records not shown here (the log has them)",
+            now - *said
+        )?;
+        *said = now;
+    }
+    Ok(())
+}
+
+fn print_batch(
+    out: &mut impl Write,
+    fmt: &mut Formatter,
+    batch: &Batch,
+    skipped: &mut Skipped,
+) -> io::Result<()> {
+    for item in batch.iter() {
+        let decoded;
+        let ev = match item {
+            ItemRef::Event(ev) => ev,
+            ItemRef::Encoded { bytes, .. } => match record::decode(bytes, FORMAT_VERSION, skipped)
+            {
+                Ok(record::Decoded::Event(ev)) => {
+                    decoded = ev;
+                    &decoded
+                }
+                // The drain encoded it with this very format: cannot
+                // happen, and a line is all it would cost.
+                _ => continue,
+            },
+        };
+        if matches!(ev, Event::Counters(_)) {
+            continue;
+        }
+        fmt.learn_threads(ev);
+        fmt.write_event(out, ev)?;
+    }
+    Ok(())
+}
