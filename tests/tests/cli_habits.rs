@@ -127,7 +127,10 @@ fn summary_at_exit() {
         .output()
         .expect("stats");
     let table = text(&stats.stdout);
-    assert!(table.contains("syscall") && table.contains("ENOENT"), "{table}");
+    assert!(
+        table.contains("syscall") && table.contains("ENOENT"),
+        "{table}"
+    );
     assert!(
         out.stderr.contains(&table),
         "-c prints `recorder stats`:\n{table}\nstderr:\n{}",
@@ -259,7 +262,11 @@ fn follow_across_rotation() {
     std::fs::write(&go, b"").expect("go");
     let status = rec.wait().expect("recorder");
     let mut rec_err = String::new();
-    rec.stderr.take().expect("stderr").read_to_string(&mut rec_err).ok();
+    rec.stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut rec_err)
+        .ok();
     assert!(status.success(), "{rec_err}");
     assert!(log_path.with_extension("rec.1").exists(), "it rotated");
     // The last file, as dump prints it, must end what the follower printed.
@@ -283,7 +290,9 @@ fn follow_across_rotation() {
         notes.push(l);
     }
     assert!(
-        notes.iter().any(|l| l.starts_with("recorder: following the new")),
+        notes
+            .iter()
+            .any(|l| l.starts_with("recorder: following the new")),
         "{notes:?}"
     );
     assert!(
@@ -338,9 +347,14 @@ fn status_line_on_a_terminal_only() {
     });
     assert!(rec.wait().expect("recorder").success());
     let tty = reader.join().expect("reader");
-    let drawn = tty.find("\r\x1b[Krecorder: ").expect(&format!("drawn: {tty:?}"));
+    let drawn = tty
+        .find("\r\x1b[Krecorder: ")
+        .expect(&format!("drawn: {tty:?}"));
     assert!(tty[drawn..].contains(" records, "), "{tty:?}");
-    assert!(tty.contains(" written, ") && tty.contains(" pauses"), "{tty:?}");
+    assert!(
+        tty.contains(" written, ") && tty.contains(" pauses"),
+        "{tty:?}"
+    );
     // Erased before the final summary.
     let summary = tty.find("records written to").expect("summary");
     let last_draw = tty[..summary].rfind("/s, ").expect("a draw");

@@ -28,13 +28,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use recorder::{
-    cli::DumpArgs,
-    decode::Formatter,
-    event::Header,
-    log::EndState,
-    read::Events,
-};
+use recorder::{cli::DumpArgs, decode::Formatter, event::Header, log::EndState, read::Events};
 
 /// How often the end of the file and the path are looked at while
 /// nothing new comes.
@@ -179,7 +173,9 @@ fn formatter_for<'a>(
     header: &Header,
 ) -> anyhow::Result<&'a mut Formatter> {
     let same = fmt.as_ref().is_some_and(|(_, h)| {
-        h.start_mono_ns == header.start_mono_ns && h.arch == header.arch && h.hostname == header.hostname
+        h.start_mono_ns == header.start_mono_ns
+            && h.arch == header.arch
+            && h.hostname == header.hostname
     });
     if !same {
         *fmt = Some((super::dump::formatter(args, header)?, header.clone()));

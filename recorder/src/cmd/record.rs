@@ -492,7 +492,10 @@ fn log_dirs(args: &RecordArgs) -> Vec<std::path::PathBuf> {
         Some(p) if !p.as_os_str().is_empty() => Some(p.to_owned()),
         _ => Some(".".into()),
     };
-    log_dir.into_iter().chain(args.snapshot_dir.clone()).collect()
+    log_dir
+        .into_iter()
+        .chain(args.snapshot_dir.clone())
+        .collect()
 }
 
 struct Signals {
@@ -560,11 +563,7 @@ fn print_summary(args: &RecordArgs, s: &record::Summary) {
     if args.quiet && loss.is_none() {
         return;
     }
-    let to = if is_stdout(&args.output) {
-        "standard output".into()
-    } else {
-        args.output.display().to_string()
-    };
+    let to = record::log_name(&args.output);
     let mut msg = format!(
         "recorder: {} records written to {to} ({} bytes)",
         c.written, s.bytes

@@ -42,7 +42,7 @@ const NICE: i32 = 10;
 /// The receiving end of a tap, before its thread starts (the writer must
 /// exist first: the thread hands batches back to it).
 pub struct Pending {
-    rx: Receiver<Batch>,
+    rx: Receiver<(u64, Batch)>,
     missed: Arc<AtomicU64>,
 }
 
@@ -78,7 +78,8 @@ impl Pending {
             .name("live".into())
             .spawn(move || {
                 lower_priority();
-                print_batches(&self.rx, &spare, &mut fmt, &self.missed);
+                let out = io::BufWriter::with_capacity(1 << 16, io::stderr());
+                print_batches(&self.rx, &spare, &mut fmt, &self.missed, out);
             })?;
         Ok(Live { handle, missed })
     }
@@ -105,16 +106,17 @@ fn lower_priority() {
 /// Prints every batch until the writer goes away. A failed write to
 /// stderr (closed) ends printing, never recording.
 fn print_batches(
-    rx: &Receiver<Batch>,
+    rx: &Receiver<(u64, Batch)>,
     spare: &SyncSender<Batch>,
     fmt: &mut Formatter,
     missed: &AtomicU64,
+    mut out: impl Write,
 ) {
-    let mut out = io::BufWriter::with_capacity(1 << 16, io::stderr());
     let mut said = 0;
     let mut skipped = Skipped::default();
-    while let Ok(mut batch) = rx.recv() {
-        let res = say_missed(&mut out, missed, &mut said)
+    while let Ok((before, mut batch)) = rx.recv() {
+        said += before;
+        let res = say_missed(&mut out, before)
             .and_then(|()| print_batch(&mut out, fmt, &batch, &mut skipped))
             .and_then(|()| out.flush());
         batch.clear();
@@ -123,19 +125,18 @@ fn print_batches(
             return;
         }
     }
-    let _ = say_missed(&mut out, missed, &mut said).and_then(|()| out.flush());
+    // Missed after the last batch handed over.
+    let rest = missed.load(Ordering::Relaxed).saturating_sub(said);
+    let _ = say_missed(&mut out, rest).and_then(|()| out.flush());
 }
 
 /// Where lines are missing, says how many.
-fn say_missed(out: &mut impl Write, missed: &AtomicU64, said: &mut u64) -> io::Result<()> {
-    let now = missed.load(Ordering::Relaxed);
-    if now > *said {
+fn say_missed(out: &mut impl Write, n: u64) -> io::Result<()> {
+    if n > 0 {
         writeln!(
             out,
-            "recorder: --live fell behind: {} records not shown here (the log has them)",
-            now - *said
+            "recorder: --live fell behind: {n} records not shown here (the log has them)"
         )?;
-        *said = now;
     }
     Ok(())
 }
@@ -150,16 +151,17 @@ fn print_batch(
         let decoded;
         let ev = match item {
             ItemRef::Event(ev) => ev,
-            ItemRef::Encoded { bytes, .. } => match record::decode(bytes, FORMAT_VERSION, skipped)
-            {
-                Ok(record::Decoded::Event(ev)) => {
-                    decoded = ev;
-                    &decoded
+            ItemRef::Encoded { bytes, .. } => {
+                match record::decode(bytes, FORMAT_VERSION, skipped) {
+                    Ok(record::Decoded::Event(ev)) => {
+                        decoded = ev;
+                        &decoded
+                    }
+                    // The drain encoded it with this very format: cannot
+                    // happen, and a line is all it would cost.
+                    _ => continue,
                 }
-                // The drain encoded it with this very format: cannot
-                // happen, and a line is all it would cost.
-                _ => continue,
-            },
+            }
         };
         if matches!(ev, Event::Counters(_)) {
             continue;
@@ -168,4 +170,73 @@ fn print_batch(
         fmt.write_event(out, ev)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recorder::event::{ProcEvent, Syscall};
+
+    fn header() -> Header {
+        Header {
+            arch: "x86_64".into(),
+            ..Default::default()
+        }
+    }
+
+    /// Lines come in batch order, encoded records decoded, checkpoints
+    /// left out; what the writer could not hand over is said where it is
+    /// missing; batches go back to the spares.
+    #[test]
+    fn prints_batches_and_says_what_it_missed() {
+        let (tx, rx) = mpsc::sync_channel(4);
+        let (spare_tx, spare_rx) = mpsc::sync_channel(4);
+        let missed = AtomicU64::new(0);
+        let getppid = |tid, seq| Syscall {
+            tgid: tid,
+            tid,
+            seq,
+            nr: libc::SYS_getppid,
+            ret: Some(1),
+            enter_ns: 10 + seq,
+            exit_ns: Some(11 + seq),
+            ..Default::default()
+        };
+        let mut a = Batch::default();
+        a.push(Event::Exec(ProcEvent {
+            tgid: 7,
+            tid: 7,
+            comm: "x".into(),
+            ..Default::default()
+        }));
+        a.push_encoded(&getppid(7, 0), std::iter::empty());
+        a.push(Event::Counters(Default::default()));
+        let mut b = Batch::default();
+        b.push_encoded(&getppid(8, 0), std::iter::empty());
+        tx.send((0, a)).unwrap();
+        // The writer missed 5 records between the two batches, and 2
+        // after the last.
+        tx.send((5, b)).unwrap();
+        missed.store(7, Ordering::Relaxed);
+        drop(tx);
+        let mut fmt = Formatter::new(&header()).unwrap();
+        let mut out = Vec::new();
+        print_batches(&rx, &spare_tx, &mut fmt, &missed, &mut out);
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        let said = |n| {
+            format!("recorder: --live fell behind: {n} records not shown here (the log has them)")
+        };
+        assert_eq!(lines.len(), 5, "{out}");
+        assert!(lines[0].contains("+++ exec"), "{out}");
+        assert!(lines[1].ends_with(" getppid() = 1 <0.000000>"), "{out}");
+        assert_eq!(lines[2], said(5));
+        // A second thread: from here on lines say whose they are.
+        assert!(
+            lines[3].ends_with(" [pid 8] getppid() = 1 <0.000000>"),
+            "{out}"
+        );
+        assert_eq!(lines[4], said(2));
+        assert_eq!(spare_rx.try_iter().count(), 2);
+    }
 }

@@ -618,9 +618,19 @@ fn select_and_attach(kernel: &mut Kernel, cfg: &Config) -> Result<(), RecordErro
     Ok(())
 }
 
+/// How messages name the log: `-o -` is standard output.
+pub fn log_name(output: &std::path::Path) -> String {
+    if output.as_os_str() == "-" {
+        "standard output".into()
+    } else {
+        output.display().to_string()
+    }
+}
+
 fn say_started(pids: &[u32], comms: &[Vec<u8>], child: Option<u32>, output: &std::path::Path) {
+    let output = log_name(output);
     if let Some(pid) = child {
-        eprintln!("recorder: recording pid {pid} to {}", output.display());
+        eprintln!("recorder: recording pid {pid} to {output}");
         return;
     }
     let mut what = Vec::new();
@@ -631,9 +641,8 @@ fn say_started(pids: &[u32], comms: &[Vec<u8>], child: Option<u32>, output: &std
         what.push(format!("comm {:?}", String::from_utf8_lossy(c)));
     }
     eprintln!(
-        "recorder: recording {} to {} (Ctrl-C to stop)",
+        "recorder: recording {} to {output} (Ctrl-C to stop)",
         what.join(", "),
-        output.display()
     );
 }
 

@@ -143,8 +143,10 @@ pub struct Progress {
 
 /// Where written batches go next (live output), never waited for: when its
 /// queue is full, the batch is recycled and its items counted in `missed`.
+/// Each batch handed over comes with the count of items missed since the
+/// one before, so the tap can say exactly where they are missing.
 pub struct Tap {
-    pub tx: SyncSender<Batch>,
+    pub tx: SyncSender<(u64, Batch)>,
     pub missed: Arc<AtomicU64>,
 }
 
@@ -212,6 +214,7 @@ impl Writer {
         let ends = Ends {
             spare: spare_tx.clone(),
             tap,
+            tap_missed: 0,
             progress: progress.clone(),
         };
         let handle = std::thread::Builder::new()
@@ -909,6 +912,8 @@ fn finish_file(
 struct Ends {
     spare: SyncSender<Batch>,
     tap: Option<Tap>,
+    /// Items the tap missed since the last batch it got.
+    tap_missed: u64,
     progress: Arc<Progress>,
 }
 
@@ -920,12 +925,16 @@ impl Ends {
 
     /// A written batch goes to the tap if it has room, else back to the
     /// drain; never waits.
-    fn done(&self, mut batch: Batch, files: &Files) {
+    fn done(&mut self, mut batch: Batch, files: &Files) {
         self.note(files);
         if let Some(tap) = &self.tap {
-            match tap.tx.try_send(batch) {
-                Ok(()) => return,
-                Err(TrySendError::Full(b) | TrySendError::Disconnected(b)) => {
+            match tap.tx.try_send((self.tap_missed, batch)) {
+                Ok(()) => {
+                    self.tap_missed = 0;
+                    return;
+                }
+                Err(TrySendError::Full((_, b)) | TrySendError::Disconnected((_, b))) => {
+                    self.tap_missed += b.len() as u64;
                     tap.missed.fetch_add(b.len() as u64, Ordering::Relaxed);
                     batch = b;
                 }
@@ -940,7 +949,7 @@ impl Ends {
 fn writer_loop(
     mut files: Files,
     rx: Receiver<Msg>,
-    ends: Ends,
+    mut ends: Ends,
 ) -> Result<WriterStats, WriterError> {
     while let Ok(msg) = rx.recv() {
         match msg {
@@ -1337,8 +1346,8 @@ mod tests {
         let stats = w.finish(Batch::default(), final_trailer(6)).unwrap();
         assert_eq!(stats.events, 6);
         assert_eq!(missed.load(Ordering::Relaxed), 4);
-        let first = tap_rx.try_recv().unwrap();
-        assert_eq!(first.len(), 2);
+        let (missed_before, first) = tap_rx.try_recv().unwrap();
+        assert_eq!((missed_before, first.len()), (0, 2));
         let (evs, _) = read(&disk.path);
         assert_eq!(seqs(&evs), (0..6).collect::<Vec<_>>());
     }
