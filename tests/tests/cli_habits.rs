@@ -349,7 +349,7 @@ fn status_line_on_a_terminal_only() {
     let tty = reader.join().expect("reader");
     let drawn = tty
         .find("\r\x1b[Krecorder: ")
-        .expect(&format!("drawn: {tty:?}"));
+        .unwrap_or_else(|| panic!("not drawn: {tty:?}"));
     assert!(tty[drawn..].contains(" records, "), "{tty:?}");
     assert!(
         tty.contains(" written, ") && tty.contains(" pauses"),

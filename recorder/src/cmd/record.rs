@@ -301,7 +301,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
                     .map_or_else(nix::unistd::geteuid, |u| u.uid)
             }),
         },
-        live: args.show.live.then(|| recorder::decode::TextOptions {
+        live: args.show.live.then_some(recorder::decode::TextOptions {
             string_limit: args.show.string_limit,
             wall_clock: args.show.wall_clock > 0,
             durations: args.show.durations,
