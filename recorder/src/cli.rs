@@ -25,6 +25,9 @@ use clap::{Args, Parser, Subcommand};
         sudo recorder -u root -o x.rec ./x          the command run as root, not as you\n  \
         sudo recorder -o d.rec -- dump              a program named like a recorder command: after `--`\n  \
         recorder dump myapp.rec                     print the log, one line per system call",
+    override_usage = "recorder [OPTIONS] COMMAND [ARGS]...\n       \
+        recorder [OPTIONS] -p PID | --comm NAME\n       \
+        recorder dump|info|stats|export|report|diff|bundle|check|completions ...",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -124,7 +127,8 @@ pub struct RecordArgs {
 
     /// Write the log to this file (created mode 0600, overwritten if it
     /// exists). Under sudo it, the rotated files and the snapshots belong to
-    /// the user who ran sudo.
+    /// the user who ran sudo. `-` writes it to standard output (a pipe, not
+    /// a terminal), and the command's own standard output goes to stderr.
     #[arg(short = 'o', long, value_name = "FILE", default_value = "recorder.rec")]
     pub output: PathBuf,
 
@@ -152,7 +156,7 @@ pub struct RecordArgs {
     /// recorder can write them down: `pause` holds them back (SIGSTOP, then
     /// SIGCONT once it caught up) so that not one call is lost, and logs
     /// every pause; `drop` lets them run and counts the records that did
-    /// not fit. Default: `pause` for `-- COMMAND`, `drop` for -p/--comm
+    /// not fit. Default: `pause` for a command, `drop` for -p/--comm
     /// (pausing is visible to their parents, e.g. a shell's job control).
     #[arg(long, value_name = "pause|drop", value_enum)]
     pub overflow: Option<Overflow>,
@@ -219,9 +223,6 @@ pub struct RecordArgs {
     #[arg(long, value_name = "USER")]
     pub drop_to: Option<String>,
 
-    #[command(flatten)]
-    pub show: ShowArgs,
-
     /// Command to start and record, with its arguments: `recorder ls -l`,
     /// like strace. Everything from the first word that is not an option
     /// is the command's. A word that names a recorder command (dump,
@@ -230,6 +231,10 @@ pub struct RecordArgs {
     /// its exit status.
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub command: Vec<String>,
+
+    // After the command: its help heading would otherwise be this one's.
+    #[command(flatten)]
+    pub show: ShowArgs,
 }
 
 /// What the recorder shows while and after recording, strace's habits: the

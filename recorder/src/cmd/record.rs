@@ -307,7 +307,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
             durations: args.show.durations,
             decode_fds: args.show.decode_fds,
         }),
-        status_line: !args.quiet && !args.show.live && std::io::stderr().is_terminal(),
+        status_line: status_line(&args),
     };
     // Drain promptly even when the machine is busy: a starved daemon is
     // what overflows the ring (a 32 MiB ring drained every 2 ms still
@@ -322,6 +322,16 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
         print_stats(&args);
     }
     Ok(summary.child_status.unwrap_or(0))
+}
+
+/// Whether to redraw a status line: on a terminal, unless `-q` or
+/// `--live` say otherwise, or a command prints on that terminal (its
+/// lines would run into the status line and leave pieces of it behind).
+/// Called after [`stdout_log`]: with `-o -` the command's stdout is stderr.
+fn status_line(args: &RecordArgs) -> bool {
+    let stderr_tty = std::io::stderr().is_terminal();
+    let command_prints_there = !args.command.is_empty() && std::io::stdout().is_terminal();
+    !args.quiet && !args.show.live && stderr_tty && !command_prints_there
 }
 
 /// `-o -`: the log goes where standard output went, and standard output

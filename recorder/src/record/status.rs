@@ -1,9 +1,11 @@
 //! The status line on a terminal while recording: records, rate, bytes
 //! written, losses and pauses, redrawn a few times a second in place and
 //! erased at the end, so a long recording shows it is alive without
-//! scrolling anything away. Only when stderr is a terminal and live output
-//! is off (`cmd::record` decides): in a file or a journal, a line redrawn
-//! with carriage returns is noise, and the one-a-minute line stays.
+//! scrolling anything away. Only when stderr is a terminal, live output is
+//! off and no recorded command prints on that terminal (`cmd::record`
+//! decides): in a file or a journal a line redrawn with carriage returns
+//! is noise, and a command's output would run into it; the one-a-minute
+//! line stays for those.
 
 use std::{
     io::Write as _,
