@@ -363,6 +363,29 @@ fn status_line_on_a_terminal_only() {
         "erased at exit: {tty:?}"
     );
 
+    // A command printing on the same terminal: its lines would run into
+    // the status line, so there is none.
+    let (controller, terminal) = pty();
+    let out = terminal.try_clone().expect("dup");
+    let mut rec = Command::new(recorder_bin())
+        .arg("-o")
+        .arg(w.path("tty2.rec"))
+        .args(["sleep", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(terminal))
+        .spawn()
+        .expect("spawn recorder");
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = std::fs::File::from(controller).read_to_end(&mut all);
+        text(&all)
+    });
+    assert!(rec.wait().expect("recorder").success());
+    let tty = reader.join().expect("reader");
+    assert!(tty.contains("records written to"), "{tty:?}");
+    assert!(!tty.contains("\x1b[K"), "no status line: {tty:?}");
+
     let err_path = w.path("stderr.txt");
     let err = std::fs::File::create(&err_path).expect("file");
     let status = Command::new(recorder_bin())
