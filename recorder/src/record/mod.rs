@@ -47,6 +47,8 @@ pub enum RecordError {
     Poll(#[source] std::io::Error),
     #[error(transparent)]
     Pause(#[from] pause::PauseError),
+    #[error("cannot start printing live output")]
+    Live(#[source] std::io::Error),
 }
 
 pub struct Config {
@@ -345,7 +347,7 @@ impl Recording {
             (Some(pending), Some(opts)) => Some(
                 pending
                     .spawn(&cfg.header, opts, writer.spare_sender())
-                    .map_err(|_| WriterError::Gone)?,
+                    .map_err(RecordError::Live)?,
             ),
             _ => None,
         };
