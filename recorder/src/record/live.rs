@@ -7,10 +7,11 @@
 //! queue has room ([`writer::Tap`]); otherwise it recycles the batch and
 //! counts its records as missed, and this thread says so where the lines
 //! are missing and at the end. Nothing is copied: the batch itself comes
-//! here and goes back to the drain's spares afterwards. The thread runs at
-//! a low priority (nice 10), so formatting takes CPU the traced programs
-//! and the drain leave over, as printing the same lines from the log later
-//! would.
+//! here and goes back to the drain's spares afterwards. The thread runs
+//! under SCHED_IDLE, so formatting takes only CPU time the traced programs
+//! and the recorder leave over, as printing the same lines from the log
+//! later would; under a storm of calls most lines are then left out (and
+//! counted), never the records.
 
 use std::{
     io::{self, Write},
@@ -35,9 +36,9 @@ use super::writer::Tap;
 /// terminal cannot take costs lines rather than memory.
 const QUEUE_BATCHES: usize = 4;
 
-/// Nice value of the printing thread: below the traced programs (0) and
-/// the recorder's drain (-10).
-const NICE: i32 = 10;
+/// Nice value of the printing thread where SCHED_IDLE is refused: below
+/// the traced programs (0) and the recorder's drain (-10).
+const NICE: i32 = 19;
 
 /// The receiving end of a tap, before its thread starts (the writer must
 /// exist first: the thread hands batches back to it).
@@ -94,12 +95,19 @@ impl Live {
     }
 }
 
-/// Best effort: a thread's nice value is its own on Linux.
+/// Best effort: SCHED_IDLE, so that printing runs only on CPU time
+/// nothing else wants (a nice value still takes its share: at nice 10
+/// the traced programs were measurably slower on 2 cores); nice 19 where
+/// that is refused. Scheduling is per thread on Linux.
 fn lower_priority() {
-    // SAFETY: plain system calls on this thread's own id.
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: plain system calls on this thread's own id, with a valid
+    // sched_param.
     unsafe {
         let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE);
+        if libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) != 0 {
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE);
+        }
     }
 }
 
