@@ -529,3 +529,43 @@ fn follow_a_growing_log_across_a_rotation() {
     );
     assert!(!notes.iter().any(|l| l.contains("INCOMPLETE")), "{notes:?}");
 }
+
+/// A damaged file is reported once, and following goes on with the next
+/// file at the path, not with the same file again.
+#[test]
+fn follow_reports_damage_once_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.rec"), dir.path().join("b.rec"));
+    write_log(&a, 3);
+    write_log(&b, 5);
+    let mut bad = std::fs::read(&a).unwrap();
+    // A byte inside the block, before the trailer: its CRC fails.
+    let at = bad.len() - 80;
+    bad[at] ^= 0xff;
+    let path = dir.path().join("x.rec");
+    std::fs::write(&path, &bad).unwrap();
+    let mut child = recorder()
+        .args(["dump", "-F"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    let err = lines_of(child.stderr.take().unwrap());
+    let (mut lines, mut notes) = (Vec::new(), Vec::new());
+    wait_lines(&err, &mut notes, 1, |l| l.contains("stopped reading"));
+    let tmp = dir.path().join("next.tmp");
+    std::fs::copy(&b, &tmp).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    wait_lines(&out, &mut lines, 5, |l| l.contains("getppid() = 1"));
+    wait_lines(&err, &mut notes, 1, |l| l.contains("complete: 5 records"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let damage = notes
+        .iter()
+        .filter(|l| l.contains("stopped reading"))
+        .count();
+    assert_eq!(damage, 1, "{notes:?}");
+    assert!(!notes.iter().any(|l| l.contains("panicked")), "{notes:?}");
+}

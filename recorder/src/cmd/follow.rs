@@ -10,8 +10,8 @@
 //! another file (the recorder creates the next file only after it closed
 //! this one, trailer included, so nothing more will come), or when the
 //! file was cut shorter than what was read (a new recording truncated
-//! it). A file whose trailer was read is finished too; then FILE is
-//! watched until it names a new file.
+//! it). A file whose trailer was read, or that is damaged, is finished
+//! too; then FILE is watched until it names a new file.
 //!
 //! A file that was moved away (logrotate's `mv`, before the SIGHUP) is
 //! still read to its trailer: the recorder writes its last blocks into it
@@ -28,7 +28,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use recorder::{cli::DumpArgs, decode::Formatter, event::Header, log::EndState, read::Events};
+use recorder::{cli::DumpArgs, decode::Formatter, event::Header, read::Events};
 
 /// How often the end of the file and the path are looked at while
 /// nothing new comes.
@@ -158,9 +158,10 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<()> {
                 anyhow::Error::from(e)
             );
         }
-        if reader.end_state() == EndState::Clean {
-            wait_for_next(path, id, pos.get());
-        }
+        // Whether it ended at its trailer, at damage or because it was
+        // replaced: what comes next is another file at the path (at once
+        // when it was replaced), never this one again.
+        wait_for_next(path, id, pos.get());
     }
 }
 
