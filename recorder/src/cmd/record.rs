@@ -234,13 +234,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
         None => Vec::new(),
     };
     let stream = is_stdout(&args.output);
-    let file = if stream {
-        stdout_log()?
-    } else {
-        let file = record::writer::create_file(&args.output)?;
-        who.give(&file, &args.output, &created);
-        file
-    };
+    let file = open_log(&args, &who, &created)?;
 
     let filter = Filter {
         pids: pids.clone(),
@@ -301,12 +295,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
                     .map_or_else(nix::unistd::geteuid, |u| u.uid)
             }),
         },
-        live: args.show.live.then_some(recorder::decode::TextOptions {
-            string_limit: args.show.string_limit,
-            wall_clock: args.show.wall_clock > 0,
-            durations: args.show.durations,
-            decode_fds: args.show.decode_fds,
-        }),
+        live: live_options(&args),
         status_line: status_line(&args),
     };
     // Drain promptly even when the machine is busy: a starved daemon is
@@ -322,6 +311,31 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
         print_stats(&args);
     }
     Ok(summary.child_status.unwrap_or(0))
+}
+
+/// The log's file (given to its owner), or standard output for `-o -`.
+fn open_log(
+    args: &RecordArgs,
+    who: &Identities,
+    created: &[std::path::PathBuf],
+) -> anyhow::Result<std::fs::File> {
+    if is_stdout(&args.output) {
+        return stdout_log();
+    }
+    let file = record::writer::create_file(&args.output)?;
+    who.give(&file, &args.output, created);
+    Ok(file)
+}
+
+/// `--live` and the dump options it takes.
+fn live_options(args: &RecordArgs) -> Option<recorder::decode::TextOptions> {
+    let s = &args.show;
+    s.live.then_some(recorder::decode::TextOptions {
+        string_limit: s.string_limit,
+        wall_clock: s.wall_clock > 0,
+        durations: s.durations,
+        decode_fds: s.decode_fds,
+    })
 }
 
 /// Whether to redraw a status line: on a terminal, unless `-q` or

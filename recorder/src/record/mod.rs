@@ -336,21 +336,12 @@ impl Recording {
         // here (capabilities are per thread): the writer thread, the blocking
         // pool and the resume guard all start after, with what is left.
         privileges::drop_privileges(&cfg.privileges);
-        let (tap, live) = cfg.live.as_ref().map(|_| live::channel()).unzip();
         let out = writer::Output {
             file: cfg.file,
             path: cfg.output.clone(),
             stream: cfg.stream,
         };
-        let writer = Writer::start(out, cfg.header.clone(), cfg.rotation, tap)?;
-        let live = match (live, &cfg.live) {
-            (Some(pending), Some(opts)) => Some(
-                pending
-                    .spawn(&cfg.header, opts, writer.spare_sender())
-                    .map_err(RecordError::Live)?,
-            ),
-            _ => None,
-        };
+        let (writer, live) = start_writer(out, &cfg.header, cfg.rotation, cfg.live.as_ref())?;
         let status_line = cfg
             .status_line
             .then(|| status::StatusLine::new(writer.progress()));
@@ -589,6 +580,25 @@ impl Recording {
             live_missed,
         })
     }
+}
+
+/// Starts the writer and, for `--live`, the thread that prints what it
+/// wrote.
+fn start_writer(
+    out: writer::Output,
+    header: &Header,
+    rotation: Option<writer::Rotation>,
+    live: Option<&recorder::decode::TextOptions>,
+) -> Result<(Writer, Option<live::Live>), RecordError> {
+    let Some(opts) = live else {
+        return Ok((Writer::start(out, header.clone(), rotation, None)?, None));
+    };
+    let (tap, pending) = live::channel();
+    let writer = Writer::start(out, header.clone(), rotation, Some(tap))?;
+    let live = pending
+        .spawn(header, opts, writer.spare_sender())
+        .map_err(RecordError::Live)?;
+    Ok((writer, Some(live)))
 }
 
 /// Selects the processes to record and attaches the programs.
