@@ -422,7 +422,13 @@ fn record_until_stopped(
         tokio::spawn(async move {
             while hup.recv().await.is_some() {
                 if stream {
-                    eprintln!("recorder: SIGHUP ignored: the log is standard output");
+                    // Not eprintln!: after a hang-up the terminal may be
+                    // gone, and that must not panic.
+                    use std::io::Write as _;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "recorder: SIGHUP ignored: the log is standard output"
+                    );
                 } else {
                     reopen_tx.notify_one();
                 }
