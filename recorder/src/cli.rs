@@ -398,7 +398,7 @@ impl ReadFilterArgs {
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Log file written by `recorder`.
+    /// Log file written by `recorder`; `-` reads it from standard input.
     pub file: PathBuf,
 
     /// The report as one JSON document (see docs/json-output.md).

@@ -433,6 +433,26 @@ fn dump_and_stats_read_standard_input() {
     }
 }
 
+/// `info -`: the same report, the file named `-`, its size what was read.
+#[test]
+fn info_reads_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("small.rec");
+    write_log(&p, 50);
+    let bytes = std::fs::read(&p).unwrap();
+    let piped = with_stdin(&["info", "-"], &bytes);
+    let file = recorder().arg("info").arg(&p).output().unwrap();
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr(&piped));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let (piped, file) = (text(&piped.stdout), text(&file.stdout));
+    let first = format!("file         - ({} bytes, format version 2)", bytes.len());
+    assert_eq!(piped.lines().next(), Some(first.as_str()), "{piped}");
+    // The first line names the file; the rest is the same report.
+    let rest = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(rest(&piped), rest(&file));
+    assert!(piped.contains("verdict      complete"), "{piped}");
+}
+
 #[test]
 fn dump_of_bad_standard_input() {
     let o = with_stdin(&["dump", "-"], b"not a log, just text\n");
