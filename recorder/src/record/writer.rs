@@ -489,6 +489,10 @@ impl DiskFile {
     /// Cuts the file back to `len` bytes (a torn frame off its end).
     fn cut(&mut self, len: u64) -> io::Result<()> {
         if matches!(self.space, Space::Stream) {
+            if len == self.len {
+                // Nothing of the frame went out: the stream is whole.
+                return Ok(());
+            }
             // What reached a pipe is gone: a torn frame stays torn, and the
             // error that tore it ends the recording.
             return Err(io::Error::new(
