@@ -170,6 +170,47 @@ fn live_lines_are_dump_lines() {
     );
 }
 
+/// `--live` under a storm of calls: whatever it could not print in time
+/// is said, exactly: lines printed plus records said to be left out are
+/// the log's lines. The log itself is complete.
+#[test]
+fn live_accounts_for_every_line_it_leaves_out() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log_path = w.path("storm.rec");
+    let out = record_command(&log_path, &["--live"], &[&fixture("fx-loop")], &["200000"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    Log::read(&log_path).assert_complete();
+    let mut printed = 0u64;
+    let mut left_out = 0u64;
+    for l in out.stderr.lines() {
+        match l.strip_prefix("recorder: --live fell behind: ") {
+            Some(rest) => {
+                let n = rest.split(' ').next().and_then(|n| n.parse::<u64>().ok());
+                left_out += n.unwrap_or_else(|| panic!("unexpected line {l:?}"));
+            }
+            None if l.starts_with("recorder: ") => {}
+            None => printed += 1,
+        }
+    }
+    let dumped = dump_lines(&log_path, &[]).len() as u64;
+    assert_eq!(
+        printed + left_out,
+        dumped,
+        "printed {printed}, left out {left_out}"
+    );
+    if left_out > 0 {
+        assert!(
+            out.stderr
+                .contains(&format!("--live left out {left_out} records")),
+            "the summary says it too: {}",
+            out.stderr
+        );
+    }
+}
+
 /// Collects a child's output lines on a thread.
 fn lines_of(r: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();

@@ -100,6 +100,16 @@ impl Batch {
         self.items.len()
     }
 
+    /// Items that are not counter checkpoints: what `dump` would show a
+    /// line for.
+    pub fn shown(&self) -> usize {
+        let checkpoints = self
+            .items
+            .iter()
+            .filter(|i| matches!(i, Item::Event(ev) if matches!(**ev, Event::Counters(_))));
+        self.items.len() - checkpoints.count()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = ItemRef<'_>> {
         let mut off = 0;
         self.items.iter().map(move |item| match item {

@@ -142,7 +142,8 @@ pub struct Progress {
 }
 
 /// Where written batches go next (live output), never waited for: when its
-/// queue is full, the batch is recycled and its items counted in `missed`.
+/// queue is full, the batch is recycled and its records (checkpoints
+/// aside) counted in `missed`.
 /// Each batch handed over comes with the count of items missed since the
 /// one before, so the tap can say exactly where they are missing.
 pub struct Tap {
@@ -938,8 +939,10 @@ impl Ends {
                     return;
                 }
                 Err(TrySendError::Full((_, b)) | TrySendError::Disconnected((_, b))) => {
-                    self.tap_missed += b.len() as u64;
-                    tap.missed.fetch_add(b.len() as u64, Ordering::Relaxed);
+                    // Checkpoints have no line: not counted as missed.
+                    let n = b.shown() as u64;
+                    self.tap_missed += n;
+                    tap.missed.fetch_add(n, Ordering::Relaxed);
                     batch = b;
                 }
             }
