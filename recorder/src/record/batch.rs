@@ -95,11 +95,6 @@ impl Batch {
         self.items.is_empty()
     }
 
-    /// Items in it (records, and the checkpoints and pauses among them).
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
     /// Items that are not counter checkpoints: what `dump` would show a
     /// line for.
     pub fn shown(&self) -> usize {

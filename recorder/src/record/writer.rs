@@ -1354,7 +1354,7 @@ mod tests {
         assert_eq!(stats.events, 6);
         assert_eq!(missed.load(Ordering::Relaxed), 4);
         let (missed_before, first) = tap_rx.try_recv().unwrap();
-        assert_eq!((missed_before, first.len()), (0, 2));
+        assert_eq!((missed_before, first.shown()), (0, 2));
         let (evs, _) = read(&disk.path);
         assert_eq!(seqs(&evs), (0..6).collect::<Vec<_>>());
     }
