@@ -197,6 +197,16 @@ mod tests {
         assert!(b.is_empty() && b.iter().next().is_none());
     }
 
+    /// Checkpoints have no line in `dump`: not counted as shown.
+    #[test]
+    fn shown_leaves_checkpoints_out() {
+        let mut b = Batch::default();
+        b.push_encoded(&call(0, Vec::new()), std::iter::empty());
+        b.push(Event::Counters(Default::default()));
+        b.push(Event::Exec(ProcEvent::default()));
+        assert_eq!(b.shown(), 2);
+    }
+
     #[test]
     fn full_by_count_or_by_data() {
         let mut b = Batch::default();
