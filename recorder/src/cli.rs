@@ -12,14 +12,22 @@ use clap::{Args, Parser, Subcommand};
     about = "Record the system calls of chosen processes with eBPF, at a fraction of strace's cost",
     long_about = "Record the system calls of chosen processes with eBPF, at a fraction of strace's cost.\n\n\
         Select processes by pid (-p), by the name they were exec'd as (--comm), or start a command \
-        after `--`. Records go to a compact binary log (-o) that `recorder dump` prints, on any \
-        machine and architecture.",
+        (`recorder ls -l`, like strace; after `--` when it shares a name with a recorder command). \
+        Records go to a compact binary log (-o) that `recorder dump` prints, on any machine and \
+        architecture.",
     after_help = "Examples:\n  \
         sudo recorder --comm myapp -o myapp.rec     record every process named myapp, until Ctrl-C\n  \
         sudo recorder -p 1234 -o svc.rec            record a running process and the children it starts\n  \
-        sudo recorder -o ls.rec -- ls -l /tmp       start a command and record it, like `strace ls`\n  \
-        sudo recorder -u root -o x.rec -- ./x       the same, with the command run as root, not as you\n  \
+        sudo recorder -o ls.rec ls -l /tmp          start a command and record it, like `strace ls`\n  \
+        sudo recorder --live -T -o ls.rec ls        the same, printing each call as it happens\n  \
+        sudo recorder -c -o make.rec make           and the per-syscall table at the end (strace -c)\n  \
+        sudo recorder -o - ls | recorder dump -     the log through a pipe (stdout, then stdin)\n  \
+        sudo recorder -u root -o x.rec ./x          the command run as root, not as you\n  \
+        sudo recorder -o d.rec -- dump              a program named like a recorder command: after `--`\n  \
         recorder dump myapp.rec                     print the log, one line per system call",
+    override_usage = "recorder [OPTIONS] COMMAND [ARGS]...\n       \
+        recorder [OPTIONS] -p PID | --comm NAME\n       \
+        recorder dump|info|stats|export|report|diff|bundle|check|completions ...",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -36,7 +44,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         recorder dump app.rec -e %file --failed      failed file operations\n  \
         recorder dump app.rec --tid 1234 -T -y       one thread, with durations and fd paths\n  \
-        recorder dump app.rec -tt --since 12:34:56   wall-clock (UTC) times, from 12:34:56 on")]
+        recorder dump app.rec -tt --since 12:34:56   wall-clock (UTC) times, from 12:34:56 on\n  \
+        recorder dump -F /var/log/recorder/recorder.rec   new calls as they are written, like tail -F\n  \
+        sudo recorder -o - ls | recorder dump -      a log read from standard input")]
     Dump(DumpArgs),
     /// Describe a log: machine, how and when it was recorded, what it holds,
     /// and whether it is complete.
@@ -117,7 +127,8 @@ pub struct RecordArgs {
 
     /// Write the log to this file (created mode 0600, overwritten if it
     /// exists). Under sudo it, the rotated files and the snapshots belong to
-    /// the user who ran sudo.
+    /// the user who ran sudo. `-` writes it to standard output (a pipe, not
+    /// a terminal), and the command's own standard output goes to stderr.
     #[arg(short = 'o', long, value_name = "FILE", default_value = "recorder.rec")]
     pub output: PathBuf,
 
@@ -145,7 +156,7 @@ pub struct RecordArgs {
     /// recorder can write them down: `pause` holds them back (SIGSTOP, then
     /// SIGCONT once it caught up) so that not one call is lost, and logs
     /// every pause; `drop` lets them run and counts the records that did
-    /// not fit. Default: `pause` for `-- COMMAND`, `drop` for -p/--comm
+    /// not fit. Default: `pause` for a command, `drop` for -p/--comm
     /// (pausing is visible to their parents, e.g. a shell's job control).
     #[arg(long, value_name = "pause|drop", value_enum)]
     pub overflow: Option<Overflow>,
@@ -196,7 +207,7 @@ pub struct RecordArgs {
     #[arg(long, hide = true)]
     pub bench_floor: bool,
 
-    /// Run the command (after `--`) as USER, a name or a uid, like strace
+    /// Run the command as USER, a name or a uid, like strace
     /// -u: with its uid, gid and supplementary groups, and HOME, USER and
     /// LOGNAME set for it. Under sudo the command runs as the user who ran
     /// sudo unless -u says otherwise; `-u root` keeps root.
@@ -212,10 +223,64 @@ pub struct RecordArgs {
     #[arg(long, value_name = "USER")]
     pub drop_to: Option<String>,
 
-    /// Command to start and record (after `--`). The recorder exits when it
-    /// exits, with its exit status.
-    #[arg(last = true, value_name = "COMMAND")]
+    /// Command to start and record, with its arguments: `recorder ls -l`,
+    /// like strace. Everything from the first word that is not an option
+    /// is the command's. A word that names a recorder command (dump,
+    /// info, ...) is that command: put `--` before a program of the same
+    /// name (`recorder -- dump`). The recorder exits when it exits, with
+    /// its exit status.
+    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub command: Vec<String>,
+
+    // After the command: its help heading would otherwise be this one's.
+    #[command(flatten)]
+    pub show: ShowArgs,
+}
+
+/// What the recorder shows while and after recording, strace's habits: the
+/// log stays the record, these only print.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Showing while recording")]
+pub struct ShowArgs {
+    /// Follow children: accepted for strace users' hands, children are
+    /// followed by default (--no-follow turns it off). `-ff` is the same:
+    /// strace writes a file per process, and the log already keeps
+    /// processes apart (`recorder dump --pid`).
+    #[arg(short = 'f', action = clap::ArgAction::Count, conflicts_with = "no_follow")]
+    pub follow: u8,
+
+    /// Print each call on stderr as it is recorded, as `recorder dump`
+    /// would print it, while the log is written as usual. Printing runs on
+    /// its own thread at low priority and never holds up recording: when
+    /// it cannot keep up, lines are left out, and it says how many (the
+    /// log has them all).
+    #[arg(long)]
+    pub live: bool,
+
+    /// With --live: show at most this many bytes of each string or buffer
+    /// (dump's -s; -s here is what is captured). 0 shows all captured.
+    #[arg(long, value_name = "BYTES", default_value_t = 32, requires = "live")]
+    pub string_limit: usize,
+
+    /// With --live: wall-clock times (UTC) instead of seconds since the
+    /// start (strace's -t/-tt).
+    #[arg(short = 't', long = "wall-clock", action = clap::ArgAction::Count, requires = "live")]
+    pub wall_clock: u8,
+
+    /// With --live: show how long each call took (strace's -T).
+    #[arg(short = 'T', long = "durations", requires = "live")]
+    pub durations: bool,
+
+    /// With --live: show the path of each file descriptor the recording
+    /// saw opened (strace's -y).
+    #[arg(short = 'y', long = "decode-fds", requires = "live")]
+    pub decode_fds: bool,
+
+    /// At exit, print `recorder stats` of the log on stderr: per syscall
+    /// and per process calls, errors and latencies (strace's -c; the log
+    /// is written as usual).
+    #[arg(short = 'c', long = "summary")]
+    pub summary: bool,
 }
 
 /// `--overflow`: what happens when the recorder falls behind.
@@ -229,8 +294,16 @@ pub enum Overflow {
 
 #[derive(Debug, Args)]
 pub struct DumpArgs {
-    /// Log file written by `recorder`.
+    /// Log file written by `recorder`; `-` reads it from standard input
+    /// (`recorder -o - ls | recorder dump -`).
     pub file: PathBuf,
+
+    /// Keep printing as the log grows, like `tail -F`: on across rotation
+    /// (FILE renamed to FILE.1, a new FILE started) and SIGHUP reopen, each
+    /// file's completeness said as it ends; until interrupted. (Not -f,
+    /// which strace users read as "follow forks".)
+    #[arg(short = 'F', long)]
+    pub follow: bool,
 
     /// One JSON object per line (JSON Lines; see docs/json-output.md).
     /// JSON always carries all captured bytes.
@@ -325,7 +398,7 @@ impl ReadFilterArgs {
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Log file written by `recorder`.
+    /// Log file written by `recorder`; `-` reads it from standard input.
     pub file: PathBuf,
 
     /// The report as one JSON document (see docs/json-output.md).
@@ -335,7 +408,7 @@ pub struct InfoArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Log file written by `recorder`.
+    /// Log file written by `recorder`; `-` reads it from standard input.
     pub file: PathBuf,
 
     /// The report as one JSON document (see docs/json-output.md).
@@ -610,5 +683,64 @@ mod tests {
         // A subcommand name after `--` is the command to record.
         let cli = Cli::try_parse_from(["recorder", "--", "dump"]).unwrap();
         assert_eq!(cli.record.command, ["dump"]);
+    }
+
+    /// `recorder ls -l`, as strace takes it: from the first word that is
+    /// not an option on, everything is the command's, its options too.
+    #[test]
+    fn command_without_double_dash() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("recorder").chain(args.iter().copied()))
+        };
+        let cli = parse(&["ls", "-l", "/tmp"]).unwrap();
+        assert_eq!(cli.record.command, ["ls", "-l", "/tmp"]);
+        let cli = parse(&["-o", "x.rec", "-s", "64", "ls", "-o", "-s"]).unwrap();
+        assert_eq!(cli.record.output, PathBuf::from("x.rec"));
+        assert_eq!(cli.record.capture_size, 64);
+        assert_eq!(cli.record.command, ["ls", "-o", "-s"]);
+        // A recorder command's name is that command...
+        let cli = parse(&["info", "x.rec"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Info(_))));
+        assert!(cli.record.command.is_empty());
+        // ...and `--` makes it a program to record.
+        let cli = parse(&["-o", "x.rec", "--", "info", "x.rec"]).unwrap();
+        assert_eq!(cli.record.command, ["info", "x.rec"]);
+        assert!(cli.command.is_none());
+        // -p and --comm alone need no command.
+        let cli = parse(&["-p", "1", "-o", "x.rec"]).unwrap();
+        assert!(cli.record.command.is_empty());
+    }
+
+    #[test]
+    fn strace_follow_flags() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("recorder").chain(args.iter().copied()))
+        };
+        assert_eq!(parse(&["-f", "make"]).unwrap().record.show.follow, 1);
+        let cli = parse(&["-ff", "-o", "x.rec", "make", "-f", "Makefile"]).unwrap();
+        assert_eq!(cli.record.show.follow, 2);
+        assert_eq!(cli.record.command, ["make", "-f", "Makefile"]);
+        assert!(!cli.record.no_follow);
+        let e = parse(&["-f", "--no-follow", "make"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn live_and_summary_flags() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("recorder").chain(args.iter().copied()))
+        };
+        let cli = parse(&["--live", "-T", "-tt", "-y", "--string-limit", "0", "ls"]).unwrap();
+        let s = &cli.record.show;
+        assert!(s.live && s.durations && s.decode_fds);
+        assert_eq!((s.wall_clock, s.string_limit), (2, 0));
+        assert!(parse(&["-c", "ls"]).unwrap().record.show.summary);
+        assert!(parse(&["--summary", "ls"]).unwrap().record.show.summary);
+        // The display options are for live lines: alone they would do
+        // nothing, so they are refused.
+        for flag in ["-T", "-tt", "-y"] {
+            let e = parse(&[flag, "ls"]).unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        }
     }
 }

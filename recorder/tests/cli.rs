@@ -306,3 +306,286 @@ fn report_writes_the_page_named_after_the_log() {
         assert!(!page.contains(needle), "{needle} in the page");
     }
 }
+
+/// `recorder ls -l`: a command without `--` is a recording (which needs
+/// privileges), with `-f`/`-ff` accepted; `-f --no-follow` contradict.
+#[test]
+fn command_without_double_dash_is_a_recording() {
+    for args in [
+        &["ls", "-l"][..],
+        &["-f", "ls"],
+        &["-ff", "-o", "x.rec", "ls"],
+    ] {
+        let o = unprivileged(recorder().args(args)).output().unwrap();
+        assert_clean_error(
+            &o,
+            1,
+            "recording needs root, or the CAP_BPF and CAP_PERFMON capabilities",
+        );
+    }
+    let o = recorder()
+        .args(["-f", "--no-follow", "ls"])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 2, "--no-follow");
+}
+
+/// The live display options alone would do nothing: refused, naming --live.
+#[test]
+fn display_options_need_live() {
+    for flag in ["-T", "-tt", "-y", "--string-limit=64"] {
+        let o = recorder().args([flag, "ls"]).output().unwrap();
+        assert_clean_error(&o, 2, "--live");
+    }
+}
+
+/// What `-o -` cannot do is said before anything starts.
+#[test]
+fn stdout_log_refuses_what_needs_a_file() {
+    let o = recorder()
+        .args(["-o", "-", "--rotate-size", "1M", "ls"])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 1, "--rotate-size needs a log file");
+    let o = recorder().args(["-c", "-o", "-", "ls"]).output().unwrap();
+    assert_clean_error(&o, 1, "pipe the log into `recorder stats -` instead");
+}
+
+/// A pseudo-terminal: (controller, terminal).
+fn pty() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd as _;
+    let (mut m, mut s) = (-1, -1);
+    // SAFETY: openpty writes two descriptors; the other arguments may be
+    // null.
+    let r = unsafe {
+        libc::openpty(
+            &mut m,
+            &mut s,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both were just opened and are ours.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(m),
+            std::os::fd::OwnedFd::from_raw_fd(s),
+        )
+    }
+}
+
+#[test]
+fn stdout_log_is_not_written_to_a_terminal() {
+    let (_controller, terminal) = pty();
+    let o = recorder()
+        .args(["-o", "-", "ls"])
+        .stdout(std::process::Stdio::from(terminal))
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 1, "not writing the binary log to a terminal");
+}
+
+/// Runs `recorder ARGS` with `input` on its standard input.
+fn with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = recorder()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // A reader that stops early closes the pipe: not this test's failure.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    o
+}
+
+/// `dump -` and `stats -` read standard input and print what they print
+/// for the file.
+#[test]
+fn dump_and_stats_read_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("small.rec");
+    write_log(&p, 50);
+    let bytes = std::fs::read(&p).unwrap();
+    for cmd in ["dump", "stats"] {
+        let piped = with_stdin(&[cmd, "-"], &bytes);
+        let file = recorder().arg(cmd).arg(&p).output().unwrap();
+        assert_eq!(piped.status.code(), Some(0), "{cmd} -: {}", stderr(&piped));
+        assert!(!piped.stdout.is_empty(), "{cmd}");
+        assert_eq!(
+            piped.stdout, file.stdout,
+            "{cmd} - prints what {cmd} FILE does"
+        );
+        assert!(
+            stderr(&piped).contains("complete: 50 records"),
+            "{}",
+            stderr(&piped)
+        );
+    }
+}
+
+/// `info -`: the same report, the file named `-`, its size what was read.
+#[test]
+fn info_reads_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("small.rec");
+    write_log(&p, 50);
+    let bytes = std::fs::read(&p).unwrap();
+    let piped = with_stdin(&["info", "-"], &bytes);
+    let file = recorder().arg("info").arg(&p).output().unwrap();
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr(&piped));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let (piped, file) = (text(&piped.stdout), text(&file.stdout));
+    let first = format!("file         - ({} bytes, format version 2)", bytes.len());
+    assert_eq!(piped.lines().next(), Some(first.as_str()), "{piped}");
+    // The first line names the file; the rest is the same report.
+    let rest = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(rest(&piped), rest(&file));
+    assert!(piped.contains("verdict      complete"), "{piped}");
+}
+
+#[test]
+fn dump_of_bad_standard_input() {
+    let o = with_stdin(&["dump", "-"], b"not a log, just text\n");
+    assert_clean_error(&o, 1, "-: not a recorder log (bad magic)");
+    let o = with_stdin(&["stats", "-"], b"");
+    assert_clean_error(&o, 1, "-: empty file");
+}
+
+#[test]
+fn follow_of_a_missing_file() {
+    let o = recorder()
+        .args(["dump", "--follow", "/nonexistent/x.rec"])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 1, "cannot open /nonexistent/x.rec");
+}
+
+/// Lines of a child's stream, collected on a thread.
+fn lines_of(r: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits (generously) until `n` lines satisfy `pred`.
+fn wait_lines(
+    rx: &std::sync::mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    n: usize,
+    pred: impl Fn(&str) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while seen.iter().filter(|l| pred(l)).count() < n {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => seen.push(l),
+            Err(_) => panic!("waited for {n} lines; got {seen:?}"),
+        }
+    }
+}
+
+/// `dump --follow`: a file that grows (a frame arriving in two halves is
+/// waited for, not reported as truncated), then a rotation (renamed to
+/// `.1`, a new file at the path): the follower carries on into it and
+/// says each file's verdict as it ends.
+#[test]
+fn follow_a_growing_log_across_a_rotation() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.rec"), dir.path().join("b.rec"));
+    write_log(&a, 3);
+    write_log(&b, 5);
+    let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    let path = dir.path().join("x.rec");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let half = a.len() / 2;
+    f.write_all(&a[..half]).unwrap();
+    let mut child = recorder()
+        .args(["dump", "-F"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    let err = lines_of(child.stderr.take().unwrap());
+    let (mut lines, mut notes) = (Vec::new(), Vec::new());
+    f.write_all(&a[half..]).unwrap();
+    let call = |l: &str| l.contains("getppid() = 1");
+    wait_lines(&out, &mut lines, 3, call);
+    wait_lines(&err, &mut notes, 1, |l| l.contains("complete: 3 records"));
+    // Rotation: the file moves to .1, the next one appears whole.
+    std::fs::rename(&path, dir.path().join("x.rec.1")).unwrap();
+    let tmp = dir.path().join("next.tmp");
+    std::fs::write(&tmp, &b).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    wait_lines(&out, &mut lines, 8, call);
+    wait_lines(&err, &mut notes, 1, |l| l.contains("complete: 5 records"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(lines.len(), 8, "{lines:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|l| l.starts_with("recorder: following the new")),
+        "{notes:?}"
+    );
+    assert!(!notes.iter().any(|l| l.contains("INCOMPLETE")), "{notes:?}");
+}
+
+/// A damaged file is reported once, and following goes on with the next
+/// file at the path, not with the same file again.
+#[test]
+fn follow_reports_damage_once_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.rec"), dir.path().join("b.rec"));
+    write_log(&a, 3);
+    write_log(&b, 5);
+    let mut bad = std::fs::read(&a).unwrap();
+    // A byte inside the block, before the trailer: its CRC fails.
+    let at = bad.len() - 80;
+    bad[at] ^= 0xff;
+    let path = dir.path().join("x.rec");
+    std::fs::write(&path, &bad).unwrap();
+    let mut child = recorder()
+        .args(["dump", "-F"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    let err = lines_of(child.stderr.take().unwrap());
+    let (mut lines, mut notes) = (Vec::new(), Vec::new());
+    wait_lines(&err, &mut notes, 1, |l| l.contains("stopped reading"));
+    let tmp = dir.path().join("next.tmp");
+    std::fs::copy(&b, &tmp).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    wait_lines(&out, &mut lines, 5, |l| l.contains("getppid() = 1"));
+    wait_lines(&err, &mut notes, 1, |l| l.contains("complete: 5 records"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let damage = notes
+        .iter()
+        .filter(|l| l.contains("stopped reading"))
+        .count();
+    assert_eq!(damage, 1, "{notes:?}");
+    assert!(!notes.iter().any(|l| l.contains("panicked")), "{notes:?}");
+}

@@ -6,5 +6,6 @@ pub mod bundle;
 pub mod check;
 pub mod docgen;
 pub mod dump;
+pub mod follow;
 pub mod read;
 pub mod record;

@@ -1,6 +1,14 @@
 //! The record command: validates the arguments and the config file into a
 //! [`record::Config`](crate::record::Config), runs the recording, and says
-//! how it went.
+//! how it went (with `-c`, as `recorder stats` of the log).
+//!
+//! `-o -` writes the log to standard output: the recorder takes the
+//! descriptor over and points its own standard output, which the command
+//! inherits, at stderr, so nothing else lands in the middle of the log.
+//! What needs a file (rotation, reading it back for `-c`) is refused with
+//! it, and SIGHUP has nothing to reopen.
+
+use std::io::IsTerminal as _;
 
 use anyhow::{Context as _, bail};
 use clap::parser::ValueSource;
@@ -99,12 +107,40 @@ struct Checked {
     capture_size: u32,
 }
 
+/// `-o -`: the log is standard output.
+fn is_stdout(output: &std::path::Path) -> bool {
+    output.as_os_str() == "-"
+}
+
+/// What `-o -` cannot do, said before anything starts.
+fn check_stdout(args: &RecordArgs) -> anyhow::Result<()> {
+    if !is_stdout(&args.output) {
+        return Ok(());
+    }
+    if args.rotate_size.is_some() {
+        bail!("--rotate-size needs a log file: with -o - the log is one stream on standard output");
+    }
+    if args.show.summary {
+        bail!(
+            "-c/--summary reads the log back at exit, and -o - leaves no file to read: \
+             pipe the log into `recorder stats -` instead"
+        );
+    }
+    if std::io::stdout().is_terminal() {
+        bail!(
+            "-o -: not writing the binary log to a terminal (redirect it to a file, or pipe it \
+             into `recorder dump -`)"
+        );
+    }
+    Ok(())
+}
+
 fn check(args: &RecordArgs) -> anyhow::Result<Checked> {
     use record::procfs;
 
     if args.pids.is_empty() && args.comms.is_empty() && args.command.is_empty() {
         bail!(
-            "nothing to record: give -p PID, --comm NAME, or a command after `--` (see recorder --help)"
+            "nothing to record: give -p PID, --comm NAME, or a command to run (see recorder --help)"
         );
     }
     let mut comms = Vec::new();
@@ -131,6 +167,7 @@ fn check(args: &RecordArgs) -> anyhow::Result<Checked> {
             pids.push(tgid);
         }
     }
+    check_stdout(args)?;
     let ring_size = ring_size(args.ring_size)?;
     let wakeup_bytes = args
         .wakeup_threshold
@@ -196,8 +233,8 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
             .with_context(|| format!("--snapshot-dir {}", dir.display()))?,
         None => Vec::new(),
     };
-    let file = record::writer::create_file(&args.output)?;
-    who.give(&file, &args.output, &created);
+    let stream = is_stdout(&args.output);
+    let file = open_log(&args, &who, &created)?;
 
     let filter = Filter {
         pids: pids.clone(),
@@ -225,6 +262,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
         follow: !args.no_follow,
         output: args.output.clone(),
         file,
+        stream,
         ring_size,
         wakeup_bytes,
         pause_bytes,
@@ -257,6 +295,8 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
                     .map_or_else(nix::unistd::geteuid, |u| u.uid)
             }),
         },
+        live: live_options(&args),
+        status_line: status_line(&args),
     };
     // Drain promptly even when the machine is busy: a starved daemon is
     // what overflows the ring (a 32 MiB ring drained every 2 ms still
@@ -265,9 +305,96 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
     // able to lock up the machine it watches. Best effort.
     // SAFETY: plain syscall.
     let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) };
-    let summary = record_until_stopped(cfg, child_pid, reopen_tx)?;
+    let summary = record_until_stopped(cfg, child_pid, reopen_tx, stream)?;
     print_summary(&args, &summary);
+    if args.show.summary {
+        print_stats(&args);
+    }
     Ok(summary.child_status.unwrap_or(0))
+}
+
+/// The log's file (given to its owner), or standard output for `-o -`.
+fn open_log(
+    args: &RecordArgs,
+    who: &Identities,
+    created: &[std::path::PathBuf],
+) -> anyhow::Result<std::fs::File> {
+    if is_stdout(&args.output) {
+        return stdout_log();
+    }
+    let file = record::writer::create_file(&args.output)?;
+    who.give(&file, &args.output, created);
+    Ok(file)
+}
+
+/// `--live` and the dump options it takes.
+fn live_options(args: &RecordArgs) -> Option<recorder::decode::TextOptions> {
+    let s = &args.show;
+    s.live.then_some(recorder::decode::TextOptions {
+        string_limit: s.string_limit,
+        wall_clock: s.wall_clock > 0,
+        durations: s.durations,
+        decode_fds: s.decode_fds,
+    })
+}
+
+/// Whether to redraw a status line: on a terminal, unless `-q` or
+/// `--live` say otherwise, or a command prints on that terminal (its
+/// lines would run into the status line and leave pieces of it behind).
+/// Called after [`stdout_log`]: with `-o -` the command's stdout is stderr.
+fn status_line(args: &RecordArgs) -> bool {
+    let stderr_tty = std::io::stderr().is_terminal();
+    let command_prints_there = !args.command.is_empty() && std::io::stdout().is_terminal();
+    !args.quiet && !args.show.live && stderr_tty && !command_prints_there
+}
+
+/// `-o -`: the log goes where standard output went, and standard output
+/// becomes a copy of stderr, for the command and for anything printed.
+fn stdout_log() -> anyhow::Result<std::fs::File> {
+    use std::os::fd::AsFd as _;
+    // F_DUPFD_CLOEXEC: the command does not inherit the log.
+    let log = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .context("-o -: cannot take over standard output")?;
+    // SAFETY: plain system call on descriptors of this process; nothing
+    // holds a Rust handle that owns descriptor 1.
+    if unsafe { libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO) } < 0 {
+        return Err(std::io::Error::last_os_error())
+            .context("-o -: cannot point standard output at stderr");
+    }
+    Ok(log.into())
+}
+
+/// `-c`: the `recorder stats` table of the log just written, on stderr
+/// (strace -c). Reading it back costs nothing while recording. A failure
+/// is a warning: the recording went well, and the exit status is the
+/// command's.
+fn print_stats(args: &RecordArgs) {
+    use std::io::Write as _;
+    if args.rotate_size.is_some() {
+        eprintln!(
+            "recorder: the summary covers {} only (the newest file of the rotated set)",
+            args.output.display()
+        );
+    }
+    let stderr = std::io::stderr();
+    let mut out = std::io::BufWriter::new(stderr.lock());
+    let res = recorder::read::stats::run(
+        &args.output,
+        &recorder::read::FilterSpec::default(),
+        10,
+        false,
+        &mut out,
+        &mut std::io::sink(),
+    );
+    let _ = out.flush();
+    if let Err(e) = res {
+        eprintln!(
+            "recorder: warning: no summary: {:#}",
+            anyhow::Error::from(e)
+        );
+    }
 }
 
 /// Runs the recording on a single-threaded runtime until a signal, the
@@ -276,6 +403,7 @@ fn record_until_stopped(
     cfg: record::Config,
     child_pid: Option<u32>,
     reopen_tx: std::sync::Arc<tokio::sync::Notify>,
+    stream: bool,
 ) -> anyhow::Result<record::Summary> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -293,7 +421,17 @@ fn record_until_stopped(
             .context("installing signal handlers")?;
         tokio::spawn(async move {
             while hup.recv().await.is_some() {
-                reopen_tx.notify_one();
+                if stream {
+                    // Not eprintln!: after a hang-up the terminal may be
+                    // gone, and that must not panic.
+                    use std::io::Write as _;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "recorder: SIGHUP ignored: the log is standard output"
+                    );
+                } else {
+                    reopen_tx.notify_one();
+                }
             }
         });
         let shutdown = signals.shutdown(child_pid);
@@ -322,7 +460,7 @@ impl Identities {
         let invoker = privileges::sudo_invoker()?;
         let command = match &args.user {
             Some(_) if args.command.is_empty() => {
-                bail!("-u/--user is for a command after `--` (the user it runs as)")
+                bail!("-u/--user is for a command to run (the user it runs as)")
             }
             Some(name) => Some(lookup("--user", name)?),
             None if args.command.is_empty() => None,
@@ -380,10 +518,12 @@ impl Identities {
 /// (rotation, SIGHUP reopen) and the snapshot directory.
 fn log_dirs(args: &RecordArgs) -> Vec<std::path::PathBuf> {
     let log_dir = match args.output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => ".".into(),
+        _ if is_stdout(&args.output) => None,
+        Some(p) if !p.as_os_str().is_empty() => Some(p.to_owned()),
+        _ => Some(".".into()),
     };
-    std::iter::once(log_dir)
+    log_dir
+        .into_iter()
         .chain(args.snapshot_dir.clone())
         .collect()
 }
@@ -453,11 +593,10 @@ fn print_summary(args: &RecordArgs, s: &record::Summary) {
     if args.quiet && loss.is_none() {
         return;
     }
+    let to = record::log_name(&args.output);
     let mut msg = format!(
-        "recorder: {} records written to {} ({} bytes)",
-        c.written,
-        args.output.display(),
-        s.bytes
+        "recorder: {} records written to {to} ({} bytes)",
+        c.written, s.bytes
     );
     match loss {
         None => msg.push_str(", none lost"),
@@ -478,6 +617,11 @@ fn print_summary(args: &RecordArgs, s: &record::Summary) {
         msg.push_str(&format!(
             "; {} calls were already in progress when recording started",
             c.exit_without_entry
+        ));
+    }
+    if let Some(n @ 1..) = s.live_missed {
+        msg.push_str(&format!(
+            "; --live left out {n} records it could not print in time (the log has them)"
         ));
     }
     eprintln!("{msg}");

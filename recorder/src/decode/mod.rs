@@ -49,7 +49,7 @@ mod tests;
 pub use arch::{Arch, errno_name, syscall_name, syscall_nr};
 pub use classes::SyscallClass;
 pub use table::{ArgPlan, CapturePlan, LenFrom, capture_plan, capture_plan_by_name, capture_table};
-pub use text::{DecodeError, Formatter, OutputFormat, ShowTid, TimeMode};
+pub use text::{DecodeError, Formatter, OutputFormat, ShowTid, TextOptions, TimeMode};
 
 /// Names of the syscalls the signature table decodes argument by argument
 /// (others are shown with six hex arguments), sorted, without duplicates.

@@ -101,6 +101,22 @@ pub struct Formatter {
     /// the delta of the event being rendered.
     prev_ns: std::collections::HashMap<u32, u64>,
     delta_ns: u64,
+    /// [`Formatter::learn_threads`]: the first thread seen.
+    first_tid: Option<u32>,
+}
+
+/// The text options `recorder dump` and live output (`recorder --live`)
+/// share, so both print the same lines for the same flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextOptions {
+    /// `-s`: bytes shown of each string or buffer; 0 shows all captured.
+    pub string_limit: usize,
+    /// `-t`/`-tt`: UTC wall-clock times.
+    pub wall_clock: bool,
+    /// `-T`: each call's duration.
+    pub durations: bool,
+    /// `-y`: descriptor paths.
+    pub decode_fds: bool,
 }
 
 /// A return value in the kernel's error range (`-4095..=-1`).
@@ -139,6 +155,35 @@ impl Formatter {
             fds: None,
             prev_ns: std::collections::HashMap::new(),
             delta_ns: 0,
+            first_tid: None,
+        }
+    }
+
+    /// Sets the options of [`TextOptions`].
+    pub fn text_options(&mut self, o: &TextOptions) {
+        self.max_str = match o.string_limit {
+            0 => usize::MAX,
+            n => n,
+        };
+        if o.wall_clock {
+            self.time = TimeMode::WallClock;
+        }
+        self.show_duration = o.durations;
+        self.decode_fds(o.decode_fds);
+    }
+
+    /// For events read once, in order, where whether a second thread comes
+    /// cannot be known ahead (a pipe, `dump --follow`, live output): the
+    /// `[pid N]` prefix is shown from the first event of a second thread
+    /// on, as strace does. Call it for every event, shown or not.
+    pub fn learn_threads(&mut self, ev: &Event) {
+        if self.multi_thread {
+            return;
+        }
+        match (self.first_tid, ev.tid()) {
+            (_, None) => {}
+            (None, tid) => self.first_tid = tid,
+            (Some(first), Some(tid)) => self.multi_thread = first != tid,
         }
     }
 

@@ -524,14 +524,20 @@ impl InfoReport {
 /// reports on everything before the damage (its verdict says where reading
 /// stopped), then fails with the offset and reason.
 pub fn run(path: &Path, json: bool, out: &mut dyn Write) -> Result<(), ReadError> {
-    let file_bytes = std::fs::metadata(path)
-        .map_err(|source| ReadError::Open {
-            path: path.to_owned(),
-            source,
-        })?
-        .len();
-    let events = Events::open(path, &FilterSpec::default())?.with_tasks();
-    let (report, res) = gather(events, file_bytes);
+    let (report, res) = if super::is_stdin(path) {
+        gather_stdin(path)?
+    } else {
+        let file_bytes = std::fs::metadata(path)
+            .map_err(|source| ReadError::Open {
+                path: path.to_owned(),
+                source,
+            })?
+            .len();
+        gather(
+            Events::open(path, &FilterSpec::default())?.with_tasks(),
+            file_bytes,
+        )
+    };
     if json {
         serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
         writeln!(out)?;
@@ -544,6 +550,35 @@ pub fn run(path: &Path, json: bool, out: &mut dyn Write) -> Result<(), ReadError
     }
     out.flush()?;
     ReadError::stopped(path, res)
+}
+
+/// [`gather`] over standard input (`recorder info -`): its size is what
+/// was read.
+fn gather_stdin(path: &Path) -> Result<(InfoReport, Result<(), crate::log::LogError>), ReadError> {
+    let input = Counted {
+        inner: std::io::stdin().lock(),
+        bytes: Default::default(),
+    };
+    let bytes = input.bytes.clone();
+    let input = std::io::BufReader::with_capacity(1 << 20, input);
+    let events = Events::from_reader(input, path, &FilterSpec::default())?.with_tasks();
+    let (mut report, res) = gather(events, 0);
+    report.file_bytes = bytes.get();
+    Ok((report, res))
+}
+
+/// A reader that counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    bytes: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.set(self.bytes.get() + n as u64);
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

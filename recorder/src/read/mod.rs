@@ -350,17 +350,16 @@ pub struct Events<R: Read> {
     pauses: Pauses,
 }
 
+/// Whether a log path names standard input (`recorder dump -`).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 impl Events<BufReader<File>> {
     /// Opens `path` and resolves `spec` against its header. For `--comm`
     /// this reads the log once first, for the names (see [`Tasks`]).
     pub fn open(path: &Path, spec: &FilterSpec) -> Result<Self, ReadError> {
-        let reader = open_log(path)?;
-        let filter =
-            Filter::new(spec, reader.header()).map_err(|source| ReadError::Unsupported {
-                path: path.to_owned(),
-                source,
-            })?;
-        let mut events = Events::new(reader, filter);
+        let mut events = Events::read_once(open_log(path)?, path, spec)?;
         if events.filter.needs_names() {
             events.tasks.seed_names(tasks::first_names(open_log(path)?));
         }
@@ -369,6 +368,27 @@ impl Events<BufReader<File>> {
 }
 
 impl<R: Read> Events<R> {
+    /// Reads `input` (a log named `name` in errors) once, as a pipe is
+    /// read: `--comm` then knows a process by the names the log told
+    /// before its event (a process running before the recording started
+    /// is named at its exit), since no first pass can look ahead.
+    pub fn from_reader(input: R, name: &Path, spec: &FilterSpec) -> Result<Self, ReadError> {
+        let reader = LogReader::open(input).map_err(|source| ReadError::Log {
+            path: name.to_owned(),
+            source,
+        })?;
+        Events::read_once(reader, name, spec)
+    }
+
+    fn read_once(reader: LogReader<R>, path: &Path, spec: &FilterSpec) -> Result<Self, ReadError> {
+        let filter =
+            Filter::new(spec, reader.header()).map_err(|source| ReadError::Unsupported {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Events::new(reader, filter))
+    }
+
     /// Reads `reader`'s events through `filter`. The caller seeds names
     /// for `--comm` (see [`Events::open`]).
     pub fn new(reader: LogReader<R>, filter: Filter) -> Self {

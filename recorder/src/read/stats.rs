@@ -632,10 +632,11 @@ impl Report {
     }
 }
 
-/// `recorder stats`: reads `path` through `spec`, writes the report to
-/// `out` (text, or JSON with `json`) and the completeness summary to `err`.
-/// A log damaged part-way reports on everything before the damage, then
-/// fails with the damage's offset and reason.
+/// `recorder stats`: reads `path` (`-`: standard input) through `spec`,
+/// writes the report to `out` (text, or JSON with `json`) and the
+/// completeness summary to `err`. A log damaged part-way reports on
+/// everything before the damage, then fails with the damage's offset and
+/// reason.
 pub fn run(
     path: &std::path::Path,
     spec: &FilterSpec,
@@ -644,7 +645,24 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), ReadError> {
-    let mut events = Events::open(path, spec)?.with_tasks();
+    if super::is_stdin(path) {
+        let input = std::io::BufReader::with_capacity(1 << 20, std::io::stdin().lock());
+        let events = Events::from_reader(input, path, spec)?;
+        return run_on(events, path, top, json, out, err);
+    }
+    run_on(Events::open(path, spec)?, path, top, json, out, err)
+}
+
+/// [`run`] on a log opened either way.
+fn run_on<R: Read>(
+    events: Events<R>,
+    path: &std::path::Path,
+    top: usize,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), ReadError> {
+    let mut events = events.with_tasks();
     events.write_warnings(err)?;
     let header = events.header().clone();
     let arch = Arch::from_name(&header.arch)

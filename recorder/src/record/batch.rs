@@ -95,6 +95,16 @@ impl Batch {
         self.items.is_empty()
     }
 
+    /// Items that are not counter checkpoints: what `dump` would show a
+    /// line for.
+    pub fn shown(&self) -> usize {
+        let checkpoints = self
+            .items
+            .iter()
+            .filter(|i| matches!(i, Item::Event(ev) if matches!(**ev, Event::Counters(_))));
+        self.items.len() - checkpoints.count()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = ItemRef<'_>> {
         let mut off = 0;
         self.items.iter().map(move |item| match item {
@@ -185,6 +195,16 @@ mod tests {
         }
         b.clear();
         assert!(b.is_empty() && b.iter().next().is_none());
+    }
+
+    /// Checkpoints have no line in `dump`: not counted as shown.
+    #[test]
+    fn shown_leaves_checkpoints_out() {
+        let mut b = Batch::default();
+        b.push_encoded(&call(0, Vec::new()), std::iter::empty());
+        b.push(Event::Counters(Default::default()));
+        b.push(Event::Exec(ProcEvent::default()));
+        assert_eq!(b.shown(), 2);
     }
 
     #[test]

@@ -10,11 +10,13 @@
 pub mod batch;
 pub mod child;
 pub mod kernel;
+pub mod live;
 pub mod pause;
 pub mod privileges;
 pub mod procfs;
 pub mod ring;
 pub mod snapshot;
+pub mod status;
 pub mod tracefs;
 pub mod writer;
 
@@ -45,6 +47,8 @@ pub enum RecordError {
     Poll(#[source] std::io::Error),
     #[error(transparent)]
     Pause(#[from] pause::PauseError),
+    #[error("cannot start printing live output")]
+    Live(#[source] std::io::Error),
 }
 
 pub struct Config {
@@ -54,6 +58,8 @@ pub struct Config {
     pub follow: bool,
     pub output: PathBuf,
     pub file: std::fs::File,
+    /// `-o -`: the log is standard output, written as a stream.
+    pub stream: bool,
     pub ring_size: u32,
     /// Ring occupancy (bytes) at which the daemon is woken to drain.
     pub wakeup_bytes: u64,
@@ -73,6 +79,10 @@ pub struct Config {
     pub bench_floor: bool,
     /// What to give up once the programs are attached.
     pub privileges: privileges::DropPlan,
+    /// `--live`: print every record on stderr, as dump would.
+    pub live: Option<recorder::decode::TextOptions>,
+    /// Redraw a status line on stderr (a terminal).
+    pub status_line: bool,
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +94,8 @@ pub struct Summary {
     pub disk_full: u64,
     /// Exit status of `-- COMMAND` (128+N for a signal).
     pub child_status: Option<i32>,
+    /// `--live`: records not shown because printing fell behind.
+    pub live_missed: Option<u64>,
 }
 
 /// Builds the log header from the running machine.
@@ -300,6 +312,8 @@ pub struct Recording {
     reopen: Option<std::sync::Arc<tokio::sync::Notify>>,
     output: PathBuf,
     quiet: bool,
+    live: Option<live::Live>,
+    status_line: Option<status::StatusLine>,
 }
 
 impl Recording {
@@ -322,12 +336,15 @@ impl Recording {
         // here (capabilities are per thread): the writer thread, the blocking
         // pool and the resume guard all start after, with what is left.
         privileges::drop_privileges(&cfg.privileges);
-        let writer = Writer::start(
-            cfg.file,
-            cfg.output.clone(),
-            cfg.header.clone(),
-            cfg.rotation,
-        )?;
+        let out = writer::Output {
+            file: cfg.file,
+            path: cfg.output.clone(),
+            stream: cfg.stream,
+        };
+        let (writer, live) = start_writer(out, &cfg.header, cfg.rotation, cfg.live.as_ref())?;
+        let status_line = cfg
+            .status_line
+            .then(|| status::StatusLine::new(writer.progress()));
         let Outputs {
             ring,
             counters: kernel_counters,
@@ -383,6 +400,8 @@ impl Recording {
             reopen: cfg.reopen,
             output: cfg.output,
             quiet: cfg.quiet,
+            live,
+            status_line,
         })
     }
 
@@ -398,6 +417,8 @@ impl Recording {
         let mut counters_tick = tokio::time::interval(COUNTERS_EVERY);
         counters_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut status = Status::new();
+        let mut line_tick = tokio::time::interval(status::EVERY);
+        line_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -432,7 +453,14 @@ impl Recording {
                     self.sink.send()?;
                     self.sink.writer.reopen()?;
                     if !self.quiet {
+                        self.erase_status();
                         eprintln!("recorder: SIGHUP: reopened {}", self.output.display());
+                    }
+                }
+                _ = line_tick.tick(), if self.status_line.is_some() => {
+                    let c = kernel::read_counters(&self.kernel_counters)?;
+                    if let Some(line) = self.status_line.as_mut() {
+                        line.draw(&c);
                     }
                 }
                 _ = counters_tick.tick() => {
@@ -461,14 +489,23 @@ impl Recording {
     /// process of a `-p` recording has gone.
     fn checkpoint(&mut self, status: &mut Status) -> Result<bool, RecordError> {
         let c = kernel::read_counters(&self.kernel_counters)?;
-        status.tick(&c, self.quiet);
+        // The status line says it all, and more often.
+        status.tick(&c, self.quiet || self.status_line.is_some());
         self.last_counters = c.clone();
         self.sink.batch.push(Event::Counters(c));
         let gone = (self.sink.watchers.liveness.as_mut()).is_some_and(Liveness::prune);
         if gone && !self.quiet {
+            self.erase_status();
             eprintln!("recorder: all recorded processes have exited");
         }
         Ok(gone)
+    }
+
+    /// Before a message on stderr, and at the end.
+    fn erase_status(&mut self) {
+        if let Some(line) = self.status_line.as_mut() {
+            line.erase();
+        }
     }
 
     /// Crash snapshots of processes that died since the last call.
@@ -494,6 +531,7 @@ impl Recording {
         // Detach first, then drain: every record the programs emitted is
         // in the ring by now, so the final counts are exact.
         notify(&[sd_notify::NotifyState::Stopping]);
+        self.erase_status();
         self.kernel.detach();
         // Whatever else fails, nothing stays paused: resumed first.
         if let Some(p) = self.pauser.take() {
@@ -530,6 +568,8 @@ impl Recording {
         let stats = tokio::task::spawn_blocking(move || writer.finish(batch, trailer))
             .await
             .map_err(|_| WriterError::Gone)??;
+        // Every line printed before the summary that follows.
+        let live_missed = self.live.map(live::Live::finish);
         counters.written = stats.events;
         counters.user_dropped += stats.disk_full;
         Ok(Summary {
@@ -537,8 +577,28 @@ impl Recording {
             bytes: stats.bytes,
             disk_full: stats.disk_full,
             child_status: self.child_status,
+            live_missed,
         })
     }
+}
+
+/// Starts the writer and, for `--live`, the thread that prints what it
+/// wrote.
+fn start_writer(
+    out: writer::Output,
+    header: &Header,
+    rotation: Option<writer::Rotation>,
+    live: Option<&recorder::decode::TextOptions>,
+) -> Result<(Writer, Option<live::Live>), RecordError> {
+    let Some(opts) = live else {
+        return Ok((Writer::start(out, header.clone(), rotation, None)?, None));
+    };
+    let (tap, pending) = live::channel();
+    let writer = Writer::start(out, header.clone(), rotation, Some(tap))?;
+    let live = pending
+        .spawn(header, opts, writer.spare_sender())
+        .map_err(RecordError::Live)?;
+    Ok((writer, Some(live)))
 }
 
 /// Selects the processes to record and attaches the programs.
@@ -570,9 +630,19 @@ fn select_and_attach(kernel: &mut Kernel, cfg: &Config) -> Result<(), RecordErro
     Ok(())
 }
 
+/// How messages name the log: `-o -` is standard output.
+pub fn log_name(output: &std::path::Path) -> String {
+    if output.as_os_str() == "-" {
+        "standard output".into()
+    } else {
+        output.display().to_string()
+    }
+}
+
 fn say_started(pids: &[u32], comms: &[Vec<u8>], child: Option<u32>, output: &std::path::Path) {
+    let output = log_name(output);
     if let Some(pid) = child {
-        eprintln!("recorder: recording pid {pid} to {}", output.display());
+        eprintln!("recorder: recording pid {pid} to {output}");
         return;
     }
     let mut what = Vec::new();
@@ -583,9 +653,8 @@ fn say_started(pids: &[u32], comms: &[Vec<u8>], child: Option<u32>, output: &std
         what.push(format!("comm {:?}", String::from_utf8_lossy(c)));
     }
     eprintln!(
-        "recorder: recording {} to {} (Ctrl-C to stop)",
+        "recorder: recording {} to {output} (Ctrl-C to stop)",
         what.join(", "),
-        output.display()
     );
 }
 

@@ -18,6 +18,16 @@
 //!   always fits. On a file system that cannot preallocate, a torn frame is
 //!   cut off instead, and the trailer fits if the cut left room for it.
 //!
+//! `-o -` writes the log to standard output, a pipe or whatever the shell
+//! made of it: [`Space::Stream`] writes sequentially, without
+//! preallocation, offsets, cutting or renaming, so rotation and SIGHUP
+//! reopen are refused for it (`cmd::record`), and a write error there ends
+//! the recording.
+//!
+//! After writing a batch the writer may hand it to a [`Tap`] (live output)
+//! instead of recycling it: never waiting, so a slow terminal costs live
+//! lines, counted, and never records.
+//!
 //! The log container (`recorder::log`) knows nothing of files: what is
 //! file-system specific is here.
 
@@ -26,7 +36,11 @@ use std::{
     io::{self, Write},
     os::unix::fs::FileExt as _,
     path::{Path, PathBuf},
-    sync::mpsc::{self, Receiver, SyncSender, TrySendError},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+        mpsc::{self, Receiver, SyncSender, TrySendError},
+    },
     thread::JoinHandle,
     time::{Duration, Instant},
 };
@@ -114,7 +128,37 @@ pub struct Writer {
     tx: SyncSender<Msg>,
     /// Emptied batches coming back for reuse.
     spare: std::sync::Mutex<Receiver<Batch>>,
+    /// Sends emptied batches to `spare` (a tap's thread recycles them too).
+    spare_tx: SyncSender<Batch>,
     handle: JoinHandle<Result<WriterStats, WriterError>>,
+    progress: Arc<Progress>,
+}
+
+/// What the writer has done so far, for the status line.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes written, over all files.
+    pub bytes: AtomicU64,
+}
+
+/// Where written batches go next (live output), never waited for: when its
+/// queue is full, the batch is recycled and its records (checkpoints
+/// aside) counted in `missed`.
+/// Each batch handed over comes with the count of items missed since the
+/// one before, so the tap can say exactly where they are missing.
+pub struct Tap {
+    pub tx: SyncSender<(u64, Batch)>,
+    pub missed: Arc<AtomicU64>,
+}
+
+/// Where and how the log is written.
+pub struct Output {
+    pub file: File,
+    /// The path (`-` for standard output), for rotation, reopen and errors.
+    pub path: PathBuf,
+    /// Standard output (`-o -`): written as a stream (see the module
+    /// documentation).
+    pub stream: bool,
 }
 
 /// Emptied batches kept for reuse at most; more are freed.
@@ -151,24 +195,49 @@ fn open_log(path: &Path) -> io::Result<File> {
 }
 
 impl Writer {
+    /// Starts the writer thread; with a `tap`, every batch goes there once
+    /// written (see [`Tap`]).
     pub fn start(
-        file: File,
-        path: PathBuf,
+        out: Output,
         header: Header,
         rotation: Option<Rotation>,
+        tap: Option<Tap>,
     ) -> Result<Self, WriterError> {
-        let files = Files::new(file, path, header, rotation, Space::Fallocate)?;
+        let space = if out.stream {
+            Space::Stream
+        } else {
+            Space::Fallocate
+        };
+        let files = Files::new(out.file, out.path, header, rotation, space)?;
         let (tx, rx) = mpsc::sync_channel(QUEUE_BATCHES);
         let (spare_tx, spare) = mpsc::sync_channel(SPARE_BATCHES);
+        let progress = Arc::new(Progress::default());
+        let ends = Ends {
+            spare: spare_tx.clone(),
+            tap,
+            tap_missed: 0,
+            progress: progress.clone(),
+        };
         let handle = std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || writer_loop(files, rx, spare_tx))
+            .spawn(move || writer_loop(files, rx, ends))
             .map_err(|_| WriterError::Gone)?;
         Ok(Self {
             tx,
             spare: std::sync::Mutex::new(spare),
+            spare_tx,
             handle,
+            progress,
         })
+    }
+
+    /// Where a tap returns the batches it is done with.
+    pub fn spare_sender(&self) -> SyncSender<Batch> {
+        self.spare_tx.clone()
+    }
+
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
     }
 
     /// Starts a new file at the same path without losing a record (the
@@ -305,6 +374,9 @@ enum Space {
     /// The file system cannot preallocate (EOPNOTSUPP): a full disk shows
     /// as a write that fails part-way.
     Unreserved,
+    /// Standard output (`-o -`): written in order with write(2), nothing
+    /// preallocated, nothing cut off (a pipe cannot be), nothing synced.
+    Stream,
     /// Tests: `dir` holds `capacity` bytes (its files' lengths, plus the
     /// reserve when `preallocate`), so a full disk can be tested without
     /// mounting one.
@@ -372,7 +444,7 @@ impl DiskFile {
                 }
                 Err(e)
             }
-            Space::Unreserved => Ok(n),
+            Space::Unreserved | Space::Stream => Ok(n),
             #[cfg(test)]
             &Space::Simulated {
                 ref dir,
@@ -406,13 +478,29 @@ impl DiskFile {
 
     fn write_once(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.make_room(buf.len())?;
-        let n = self.file.write_at(&buf[..n], self.len)?;
+        let n = match self.space {
+            // A pipe has no offsets; neither need it: nothing is cut.
+            Space::Stream => self.file.write(&buf[..n])?,
+            _ => self.file.write_at(&buf[..n], self.len)?,
+        };
         self.len += n as u64;
         Ok(n)
     }
 
     /// Cuts the file back to `len` bytes (a torn frame off its end).
     fn cut(&mut self, len: u64) -> io::Result<()> {
+        if matches!(self.space, Space::Stream) {
+            if len == self.len {
+                // Nothing of the frame went out: the stream is whole.
+                return Ok(());
+            }
+            // What reached a pipe is gone: a torn frame stays torn, and the
+            // error that tore it ends the recording.
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the log is a stream (standard output): a partly written frame cannot be taken back",
+            ));
+        }
         self.file.set_len(len)?;
         self.len = len;
         Ok(())
@@ -427,6 +515,10 @@ impl DiskFile {
     /// Gives back the reserve left past the end, makes the file durable,
     /// and returns its length.
     fn close(self) -> io::Result<u64> {
+        if matches!(self.space, Space::Stream) {
+            // Nothing was preallocated; a pipe cannot be synced.
+            return Ok(self.len);
+        }
         // Truncating to its own length frees what was preallocated past it.
         self.file.set_len(self.len)?;
         self.file.sync_all()?;
@@ -474,6 +566,8 @@ struct Files {
     last_counters: Counters,
     /// Events in files already closed.
     closed_events: u64,
+    /// Bytes of the files already closed.
+    closed_bytes: u64,
     /// Records, checkpoints aside, not written because the disk was full.
     /// Added to `user_dropped` in every checkpoint and trailer written
     /// after them. Checkpoints are not counted: the next one or the
@@ -506,6 +600,7 @@ impl Files {
             block_size: DEFAULT_BLOCK_SIZE,
             last_counters: Counters::default(),
             closed_events: 0,
+            closed_bytes: 0,
             disk_dropped: 0,
             full_since: None,
             retry: FULL_RETRY,
@@ -684,7 +779,9 @@ impl Files {
         trailer.counters.written = events;
         self.closed_events += events;
         w.get_mut().spend_reserve();
-        finish_file(w, &trailer, &self.path, self.closed_events)
+        let bytes = finish_file(w, &trailer, &self.path, self.closed_events)?;
+        self.closed_bytes += bytes;
+        Ok(bytes)
     }
 
     /// Starts a new file at `path`. If there is no room even for its header
@@ -816,25 +913,66 @@ fn finish_file(
     }
 }
 
+/// Where the writer thread puts batches it wrote, and what it did.
+struct Ends {
+    spare: SyncSender<Batch>,
+    tap: Option<Tap>,
+    /// Items the tap missed since the last batch it got.
+    tap_missed: u64,
+    progress: Arc<Progress>,
+}
+
+impl Ends {
+    fn note(&self, files: &Files) {
+        let bytes = files.closed_bytes + files.w.as_ref().map_or(0, LogWriter::bytes_written);
+        self.progress.bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// A written batch goes to the tap if it has room, else back to the
+    /// drain; never waits.
+    fn done(&mut self, mut batch: Batch, files: &Files) {
+        self.note(files);
+        if let Some(tap) = &self.tap {
+            match tap.tx.try_send((self.tap_missed, batch)) {
+                Ok(()) => {
+                    self.tap_missed = 0;
+                    return;
+                }
+                Err(TrySendError::Full((_, b)) | TrySendError::Disconnected((_, b))) => {
+                    // Checkpoints have no line: not counted as missed.
+                    let n = b.shown() as u64;
+                    self.tap_missed += n;
+                    tap.missed.fetch_add(n, Ordering::Relaxed);
+                    batch = b;
+                }
+            }
+        }
+        batch.clear();
+        // Full: the drain has enough; this one is freed.
+        let _ = self.spare.try_send(batch);
+    }
+}
+
 fn writer_loop(
     mut files: Files,
     rx: Receiver<Msg>,
-    spare: SyncSender<Batch>,
+    mut ends: Ends,
 ) -> Result<WriterStats, WriterError> {
     while let Ok(msg) = rx.recv() {
         match msg {
-            Msg::Batch(mut batch) => {
+            Msg::Batch(batch) => {
                 for item in batch.iter() {
                     match item {
                         ItemRef::Event(ev) => files.append(ev)?,
                         ItemRef::Encoded { bytes, ts_ns } => files.append_encoded(bytes, ts_ns)?,
                     }
                 }
-                batch.clear();
-                // Full: the drain has enough; this one is freed.
-                let _ = spare.try_send(batch);
+                ends.done(batch, &files);
             }
-            Msg::Flush => files.flush()?,
+            Msg::Flush => {
+                files.flush()?;
+                ends.note(&files);
+            }
             Msg::Reopen => files.reopen()?,
             Msg::Finish(trailer) => return files.finish(trailer),
         }
@@ -1153,6 +1291,72 @@ mod tests {
             matches!(&err, WriterError::Create { source, .. } if is_disk_full(source)),
             "{err:?}"
         );
+    }
+
+    /// `-o -`: the log written as a stream, with write(2) in order and
+    /// nothing preallocated, cut or synced, reads as a complete log. (A
+    /// pipe is what it is for; a pipe's reader would see the same bytes.)
+    #[test]
+    fn stream_output_is_a_complete_log() {
+        let (rx, tx) = nix::unistd::pipe().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut File::from(rx), &mut bytes).unwrap();
+            bytes
+        });
+        let mut f = Files::new(
+            File::from(tx),
+            PathBuf::from("-"),
+            Header::default(),
+            None,
+            Space::Stream,
+        )
+        .unwrap();
+        for ev in stream(120) {
+            f.append(&ev).unwrap();
+        }
+        let stats = f.finish(final_trailer(120)).unwrap();
+        let bytes = reader.join().unwrap();
+        assert_eq!(stats.bytes, bytes.len() as u64);
+        let mut r = LogReader::open(&bytes[..]).unwrap();
+        let mut n = 0;
+        while let Some(ev) = r.next_event().unwrap() {
+            n += u64::from(matches!(ev, Event::Syscall(_)));
+        }
+        assert_eq!((n, r.end_state()), (120, EndState::Clean));
+    }
+
+    /// A tap gets every written batch while it keeps up; when its queue is
+    /// full the writer goes on and counts what the tap missed.
+    #[test]
+    fn tap_never_holds_the_writer_up() {
+        let disk = Disk::new();
+        let (tap_tx, tap_rx) = mpsc::sync_channel(1);
+        let missed = Arc::new(AtomicU64::new(0));
+        let out = Output {
+            file: create_file(&disk.path).unwrap(),
+            path: disk.path.clone(),
+            stream: false,
+        };
+        let tap = Tap {
+            tx: tap_tx,
+            missed: missed.clone(),
+        };
+        let w = Writer::start(out, Header::default(), None, Some(tap)).unwrap();
+        // Nobody reads the tap: the first batch fills its queue, the
+        // other two are missed, and all three are written.
+        for i in 0..3 {
+            let mut b = w.empty_batch();
+            b.extend([call(2 * i), call(2 * i + 1)]);
+            w.send_wait(b).unwrap();
+        }
+        let stats = w.finish(Batch::default(), final_trailer(6)).unwrap();
+        assert_eq!(stats.events, 6);
+        assert_eq!(missed.load(Ordering::Relaxed), 4);
+        let (missed_before, first) = tap_rx.try_recv().unwrap();
+        assert_eq!((missed_before, first.shown()), (0, 2));
+        let (evs, _) = read(&disk.path);
+        assert_eq!(seqs(&evs), (0..6).collect::<Vec<_>>());
     }
 
     /// A write error names each cause once: the message says what failed,

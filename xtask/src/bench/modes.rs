@@ -17,6 +17,9 @@ pub(super) enum Mode {
     /// The recorder with data capture off (`-s 0`): the cost of capture is
     /// the difference to `Recorder`.
     RecorderNoData,
+    /// The recorder printing every call on stderr as well (`--live`),
+    /// read by the harness: what live printing costs the workload.
+    RecorderLive,
     OtherComm,
     /// Empty programs on the same tracepoints (`recorder --bench-floor`):
     /// what running any program there costs, the floor under `OtherComm`
@@ -32,6 +35,7 @@ impl Mode {
             Mode::Untraced => "none",
             Mode::Recorder => "recorder",
             Mode::RecorderNoData => "recorder -s 0 (no data)",
+            Mode::RecorderLive => "recorder --live",
             Mode::OtherComm => "recorder, other comm",
             Mode::Floor => "empty programs (floor)",
             Mode::Strace => "strace -f",
@@ -49,6 +53,7 @@ impl Mode {
             Mode::Untraced => "untraced",
             Mode::Recorder => "recorder",
             Mode::RecorderNoData => "recorder_no_data",
+            Mode::RecorderLive => "recorder_live",
             Mode::OtherComm => "recorder_other_comm",
             Mode::Floor => "empty_programs",
             Mode::Strace => "strace",

@@ -202,7 +202,10 @@ impl Report<'_> {
             format!(
                 "Tracing: **none** = the workload alone. **recorder** = `recorder -o LOG -- CMD` \
                  at default settings; its wall time includes loading (verifying) and detaching \
-                 the eBPF programs, which the `true` row shows. **recorder, other comm** = \
+                 the eBPF programs, which the `true` row shows. **recorder --live** = the same \
+                 with `--live`, every call also printed on stderr, which the harness reads \
+                 through a pipe as fast as it can (lines left out when printing falls behind \
+                 are not counted as losses: the log has them). **recorder, other comm** = \
                  `recorder --comm {OTHER_COMM} -o LOG` attached in the background while the \
                  workload runs untraced: what every other process on the machine pays. \
                  **empty programs (floor)** = the same, with `--bench-floor`: programs that \

@@ -67,6 +67,7 @@ pub(super) fn workloads(plan: &Plan, env: &Env) -> Result<Vec<Workload>> {
         Mode::Untraced,
         Mode::Recorder,
         Mode::RecorderNoData,
+        Mode::RecorderLive,
         Mode::OtherComm,
         Mode::Floor,
     ];
