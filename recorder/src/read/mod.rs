@@ -86,9 +86,6 @@ pub enum ReadError {
     /// io::Error is in its chain.
     #[error("writing the Parquet file")]
     Parquet(#[from] ::parquet::errors::ParquetError),
-    /// Arrow refused a batch of rows (a schema bug, not bad input).
-    #[error("building a Parquet row batch")]
-    Arrow(#[from] arrow_schema::ArrowError),
 }
 
 impl ReadError {

@@ -1,6 +1,6 @@
 //! `recorder export --format parquet`: logs as one table for SQL engines
 //! (DuckDB, Spark, Trino, ClickHouse). The schema and its stability rules
-//! are in docs/parquet.md; [`schema`] is the single definition.
+//! are in docs/parquet.md; [`SCHEMA`] is the single definition.
 //!
 //! One row per event, told apart by the `type` column: `call` (a system
 //! call), `exec`, `fork`, `exit`, `signal` and `pause` (process events),
@@ -10,103 +10,129 @@
 //! per kind: a fleet's exports stay one glob, and a join on process names is
 //! a self-join on (`recording_id`, `pid`).
 //!
-//! Streaming: rows go into Arrow builders, a batch of [`BATCH_ROWS`] is
-//! handed to the Parquet writer, and a row group is flushed to the output
-//! whenever the writer buffers [`ROW_GROUP_BYTES`] (or [`ROW_GROUP_ROWS`]
-//! rows), so memory does not grow with the logs. Names come from
-//! [`crate::decode`], the tables every reader uses.
+//! Written with the parquet crate's column writers, not through Arrow
+//! arrays: the Arrow crates more than doubled the build for this one
+//! command. The price is doing by hand what Arrow did: each row is split
+//! into its leaf columns (with definition and repetition levels for the
+//! nullable columns and the `data` list), and the column chunks of a row
+//! group are encoded in memory until the group is written out.
+//!
+//! Streaming: rows are gathered in a batch of [`BATCH_ROWS`], which is
+//! encoded into the row group in progress; the row group is written to the
+//! output once its encoded pages reach [`ROW_GROUP_BYTES`] (or it has
+//! [`ROW_GROUP_ROWS`] rows), so memory does not grow with the logs. Names
+//! come from [`crate::decode`], the tables every reader uses.
 
 use crate::event::GroupDead;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use arrow_array::builder::{
-    BinaryBuilder, BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, StructBuilder,
-    TimestampNanosecondBuilder, UInt8Builder, UInt64Builder,
-};
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use bytes::Bytes;
+use parquet::basic::{Compression, Encoding, Type as PhysicalType, ZstdLevel};
+use parquet::column::page::{CompressedPage, PageWriteSpec, PageWriter};
+use parquet::column::writer::{ColumnWriter, get_column_writer};
+use parquet::data_type::ByteArray;
+use parquet::errors::ParquetError;
+use parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
+use parquet::file::writer::{SerializedFileWriter, SerializedPageWriter, TrackedWrite};
+use parquet::schema::parser::parse_message_type;
+use parquet::schema::types::{ColumnDescriptor, ColumnPath, SchemaDescriptor, TypePtr};
 
 use super::{Events, FilterSpec, ReadError, Tasks};
 use crate::decode::{Arch, DecodeError, errno_name, syscall_name};
-use crate::event::{CaptureKind, Event, Header, ProcEvent, Syscall};
+use crate::event::{Capture, CaptureKind, Event, Header, ProcEvent, Syscall};
 
-/// Rows per Arrow batch handed to the writer.
+/// Rows per batch handed to the column writers.
 const BATCH_ROWS: usize = 8192;
-/// A row group is flushed once the writer buffers this many bytes...
+/// A row group is written out once its encoded pages reach this many
+/// bytes...
 const ROW_GROUP_BYTES: usize = 64 << 20;
-/// ...or this many rows (engines parallelise over row groups).
+/// ...or it has this many rows (engines parallelise over row groups).
 const ROW_GROUP_ROWS: usize = 1 << 20;
+// Row groups end on batch boundaries, so a full one has exactly
+// ROW_GROUP_ROWS rows without splitting a batch.
+const _: () = assert!(ROW_GROUP_ROWS.is_multiple_of(BATCH_ROWS));
 
-/// The fields of one captured data item (`data` is a list of them).
-fn capture_fields() -> Fields {
-    Fields::from(vec![
-        Field::new("arg", DataType::UInt8, false),
-        Field::new("kind", DataType::Utf8, false),
-        Field::new("len", DataType::UInt64, false),
-        Field::new("truncated", DataType::Boolean, false),
-        Field::new("read_failed", DataType::Boolean, false),
-        Field::new("bytes", DataType::Binary, false),
-    ])
+/// The table's schema (docs/parquet.md documents each column), in the
+/// Parquet schema language: names, order, physical and logical types and
+/// nullability. The types are those the Arrow writer used to derive from
+/// the Arrow schema (uint64 is INT64 marked unsigned, the list is the
+/// standard three-level LIST with Arrow's element name `item`), so the file
+/// reads the same everywhere.
+pub const SCHEMA: &str = "
+message schema {
+  required binary type (STRING);
+  required binary recording_id (STRING);
+  required binary log (STRING);
+  optional binary host (STRING);
+  required binary arch (STRING);
+  required int64 pid;
+  optional int64 tid;
+  optional binary comm (STRING);
+  optional int64 mono_ns;
+  optional int64 utc_ns;
+  optional int64 ts (TIMESTAMP(NANOS,true));
+  optional binary syscall (STRING);
+  optional int64 nr;
+  optional int64 arg0 (INTEGER(64,false));
+  optional int64 arg1 (INTEGER(64,false));
+  optional int64 arg2 (INTEGER(64,false));
+  optional int64 arg3 (INTEGER(64,false));
+  optional int64 arg4 (INTEGER(64,false));
+  optional int64 arg5 (INTEGER(64,false));
+  optional int64 ret;
+  optional binary errno (STRING);
+  optional int64 dur_ns;
+  optional int64 seq (INTEGER(64,false));
+  optional int64 cpu;
+  optional boolean died_in_call;
+  optional group data (LIST) {
+    repeated group list {
+      optional group item {
+        required int32 arg (INTEGER(8,false));
+        required binary kind (STRING);
+        required int64 len (INTEGER(64,false));
+        required boolean truncated;
+        required boolean read_failed;
+        required binary bytes;
+      }
+    }
+  }
+  optional int64 child;
+  optional int64 old_tid;
+  optional boolean group_dead;
+  optional binary signal (STRING);
+  optional int64 sig;
+  optional boolean default_action;
+  optional boolean crash;
+  optional binary pause_end (STRING);
+}";
+
+/// The schema as the parquet crate's type tree.
+pub fn schema() -> Result<TypePtr, ParquetError> {
+    parse_message_type(SCHEMA).map(Arc::new)
 }
 
-fn capture_item() -> Arc<Field> {
-    Arc::new(Field::new("item", DataType::Struct(capture_fields()), true))
-}
+/// Leaf columns of a `data` item, in [`SCHEMA`] order.
+const DATA_LEAVES: usize = 6;
+/// Leaf columns that are not in `data`: one cell each per row.
+const SCALARS: usize = 33;
+/// The `data` definition levels short of an item: a null list (rows that
+/// are not calls) and an empty one (a call without captured memory). An
+/// item is at the leaves' maximum level (list, repeated group, item).
+const DATA_NULL: i16 = 0;
+const DATA_EMPTY: i16 = 1;
 
-/// The table's schema (docs/parquet.md documents each column).
-pub fn schema() -> SchemaRef {
-    use DataType::{Boolean, Int64, UInt64, Utf8};
-    let f = |name: &str, t: DataType, nullable: bool| Field::new(name, t, nullable);
-    let ts = DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()));
-    let mut fields = vec![
-        f("type", Utf8, false),
-        f("recording_id", Utf8, false),
-        f("log", Utf8, false),
-        f("host", Utf8, true),
-        f("arch", Utf8, false),
-        f("pid", Int64, false),
-        f("tid", Int64, true),
-        f("comm", Utf8, true),
-        f("mono_ns", Int64, true),
-        f("utc_ns", Int64, true),
-        f("ts", ts, true),
-        f("syscall", Utf8, true),
-        f("nr", Int64, true),
-    ];
-    fields.extend((0..6).map(|i| f(&format!("arg{i}"), UInt64, true)));
-    fields.extend([
-        f("ret", Int64, true),
-        f("errno", Utf8, true),
-        f("dur_ns", Int64, true),
-        f("seq", UInt64, true),
-        f("cpu", Int64, true),
-        f("died_in_call", Boolean, true),
-        f("data", DataType::List(capture_item()), true),
-        f("child", Int64, true),
-        f("old_tid", Int64, true),
-        f("group_dead", Boolean, true),
-        f("signal", Utf8, true),
-        f("sig", Int64, true),
-        f("default_action", Boolean, true),
-        f("crash", Boolean, true),
-        f("pause_end", Utf8, true),
-    ]);
-    Arc::new(Schema::new(fields))
-}
-
-/// What a log contributes to each of its rows.
+/// What a log contributes to each of its rows, encoded once per log.
 struct Recording {
-    id: String,
+    id: ByteArray,
     /// The log's path as given: rotated parts of one recording share the
     /// id, so `process` rows are per (id, log).
-    log: String,
-    host: Option<String>,
+    log: ByteArray,
+    host: Option<ByteArray>,
     arch: Arch,
     /// Wall clock minus monotonic clock, ns.
     realtime_offset_ns: i64,
@@ -138,9 +164,9 @@ impl Recording {
         ]);
         let redacted = header.redactions.iter().any(|r| r == "host");
         Ok(Recording {
-            id: format!("{id:016x}"),
-            log: log.display().to_string(),
-            host: (!redacted).then(|| header.hostname.clone()),
+            id: text(format!("{id:016x}")),
+            log: text(log.display().to_string()),
+            host: (!redacted).then(|| text(header.hostname.clone())),
             arch,
             realtime_offset_ns: header.realtime_offset_ns,
         })
@@ -153,6 +179,14 @@ impl Recording {
     }
 }
 
+/// A string cell; names from the tables are `'static` and not copied.
+fn text(s: impl Into<Cow<'static, str>>) -> ByteArray {
+    match s.into() {
+        Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()).into(),
+        Cow::Owned(s) => Bytes::from(s).into(),
+    }
+}
+
 /// One row's values; `None` is a null.
 #[derive(Default)]
 struct Row<'a> {
@@ -161,7 +195,7 @@ struct Row<'a> {
     pid: u32,
     comm: Option<&'a str>,
     ts: Option<u64>,
-    syscall: Option<String>,
+    syscall: Option<Cow<'static, str>>,
     nr: Option<i64>,
     args: Option<[u64; 6]>,
     ret: Option<i64>,
@@ -180,179 +214,378 @@ struct Row<'a> {
     pause_end: Option<&'static str>,
 }
 
-/// The Arrow builders of one batch, in [`schema`] order.
-struct Columns {
-    strs: Vec<StringBuilder>,
-    ints: Vec<Int64Builder>,
-    args: Vec<UInt64Builder>,
-    seq: UInt64Builder,
-    ts: TimestampNanosecondBuilder,
-    bools: Vec<BooleanBuilder>,
-    data: ListBuilder<StructBuilder>,
-    rows: usize,
+/// A cell of one leaf column; `Null` is a null.
+enum Value {
+    Null,
+    Bytes(ByteArray),
+    I32(i32),
+    I64(i64),
+    Bool(bool),
 }
 
-// Indexes into `Columns::strs`, `ints` and `bools`.
-const S_TYPE: usize = 0;
-const S_ID: usize = 1;
-const S_HOST: usize = 2;
-const S_ARCH: usize = 3;
-const S_COMM: usize = 4;
-const S_SYSCALL: usize = 5;
-const S_ERRNO: usize = 6;
-const S_SIGNAL: usize = 7;
-const S_PAUSE_END: usize = 8;
-const S_LOG: usize = 9;
-const I_PID: usize = 0;
-const I_TID: usize = 1;
-const I_TS: usize = 2;
-const I_NR: usize = 3;
-const I_RET: usize = 4;
-const I_DUR: usize = 5;
-const I_CPU: usize = 6;
-const I_CHILD: usize = 7;
-const I_OLD_TID: usize = 8;
-const I_SIG: usize = 9;
-const I_MONO: usize = 10;
-const B_DIED: usize = 0;
-const B_GROUP_DEAD: usize = 1;
-const B_DEFAULT: usize = 2;
-const B_CRASH: usize = 3;
+impl Value {
+    fn str(s: Option<ByteArray>) -> Self {
+        s.map_or(Value::Null, Value::Bytes)
+    }
+    fn int(v: Option<i64>) -> Self {
+        v.map_or(Value::Null, Value::I64)
+    }
+    /// An unsigned 64-bit cell: Parquet stores UINT64 as the INT64 with the
+    /// same bits (the column's logical type says to read it unsigned).
+    fn uint(v: Option<u64>) -> Self {
+        Value::int(v.map(|v| v as i64))
+    }
+    fn bool(v: Option<bool>) -> Self {
+        v.map_or(Value::Null, Value::Bool)
+    }
+}
 
 fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-impl Columns {
-    fn new() -> Self {
-        let capture = StructBuilder::from_fields(capture_fields(), BATCH_ROWS);
-        Columns {
-            strs: (0..10).map(|_| StringBuilder::new()).collect(),
-            ints: (0..11).map(|_| Int64Builder::new()).collect(),
-            args: (0..6).map(|_| UInt64Builder::new()).collect(),
-            seq: UInt64Builder::new(),
-            ts: TimestampNanosecondBuilder::new().with_timezone("UTC"),
-            bools: (0..4).map(|_| BooleanBuilder::new()).collect(),
-            data: ListBuilder::new(capture).with_field(capture_item()),
-            rows: 0,
+/// A row's cells for every column but `data`, in [`SCHEMA`] order.
+fn cells(rec: &Recording, r: Row) -> [Value; SCALARS] {
+    use Value::{Bytes as B, I64};
+    let utc = r.ts.map(|t| rec.utc(t));
+    let arg = |k: usize| Value::uint(r.args.map(|a| a[k]));
+    [
+        B(text(r.kind)),
+        B(rec.id.clone()),
+        B(rec.log.clone()),
+        Value::str(rec.host.clone()),
+        B(text(rec.arch.name())),
+        I64(i64::from(r.pid)),
+        Value::int(r.tid.map(i64::from)),
+        Value::str(r.comm.map(ByteArray::from)),
+        Value::int(r.ts.map(i64_of)),
+        Value::int(utc),
+        Value::int(utc),
+        Value::str(r.syscall.map(text)),
+        Value::int(r.nr),
+        arg(0),
+        arg(1),
+        arg(2),
+        arg(3),
+        arg(4),
+        arg(5),
+        Value::int(r.ret),
+        Value::str(r.errno.map(text)),
+        Value::int(r.duration_ns.map(i64_of)),
+        Value::uint(r.seq),
+        Value::int(r.cpu.map(i64::from)),
+        Value::bool(r.died_in_call),
+        // `data` comes here: see Batch::push_data.
+        Value::int(r.child_pid.map(i64_of)),
+        Value::int(r.old_tid.map(i64_of)),
+        Value::bool(r.group_dead),
+        Value::str(r.signal.map(text)),
+        Value::int(r.signal_nr.map(i64::from)),
+        Value::bool(r.default_action),
+        Value::bool(r.crash),
+        Value::str(r.pause_end.map(text)),
+    ]
+}
+
+/// The cells of one `data` item, in [`SCHEMA`] order.
+fn item_cells(c: &Capture) -> [Value; DATA_LEAVES] {
+    let kind = match c.kind {
+        CaptureKind::Str => "str",
+        CaptureKind::InBuf => "in",
+        CaptureKind::OutBuf => "out",
+    };
+    [
+        Value::I32(i32::from(c.arg)),
+        Value::Bytes(text(kind)),
+        Value::uint(Some(c.len)),
+        Value::Bool(c.truncated),
+        Value::Bool(c.read_failed),
+        Value::Bytes(ByteArray::from(c.bytes.as_slice())),
+    ]
+}
+
+/// A mismatch between [`SCHEMA`] and the cells the code builds: a bug, not
+/// bad input, but reported rather than panicking mid-export.
+fn schema_bug(what: &str) -> ParquetError {
+    ParquetError::General(format!("parquet export: {what} (schema and rows disagree)"))
+}
+
+/// The values of one leaf column in a batch, typed as its physical type.
+enum Values {
+    Bytes(Vec<ByteArray>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    Bool(Vec<bool>),
+}
+
+impl Values {
+    /// Adds `v`; false for a null (which has levels but no value).
+    fn push(&mut self, v: Value) -> Result<bool, ParquetError> {
+        match (self, v) {
+            (_, Value::Null) => return Ok(false),
+            (Values::Bytes(b), Value::Bytes(v)) => b.push(v),
+            (Values::I32(b), Value::I32(v)) => b.push(v),
+            (Values::I64(b), Value::I64(v)) => b.push(v),
+            (Values::Bool(b), Value::Bool(v)) => b.push(v),
+            _ => return Err(schema_bug("a cell of the wrong type")),
         }
+        Ok(true)
     }
 
-    fn push(&mut self, rec: &Recording, r: &Row, data: Option<&Syscall>) {
-        let s = &mut self.strs;
-        s[S_TYPE].append_value(r.kind);
-        s[S_ID].append_value(&rec.id);
-        s[S_LOG].append_value(&rec.log);
-        s[S_HOST].append_option(rec.host.as_deref());
-        s[S_ARCH].append_value(rec.arch.name());
-        s[S_COMM].append_option(r.comm);
-        s[S_SYSCALL].append_option(r.syscall.as_deref());
-        s[S_ERRNO].append_option(r.errno);
-        s[S_SIGNAL].append_option(r.signal.as_deref());
-        s[S_PAUSE_END].append_option(r.pause_end);
-        let i = &mut self.ints;
-        i[I_PID].append_value(i64::from(r.pid));
-        i[I_TID].append_option(r.tid.map(i64::from));
-        i[I_MONO].append_option(r.ts.map(i64_of));
-        let utc = r.ts.map(|t| rec.utc(t));
-        i[I_TS].append_option(utc);
-        self.ts.append_option(utc);
-        i[I_NR].append_option(r.nr);
-        i[I_RET].append_option(r.ret);
-        i[I_DUR].append_option(r.duration_ns.map(i64_of));
-        i[I_CPU].append_option(r.cpu.map(i64::from));
-        i[I_CHILD].append_option(r.child_pid.map(i64_of));
-        i[I_OLD_TID].append_option(r.old_tid.map(i64_of));
-        i[I_SIG].append_option(r.signal_nr.map(i64::from));
-        for (k, b) in self.args.iter_mut().enumerate() {
-            b.append_option(r.args.map(|a| a[k]));
+    fn clear(&mut self) {
+        match self {
+            Values::Bytes(b) => b.clear(),
+            Values::I32(b) => b.clear(),
+            Values::I64(b) => b.clear(),
+            Values::Bool(b) => b.clear(),
         }
-        self.seq.append_option(r.seq);
-        let b = &mut self.bools;
-        b[B_DIED].append_option(r.died_in_call);
-        b[B_GROUP_DEAD].append_option(r.group_dead);
-        b[B_DEFAULT].append_option(r.default_action);
-        b[B_CRASH].append_option(r.crash);
-        self.push_data(data);
-        self.rows += 1;
-    }
-
-    /// The `data` list: null for rows that are not calls.
-    fn push_data(&mut self, sc: Option<&Syscall>) {
-        let Some(sc) = sc else {
-            self.data.append(false);
-            return;
-        };
-        let items = self.data.values();
-        for c in &sc.data {
-            let kind = match c.kind {
-                CaptureKind::Str => "str",
-                CaptureKind::InBuf => "in",
-                CaptureKind::OutBuf => "out",
-            };
-            field::<UInt8Builder>(items, 0).append_value(c.arg);
-            field::<StringBuilder>(items, 1).append_value(kind);
-            field::<UInt64Builder>(items, 2).append_value(c.len);
-            field::<BooleanBuilder>(items, 3).append_value(c.truncated);
-            field::<BooleanBuilder>(items, 4).append_value(c.read_failed);
-            field::<BinaryBuilder>(items, 5).append_value(&c.bytes);
-            items.append(true);
-        }
-        self.data.append(true);
-    }
-
-    /// The batch so far, in [`schema`] order; the builders start empty again.
-    fn finish(&mut self) -> Vec<ArrayRef> {
-        self.rows = 0;
-        let s = &mut self.strs;
-        let i = &mut self.ints;
-        let b = &mut self.bools;
-        let mut cols: Vec<ArrayRef> = vec![
-            Arc::new(s[S_TYPE].finish()),
-            Arc::new(s[S_ID].finish()),
-            Arc::new(s[S_LOG].finish()),
-            Arc::new(s[S_HOST].finish()),
-            Arc::new(s[S_ARCH].finish()),
-            Arc::new(i[I_PID].finish()),
-            Arc::new(i[I_TID].finish()),
-            Arc::new(s[S_COMM].finish()),
-            Arc::new(i[I_MONO].finish()),
-            Arc::new(i[I_TS].finish()),
-            Arc::new(self.ts.finish()),
-            Arc::new(s[S_SYSCALL].finish()),
-            Arc::new(i[I_NR].finish()),
-        ];
-        cols.extend(
-            self.args
-                .iter_mut()
-                .map(|a| Arc::new(a.finish()) as ArrayRef),
-        );
-        cols.extend::<[ArrayRef; 15]>([
-            Arc::new(i[I_RET].finish()),
-            Arc::new(s[S_ERRNO].finish()),
-            Arc::new(i[I_DUR].finish()),
-            Arc::new(self.seq.finish()),
-            Arc::new(i[I_CPU].finish()),
-            Arc::new(b[B_DIED].finish()),
-            Arc::new(self.data.finish()),
-            Arc::new(i[I_CHILD].finish()),
-            Arc::new(i[I_OLD_TID].finish()),
-            Arc::new(b[B_GROUP_DEAD].finish()),
-            Arc::new(s[S_SIGNAL].finish()),
-            Arc::new(i[I_SIG].finish()),
-            Arc::new(b[B_DEFAULT].finish()),
-            Arc::new(b[B_CRASH].finish()),
-            Arc::new(s[S_PAUSE_END].finish()),
-        ]);
-        cols
     }
 }
 
-/// Field builder `i` of the capture struct (the types of
-/// [`capture_fields`], so the downcast cannot fail).
-fn field<T: arrow_array::builder::ArrayBuilder>(s: &mut StructBuilder, i: usize) -> &mut T {
-    s.field_builder::<T>(i)
-        .expect("capture_fields and push_data agree")
+/// One leaf column of a batch: its values and, where the schema has them,
+/// definition levels (how much of the path is non-null) and repetition
+/// levels (0 starts a row's `data` list, 1 continues it).
+struct Leaf {
+    values: Values,
+    def: Vec<i16>,
+    rep: Vec<i16>,
+    max_def: i16,
+    max_rep: i16,
+}
+
+impl Leaf {
+    fn new(d: &ColumnDescriptor) -> Result<Self, ParquetError> {
+        let values = match d.physical_type() {
+            PhysicalType::BYTE_ARRAY => Values::Bytes(Vec::new()),
+            PhysicalType::INT32 => Values::I32(Vec::new()),
+            PhysicalType::INT64 => Values::I64(Vec::new()),
+            PhysicalType::BOOLEAN => Values::Bool(Vec::new()),
+            _ => return Err(schema_bug("a physical type the export does not write")),
+        };
+        Ok(Leaf {
+            values,
+            def: Vec::new(),
+            rep: Vec::new(),
+            max_def: d.max_def_level(),
+            max_rep: d.max_rep_level(),
+        })
+    }
+
+    /// A cell of a top-level column: defined (level 1) unless null.
+    fn push(&mut self, v: Value) -> Result<(), ParquetError> {
+        let present = self.values.push(v)?;
+        if self.max_def > 0 {
+            self.def.push(i16::from(present));
+        } else if !present {
+            return Err(schema_bug("a null in a required column"));
+        }
+        Ok(())
+    }
+
+    /// An entry of a `data` leaf: levels, and the value of an item.
+    fn push_nested(&mut self, def: i16, rep: i16, v: Value) -> Result<(), ParquetError> {
+        let present = self.values.push(v)?;
+        if present != (def == self.max_def) {
+            return Err(schema_bug("a data item's levels"));
+        }
+        self.def.push(def);
+        self.rep.push(rep);
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        self.values.clear();
+        self.def.clear();
+        self.rep.clear();
+    }
+
+    /// Encodes the batch into `w`, the writer of this column.
+    fn write(&self, w: &mut ColumnWriter<'_>) -> Result<(), ParquetError> {
+        let def = (self.max_def > 0).then_some(self.def.as_slice());
+        let rep = (self.max_rep > 0).then_some(self.rep.as_slice());
+        match (&self.values, w) {
+            (Values::Bytes(v), ColumnWriter::ByteArrayColumnWriter(w)) => {
+                w.write_batch(v, def, rep)
+            }
+            (Values::I32(v), ColumnWriter::Int32ColumnWriter(w)) => w.write_batch(v, def, rep),
+            (Values::I64(v), ColumnWriter::Int64ColumnWriter(w)) => w.write_batch(v, def, rep),
+            (Values::Bool(v), ColumnWriter::BoolColumnWriter(w)) => w.write_batch(v, def, rep),
+            _ => Err(schema_bug("a column writer of another type")),
+        }?;
+        Ok(())
+    }
+}
+
+/// The rows gathered for the column writers, split into leaf columns.
+struct Batch {
+    /// Every leaf column, in schema order.
+    leaves: Vec<Leaf>,
+    /// The index of the first `data` leaf.
+    data_at: usize,
+    rows: usize,
+}
+
+impl Batch {
+    fn new(schema: &SchemaDescriptor) -> Result<Self, ParquetError> {
+        let leaves = schema
+            .columns()
+            .iter()
+            .map(|c| Leaf::new(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let data_at = schema
+            .columns()
+            .iter()
+            .position(|c| c.path().parts()[0] == "data")
+            .ok_or_else(|| schema_bug("no data column"))?;
+        if leaves.len() != SCALARS + DATA_LEAVES {
+            return Err(schema_bug("the number of columns"));
+        }
+        Ok(Batch {
+            leaves,
+            data_at,
+            rows: 0,
+        })
+    }
+
+    /// Adds a row: `cells` for the columns, `data` for the `data` list
+    /// (`None`: a null list, on rows that are not calls).
+    fn push(
+        &mut self,
+        cells: [Value; SCALARS],
+        data: Option<&[Capture]>,
+    ) -> Result<(), ParquetError> {
+        let (head, rest) = self.leaves.split_at_mut(self.data_at);
+        let (items, tail) = rest.split_at_mut(DATA_LEAVES);
+        for (leaf, v) in head.iter_mut().chain(tail).zip(cells) {
+            leaf.push(v)?;
+        }
+        push_data(items, data)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        self.leaves.iter_mut().for_each(Leaf::clear);
+        self.rows = 0;
+    }
+}
+
+/// A row's `data` list into the six item leaves: a null or empty list is
+/// one entry of levels without a value; each item is a value in every
+/// leaf, the first starting the row's list (repetition 0).
+fn push_data(items: &mut [Leaf], data: Option<&[Capture]>) -> Result<(), ParquetError> {
+    let captures = match data {
+        None => return push_levels(items, DATA_NULL),
+        Some([]) => return push_levels(items, DATA_EMPTY),
+        Some(c) => c,
+    };
+    for (i, c) in captures.iter().enumerate() {
+        let rep = i16::from(i > 0);
+        for (leaf, v) in items.iter_mut().zip(item_cells(c)) {
+            leaf.push_nested(leaf.max_def, rep, v)?;
+        }
+    }
+    Ok(())
+}
+
+fn push_levels(items: &mut [Leaf], def: i16) -> Result<(), ParquetError> {
+    items
+        .iter_mut()
+        .try_for_each(|leaf| leaf.push_nested(def, 0, Value::Null))
+}
+
+/// A column chunk's encoded pages, kept in memory until its row group is
+/// written out: the chunks of a row group lie one after the other in the
+/// file, while rows arrive for all columns at once. Shared between the
+/// column writer (which owns its page writer) and the row group.
+#[derive(Clone)]
+struct Chunk(Arc<Mutex<TrackedWrite<Vec<u8>>>>);
+
+impl Chunk {
+    fn new() -> Self {
+        Chunk(Arc::new(Mutex::new(TrackedWrite::new(Vec::new()))))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, TrackedWrite<Vec<u8>>> {
+        // Only a panic while writing a page poisons it, and that ends the
+        // export anyway.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Bytes of encoded pages so far.
+    fn len(&self) -> usize {
+        self.lock().bytes_written()
+    }
+
+    /// The pages, leaving the chunk empty.
+    fn take(&self) -> Result<Bytes, ParquetError> {
+        let pages = std::mem::replace(&mut *self.lock(), TrackedWrite::new(Vec::new()));
+        Ok(Bytes::from(pages.into_inner()?))
+    }
+}
+
+impl PageWriter for Chunk {
+    fn write_page(&mut self, page: CompressedPage) -> Result<PageWriteSpec, ParquetError> {
+        // Page offsets count from the chunk's start, which is what
+        // SerializedRowGroupWriter::append_column expects.
+        SerializedPageWriter::new(&mut self.lock()).write_page(page)
+    }
+
+    fn close(&mut self) -> Result<(), ParquetError> {
+        Ok(())
+    }
+}
+
+/// The row group in progress: a column writer per leaf, each encoding into
+/// its own [`Chunk`].
+struct RowGroup {
+    columns: Vec<(ColumnWriter<'static>, Chunk)>,
+    rows: usize,
+}
+
+impl RowGroup {
+    fn new(schema: &SchemaDescriptor, props: &WriterPropertiesPtr) -> Self {
+        let columns = schema
+            .columns()
+            .iter()
+            .map(|d| {
+                let chunk = Chunk::new();
+                let w = get_column_writer(d.clone(), props.clone(), Box::new(chunk.clone()));
+                (w, chunk)
+            })
+            .collect();
+        RowGroup { columns, rows: 0 }
+    }
+
+    fn write(&mut self, batch: &Batch) -> Result<(), ParquetError> {
+        for ((w, _), leaf) in self.columns.iter_mut().zip(&batch.leaves) {
+            leaf.write(w)?;
+        }
+        self.rows += batch.rows;
+        Ok(())
+    }
+
+    /// Encoded bytes held. Leaves out what the column writers still hold:
+    /// the page being filled and, while a column is dictionary-encoded, its
+    /// dictionary (at most 1 MiB by default) and pages of dictionary
+    /// indexes (a few bits a row).
+    fn encoded_bytes(&self) -> usize {
+        self.columns.iter().map(|(_, c)| c.len()).sum()
+    }
+
+    /// Closes the columns and writes them to `file` as one row group.
+    fn write_to<W: Write + Send>(
+        self,
+        file: &mut SerializedFileWriter<W>,
+    ) -> Result<(), ParquetError> {
+        let mut group = file.next_row_group()?;
+        for (w, chunk) in self.columns {
+            let close = w.close()?;
+            group.append_column(&chunk.take()?, close)?;
+        }
+        group.close()?;
+        Ok(())
+    }
 }
 
 /// The row of a system call.
@@ -366,7 +599,7 @@ fn call_row<'a>(rec: &Recording, sc: &Syscall, comm: Option<&'a str>) -> Row<'a>
         ts: Some(sc.enter_ns),
         syscall: Some(
             syscall_name(rec.arch, sc.nr)
-                .map_or_else(|| format!("syscall_{}", sc.nr), str::to_owned),
+                .map_or_else(|| format!("syscall_{}", sc.nr).into(), Cow::Borrowed),
         ),
         nr: Some(sc.nr),
         args: Some(sc.args),
@@ -446,52 +679,75 @@ fn event_row(ev: &Event) -> Option<Row<'_>> {
 
 /// Writes rows of any number of logs into one Parquet file.
 pub struct ParquetWriter<W: Write + Send> {
-    writer: ArrowWriter<W>,
-    schema: SchemaRef,
-    cols: Columns,
+    file: SerializedFileWriter<W>,
+    props: WriterPropertiesPtr,
+    batch: Batch,
+    group: Option<RowGroup>,
+    /// [`ROW_GROUP_ROWS`], smaller in tests.
+    group_rows: usize,
+}
+
+/// Zstd level 1 everywhere, and delta encoding for the columns that rise.
+fn properties() -> Result<WriterProperties, ParquetError> {
+    let mut props = WriterProperties::builder()
+        // Level 1, as the log itself: fast, and most of the ratio.
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        .set_created_by(format!("recorder {}", env!("CARGO_PKG_VERSION")));
+    // Times and sequence numbers rise: deltas pack them in a few bits,
+    // where a dictionary of distinct values would overflow and fall back
+    // to plain 8-byte values.
+    for col in ["mono_ns", "utc_ns", "ts", "seq"] {
+        let col = ColumnPath::from(col);
+        props = props
+            .set_column_dictionary_enabled(col.clone(), false)
+            .set_column_encoding(col, Encoding::DELTA_BINARY_PACKED);
+    }
+    Ok(props.build())
 }
 
 impl<W: Write + Send> ParquetWriter<W> {
     pub fn new(out: W) -> Result<Self, ReadError> {
-        let mut props = WriterProperties::builder()
-            // Level 1, as the log itself: fast, and most of the ratio.
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-            .set_max_row_group_size(ROW_GROUP_ROWS)
-            .set_created_by(format!("recorder {}", env!("CARGO_PKG_VERSION")));
-        // Times and sequence numbers rise: deltas pack them in a few bits,
-        // where a dictionary of distinct values would overflow and fall
-        // back to plain 8-byte values.
-        for col in ["mono_ns", "utc_ns", "ts", "seq"] {
-            let col = parquet::schema::types::ColumnPath::from(col);
-            props = props
-                .set_column_dictionary_enabled(col.clone(), false)
-                .set_column_encoding(col, Encoding::DELTA_BINARY_PACKED);
-        }
-        let props = props.build();
-        let schema = schema();
+        let props = Arc::new(properties()?);
+        let file = SerializedFileWriter::new(out, schema()?, props.clone())?;
+        let batch = Batch::new(file.schema_descr())?;
         Ok(ParquetWriter {
-            writer: ArrowWriter::try_new(out, schema.clone(), Some(props))?,
-            schema,
-            cols: Columns::new(),
+            file,
+            props,
+            batch,
+            group: None,
+            group_rows: ROW_GROUP_ROWS,
         })
     }
 
-    fn push(&mut self, rec: &Recording, row: &Row, sc: Option<&Syscall>) -> Result<(), ReadError> {
-        self.cols.push(rec, row, sc);
-        if self.cols.rows >= BATCH_ROWS {
+    fn push(&mut self, rec: &Recording, row: Row, sc: Option<&Syscall>) -> Result<(), ReadError> {
+        let data = sc.map(|sc| sc.data.as_slice());
+        self.batch.push(cells(rec, row), data)?;
+        if self.batch.rows >= BATCH_ROWS {
             self.write_batch()?;
         }
         Ok(())
     }
 
+    /// Encodes the batch into the row group, and writes the group out once
+    /// it is full.
     fn write_batch(&mut self) -> Result<(), ReadError> {
-        if self.cols.rows == 0 {
+        if self.batch.rows == 0 {
             return Ok(());
         }
-        let batch = RecordBatch::try_new(self.schema.clone(), self.cols.finish())?;
-        self.writer.write(&batch)?;
-        if self.writer.in_progress_size() >= ROW_GROUP_BYTES {
-            self.writer.flush()?;
+        let group = self
+            .group
+            .get_or_insert_with(|| RowGroup::new(self.file.schema_descr(), &self.props));
+        group.write(&self.batch)?;
+        self.batch.clear();
+        if group.rows >= self.group_rows || group.encoded_bytes() >= ROW_GROUP_BYTES {
+            self.write_group()?;
+        }
+        Ok(())
+    }
+
+    fn write_group(&mut self) -> Result<(), ReadError> {
+        if let Some(group) = self.group.take() {
+            group.write_to(&mut self.file)?;
         }
         Ok(())
     }
@@ -515,11 +771,11 @@ impl<W: Write + Send> ParquetWriter<W> {
             if let Event::Syscall(sc) = &ev {
                 let comm = events.tasks().comm(sc.tid, sc.tgid);
                 let row = call_row(&rec, sc, comm);
-                self.push(&rec, &row, Some(sc))?;
+                self.push(&rec, row, Some(sc))?;
                 pids.insert(sc.tgid);
             } else if let Some(row) = event_row(&ev) {
                 pids.insert(row.pid);
-                self.push(&rec, &row, None)?;
+                self.push(&rec, row, None)?;
             }
         };
         self.processes(&rec, events.tasks(), &pids)?;
@@ -539,7 +795,7 @@ impl<W: Write + Send> ParquetWriter<W> {
                 comm: tasks.process_name(pid),
                 ..Row::default()
             };
-            self.push(rec, &row, None)?;
+            self.push(rec, row, None)?;
         }
         Ok(())
     }
@@ -547,7 +803,8 @@ impl<W: Write + Send> ParquetWriter<W> {
     /// Writes the last row group and the footer; returns the output.
     pub fn finish(mut self) -> Result<W, ReadError> {
         self.write_batch()?;
-        let mut out = self.writer.into_inner()?;
+        self.write_group()?;
+        let mut out = self.file.into_inner()?;
         out.flush()?;
         Ok(out)
     }
@@ -609,13 +866,12 @@ pub fn run<W: Write + Send>(
 
 #[cfg(test)]
 mod tests {
-    use arrow_array::Array as _;
-    use arrow_array::cast::AsArray as _;
-    use arrow_array::types::{Int64Type, UInt64Type};
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::basic::{LogicalType, TimeUnit};
+    use parquet::file::reader::{FileReader as _, SerializedFileReader};
+    use parquet::record::{Field, Row as PqRow, RowAccessor as _};
 
     use super::*;
-    use crate::event::{Capture, Trailer};
+    use crate::event::Trailer;
     use crate::log::{LogReader, LogWriter};
 
     fn log_bytes(events: &[Event], header: &Header) -> Vec<u8> {
@@ -626,39 +882,58 @@ mod tests {
         w.finish(&Trailer::default()).unwrap()
     }
 
-    /// The finished Parquet file, as a file the reader can seek in.
-    fn file_of(w: ParquetWriter<std::fs::File>) -> std::fs::File {
-        use std::io::{Seek as _, SeekFrom};
-        let mut f = w.finish().unwrap();
-        f.seek(SeekFrom::Start(0)).unwrap();
-        f
-    }
-
-    /// Exports `events` and reads the file back as one batch.
-    fn export(events: &[Event], header: &Header) -> RecordBatch {
+    /// Exports `events` with row groups of `group_rows` and opens the file
+    /// with the parquet crate's own (non-Arrow) reader.
+    fn export_file(
+        events: &[Event],
+        header: &Header,
+        group_rows: usize,
+    ) -> SerializedFileReader<Bytes> {
         let bytes = log_bytes(events, header);
         let r = LogReader::open(&bytes[..]).unwrap();
         let f = super::super::Filter::new(&FilterSpec::default(), r.header()).unwrap();
         let mut ev = Events::new(r, f).with_tasks();
-        let mut w = ParquetWriter::new(tempfile::tempfile().unwrap()).unwrap();
+        let mut w = ParquetWriter::new(Vec::new()).unwrap();
+        w.group_rows = group_rows;
         w.log(&mut ev, Path::new("x.rec")).unwrap().unwrap();
-        let mut rd = ParquetRecordBatchReaderBuilder::try_new(file_of(w))
-            .unwrap()
-            .build()
-            .unwrap();
-        let batch = rd.next().unwrap().unwrap();
-        assert!(rd.next().is_none(), "one batch");
-        batch
+        SerializedFileReader::new(Bytes::from(w.finish().unwrap())).unwrap()
     }
 
-    fn strs(b: &RecordBatch, col: &str) -> Vec<Option<String>> {
-        let a = b.column_by_name(col).unwrap().as_string::<i32>();
-        a.iter().map(|s| s.map(str::to_owned)).collect()
+    /// The rows of `events`' export.
+    fn export(events: &[Event], header: &Header) -> Vec<PqRow> {
+        let file = export_file(events, header, ROW_GROUP_ROWS);
+        assert_eq!(file.num_row_groups(), 1);
+        let rows = file.get_row_iter(None).unwrap();
+        rows.map(Result::unwrap).collect()
     }
 
-    fn ints(b: &RecordBatch, col: &str) -> Vec<Option<i64>> {
-        let a = b.column_by_name(col).unwrap().as_primitive::<Int64Type>();
-        a.iter().collect()
+    /// Column `col` of every row, as the reader typed it.
+    fn column(rows: &[PqRow], col: &str) -> Vec<Field> {
+        let cell = |r: &PqRow| {
+            let (_, v) = r.get_column_iter().find(|(n, _)| *n == col).unwrap();
+            v.clone()
+        };
+        rows.iter().map(cell).collect()
+    }
+
+    /// A string column; anything but a string or a null fails.
+    fn strs(rows: &[PqRow], col: &str) -> Vec<Option<String>> {
+        let str = |f: Field| match f {
+            Field::Str(s) => Some(s),
+            Field::Null => None,
+            f => panic!("{col}: {f:?} is not a string"),
+        };
+        column(rows, col).into_iter().map(str).collect()
+    }
+
+    /// A signed int64 column (no logical type: the reader says `Long`).
+    fn ints(rows: &[PqRow], col: &str) -> Vec<Option<i64>> {
+        let int = |f: Field| match f {
+            Field::Long(v) => Some(v),
+            Field::Null => None,
+            f => panic!("{col}: {f:?} is not an int64"),
+        };
+        column(rows, col).into_iter().map(int).collect()
     }
 
     fn header() -> Header {
@@ -708,6 +983,32 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_has_the_documented_columns() {
+        let schema = SchemaDescriptor::new(schema().unwrap());
+        let top: Vec<_> = schema
+            .root_schema()
+            .get_fields()
+            .iter()
+            .map(|f| f.name())
+            .collect();
+        let want = "type recording_id log host arch pid tid comm mono_ns utc_ns ts syscall nr \
+                    arg0 arg1 arg2 arg3 arg4 arg5 ret errno dur_ns seq cpu died_in_call data \
+                    child old_tid group_dead signal sig default_action crash pause_end";
+        assert_eq!(top, want.split_whitespace().collect::<Vec<_>>());
+        // docs/parquet.md: 34 columns, 39 leaf columns.
+        assert_eq!((top.len(), schema.num_columns()), (34, 39));
+        let ts = schema.columns().iter().find(|c| c.name() == "ts").unwrap();
+        assert_eq!(
+            ts.logical_type_ref(),
+            Some(&LogicalType::Timestamp {
+                is_adjusted_to_u_t_c: true,
+                unit: TimeUnit::NANOS
+            }),
+            "ts is a UTC instant"
+        );
+    }
+
+    #[test]
     fn calls_are_decoded_with_the_recorded_architecture() {
         let b = export(&events(), &header());
         let kinds = strs(&b, "type");
@@ -723,14 +1024,17 @@ mod tests {
         assert_eq!(strs(&b, "errno")[2], None);
         assert_eq!(ints(&b, "ret")[1..3], [Some(-2), None]);
         assert_eq!(ints(&b, "dur_ns")[1..3], [Some(5), None]);
-        // UTC = monotonic + the header's offset.
+        // UTC = monotonic + the header's offset; `ts` is the same instant
+        // (the reader has no nanosecond timestamp field: it gives the INT64).
         assert_eq!(ints(&b, "utc_ns")[1], Some(1_000_020));
+        assert_eq!(ints(&b, "ts")[1], Some(1_000_020));
         assert_eq!(ints(&b, "mono_ns")[1], Some(20));
-        let arg0 = b
-            .column_by_name("arg0")
-            .unwrap()
-            .as_primitive::<UInt64Type>();
-        assert_eq!(arg0.value(1), u64::MAX - 99, "raw unsigned registers");
+        assert_eq!(
+            column(&b, "arg0")[1],
+            Field::ULong(u64::MAX - 99),
+            "raw unsigned registers"
+        );
+        assert_eq!(column(&b, "seq")[1], Field::ULong(0));
         assert_eq!(strs(&b, "host")[0], Some("board-7".into()));
         assert_eq!(strs(&b, "arch")[0], Some("aarch64".into()));
         assert_eq!(strs(&b, "log")[0], Some("x.rec".into()));
@@ -740,27 +1044,105 @@ mod tests {
             (Some("app"), Some(5))
         );
         assert_eq!(ints(&b, "utc_ns")[3], None);
+        assert_eq!(column(&b, "ts")[3], Field::Null);
+    }
+
+    /// The `data` list of each row: `None` for a null list.
+    fn data(rows: &[PqRow]) -> Vec<Option<Vec<PqRow>>> {
+        let list = |f: Field| match f {
+            Field::Null => None,
+            Field::ListInternal(l) => Some(
+                l.elements()
+                    .iter()
+                    .map(|e| match e {
+                        Field::Group(item) => item.clone(),
+                        e => panic!("data item {e:?} is not a struct"),
+                    })
+                    .collect(),
+            ),
+            f => panic!("data: {f:?} is not a list"),
+        };
+        column(rows, "data").into_iter().map(list).collect()
     }
 
     #[test]
     fn captured_data_keeps_its_kind_and_truncation() {
-        let b = export(&events(), &header());
-        let data = b.column_by_name("data").unwrap().as_list::<i32>();
-        assert!(data.is_null(0), "no data list on process events");
-        let items = data.value(1);
-        let item = items.as_struct();
-        assert_eq!(item.len(), 1);
-        let bytes = item.column_by_name("bytes").unwrap().as_binary::<i32>();
-        assert_eq!(bytes.value(0), b"/etc");
-        let kind = item.column_by_name("kind").unwrap().as_string::<i32>();
-        assert_eq!(kind.value(0), "str");
-        let trunc = item.column_by_name("truncated").unwrap().as_boolean();
-        assert!(trunc.value(0));
+        let data = data(&export(&events(), &header()));
+        assert!(data[0].is_none(), "no data list on process events");
+        let items = data[1].as_ref().unwrap();
+        assert_eq!(items.len(), 1);
+        let item = &items[0];
+        let fields: Vec<_> = item.get_column_iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
-            data.value(2).len(),
-            0,
+            fields,
+            ["arg", "kind", "len", "truncated", "read_failed", "bytes"]
+        );
+        assert_eq!(item.get_ubyte(0).unwrap(), 1);
+        assert_eq!(item.get_string(1).unwrap(), "str");
+        assert_eq!(item.get_ulong(2).unwrap(), 9);
+        assert!(item.get_bool(3).unwrap());
+        assert!(!item.get_bool(4).unwrap());
+        assert_eq!(item.get_bytes(5).unwrap().data(), b"/etc");
+        assert_eq!(
+            data[2].as_ref().map(Vec::len),
+            Some(0),
             "a call without data has an empty list"
         );
+        assert!(data[3].is_none(), "no data list on process rows");
+    }
+
+    #[test]
+    fn several_items_stay_in_their_row() {
+        // Repetition levels: items of one call, then a call without any,
+        // then another with some, each in its own row.
+        let item = |arg, kind, bytes: &[u8]| Capture {
+            arg,
+            kind,
+            len: bytes.len() as u64,
+            truncated: false,
+            read_failed: false,
+            bytes: bytes.to_vec(),
+        };
+        let call = |data| {
+            Event::Syscall(Syscall {
+                tgid: 5,
+                tid: 5,
+                nr: 64, // write
+                ret: Some(1),
+                data,
+                ..Default::default()
+            })
+        };
+        let events = [
+            call(vec![
+                item(1, CaptureKind::InBuf, b"a"),
+                item(2, CaptureKind::OutBuf, b"bc"),
+            ]),
+            call(vec![]),
+            call(vec![item(0, CaptureKind::Str, b"")]),
+        ];
+        let data = data(&export(&events, &header()));
+        let items = |row: usize| -> Vec<(u8, String, Vec<u8>)> {
+            let item = |r: &PqRow| {
+                let bytes = r.get_bytes(5).unwrap().data().to_vec();
+                (
+                    r.get_ubyte(0).unwrap(),
+                    r.get_string(1).unwrap().clone(),
+                    bytes,
+                )
+            };
+            data[row].as_ref().unwrap().iter().map(item).collect()
+        };
+        assert_eq!(
+            items(0),
+            [
+                (1, "in".into(), b"a".to_vec()),
+                (2, "out".into(), b"bc".to_vec())
+            ]
+        );
+        assert!(items(1).is_empty());
+        assert_eq!(items(2), [(0, "str".into(), Vec::new())]);
+        assert!(data[3].is_none(), "the process row");
     }
 
     #[test]
@@ -774,12 +1156,17 @@ mod tests {
         assert_eq!(id(&h, "a.rec"), id(&h, "b.rec.1"), "rotated parts share it");
         assert_ne!(id(&h, "a.rec"), id(&header(), "a.rec"));
         assert_eq!(id(&h, "a.rec").len(), 16);
+        assert_eq!(
+            strs(&b, "recording_id")[0].as_deref(),
+            id(&h, "x").as_utf8().ok()
+        );
     }
 
     #[test]
     fn batches_and_row_groups_stream() {
-        // More rows than a batch: the writer is fed several batches, and
-        // what it reads back is every row, in order.
+        // More rows than a batch, and row groups of one batch: the writer
+        // encodes several batches and writes several row groups, and what
+        // is read back is every row, in order.
         let call = |i: u64| {
             Event::Syscall(Syscall {
                 tgid: 1,
@@ -794,31 +1181,27 @@ mod tests {
         };
         let n = BATCH_ROWS as u64 * 2 + 7;
         let events: Vec<Event> = (0..n).map(call).collect();
-        let bytes = log_bytes(&events, &header());
-        let r = LogReader::open(&bytes[..]).unwrap();
-        let f = super::super::Filter::new(&FilterSpec::default(), r.header()).unwrap();
-        let mut ev = Events::new(r, f).with_tasks();
-        let mut w = ParquetWriter::new(tempfile::tempfile().unwrap()).unwrap();
-        w.log(&mut ev, Path::new("x.rec")).unwrap().unwrap();
-        let rd = ParquetRecordBatchReaderBuilder::try_new(file_of(w))
+        let file = export_file(&events, &header(), BATCH_ROWS);
+        let groups: Vec<i64> = file
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        assert_eq!(groups, [8192, 8192, 8], "every call and one process row");
+        let rows: Vec<PqRow> = file
+            .get_row_iter(None)
             .unwrap()
-            .build()
-            .unwrap();
-        let mut seqs = Vec::new();
-        for b in rd {
-            let b = b.unwrap();
-            let s = b
-                .column_by_name("seq")
-                .unwrap()
-                .as_primitive::<UInt64Type>();
-            seqs.extend(s.iter());
-        }
-        assert_eq!(seqs.len() as u64, n + 1, "every call and one process row");
+            .map(Result::unwrap)
+            .collect();
+        let seqs = column(&rows, "seq");
+        assert_eq!(seqs.len() as u64, n + 1);
         assert!(
             seqs[..n as usize]
                 .iter()
                 .enumerate()
-                .all(|(i, s)| *s == Some(i as u64))
+                .all(|(i, s)| *s == Field::ULong(i as u64))
         );
+        assert_eq!(seqs[n as usize], Field::Null);
     }
 }
