@@ -55,6 +55,23 @@ pub struct Header {
     /// the recorder fell behind (see [`PauseEvent`]). False in logs from
     /// before the mode existed.
     pub lossless: bool,
+    /// `recorder -e`: the expressions the recorded syscalls were chosen
+    /// with, as they parse (`!read,%memory`, without `trace=`). Empty: every
+    /// syscall was recorded (and in logs from before revision 2).
+    pub trace: Vec<String>,
+    /// With `trace`: the syscall numbers (in `arch`'s table) that were
+    /// recorded, ascending; calls with any other number are not in the log.
+    /// Process events are recorded whatever the set. Empty when `trace`
+    /// is, or for `-e none`.
+    pub traced_nrs: Vec<i64>,
+}
+
+impl Header {
+    /// The syscall numbers recorded, when `recorder -e` chose them; `None`
+    /// when every call was recorded.
+    pub fn trace_set(&self) -> Option<&[i64]> {
+        (!self.trace.is_empty()).then_some(self.traced_nrs.as_slice())
+    }
 }
 
 /// How processes were selected.

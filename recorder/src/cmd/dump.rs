@@ -56,6 +56,10 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<()> {
     if !removed.is_empty() {
         eprintln!("recorder: removed: {}", removed.join("; "));
     }
+    // A recording made with `-e` lacks the other calls by design.
+    if let Some(note) = read::trace_note(reader.header()) {
+        eprintln!("recorder: {note}");
+    }
     res.with_context(|| format!("{}: stopped reading", args.file.display()))?;
     Ok(())
 }
