@@ -255,7 +255,9 @@ impl Filter {
             .collect();
         let warnings = missing
             .iter()
-            .map(|n| format!("-e {n}: {arch} has no such syscall, so it matches nothing in this log"))
+            .map(|n| {
+                format!("-e {n}: {arch} has no such syscall, so it matches nothing in this log")
+            })
             .collect();
         let comms = spec
             .comms

@@ -537,7 +537,15 @@ impl<R: Read> Events<R> {
 pub fn trace_note(h: &Header) -> Option<String> {
     let nrs = h.trace_set()?;
     let exprs: Vec<String> = h.trace.iter().map(|e| format!("-e {e}")).collect();
-    let calls = match nrs.len() {
+    // Numbers without a name (kept by `!` sets) are not worth counting.
+    let named = match crate::decode::Arch::from_name(&h.arch) {
+        Some(arch) => nrs
+            .iter()
+            .filter(|&&nr| crate::decode::syscall_name(arch, nr).is_some())
+            .count(),
+        None => nrs.len(),
+    };
+    let calls = match named {
         0 => "no syscall".to_owned(),
         1 => "1 syscall".to_owned(),
         n => format!("{n} syscalls"),
@@ -549,7 +557,6 @@ pub fn trace_note(h: &Header) -> Option<String> {
         h.arch
     ))
 }
-
 
 /// Whether events of more than one thread pass `spec` (dump then prefixes
 /// lines with `[pid N]`, as strace does). Stops at the second thread, so it
