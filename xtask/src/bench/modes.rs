@@ -17,6 +17,10 @@ pub(super) enum Mode {
     /// The recorder with data capture off (`-s 0`): the cost of capture is
     /// the difference to `Recorder`.
     RecorderNoData,
+    /// The recorder with a syscall set that leaves out the workload's calls
+    /// (`-e trace=openat` on the getppid loop): what the in-kernel `-e`
+    /// saves, against `Recorder` and `Floor`.
+    RecorderTraceSet,
     OtherComm,
     /// Empty programs on the same tracepoints (`recorder --bench-floor`):
     /// what running any program there costs, the floor under `OtherComm`
@@ -32,6 +36,7 @@ impl Mode {
             Mode::Untraced => "none",
             Mode::Recorder => "recorder",
             Mode::RecorderNoData => "recorder -s 0 (no data)",
+            Mode::RecorderTraceSet => "recorder -e trace=openat",
             Mode::OtherComm => "recorder, other comm",
             Mode::Floor => "empty programs (floor)",
             Mode::Strace => "strace -f",
@@ -49,6 +54,7 @@ impl Mode {
             Mode::Untraced => "untraced",
             Mode::Recorder => "recorder",
             Mode::RecorderNoData => "recorder_no_data",
+            Mode::RecorderTraceSet => "recorder_trace_openat",
             Mode::OtherComm => "recorder_other_comm",
             Mode::Floor => "empty_programs",
             Mode::Strace => "strace",

@@ -202,7 +202,10 @@ impl Report<'_> {
             format!(
                 "Tracing: **none** = the workload alone. **recorder** = `recorder -o LOG -- CMD` \
                  at default settings; its wall time includes loading (verifying) and detaching \
-                 the eBPF programs, which the `true` row shows. **recorder, other comm** = \
+                 the eBPF programs, which the `true` row shows. **recorder -e trace=openat** \
+                 (getppid loop only) = the same with a syscall set that holds none of the \
+                 loop's calls: the kernel side leaves them out before stashing anything, so \
+                 its cost over the floor is what a call outside the set pays. **recorder, other comm** = \
                  `recorder --comm {OTHER_COMM} -o LOG` attached in the background while the \
                  workload runs untraced: what every other process on the machine pays. \
                  **empty programs (floor)** = the same, with `--bench-floor`: programs that \
