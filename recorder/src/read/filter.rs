@@ -406,6 +406,66 @@ mod tests {
         assert!(parse_trace("trace=").is_err());
     }
 
+    /// An expression prints as it parses (without `trace=`): how a
+    /// recording's header keeps it.
+    #[test]
+    fn trace_expressions_print_as_they_parse() {
+        for text in [
+            "openat,%process",
+            "!read,syscall_999",
+            "none",
+            "all",
+            "%network",
+        ] {
+            let e = parse_trace(text).unwrap();
+            assert_eq!(e.to_string(), text);
+            assert_eq!(parse_trace(&e.to_string()).unwrap(), e);
+        }
+        assert_eq!(
+            parse_trace("trace=%net, read").unwrap().to_string(),
+            "%network,read"
+        );
+        assert_eq!(parse_trace("none").unwrap().items, [TraceItem::None]);
+    }
+
+    /// What `recorder -e` records: the readers' meaning, over the numbers
+    /// the kernel's table has room for.
+    #[test]
+    fn record_sets() {
+        let set = |exprs: &[&str], arch| {
+            let e: Vec<TraceExpr> = exprs.iter().map(|x| parse_trace(x).unwrap()).collect();
+            record_set(&e, arch)
+        };
+        assert_eq!(set(&[], Arch::X86_64), (None, vec![]));
+        assert_eq!(set(&["openat"], Arch::X86_64), (Some(vec![257]), vec![]));
+        assert_eq!(set(&["openat"], Arch::Aarch64), (Some(vec![56]), vec![]));
+        let (nrs, missing) = set(&["open,read"], Arch::Aarch64);
+        assert_eq!((nrs, missing), (Some(vec![63]), vec!["open".to_owned()]));
+        assert_eq!(set(&["none"], Arch::X86_64), (Some(vec![]), vec![]));
+        // Several `-e`: any of them.
+        let (nrs, _) = set(&["openat", "%process"], Arch::X86_64);
+        let nrs = nrs.unwrap();
+        assert!(nrs.contains(&257) && nrs.contains(&59) && nrs.contains(&56));
+        assert!(nrs.windows(2).all(|w| w[0] < w[1]), "ascending");
+        // `!`: all numbers of the table but those, named or not.
+        let (nrs, _) = set(&["!read,%memory"], Arch::X86_64);
+        let nrs = nrs.unwrap();
+        assert!(!nrs.contains(&0) && !nrs.contains(&9), "read, mmap");
+        assert!(nrs.contains(&1) && nrs.contains(&1023));
+        assert_eq!(
+            nrs.len(),
+            RECORDABLE_NRS as usize - 1 - SyscallClass::Memory.numbers(Arch::X86_64).len()
+        );
+        // The class is what the readers' `-e %process` keeps.
+        let (nrs, _) = set(&["%process"], Arch::Aarch64);
+        assert_eq!(nrs.unwrap(), SyscallClass::Process.numbers(Arch::Aarch64));
+        // And the readers' `-e none` keeps no call, `!none` every one.
+        let f = spec(|s| s.trace = vec![parse_trace("none").unwrap()]);
+        assert!(!f.keep(&call(1, 1, 257, 3, 5), &Tasks::default()));
+        let f = spec(|s| s.trace = vec![parse_trace("!none").unwrap()]);
+        assert!(f.keep(&call(1, 1, 257, 3, 5), &Tasks::default()));
+    }
+
     #[test]
     fn syscall_selection() {
         let f = spec(|s| s.trace = vec![parse_trace("openat,%network").unwrap()]);
