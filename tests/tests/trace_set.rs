@@ -223,3 +223,40 @@ fn all_and_none() {
     assert_process_events(&log);
     assert_info_and_dump_say(&path, "-e none");
 }
+
+/// Lossless mode with a set: the pause check still runs at every recorded
+/// exit, so a storm of calls in the set into a ring the drain cannot keep
+/// up with pauses the program and loses nothing; the calls outside the set
+/// (fx-rate's pacing sleeps, thread start and end) stay out.
+#[test]
+fn lossless_mode_with_a_set_pauses_and_loses_nothing() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log_path = w.path("lossless.rec");
+    let mut args = FORCE_PAUSES.to_vec();
+    args.extend(["--flush-interval", "500ms", "-e", "getppid"]);
+    let out = record_command(&log_path, &args, &[&fixture("fx-rate")], &["max", "2", "2"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", out.stderr);
+    let made: usize = out
+        .stdout
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("calls="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no calls= in {:?}", out.stdout));
+    let log = Log::read(&log_path);
+    log.assert_complete();
+    assert!(log.header.lossless);
+    assert_eq!(count(&log, libc::SYS_getppid), made, "every call recorded");
+    assert_eq!(log.syscalls().count(), made, "and nothing else");
+    let c = &log.trailer.as_ref().unwrap().counters;
+    let pauses = log
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Pause(_)))
+        .count() as u64;
+    assert!(pauses > 0, "a 64 KiB ring drained every 500 ms must pause");
+    assert_eq!(pauses, c.paused, "a Pause event per pause: {c:?}");
+    assert_dense_sequences(&log);
+}
