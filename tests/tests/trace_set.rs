@@ -260,3 +260,29 @@ fn lossless_mode_with_a_set_pauses_and_loses_nothing() {
     assert_eq!(pauses, c.paused, "a Pause event per pause: {c:?}");
     assert_dense_sequences(&log);
 }
+
+/// `rt_sigreturn` is the one call whose number is gone at its exit (the
+/// kernel sets it to -1): the exit falls back to the stash, so it is
+/// recorded when in the set and costs no `exit_without_entry` when not.
+#[test]
+fn rt_sigreturn_in_and_out_of_the_set() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let sh = std::path::Path::new("sh");
+    let script = ["-c", "trap : USR1; kill -USR1 $$; kill -USR1 $$"];
+    for (name, set, returns) in [("in.rec", "kill,rt_sigreturn", 2), ("out.rec", "kill", 0)] {
+        let log_path = w.path(name);
+        let out = record_command(&log_path, &["-e", set], &[sh], &script);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", out.stderr);
+        let log = Log::read(&log_path);
+        log.assert_complete();
+        assert_eq!(count(&log, libc::SYS_kill), 2, "{set}");
+        assert_eq!(count(&log, libc::SYS_rt_sigreturn), returns, "{set}");
+        assert_eq!(log.syscalls().count(), 2 + returns, "{set}");
+        let c = &log.trailer.as_ref().unwrap().counters;
+        assert_eq!(c.exit_without_entry, 0, "{set}: {c:?}");
+        assert_dense_sequences(&log);
+    }
+}
