@@ -630,7 +630,8 @@ fn no_process_matches(surveys: &[Survey]) -> String {
     )
 }
 
-/// Inputs must describe one machine: the bundle keeps one header.
+/// Inputs must describe one machine and one syscall set (`-e`): the
+/// bundle keeps one header.
 fn check_same_machine(a: &Survey, b: &Survey) -> Result<(), BundleError> {
     let fields: [(&'static str, &String, &String); 3] = [
         ("architecture", &a.header.arch, &b.header.arch),
