@@ -475,7 +475,7 @@ pub mod ctr {
     /// Records lost because the ring was full.
     pub const RING_FULL: u32 = 1;
     /// sys_exit seen for a traced thread with no stashed entry (calls in
-    /// flight when recording started).
+    /// flight when recording started); under `-e`, of calls in the set.
     pub const EXIT_WITHOUT_ENTRY: u32 = 2;
     /// sys_enter not stashed because the stash map was full.
     pub const STASH_FULL: u32 = 3;
@@ -483,7 +483,8 @@ pub mod ctr {
     pub const DIED_IN_CALL: u32 = 4;
     /// User-memory reads that failed (data capture).
     pub const READ_FAILED: u32 = 5;
-    /// Syscall entries seen for traced threads.
+    /// Syscall entries seen for traced threads; under `-e`, of calls in the
+    /// set (a call left out is counted nowhere).
     pub const ENTERED: u32 = 6;
     /// ENTRY_DATA records submitted. They are not log events (user space
     /// merges them into the call's record), so they are counted apart from

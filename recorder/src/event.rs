@@ -482,7 +482,8 @@ pub struct Counters {
     pub emitted: u64,
     /// Records the kernel dropped because the ring was full.
     pub ring_full: u64,
-    /// Exits seen with no entry (calls in flight when recording started).
+    /// Exits seen with no entry (calls in flight when recording started;
+    /// with [`Header::trace`], of calls in the set).
     pub exit_without_entry: u64,
     /// Entries not stashed because the per-thread stash was full.
     pub stash_full: u64,
@@ -490,7 +491,8 @@ pub struct Counters {
     pub died_in_call: u64,
     /// User-memory reads that failed during capture.
     pub read_failed: u64,
-    /// Syscall entries seen for traced threads.
+    /// Syscall entries seen for traced threads (with [`Header::trace`], of
+    /// calls in the set).
     pub entered: u64,
     /// Records user space drained but did not write: the disk was full
     /// (and, in logs of recorders before format 2, a full writer queue).
