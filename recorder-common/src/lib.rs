@@ -49,6 +49,10 @@ pub const COMMS_ENTRIES: u32 = 64;
 pub const COMM_LEN: usize = 16;
 /// Per-CPU scratch where records with data are assembled ([`SCRATCH_SIZE`]).
 pub const MAP_SCRATCH: &str = "SCRATCH";
+/// `recorder -e trace=SET`: one [`trace`] byte per syscall number (`u8`,
+/// indexed by nr, [`CAPTURE_ENTRIES`] of them, like [`MAP_CAPTURE`]). Only
+/// consulted when [`globals::TRACE_ALL`] is 0.
+pub const MAP_TRACE_SET: &str = "TRACE_SET";
 
 /// Every map above: the eBPF object must define exactly these (a test in
 /// the loader holds the two together; the programs' `#[map(name = ..)]`
@@ -64,6 +68,7 @@ pub const MAPS: &[&str] = &[
     MAP_PAUSE_ON,
     MAP_CAPTURE,
     MAP_SCRATCH,
+    MAP_TRACE_SET,
 ];
 
 pub const PROG_SYS_ENTER: &str = "sys_enter";
@@ -181,6 +186,10 @@ pub mod globals {
     /// Lossless mode: ring occupancy (bytes) at which a traced process is
     /// paused; 0 = drop mode (never pause).
     pub const PAUSE_BYTES: &str = "PAUSE_BYTES";
+    /// `u8`: 1 (the default) records every syscall and never looks at
+    /// [`super::MAP_TRACE_SET`]; 0 applies it (`-e trace=SET`), and calls
+    /// whose number is outside `0..CAPTURE_ENTRIES` are not recorded.
+    pub const TRACE_ALL: &str = "TRACE_ALL";
 
     /// Every global above: the eBPF object must define exactly these (a
     /// test in the loader holds the two together).
@@ -202,6 +211,7 @@ pub mod globals {
         CHECK_MASK,
         CAPTURE_SIZE,
         PAUSE_BYTES,
+        TRACE_ALL,
     ];
 }
 
@@ -219,6 +229,20 @@ pub mod traced {
     /// Selected from its next execve on (used for `recorder -- COMMAND`, so
     /// the handshake before exec is not recorded but the execve is).
     pub const AT_EXEC: u8 = 2;
+}
+
+/// Values of [`MAP_TRACE_SET`], per syscall number.
+pub mod trace {
+    /// Not in the set: neither stashed at entry nor emitted at exit (the
+    /// thread's sequence numbers do not count it).
+    pub const SKIP: u8 = 0;
+    /// In the set: recorded as usual.
+    pub const RECORD: u8 = 1;
+    /// Not in the set, but its arguments are stashed at entry (and nothing
+    /// is emitted at exit): clone and clone3, whose flags are what tells
+    /// `sched_process_fork` a new process (a `Fork` event) from a new
+    /// thread, whatever the set.
+    pub const STASH_ONLY: u8 = 2;
 }
 
 #[repr(C)]
@@ -451,7 +475,7 @@ pub mod ctr {
     /// Records lost because the ring was full.
     pub const RING_FULL: u32 = 1;
     /// sys_exit seen for a traced thread with no stashed entry (calls in
-    /// flight when recording started).
+    /// flight when recording started); under `-e`, of calls in the set.
     pub const EXIT_WITHOUT_ENTRY: u32 = 2;
     /// sys_enter not stashed because the stash map was full.
     pub const STASH_FULL: u32 = 3;
@@ -459,7 +483,8 @@ pub mod ctr {
     pub const DIED_IN_CALL: u32 = 4;
     /// User-memory reads that failed (data capture).
     pub const READ_FAILED: u32 = 5;
-    /// Syscall entries seen for traced threads.
+    /// Syscall entries seen for traced threads; under `-e`, of calls in the
+    /// set (a call left out is counted nowhere).
     pub const ENTERED: u32 = 6;
     /// ENTRY_DATA records submitted. They are not log events (user space
     /// merges them into the call's record), so they are counted apart from

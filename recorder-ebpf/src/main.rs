@@ -37,7 +37,7 @@ use aya_ebpf::{
 use recorder_common::{
     CAPTURE_ENTRIES, COMM_LEN, COMMS_ENTRIES, CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused,
     ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, Scratch, Stash, SyscallRecord, TRACED_CHUNK,
-    TracedChunk, ctr, flags, kind, traced,
+    TracedChunk, ctr, flags, kind, trace, traced,
 };
 
 /// Default sizes; user space overrides them at load time (`set_max_entries`).
@@ -73,6 +73,11 @@ static CAPTURE: Array<CaptureSpec> = Array::with_max_entries(CAPTURE_ENTRIES, 0)
 /// One scratch buffer per possible CPU (user space sets the count).
 #[map(name = "SCRATCH")]
 static SCRATCH: Array<Scratch> = Array::with_max_entries(1, 0);
+/// `-e trace=SET`: a `trace::*` byte per syscall number, next to the
+/// capture plans and indexed the same way (filled by user space from the
+/// same tables). Only looked at when `TRACE_ALL` is 0.
+#[map(name = "TRACE_SET")]
+static TRACE_SET: Array<u8> = Array::with_max_entries(CAPTURE_ENTRIES, 0);
 
 // Read-only configuration, patched by user space before load (see
 // recorder_common::globals). Read through `read_volatile` so the compiler
@@ -114,6 +119,9 @@ static CAPTURE_SIZE: u32 = 0;
 /// just exited is paused; 0 = drop mode.
 #[unsafe(no_mangle)]
 static PAUSE_BYTES: u64 = 0;
+/// 1: every syscall is recorded (no `-e`); 0: `TRACE_SET` decides.
+#[unsafe(no_mangle)]
+static TRACE_ALL: u8 = 1;
 
 #[inline(always)]
 fn cfg<T: Copy>(v: &'static T) -> T {
@@ -129,6 +137,10 @@ const IN_CALL: u64 = 1;
 /// The thread was selected during an execve (comm match): its entry was not
 /// seen, so the one exit that follows is expected and not counted as loss.
 const SKIP_EXIT: u64 = 2;
+/// In a call outside `-e trace=SET` that is stashed only for
+/// `sched_process_fork` (clone, clone3: see `trace::STASH_ONLY`): its exit
+/// emits nothing and takes no sequence number.
+const QUIET: u64 = 3;
 
 #[inline(always)]
 fn count(idx: u32) {
@@ -233,6 +245,44 @@ fn read_args(regs: *const u8) -> [u64; 6] {
         // At entry x0 still holds arg0 (it is only overwritten at exit).
         // SAFETY: probe read of kernel memory; failure leaves zeros.
         unsafe { bpf_probe_read_kernel(regs as *const [u64; 6]) }.unwrap_or([0; 6])
+    }
+}
+
+/// What `-e trace=SET` says about syscall `nr` (a `trace::*` value). Without
+/// `-e` that is a load of one read-only byte; with it, one array lookup,
+/// which the verifier inlines. Numbers outside the table are not in any
+/// set (user space says so in the log's header).
+#[inline(always)]
+fn trace_verdict(nr: i64) -> u8 {
+    if cfg(&TRACE_ALL) != 0 {
+        return trace::RECORD;
+    }
+    if !(0..i64::from(CAPTURE_ENTRIES)).contains(&nr) {
+        return trace::SKIP;
+    }
+    TRACE_SET.get(nr as u32).copied().unwrap_or(trace::SKIP)
+}
+
+/// The syscall number at `sys_exit`, from the `pt_regs` it receives (the
+/// raw tracepoint's arguments are only `regs` and `ret`). The kernel keeps
+/// it there for the whole call, except that `rt_sigreturn` overwrites it
+/// with -1 (x86: `regs->orig_ax = -1` in restore_sigcontext; arm64:
+/// `forget_syscall`), so -1 here means "look at the stash".
+#[inline(always)]
+fn nr_at_exit(regs: *const u8) -> i64 {
+    #[cfg(bpf_target_arch = "x86_64")]
+    {
+        // struct pt_regs, arch/x86/include/asm/ptrace.h: orig_ax at 120, the
+        // number the syscall was entered with (`syscall_get_nr`).
+        // SAFETY: probe read of kernel memory; failure gives -1.
+        unsafe { bpf_probe_read_kernel(regs.add(120) as *const i64) }.unwrap_or(-1)
+    }
+    #[cfg(bpf_target_arch = "aarch64")]
+    {
+        // struct pt_regs, arch/arm64/include/asm/ptrace.h: regs[31], sp, pc,
+        // pstate, orig_x0, then `s32 syscallno` at 280 (little-endian).
+        // SAFETY: probe read of kernel memory; failure gives -1.
+        i64::from(unsafe { bpf_probe_read_kernel(regs.add(280) as *const i32) }.unwrap_or(-1))
     }
 }
 
@@ -380,11 +430,20 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
         }
         set_traced(tgid, traced::YES);
     }
+    // `-e trace=SET`, before anything is read or stashed: a call outside
+    // the set costs this and nothing more, and takes no sequence number.
+    let verdict = trace_verdict(nr);
+    if verdict == trace::SKIP {
+        return 0;
+    }
+    let quiet = verdict == trace::STASH_ONLY;
     let tid = pid_tgid as u32;
     let args = read_args(ctx.arg::<*const u8>(0));
     // SAFETY: helper without preconditions.
     let now = unsafe { bpf_ktime_get_ns() };
-    count(ctr::ENTERED);
+    if !quiet {
+        count(ctr::ENTERED);
+    }
 
     let stash = STASH.get_ptr_mut(tid);
     if nr == cfg(&NR_EXIT) || nr == cfg(&NR_EXIT_GROUP) {
@@ -406,20 +465,21 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
         });
         return 0;
     }
-    if let Some(spec) = capture_spec(nr)
+    if let Some(spec) = capture_spec(nr).filter(|_| !quiet)
         && spec.at_entry != 0
     {
         // SAFETY: our own thread's entry.
         let seq = stash.map_or(0, |s| unsafe { (*s).seq });
         emit_entry_data(tid, seq, &args, spec);
     }
+    let active = if quiet { QUIET } else { IN_CALL };
     match stash {
         // SAFETY: as above.
         Some(s) => unsafe {
             (*s).nr = nr;
             (*s).args = args;
             (*s).enter_ns = now;
-            (*s).active = IN_CALL;
+            (*s).active = active;
         },
         None => {
             let s = Stash {
@@ -427,9 +487,10 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
                 args,
                 enter_ns: now,
                 seq: 0,
-                active: IN_CALL,
+                active,
             };
-            if STASH.insert(tid, s, 0).is_err() {
+            // A quiet call is no record, so none is lost.
+            if STASH.insert(tid, s, 0).is_err() && !quiet {
                 count(ctr::STASH_FULL);
             }
         }
@@ -444,21 +505,38 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
     if traced_state(tgid) != traced::YES {
         return 0;
     }
+    // `-e trace=SET`: a call outside the set returns here, before the stash.
+    // An exit whose number is gone (-1 after rt_sigreturn) goes on to the
+    // stash, which knows whether its entry was recorded.
+    let mut in_set = true;
+    if cfg(&TRACE_ALL) == 0 {
+        let nr = nr_at_exit(ctx.arg::<*const u8>(0));
+        let verdict = trace_verdict(nr);
+        if verdict == trace::SKIP && nr != -1 {
+            return 0;
+        }
+        in_set = verdict == trace::RECORD;
+    }
     let tid = pid_tgid as u32;
     let Some(s) = STASH.get_ptr_mut(tid) else {
-        count(ctr::EXIT_WITHOUT_ENTRY);
+        // Only a call of the set whose entry was missed is worth counting.
+        if in_set {
+            count(ctr::EXIT_WITHOUT_ENTRY);
+        }
         return 0;
     };
     // SAFETY: our own thread's entry; only this thread writes it.
     let s = unsafe { &mut *s };
     match s.active {
         IN_CALL => {}
-        SKIP_EXIT => {
+        SKIP_EXIT | QUIET => {
             s.active = IDLE;
             return 0;
         }
         _ => {
-            count(ctr::EXIT_WITHOUT_ENTRY);
+            if in_set {
+                count(ctr::EXIT_WITHOUT_ENTRY);
+            }
             return 0;
         }
     }
@@ -565,7 +643,8 @@ pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
     if let Some(s) = STASH.get_ptr(tid) {
         // SAFETY: our own thread's entry.
         let s = unsafe { &*s };
-        if s.active == IN_CALL {
+        // QUIET: a clone outside `-e trace=SET`, stashed for this very check.
+        if s.active == IN_CALL || s.active == QUIET {
             if s.nr == cfg(&NR_CLONE) {
                 thread = s.args[0] & CLONE_THREAD != 0;
             } else if s.nr == cfg(&NR_CLONE3) {

@@ -140,6 +140,16 @@ pub struct RecordArgs {
     #[arg(short = 's', long, value_name = "BYTES", default_value = "4096", value_parser = parse_size)]
     pub capture_size: u64,
 
+    /// Record only these system calls, chosen in the kernel: the others
+    /// cost the traced threads almost nothing and leave no gap in the
+    /// sequence numbers. The names and classes of `recorder dump -e`
+    /// (strace's -e trace=): `-e openat,read`, `-e %file`, `-e '!%memory'`
+    /// (all but), `-e %process` (a fork/exec/exit flight recorder),
+    /// `-e none`. Process events (exec, fork, exit, signals) are recorded
+    /// whatever the set. Repeatable: a call is recorded if any matches.
+    #[arg(short = 'e', long = "trace", value_name = "EXPR", value_parser = crate::read::parse_trace)]
+    pub trace: Vec<crate::read::TraceExpr>,
+
     /// Size of the kernel ring buffer, in bytes (K/M/G suffixes allowed).
     /// Rounded up to a power of two and at least one page.
     #[arg(long, value_name = "BYTES", default_value = "8M", value_parser = parse_size)]

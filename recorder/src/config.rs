@@ -52,6 +52,7 @@ struct Raw {
     snapshot_dir: Option<PathBuf>,
     snapshot_window: Option<Spanned<String>>,
     snapshot_on_failure: Option<bool>,
+    trace: Option<Vec<Spanned<String>>>,
 }
 
 /// A parsed, validated config file. `None`: not set in the file.
@@ -72,6 +73,8 @@ pub struct FileConfig {
     pub snapshot_dir: Option<PathBuf>,
     pub snapshot_window: Option<Duration>,
     pub snapshot_on_failure: Option<bool>,
+    /// `trace = ["openat", "%process"]`: `-e`, one expression per element.
+    pub trace: Option<Vec<crate::read::TraceExpr>>,
 }
 
 fn line_of(text: &str, span: Range<usize>) -> usize {
@@ -99,6 +102,22 @@ fn size(v: &SizeValue) -> Result<u64, String> {
         SizeValue::Int(n) => Ok(*n),
         SizeValue::Str(s) => parse_size(s),
     }
+}
+
+/// `trace = [...]`: each element an `-e` expression.
+fn trace_exprs(
+    text: &str,
+    v: Vec<Spanned<String>>,
+) -> Result<Vec<crate::read::TraceExpr>, ConfigError> {
+    v.into_iter()
+        .map(|e| {
+            crate::read::parse_trace(e.get_ref()).map_err(|message| ConfigError::Value {
+                key: "trace",
+                line: line_of(text, e.span()),
+                message,
+            })
+        })
+        .collect()
 }
 
 impl FileConfig {
@@ -129,6 +148,7 @@ impl FileConfig {
                 parse_duration(s)
             })?,
             snapshot_on_failure: raw.snapshot_on_failure,
+            trace: raw.trace.map(|v| trace_exprs(text, v)).transpose()?,
         })
     }
 }
@@ -152,6 +172,7 @@ flush-interval = "500ms"
 rotate-size = "64M"
 rotate-count = 8
 quiet = true
+trace = ["%process", "!%memory"]
 "#,
         )
         .unwrap();
@@ -167,6 +188,12 @@ quiet = true
         assert_eq!(c.flush_interval, Some(Duration::from_millis(500)));
         assert_eq!(c.rotate_size, Some(64 << 20));
         assert_eq!(c.rotate_count, Some(8));
+        let trace: Vec<String> = c.trace.unwrap().iter().map(|e| e.to_string()).collect();
+        assert_eq!(trace, ["%process", "!%memory"]);
+        let e = FileConfig::parse("\ntrace = [\"openat\", \"opne\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "line 2: `trace`: unknown syscall \"opne\"");
     }
 
     /// The config the package installs must load.

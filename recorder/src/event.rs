@@ -55,6 +55,23 @@ pub struct Header {
     /// the recorder fell behind (see [`PauseEvent`]). False in logs from
     /// before the mode existed.
     pub lossless: bool,
+    /// `recorder -e`: the expressions the recorded syscalls were chosen
+    /// with, as they parse (`!read,%memory`, without `trace=`). Empty: every
+    /// syscall was recorded (and in logs from before revision 2).
+    pub trace: Vec<String>,
+    /// With `trace`: the syscall numbers (in `arch`'s table) that were
+    /// recorded, ascending; calls with any other number are not in the log.
+    /// Process events are recorded whatever the set. Empty when `trace`
+    /// is, or for `-e none`.
+    pub traced_nrs: Vec<i64>,
+}
+
+impl Header {
+    /// The syscall numbers recorded, when `recorder -e` chose them; `None`
+    /// when every call was recorded.
+    pub fn trace_set(&self) -> Option<&[i64]> {
+        (!self.trace.is_empty()).then_some(self.traced_nrs.as_slice())
+    }
 }
 
 /// How processes were selected.
@@ -465,7 +482,8 @@ pub struct Counters {
     pub emitted: u64,
     /// Records the kernel dropped because the ring was full.
     pub ring_full: u64,
-    /// Exits seen with no entry (calls in flight when recording started).
+    /// Exits seen with no entry (calls in flight when recording started;
+    /// with [`Header::trace`], of calls in the set).
     pub exit_without_entry: u64,
     /// Entries not stashed because the per-thread stash was full.
     pub stash_full: u64,
@@ -473,7 +491,8 @@ pub struct Counters {
     pub died_in_call: u64,
     /// User-memory reads that failed during capture.
     pub read_failed: u64,
-    /// Syscall entries seen for traced threads.
+    /// Syscall entries seen for traced threads (with [`Header::trace`], of
+    /// calls in the set).
     pub entered: u64,
     /// Records user space drained but did not write: the disk was full
     /// (and, in logs of recorders before format 2, a full writer queue).

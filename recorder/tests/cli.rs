@@ -52,6 +52,22 @@ fn empty_comm() {
     assert_clean_error(&o, 1, "--comm needs a non-empty process name");
 }
 
+/// The record command's `-e` is the readers' parser: a bad expression is a
+/// usage error, said before anything is loaded.
+#[test]
+fn bad_trace_set() {
+    let o = recorder()
+        .args(["-e", "opne", "--", "true"])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 2, "unknown syscall \"opne\"");
+    let o = recorder()
+        .args(["-e", "%files", "--", "true"])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 2, "unknown syscall class \"%files\"");
+}
+
 #[test]
 fn missing_pid() {
     // pid_max is at most 2^22, so this pid cannot exist.

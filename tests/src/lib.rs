@@ -18,3 +18,13 @@ pub const THREADS: i64 = 4;
 pub const DATA_BIG_LEN: usize = 10_000;
 /// `fx-data`: the byte its large write repeats.
 pub const DATA_BIG_BYTE: u8 = b'Z';
+/// `fx-trace`: `getppid` calls it makes (and `-e trace=` leaves out).
+pub const TRACE_GETPPIDS: usize = 200;
+/// `fx-trace`: `openat` calls of its main thread, each on a path under
+/// [`TRACE_PATH`] that does not exist; its child makes one more.
+pub const TRACE_OPENS: usize = 10;
+/// `fx-trace`: `close(-(3000 + i))` calls of its main thread (EBADF); its
+/// worker thread makes one, `close(-3999)`.
+pub const TRACE_CLOSES: usize = 10;
+/// `fx-trace`: the prefix of the paths it opens.
+pub const TRACE_PATH: &str = "/nonexistent/recorder-trace-";

@@ -7,7 +7,9 @@ Everything docs/log-format.md §6 allows a newer writer to add without a new
 format version, so that a reader of revision 0 must read the known events
 exactly as in the source log and report what it skipped:
 
-* header: `format_minor` raised to FUTURE_MINOR, and bytes appended after it;
+* header: `format_minor` raised to FUTURE_MINOR, and bytes appended after
+  every field this reader knows (a field the source's older revision lacks
+  is written as its zero, as a newer writer would have written it);
 * in the first block, after its first record: records of unknown event kinds
   (kind 40 with two body bytes — the spec's §9 example `03 28 FF FF` —,
   kind 128 as a 2-byte varint with a body, kind 63 with an empty body);
@@ -123,7 +125,10 @@ def make_future(data):
     hbytes = head[16:-4]
     header = R.decode_header(hbytes, 0, len(hbytes))
     known = R.encode_header(header)
-    if hbytes[:len(known)] != known:
+    # A header of an older revision ends before this reader's last fields,
+    # which it reads as zeros (§5.1): they re-encode as those zeros.
+    padded = hbytes + bytes(max(0, len(known) - len(hbytes)))
+    if padded[:len(known)] != known:
         raise SystemExit("make_future_log: the header does not re-encode to the same bytes")
     header["format_minor"] = FUTURE_MINOR
     new_header = R.encode_header(header) + hbytes[len(known):] + HEADER_APPENDED

@@ -273,6 +273,8 @@ def decode_header(buf, start, end):
     h["redactions"] = d.vec(d.string)
     h["format_minor"] = d.u16()
     h["lossless"] = d.bool()
+    h["trace"] = d.vec(d.string)
+    h["traced_nrs"] = d.vec(d.i64)
     d.finish()
     return h
 
@@ -786,6 +788,10 @@ def encode_header(h):
         out += enc_u(h["format_minor"])
     if "lossless" in h:
         out += enc_bool(h["lossless"])
+    if "trace" in h:
+        out += enc_vec(h["trace"], enc_str)
+    if "traced_nrs" in h:
+        out += enc_vec(h["traced_nrs"], enc_i64)
     return out
 
 

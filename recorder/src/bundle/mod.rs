@@ -159,6 +159,16 @@ pub enum BundleError {
         va: String,
         vb: String,
     },
+    /// The bundle keeps one header, which says what syscalls it holds.
+    #[error(
+        "{a} and {b} were recorded with different syscall sets ({va} vs {vb}): bundle them separately"
+    )]
+    TraceMismatch {
+        a: String,
+        b: String,
+        va: String,
+        vb: String,
+    },
     #[error("{0}: unknown architecture, cannot resolve --keep-data names")]
     UnknownArch(String),
     #[error("--keep-data {name}: {arch} has no system call of that name")]
@@ -620,7 +630,8 @@ fn no_process_matches(surveys: &[Survey]) -> String {
     )
 }
 
-/// Inputs must describe one machine: the bundle keeps one header.
+/// Inputs must describe one machine and one syscall set (`-e`): the
+/// bundle keeps one header.
 fn check_same_machine(a: &Survey, b: &Survey) -> Result<(), BundleError> {
     let fields: [(&'static str, &String, &String); 3] = [
         ("architecture", &a.header.arch, &b.header.arch),
@@ -637,6 +648,18 @@ fn check_same_machine(a: &Survey, b: &Survey) -> Result<(), BundleError> {
                 vb: vb.clone(),
             });
         }
+    }
+    let set = |h: &Header| match h.trace_set() {
+        Some(_) => format!("-e {}", h.trace.join(" -e ")),
+        None => "every syscall".to_owned(),
+    };
+    if a.header.trace_set() != b.header.trace_set() {
+        return Err(BundleError::TraceMismatch {
+            a: a.name.clone(),
+            b: b.name.clone(),
+            va: set(&a.header),
+            vb: set(&b.header),
+        });
     }
     Ok(())
 }

@@ -588,6 +588,38 @@ fn inputs_from_different_machines_are_refused() {
     );
 }
 
+/// The bundle's one header says which syscalls it holds (`recorder -e`):
+/// sources recorded with different sets cannot share it; with the same
+/// set, the bundle keeps it.
+#[test]
+fn inputs_with_different_syscall_sets_are_refused() {
+    let mut traced = header();
+    traced.trace = vec!["openat".into()];
+    traced.traced_nrs = vec![nr("openat")];
+    let err = run(
+        vec![
+            input("a.rec", log(&header(), &ten_calls(), None)),
+            input("b.rec", log(&traced, &ten_calls(), None)),
+        ],
+        &opts(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "a.rec and b.rec were recorded with different syscall sets (every syscall vs -e openat): \
+         bundle them separately"
+    );
+    let b = run(
+        vec![
+            input("a.rec", log(&traced, &ten_calls(), None)),
+            input("b.rec", log(&traced, &ten_calls(), None)),
+        ],
+        &opts(),
+    )
+    .unwrap();
+    assert_eq!(b.header.trace_set(), Some(&[nr("openat")][..]));
+}
+
 #[test]
 fn a_source_cut_short_is_used_up_to_the_damage_and_noted() {
     let mut bytes = log(&header(), &ten_calls(), None);

@@ -105,4 +105,8 @@ pub fn say_summary<R: Read>(reader: &Events<R>) {
     if !removed.is_empty() {
         eprintln!("recorder: removed: {}", removed.join("; "));
     }
+    // A recording made with `-e` lacks the other calls by design.
+    if let Some(note) = read::trace_note(reader.header()) {
+        eprintln!("recorder: {note}");
+    }
 }

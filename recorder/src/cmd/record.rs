@@ -62,6 +62,7 @@ pub fn with_config(mut args: RecordArgs, m: &clap::ArgMatches) -> anyhow::Result
     take!(snapshot_dir, opt);
     take!(snapshot_window);
     take!(snapshot_on_failure);
+    take!(trace);
     Ok(args)
 }
 
@@ -105,6 +106,27 @@ struct Checked {
     wakeup_bytes: u64,
     pause_bytes: u64,
     capture_size: u32,
+    /// `-e`: the syscall numbers to record; `None`: every call.
+    trace: Option<Vec<i64>>,
+}
+
+/// `-e`: the syscall numbers of this machine to record, `None` for every
+/// call (no `-e`, or `-e all`). A name this architecture lacks is an error:
+/// it would record nothing for it.
+fn trace_set(exprs: &[recorder::read::TraceExpr]) -> anyhow::Result<Option<Vec<i64>>> {
+    use recorder::read::TraceItem;
+    let all = |e: &recorder::read::TraceExpr| !e.negated && e.items.contains(&TraceItem::All);
+    if exprs.iter().any(all) {
+        return Ok(None);
+    }
+    let Some(arch) = recorder::decode::Arch::host() else {
+        bail!("-e: no syscall table for {}", std::env::consts::ARCH);
+    };
+    let (set, missing) = recorder::read::record_set(exprs, arch);
+    if let Some(name) = missing.first() {
+        bail!("-e {name}: {arch} has no such syscall");
+    }
+    Ok(set)
 }
 
 /// `-o -`: the log is standard output.
@@ -207,6 +229,7 @@ fn check(args: &RecordArgs) -> anyhow::Result<Checked> {
         wakeup_bytes,
         pause_bytes,
         capture_size,
+        trace: trace_set(&args.trace)?,
     })
 }
 
@@ -219,6 +242,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
         wakeup_bytes,
         pause_bytes,
         capture_size,
+        trace,
     } = check(&args)?;
     if !has_bpf_privileges() {
         bail!(
@@ -245,6 +269,11 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
     let mut header = record::machine_header(std::env::args().collect(), filter, ring_size);
     header.capture_size = capture_size;
     header.lossless = pause_bytes > 0;
+    // What the kernel records is read from here (record::run).
+    if let Some(nrs) = trace {
+        header.trace = args.trace.iter().map(ToString::to_string).collect();
+        header.traced_nrs = nrs;
+    }
 
     // Fork the command while still single-threaded: before the runtime.
     let child = if args.command.is_empty() {

@@ -60,8 +60,9 @@ pub const OLDEST_FORMAT_VERSION: u16 = 1;
 /// Revision of [`FORMAT_VERSION`] this writer follows, recorded in
 /// `Header::format_minor`: bumped with every addition older readers of the
 /// same version skip (so they can say that they skipped something).
-/// Revision 1 added `Event::Pause`, `Header.lossless` and `Counters.paused`.
-pub const FORMAT_MINOR: u16 = 1;
+/// Revision 1 added `Event::Pause`, `Header.lossless` and `Counters.paused`;
+/// revision 2 `Header.trace` and `Header.traced_nrs` (`recorder -e`).
+pub const FORMAT_MINOR: u16 = 2;
 
 /// First eight bytes of every log. Like PNG's signature: the high-bit first
 /// byte catches 7-bit channels, `\r\n` and the lone `\n` catch newline

@@ -36,6 +36,38 @@ pub enum TraceItem {
     Class(SyscallClass),
     /// `all`.
     All,
+    /// `none` (strace's `trace=none`): no syscall. With `recorder -e none`
+    /// a log holds only process events (exec, fork, exit, signals).
+    None,
+}
+
+impl std::fmt::Display for TraceItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TraceItem::Name(n) => f.write_str(n),
+            TraceItem::Number(nr) => write!(f, "syscall_{nr}"),
+            TraceItem::Class(c) => write!(f, "%{}", c.name()),
+            TraceItem::All => f.write_str("all"),
+            TraceItem::None => f.write_str("none"),
+        }
+    }
+}
+
+/// The expression in the form it parses from, without `trace=`
+/// (`!read,%memory`): how a recording's header keeps it.
+impl std::fmt::Display for TraceExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.negated {
+            f.write_str("!")?;
+        }
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Parses an `-e` value (the clap value parser of `-e`).
@@ -76,8 +108,10 @@ fn parse_item(word: &str) -> Result<TraceItem, String> {
                 )
             });
     }
-    if word == "all" {
-        return Ok(TraceItem::All);
+    match word {
+        "all" => return Ok(TraceItem::All),
+        "none" => return Ok(TraceItem::None),
+        _ => {}
     }
     if let Some(n) = word.strip_prefix("syscall_")
         && let Ok(nr) = n.parse::<i64>()
@@ -123,6 +157,25 @@ struct NrSet {
 impl NrSet {
     const DENSE: i64 = 1024;
 
+    /// The numbers `expr` names on `arch`; names `arch` lacks go to
+    /// `missing`.
+    fn resolve(expr: &TraceExpr, arch: Arch, missing: &mut Vec<String>) -> NrSet {
+        let mut set = NrSet::default();
+        for item in &expr.items {
+            match item {
+                TraceItem::All => set.all = true,
+                TraceItem::None => {}
+                TraceItem::Number(nr) => set.insert(*nr),
+                TraceItem::Class(c) => c.numbers(arch).into_iter().for_each(|n| set.insert(n)),
+                TraceItem::Name(n) => match syscall_nr(arch, n) {
+                    Some(nr) => set.insert(nr),
+                    None => missing.push(n.clone()),
+                },
+            }
+        }
+        set
+    }
+
     fn insert(&mut self, nr: i64) {
         if (0..Self::DENSE).contains(&nr) {
             if self.bits.is_empty() {
@@ -147,6 +200,31 @@ impl NrSet {
     }
 }
 
+/// The syscalls `recorder -e` records on `arch`: the numbers below
+/// [`RECORDABLE_NRS`] that any of `exprs` keeps (as the readers' `-e`
+/// would), ascending, and the names `arch` does not have. `None` without
+/// `-e`: every call is recorded.
+pub fn record_set(exprs: &[TraceExpr], arch: Arch) -> (Option<Vec<i64>>, Vec<String>) {
+    if exprs.is_empty() {
+        return (None, Vec::new());
+    }
+    let mut missing = Vec::new();
+    let sets: Vec<(NrSet, bool)> = exprs
+        .iter()
+        .map(|e| (NrSet::resolve(e, arch, &mut missing), e.negated))
+        .collect();
+    let nrs = (0..RECORDABLE_NRS)
+        .filter(|&nr| sets.iter().any(|(set, neg)| set.contains(nr) != *neg))
+        .collect();
+    (Some(nrs), missing)
+}
+
+/// Syscall numbers a recording's `-e` can select: `0..RECORDABLE_NRS`, the
+/// kernel side's per-syscall tables (`recorder_common::CAPTURE_ENTRIES`;
+/// both architectures' numbers end in the 460s). Calls with other numbers
+/// (x32 calls on x86_64, invalid numbers) are not recorded under `-e`.
+pub const RECORDABLE_NRS: i64 = NrSet::DENSE;
+
 /// The read filters, resolved for one log.
 #[derive(Debug, Clone)]
 pub struct Filter {
@@ -169,26 +247,16 @@ impl Filter {
     pub fn new(spec: &FilterSpec, header: &Header) -> Result<Filter, DecodeError> {
         let arch = Arch::from_name(&header.arch)
             .ok_or_else(|| DecodeError::UnknownArch(header.arch.clone()))?;
-        let mut warnings = Vec::new();
+        let mut missing = Vec::new();
         let trace = spec
             .trace
             .iter()
-            .map(|e| {
-                let mut set = NrSet::default();
-                for item in &e.items {
-                    match item {
-                        TraceItem::All => set.all = true,
-                        TraceItem::Number(nr) => set.insert(*nr),
-                        TraceItem::Class(c) => c.numbers(arch).into_iter().for_each(|n| set.insert(n)),
-                        TraceItem::Name(n) => match syscall_nr(arch, n) {
-                            Some(nr) => set.insert(nr),
-                            None => warnings.push(format!(
-                                "-e {n}: {arch} has no such syscall, so it matches nothing in this log"
-                            )),
-                        },
-                    }
-                }
-                (set, e.negated)
+            .map(|e| (NrSet::resolve(e, arch, &mut missing), e.negated))
+            .collect();
+        let warnings = missing
+            .iter()
+            .map(|n| {
+                format!("-e {n}: {arch} has no such syscall, so it matches nothing in this log")
             })
             .collect();
         let comms = spec
@@ -336,6 +404,66 @@ mod tests {
         );
         assert!(parse_trace("").is_err());
         assert!(parse_trace("trace=").is_err());
+    }
+
+    /// An expression prints as it parses (without `trace=`): how a
+    /// recording's header keeps it.
+    #[test]
+    fn trace_expressions_print_as_they_parse() {
+        for text in [
+            "openat,%process",
+            "!read,syscall_999",
+            "none",
+            "all",
+            "%network",
+        ] {
+            let e = parse_trace(text).unwrap();
+            assert_eq!(e.to_string(), text);
+            assert_eq!(parse_trace(&e.to_string()).unwrap(), e);
+        }
+        assert_eq!(
+            parse_trace("trace=%net, read").unwrap().to_string(),
+            "%network,read"
+        );
+        assert_eq!(parse_trace("none").unwrap().items, [TraceItem::None]);
+    }
+
+    /// What `recorder -e` records: the readers' meaning, over the numbers
+    /// the kernel's table has room for.
+    #[test]
+    fn record_sets() {
+        let set = |exprs: &[&str], arch| {
+            let e: Vec<TraceExpr> = exprs.iter().map(|x| parse_trace(x).unwrap()).collect();
+            record_set(&e, arch)
+        };
+        assert_eq!(set(&[], Arch::X86_64), (None, vec![]));
+        assert_eq!(set(&["openat"], Arch::X86_64), (Some(vec![257]), vec![]));
+        assert_eq!(set(&["openat"], Arch::Aarch64), (Some(vec![56]), vec![]));
+        let (nrs, missing) = set(&["open,read"], Arch::Aarch64);
+        assert_eq!((nrs, missing), (Some(vec![63]), vec!["open".to_owned()]));
+        assert_eq!(set(&["none"], Arch::X86_64), (Some(vec![]), vec![]));
+        // Several `-e`: any of them.
+        let (nrs, _) = set(&["openat", "%process"], Arch::X86_64);
+        let nrs = nrs.unwrap();
+        assert!(nrs.contains(&257) && nrs.contains(&59) && nrs.contains(&56));
+        assert!(nrs.windows(2).all(|w| w[0] < w[1]), "ascending");
+        // `!`: all numbers of the table but those, named or not.
+        let (nrs, _) = set(&["!read,%memory"], Arch::X86_64);
+        let nrs = nrs.unwrap();
+        assert!(!nrs.contains(&0) && !nrs.contains(&9), "read, mmap");
+        assert!(nrs.contains(&1) && nrs.contains(&1023));
+        assert_eq!(
+            nrs.len(),
+            RECORDABLE_NRS as usize - 1 - SyscallClass::Memory.numbers(Arch::X86_64).len()
+        );
+        // The class is what the readers' `-e %process` keeps.
+        let (nrs, _) = set(&["%process"], Arch::Aarch64);
+        assert_eq!(nrs.unwrap(), SyscallClass::Process.numbers(Arch::Aarch64));
+        // And the readers' `-e none` keeps no call, `!none` every one.
+        let f = spec(|s| s.trace = vec![parse_trace("none").unwrap()]);
+        assert!(!f.keep(&call(1, 1, 257, 3, 5), &Tasks::default()));
+        let f = spec(|s| s.trace = vec![parse_trace("!none").unwrap()]);
+        assert!(f.keep(&call(1, 1, 257, 3, 5), &Tasks::default()));
     }
 
     #[test]

@@ -374,6 +374,9 @@ impl InfoReport {
         line(out, "recorder", &format!("version {}", h.recorder_version))?;
         line(out, "command", &command_line(&h.command_line))?;
         line(out, "selected", &selection(&h.filter))?;
+        if let Some(note) = super::trace_note(h) {
+            line(out, "syscalls", &note)?;
+        }
         line(
             out,
             "capture",

@@ -30,7 +30,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-pub use filter::{Filter, FilterSpec, TraceExpr, TraceItem, parse_trace};
+pub use filter::{
+    Filter, FilterSpec, RECORDABLE_NRS, TraceExpr, TraceItem, parse_trace, record_set,
+};
 pub use tasks::{Process, Tasks, Thread};
 pub use time::{TimeSpec, parse_time};
 
@@ -544,6 +546,33 @@ impl<R: Read> Events<R> {
         self.completeness()
             .summary((!self.keep_all).then_some(self.kept))
     }
+}
+
+/// What a log recorded with `recorder -e` holds, for `info` and `dump`:
+/// `this log holds only: -e openat (1 syscall; ...)`. `None` when every
+/// syscall was recorded.
+pub fn trace_note(h: &Header) -> Option<String> {
+    let nrs = h.trace_set()?;
+    let exprs: Vec<String> = h.trace.iter().map(|e| format!("-e {e}")).collect();
+    // Numbers without a name (kept by `!` sets) are not worth counting.
+    let named = match crate::decode::Arch::from_name(&h.arch) {
+        Some(arch) => nrs
+            .iter()
+            .filter(|&&nr| crate::decode::syscall_name(arch, nr).is_some())
+            .count(),
+        None => nrs.len(),
+    };
+    let calls = match named {
+        0 => "no syscall".to_owned(),
+        1 => "1 syscall".to_owned(),
+        n => format!("{n} syscalls"),
+    };
+    Some(format!(
+        "this log holds only: {} ({calls} of {}, chosen when recording; exec, fork, exit \
+         and signal events are all there)",
+        exprs.join(" "),
+        h.arch
+    ))
 }
 
 /// Whether events of more than one thread pass `spec` (dump then prefixes

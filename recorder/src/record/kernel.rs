@@ -9,9 +9,9 @@ use aya::{
 };
 use recorder_common::{
     ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS,
-    MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACED, Paused,
-    SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER,
-    TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, traced,
+    MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACE_SET, MAP_TRACED,
+    Paused, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER,
+    TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, trace, traced,
 };
 use thiserror::Error;
 
@@ -69,6 +69,9 @@ pub struct KernelConfig {
     pub capture_size: u32,
     /// Attach the empty benchmark programs instead of the recorder's.
     pub bench_floor: bool,
+    /// `-e trace=SET`: the syscall numbers to record (the header's
+    /// `traced_nrs`); `None` records every call.
+    pub trace_set: Option<Vec<i64>>,
 }
 
 /// Loaded (not yet attached) programs plus the maps user space uses.
@@ -136,6 +139,7 @@ impl Kernel {
         let nr_execveat = libc::SYS_execveat;
         let nr_clone = libc::SYS_clone;
         let nr_clone3 = libc::SYS_clone3;
+        let trace_all: u8 = cfg.trace_set.is_none().into();
 
         let mut ebpf = EbpfLoader::new()
             .map_max_entries(MAP_EVENTS, cfg.ring_size)
@@ -158,6 +162,7 @@ impl Kernel {
             .override_global(globals::CHECK_MASK, &check_mask, true)
             .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
             .override_global(globals::PAUSE_BYTES, &cfg.pause_bytes, true)
+            .override_global(globals::TRACE_ALL, &trace_all, true)
             .map_max_entries(MAP_SCRATCH, possible_cpus)
             .load(EBPF_OBJECT)
             .map_err(|source| KernelError::Load { source })?;
@@ -185,6 +190,9 @@ impl Kernel {
         }
         if cfg.capture_size > 0 {
             fill_capture_table(&mut ebpf)?;
+        }
+        if let Some(set) = &cfg.trace_set {
+            fill_trace_set(&mut ebpf, set)?;
         }
         let traced = take(&mut ebpf, MAP_TRACED)?;
         let ring = take(&mut ebpf, MAP_EVENTS)?;
@@ -305,6 +313,40 @@ fn fill_capture_table(ebpf: &mut Ebpf) -> Result<(), KernelError> {
                 name: MAP_CAPTURE,
                 source,
             })?;
+    }
+    Ok(())
+}
+
+/// What `TRACE_SET` holds for syscall `nr`, given the set to record.
+/// clone and clone3 outside the set are still stashed (not recorded): their
+/// flags are what tells `sched_process_fork` a new process from a new
+/// thread, and process events are recorded whatever the set.
+fn trace_value(set: &[i64], nr: i64) -> u8 {
+    if set.contains(&nr) {
+        trace::RECORD
+    } else if nr == libc::SYS_clone || nr == libc::SYS_clone3 {
+        trace::STASH_ONLY
+    } else {
+        trace::SKIP
+    }
+}
+
+/// Fills the `TRACE_SET` array for `-e trace=SET`. The map starts zeroed,
+/// which is `SKIP`: only the other entries are written.
+fn fill_trace_set(ebpf: &mut Ebpf, set: &[i64]) -> Result<(), KernelError> {
+    let map_err = |source| KernelError::Map {
+        name: MAP_TRACE_SET,
+        source,
+    };
+    let map = ebpf
+        .map_mut(MAP_TRACE_SET)
+        .ok_or(KernelError::MissingMap(MAP_TRACE_SET))?;
+    let mut table: Array<_, u8> = Array::try_from(map).map_err(map_err)?;
+    for idx in 0..table.len() {
+        let v = trace_value(set, i64::from(idx));
+        if v != trace::SKIP {
+            table.set(idx, v, 0).map_err(map_err)?;
+        }
     }
     Ok(())
 }
@@ -552,6 +594,19 @@ mod tests {
         let mut globals: Vec<String> = globals::ALL.iter().map(|s| s.to_string()).collect();
         globals.sort();
         assert_eq!(object_symbols(".rodata"), globals);
+    }
+
+    #[test]
+    fn trace_set_values() {
+        let set = [libc::SYS_openat, libc::SYS_clone3];
+        assert_eq!(trace_value(&set, libc::SYS_openat), trace::RECORD);
+        assert_eq!(trace_value(&set, libc::SYS_read), trace::SKIP);
+        assert_eq!(trace_value(&set, libc::SYS_clone3), trace::RECORD);
+        assert_eq!(
+            trace_value(&set, libc::SYS_clone),
+            trace::STASH_ONLY,
+            "a new thread must still be told from a new process"
+        );
     }
 
     #[test]

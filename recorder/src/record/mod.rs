@@ -135,6 +135,8 @@ pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Head
         redactions: Vec::new(),
         format_minor: recorder::log::FORMAT_MINOR,
         lossless: false,
+        trace: Vec::new(),
+        traced_nrs: Vec::new(),
     }
 }
 
@@ -329,6 +331,8 @@ impl Recording {
             wakeup_bytes: cfg.wakeup_bytes,
             pause_bytes: cfg.pause_bytes,
             bench_floor: cfg.bench_floor,
+            // The header says what the kernel records: one source for both.
+            trace_set: cfg.header.trace_set().map(<[i64]>::to_vec),
         };
         let (mut kernel, outputs) = Kernel::load(&kcfg)?;
         select_and_attach(&mut kernel, &cfg)?;

@@ -124,10 +124,11 @@ pub(super) fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Resul
             let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
             sample_of(&out, w)
         }
-        Mode::Recorder | Mode::RecorderNoData | Mode::RecorderLive => {
+        Mode::Recorder | Mode::RecorderNoData | Mode::RecorderLive | Mode::RecorderTraceSet => {
             let capture: &[&std::ffi::OsStr] = match mode {
                 Mode::RecorderNoData => &["-s".as_ref(), "0".as_ref()],
                 Mode::RecorderLive => &["--live".as_ref()],
+                Mode::RecorderTraceSet => &["-e".as_ref(), "trace=openat".as_ref()],
                 _ => &[],
             };
             let args: Vec<&std::ffi::OsStr> = capture

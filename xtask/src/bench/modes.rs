@@ -20,6 +20,10 @@ pub(super) enum Mode {
     /// The recorder printing every call on stderr as well (`--live`),
     /// read by the harness: what live printing costs the workload.
     RecorderLive,
+    /// The recorder with a syscall set that leaves out the workload's calls
+    /// (`-e trace=openat` on the getppid loop): what the in-kernel `-e`
+    /// saves, against `Recorder` and `Floor`.
+    RecorderTraceSet,
     OtherComm,
     /// Empty programs on the same tracepoints (`recorder --bench-floor`):
     /// what running any program there costs, the floor under `OtherComm`
@@ -36,6 +40,7 @@ impl Mode {
             Mode::Recorder => "recorder",
             Mode::RecorderNoData => "recorder -s 0 (no data)",
             Mode::RecorderLive => "recorder --live",
+            Mode::RecorderTraceSet => "recorder -e trace=openat",
             Mode::OtherComm => "recorder, other comm",
             Mode::Floor => "empty programs (floor)",
             Mode::Strace => "strace -f",
@@ -54,6 +59,7 @@ impl Mode {
             Mode::Recorder => "recorder",
             Mode::RecorderNoData => "recorder_no_data",
             Mode::RecorderLive => "recorder_live",
+            Mode::RecorderTraceSet => "recorder_trace_openat",
             Mode::OtherComm => "recorder_other_comm",
             Mode::Floor => "empty_programs",
             Mode::Strace => "strace",

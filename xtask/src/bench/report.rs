@@ -205,7 +205,10 @@ impl Report<'_> {
                  the eBPF programs, which the `true` row shows. **recorder --live** = the same \
                  with `--live`, every call also printed on stderr, which the harness reads \
                  through a pipe as fast as it can (lines left out when printing falls behind \
-                 are not counted as losses: the log has them). **recorder, other comm** = \
+                 are not counted as losses: the log has them). **recorder -e trace=openat** \
+                 (getppid loop only) = the same with a syscall set that holds none of the \
+                 loop's calls: the kernel side leaves them out before stashing anything, so \
+                 its cost over the floor is what a call outside the set pays. **recorder, other comm** = \
                  `recorder --comm {OTHER_COMM} -o LOG` attached in the background while the \
                  workload runs untraced: what every other process on the machine pays. \
                  **empty programs (floor)** = the same, with `--bench-floor`: programs that \
