@@ -77,27 +77,10 @@ pub fn run(opts: &Options) -> Result<()> {
             "--component",
             "rust-src",
         ]))?;
-    } else {
-        let components = util::output(Command::new("rustup").args([
-            "component",
-            "list",
-            "--installed",
-            "--toolchain",
-            "nightly",
-        ]))?;
-        if !components.lines().any(|l| l.trim() == "rust-src") {
-            announce("rust-src for nightly (the eBPF build compiles core from source)…");
-            util::run(Command::new("rustup").args([
-                "component",
-                "add",
-                "rust-src",
-                "--toolchain",
-                "nightly",
-            ]))?;
-        }
     }
-    // `cargo xtask test` lints the eBPF crate with nightly's clippy (it
-    // needs build-std for the bpf target).
+    // rust-src: the eBPF build compiles core from source. clippy: `cargo
+    // xtask test` lints the eBPF crate with it (build-std for the bpf
+    // target needs nightly).
     let nightly = util::output(Command::new("rustup").args([
         "component",
         "list",
@@ -105,15 +88,23 @@ pub fn run(opts: &Options) -> Result<()> {
         "--toolchain",
         "nightly",
     ]))?;
-    if !nightly.lines().any(|l| l.starts_with("clippy-")) {
-        announce("clippy for nightly (lints the eBPF programs)…");
-        util::run(Command::new("rustup").args([
-            "component",
-            "add",
-            "clippy",
-            "--toolchain",
-            "nightly",
-        ]))?;
+    for (c, why) in [
+        ("rust-src", "the eBPF build compiles core from source"),
+        ("clippy", "lints the eBPF programs"),
+    ] {
+        if !nightly
+            .lines()
+            .any(|l| l.trim() == c || l.starts_with(&format!("{c}-")))
+        {
+            announce(&format!("{c} for nightly ({why})…"));
+            util::run(Command::new("rustup").args([
+                "component",
+                "add",
+                c,
+                "--toolchain",
+                "nightly",
+            ]))?;
+        }
     }
     // `cargo xtask test` starts with fmt and clippy (of the toolchain cargo
     // uses here; rustup's minimal profile has neither).
