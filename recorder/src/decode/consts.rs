@@ -98,26 +98,29 @@ const O_TMPFILE_BIT: u64 = 0o20000000;
 pub(crate) const O_CREAT: u64 = libc::O_CREAT as u64;
 pub(crate) const O_TMPFILE_ANY: u64 = O_TMPFILE_BIT;
 
+/// In the order of strace's `open_mode_flags` table (src/xlat/
+/// open_mode_flags.in), which is the order it prints them in, and with its
+/// names (`O_ASYNC` is `FASYNC` there).
 macro_rules! open_table {
     ($a:expr) => {
         [
-            (O_TMPFILE_BIT | $a.directory, "O_TMPFILE"),
-            l!(O_SYNC), // __O_SYNC|O_DSYNC: before O_DSYNC
             l!(O_CREAT),
             l!(O_EXCL),
             l!(O_NOCTTY),
             l!(O_TRUNC),
             l!(O_APPEND),
             l!(O_NONBLOCK),
+            l!(O_SYNC), // __O_SYNC|O_DSYNC: before O_DSYNC
             l!(O_DSYNC),
-            l!(O_ASYNC),
             ($a.direct, "O_DIRECT"),
             ($a.largefile, "O_LARGEFILE"),
-            ($a.directory, "O_DIRECTORY"),
             ($a.nofollow, "O_NOFOLLOW"),
             l!(O_NOATIME),
             l!(O_CLOEXEC),
             l!(O_PATH),
+            (O_TMPFILE_BIT | $a.directory, "O_TMPFILE"),
+            ($a.directory, "O_DIRECTORY"),
+            (libc::O_ASYNC as u64, "FASYNC"),
         ]
     };
 }
@@ -181,6 +184,23 @@ pub(crate) const AT_FLAGS: &Names = &[
     l!(AT_STATX_DONT_SYNC),
     l!(AT_RECURSIVE),
 ];
+/// statx's sync type (strace's `at_statx_sync_types`), shown first even
+/// when it is 0, then the other `AT_*` flags.
+pub(crate) fn statx_flags(b: &mut Vec<u8>, value: u64) {
+    const SYNC_TYPE: u64 = 0x6000;
+    match value & SYNC_TYPE {
+        0 => b.extend_from_slice(b"AT_STATX_SYNC_AS_STAT"),
+        0x2000 => b.extend_from_slice(b"AT_STATX_FORCE_SYNC"),
+        0x4000 => b.extend_from_slice(b"AT_STATX_DONT_SYNC"),
+        _ => b.extend_from_slice(b"AT_STATX_SYNC_TYPE"),
+    }
+    let rest = value & !SYNC_TYPE;
+    if rest != 0 {
+        b.push(b'|');
+        flags(b, rest, AT_FLAGS);
+    }
+}
+
 pub(crate) const UNLINK_FLAGS: &Names = &[l!(AT_REMOVEDIR)];
 pub(crate) const ACCESSAT_FLAGS: &Names = &[
     (0x200, "AT_EACCESS"),
@@ -530,17 +550,18 @@ pub(crate) fn sigset(b: &mut Vec<u8>, mask: u64) {
 
 pub(crate) const SIG_HOW: &Names = &[l!(SIG_BLOCK), l!(SIG_UNBLOCK), l!(SIG_SETMASK)];
 
+/// strace's order (src/xlat/sigact_flags.in).
 pub(crate) const SA_FLAGS: &Names = &[
-    l!(SA_NOCLDSTOP),
-    l!(SA_NOCLDWAIT),
-    l!(SA_SIGINFO),
-    (0x400, "SA_UNSUPPORTED"),
-    (0x800, "SA_EXPOSE_TAGBITS"),
     (0x0400_0000, "SA_RESTORER"),
     l!(SA_ONSTACK),
     l!(SA_RESTART),
     l!(SA_NODEFER),
     l!(SA_RESETHAND),
+    l!(SA_SIGINFO),
+    l!(SA_NOCLDSTOP),
+    l!(SA_NOCLDWAIT),
+    (0x400, "SA_UNSUPPORTED"),
+    (0x800, "SA_EXPOSE_TAGBITS"),
 ];
 pub(crate) const SA_RESTORER: u64 = 0x0400_0000;
 
@@ -840,7 +861,20 @@ const SOCK_TYPES: &Names = &[
 ];
 /// `SOCK_NONBLOCK`/`SOCK_CLOEXEC` are `O_NONBLOCK`/`O_CLOEXEC`, the same on
 /// both architectures.
-pub(crate) const SOCK_FLAGS: &Names = &[l!(SOCK_NONBLOCK), l!(SOCK_CLOEXEC)];
+/// In strace's order (src/xlat/sock_type_flags.in).
+pub(crate) const SOCK_FLAGS: &Names = &[l!(SOCK_CLOEXEC), l!(SOCK_NONBLOCK)];
+/// `EPOLL_CLOEXEC` is `O_CLOEXEC`.
+pub(crate) const EPOLL_FLAGS: &Names = &[(libc::O_CLOEXEC as u64, "EPOLL_CLOEXEC")];
+pub(crate) const XATTR_FLAGS: &Names = &[(1, "XATTR_CREATE"), (2, "XATTR_REPLACE")];
+/// `POSIX_FADV_*` (the generic values, x86_64's and arm64's).
+pub(crate) const FADVICE: &Names = &[
+    (0, "POSIX_FADV_NORMAL"),
+    (1, "POSIX_FADV_RANDOM"),
+    (2, "POSIX_FADV_SEQUENTIAL"),
+    (3, "POSIX_FADV_WILLNEED"),
+    (4, "POSIX_FADV_DONTNEED"),
+    (5, "POSIX_FADV_NOREUSE"),
+];
 
 /// `SOCK_STREAM|SOCK_CLOEXEC`.
 pub(crate) fn sock_type(b: &mut Vec<u8>, value: u64) {

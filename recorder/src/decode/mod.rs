@@ -38,6 +38,7 @@ mod json;
 /// The JSON name of a pause's end, shared by `dump --json` and `export`.
 pub(crate) use json::pause_end as json_pause_end;
 mod put;
+mod strerror;
 mod structs;
 pub mod sysent;
 mod table;

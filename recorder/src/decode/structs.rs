@@ -295,10 +295,13 @@ pub(crate) fn clone_args(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     })
 }
 
-/// A socket address, compactly: `{AF_INET, 127.0.0.1:80}`,
-/// `{AF_INET6, [::1]:443}`, `{AF_UNIX, "/run/x.sock"}`,
-/// `{AF_UNIX, @"abstract"}`, `{AF_NETLINK, pid=0, groups=0}`; other
-/// families (or too-short addresses) show the remaining bytes escaped.
+/// A socket address as strace's sockaddr.c prints it:
+/// `{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}`,
+/// `{sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0),
+/// inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}`,
+/// `{sa_family=AF_UNIX, sun_path="/run/x.sock"}` (`@"..."` abstract),
+/// `{sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}`; other families
+/// (or too-short addresses) show `sa_data`, the remaining bytes escaped.
 /// Returns `false` only when not even the family is there.
 pub(crate) fn sockaddr(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let Some(family) = le_u16(bytes, 0) else {
@@ -306,7 +309,7 @@ pub(crate) fn sockaddr(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     };
     let family = u64::from(family);
     let rest = bytes.get(2..).unwrap_or_default();
-    b.push(b'{');
+    b.extend_from_slice(b"{sa_family=");
     match consts::name_of(family, consts::ADDRESS_FAMILIES) {
         Some(n) => b.extend_from_slice(n.as_bytes()),
         None => put::u64(b, family),
@@ -314,45 +317,19 @@ pub(crate) fn sockaddr(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let decoded = match family {
         consts::AF_UNIX => {
             if let Some(abstract_name) = rest.strip_prefix(b"\0") {
-                b.extend_from_slice(b", @");
+                b.extend_from_slice(b", sun_path=@");
                 put::quoted(b, abstract_name, false);
             } else if !rest.is_empty() {
-                b.extend_from_slice(b", ");
+                b.extend_from_slice(b", sun_path=");
                 put::quoted(b, put::until_nul(rest), false);
             }
             true
         }
-        consts::AF_INET => match (bytes.get(2..4), bytes.get(4..8)) {
-            (Some(port), Some(a)) => {
-                let port = u16::from_be_bytes([port[0], port[1]]);
-                let ip = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
-                let _ = write!(b, ", {ip}:{port}");
-                true
-            }
-            _ => false,
-        },
-        consts::AF_INET6 => match (bytes.get(2..4), bytes.get(8..24)) {
-            (Some(port), Some(a)) => {
-                let port = u16::from_be_bytes([port[0], port[1]]);
-                let mut octets = [0u8; 16];
-                octets.copy_from_slice(a);
-                let ip = Ipv6Addr::from(octets);
-                let scope = le_u32(bytes, 24).unwrap_or(0);
-                if scope != 0 {
-                    let _ = write!(b, ", [{ip}%{scope}]:{port}");
-                } else {
-                    let _ = write!(b, ", [{ip}]:{port}");
-                }
-                true
-            }
-            _ => false,
-        },
+        consts::AF_INET => sockaddr_in(b, bytes),
+        consts::AF_INET6 => sockaddr_in6(b, bytes),
         consts::AF_NETLINK => match (le_u32(bytes, 4), le_u32(bytes, 8)) {
             (Some(pid), Some(groups)) => {
-                b.extend_from_slice(b", pid=");
-                put::u64(b, u64::from(pid));
-                b.extend_from_slice(b", groups=");
-                put::hex(b, u64::from(groups));
+                let _ = write!(b, ", nl_pid={pid}, nl_groups={groups:08x}");
                 true
             }
             _ => false,
@@ -360,9 +337,40 @@ pub(crate) fn sockaddr(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
         _ => false,
     };
     if !decoded && !rest.is_empty() {
-        b.extend_from_slice(b", ");
+        b.extend_from_slice(b", sa_data=");
         put::quoted(b, rest, false);
     }
     b.push(b'}');
+    true
+}
+
+fn sockaddr_in(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let (Some(port), Some(a)) = (bytes.get(2..4), bytes.get(4..8)) else {
+        return false;
+    };
+    let port = u16::from_be_bytes([port[0], port[1]]);
+    let ip = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
+    let _ = write!(b, ", sin_port=htons({port}), sin_addr=inet_addr(\"{ip}\")");
+    true
+}
+
+fn sockaddr_in6(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let (Some(port), Some(flow), Some(a)) = (bytes.get(2..4), bytes.get(4..8), bytes.get(8..24))
+    else {
+        return false;
+    };
+    let port = u16::from_be_bytes([port[0], port[1]]);
+    let flow = u32::from_be_bytes([flow[0], flow[1], flow[2], flow[3]]);
+    let mut octets = [0u8; 16];
+    octets.copy_from_slice(a);
+    let ip = Ipv6Addr::from(octets);
+    let _ = write!(
+        b,
+        ", sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), \
+         inet_pton(AF_INET6, \"{ip}\", &sin6_addr)"
+    );
+    if let Some(scope) = le_u32(bytes, 24) {
+        let _ = write!(b, ", sin6_scope_id={scope}");
+    }
     true
 }

@@ -135,6 +135,12 @@ pub(crate) enum Ty {
     OutBuf(LenFrom),
     /// Output C string (stops at the first NUL, e.g. getcwd).
     OutStr(LenFrom),
+    /// Output bytes random by nature (getrandom's), all in `\xNN` hex as
+    /// strace shows them.
+    OutHex(LenFrom),
+    /// getgroups' list: `[]` when it returned 0, else the pointer (the
+    /// groups are not captured).
+    Groups,
     /// iovec array, count in argument `i`: data shown as one string.
     IovIn(u8),
     IovOut(u8),
@@ -165,6 +171,9 @@ pub(crate) enum Ty {
     OpenHow(u8),
     /// clone3's `struct clone_args *`, size in argument `i`.
     CloneArgs(u8),
+    /// statx's flags: the sync type first (`AT_STATX_SYNC_AS_STAT` is 0),
+    /// then the `AT_*` flags, as strace does.
+    StatxFlags,
     /// Flag set from a table.
     Flags(&'static Names),
     /// `int` enum from a table, decimal when unnamed.
@@ -204,6 +213,9 @@ pub(crate) enum RetFmt {
     Hex,
     /// Modes (umask).
     Oct,
+    /// fcntl: `0x1 (flags FD_CLOEXEC)` for F_GETFD, `0x8002 (flags
+    /// O_RDWR|O_LARGEFILE)` for F_GETFL, else decimal.
+    Fcntl,
 }
 
 /// One row of the table.
@@ -236,6 +248,11 @@ impl Spec {
         self
     }
 
+    const fn fcntl(mut self) -> Spec {
+        self.ret = RetFmt::Fcntl;
+        self
+    }
+
     const fn on(mut self, arch: Arch) -> Spec {
         self.only = Some(arch);
         self
@@ -247,6 +264,7 @@ use Ty::*;
 
 const AT: Ty = Flags(consts::AT_FLAGS);
 const MSGF: Ty = Flags(consts::MSG_FLAGS);
+const XATTR: Ty = Flags(consts::XATTR_FLAGS);
 
 /// The signature table. Arguments past the listed ones are not shown.
 static SPECS: &[Spec] = &[
@@ -278,7 +296,7 @@ static SPECS: &[Spec] = &[
     s("dup", &[Fd]),
     s("dup2", &[Fd, Fd]),
     s("dup3", &[Fd, Fd, FdFlags]),
-    s("fcntl", &[Fd, FcntlCmd, FcntlArg]),
+    s("fcntl", &[Fd, FcntlCmd, FcntlArg]).fcntl(),
     s("ioctl", &[Fd, IoctlReq, Hex]),
     s("flock", &[Fd, Flags(consts::FLOCK_OPS)]),
     s("fsync", &[Fd]),
@@ -297,7 +315,7 @@ static SPECS: &[Spec] = &[
     s("eventfd2", &[Uint, FdFlags]),
     s("inotify_init1", &[FdFlags]),
     s("inotify_add_watch", &[Fd, Path, Hex]),
-    s("epoll_create1", &[FdFlags]),
+    s("epoll_create1", &[Flags(consts::EPOLL_FLAGS)]),
     s("epoll_ctl", &[Fd, Enum(consts::EPOLL_OPS), Fd, Ptr]),
     s("epoll_wait", &[Fd, Ptr, Int, Int]),
     s("epoll_pwait", &[Fd, Ptr, Int, Int, Ptr, Uint]),
@@ -312,7 +330,7 @@ static SPECS: &[Spec] = &[
     s("newfstatat", &[DirFd, Path, Stat, AT]),
     s(
         "statx",
-        &[DirFd, Path, AT, Flags(consts::STATX_MASK), Statx],
+        &[DirFd, Path, StatxFlags, Flags(consts::STATX_MASK), Statx],
     ),
     s("readlink", &[Path, OutBuf(Ret), Uint]),
     s("readlinkat", &[DirFd, Path, OutBuf(Ret), Uint]),
@@ -356,6 +374,24 @@ static SPECS: &[Spec] = &[
     s("fchownat", &[DirFd, Path, Int, Int, AT]),
     s("utimensat", &[DirFd, Path, Ptr, AT]),
     s("umask", &[Mode]).oct(),
+    // --- extended attributes (strace's xattr.c: the value is shown only
+    // when the call succeeded, from the bytes it returned)
+    s("getxattr", &[Path, Path, OutBuf(Ret), Uint]),
+    s("lgetxattr", &[Path, Path, OutBuf(Ret), Uint]),
+    s("fgetxattr", &[Fd, Path, OutBuf(Ret), Uint]),
+    s("setxattr", &[Path, Path, InBuf(Arg(3)), Uint, XATTR]),
+    s("lsetxattr", &[Path, Path, InBuf(Arg(3)), Uint, XATTR]),
+    s("fsetxattr", &[Fd, Path, InBuf(Arg(3)), Uint, XATTR]),
+    s("listxattr", &[Path, OutBuf(Ret), Uint]),
+    s("llistxattr", &[Path, OutBuf(Ret), Uint]),
+    s("flistxattr", &[Fd, OutBuf(Ret), Uint]),
+    s("removexattr", &[Path, Path]),
+    s("lremovexattr", &[Path, Path]),
+    s("fremovexattr", &[Fd, Path]),
+    // --- file systems (struct statfs is not decoded yet)
+    s("statfs", &[Path, Ptr]),
+    s("fstatfs", &[Fd, Ptr]),
+    s("fadvise64", &[Fd, Long, Uint, Enum(consts::FADVICE)]),
     // --- processes
     s("execve", &[Path, Argv, Envp]),
     s("execveat", &[DirFd, Path, Argv, Envp, AT]),
@@ -392,7 +428,7 @@ static SPECS: &[Spec] = &[
     s("getsid", &[Int]),
     s("set_tid_address", &[Ptr]),
     s("set_robust_list", &[Ptr, Uint]),
-    s("rseq", &[Ptr, Uint, Hex, Hex]),
+    s("rseq", &[Ptr, Hex, Hex, Hex]),
     s("prctl", &[Enum(consts::PRCTL_OPTIONS), Hex, Hex, Hex, Hex]),
     s("arch_prctl", &[Enum(consts::ARCH_PRCTL_CODES), Hex]),
     s("getrlimit", &[Enum(consts::RLIMITS), Ptr]),
@@ -403,7 +439,9 @@ static SPECS: &[Spec] = &[
     s("sched_setaffinity", &[Int, Uint, Ptr]),
     s("uname", &[Utsname]),
     s("sysinfo", &[Ptr]),
-    s("getrandom", &[OutBuf(Ret), Uint, Flags(consts::GRND_FLAGS)]),
+    s("getgroups", &[Int, Groups]),
+    s("setgroups", &[Int, Ptr]),
+    s("getrandom", &[OutHex(Ret), Uint, Flags(consts::GRND_FLAGS)]),
     // --- signals
     s("rt_sigaction", &[Signal, SigactionIn, SigactionOut, Uint]),
     s(
@@ -531,7 +569,7 @@ impl Ty {
             Path => P::Str,
             Argv | Envp => P::StrArray,
             InBuf(len) => P::InBuf { len },
-            OutBuf(len) | OutStr(len) => P::OutBuf { len },
+            OutBuf(len) | OutStr(len) | OutHex(len) => P::OutBuf { len },
             IovIn(count_arg) => P::Iovec {
                 count_arg,
                 out: false,
@@ -575,7 +613,14 @@ impl Ty {
     pub(crate) fn is_byte_buffer(self) -> bool {
         matches!(
             self,
-            Path | Argv | Envp | InBuf(_) | OutBuf(_) | OutStr(_) | IovIn(_) | IovOut(_)
+            Path | Argv
+                | Envp
+                | InBuf(_)
+                | OutBuf(_)
+                | OutStr(_)
+                | OutHex(_)
+                | IovIn(_)
+                | IovOut(_)
         )
     }
 }

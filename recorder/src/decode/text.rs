@@ -394,6 +394,7 @@ impl Formatter {
                     }
                     RetFmt::Hex => put::hex(b, r as u64),
                     RetFmt::Oct => put::oct(b, r as u64),
+                    RetFmt::Fcntl => fcntl_ret(b, self.arch, sc.args[1] & 0xffff_ffff, r),
                 }
             }
         }
@@ -625,6 +626,21 @@ impl<'a> Call<'a> {
                 self.quoted(b, s, c.truncated && s.len() == c.bytes.len());
                 true
             }),
+            Ty::OutHex(_) => self.output(b, i, |b, c| {
+                let shown = c.bytes.get(..self.max_str).unwrap_or(&c.bytes);
+                b.push(b'"');
+                put::escaped_hex(b, shown);
+                b.push(b'"');
+                if c.truncated || shown.len() < c.bytes.len() {
+                    b.extend_from_slice(b"...");
+                }
+                true
+            }),
+            Ty::Groups => match self.sc.ret {
+                Some(0) if v != 0 => b.extend_from_slice(b"[]"),
+                _ => put::ptr(b, v),
+            },
+            Ty::StatxFlags => consts::statx_flags(b, v & 0xffff_ffff),
             Ty::MsgIn => self.msghdr(b, i, false),
             Ty::MsgOut => self.msghdr(b, i, true),
             Ty::SockaddrIn(_) => self.input(b, i, |b, c| structs::sockaddr(b, &c.bytes)),
@@ -852,6 +868,28 @@ impl<'a> Call<'a> {
             self.quoted(b, &data.bytes, data.truncated);
         }
         b.push(b'}');
+    }
+}
+
+/// fcntl's result, as strace's fcntl.c shows it: F_GETFD's and F_GETFL's
+/// in hex with their flags named (F_GETFD's 0 plainly), others in decimal.
+fn fcntl_ret(b: &mut Vec<u8>, arch: Arch, cmd: u64, r: i64) {
+    const F_GETFD: u64 = libc::F_GETFD as u64;
+    const F_GETFL: u64 = libc::F_GETFL as u64;
+    match cmd {
+        F_GETFD if r != 0 => {
+            put::hex(b, r as u64);
+            b.extend_from_slice(b" (flags ");
+            consts::flags(b, r as u64, consts::FD_FLAGS);
+            b.push(b')');
+        }
+        F_GETFL => {
+            put::hex(b, r as u64);
+            b.extend_from_slice(b" (flags ");
+            consts::open_flags(b, arch, r as u64);
+            b.push(b')');
+        }
+        _ => put::i64(b, r),
     }
 }
 
