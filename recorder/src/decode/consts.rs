@@ -163,16 +163,28 @@ pub(crate) const FILE_TYPES: &Names = &[
     l!(S_IFIFO),
 ];
 
-/// `S_IFREG|0644`.
+/// `S_IFREG|0644`, `S_IFREG|S_ISUID|0755`: strace's printmode.c (the type,
+/// then the set-id and sticky bits by name, then the permissions).
 pub(crate) fn st_mode(b: &mut Vec<u8>, mode: u64) {
+    const SPECIAL: [(u64, &[u8]); 3] = [
+        (0o4000, b"S_ISUID|"),
+        (0o2000, b"S_ISGID|"),
+        (0o1000, b"S_ISVTX|"),
+    ];
     let fmt = mode & libc::S_IFMT as u64;
     if let Some(n) = name_of(fmt, FILE_TYPES) {
         b.extend_from_slice(n.as_bytes());
         b.push(b'|');
-        put::oct(b, mode & !(libc::S_IFMT as u64));
-    } else {
+    } else if fmt != 0 {
         put::oct(b, mode);
+        return;
     }
+    for (bit, name) in SPECIAL {
+        if mode & bit != 0 {
+            b.extend_from_slice(name);
+        }
+    }
+    put::oct(b, mode & !(libc::S_IFMT as u64 | 0o7000));
 }
 
 pub(crate) const AT_FLAGS: &Names = &[
@@ -221,7 +233,10 @@ pub(crate) const RESOLVE_FLAGS: &Names = &[
     (0x10, "RESOLVE_IN_ROOT"),
     (0x20, "RESOLVE_CACHED"),
 ];
+/// strace's order (src/xlat/statx_masks.in): STATX_ALL, the old
+/// "everything" (basic stats and btime), first.
 pub(crate) const STATX_MASK: &Names = &[
+    (0xfff, "STATX_ALL"),
     (0x7ff, "STATX_BASIC_STATS"),
     (0x001, "STATX_TYPE"),
     (0x002, "STATX_MODE"),

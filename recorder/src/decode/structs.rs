@@ -137,26 +137,81 @@ pub(crate) fn timespec(b: &mut Vec<u8>, bytes: &[u8], usec: bool) -> bool {
 
 /// `{sysname="Linux", nodename="host", release="6.1.0", ...}`.
 pub(crate) fn utsname(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
-    const FIELDS: [&str; 6] = [
-        "sysname",
-        "nodename",
-        "release",
-        "version",
-        "machine",
-        "domainname",
-    ];
     all_or_nothing(b, |b| {
         let all = bytes.get(..UTSNAME_SIZE)?;
-        b.push(b'{');
-        for (i, (name, field)) in FIELDS.iter().zip(all.chunks_exact(UTS_FIELD)).enumerate() {
+        let mut fields = all.chunks_exact(UTS_FIELD);
+        // strace abbreviates the rest (release, version...) without -v.
+        b.extend_from_slice(b"{sysname=");
+        put::quoted(b, put::until_nul(fields.next()?), false);
+        b.extend_from_slice(b", nodename=");
+        put::quoted(b, put::until_nul(fields.next()?), false);
+        b.extend_from_slice(b", ...}");
+        Some(())
+    })
+}
+
+/// `struct rlimit` (64-bit fields on both architectures).
+pub(crate) const RLIMIT_SIZE: usize = 16;
+
+/// `{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}`, as strace's
+/// resource.c writes limits.
+pub(crate) fn rlimit(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    fn limit(b: &mut Vec<u8>, v: u64) {
+        if v == u64::MAX {
+            b.extend_from_slice(b"RLIM64_INFINITY");
+        } else if v > 1024 && v % 1024 == 0 {
+            put::u64(b, v / 1024);
+            b.extend_from_slice(b"*1024");
+        } else {
+            put::u64(b, v);
+        }
+    }
+    all_or_nothing(b, |b| {
+        let (cur, max) = (le_u64(bytes, 0)?, le_u64(bytes, 8)?);
+        b.extend_from_slice(b"{rlim_cur=");
+        limit(b, cur);
+        b.extend_from_slice(b", rlim_max=");
+        limit(b, max);
+        b.push(b'}');
+        Some(())
+    })
+}
+
+/// `struct sysinfo` on 64-bit ABIs (x86_64 and arm64 alike).
+pub(crate) const SYSINFO_SIZE: usize = 112;
+
+/// All of `struct sysinfo`, in strace's sysinfo.c order and names.
+pub(crate) fn sysinfo(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    const ULONGS: [(&str, usize); 6] = [
+        ("totalram", 32),
+        ("freeram", 40),
+        ("sharedram", 48),
+        ("bufferram", 56),
+        ("totalswap", 64),
+        ("freeswap", 72),
+    ];
+    all_or_nothing(b, |b| {
+        let _ = bytes.get(..SYSINFO_SIZE)?;
+        b.extend_from_slice(b"{uptime=");
+        put::i64(b, le_u64(bytes, 0)? as i64);
+        b.extend_from_slice(b", loads=[");
+        for i in 0..3 {
             if i > 0 {
                 b.extend_from_slice(b", ");
             }
-            b.extend_from_slice(name.as_bytes());
-            b.push(b'=');
-            put::quoted(b, put::until_nul(field), false);
+            put::u64(b, le_u64(bytes, 8 + 8 * i)?);
         }
-        b.push(b'}');
+        b.push(b']');
+        for (name, off) in ULONGS {
+            let _ = write!(b, ", {name}={}", le_u64(bytes, off)?);
+        }
+        let procs = le_u16(bytes, 80)?;
+        let (high, free_high) = (le_u64(bytes, 88)?, le_u64(bytes, 96)?);
+        let unit = le_u32(bytes, 104)?;
+        let _ = write!(
+            b,
+            ", procs={procs}, totalhigh={high}, freehigh={free_high}, mem_unit={unit}}}"
+        );
         Some(())
     })
 }

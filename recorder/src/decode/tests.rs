@@ -675,7 +675,7 @@ fn statx_struct() {
         &[AT_FDCWD, BUF, 0x100, 0xfff, BUF2],
         0,
         vec![s(1, "/etc"), out(4, &b)],
-        "statx(AT_FDCWD, \"/etc\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS|STATX_BTIME, \
+        "statx(AT_FDCWD, \"/etc\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, STATX_ALL, \
          {stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFDIR|0755, stx_size=4096, ...}) = 0",
     );
 }
@@ -985,14 +985,17 @@ fn clone_argument_order_differs() {
     );
     assert_eq!(
         line(X, x),
-        "clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|\
-         CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, 0x7f000000, 0x7f001000, 0x7f002000, 0x7f003000) = 101"
+        "clone(child_stack=0x7f000000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|\
+         CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, parent_tid=0x7f001000, \
+         tls=0x7f003000, child_tidptr=0x7f002000) = 101"
     );
-    // arm64: the 4th argument is tls (hex), the 5th the child tid pointer.
+    // arm64: the 4th argument is tls, the 5th the child tid pointer; only
+    // the pointers the flags use are shown (strace's clone.c).
     let a = call(A, "clone", &[0x1200011, 0, 0, 0, 0x7f00_3000], 101);
     assert_eq!(
         line(A, a),
-        "clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, NULL, NULL, 0, 0x7f003000) = 101"
+        "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, \
+         child_tidptr=0x7f003000) = 101"
     );
     let x = call(X, "fork", &[], 102);
     assert_eq!(line(X, x), "fork() = 102");
@@ -1159,7 +1162,7 @@ fn time_and_sync() {
         &[BUF, 0x189, 0, BUF2, 0, 0xffff_ffff],
         -110,
         vec![],
-        "futex(0x7ffd0000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, 0x7ffd1000, NULL, 0xffffffff) = -1 ETIMEDOUT (Connection timed out)",
+        "futex(0x7ffd0000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, 0x7ffd1000, FUTEX_BITSET_MATCH_ANY) = -1 ETIMEDOUT (Connection timed out)",
     );
 }
 
@@ -1226,8 +1229,8 @@ fn uname_struct() {
         &[BUF],
         0,
         vec![out(0, &u)],
-        "uname({sysname=\"Linux\", nodename=\"host\", release=\"6.1.0\", version=\"#1 SMP\", \
-         machine=\"aarch64\", domainname=\"(none)\"}) = 0",
+        // strace abbreviates after the node name (without -v).
+        "uname({sysname=\"Linux\", nodename=\"host\", ...}) = 0",
     );
     both(
         "uname",
@@ -1812,4 +1815,80 @@ fn display_limit_cuts_long_strings() {
     f.max_str = 4;
     let json = String::from_utf8(f.render_json(&Event::Syscall(sc)).to_vec()).unwrap();
     assert!(json.contains("\"text\":\"0123456789\""), "{json}");
+}
+
+/// The decoders added to match strace (issue 14), each against the line
+/// strace 6.1 printed for the same call on x86_64.
+#[test]
+fn strace_formats_of_issue_14() {
+    both(
+        "getxattr",
+        &[BUF, BUF2, 0, 0],
+        -61,
+        vec![s(0, "/etc"), s(1, "system.posix_acl_access")],
+        "getxattr(\"/etc\", \"system.posix_acl_access\", NULL, 0) = -1 ENODATA (No data available)",
+    );
+    let mut lim = (8192u64 * 1024).to_le_bytes().to_vec();
+    lim.extend_from_slice(&u64::MAX.to_le_bytes());
+    both(
+        "prlimit64",
+        &[0, 3, 0, BUF],
+        0,
+        vec![out(3, &lim)],
+        "prlimit64(0, RLIMIT_STACK, NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}) = 0",
+    );
+    // O_* values differ on arm64: x86_64's.
+    assert_eq!(
+        line(X, call(X, "fcntl", &[4, 3], 0x38800)),
+        "fcntl(4, F_GETFL) = 0x38800 (flags O_RDONLY|O_NONBLOCK|O_LARGEFILE|O_NOFOLLOW|O_DIRECTORY)",
+    );
+    both(
+        "socket",
+        &[1, 0x80801, 0],
+        3,
+        vec![],
+        "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0) = 3",
+    );
+    both(
+        "fadvise64",
+        &[3, 0, 0, 2],
+        0,
+        vec![],
+        "fadvise64(3, 0, 0, POSIX_FADV_SEQUENTIAL) = 0",
+    );
+    both("getgroups", &[0, 0], 0, vec![], "getgroups(0, NULL) = 0");
+    both(
+        "epoll_create1",
+        &[0x80000],
+        3,
+        vec![],
+        "epoll_create1(EPOLL_CLOEXEC) = 3",
+    );
+}
+
+#[test]
+fn sysinfo_and_setuid_modes() {
+    let mut si = vec![0u8; 112];
+    let put =
+        |si: &mut Vec<u8>, off: usize, v: u64| si[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    put(&mut si, 0, 3023);
+    put(&mut si, 8, 512_768);
+    put(&mut si, 32, 25_276_182_528);
+    si[80..82].copy_from_slice(&205u16.to_le_bytes());
+    si[104..108].copy_from_slice(&1u32.to_le_bytes());
+    both(
+        "sysinfo",
+        &[BUF],
+        0,
+        vec![out(0, &si)],
+        "sysinfo({uptime=3023, loads=[512768, 0, 0], totalram=25276182528, freeram=0, \
+         sharedram=0, bufferram=0, totalswap=0, freeswap=0, procs=205, totalhigh=0, \
+         freehigh=0, mem_unit=1}) = 0",
+    );
+    let mut b = Vec::new();
+    consts::st_mode(&mut b, 0o104755);
+    assert_eq!(b, b"S_IFREG|S_ISUID|0755");
+    b.clear();
+    consts::st_mode(&mut b, 0o41777);
+    assert_eq!(b, b"S_IFDIR|S_ISVTX|0777");
 }

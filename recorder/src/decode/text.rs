@@ -563,6 +563,11 @@ impl<'a> Call<'a> {
     }
 
     fn args(&self, b: &mut Vec<u8>, spec: &Spec) {
+        match spec.args {
+            [Ty::CloneFlags, ..] => return self.clone_args(b, spec),
+            [_, Ty::FutexOp, ..] => return self.futex_args(b),
+            _ => {}
+        }
         let mut first = true;
         for (i, &ty) in spec.args.iter().enumerate().take(self.nargs(spec).min(6)) {
             match ty {
@@ -659,6 +664,9 @@ impl<'a> Call<'a> {
             Ty::TimespecOut => self.output(b, i, |b, c| structs::timespec(b, &c.bytes, false)),
             Ty::TimevalOut => self.output(b, i, |b, c| structs::timespec(b, &c.bytes, true)),
             Ty::Utsname => self.output(b, i, |b, c| structs::utsname(b, &c.bytes)),
+            Ty::RlimIn => self.input(b, i, |b, c| structs::rlimit(b, &c.bytes)),
+            Ty::RlimOut => self.output(b, i, |b, c| structs::rlimit(b, &c.bytes)),
+            Ty::Sysinfo => self.output(b, i, |b, c| structs::sysinfo(b, &c.bytes)),
             Ty::IntPair => self.output(b, i, |b, c| structs::int_pair(b, &c.bytes)),
             Ty::WaitStatus => {
                 // wait4 returning 0 (WNOHANG, nothing to reap) leaves the
@@ -709,6 +717,70 @@ impl<'a> Call<'a> {
                 Some(n) => b.extend_from_slice(n.as_bytes()),
                 None => put::hex(b, v & 0xffff_ffff),
             },
+        }
+    }
+
+    /// clone as strace's clone.c shows it: named arguments, and only the
+    /// pointers the flags make the kernel use. The row says where the tls
+    /// (`Hex`) and child tid (`Ptr`) are: their order differs on arm64.
+    fn clone_args(&self, b: &mut Vec<u8>, spec: &Spec) {
+        let a = &self.sc.args;
+        let flags = a[0] & !0xff;
+        let tls = spec.args.iter().rposition(|t| matches!(t, Ty::Hex));
+        let ctid = (3..spec.args.len()).find(|&i| Some(i) != tls);
+        b.extend_from_slice(b"child_stack=");
+        put::ptr(b, a[1]);
+        b.extend_from_slice(b", flags=");
+        consts::clone_flags(b, a[0]);
+        if flags & (consts::CLONE_PARENT_SETTID | consts::CLONE_PIDFD) != 0 {
+            b.extend_from_slice(b", parent_tid=");
+            put::ptr(b, a[2]);
+        }
+        if let Some(i) = tls.filter(|_| flags & consts::CLONE_SETTLS != 0) {
+            b.extend_from_slice(b", tls=");
+            put::ptr(b, a[i]);
+        }
+        if let Some(i) = ctid.filter(|_| flags & consts::CLONE_CHILD_TID != 0) {
+            b.extend_from_slice(b", child_tidptr=");
+            put::ptr(b, a[i]);
+        }
+    }
+
+    /// futex as strace's futex.c shows it: only the arguments the
+    /// operation uses, the bitset by name. (The timeout is not captured:
+    /// its pointer is shown.)
+    fn futex_args(&self, b: &mut Vec<u8>) {
+        let a = &self.sc.args;
+        let val = |b: &mut Vec<u8>, i: usize| put::u64(b, a[i] & 0xffff_ffff);
+        put::ptr(b, a[0]);
+        b.extend_from_slice(b", ");
+        consts::futex_op(b, a[1]);
+        // The fields after uaddr and op, per command (`op & 127`).
+        let fields: &[u8] = match a[1] & 127 {
+            0 => b"vt",     // WAIT: val, timeout
+            6 | 13 => b"t", // LOCK_PI, LOCK_PI2
+            9 => b"vtB",    // WAIT_BITSET: + val3 as a bitset
+            10 => b"vB",    // WAKE_BITSET
+            3 => b"v2a",    // REQUEUE: val, val2, uaddr2
+            4 | 12 => b"v2au",
+            11 => b"vta", // WAIT_REQUEUE_PI
+            1 | 2 => b"v",
+            7 | 8 => b"",
+            _ => b"vtax", // WAKE_OP and unknown: everything, val3 in hex
+        };
+        for f in fields {
+            b.extend_from_slice(b", ");
+            match f {
+                b'v' => val(b, 2),
+                b'2' => val(b, 3),
+                b't' => put::ptr(b, a[3]),
+                b'a' => put::ptr(b, a[4]),
+                b'u' => val(b, 5),
+                b'B' if a[5] & 0xffff_ffff == 0xffff_ffff => {
+                    b.extend_from_slice(b"FUTEX_BITSET_MATCH_ANY");
+                }
+                _ => put::hex(b, a[5] & 0xffff_ffff),
+            }
         }
     }
 
