@@ -159,7 +159,7 @@ pub(crate) fn rlimit(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     fn limit(b: &mut Vec<u8>, v: u64) {
         if v == u64::MAX {
             b.extend_from_slice(b"RLIM64_INFINITY");
-        } else if v > 1024 && v % 1024 == 0 {
+        } else if v > 1024 && v.is_multiple_of(1024) {
             put::u64(b, v / 1024);
             b.extend_from_slice(b"*1024");
         } else {
