@@ -360,6 +360,11 @@ pub mod capture {
     pub const IOVEC: u8 = 4;
     /// `struct msghdr *`: iov data, then `msg_name` as a second item.
     pub const MSGHDR: u8 = 5;
+    /// NULL-terminated array of pointers, counted and not read (execve's
+    /// envp: how many variables, never their values): one ITEM_IN marker
+    /// item without bytes whose `len` is the count, 0 when the array is
+    /// longer than [`MAX_ENVP`] (unknown).
+    pub const PTR_COUNT: u8 = 6;
 
     /// [`super::ArgSpec::len_src`]
     pub const LEN_ARG: u8 = 0;
@@ -384,6 +389,8 @@ pub mod capture {
     pub const OFF_LIMIT: usize = 1 << 17;
     /// argv elements read per execve.
     pub const MAX_ARGV: usize = 32;
+    /// envp elements counted per execve (strace shows `/* 72 vars */`).
+    pub const MAX_ENVP: usize = 512;
     /// iovec segments read per call.
     pub const MAX_IOV: usize = 8;
 }

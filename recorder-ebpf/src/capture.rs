@@ -18,7 +18,7 @@
 use aya_ebpf::{cty::c_void, helpers::generated};
 use recorder_common::{
     ArgSpec, CaptureItem, CaptureSpec,
-    capture::{self, MAX_ARGV, MAX_IOV, MAX_SIZE, OFF_LIMIT},
+    capture::{self, MAX_ARGV, MAX_ENVP, MAX_IOV, MAX_SIZE, OFF_LIMIT},
 };
 
 const OFF_MASK: usize = OFF_LIMIT - 1;
@@ -232,6 +232,30 @@ impl Builder {
         }
     }
 
+    /// How many pointers the NULL-terminated array at `src` holds, without
+    /// reading what they point to (execve's envp): one ITEM_IN marker
+    /// without bytes, `len` the count (0: more than MAX_ENVP, unknown).
+    /// Nothing when the array cannot be read.
+    pub fn ptr_count(&mut self, arg: usize, src: u64) {
+        if !self.room() {
+            return;
+        }
+        let mut n = 0u64;
+        for i in 0..MAX_ENVP {
+            // SAFETY: user read into a stack value.
+            let p = unsafe {
+                aya_ebpf::helpers::bpf_probe_read_user((src + 8 * i as u64) as *const u64)
+            };
+            match p {
+                Ok(0) => break,
+                Ok(_) => n += 1,
+                Err(_) => return,
+            }
+        }
+        let n = if n == MAX_ENVP as u64 { 0 } else { n };
+        self.header(arg, capture::ITEM_IN, 0, 0, n);
+    }
+
     /// The data of `count` iovecs at `iov`, concatenated into one item.
     /// `limit`: bytes the call transferred (its return value) for output,
     /// or `u64::MAX` for input (then the sum of the segment lengths).
@@ -391,6 +415,7 @@ pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6]) {
         match a.kind {
             capture::STR => b.str_item(i, p),
             capture::STR_ARRAY => b.str_array(i, p),
+            capture::PTR_COUNT => b.ptr_count(i, p),
             _ => {}
         }
     }

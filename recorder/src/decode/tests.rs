@@ -900,6 +900,29 @@ fn execve_with_argv_and_envp() {
             "execve(\"/bin/ls\", [\"ls\", \"-l\"], 0x7ffd2000 /* 2 vars */) = 0"
         );
     }
+    // The envp of recordings since issue 14: counted, not read (a marker
+    // alone, its length the count), as strace shows it.
+    for (count, shown) in [
+        (72, "/* 72 vars */"),
+        (1, "/* 1 var */"),
+        (0, "/* 0+ vars */"),
+    ] {
+        let envp = Capture {
+            arg: 2,
+            kind: CaptureKind::InBuf,
+            len: count,
+            truncated: false,
+            read_failed: false,
+            bytes: Vec::new(),
+        };
+        both(
+            "execve",
+            &[BUF, BUF2, 0x7ffd_2000],
+            0,
+            vec![s(0, "/bin/ls"), s(1, "ls"), envp],
+            &format!("execve(\"/bin/ls\", [\"ls\"], 0x7ffd2000 {shown}) = 0"),
+        );
+    }
     // Array cut short (marker with a count), a failed element, empty envp.
     let marker = Capture {
         arg: 1,

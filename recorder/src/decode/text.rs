@@ -894,15 +894,14 @@ impl<'a> Call<'a> {
         }
         put::hex(b, v);
         b.extend_from_slice(b" /* ");
-        match left_out {
-            None => put::u64(b, strings),
-            Some(0) => {
-                put::u64(b, strings);
-                b.push(b'+');
-            }
-            Some(n) => put::u64(b, strings.saturating_add(n)),
+        // Recorders since issue 14 count the variables without reading
+        // them: a marker alone, `len` the count.
+        let total = strings.saturating_add(left_out.unwrap_or(0));
+        put::u64(b, total);
+        if left_out == Some(0) {
+            b.push(b'+');
         }
-        b.extend_from_slice(if strings == 1 && left_out.is_none() {
+        b.extend_from_slice(if total == 1 && left_out != Some(0) {
             b" var */"
         } else {
             b" vars */"

@@ -323,8 +323,9 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
         LenFrom::Fixed(n) => (c::LEN_FIXED, 0, n),
         LenFrom::ArgDeref(i) => (c::LEN_ARG_DEREF, i, 0),
     };
-    // The environment is not recorded: it is where secrets live, and a log
-    // is made to be attached to bug reports.
+    // The environment is not recorded, only how many variables it has
+    // (strace's `/* 72 vars */`): it is where secrets live, and a log is
+    // made to be attached to bug reports.
     let envp = match name {
         "execve" => Some(2),
         "execveat" => Some(3),
@@ -332,6 +333,10 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
     };
     for (i, a) in plan.args.iter().enumerate() {
         if Some(i) == envp {
+            spec.args[i] = ArgSpec {
+                kind: c::PTR_COUNT,
+                ..Default::default()
+            };
             continue;
         }
         spec.args[i] = match a {
