@@ -365,6 +365,11 @@ pub mod capture {
     /// item without bytes whose `len` is the count, 0 when the array is
     /// longer than [`MAX_ENVP`] (unknown).
     pub const PTR_COUNT: u8 = 6;
+    /// getdents64's `struct linux_dirent64` records, counted and not
+    /// copied (strace's `/* 144 entries */`): one ITEM_OUT marker item
+    /// without bytes whose `len` is the count, TRUNCATED when there were
+    /// more than [`MAX_DIRENTS`] (`len` is then the number counted).
+    pub const DIRENT_COUNT: u8 = 7;
 
     /// [`super::ArgSpec::len_src`]
     pub const LEN_ARG: u8 = 0;
@@ -391,6 +396,9 @@ pub mod capture {
     pub const MAX_ARGV: usize = 32;
     /// envp elements counted per execve (strace shows `/* 72 vars */`).
     pub const MAX_ENVP: usize = 512;
+    /// Directory entries counted per getdents64 (a 32 KiB buffer of short
+    /// names holds about 1,300).
+    pub const MAX_DIRENTS: usize = 2048;
     /// iovec segments read per call.
     pub const MAX_IOV: usize = 8;
 }

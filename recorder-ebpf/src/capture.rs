@@ -18,7 +18,7 @@
 use aya_ebpf::{cty::c_void, helpers::generated};
 use recorder_common::{
     ArgSpec, CaptureItem, CaptureSpec,
-    capture::{self, MAX_ARGV, MAX_ENVP, MAX_IOV, MAX_SIZE, OFF_LIMIT},
+    capture::{self, MAX_ARGV, MAX_DIRENTS, MAX_ENVP, MAX_IOV, MAX_SIZE, OFF_LIMIT},
 };
 
 const OFF_MASK: usize = OFF_LIMIT - 1;
@@ -256,6 +256,35 @@ impl Builder {
         self.header(arg, capture::ITEM_IN, 0, 0, n);
     }
 
+    /// How many `struct linux_dirent64` the `total` bytes at `src` hold,
+    /// following each record's `d_reclen` (at offset 16) without copying
+    /// the names: one ITEM_OUT marker without bytes, `len` the count,
+    /// TRUNCATED when MAX_DIRENTS did not reach the end. Nothing when a
+    /// record cannot be read.
+    pub fn dirent_count(&mut self, arg: usize, src: u64, total: u64) {
+        if !self.room() {
+            return;
+        }
+        let (mut off, mut n) = (0u64, 0u64);
+        for _ in 0..MAX_DIRENTS {
+            if off >= total {
+                break;
+            }
+            // SAFETY: user read into a stack value.
+            let reclen =
+                unsafe { aya_ebpf::helpers::bpf_probe_read_user((src + off + 16) as *const u16) };
+            match reclen {
+                Ok(r) if r > 0 => {
+                    off += u64::from(r);
+                    n += 1;
+                }
+                _ => return,
+            }
+        }
+        let flags = if off < total { capture::TRUNCATED } else { 0 };
+        self.header(arg, capture::ITEM_OUT, flags, 0, n);
+    }
+
     /// The data of `count` iovecs at `iov`, concatenated into one item.
     /// `limit`: bytes the call transferred (its return value) for output,
     /// or `u64::MAX` for input (then the sum of the segment lengths).
@@ -393,6 +422,9 @@ pub fn capture_at_exit(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret
             capture::BUF => b.buf_item(i, kind, p, buf_len(a, args, ret)),
             capture::IOVEC => b.iovec_item(i, kind, p, args[(a.len_arg & 7) as usize % 6], limit),
             capture::MSGHDR => b.msghdr_item(i, kind, p, limit),
+            // Only getdents64's argument 1: one loop for the verifier to
+            // walk, not one per argument.
+            capture::DIRENT_COUNT if i == 1 => b.dirent_count(i, p, limit),
             _ => {}
         }
     }

@@ -73,6 +73,10 @@ pub enum ArgPlan {
     /// `struct sockaddr *` of `len` bytes: one `InBuf` capture, or `OutBuf`
     /// if `out` (accept, recvfrom, getsockname...).
     Sockaddr { len: LenFrom, out: bool },
+    /// getdents64's records, counted in the kernel and not copied: one
+    /// `OutBuf` capture without bytes, `len` the number of entries,
+    /// `truncated` when there were more than the kernel side counts.
+    DirentCount,
 }
 
 /// Capture instructions for one syscall on one architecture.
@@ -141,6 +145,8 @@ pub(crate) enum Ty {
     /// getgroups' list: `[]` when it returned 0, else the pointer (the
     /// groups are not captured).
     Groups,
+    /// getdents64's buffer: `0x... /* 144 entries */`.
+    Dirents,
     /// iovec array, count in argument `i`: data shown as one string.
     IovIn(u8),
     IovOut(u8),
@@ -311,7 +317,7 @@ static SPECS: &[Spec] = &[
     s("truncate", &[Path, Long]),
     s("ftruncate", &[Fd, Long]),
     s("fallocate", &[Fd, Hex, Long, Long]),
-    s("getdents64", &[Fd, Ptr, Uint]),
+    s("getdents64", &[Fd, Dirents, Uint]),
     s("sendfile", &[Fd, Fd, Ptr, Uint]),
     s("copy_file_range", &[Fd, Ptr, Fd, Ptr, Uint, Hex]),
     s("memfd_create", &[Path, Flags(consts::MFD_FLAGS)]),
@@ -598,6 +604,7 @@ impl Ty {
             TimespecIn => in_fixed(structs::TIMESPEC_SIZE),
             TimespecOut | TimevalOut => out_fixed(structs::TIMESPEC_SIZE),
             Utsname => out_fixed(structs::UTSNAME_SIZE),
+            Dirents => P::DirentCount,
             RlimIn => in_fixed(structs::RLIMIT_SIZE),
             RlimOut => out_fixed(structs::RLIMIT_SIZE),
             Sysinfo => out_fixed(structs::SYSINFO_SIZE),

@@ -1915,3 +1915,37 @@ fn sysinfo_and_setuid_modes() {
     consts::st_mode(&mut b, 0o41777);
     assert_eq!(b, b"S_IFDIR|S_ISVTX|0777");
 }
+
+#[test]
+fn getdents64_shows_the_entries_counted_in_the_kernel() {
+    let count = |len: u64, truncated: bool| Capture {
+        arg: 1,
+        kind: CaptureKind::OutBuf,
+        len,
+        truncated,
+        read_failed: false,
+        bytes: Vec::new(),
+    };
+    both(
+        "getdents64",
+        &[3, BUF, 32768],
+        32744,
+        vec![count(967, false)],
+        "getdents64(3, 0x7ffd0000 /* 967 entries */, 32768) = 32744",
+    );
+    both(
+        "getdents64",
+        &[3, BUF, 32768],
+        32744,
+        vec![count(2048, true)],
+        "getdents64(3, 0x7ffd0000 /* 2048+ entries */, 32768) = 32744",
+    );
+    // Logs from before the count: the pointer, as before.
+    both(
+        "getdents64",
+        &[3, BUF, 32768],
+        0,
+        vec![],
+        "getdents64(3, 0x7ffd0000, 32768) = 0",
+    );
+}

@@ -641,6 +641,19 @@ impl<'a> Call<'a> {
                 }
                 true
             }),
+            Ty::Dirents => match self.capture(i) {
+                Some(c) if self.succeeded() && c.bytes.is_empty() && !c.read_failed => {
+                    put::ptr(b, v);
+                    b.extend_from_slice(b" /* ");
+                    put::u64(b, c.len);
+                    b.extend_from_slice(if c.truncated {
+                        b"+ entries */"
+                    } else {
+                        b" entries */"
+                    });
+                }
+                _ => put::ptr(b, v),
+            },
             Ty::Groups => match self.sc.ret {
                 Some(0) if v != 0 => b.extend_from_slice(b"[]"),
                 _ => put::ptr(b, v),

@@ -376,6 +376,11 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
                 out: (*out).into(),
                 ..Default::default()
             },
+            ArgPlan::DirentCount => ArgSpec {
+                kind: c::DIRENT_COUNT,
+                out: 1,
+                ..Default::default()
+            },
         };
         if spec.args[i].kind != c::NONE {
             spec.any = 1;
