@@ -880,6 +880,34 @@ const SOCK_TYPES: &Names = &[
 pub(crate) const SOCK_FLAGS: &Names = &[l!(SOCK_CLOEXEC), l!(SOCK_NONBLOCK)];
 /// `EPOLL_CLOEXEC` is `O_CLOEXEC`.
 pub(crate) const EPOLL_FLAGS: &Names = &[(libc::O_CLOEXEC as u64, "EPOLL_CLOEXEC")];
+/// strace's order (src/xlat/statfs_flags.in).
+pub(crate) const STATFS_FLAGS: &Names = &[
+    (0x20, "ST_VALID"),
+    (0x1, "ST_RDONLY"),
+    (0x2, "ST_NOSUID"),
+    (0x4, "ST_NODEV"),
+    (0x8, "ST_NOEXEC"),
+    (0x10, "ST_SYNCHRONOUS"),
+    (0x40, "ST_MANDLOCK"),
+    (0x400, "ST_NOATIME"),
+    (0x800, "ST_NODIRATIME"),
+    (0x1000, "ST_RELATIME"),
+    (0x2000, "ST_NOSYMFOLLOW"),
+];
+/// sigaltstack's `ss_flags`.
+pub(crate) const SS_FLAGS: &Names = &[
+    (1, "SS_ONSTACK"),
+    (2, "SS_DISABLE"),
+    (0x8000_0000, "SS_AUTODISARM"),
+];
+pub(crate) const SPLICE_FLAGS: &Names = &[
+    (1, "SPLICE_F_MOVE"),
+    (2, "SPLICE_F_NONBLOCK"),
+    (4, "SPLICE_F_MORE"),
+    (8, "SPLICE_F_GIFT"),
+];
+/// ioctl FICLONE, whose argument is a descriptor.
+pub(crate) const FICLONE: u64 = 0x4004_9409;
 pub(crate) const XATTR_FLAGS: &Names = &[(1, "XATTR_CREATE"), (2, "XATTR_REPLACE")];
 /// `POSIX_FADV_*` (the generic values, x86_64's and arm64's).
 pub(crate) const FADVICE: &Names = &[
@@ -1069,7 +1097,8 @@ pub(crate) const IOCTLS: &Names = &[
     (0x5460, "FIOQSIZE"),
     (0x8008_6601, "FS_IOC_GETFLAGS"),
     (0x4008_6602, "FS_IOC_SETFLAGS"),
-    (0x4004_9409, "FICLONE"),
+    // strace's name: btrfs defined it first, with the same number.
+    (FICLONE, "BTRFS_IOC_CLONE or FICLONE"),
     (0x8008_1272, "BLKGETSIZE64"),
     (0x8912, "SIOCGIFCONF"),
     (0x8913, "SIOCGIFFLAGS"),

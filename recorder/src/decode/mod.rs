@@ -34,6 +34,7 @@ mod arch;
 mod classes;
 mod consts;
 mod fds;
+mod fsmagic;
 mod json;
 /// The JSON name of a pause's end, shared by `dump --json` and `export`.
 pub(crate) use json::pause_end as json_pause_end;

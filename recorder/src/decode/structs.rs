@@ -177,6 +177,77 @@ pub(crate) fn rlimit(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     })
 }
 
+/// `struct statfs` on 64-bit ABIs (x86_64 and arm64's generic one alike:
+/// eleven 64-bit words, `f_fsid` two ints, then spare words).
+pub(crate) const STATFS_SIZE: usize = 120;
+
+/// `{f_type=EXT2_SUPER_MAGIC, f_bsize=4096, ..., f_flags=ST_VALID}`, as
+/// strace's statfs.c writes it.
+pub(crate) fn statfs(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    const COUNTS: [(&str, usize); 6] = [
+        ("f_bsize", 8),
+        ("f_blocks", 16),
+        ("f_bfree", 24),
+        ("f_bavail", 32),
+        ("f_files", 40),
+        ("f_ffree", 48),
+    ];
+    all_or_nothing(b, |b| {
+        let _ = bytes.get(..STATFS_SIZE)?;
+        let f_type = le_u64(bytes, 0)?;
+        b.extend_from_slice(b"{f_type=");
+        match super::fsmagic::fs_magic_name(f_type) {
+            Some(n) => b.extend_from_slice(n.as_bytes()),
+            None => put::hex(b, f_type),
+        }
+        for (name, off) in COUNTS {
+            let _ = write!(b, ", {name}={}", le_u64(bytes, off)?);
+        }
+        let (a, c) = (le_u32(bytes, 56)?, le_u32(bytes, 60)?);
+        let _ = write!(b, ", f_fsid={{val=[{a:#x}, {c:#x}]}}");
+        let _ = write!(b, ", f_namelen={}", le_u64(bytes, 64)?);
+        let _ = write!(b, ", f_frsize={}, f_flags=", le_u64(bytes, 72)?);
+        consts::flags(b, le_u64(bytes, 80)?, consts::STATFS_FLAGS);
+        b.push(b'}');
+        Some(())
+    })
+}
+
+/// `stack_t` (sigaltstack) on 64-bit ABIs.
+pub(crate) const STACK_T_SIZE: usize = 24;
+
+/// `{ss_sp=0x55f1b0b82b00, ss_flags=0, ss_size=65536}`.
+pub(crate) fn stack_t(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        let (sp, flags, size) = (le_u64(bytes, 0)?, le_u32(bytes, 8)?, le_u64(bytes, 16)?);
+        b.extend_from_slice(b"{ss_sp=");
+        put::ptr(b, sp);
+        b.extend_from_slice(b", ss_flags=");
+        consts::flags(b, u64::from(flags), consts::SS_FLAGS);
+        let _ = write!(b, ", ss_size={size}}}");
+        Some(())
+    })
+}
+
+/// A CPU mask as strace's affinity.c prints it: the CPUs set, `[0 1]`.
+pub(crate) fn cpu_set(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    b.push(b'[');
+    let mut first = true;
+    for (i, byte) in bytes.iter().enumerate() {
+        for bit in 0..8 {
+            if byte & (1 << bit) != 0 {
+                if !first {
+                    b.push(b' ');
+                }
+                first = false;
+                put::u64(b, (i * 8 + bit) as u64);
+            }
+        }
+    }
+    b.push(b']');
+    true
+}
+
 /// `struct sysinfo` on 64-bit ABIs (x86_64 and arm64 alike).
 pub(crate) const SYSINFO_SIZE: usize = 112;
 

@@ -170,6 +170,15 @@ pub(crate) enum Ty {
     RlimOut,
     /// `struct sysinfo`.
     Sysinfo,
+    /// `struct statfs` (output).
+    Statfs,
+    /// sigaltstack's `stack_t`, input and output.
+    StackIn,
+    StackOut,
+    /// A CPU mask: output of `ret` bytes (sched_getaffinity), input of
+    /// argument 1's (sched_setaffinity).
+    CpuSetOut,
+    CpuSetIn,
     /// `int[2]` (pipe, socketpair).
     IntPair,
     /// wait4's `int *wstatus`.
@@ -205,6 +214,8 @@ pub(crate) enum Ty {
     FutexOp,
     /// ioctl request: name or hex.
     IoctlReq,
+    /// ioctl's argument: a descriptor for FICLONE, else hex.
+    IoctlArg,
     /// setsockopt/getsockopt level.
     SockLevel,
     /// Option name, named per the level in argument 1.
@@ -308,7 +319,7 @@ static SPECS: &[Spec] = &[
     s("dup2", &[Fd, Fd]),
     s("dup3", &[Fd, Fd, FdFlags]),
     s("fcntl", &[Fd, FcntlCmd, FcntlArg]).fcntl(),
-    s("ioctl", &[Fd, IoctlReq, Hex]),
+    s("ioctl", &[Fd, IoctlReq, IoctlArg]),
     s("flock", &[Fd, Flags(consts::FLOCK_OPS)]),
     s("fsync", &[Fd]),
     s("fdatasync", &[Fd]),
@@ -319,6 +330,11 @@ static SPECS: &[Spec] = &[
     s("fallocate", &[Fd, Hex, Long, Long]),
     s("getdents64", &[Fd, Dirents, Uint]),
     s("sendfile", &[Fd, Fd, Ptr, Uint]),
+    s(
+        "splice",
+        &[Fd, Ptr, Fd, Ptr, Uint, Flags(consts::SPLICE_FLAGS)],
+    ),
+    s("tee", &[Fd, Fd, Uint, Flags(consts::SPLICE_FLAGS)]),
     s("copy_file_range", &[Fd, Ptr, Fd, Ptr, Uint, Hex]),
     s("memfd_create", &[Path, Flags(consts::MFD_FLAGS)]),
     s("pipe", &[IntPair]),
@@ -399,9 +415,9 @@ static SPECS: &[Spec] = &[
     s("removexattr", &[Path, Path]),
     s("lremovexattr", &[Path, Path]),
     s("fremovexattr", &[Fd, Path]),
-    // --- file systems (struct statfs is not decoded yet)
-    s("statfs", &[Path, Ptr]),
-    s("fstatfs", &[Fd, Ptr]),
+    // --- file systems
+    s("statfs", &[Path, Statfs]),
+    s("fstatfs", &[Fd, Statfs]),
     s("fadvise64", &[Fd, Long, Uint, Enum(consts::FADVICE)]),
     // --- processes
     s("execve", &[Path, Argv, Envp]),
@@ -446,8 +462,8 @@ static SPECS: &[Spec] = &[
     s("setrlimit", &[Enum(consts::RLIMITS), RlimIn]),
     s("prlimit64", &[Int, Enum(consts::RLIMITS), RlimIn, RlimOut]),
     s("sched_yield", &[]),
-    s("sched_getaffinity", &[Int, Uint, Ptr]),
-    s("sched_setaffinity", &[Int, Uint, Ptr]),
+    s("sched_getaffinity", &[Int, Uint, CpuSetOut]),
+    s("sched_setaffinity", &[Int, Uint, CpuSetIn]),
     s("uname", &[Utsname]),
     s("sysinfo", &[Sysinfo]),
     s("getgroups", &[Int, Groups]),
@@ -460,7 +476,7 @@ static SPECS: &[Spec] = &[
         &[Enum(consts::SIG_HOW), SigsetIn, SigsetOut, Uint],
     ),
     s("rt_sigreturn", &[]),
-    s("sigaltstack", &[Ptr, Ptr]),
+    s("sigaltstack", &[StackIn, StackOut]),
     // --- time and synchronisation
     s("clock_gettime", &[Enum(consts::CLOCKS), TimespecOut]),
     s("clock_getres", &[Enum(consts::CLOCKS), TimespecOut]),
@@ -608,6 +624,11 @@ impl Ty {
             RlimIn => in_fixed(structs::RLIMIT_SIZE),
             RlimOut => out_fixed(structs::RLIMIT_SIZE),
             Sysinfo => out_fixed(structs::SYSINFO_SIZE),
+            Statfs => out_fixed(structs::STATFS_SIZE),
+            StackIn => in_fixed(structs::STACK_T_SIZE),
+            StackOut => out_fixed(structs::STACK_T_SIZE),
+            CpuSetOut => P::OutBuf { len: Ret },
+            CpuSetIn => P::InBuf { len: Arg(1) },
             IntPair => out_fixed(8),
             WaitStatus => out_fixed(4),
             SigactionIn => in_fixed(structs::SIGACTION_SIZE),

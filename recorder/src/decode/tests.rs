@@ -1949,3 +1949,58 @@ fn getdents64_shows_the_entries_counted_in_the_kernel() {
         "getdents64(3, 0x7ffd0000, 32768) = 0",
     );
 }
+
+/// More of issue 14's rows, each against the line strace 6.1 printed.
+#[test]
+fn statfs_sigaltstack_affinity_splice_ficlone() {
+    let mut st = vec![0u8; 120];
+    let w =
+        |st: &mut Vec<u8>, off: usize, v: u64| st[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    w(&mut st, 0, 0xef53);
+    w(&mut st, 8, 4096);
+    st[56..60].copy_from_slice(&0x306f_cf2bu32.to_le_bytes());
+    st[60..64].copy_from_slice(&0x6522_f3e6u32.to_le_bytes());
+    w(&mut st, 64, 255);
+    w(&mut st, 72, 4096);
+    w(&mut st, 80, 0x1020);
+    both(
+        "fstatfs",
+        &[6, BUF],
+        0,
+        vec![out(1, &st)],
+        "fstatfs(6, {f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=0, f_bfree=0, f_bavail=0, \
+         f_files=0, f_ffree=0, f_fsid={val=[0x306fcf2b, 0x6522f3e6]}, f_namelen=255, \
+         f_frsize=4096, f_flags=ST_VALID|ST_RELATIME}) = 0",
+    );
+    let mut ss = vec![0u8; 24];
+    w(&mut ss, 0, 0x55f1_b0b8_2b00);
+    w(&mut ss, 16, 65536);
+    both(
+        "sigaltstack",
+        &[BUF, 0],
+        0,
+        vec![inb(0, &ss)],
+        "sigaltstack({ss_sp=0x55f1b0b82b00, ss_flags=0, ss_size=65536}, NULL) = 0",
+    );
+    both(
+        "sched_getaffinity",
+        &[0, 128, BUF],
+        32,
+        vec![out(2, &[0b11, 0, 0, 0])],
+        "sched_getaffinity(0, 128, [0 1]) = 32",
+    );
+    both(
+        "splice",
+        &[0, 0, 1, 0, 98304, 1],
+        0,
+        vec![],
+        "splice(0, NULL, 1, NULL, 98304, SPLICE_F_MOVE) = 0",
+    );
+    both(
+        "ioctl",
+        &[4, 0x4004_9409, 3],
+        -95,
+        vec![],
+        "ioctl(4, BTRFS_IOC_CLONE or FICLONE, 3) = -1 EOPNOTSUPP (Operation not supported)",
+    );
+}

@@ -680,6 +680,11 @@ impl<'a> Call<'a> {
             Ty::RlimIn => self.input(b, i, |b, c| structs::rlimit(b, &c.bytes)),
             Ty::RlimOut => self.output(b, i, |b, c| structs::rlimit(b, &c.bytes)),
             Ty::Sysinfo => self.output(b, i, |b, c| structs::sysinfo(b, &c.bytes)),
+            Ty::Statfs => self.output(b, i, |b, c| structs::statfs(b, &c.bytes)),
+            Ty::StackIn => self.input(b, i, |b, c| structs::stack_t(b, &c.bytes)),
+            Ty::StackOut => self.output(b, i, |b, c| structs::stack_t(b, &c.bytes)),
+            Ty::CpuSetIn => self.input(b, i, |b, c| structs::cpu_set(b, &c.bytes)),
+            Ty::CpuSetOut => self.output(b, i, |b, c| structs::cpu_set(b, &c.bytes)),
             Ty::IntPair => self.output(b, i, |b, c| structs::int_pair(b, &c.bytes)),
             Ty::WaitStatus => {
                 // wait4 returning 0 (WNOHANG, nothing to reap) leaves the
@@ -726,6 +731,11 @@ impl<'a> Call<'a> {
             }
             Ty::SockOptIn => self.input(b, i, sockopt_value),
             Ty::SockOptOut => self.output(b, i, sockopt_value),
+            Ty::IoctlArg if self.sc.args[1] & 0xffff_ffff == consts::FICLONE => {
+                put::i64(b, int);
+                self.fd_name(b, int);
+            }
+            Ty::IoctlArg => put::hex(b, v),
             Ty::IoctlReq => match consts::name_of(v & 0xffff_ffff, consts::IOCTLS) {
                 Some(n) => b.extend_from_slice(n.as_bytes()),
                 None => put::hex(b, v & 0xffff_ffff),
