@@ -370,6 +370,11 @@ pub mod capture {
     /// without bytes whose `len` is the count, TRUNCATED when there were
     /// more than [`MAX_DIRENTS`] (`len` is then the number counted).
     pub const DIRENT_COUNT: u8 = 7;
+    /// futex's argument 3: a `struct timespec` (16 bytes, ITEM_IN) for the
+    /// commands that take a timeout there (WAIT, WAIT_BITSET, LOCK_PI,
+    /// LOCK_PI2, WAIT_REQUEUE_PI); for the others it is a number (val2),
+    /// not read.
+    pub const FUTEX_TIMEOUT: u8 = 8;
 
     /// [`super::ArgSpec::len_src`]
     pub const LEN_ARG: u8 = 0;

@@ -369,6 +369,14 @@ impl Builder {
     }
 }
 
+/// Whether futex's argument 3 is a timeout pointer for this `futex_op`
+/// (strace's futex.c: WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI,
+/// LOCK_PI2); for the other commands it is a number.
+#[inline(always)]
+fn futex_has_timeout(op: u64) -> bool {
+    matches!(op & 127, 0 | 6 | 9 | 11 | 13)
+}
+
 /// Length of a BUF argument.
 #[inline(always)]
 fn buf_len(a: &ArgSpec, args: &[u64; 6], ret: i64) -> u64 {
@@ -425,6 +433,9 @@ pub fn capture_at_exit(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret
             // Only getdents64's argument 1: one loop for the verifier to
             // walk, not one per argument.
             capture::DIRENT_COUNT if i == 1 => b.dirent_count(i, p, limit),
+            capture::FUTEX_TIMEOUT if futex_has_timeout(args[1]) => {
+                b.buf_item(i, capture::ITEM_IN, p, 16)
+            }
             _ => {}
         }
     }

@@ -77,6 +77,10 @@ pub enum ArgPlan {
     /// `OutBuf` capture without bytes, `len` the number of entries,
     /// `truncated` when there were more than the kernel side counts.
     DirentCount,
+    /// futex's `struct timespec *timeout` (argument 3): one `InBuf` capture
+    /// of 16 bytes, only for the commands that take a timeout (for the
+    /// others, argument 3 is a number).
+    FutexTimeout,
 }
 
 /// Capture instructions for one syscall on one architecture.
@@ -194,6 +198,8 @@ pub(crate) enum Ty {
     /// statx's flags: the sync type first (`AT_STATX_SYNC_AS_STAT` is 0),
     /// then the `AT_*` flags, as strace does.
     StatxFlags,
+    /// futex's timeout (argument 3), captured for the commands that take one.
+    FutexTimeout,
     /// Flag set from a table.
     Flags(&'static Names),
     /// `int` enum from a table, decimal when unnamed.
@@ -491,7 +497,7 @@ static SPECS: &[Spec] = &[
     ),
     s("nanosleep", &[TimespecIn, Ptr]),
     s("gettimeofday", &[TimevalOut, Ptr]),
-    s("futex", &[Ptr, FutexOp, Uint, Ptr, Ptr, Hex]),
+    s("futex", &[Ptr, FutexOp, Uint, FutexTimeout, Ptr, Hex]),
     // --- memory
     s("mmap", &[Ptr, Uint, MmapProt, MmapFlags, Fd, Hex]).hex(),
     s("munmap", &[Ptr, Uint]),
@@ -621,6 +627,7 @@ impl Ty {
             TimespecOut | TimevalOut => out_fixed(structs::TIMESPEC_SIZE),
             Utsname => out_fixed(structs::UTSNAME_SIZE),
             Dirents => P::DirentCount,
+            FutexTimeout => P::FutexTimeout,
             RlimIn => in_fixed(structs::RLIMIT_SIZE),
             RlimOut => out_fixed(structs::RLIMIT_SIZE),
             Sysinfo => out_fixed(structs::SYSINFO_SIZE),

@@ -1187,6 +1187,25 @@ fn time_and_sync() {
         vec![],
         "futex(0x7ffd0000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, 0x7ffd1000, FUTEX_BITSET_MATCH_ANY) = -1 ETIMEDOUT (Connection timed out)",
     );
+    // The timeout captured (recorders since issue 14), shown as strace does.
+    let mut ts = 3528u64.to_le_bytes().to_vec();
+    ts.extend_from_slice(&641_635_337u64.to_le_bytes());
+    both(
+        "futex",
+        &[BUF, 0x89, 0, BUF2, 0, 0xffff_ffff],
+        -11,
+        vec![inb(3, &ts)],
+        "futex(0x7ffd0000, FUTEX_WAIT_BITSET_PRIVATE, 0, {tv_sec=3528, tv_nsec=641635337}, \
+         FUTEX_BITSET_MATCH_ANY) = -1 EAGAIN (Resource temporarily unavailable)",
+    );
+    // Only the arguments the command uses: WAKE has none after val.
+    both(
+        "futex",
+        &[BUF, 0x81, 1, 7, 0, 0],
+        0,
+        vec![],
+        "futex(0x7ffd0000, FUTEX_WAKE_PRIVATE, 1) = 0",
+    );
 }
 
 #[test]

@@ -719,6 +719,8 @@ impl<'a> Call<'a> {
             Ty::FcntlCmd => consts::int_enum(b, v, consts::FCNTL_CMDS),
             Ty::FcntlArg => self.fcntl_arg(b, v),
             Ty::FutexOp => consts::futex_op(b, v),
+            // Shown by futex_args, which knows whether it is a timeout.
+            Ty::FutexTimeout => put::ptr(b, v),
             Ty::SockLevel => consts::int_enum(b, v, consts::SOCKOPT_LEVELS),
             Ty::SockOptName => {
                 let names = match self.sc.args[1] & 0xffff_ffff {
@@ -770,8 +772,7 @@ impl<'a> Call<'a> {
     }
 
     /// futex as strace's futex.c shows it: only the arguments the
-    /// operation uses, the bitset by name. (The timeout is not captured:
-    /// its pointer is shown.)
+    /// operation uses, the timeout as a struct, the bitset by name.
     fn futex_args(&self, b: &mut Vec<u8>) {
         let a = &self.sc.args;
         let val = |b: &mut Vec<u8>, i: usize| put::u64(b, a[i] & 0xffff_ffff);
@@ -796,7 +797,7 @@ impl<'a> Call<'a> {
             match f {
                 b'v' => val(b, 2),
                 b'2' => val(b, 3),
-                b't' => put::ptr(b, a[3]),
+                b't' => self.input(b, 3, |b, c| structs::timespec(b, &c.bytes, false)),
                 b'a' => put::ptr(b, a[4]),
                 b'u' => val(b, 5),
                 b'B' if a[5] & 0xffff_ffff == 0xffff_ffff => {

@@ -376,6 +376,10 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
                 out: (*out).into(),
                 ..Default::default()
             },
+            ArgPlan::FutexTimeout => ArgSpec {
+                kind: c::FUTEX_TIMEOUT,
+                ..Default::default()
+            },
             ArgPlan::DirentCount => ArgSpec {
                 kind: c::DIRENT_COUNT,
                 out: 1,
