@@ -375,6 +375,11 @@ pub mod capture {
     /// LOCK_PI2, WAIT_REQUEUE_PI); for the others it is a number (val2),
     /// not read.
     pub const FUTEX_TIMEOUT: u8 = 8;
+    /// rt_sigreturn's restored signal mask (strace's `{mask=[...]}`): the
+    /// 8-byte `uc_sigmask` of the signal frame on the user stack, read at
+    /// entry from the stack pointer (the offsets are the architecture's
+    /// frame layout), as one ITEM_IN item of argument 0.
+    pub const SIGRETURN_MASK: u8 = 9;
 
     /// [`super::ArgSpec::len_src`]
     pub const LEN_ARG: u8 = 0;

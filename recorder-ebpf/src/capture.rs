@@ -377,6 +377,17 @@ fn futex_has_timeout(op: u64) -> bool {
     matches!(op & 127, 0 | 6 | 9 | 11 | 13)
 }
 
+/// Where rt_sigreturn finds the mask to restore, from the stack pointer at
+/// its entry. x86_64: the frame starts 8 bytes below sp (the handler's
+/// return popped `pretcode`), then `uc` (at 8) whose `uc_sigmask` follows
+/// flags, link, stack_t and the 256-byte sigcontext (296): 296. arm64: the
+/// frame is at sp, `uc` after the 128-byte siginfo, `uc_sigmask` at 40 in
+/// it: 168. (strace reads the same place.)
+#[cfg(bpf_target_arch = "x86_64")]
+const SIGFRAME_MASK_OFF: u64 = 296;
+#[cfg(bpf_target_arch = "aarch64")]
+const SIGFRAME_MASK_OFF: u64 = 168;
+
 /// Length of a BUF argument.
 #[inline(always)]
 fn buf_len(a: &ArgSpec, args: &[u64; 6], ret: i64) -> u64 {
@@ -444,13 +455,18 @@ pub fn capture_at_exit(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret
 /// Appends the items of a call captured at entry (execve/execveat: path
 /// and argv; their memory is gone after a successful exec).
 #[inline(always)]
-pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6]) {
+pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], sp: u64) {
     #[allow(
         clippy::needless_range_loop,
         reason = "one constant-bounded index over two arrays, as in capture_at_exit: the shape the verifier accepts"
     )]
     for i in 0..6 {
         let a = &spec.args[i];
+        // rt_sigreturn takes no argument: its mask is on the stack.
+        if a.kind == capture::SIGRETURN_MASK && i == 0 && sp != 0 {
+            b.buf_item(i, capture::ITEM_IN, sp + SIGFRAME_MASK_OFF, 8);
+            continue;
+        }
         let p = args[i];
         if p == 0 {
             continue;

@@ -216,6 +216,19 @@ fn set_traced(pid: u32, v: u8) {
 /// The six syscall arguments from the `pt_regs` that `sys_enter` receives,
 /// in one probe read.
 #[inline(always)]
+/// The user stack pointer at syscall entry, from `struct pt_regs` (sp at
+/// 152 on x86_64, after the 31 general registers on arm64); 0 if
+/// unreadable.
+#[inline(always)]
+fn user_sp(regs: *const u8) -> u64 {
+    #[cfg(bpf_target_arch = "x86_64")]
+    let off = 152;
+    #[cfg(bpf_target_arch = "aarch64")]
+    let off = 31 * 8;
+    // SAFETY: probe read of kernel memory; failure gives 0.
+    unsafe { bpf_probe_read_kernel(regs.add(off) as *const u64) }.unwrap_or(0)
+}
+
 fn read_args(regs: *const u8) -> [u64; 6] {
     #[cfg(bpf_target_arch = "x86_64")]
     {
@@ -348,7 +361,7 @@ fn emit_syscall_with_data(rec: SyscallRecord, spec: &CaptureSpec) -> bool {
 /// Data read at entry (execve's path and argv, gone after a successful
 /// exec), sent ahead of the call's record, which user space joins by seq.
 #[inline(always)]
-fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec) {
+fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec, regs: *const u8) {
     let Some(mut b) = builder(size_of::<EntryDataRecord>()) else {
         return;
     };
@@ -361,7 +374,7 @@ fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec) {
             seq,
         })
     };
-    capture::capture_at_entry(&mut b, spec, args);
+    capture::capture_at_entry(&mut b, spec, args, user_sp(regs));
     output(&b, ctr::ENTRY_DATA, ctr::ENTRY_DATA_LOST);
 }
 
@@ -411,7 +424,7 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
     {
         // SAFETY: our own thread's entry.
         let seq = stash.map_or(0, |s| unsafe { (*s).seq });
-        emit_entry_data(tid, seq, &args, spec);
+        emit_entry_data(tid, seq, &args, spec, ctx.arg::<*const u8>(0));
     }
     match stash {
         // SAFETY: as above.

@@ -81,6 +81,9 @@ pub enum ArgPlan {
     /// of 16 bytes, only for the commands that take a timeout (for the
     /// others, argument 3 is a number).
     FutexTimeout,
+    /// rt_sigreturn's mask to restore, read at entry from the signal frame
+    /// on the user stack (not a register): one `InBuf` capture of 8 bytes.
+    SigreturnMask,
 }
 
 /// Capture instructions for one syscall on one architecture.
@@ -200,6 +203,9 @@ pub(crate) enum Ty {
     StatxFlags,
     /// futex's timeout (argument 3), captured for the commands that take one.
     FutexTimeout,
+    /// rt_sigreturn's `{mask=[...]}`: from the stack, not a register, so
+    /// it is shown only when captured.
+    SigreturnMask,
     /// Flag set from a table.
     Flags(&'static Names),
     /// `int` enum from a table, decimal when unnamed.
@@ -481,7 +487,7 @@ static SPECS: &[Spec] = &[
         "rt_sigprocmask",
         &[Enum(consts::SIG_HOW), SigsetIn, SigsetOut, Uint],
     ),
-    s("rt_sigreturn", &[]),
+    s("rt_sigreturn", &[SigreturnMask]),
     s("sigaltstack", &[StackIn, StackOut]),
     // --- time and synchronisation
     s("clock_gettime", &[Enum(consts::CLOCKS), TimespecOut]),
@@ -628,6 +634,7 @@ impl Ty {
             Utsname => out_fixed(structs::UTSNAME_SIZE),
             Dirents => P::DirentCount,
             FutexTimeout => P::FutexTimeout,
+            SigreturnMask => P::SigreturnMask,
             RlimIn => in_fixed(structs::RLIMIT_SIZE),
             RlimOut => out_fixed(structs::RLIMIT_SIZE),
             Sysinfo => out_fixed(structs::SYSINFO_SIZE),
@@ -673,7 +680,12 @@ fn plan_of(arch: Arch, spec: &Spec) -> CapturePlan {
     for (slot, ty) in plan.args.iter_mut().zip(spec.args) {
         *slot = ty.plan(arch);
     }
-    plan.at_entry = plan.args.contains(&ArgPlan::StrArray);
+    // Gone at exit: execve's strings after a successful exec, the signal
+    // frame once rt_sigreturn has restored it.
+    plan.at_entry = plan
+        .args
+        .iter()
+        .any(|a| matches!(a, ArgPlan::StrArray | ArgPlan::SigreturnMask));
     plan
 }
 

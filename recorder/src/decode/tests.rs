@@ -301,7 +301,11 @@ fn capture_plan_indices_are_in_range() {
                     assert!(i < n, "{} on {arch}: index {i}", spec.name);
                 }
             }
-            assert_eq!(plan.at_entry, plan.args.contains(&ArgPlan::StrArray));
+            let gone_at_exit = plan
+                .args
+                .iter()
+                .any(|a| matches!(a, ArgPlan::StrArray | ArgPlan::SigreturnMask));
+            assert_eq!(plan.at_entry, gone_at_exit, "{}", spec.name);
         }
     }
 }
@@ -2022,4 +2026,25 @@ fn statfs_sigaltstack_affinity_splice_ficlone() {
         vec![],
         "ioctl(4, BTRFS_IOC_CLONE or FICLONE, 3) = -1 EOPNOTSUPP (Operation not supported)",
     );
+}
+
+#[test]
+fn rt_sigreturn_shows_the_mask_read_from_the_signal_frame() {
+    // SIGCHLD (17) blocked: bit 16.
+    both(
+        "rt_sigreturn",
+        &[],
+        27832,
+        vec![inb(0, &(1u64 << 16).to_le_bytes())],
+        "rt_sigreturn({mask=[CHLD]}) = 27832",
+    );
+    both(
+        "rt_sigreturn",
+        &[],
+        0,
+        vec![inb(0, &[0; 8])],
+        "rt_sigreturn({mask=[]}) = 0",
+    );
+    // Logs from before the mask was read: nothing to show.
+    both("rt_sigreturn", &[], 0, vec![], "rt_sigreturn() = 0");
 }

@@ -572,6 +572,7 @@ impl<'a> Call<'a> {
         for (i, &ty) in spec.args.iter().enumerate().take(self.nargs(spec).min(6)) {
             match ty {
                 Ty::Hidden => continue,
+                Ty::SigreturnMask if self.capture(i).is_none() => continue,
                 Ty::OpenMode => {
                     let flags = i.checked_sub(1).map_or(0, |j| self.sc.args[j]);
                     if flags & (consts::O_CREAT | consts::O_TMPFILE_ANY) == 0 {
@@ -721,6 +722,14 @@ impl<'a> Call<'a> {
             Ty::FutexOp => consts::futex_op(b, v),
             // Shown by futex_args, which knows whether it is a timeout.
             Ty::FutexTimeout => put::ptr(b, v),
+            Ty::SigreturnMask => {
+                // Not a register: the capture alone says what was there.
+                b.extend_from_slice(b"{mask=");
+                if let Some(c) = self.capture(i) {
+                    show_capture(b, v, c, |b, c| structs::sigset(b, &c.bytes));
+                }
+                b.push(b'}');
+            }
             Ty::SockLevel => consts::int_enum(b, v, consts::SOCKOPT_LEVELS),
             Ty::SockOptName => {
                 let names = match self.sc.args[1] & 0xffff_ffff {

@@ -376,6 +376,10 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
                 out: (*out).into(),
                 ..Default::default()
             },
+            ArgPlan::SigreturnMask => ArgSpec {
+                kind: c::SIGRETURN_MASK,
+                ..Default::default()
+            },
             ArgPlan::FutexTimeout => ArgSpec {
                 kind: c::FUTEX_TIMEOUT,
                 ..Default::default()
