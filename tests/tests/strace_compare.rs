@@ -110,12 +110,26 @@ fn dump_matches_strace_line_for_line() {
     let w = Workdir::new();
     make_tree(&w.path("tree"));
     let mut total = Tally::default();
-    for (i, cmd) in commands(&w.path("tree")).iter().enumerate() {
-        let pairs = compare_one(&w, i, cmd);
+    let mut runs: Vec<(&[&str], Vec<String>)> = Vec::new();
+    for cmd in commands(&w.path("tree")) {
+        runs.push((&[], cmd));
+    }
+    // strace's -x and -xx against dump's, on binary data.
+    let binary = vec![
+        "head".to_owned(),
+        "-c".to_owned(),
+        "600".to_owned(),
+        "/bin/sh".to_owned(),
+    ];
+    runs.push((&["-x"], binary.clone()));
+    runs.push((&["-xx"], binary));
+    for (i, (flags, cmd)) in runs.iter().enumerate() {
+        let pairs = compare_one(&w, i, cmd, flags);
         eprintln!(
-            "{:>6.2}% of {:>5} lines: {}",
+            "{:>6.2}% of {:>5} lines: {}{}",
             pairs.percent(),
             pairs.lines(),
+            flags.iter().map(|f| format!("{f} ")).collect::<String>(),
             cmd.join(" ")
         );
         total.add(pairs);
@@ -133,14 +147,17 @@ fn dump_matches_strace_line_for_line() {
     );
 }
 
-/// Records strace running `cmd`, and pairs its lines with dump's.
-fn compare_one(w: &Workdir, i: usize, cmd: &[String]) -> Tally {
+/// Records strace running `cmd`, and pairs its lines with dump's; `flags`
+/// (`-x`, `-xx`) are given to both.
+fn compare_one(w: &Workdir, i: usize, cmd: &[String], flags: &[&str]) -> Tally {
     let rec = w.path(&format!("c{i}.rec"));
     let st = w.path(&format!("c{i}.strace"));
     let out = Command::new(recorder_bin())
         .args(["-q", "-o"])
         .arg(&rec)
-        .args(["--", "strace", "-f", "-qq", "-s", "256", "-o"])
+        .args(["--", "strace", "-f", "-qq", "-s", "256"])
+        .args(flags)
+        .arg("-o")
         .arg(&st)
         .arg("--")
         .args(cmd)
@@ -159,7 +176,7 @@ fn compare_one(w: &Workdir, i: usize, cmd: &[String]) -> Tally {
     assert!(!threads.is_empty(), "{cmd:?}: strace wrote nothing");
     let mut tally = Tally::default();
     for (n, (tid, lines)) in threads.iter().enumerate() {
-        let mut ours = dump_thread(&rec, *tid);
+        let mut ours = dump_thread(&rec, *tid, flags);
         if n == 0 {
             // strace's child runs strace's code until its execve; strace
             // shows the command from that execve on.
@@ -230,9 +247,10 @@ fn normalise_strace(line: &str) -> String {
 
 /// dump's lines for one thread, timestamps off, without the process
 /// events strace does not print.
-fn dump_thread(rec: &Path, tid: u32) -> Vec<String> {
+fn dump_thread(rec: &Path, tid: u32, flags: &[&str]) -> Vec<String> {
     let out = Command::new(recorder_bin())
         .args(["dump", "-s", "256", "--tid", &tid.to_string()])
+        .args(flags)
         .arg(rec)
         .output()
         .expect("run dump");

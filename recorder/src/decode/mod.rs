@@ -50,6 +50,7 @@ mod tests;
 
 pub use arch::{Arch, errno_name, syscall_name, syscall_nr};
 pub use classes::SyscallClass;
+pub use put::StringEscapes;
 pub use table::{ArgPlan, CapturePlan, LenFrom, capture_plan, capture_plan_by_name, capture_table};
 pub use text::{DecodeError, Formatter, OutputFormat, ShowTid, TextOptions, TimeMode};
 

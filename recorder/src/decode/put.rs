@@ -109,13 +109,66 @@ pub(crate) fn pad(b: &mut Vec<u8>, v: u64, width: usize) {
     b.extend_from_slice(&tmp[start..]);
 }
 
+/// How strings are escaped: strace's default, `-x` or `-xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StringEscapes {
+    /// Octal and C escapes for what is not printable (strace's default).
+    #[default]
+    Octal,
+    /// `-x`: the whole string in `\xNN` when it has a byte that is neither
+    /// printable ASCII nor whitespace, else as by default.
+    HexNonAscii,
+    /// `-xx`: every byte in `\xNN`.
+    HexAll,
+}
+
+thread_local! {
+    /// The escaping of the formatter rendering on this thread. A setting
+    /// rather than an argument because strings are quoted from every
+    /// struct writer (paths in sockaddrs, utsname fields...), none of which
+    /// carries the formatter's options; the formatter sets it around each
+    /// event it renders.
+    static ESCAPES: std::cell::Cell<StringEscapes> = const {
+        std::cell::Cell::new(StringEscapes::Octal)
+    };
+}
+
+/// Renders with `style` on this thread until the result is dropped.
+pub(crate) fn escapes_for_now(style: StringEscapes) -> impl Drop {
+    struct Restore(StringEscapes);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ESCAPES.with(|e| e.set(self.0));
+        }
+    }
+    Restore(ESCAPES.with(|e| e.replace(style)))
+}
+
+/// Bytes escaped as the formatter's style asks ([`StringEscapes`]).
+pub(crate) fn escaped(b: &mut Vec<u8>, bytes: &[u8]) {
+    let hex = match ESCAPES.with(std::cell::Cell::get) {
+        StringEscapes::Octal => false,
+        StringEscapes::HexAll => true,
+        // strace's string_quote: printable ASCII and \t\n\v\f\r keep it
+        // readable; any other byte makes the whole string hex.
+        StringEscapes::HexNonAscii => bytes
+            .iter()
+            .any(|&c| c > 0x7e || (c < b' ' && !(9..=13).contains(&c))),
+    };
+    if hex {
+        escaped_hex(b, bytes);
+    } else {
+        escaped_octal(b, bytes);
+    }
+}
+
 /// Bytes escaped the way strace shows strings, without the quotes
 /// (strace's `string_quote`, src/util.c, default style): printable ASCII
 /// as is, `\"` and `\\`, C escapes for `\t \n \v \f \r`, and octal for
 /// every other byte, as short as it can be (`\0`, `\177`) unless the next
 /// byte shown is an octal digit, which would join it (`\0001`). Non-ASCII
 /// bytes are escaped too, so the output is plain ASCII whatever the data.
-pub(crate) fn escaped(b: &mut Vec<u8>, bytes: &[u8]) {
+fn escaped_octal(b: &mut Vec<u8>, bytes: &[u8]) {
     b.reserve(bytes.len());
     for (i, &c) in bytes.iter().enumerate() {
         match c {
@@ -265,6 +318,16 @@ mod tests {
             r#""\177ELF\2\1\0\08\0\0011\01012""#
         );
         assert_eq!(with(|b| escaped_hex(b, b"/z\x0b")), r"\x2f\x7a\x0b");
+        // -x: hex only for strings with a byte that is neither printable
+        // nor whitespace; -xx: always.
+        let x = escapes_for_now(StringEscapes::HexNonAscii);
+        assert_eq!(with(|b| escaped(b, b"a\tb\n")), r"a\tb\n");
+        assert_eq!(with(|b| escaped(b, b"a\x7f")), r"\x61\x7f");
+        drop(x);
+        let xx = escapes_for_now(StringEscapes::HexAll);
+        assert_eq!(with(|b| escaped(b, b"ab")), r"\x61\x62");
+        drop(xx);
+        assert_eq!(with(|b| escaped(b, b"a\x7f")), r"a\177");
         assert_eq!(
             with(|b| json_str(b, "a\"\\\n\u{1}\u{7f}é")),
             "\"a\\\"\\\\\\n\\u0001\\u007fé\""

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::consts;
 use super::fds::{self, Effect, FdTable};
 use super::json;
-use super::put;
+use super::put::{self, StringEscapes};
 use super::structs;
 use super::table::{self, RetFmt, Spec, Ty};
 use super::{Arch, errno_name, syscall_name};
@@ -103,6 +103,8 @@ pub struct Formatter {
     delta_ns: u64,
     /// [`Formatter::learn_threads`]: the first thread seen.
     first_tid: Option<u32>,
+    /// `-x`/`-xx`.
+    escapes: StringEscapes,
 }
 
 /// The text options `recorder dump` and live output (`recorder --live`)
@@ -117,6 +119,8 @@ pub struct TextOptions {
     pub durations: bool,
     /// `-y`: descriptor paths.
     pub decode_fds: bool,
+    /// `-x`/`-xx`: strings in hex.
+    pub escapes: StringEscapes,
 }
 
 /// A return value in the kernel's error range (`-4095..=-1`).
@@ -156,6 +160,7 @@ impl Formatter {
             prev_ns: std::collections::HashMap::new(),
             delta_ns: 0,
             first_tid: None,
+            escapes: StringEscapes::Octal,
         }
     }
 
@@ -170,6 +175,7 @@ impl Formatter {
         }
         self.show_duration = o.durations;
         self.decode_fds(o.decode_fds);
+        self.escapes = o.escapes;
     }
 
     /// For events read once, in order, where whether a second thread comes
@@ -250,6 +256,7 @@ impl Formatter {
         // moving a Vec does not allocate.
         let mut b = std::mem::take(&mut self.buf);
         b.clear();
+        let _escapes = put::escapes_for_now(self.escapes);
         if let (TimeMode::SincePrevious, Some(tid), Some(ts)) = (self.time, ev.tid(), ev.ts_ns()) {
             let prev = self.prev_ns.insert(tid, ts).unwrap_or(ts);
             self.delta_ns = ts.saturating_sub(prev);
