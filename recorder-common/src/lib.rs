@@ -380,6 +380,9 @@ pub mod capture {
     /// entry from the stack pointer (the offsets are the architecture's
     /// frame layout), as one ITEM_IN item of argument 0.
     pub const SIGRETURN_MASK: u8 = 9;
+    /// A `socklen_t *` value-result length, read at entry (what the caller
+    /// offered, strace's `[128 => 16]`): one 4-byte ITEM_IN item.
+    pub const SOCKLEN_IN: u8 = 10;
 
     /// [`super::ArgSpec::len_src`]
     pub const LEN_ARG: u8 = 0;
@@ -446,7 +449,8 @@ pub struct ArgSpec {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CaptureSpec {
     pub args: [ArgSpec; 6],
-    /// 1: capture at entry (execve), emitted as an ENTRY_DATA record.
+    /// 1: capture at entry only (execve), emitted as an ENTRY_DATA record;
+    /// 2: at entry (the SOCKLEN_IN items) and at exit (the others).
     pub at_entry: u8,
     /// 1: some argument has a plan.
     pub any: u8,

@@ -473,6 +473,7 @@ pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], sp
         }
         match a.kind {
             capture::STR => b.str_item(i, p),
+            capture::SOCKLEN_IN => b.buf_item(i, capture::ITEM_IN, p, 4),
             capture::STR_ARRAY => b.str_array(i, p),
             capture::PTR_COUNT => b.ptr_count(i, p),
             _ => {}

@@ -487,8 +487,9 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
         exit_ns: now,
         ..syscall_record(tgid, tid, s.nr, s.args, seq)
     };
+    // at_entry 1: everything was read at entry.
     if let Some(spec) = capture_spec(s.nr)
-        && spec.at_entry == 0
+        && spec.at_entry != 1
         && emit_syscall_with_data(rec, spec)
     {
         pause_if_behind(tgid);

@@ -84,6 +84,10 @@ pub enum ArgPlan {
     /// rt_sigreturn's mask to restore, read at entry from the signal frame
     /// on the user stack (not a register): one `InBuf` capture of 8 bytes.
     SigreturnMask,
+    /// A `socklen_t *` value-result length: the value the caller offered,
+    /// read at entry (one `InBuf` capture of 4 bytes) while the call's
+    /// other items are read at exit.
+    SocklenIn,
 }
 
 /// Capture instructions for one syscall on one architecture.
@@ -606,6 +610,7 @@ impl Ty {
         };
         match self {
             Path => P::Str,
+            LenPtr(_) => P::SocklenIn,
             Argv | Envp => P::StrArray,
             InBuf(len) => P::InBuf { len },
             OutBuf(len) | OutStr(len) | OutHex(len) => P::OutBuf { len },

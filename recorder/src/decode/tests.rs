@@ -2048,3 +2048,26 @@ fn rt_sigreturn_shows_the_mask_read_from_the_signal_frame() {
     // Logs from before the mask was read: nothing to show.
     both("rt_sigreturn", &[], 0, vec![], "rt_sigreturn() = 0");
 }
+
+#[test]
+fn value_result_lengths_show_what_was_offered_and_returned() {
+    let sin = [2u8, 0, 0x8c, 0xd9, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut addr = out(1, &sin);
+    addr.len = 16;
+    both(
+        "getsockname",
+        &[4, BUF, BUF2],
+        0,
+        vec![inb(2, &128u32.to_le_bytes()), addr],
+        "getsockname(4, {sa_family=AF_INET, sin_port=htons(36057), \
+         sin_addr=inet_addr(\"127.0.0.1\")}, [128 => 16]) = 0",
+    );
+    // Failed: the length offered (strace's net.c).
+    both(
+        "getpeername",
+        &[3, BUF, BUF2],
+        -107,
+        vec![inb(2, &16u32.to_le_bytes())],
+        "getpeername(3, 0x7ffd0000, [16]) = -1 ENOTCONN (Transport endpoint is not connected)",
+    );
+}

@@ -671,14 +671,7 @@ impl<'a> Call<'a> {
             Ty::MsgOut => self.msghdr(b, i, true),
             Ty::SockaddrIn(_) => self.input(b, i, |b, c| structs::sockaddr(b, &c.bytes)),
             Ty::SockaddrOut(_) => self.output(b, i, |b, c| structs::sockaddr(b, &c.bytes)),
-            Ty::LenPtr(j) => match self.capture(usize::from(j)) {
-                Some(c) if v != 0 && !c.read_failed => {
-                    b.push(b'[');
-                    put::u64(b, c.len);
-                    b.push(b']');
-                }
-                _ => put::ptr(b, v),
-            },
+            Ty::LenPtr(j) => self.value_result_len(b, i, usize::from(j)),
             Ty::Stat => self.output(b, i, |b, c| structs::stat(b, arch, &c.bytes)),
             Ty::Statx => self.output(b, i, |b, c| structs::statx(b, &c.bytes)),
             Ty::TimespecIn => self.input(b, i, |b, c| structs::timespec(b, &c.bytes, false)),
@@ -759,6 +752,36 @@ impl<'a> Call<'a> {
                 None => put::hex(b, v & 0xffff_ffff),
             },
         }
+    }
+
+    /// A `socklen_t *` as strace's net.c shows it: `[128 => 16]`, the
+    /// value offered (read at entry) and the one returned (the length of
+    /// the buffer in argument `buf`'s capture), `[16]` when they are the
+    /// same or only one is known (a failed call: the value offered).
+    fn value_result_len(&self, b: &mut Vec<u8>, i: usize, buf: usize) {
+        let v = self.sc.args[i];
+        let offered = self
+            .capture(i)
+            .and_then(|c| put::le_u32(&c.bytes, 0))
+            .map(u64::from);
+        let returned = self
+            .capture(buf)
+            .filter(|c| self.succeeded() && !c.read_failed)
+            .map(|c| c.len);
+        let (first, then) = match (offered, returned) {
+            _ if v == 0 => return put::ptr(b, v),
+            (Some(u), Some(r)) if u != r => (u, Some(r)),
+            (Some(u), _) => (u, None),
+            (None, Some(r)) => (r, None),
+            (None, None) => return put::ptr(b, v),
+        };
+        b.push(b'[');
+        put::u64(b, first);
+        if let Some(r) = then {
+            b.extend_from_slice(b" => ");
+            put::u64(b, r);
+        }
+        b.push(b']');
     }
 
     /// clone as strace's clone.c shows it: named arguments, and only the

@@ -314,7 +314,13 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
     use recorder::decode::{ArgPlan, LenFrom};
     use recorder_common::capture as c;
     let mut spec = CaptureSpec {
-        at_entry: plan.at_entry.into(),
+        at_entry: if plan.at_entry {
+            1
+        } else if plan.args.contains(&ArgPlan::SocklenIn) {
+            2
+        } else {
+            0
+        },
         ..Default::default()
     };
     let len = |l: &LenFrom| match *l {
@@ -374,6 +380,10 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
             ArgPlan::Msghdr { out } => ArgSpec {
                 kind: c::MSGHDR,
                 out: (*out).into(),
+                ..Default::default()
+            },
+            ArgPlan::SocklenIn => ArgSpec {
+                kind: c::SOCKLEN_IN,
                 ..Default::default()
             },
             ArgPlan::SigreturnMask => ArgSpec {
