@@ -213,9 +213,6 @@ fn set_traced(pid: u32, v: u8) {
     }
 }
 
-/// The six syscall arguments from the `pt_regs` that `sys_enter` receives,
-/// in one probe read.
-#[inline(always)]
 /// The user stack pointer at syscall entry, from `struct pt_regs` (sp at
 /// 152 on x86_64, after the 31 general registers on arm64); 0 if
 /// unreadable.
@@ -229,6 +226,9 @@ fn user_sp(regs: *const u8) -> u64 {
     unsafe { bpf_probe_read_kernel(regs.add(off) as *const u64) }.unwrap_or(0)
 }
 
+/// The six syscall arguments from the `pt_regs` that `sys_enter` receives,
+/// in one probe read.
+#[inline(always)]
 fn read_args(regs: *const u8) -> [u64; 6] {
     #[cfg(bpf_target_arch = "x86_64")]
     {
