@@ -405,3 +405,54 @@ fn lcs(a: &[String], b: &[String]) -> Vec<Option<usize>> {
     }
     out
 }
+
+/// The normalisations, on strace's own output (no privileges needed).
+#[test]
+fn strace_lines_are_normalised_only_as_documented() {
+    let text = "\
+100   execve(\"/bin/sh\", [\"sh\"], 0x7ffd /* 3 vars */) = 0
+100   read(3,  <unfinished ...>
+101   close(4)                          = 0
+100   <... read resumed>\"ab\", 2)        = 2
+101   --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7} ---
+101   futex(0x1, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>
+100   exit_group(0)                     = ?
+";
+    let threads = strace_threads(text);
+    assert_eq!(
+        threads,
+        [
+            (
+                100,
+                vec![
+                    "execve(\"/bin/sh\", [\"sh\"], 0x7ffd /* 3 vars */) = 0".to_owned(),
+                    "read(3, \"ab\", 2) = 2".to_owned(),
+                    "exit_group(0) = ?".to_owned(),
+                ]
+            ),
+            (
+                101,
+                vec![
+                    "close(4) = 0".to_owned(),
+                    "--- SIGCHLD ---".to_owned(),
+                    "futex(0x1, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>".to_owned(),
+                ]
+            ),
+        ]
+    );
+    // A string holding " = " is not padding; only the result's is.
+    assert_eq!(
+        normalise_strace("write(1, \"a = b\", 5)          = 5"),
+        "write(1, \"a = b\", 5) = 5"
+    );
+    // Pairing: a call one side lacks does not shift the rest.
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        align(&s(&["a", "b", "c", "d"]), &s(&["a", "x", "c", "d"])),
+        [Some(0), None, Some(2), Some(3)]
+    );
+    assert_eq!(
+        align(&s(&["execve", "brk"]), &s(&["clone", "execve", "brk"])),
+        [Some(1), Some(2)]
+    );
+}
