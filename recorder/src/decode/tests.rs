@@ -1041,6 +1041,28 @@ fn clone_argument_order_differs() {
         "clone3({flags=CLONE_VM|CLONE_PIDFD, pidfd=0x7ffd1000, exit_signal=SIGCHLD, \
          stack=0x7f000000, stack_size=0x2000}, 88) = 104",
     );
+    // CLONE_PARENT_SETTID: the tid stored is the one returned (strace's
+    // `=> {parent_tid=[N]}`); not in the child, which got 0.
+    let mut args = Vec::new();
+    for v in [0x100u64 | 0x10_0000, 0, 0, BUF2, 0, 0, 0, 0] {
+        args.extend_from_slice(&v.to_le_bytes());
+    }
+    let want = "clone3({flags=CLONE_VM|CLONE_PARENT_SETTID, parent_tid=0x7ffd1000, exit_signal=0, \
+                stack=NULL, stack_size=0}";
+    both(
+        "clone3",
+        &[BUF, 88],
+        105,
+        vec![inb(0, &args)],
+        &format!("{want} => {{parent_tid=[105]}}, 88) = 105"),
+    );
+    both(
+        "clone3",
+        &[BUF, 88],
+        0,
+        vec![inb(0, &args)],
+        &format!("{want}, 88) = 0"),
+    );
 }
 
 #[test]

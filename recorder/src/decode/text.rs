@@ -701,7 +701,12 @@ impl<'a> Call<'a> {
             Ty::SigsetIn => self.input(b, i, |b, c| structs::sigset(b, &c.bytes)),
             Ty::SigsetOut => self.output(b, i, |b, c| structs::sigset(b, &c.bytes)),
             Ty::OpenHow(_) => self.input(b, i, |b, c| structs::open_how(b, arch, &c.bytes)),
-            Ty::CloneArgs(_) => self.input(b, i, |b, c| structs::clone_args(b, &c.bytes)),
+            Ty::CloneArgs(_) => self.input(b, i, |b, c| {
+                structs::clone_args(b, &c.bytes) && {
+                    self.clone3_result(b, &c.bytes);
+                    true
+                }
+            }),
             // Flag arguments are `int`s: the kernel ignores the upper half.
             Ty::Flags(names) => consts::flags(b, v & 0xffff_ffff, names),
             Ty::Enum(names) => consts::int_enum(b, v, names),
@@ -782,6 +787,24 @@ impl<'a> Call<'a> {
             put::u64(b, r);
         }
         b.push(b']');
+    }
+
+    /// What clone3 stored, as strace shows it after the struct:
+    /// ` => {parent_tid=[1234]}`. With CLONE_PARENT_SETTID the kernel
+    /// stores the child's tid there, which is what the parent got back,
+    /// so no memory needs reading. (CLONE_PIDFD's descriptor is not
+    /// captured: nothing is shown then.)
+    fn clone3_result(&self, b: &mut Vec<u8>, bytes: &[u8]) {
+        let flags = put::le_u64(bytes, 0).unwrap_or(0);
+        let set_tid = flags & consts::CLONE_PARENT_SETTID != 0;
+        match self.sc.ret {
+            Some(tid) if tid > 0 && set_tid && flags & consts::CLONE_PIDFD == 0 => {
+                b.extend_from_slice(b" => {parent_tid=[");
+                put::i64(b, tid);
+                b.extend_from_slice(b"]}");
+            }
+            _ => {}
+        }
     }
 
     /// clone as strace's clone.c shows it: named arguments, and only the
