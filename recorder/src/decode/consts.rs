@@ -908,6 +908,62 @@ pub(crate) const SPLICE_FLAGS: &Names = &[
 ];
 /// ioctl FICLONE, whose argument is a descriptor.
 pub(crate) const FICLONE: u64 = 0x4004_9409;
+/// Capabilities by number (strace's src/xlat/cap.in, the same order).
+pub(crate) const CAPABILITIES: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// `CAP_SYS_ADMIN`, or `0x30 /* CAP_??? */` as strace writes an unknown one.
+pub(crate) fn capability(b: &mut Vec<u8>, cap: u64) {
+    match usize::try_from(cap).ok().and_then(|i| CAPABILITIES.get(i)) {
+        Some(name) => b.extend_from_slice(name.as_bytes()),
+        None => {
+            put::hex(b, cap);
+            b.extend_from_slice(b" /* CAP_??? */");
+        }
+    }
+}
+
 pub(crate) const XATTR_FLAGS: &Names = &[(1, "XATTR_CREATE"), (2, "XATTR_REPLACE")];
 /// `POSIX_FADV_*` (the generic values, x86_64's and arm64's).
 pub(crate) const FADVICE: &Names = &[

@@ -2093,3 +2093,21 @@ fn value_result_lengths_show_what_was_offered_and_returned() {
         "getpeername(3, 0x7ffd0000, [16]) = -1 ENOTCONN (Transport endpoint is not connected)",
     );
 }
+
+#[test]
+fn prctl_capability_operations_name_the_capability() {
+    both(
+        "prctl",
+        &[23, 32, 0, 0x7fbb_1201_6bc8, 0x7fbb_122b_cc80],
+        1,
+        vec![],
+        "prctl(PR_CAPBSET_READ, CAP_MAC_OVERRIDE) = 1",
+    );
+    both(
+        "prctl",
+        &[23, 0x30, 0, 0, 0],
+        -22,
+        vec![],
+        "prctl(PR_CAPBSET_READ, 0x30 /* CAP_??? */) = -1 EINVAL (Invalid argument)",
+    );
+}

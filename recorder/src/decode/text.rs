@@ -573,6 +573,13 @@ impl<'a> Call<'a> {
         match spec.args {
             [Ty::CloneFlags, ..] => return self.clone_args(b, spec),
             [_, Ty::FutexOp, ..] => return self.futex_args(b),
+            // strace's prctl.c: the capability operations take one
+            // argument, a capability (other options: all arguments).
+            [Ty::Enum(_), ..] if spec.name == "prctl" && matches!(self.sc.args[0], 23 | 24) => {
+                consts::int_enum(b, self.sc.args[0], consts::PRCTL_OPTIONS);
+                b.extend_from_slice(b", ");
+                return consts::capability(b, self.sc.args[1]);
+            }
             _ => {}
         }
         let mut first = true;
