@@ -384,6 +384,29 @@ pub mod capture {
     pub const IOVEC: u8 = 4;
     /// `struct msghdr *`: iov data, then `msg_name` as a second item.
     pub const MSGHDR: u8 = 5;
+    /// NULL-terminated array of pointers, counted and not read (execve's
+    /// envp: how many variables, never their values): one ITEM_IN marker
+    /// item without bytes whose `len` is the count, 0 when the array is
+    /// longer than [`MAX_ENVP`] (unknown).
+    pub const PTR_COUNT: u8 = 6;
+    /// getdents64's `struct linux_dirent64` records, counted and not
+    /// copied (strace's `/* 144 entries */`): one ITEM_OUT marker item
+    /// without bytes whose `len` is the count, TRUNCATED when there were
+    /// more than [`MAX_DIRENTS`] (`len` is then the number counted).
+    pub const DIRENT_COUNT: u8 = 7;
+    /// futex's argument 3: a `struct timespec` (16 bytes, ITEM_IN) for the
+    /// commands that take a timeout there (WAIT, WAIT_BITSET, LOCK_PI,
+    /// LOCK_PI2, WAIT_REQUEUE_PI); for the others it is a number (val2),
+    /// not read.
+    pub const FUTEX_TIMEOUT: u8 = 8;
+    /// rt_sigreturn's restored signal mask (strace's `{mask=[...]}`): the
+    /// 8-byte `uc_sigmask` of the signal frame on the user stack, read at
+    /// entry from the stack pointer (the offsets are the architecture's
+    /// frame layout), as one ITEM_IN item of argument 0.
+    pub const SIGRETURN_MASK: u8 = 9;
+    /// A `socklen_t *` value-result length, read at entry (what the caller
+    /// offered, strace's `[128 => 16]`): one 4-byte ITEM_IN item.
+    pub const SOCKLEN_IN: u8 = 10;
 
     /// [`super::ArgSpec::len_src`]
     pub const LEN_ARG: u8 = 0;
@@ -408,6 +431,11 @@ pub mod capture {
     pub const OFF_LIMIT: usize = 1 << 17;
     /// argv elements read per execve.
     pub const MAX_ARGV: usize = 32;
+    /// envp elements counted per execve (strace shows `/* 72 vars */`).
+    pub const MAX_ENVP: usize = 512;
+    /// Directory entries counted per getdents64 (a 32 KiB buffer of short
+    /// names holds about 1,300).
+    pub const MAX_DIRENTS: usize = 2048;
     /// iovec segments read per call.
     pub const MAX_IOV: usize = 8;
 }
@@ -445,7 +473,8 @@ pub struct ArgSpec {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CaptureSpec {
     pub args: [ArgSpec; 6],
-    /// 1: capture at entry (execve), emitted as an ENTRY_DATA record.
+    /// 1: capture at entry only (execve), emitted as an ENTRY_DATA record;
+    /// 2: at entry (the SOCKLEN_IN items) and at exit (the others).
     pub at_entry: u8,
     /// 1: some argument has a plan.
     pub any: u8,

@@ -18,7 +18,7 @@
 use aya_ebpf::{cty::c_void, helpers::generated};
 use recorder_common::{
     ArgSpec, CaptureItem, CaptureSpec,
-    capture::{self, MAX_ARGV, MAX_IOV, MAX_SIZE, OFF_LIMIT},
+    capture::{self, MAX_ARGV, MAX_DIRENTS, MAX_ENVP, MAX_IOV, MAX_SIZE, OFF_LIMIT},
 };
 
 const OFF_MASK: usize = OFF_LIMIT - 1;
@@ -232,6 +232,59 @@ impl Builder {
         }
     }
 
+    /// How many pointers the NULL-terminated array at `src` holds, without
+    /// reading what they point to (execve's envp): one ITEM_IN marker
+    /// without bytes, `len` the count (0: more than MAX_ENVP, unknown).
+    /// Nothing when the array cannot be read.
+    pub fn ptr_count(&mut self, arg: usize, src: u64) {
+        if !self.room() {
+            return;
+        }
+        let mut n = 0u64;
+        for i in 0..MAX_ENVP {
+            // SAFETY: user read into a stack value.
+            let p = unsafe {
+                aya_ebpf::helpers::bpf_probe_read_user((src + 8 * i as u64) as *const u64)
+            };
+            match p {
+                Ok(0) => break,
+                Ok(_) => n += 1,
+                Err(_) => return,
+            }
+        }
+        let n = if n == MAX_ENVP as u64 { 0 } else { n };
+        self.header(arg, capture::ITEM_IN, 0, 0, n);
+    }
+
+    /// How many `struct linux_dirent64` the `total` bytes at `src` hold,
+    /// following each record's `d_reclen` (at offset 16) without copying
+    /// the names: one ITEM_OUT marker without bytes, `len` the count,
+    /// TRUNCATED when MAX_DIRENTS did not reach the end. Nothing when a
+    /// record cannot be read.
+    pub fn dirent_count(&mut self, arg: usize, src: u64, total: u64) {
+        if !self.room() {
+            return;
+        }
+        let (mut off, mut n) = (0u64, 0u64);
+        for _ in 0..MAX_DIRENTS {
+            if off >= total {
+                break;
+            }
+            // SAFETY: user read into a stack value.
+            let reclen =
+                unsafe { aya_ebpf::helpers::bpf_probe_read_user((src + off + 16) as *const u16) };
+            match reclen {
+                Ok(r) if r > 0 => {
+                    off += u64::from(r);
+                    n += 1;
+                }
+                _ => return,
+            }
+        }
+        let flags = if off < total { capture::TRUNCATED } else { 0 };
+        self.header(arg, capture::ITEM_OUT, flags, 0, n);
+    }
+
     /// The data of `count` iovecs at `iov`, concatenated into one item.
     /// `limit`: bytes the call transferred (its return value) for output,
     /// or `u64::MAX` for input (then the sum of the segment lengths).
@@ -316,6 +369,25 @@ impl Builder {
     }
 }
 
+/// Whether futex's argument 3 is a timeout pointer for this `futex_op`
+/// (strace's futex.c: WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI,
+/// LOCK_PI2); for the other commands it is a number.
+#[inline(always)]
+fn futex_has_timeout(op: u64) -> bool {
+    matches!(op & 127, 0 | 6 | 9 | 11 | 13)
+}
+
+/// Where rt_sigreturn finds the mask to restore, from the stack pointer at
+/// its entry. x86_64: the frame starts 8 bytes below sp (the handler's
+/// return popped `pretcode`), then `uc` (at 8) whose `uc_sigmask` follows
+/// flags, link, stack_t and the 256-byte sigcontext (296): 296. arm64: the
+/// frame is at sp, `uc` after the 128-byte siginfo, `uc_sigmask` at 40 in
+/// it: 168. (strace reads the same place.)
+#[cfg(bpf_target_arch = "x86_64")]
+const SIGFRAME_MASK_OFF: u64 = 296;
+#[cfg(bpf_target_arch = "aarch64")]
+const SIGFRAME_MASK_OFF: u64 = 168;
+
 /// Length of a BUF argument.
 #[inline(always)]
 fn buf_len(a: &ArgSpec, args: &[u64; 6], ret: i64) -> u64 {
@@ -369,6 +441,12 @@ pub fn capture_at_exit(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret
             capture::BUF => b.buf_item(i, kind, p, buf_len(a, args, ret)),
             capture::IOVEC => b.iovec_item(i, kind, p, args[(a.len_arg & 7) as usize % 6], limit),
             capture::MSGHDR => b.msghdr_item(i, kind, p, limit),
+            // Only getdents64's argument 1: one loop for the verifier to
+            // walk, not one per argument.
+            capture::DIRENT_COUNT if i == 1 => b.dirent_count(i, p, limit),
+            capture::FUTEX_TIMEOUT if futex_has_timeout(args[1]) => {
+                b.buf_item(i, capture::ITEM_IN, p, 16)
+            }
             _ => {}
         }
     }
@@ -377,20 +455,27 @@ pub fn capture_at_exit(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret
 /// Appends the items of a call captured at entry (execve/execveat: path
 /// and argv; their memory is gone after a successful exec).
 #[inline(always)]
-pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6]) {
+pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], sp: u64) {
     #[allow(
         clippy::needless_range_loop,
         reason = "one constant-bounded index over two arrays, as in capture_at_exit: the shape the verifier accepts"
     )]
     for i in 0..6 {
         let a = &spec.args[i];
+        // rt_sigreturn takes no argument: its mask is on the stack.
+        if a.kind == capture::SIGRETURN_MASK && i == 0 && sp != 0 {
+            b.buf_item(i, capture::ITEM_IN, sp + SIGFRAME_MASK_OFF, 8);
+            continue;
+        }
         let p = args[i];
         if p == 0 {
             continue;
         }
         match a.kind {
             capture::STR => b.str_item(i, p),
+            capture::SOCKLEN_IN => b.buf_item(i, capture::ITEM_IN, p, 4),
             capture::STR_ARRAY => b.str_array(i, p),
+            capture::PTR_COUNT => b.ptr_count(i, p),
             _ => {}
         }
     }

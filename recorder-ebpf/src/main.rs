@@ -225,6 +225,19 @@ fn set_traced(pid: u32, v: u8) {
     }
 }
 
+/// The user stack pointer at syscall entry, from `struct pt_regs` (sp at
+/// 152 on x86_64, after the 31 general registers on arm64); 0 if
+/// unreadable.
+#[inline(always)]
+fn user_sp(regs: *const u8) -> u64 {
+    #[cfg(bpf_target_arch = "x86_64")]
+    let off = 152;
+    #[cfg(bpf_target_arch = "aarch64")]
+    let off = 31 * 8;
+    // SAFETY: probe read of kernel memory; failure gives 0.
+    unsafe { bpf_probe_read_kernel(regs.add(off) as *const u64) }.unwrap_or(0)
+}
+
 /// The six syscall arguments from the `pt_regs` that `sys_enter` receives,
 /// in one probe read.
 #[inline(always)]
@@ -398,7 +411,7 @@ fn emit_syscall_with_data(rec: SyscallRecord, spec: &CaptureSpec) -> bool {
 /// Data read at entry (execve's path and argv, gone after a successful
 /// exec), sent ahead of the call's record, which user space joins by seq.
 #[inline(always)]
-fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec) {
+fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec, regs: *const u8) {
     let Some(mut b) = builder(size_of::<EntryDataRecord>()) else {
         return;
     };
@@ -411,7 +424,7 @@ fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec) {
             seq,
         })
     };
-    capture::capture_at_entry(&mut b, spec, args);
+    capture::capture_at_entry(&mut b, spec, args, user_sp(regs));
     output(&b, ctr::ENTRY_DATA, ctr::ENTRY_DATA_LOST);
 }
 
@@ -470,7 +483,7 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
     {
         // SAFETY: our own thread's entry.
         let seq = stash.map_or(0, |s| unsafe { (*s).seq });
-        emit_entry_data(tid, seq, &args, spec);
+        emit_entry_data(tid, seq, &args, spec, ctx.arg::<*const u8>(0));
     }
     let active = if quiet { QUIET } else { IN_CALL };
     match stash {
@@ -552,8 +565,9 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
         exit_ns: now,
         ..syscall_record(tgid, tid, s.nr, s.args, seq)
     };
+    // at_entry 1: everything was read at entry.
     if let Some(spec) = capture_spec(s.nr)
-        && spec.at_entry == 0
+        && spec.at_entry != 1
         && emit_syscall_with_data(rec, spec)
     {
         pause_if_behind(tgid);

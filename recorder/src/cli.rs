@@ -349,6 +349,12 @@ pub struct DumpArgs {
     #[arg(short = 'y', long = "decode-fds", conflicts_with = "json")]
     pub decode_fds: bool,
 
+    /// Strings in hex, like strace: -x the ones with bytes that are
+    /// neither printable ASCII nor whitespace, -xx all of them (text
+    /// output only).
+    #[arg(short = 'x', long = "hex-strings", action = clap::ArgAction::Count, conflicts_with = "json")]
+    pub hex_strings: u8,
+
     #[command(flatten)]
     pub filter: ReadFilterArgs,
 }

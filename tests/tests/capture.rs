@@ -124,6 +124,20 @@ fn captured_bytes_are_what_the_program_saw() {
         "path"
     );
     assert_eq!(strs.last().unwrap(), &path, "last argv element");
+    // envp: counted, never read: one marker item without bytes, whose
+    // length is the number of variables (strace's `/* N vars */`).
+    let envp: Vec<_> = exec.data.iter().filter(|c| c.arg == 2).collect();
+    assert_eq!(envp.len(), 1, "one envp marker: {envp:?}");
+    assert_eq!(envp[0].kind, CaptureKind::InBuf);
+    assert!(envp[0].bytes.is_empty(), "no variable is recorded");
+    // Ours, plus at most HOME, USER and LOGNAME, which the recorder sets
+    // when it runs the command as the sudo user.
+    let ours = std::env::vars_os().count() as u64;
+    assert!(
+        (ours..=ours + 3).contains(&envp[0].len),
+        "variables counted: {} for our {ours}",
+        envp[0].len
+    );
 }
 
 #[test]

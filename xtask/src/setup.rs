@@ -20,7 +20,7 @@ pub struct Options {
     /// and qemu-system-aarch64.
     #[arg(long)]
     pub arm64: bool,
-    /// Also what the benchmarks need (strace).
+    /// Also what the benchmarks need (strace, which the tests install anyway).
     #[arg(long)]
     pub bench: bool,
     /// Also what building Debian packages needs (cargo-deb, and dpkg-dev
@@ -155,9 +155,10 @@ pub fn run(opts: &Options) -> Result<()> {
             apt.packages.push(MUSL_ARM64_PACKAGE.to_owned());
         }
     }
-    if opts.bench {
-        apt.want_command("strace", "strace")?;
-    }
+    // strace is the outside reference of the test suite
+    // (tests/tests/strace_compare.rs compares dump with it line by line),
+    // besides being a column of the bench.
+    apt.want_command("strace", "strace")?;
     // The reference reader (tools/reference-reader) runs on Debian's
     // Python with its zstd binding; a python3 earlier on PATH (pyenv)
     // would not see that module.

@@ -11,7 +11,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use anyhow::Context as _;
 use recorder::{
     cli::DumpArgs,
-    decode::{Formatter, OutputFormat, TextOptions, TimeMode},
+    decode::{Formatter, OutputFormat, StringEscapes, TextOptions, TimeMode},
     event::Header,
     read::{self, Events},
 };
@@ -43,6 +43,11 @@ pub fn formatter(args: &DumpArgs, header: &Header) -> anyhow::Result<Formatter> 
         wall_clock: args.wall_clock > 0,
         durations: args.durations,
         decode_fds: args.decode_fds,
+        escapes: match args.hex_strings {
+            0 => StringEscapes::Octal,
+            1 => StringEscapes::HexNonAscii,
+            _ => StringEscapes::HexAll,
+        },
     });
     if args.relative {
         fmt.time = TimeMode::SincePrevious;

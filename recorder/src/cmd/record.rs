@@ -364,6 +364,7 @@ fn live_options(args: &RecordArgs) -> Option<recorder::decode::TextOptions> {
         wall_clock: s.wall_clock > 0,
         durations: s.durations,
         decode_fds: s.decode_fds,
+        escapes: recorder::decode::StringEscapes::Octal,
     })
 }
 

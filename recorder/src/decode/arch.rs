@@ -113,11 +113,21 @@ pub fn syscall_nr(arch: Arch, name: &str) -> Option<i64> {
 ///
 /// x86_64 and aarch64 share the generic errno numbering, so no architecture
 /// is needed. Kernel-internal codes (`ERESTARTSYS` = 512 ...), which only
-/// tracers ever see, are included. Descriptions are the kernel's header
-/// comments, which occasionally differ from glibc's `strerror` wording.
+/// tracers ever see, are included. Descriptions are what strace prints:
+/// glibc's `strerror` texts (see `strerror.rs`), strace's own for the
+/// restart codes, and the kernel's header comments for the rest.
 pub fn errno_name(errno: i64) -> Option<(&'static str, &'static str)> {
     let e = i32::try_from(errno)
         .ok()
         .filter(|e| (1..4096).contains(e))?;
-    Errno::new(e).name_and_description()
+    let (name, kernel_text) = Errno::new(e).name_and_description()?;
+    let text = match errno {
+        // strace's syscall.c, which prints these itself.
+        512 => "To be restarted if SA_RESTART is set",
+        513 => "To be restarted",
+        514 => "To be restarted if no handler",
+        516 => "Interrupted by signal",
+        _ => super::strerror::strerror(errno).unwrap_or(kernel_text),
+    };
+    Some((name, text))
 }

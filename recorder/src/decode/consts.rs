@@ -98,26 +98,29 @@ const O_TMPFILE_BIT: u64 = 0o20000000;
 pub(crate) const O_CREAT: u64 = libc::O_CREAT as u64;
 pub(crate) const O_TMPFILE_ANY: u64 = O_TMPFILE_BIT;
 
+/// In the order of strace's `open_mode_flags` table (src/xlat/
+/// open_mode_flags.in), which is the order it prints them in, and with its
+/// names (`O_ASYNC` is `FASYNC` there).
 macro_rules! open_table {
     ($a:expr) => {
         [
-            (O_TMPFILE_BIT | $a.directory, "O_TMPFILE"),
-            l!(O_SYNC), // __O_SYNC|O_DSYNC: before O_DSYNC
             l!(O_CREAT),
             l!(O_EXCL),
             l!(O_NOCTTY),
             l!(O_TRUNC),
             l!(O_APPEND),
             l!(O_NONBLOCK),
+            l!(O_SYNC), // __O_SYNC|O_DSYNC: before O_DSYNC
             l!(O_DSYNC),
-            l!(O_ASYNC),
             ($a.direct, "O_DIRECT"),
             ($a.largefile, "O_LARGEFILE"),
-            ($a.directory, "O_DIRECTORY"),
             ($a.nofollow, "O_NOFOLLOW"),
             l!(O_NOATIME),
             l!(O_CLOEXEC),
             l!(O_PATH),
+            (O_TMPFILE_BIT | $a.directory, "O_TMPFILE"),
+            ($a.directory, "O_DIRECTORY"),
+            (libc::O_ASYNC as u64, "FASYNC"),
         ]
     };
 }
@@ -160,16 +163,28 @@ pub(crate) const FILE_TYPES: &Names = &[
     l!(S_IFIFO),
 ];
 
-/// `S_IFREG|0644`.
+/// `S_IFREG|0644`, `S_IFREG|S_ISUID|0755`: strace's printmode.c (the type,
+/// then the set-id and sticky bits by name, then the permissions).
 pub(crate) fn st_mode(b: &mut Vec<u8>, mode: u64) {
+    const SPECIAL: [(u64, &[u8]); 3] = [
+        (0o4000, b"S_ISUID|"),
+        (0o2000, b"S_ISGID|"),
+        (0o1000, b"S_ISVTX|"),
+    ];
     let fmt = mode & libc::S_IFMT as u64;
     if let Some(n) = name_of(fmt, FILE_TYPES) {
         b.extend_from_slice(n.as_bytes());
         b.push(b'|');
-        put::oct(b, mode & !(libc::S_IFMT as u64));
-    } else {
+    } else if fmt != 0 {
         put::oct(b, mode);
+        return;
     }
+    for (bit, name) in SPECIAL {
+        if mode & bit != 0 {
+            b.extend_from_slice(name);
+        }
+    }
+    put::oct(b, mode & !(libc::S_IFMT as u64 | 0o7000));
 }
 
 pub(crate) const AT_FLAGS: &Names = &[
@@ -181,6 +196,23 @@ pub(crate) const AT_FLAGS: &Names = &[
     l!(AT_STATX_DONT_SYNC),
     l!(AT_RECURSIVE),
 ];
+/// statx's sync type (strace's `at_statx_sync_types`), shown first even
+/// when it is 0, then the other `AT_*` flags.
+pub(crate) fn statx_flags(b: &mut Vec<u8>, value: u64) {
+    const SYNC_TYPE: u64 = 0x6000;
+    match value & SYNC_TYPE {
+        0 => b.extend_from_slice(b"AT_STATX_SYNC_AS_STAT"),
+        0x2000 => b.extend_from_slice(b"AT_STATX_FORCE_SYNC"),
+        0x4000 => b.extend_from_slice(b"AT_STATX_DONT_SYNC"),
+        _ => b.extend_from_slice(b"AT_STATX_SYNC_TYPE"),
+    }
+    let rest = value & !SYNC_TYPE;
+    if rest != 0 {
+        b.push(b'|');
+        flags(b, rest, AT_FLAGS);
+    }
+}
+
 pub(crate) const UNLINK_FLAGS: &Names = &[l!(AT_REMOVEDIR)];
 pub(crate) const ACCESSAT_FLAGS: &Names = &[
     (0x200, "AT_EACCESS"),
@@ -201,7 +233,10 @@ pub(crate) const RESOLVE_FLAGS: &Names = &[
     (0x10, "RESOLVE_IN_ROOT"),
     (0x20, "RESOLVE_CACHED"),
 ];
+/// strace's order (src/xlat/statx_masks.in): STATX_ALL, the old
+/// "everything" (basic stats and btime), first.
 pub(crate) const STATX_MASK: &Names = &[
+    (0xfff, "STATX_ALL"),
     (0x7ff, "STATX_BASIC_STATS"),
     (0x001, "STATX_TYPE"),
     (0x002, "STATX_MODE"),
@@ -530,17 +565,18 @@ pub(crate) fn sigset(b: &mut Vec<u8>, mask: u64) {
 
 pub(crate) const SIG_HOW: &Names = &[l!(SIG_BLOCK), l!(SIG_UNBLOCK), l!(SIG_SETMASK)];
 
+/// strace's order (src/xlat/sigact_flags.in).
 pub(crate) const SA_FLAGS: &Names = &[
-    l!(SA_NOCLDSTOP),
-    l!(SA_NOCLDWAIT),
-    l!(SA_SIGINFO),
-    (0x400, "SA_UNSUPPORTED"),
-    (0x800, "SA_EXPOSE_TAGBITS"),
     (0x0400_0000, "SA_RESTORER"),
     l!(SA_ONSTACK),
     l!(SA_RESTART),
     l!(SA_NODEFER),
     l!(SA_RESETHAND),
+    l!(SA_SIGINFO),
+    l!(SA_NOCLDSTOP),
+    l!(SA_NOCLDWAIT),
+    (0x400, "SA_UNSUPPORTED"),
+    (0x800, "SA_EXPOSE_TAGBITS"),
 ];
 pub(crate) const SA_RESTORER: u64 = 0x0400_0000;
 
@@ -840,7 +876,104 @@ const SOCK_TYPES: &Names = &[
 ];
 /// `SOCK_NONBLOCK`/`SOCK_CLOEXEC` are `O_NONBLOCK`/`O_CLOEXEC`, the same on
 /// both architectures.
-pub(crate) const SOCK_FLAGS: &Names = &[l!(SOCK_NONBLOCK), l!(SOCK_CLOEXEC)];
+/// In strace's order (src/xlat/sock_type_flags.in).
+pub(crate) const SOCK_FLAGS: &Names = &[l!(SOCK_CLOEXEC), l!(SOCK_NONBLOCK)];
+/// `EPOLL_CLOEXEC` is `O_CLOEXEC`.
+pub(crate) const EPOLL_FLAGS: &Names = &[(libc::O_CLOEXEC as u64, "EPOLL_CLOEXEC")];
+/// strace's order (src/xlat/statfs_flags.in).
+pub(crate) const STATFS_FLAGS: &Names = &[
+    (0x20, "ST_VALID"),
+    (0x1, "ST_RDONLY"),
+    (0x2, "ST_NOSUID"),
+    (0x4, "ST_NODEV"),
+    (0x8, "ST_NOEXEC"),
+    (0x10, "ST_SYNCHRONOUS"),
+    (0x40, "ST_MANDLOCK"),
+    (0x400, "ST_NOATIME"),
+    (0x800, "ST_NODIRATIME"),
+    (0x1000, "ST_RELATIME"),
+    (0x2000, "ST_NOSYMFOLLOW"),
+];
+/// sigaltstack's `ss_flags`.
+pub(crate) const SS_FLAGS: &Names = &[
+    (1, "SS_ONSTACK"),
+    (2, "SS_DISABLE"),
+    (0x8000_0000, "SS_AUTODISARM"),
+];
+pub(crate) const SPLICE_FLAGS: &Names = &[
+    (1, "SPLICE_F_MOVE"),
+    (2, "SPLICE_F_NONBLOCK"),
+    (4, "SPLICE_F_MORE"),
+    (8, "SPLICE_F_GIFT"),
+];
+/// ioctl FICLONE, whose argument is a descriptor.
+pub(crate) const FICLONE: u64 = 0x4004_9409;
+/// Capabilities by number (strace's src/xlat/cap.in, the same order).
+pub(crate) const CAPABILITIES: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// `CAP_SYS_ADMIN`, or `0x30 /* CAP_??? */` as strace writes an unknown one.
+pub(crate) fn capability(b: &mut Vec<u8>, cap: u64) {
+    match usize::try_from(cap).ok().and_then(|i| CAPABILITIES.get(i)) {
+        Some(name) => b.extend_from_slice(name.as_bytes()),
+        None => {
+            put::hex(b, cap);
+            b.extend_from_slice(b" /* CAP_??? */");
+        }
+    }
+}
+
+pub(crate) const XATTR_FLAGS: &Names = &[(1, "XATTR_CREATE"), (2, "XATTR_REPLACE")];
+/// `POSIX_FADV_*` (the generic values, x86_64's and arm64's).
+pub(crate) const FADVICE: &Names = &[
+    (0, "POSIX_FADV_NORMAL"),
+    (1, "POSIX_FADV_RANDOM"),
+    (2, "POSIX_FADV_SEQUENTIAL"),
+    (3, "POSIX_FADV_WILLNEED"),
+    (4, "POSIX_FADV_DONTNEED"),
+    (5, "POSIX_FADV_NOREUSE"),
+];
 
 /// `SOCK_STREAM|SOCK_CLOEXEC`.
 pub(crate) fn sock_type(b: &mut Vec<u8>, value: u64) {
@@ -1020,7 +1153,8 @@ pub(crate) const IOCTLS: &Names = &[
     (0x5460, "FIOQSIZE"),
     (0x8008_6601, "FS_IOC_GETFLAGS"),
     (0x4008_6602, "FS_IOC_SETFLAGS"),
-    (0x4004_9409, "FICLONE"),
+    // strace's name: btrfs defined it first, with the same number.
+    (FICLONE, "BTRFS_IOC_CLONE or FICLONE"),
     (0x8008_1272, "BLKGETSIZE64"),
     (0x8912, "SIOCGIFCONF"),
     (0x8913, "SIOCGIFFLAGS"),

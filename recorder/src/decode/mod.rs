@@ -34,10 +34,12 @@ mod arch;
 mod classes;
 mod consts;
 mod fds;
+mod fsmagic;
 mod json;
 /// The JSON name of a pause's end, shared by `dump --json` and `export`.
 pub(crate) use json::pause_end as json_pause_end;
 mod put;
+mod strerror;
 mod structs;
 pub mod sysent;
 mod table;
@@ -48,6 +50,7 @@ mod tests;
 
 pub use arch::{Arch, errno_name, syscall_name, syscall_nr};
 pub use classes::SyscallClass;
+pub use put::StringEscapes;
 pub use table::{ArgPlan, CapturePlan, LenFrom, capture_plan, capture_plan_by_name, capture_table};
 pub use text::{DecodeError, Formatter, OutputFormat, ShowTid, TextOptions, TimeMode};
 

@@ -109,13 +109,68 @@ pub(crate) fn pad(b: &mut Vec<u8>, v: u64, width: usize) {
     b.extend_from_slice(&tmp[start..]);
 }
 
-/// Bytes escaped the way strace shows strings, without the quotes:
-/// printable ASCII as is, `\"` and `\\`, C escapes for `\t \n \v \f \r`,
-/// and `\xNN` (always two hex digits) for every other byte. Non-ASCII bytes
-/// are escaped too, so the output is plain ASCII whatever the data.
+/// How strings are escaped: strace's default, `-x` or `-xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StringEscapes {
+    /// Octal and C escapes for what is not printable (strace's default).
+    #[default]
+    Octal,
+    /// `-x`: the whole string in `\xNN` when it has a byte that is neither
+    /// printable ASCII nor whitespace, else as by default.
+    HexNonAscii,
+    /// `-xx`: every byte in `\xNN`.
+    HexAll,
+}
+
+thread_local! {
+    /// The escaping of the formatter rendering on this thread. A setting
+    /// rather than an argument because strings are quoted from every
+    /// struct writer (paths in sockaddrs, utsname fields...), none of which
+    /// carries the formatter's options; the formatter sets it around each
+    /// event it renders.
+    static ESCAPES: std::cell::Cell<StringEscapes> = const {
+        std::cell::Cell::new(StringEscapes::Octal)
+    };
+}
+
+/// Renders with `style` on this thread until the result is dropped.
+pub(crate) fn escapes_for_now(style: StringEscapes) -> impl Drop {
+    struct Restore(StringEscapes);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ESCAPES.with(|e| e.set(self.0));
+        }
+    }
+    Restore(ESCAPES.with(|e| e.replace(style)))
+}
+
+/// Bytes escaped as the formatter's style asks ([`StringEscapes`]).
 pub(crate) fn escaped(b: &mut Vec<u8>, bytes: &[u8]) {
+    let hex = match ESCAPES.with(std::cell::Cell::get) {
+        StringEscapes::Octal => false,
+        StringEscapes::HexAll => true,
+        // strace's string_quote: printable ASCII and \t\n\v\f\r keep it
+        // readable; any other byte makes the whole string hex.
+        StringEscapes::HexNonAscii => bytes
+            .iter()
+            .any(|&c| c > 0x7e || (c < b' ' && !(9..=13).contains(&c))),
+    };
+    if hex {
+        escaped_hex(b, bytes);
+    } else {
+        escaped_octal(b, bytes);
+    }
+}
+
+/// Bytes escaped the way strace shows strings, without the quotes
+/// (strace's `string_quote`, src/util.c, default style): printable ASCII
+/// as is, `\"` and `\\`, C escapes for `\t \n \v \f \r`, and octal for
+/// every other byte, as short as it can be (`\0`, `\177`) unless the next
+/// byte shown is an octal digit, which would join it (`\0001`). Non-ASCII
+/// bytes are escaped too, so the output is plain ASCII whatever the data.
+fn escaped_octal(b: &mut Vec<u8>, bytes: &[u8]) {
     b.reserve(bytes.len());
-    for &c in bytes {
+    for (i, &c) in bytes.iter().enumerate() {
         match c {
             b'"' => b.extend_from_slice(b"\\\""),
             b'\\' => b.extend_from_slice(b"\\\\"),
@@ -126,9 +181,26 @@ pub(crate) fn escaped(b: &mut Vec<u8>, bytes: &[u8]) {
             b'\r' => b.extend_from_slice(b"\\r"),
             0x20..=0x7e => b.push(c),
             _ => {
-                b.extend_from_slice(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 0xf) as usize]])
+                let digit_next = bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
+                b.push(b'\\');
+                if digit_next || c >= 0o100 {
+                    b.push(b'0' + (c >> 6));
+                }
+                if digit_next || c >= 0o10 {
+                    b.push(b'0' + ((c >> 3) & 7));
+                }
+                b.push(b'0' + (c & 7));
             }
         }
+    }
+}
+
+/// Every byte as `\xNN`: how strace shows data that is random by nature
+/// (getrandom's), and everything under `-xx`.
+pub(crate) fn escaped_hex(b: &mut Vec<u8>, bytes: &[u8]) {
+    b.reserve(bytes.len() * 4);
+    for &c in bytes {
+        b.extend_from_slice(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 0xf) as usize]]);
     }
 }
 
@@ -238,8 +310,24 @@ mod tests {
     fn escaping() {
         assert_eq!(
             with(|b| quoted(b, b"a\"b\\c\t\n\x0b\x0c\r\x00\x1b\xff~", true)),
-            r#""a\"b\\c\t\n\v\f\r\x00\x1b\xff~"..."#
+            r#""a\"b\\c\t\n\v\f\r\0\33\377~"..."#
         );
+        // strace's octal: as short as possible, unless a digit follows.
+        assert_eq!(
+            with(|b| quoted(b, b"\x7fELF\x02\x01\x00\x008\x00\x011\x0812", false)),
+            r#""\177ELF\2\1\0\08\0\0011\01012""#
+        );
+        assert_eq!(with(|b| escaped_hex(b, b"/z\x0b")), r"\x2f\x7a\x0b");
+        // -x: hex only for strings with a byte that is neither printable
+        // nor whitespace; -xx: always.
+        let x = escapes_for_now(StringEscapes::HexNonAscii);
+        assert_eq!(with(|b| escaped(b, b"a\tb\n")), r"a\tb\n");
+        assert_eq!(with(|b| escaped(b, b"a\x7f")), r"\x61\x7f");
+        drop(x);
+        let xx = escapes_for_now(StringEscapes::HexAll);
+        assert_eq!(with(|b| escaped(b, b"ab")), r"\x61\x62");
+        drop(xx);
+        assert_eq!(with(|b| escaped(b, b"a\x7f")), r"a\177");
         assert_eq!(
             with(|b| json_str(b, "a\"\\\n\u{1}\u{7f}é")),
             "\"a\\\"\\\\\\n\\u0001\\u007fé\""

@@ -137,26 +137,152 @@ pub(crate) fn timespec(b: &mut Vec<u8>, bytes: &[u8], usec: bool) -> bool {
 
 /// `{sysname="Linux", nodename="host", release="6.1.0", ...}`.
 pub(crate) fn utsname(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
-    const FIELDS: [&str; 6] = [
-        "sysname",
-        "nodename",
-        "release",
-        "version",
-        "machine",
-        "domainname",
-    ];
     all_or_nothing(b, |b| {
         let all = bytes.get(..UTSNAME_SIZE)?;
-        b.push(b'{');
-        for (i, (name, field)) in FIELDS.iter().zip(all.chunks_exact(UTS_FIELD)).enumerate() {
+        let mut fields = all.chunks_exact(UTS_FIELD);
+        // strace abbreviates the rest (release, version...) without -v.
+        b.extend_from_slice(b"{sysname=");
+        put::quoted(b, put::until_nul(fields.next()?), false);
+        b.extend_from_slice(b", nodename=");
+        put::quoted(b, put::until_nul(fields.next()?), false);
+        b.extend_from_slice(b", ...}");
+        Some(())
+    })
+}
+
+/// `struct rlimit` (64-bit fields on both architectures).
+pub(crate) const RLIMIT_SIZE: usize = 16;
+
+/// `{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}`, as strace's
+/// resource.c writes limits.
+pub(crate) fn rlimit(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    fn limit(b: &mut Vec<u8>, v: u64) {
+        if v == u64::MAX {
+            b.extend_from_slice(b"RLIM64_INFINITY");
+        } else if v > 1024 && v.is_multiple_of(1024) {
+            put::u64(b, v / 1024);
+            b.extend_from_slice(b"*1024");
+        } else {
+            put::u64(b, v);
+        }
+    }
+    all_or_nothing(b, |b| {
+        let (cur, max) = (le_u64(bytes, 0)?, le_u64(bytes, 8)?);
+        b.extend_from_slice(b"{rlim_cur=");
+        limit(b, cur);
+        b.extend_from_slice(b", rlim_max=");
+        limit(b, max);
+        b.push(b'}');
+        Some(())
+    })
+}
+
+/// `struct statfs` on 64-bit ABIs (x86_64 and arm64's generic one alike:
+/// eleven 64-bit words, `f_fsid` two ints, then spare words).
+pub(crate) const STATFS_SIZE: usize = 120;
+
+/// `{f_type=EXT2_SUPER_MAGIC, f_bsize=4096, ..., f_flags=ST_VALID}`, as
+/// strace's statfs.c writes it.
+pub(crate) fn statfs(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    const COUNTS: [(&str, usize); 6] = [
+        ("f_bsize", 8),
+        ("f_blocks", 16),
+        ("f_bfree", 24),
+        ("f_bavail", 32),
+        ("f_files", 40),
+        ("f_ffree", 48),
+    ];
+    all_or_nothing(b, |b| {
+        let _ = bytes.get(..STATFS_SIZE)?;
+        let f_type = le_u64(bytes, 0)?;
+        b.extend_from_slice(b"{f_type=");
+        match super::fsmagic::fs_magic_name(f_type) {
+            Some(n) => b.extend_from_slice(n.as_bytes()),
+            None => put::hex(b, f_type),
+        }
+        for (name, off) in COUNTS {
+            let _ = write!(b, ", {name}={}", le_u64(bytes, off)?);
+        }
+        let (a, c) = (le_u32(bytes, 56)?, le_u32(bytes, 60)?);
+        let _ = write!(b, ", f_fsid={{val=[{a:#x}, {c:#x}]}}");
+        let _ = write!(b, ", f_namelen={}", le_u64(bytes, 64)?);
+        let _ = write!(b, ", f_frsize={}, f_flags=", le_u64(bytes, 72)?);
+        consts::flags(b, le_u64(bytes, 80)?, consts::STATFS_FLAGS);
+        b.push(b'}');
+        Some(())
+    })
+}
+
+/// `stack_t` (sigaltstack) on 64-bit ABIs.
+pub(crate) const STACK_T_SIZE: usize = 24;
+
+/// `{ss_sp=0x55f1b0b82b00, ss_flags=0, ss_size=65536}`.
+pub(crate) fn stack_t(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        let (sp, flags, size) = (le_u64(bytes, 0)?, le_u32(bytes, 8)?, le_u64(bytes, 16)?);
+        b.extend_from_slice(b"{ss_sp=");
+        put::ptr(b, sp);
+        b.extend_from_slice(b", ss_flags=");
+        consts::flags(b, u64::from(flags), consts::SS_FLAGS);
+        let _ = write!(b, ", ss_size={size}}}");
+        Some(())
+    })
+}
+
+/// A CPU mask as strace's affinity.c prints it: the CPUs set, `[0 1]`.
+pub(crate) fn cpu_set(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    b.push(b'[');
+    let mut first = true;
+    for (i, byte) in bytes.iter().enumerate() {
+        for bit in 0..8 {
+            if byte & (1 << bit) != 0 {
+                if !first {
+                    b.push(b' ');
+                }
+                first = false;
+                put::u64(b, (i * 8 + bit) as u64);
+            }
+        }
+    }
+    b.push(b']');
+    true
+}
+
+/// `struct sysinfo` on 64-bit ABIs (x86_64 and arm64 alike).
+pub(crate) const SYSINFO_SIZE: usize = 112;
+
+/// All of `struct sysinfo`, in strace's sysinfo.c order and names.
+pub(crate) fn sysinfo(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    const ULONGS: [(&str, usize); 6] = [
+        ("totalram", 32),
+        ("freeram", 40),
+        ("sharedram", 48),
+        ("bufferram", 56),
+        ("totalswap", 64),
+        ("freeswap", 72),
+    ];
+    all_or_nothing(b, |b| {
+        let _ = bytes.get(..SYSINFO_SIZE)?;
+        b.extend_from_slice(b"{uptime=");
+        put::i64(b, le_u64(bytes, 0)? as i64);
+        b.extend_from_slice(b", loads=[");
+        for i in 0..3 {
             if i > 0 {
                 b.extend_from_slice(b", ");
             }
-            b.extend_from_slice(name.as_bytes());
-            b.push(b'=');
-            put::quoted(b, put::until_nul(field), false);
+            put::u64(b, le_u64(bytes, 8 + 8 * i)?);
         }
-        b.push(b'}');
+        b.push(b']');
+        for (name, off) in ULONGS {
+            let _ = write!(b, ", {name}={}", le_u64(bytes, off)?);
+        }
+        let procs = le_u16(bytes, 80)?;
+        let (high, free_high) = (le_u64(bytes, 88)?, le_u64(bytes, 96)?);
+        let unit = le_u32(bytes, 104)?;
+        let _ = write!(
+            b,
+            ", procs={procs}, totalhigh={high}, freehigh={free_high}, mem_unit={unit}}}"
+        );
         Some(())
     })
 }
@@ -295,10 +421,13 @@ pub(crate) fn clone_args(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     })
 }
 
-/// A socket address, compactly: `{AF_INET, 127.0.0.1:80}`,
-/// `{AF_INET6, [::1]:443}`, `{AF_UNIX, "/run/x.sock"}`,
-/// `{AF_UNIX, @"abstract"}`, `{AF_NETLINK, pid=0, groups=0}`; other
-/// families (or too-short addresses) show the remaining bytes escaped.
+/// A socket address as strace's sockaddr.c prints it:
+/// `{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}`,
+/// `{sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0),
+/// inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}`,
+/// `{sa_family=AF_UNIX, sun_path="/run/x.sock"}` (`@"..."` abstract),
+/// `{sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}`; other families
+/// (or too-short addresses) show `sa_data`, the remaining bytes escaped.
 /// Returns `false` only when not even the family is there.
 pub(crate) fn sockaddr(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let Some(family) = le_u16(bytes, 0) else {
@@ -306,7 +435,7 @@ pub(crate) fn sockaddr(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     };
     let family = u64::from(family);
     let rest = bytes.get(2..).unwrap_or_default();
-    b.push(b'{');
+    b.extend_from_slice(b"{sa_family=");
     match consts::name_of(family, consts::ADDRESS_FAMILIES) {
         Some(n) => b.extend_from_slice(n.as_bytes()),
         None => put::u64(b, family),
@@ -314,45 +443,19 @@ pub(crate) fn sockaddr(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let decoded = match family {
         consts::AF_UNIX => {
             if let Some(abstract_name) = rest.strip_prefix(b"\0") {
-                b.extend_from_slice(b", @");
+                b.extend_from_slice(b", sun_path=@");
                 put::quoted(b, abstract_name, false);
             } else if !rest.is_empty() {
-                b.extend_from_slice(b", ");
+                b.extend_from_slice(b", sun_path=");
                 put::quoted(b, put::until_nul(rest), false);
             }
             true
         }
-        consts::AF_INET => match (bytes.get(2..4), bytes.get(4..8)) {
-            (Some(port), Some(a)) => {
-                let port = u16::from_be_bytes([port[0], port[1]]);
-                let ip = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
-                let _ = write!(b, ", {ip}:{port}");
-                true
-            }
-            _ => false,
-        },
-        consts::AF_INET6 => match (bytes.get(2..4), bytes.get(8..24)) {
-            (Some(port), Some(a)) => {
-                let port = u16::from_be_bytes([port[0], port[1]]);
-                let mut octets = [0u8; 16];
-                octets.copy_from_slice(a);
-                let ip = Ipv6Addr::from(octets);
-                let scope = le_u32(bytes, 24).unwrap_or(0);
-                if scope != 0 {
-                    let _ = write!(b, ", [{ip}%{scope}]:{port}");
-                } else {
-                    let _ = write!(b, ", [{ip}]:{port}");
-                }
-                true
-            }
-            _ => false,
-        },
+        consts::AF_INET => sockaddr_in(b, bytes),
+        consts::AF_INET6 => sockaddr_in6(b, bytes),
         consts::AF_NETLINK => match (le_u32(bytes, 4), le_u32(bytes, 8)) {
             (Some(pid), Some(groups)) => {
-                b.extend_from_slice(b", pid=");
-                put::u64(b, u64::from(pid));
-                b.extend_from_slice(b", groups=");
-                put::hex(b, u64::from(groups));
+                let _ = write!(b, ", nl_pid={pid}, nl_groups={groups:08x}");
                 true
             }
             _ => false,
@@ -360,9 +463,40 @@ pub(crate) fn sockaddr(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
         _ => false,
     };
     if !decoded && !rest.is_empty() {
-        b.extend_from_slice(b", ");
+        b.extend_from_slice(b", sa_data=");
         put::quoted(b, rest, false);
     }
     b.push(b'}');
+    true
+}
+
+fn sockaddr_in(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let (Some(port), Some(a)) = (bytes.get(2..4), bytes.get(4..8)) else {
+        return false;
+    };
+    let port = u16::from_be_bytes([port[0], port[1]]);
+    let ip = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
+    let _ = write!(b, ", sin_port=htons({port}), sin_addr=inet_addr(\"{ip}\")");
+    true
+}
+
+fn sockaddr_in6(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let (Some(port), Some(flow), Some(a)) = (bytes.get(2..4), bytes.get(4..8), bytes.get(8..24))
+    else {
+        return false;
+    };
+    let port = u16::from_be_bytes([port[0], port[1]]);
+    let flow = u32::from_be_bytes([flow[0], flow[1], flow[2], flow[3]]);
+    let mut octets = [0u8; 16];
+    octets.copy_from_slice(a);
+    let ip = Ipv6Addr::from(octets);
+    let _ = write!(
+        b,
+        ", sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), \
+         inet_pton(AF_INET6, \"{ip}\", &sin6_addr)"
+    );
+    if let Some(scope) = le_u32(bytes, 24) {
+        let _ = write!(b, ", sin6_scope_id={scope}");
+    }
     true
 }

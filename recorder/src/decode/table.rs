@@ -73,6 +73,21 @@ pub enum ArgPlan {
     /// `struct sockaddr *` of `len` bytes: one `InBuf` capture, or `OutBuf`
     /// if `out` (accept, recvfrom, getsockname...).
     Sockaddr { len: LenFrom, out: bool },
+    /// getdents64's records, counted in the kernel and not copied: one
+    /// `OutBuf` capture without bytes, `len` the number of entries,
+    /// `truncated` when there were more than the kernel side counts.
+    DirentCount,
+    /// futex's `struct timespec *timeout` (argument 3): one `InBuf` capture
+    /// of 16 bytes, only for the commands that take a timeout (for the
+    /// others, argument 3 is a number).
+    FutexTimeout,
+    /// rt_sigreturn's mask to restore, read at entry from the signal frame
+    /// on the user stack (not a register): one `InBuf` capture of 8 bytes.
+    SigreturnMask,
+    /// A `socklen_t *` value-result length: the value the caller offered,
+    /// read at entry (one `InBuf` capture of 4 bytes) while the call's
+    /// other items are read at exit.
+    SocklenIn,
 }
 
 /// Capture instructions for one syscall on one architecture.
@@ -135,6 +150,14 @@ pub(crate) enum Ty {
     OutBuf(LenFrom),
     /// Output C string (stops at the first NUL, e.g. getcwd).
     OutStr(LenFrom),
+    /// Output bytes random by nature (getrandom's), all in `\xNN` hex as
+    /// strace shows them.
+    OutHex(LenFrom),
+    /// getgroups' list: `[]` when it returned 0, else the pointer (the
+    /// groups are not captured).
+    Groups,
+    /// getdents64's buffer: `0x... /* 144 entries */`.
+    Dirents,
     /// iovec array, count in argument `i`: data shown as one string.
     IovIn(u8),
     IovOut(u8),
@@ -153,6 +176,20 @@ pub(crate) enum Ty {
     TimespecOut,
     TimevalOut,
     Utsname,
+    /// `struct rlimit`, input and output.
+    RlimIn,
+    RlimOut,
+    /// `struct sysinfo`.
+    Sysinfo,
+    /// `struct statfs` (output).
+    Statfs,
+    /// sigaltstack's `stack_t`, input and output.
+    StackIn,
+    StackOut,
+    /// A CPU mask: output of `ret` bytes (sched_getaffinity), input of
+    /// argument 1's (sched_setaffinity).
+    CpuSetOut,
+    CpuSetIn,
     /// `int[2]` (pipe, socketpair).
     IntPair,
     /// wait4's `int *wstatus`.
@@ -165,6 +202,14 @@ pub(crate) enum Ty {
     OpenHow(u8),
     /// clone3's `struct clone_args *`, size in argument `i`.
     CloneArgs(u8),
+    /// statx's flags: the sync type first (`AT_STATX_SYNC_AS_STAT` is 0),
+    /// then the `AT_*` flags, as strace does.
+    StatxFlags,
+    /// futex's timeout (argument 3), captured for the commands that take one.
+    FutexTimeout,
+    /// rt_sigreturn's `{mask=[...]}`: from the stack, not a register, so
+    /// it is shown only when captured.
+    SigreturnMask,
     /// Flag set from a table.
     Flags(&'static Names),
     /// `int` enum from a table, decimal when unnamed.
@@ -185,6 +230,8 @@ pub(crate) enum Ty {
     FutexOp,
     /// ioctl request: name or hex.
     IoctlReq,
+    /// ioctl's argument: a descriptor for FICLONE, else hex.
+    IoctlArg,
     /// setsockopt/getsockopt level.
     SockLevel,
     /// Option name, named per the level in argument 1.
@@ -204,6 +251,9 @@ pub(crate) enum RetFmt {
     Hex,
     /// Modes (umask).
     Oct,
+    /// fcntl: `0x1 (flags FD_CLOEXEC)` for F_GETFD, `0x8002 (flags
+    /// O_RDWR|O_LARGEFILE)` for F_GETFL, else decimal.
+    Fcntl,
 }
 
 /// One row of the table.
@@ -236,6 +286,11 @@ impl Spec {
         self
     }
 
+    const fn fcntl(mut self) -> Spec {
+        self.ret = RetFmt::Fcntl;
+        self
+    }
+
     const fn on(mut self, arch: Arch) -> Spec {
         self.only = Some(arch);
         self
@@ -247,6 +302,7 @@ use Ty::*;
 
 const AT: Ty = Flags(consts::AT_FLAGS);
 const MSGF: Ty = Flags(consts::MSG_FLAGS);
+const XATTR: Ty = Flags(consts::XATTR_FLAGS);
 
 /// The signature table. Arguments past the listed ones are not shown.
 static SPECS: &[Spec] = &[
@@ -278,8 +334,8 @@ static SPECS: &[Spec] = &[
     s("dup", &[Fd]),
     s("dup2", &[Fd, Fd]),
     s("dup3", &[Fd, Fd, FdFlags]),
-    s("fcntl", &[Fd, FcntlCmd, FcntlArg]),
-    s("ioctl", &[Fd, IoctlReq, Hex]),
+    s("fcntl", &[Fd, FcntlCmd, FcntlArg]).fcntl(),
+    s("ioctl", &[Fd, IoctlReq, IoctlArg]),
     s("flock", &[Fd, Flags(consts::FLOCK_OPS)]),
     s("fsync", &[Fd]),
     s("fdatasync", &[Fd]),
@@ -288,8 +344,13 @@ static SPECS: &[Spec] = &[
     s("truncate", &[Path, Long]),
     s("ftruncate", &[Fd, Long]),
     s("fallocate", &[Fd, Hex, Long, Long]),
-    s("getdents64", &[Fd, Ptr, Uint]),
+    s("getdents64", &[Fd, Dirents, Uint]),
     s("sendfile", &[Fd, Fd, Ptr, Uint]),
+    s(
+        "splice",
+        &[Fd, Ptr, Fd, Ptr, Uint, Flags(consts::SPLICE_FLAGS)],
+    ),
+    s("tee", &[Fd, Fd, Uint, Flags(consts::SPLICE_FLAGS)]),
     s("copy_file_range", &[Fd, Ptr, Fd, Ptr, Uint, Hex]),
     s("memfd_create", &[Path, Flags(consts::MFD_FLAGS)]),
     s("pipe", &[IntPair]),
@@ -297,7 +358,7 @@ static SPECS: &[Spec] = &[
     s("eventfd2", &[Uint, FdFlags]),
     s("inotify_init1", &[FdFlags]),
     s("inotify_add_watch", &[Fd, Path, Hex]),
-    s("epoll_create1", &[FdFlags]),
+    s("epoll_create1", &[Flags(consts::EPOLL_FLAGS)]),
     s("epoll_ctl", &[Fd, Enum(consts::EPOLL_OPS), Fd, Ptr]),
     s("epoll_wait", &[Fd, Ptr, Int, Int]),
     s("epoll_pwait", &[Fd, Ptr, Int, Int, Ptr, Uint]),
@@ -312,7 +373,7 @@ static SPECS: &[Spec] = &[
     s("newfstatat", &[DirFd, Path, Stat, AT]),
     s(
         "statx",
-        &[DirFd, Path, AT, Flags(consts::STATX_MASK), Statx],
+        &[DirFd, Path, StatxFlags, Flags(consts::STATX_MASK), Statx],
     ),
     s("readlink", &[Path, OutBuf(Ret), Uint]),
     s("readlinkat", &[DirFd, Path, OutBuf(Ret), Uint]),
@@ -356,6 +417,24 @@ static SPECS: &[Spec] = &[
     s("fchownat", &[DirFd, Path, Int, Int, AT]),
     s("utimensat", &[DirFd, Path, Ptr, AT]),
     s("umask", &[Mode]).oct(),
+    // --- extended attributes (strace's xattr.c: the value is shown only
+    // when the call succeeded, from the bytes it returned)
+    s("getxattr", &[Path, Path, OutBuf(Ret), Uint]),
+    s("lgetxattr", &[Path, Path, OutBuf(Ret), Uint]),
+    s("fgetxattr", &[Fd, Path, OutBuf(Ret), Uint]),
+    s("setxattr", &[Path, Path, InBuf(Arg(3)), Uint, XATTR]),
+    s("lsetxattr", &[Path, Path, InBuf(Arg(3)), Uint, XATTR]),
+    s("fsetxattr", &[Fd, Path, InBuf(Arg(3)), Uint, XATTR]),
+    s("listxattr", &[Path, OutBuf(Ret), Uint]),
+    s("llistxattr", &[Path, OutBuf(Ret), Uint]),
+    s("flistxattr", &[Fd, OutBuf(Ret), Uint]),
+    s("removexattr", &[Path, Path]),
+    s("lremovexattr", &[Path, Path]),
+    s("fremovexattr", &[Fd, Path]),
+    // --- file systems
+    s("statfs", &[Path, Statfs]),
+    s("fstatfs", &[Fd, Statfs]),
+    s("fadvise64", &[Fd, Long, Uint, Enum(consts::FADVICE)]),
     // --- processes
     s("execve", &[Path, Argv, Envp]),
     s("execveat", &[DirFd, Path, Argv, Envp, AT]),
@@ -392,26 +471,28 @@ static SPECS: &[Spec] = &[
     s("getsid", &[Int]),
     s("set_tid_address", &[Ptr]),
     s("set_robust_list", &[Ptr, Uint]),
-    s("rseq", &[Ptr, Uint, Hex, Hex]),
+    s("rseq", &[Ptr, Hex, Hex, Hex]),
     s("prctl", &[Enum(consts::PRCTL_OPTIONS), Hex, Hex, Hex, Hex]),
     s("arch_prctl", &[Enum(consts::ARCH_PRCTL_CODES), Hex]),
-    s("getrlimit", &[Enum(consts::RLIMITS), Ptr]),
-    s("setrlimit", &[Enum(consts::RLIMITS), Ptr]),
-    s("prlimit64", &[Int, Enum(consts::RLIMITS), Ptr, Ptr]),
+    s("getrlimit", &[Enum(consts::RLIMITS), RlimOut]),
+    s("setrlimit", &[Enum(consts::RLIMITS), RlimIn]),
+    s("prlimit64", &[Int, Enum(consts::RLIMITS), RlimIn, RlimOut]),
     s("sched_yield", &[]),
-    s("sched_getaffinity", &[Int, Uint, Ptr]),
-    s("sched_setaffinity", &[Int, Uint, Ptr]),
+    s("sched_getaffinity", &[Int, Uint, CpuSetOut]),
+    s("sched_setaffinity", &[Int, Uint, CpuSetIn]),
     s("uname", &[Utsname]),
-    s("sysinfo", &[Ptr]),
-    s("getrandom", &[OutBuf(Ret), Uint, Flags(consts::GRND_FLAGS)]),
+    s("sysinfo", &[Sysinfo]),
+    s("getgroups", &[Int, Groups]),
+    s("setgroups", &[Int, Ptr]),
+    s("getrandom", &[OutHex(Ret), Uint, Flags(consts::GRND_FLAGS)]),
     // --- signals
     s("rt_sigaction", &[Signal, SigactionIn, SigactionOut, Uint]),
     s(
         "rt_sigprocmask",
         &[Enum(consts::SIG_HOW), SigsetIn, SigsetOut, Uint],
     ),
-    s("rt_sigreturn", &[]),
-    s("sigaltstack", &[Ptr, Ptr]),
+    s("rt_sigreturn", &[SigreturnMask]),
+    s("sigaltstack", &[StackIn, StackOut]),
     // --- time and synchronisation
     s("clock_gettime", &[Enum(consts::CLOCKS), TimespecOut]),
     s("clock_getres", &[Enum(consts::CLOCKS), TimespecOut]),
@@ -426,7 +507,7 @@ static SPECS: &[Spec] = &[
     ),
     s("nanosleep", &[TimespecIn, Ptr]),
     s("gettimeofday", &[TimevalOut, Ptr]),
-    s("futex", &[Ptr, FutexOp, Uint, Ptr, Ptr, Hex]),
+    s("futex", &[Ptr, FutexOp, Uint, FutexTimeout, Ptr, Hex]),
     // --- memory
     s("mmap", &[Ptr, Uint, MmapProt, MmapFlags, Fd, Hex]).hex(),
     s("munmap", &[Ptr, Uint]),
@@ -529,9 +610,10 @@ impl Ty {
         };
         match self {
             Path => P::Str,
+            LenPtr(_) => P::SocklenIn,
             Argv | Envp => P::StrArray,
             InBuf(len) => P::InBuf { len },
-            OutBuf(len) | OutStr(len) => P::OutBuf { len },
+            OutBuf(len) | OutStr(len) | OutHex(len) => P::OutBuf { len },
             IovIn(count_arg) => P::Iovec {
                 count_arg,
                 out: false,
@@ -555,6 +637,17 @@ impl Ty {
             TimespecIn => in_fixed(structs::TIMESPEC_SIZE),
             TimespecOut | TimevalOut => out_fixed(structs::TIMESPEC_SIZE),
             Utsname => out_fixed(structs::UTSNAME_SIZE),
+            Dirents => P::DirentCount,
+            FutexTimeout => P::FutexTimeout,
+            SigreturnMask => P::SigreturnMask,
+            RlimIn => in_fixed(structs::RLIMIT_SIZE),
+            RlimOut => out_fixed(structs::RLIMIT_SIZE),
+            Sysinfo => out_fixed(structs::SYSINFO_SIZE),
+            Statfs => out_fixed(structs::STATFS_SIZE),
+            StackIn => in_fixed(structs::STACK_T_SIZE),
+            StackOut => out_fixed(structs::STACK_T_SIZE),
+            CpuSetOut => P::OutBuf { len: Ret },
+            CpuSetIn => P::InBuf { len: Arg(1) },
             IntPair => out_fixed(8),
             WaitStatus => out_fixed(4),
             SigactionIn => in_fixed(structs::SIGACTION_SIZE),
@@ -575,7 +668,14 @@ impl Ty {
     pub(crate) fn is_byte_buffer(self) -> bool {
         matches!(
             self,
-            Path | Argv | Envp | InBuf(_) | OutBuf(_) | OutStr(_) | IovIn(_) | IovOut(_)
+            Path | Argv
+                | Envp
+                | InBuf(_)
+                | OutBuf(_)
+                | OutStr(_)
+                | OutHex(_)
+                | IovIn(_)
+                | IovOut(_)
         )
     }
 }
@@ -585,7 +685,12 @@ fn plan_of(arch: Arch, spec: &Spec) -> CapturePlan {
     for (slot, ty) in plan.args.iter_mut().zip(spec.args) {
         *slot = ty.plan(arch);
     }
-    plan.at_entry = plan.args.contains(&ArgPlan::StrArray);
+    // Gone at exit: execve's strings after a successful exec, the signal
+    // frame once rt_sigreturn has restored it.
+    plan.at_entry = plan
+        .args
+        .iter()
+        .any(|a| matches!(a, ArgPlan::StrArray | ArgPlan::SigreturnMask));
     plan
 }
 

@@ -301,7 +301,11 @@ fn capture_plan_indices_are_in_range() {
                     assert!(i < n, "{} on {arch}: index {i}", spec.name);
                 }
             }
-            assert_eq!(plan.at_entry, plan.args.contains(&ArgPlan::StrArray));
+            let gone_at_exit = plan
+                .args
+                .iter()
+                .any(|a| matches!(a, ArgPlan::StrArray | ArgPlan::SigreturnMask));
+            assert_eq!(plan.at_entry, gone_at_exit, "{}", spec.name);
         }
     }
 }
@@ -411,12 +415,12 @@ fn open_flags_are_per_architecture() {
     let x = with(call(X, "openat", &[7, BUF, 0o600000], 4), vec![s(1, "d")]);
     assert_eq!(
         line(X, x),
-        "openat(7, \"d\", O_RDONLY|O_DIRECTORY|O_NOFOLLOW) = 4"
+        "openat(7, \"d\", O_RDONLY|O_NOFOLLOW|O_DIRECTORY) = 4"
     );
     let a = with(call(A, "openat", &[7, BUF, 0o140000], 4), vec![s(1, "d")]);
     assert_eq!(
         line(A, a),
-        "openat(7, \"d\", O_RDONLY|O_DIRECTORY|O_NOFOLLOW) = 4"
+        "openat(7, \"d\", O_RDONLY|O_NOFOLLOW|O_DIRECTORY) = 4"
     );
     // The same bits mean O_DIRECT|O_LARGEFILE... on the other architecture.
     let a = with(call(A, "openat", &[7, BUF, 0o600000], 4), vec![s(1, "d")]);
@@ -476,7 +480,7 @@ fn open_with_create_mode_and_errors() {
         &[0, 0],
         -514,
         vec![],
-        "nanosleep(NULL, NULL) = ? ERESTARTNOHAND (restart if no handler..)",
+        "nanosleep(NULL, NULL) = ? ERESTARTNOHAND (To be restarted if no handler)",
     );
     both("close", &[3], -4000, vec![], "close(3) = -1 (errno 4000)");
 }
@@ -513,7 +517,7 @@ fn read_and_write_buffers() {
         &[3, BUF, 10],
         6,
         vec![out(1, b"hi\n\t\"\\\x1b\x00\xff")],
-        "read(3, \"hi\\n\\t\\\"\\\\\\x1b\\x00\\xff\", 10) = 6",
+        "read(3, \"hi\\n\\t\\\"\\\\\\33\\0\\377\", 10) = 6",
     );
     // A failed read of user memory shows the pointer, never "".
     let mut f = out(1, b"");
@@ -532,7 +536,7 @@ fn read_and_write_buffers() {
         &[3, BUF, 10],
         -11,
         vec![],
-        "read(3, 0x7ffd0000, 10) = -1 EAGAIN (Try again)",
+        "read(3, 0x7ffd0000, 10) = -1 EAGAIN (Resource temporarily unavailable)",
     );
     // Capture off / missing: pointer.
     both(
@@ -675,7 +679,7 @@ fn statx_struct() {
         &[AT_FDCWD, BUF, 0x100, 0xfff, BUF2],
         0,
         vec![s(1, "/etc"), out(4, &b)],
-        "statx(AT_FDCWD, \"/etc\", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS|STATX_BTIME, \
+        "statx(AT_FDCWD, \"/etc\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, STATX_ALL, \
          {stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFDIR|0755, stx_size=4096, ...}) = 0",
     );
 }
@@ -780,7 +784,7 @@ fn fd_calls() {
         &[u64::MAX],
         -9,
         vec![],
-        "close(-1) = -1 EBADF (Bad file number)",
+        "close(-1) = -1 EBADF (Bad file descriptor)",
     );
     both("dup", &[1], 5, vec![], "dup(1) = 5");
     both(
@@ -798,7 +802,13 @@ fn fd_calls() {
         vec![],
         "lseek(3, -10, SEEK_END) = 90",
     );
-    both("fcntl", &[3, 1], 1, vec![], "fcntl(3, F_GETFD) = 1");
+    both(
+        "fcntl",
+        &[3, 1],
+        1,
+        vec![],
+        "fcntl(3, F_GETFD) = 0x1 (flags FD_CLOEXEC)",
+    );
     both(
         "fcntl",
         &[3, 2, 1],
@@ -857,7 +867,7 @@ fn fd_calls() {
         &[3, 0xc0de, 7],
         -25,
         vec![],
-        "ioctl(3, 0xc0de, 0x7) = -1 ENOTTY (Not a typewriter)",
+        "ioctl(3, 0xc0de, 0x7) = -1 ENOTTY (Inappropriate ioctl for device)",
     );
     both(
         "pipe2",
@@ -892,6 +902,29 @@ fn execve_with_argv_and_envp() {
         assert_eq!(
             line(arch, sc),
             "execve(\"/bin/ls\", [\"ls\", \"-l\"], 0x7ffd2000 /* 2 vars */) = 0"
+        );
+    }
+    // The envp of recordings since issue 14: counted, not read (a marker
+    // alone, its length the count), as strace shows it.
+    for (count, shown) in [
+        (72, "/* 72 vars */"),
+        (1, "/* 1 var */"),
+        (0, "/* 0+ vars */"),
+    ] {
+        let envp = Capture {
+            arg: 2,
+            kind: CaptureKind::InBuf,
+            len: count,
+            truncated: false,
+            read_failed: false,
+            bytes: Vec::new(),
+        };
+        both(
+            "execve",
+            &[BUF, BUF2, 0x7ffd_2000],
+            0,
+            vec![s(0, "/bin/ls"), s(1, "ls"), envp],
+            &format!("execve(\"/bin/ls\", [\"ls\"], 0x7ffd2000 {shown}) = 0"),
         );
     }
     // Array cut short (marker with a count), a failed element, empty envp.
@@ -979,14 +1012,17 @@ fn clone_argument_order_differs() {
     );
     assert_eq!(
         line(X, x),
-        "clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|\
-         CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, 0x7f000000, 0x7f001000, 0x7f002000, 0x7f003000) = 101"
+        "clone(child_stack=0x7f000000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|\
+         CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, parent_tid=0x7f001000, \
+         tls=0x7f003000, child_tidptr=0x7f002000) = 101"
     );
-    // arm64: the 4th argument is tls (hex), the 5th the child tid pointer.
+    // arm64: the 4th argument is tls, the 5th the child tid pointer; only
+    // the pointers the flags use are shown (strace's clone.c).
     let a = call(A, "clone", &[0x1200011, 0, 0, 0, 0x7f00_3000], 101);
     assert_eq!(
         line(A, a),
-        "clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, NULL, NULL, 0, 0x7f003000) = 101"
+        "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, \
+         child_tidptr=0x7f003000) = 101"
     );
     let x = call(X, "fork", &[], 102);
     assert_eq!(line(X, x), "fork() = 102");
@@ -1004,6 +1040,28 @@ fn clone_argument_order_differs() {
         vec![inb(0, &args)],
         "clone3({flags=CLONE_VM|CLONE_PIDFD, pidfd=0x7ffd1000, exit_signal=SIGCHLD, \
          stack=0x7f000000, stack_size=0x2000}, 88) = 104",
+    );
+    // CLONE_PARENT_SETTID: the tid stored is the one returned (strace's
+    // `=> {parent_tid=[N]}`); not in the child, which got 0.
+    let mut args = Vec::new();
+    for v in [0x100u64 | 0x10_0000, 0, 0, BUF2, 0, 0, 0, 0] {
+        args.extend_from_slice(&v.to_le_bytes());
+    }
+    let want = "clone3({flags=CLONE_VM|CLONE_PARENT_SETTID, parent_tid=0x7ffd1000, exit_signal=0, \
+                stack=NULL, stack_size=0}";
+    both(
+        "clone3",
+        &[BUF, 88],
+        105,
+        vec![inb(0, &args)],
+        &format!("{want} => {{parent_tid=[105]}}, 88) = 105"),
+    );
+    both(
+        "clone3",
+        &[BUF, 88],
+        0,
+        vec![inb(0, &args)],
+        &format!("{want}, 88) = 0"),
     );
 }
 
@@ -1153,7 +1211,26 @@ fn time_and_sync() {
         &[BUF, 0x189, 0, BUF2, 0, 0xffff_ffff],
         -110,
         vec![],
-        "futex(0x7ffd0000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, 0x7ffd1000, NULL, 0xffffffff) = -1 ETIMEDOUT (Connection timed out)",
+        "futex(0x7ffd0000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, 0x7ffd1000, FUTEX_BITSET_MATCH_ANY) = -1 ETIMEDOUT (Connection timed out)",
+    );
+    // The timeout captured (recorders since issue 14), shown as strace does.
+    let mut ts = 3528u64.to_le_bytes().to_vec();
+    ts.extend_from_slice(&641_635_337u64.to_le_bytes());
+    both(
+        "futex",
+        &[BUF, 0x89, 0, BUF2, 0, 0xffff_ffff],
+        -11,
+        vec![inb(3, &ts)],
+        "futex(0x7ffd0000, FUTEX_WAIT_BITSET_PRIVATE, 0, {tv_sec=3528, tv_nsec=641635337}, \
+         FUTEX_BITSET_MATCH_ANY) = -1 EAGAIN (Resource temporarily unavailable)",
+    );
+    // Only the arguments the command uses: WAKE has none after val.
+    both(
+        "futex",
+        &[BUF, 0x81, 1, 7, 0, 0],
+        0,
+        vec![],
+        "futex(0x7ffd0000, FUTEX_WAKE_PRIVATE, 1) = 0",
     );
 }
 
@@ -1171,7 +1248,7 @@ fn memory() {
         &[0, 4096, 0, 0x1, 3, 0x1000],
         -12,
         vec![],
-        "mmap(NULL, 4096, PROT_NONE, MAP_SHARED, 3, 0x1000) = -1 ENOMEM (Out of memory)",
+        "mmap(NULL, 4096, PROT_NONE, MAP_SHARED, 3, 0x1000) = -1 ENOMEM (Cannot allocate memory)",
     );
     both(
         "munmap",
@@ -1220,8 +1297,8 @@ fn uname_struct() {
         &[BUF],
         0,
         vec![out(0, &u)],
-        "uname({sysname=\"Linux\", nodename=\"host\", release=\"6.1.0\", version=\"#1 SMP\", \
-         machine=\"aarch64\", domainname=\"(none)\"}) = 0",
+        // strace abbreviates after the node name (without -v).
+        "uname({sysname=\"Linux\", nodename=\"host\", ...}) = 0",
     );
     both(
         "uname",
@@ -1270,14 +1347,14 @@ fn socket_calls() {
         &[3, BUF, 16],
         0,
         vec![inb(1, &sin(80, [127, 0, 0, 1]))],
-        "connect(3, {AF_INET, 127.0.0.1:80}, 16) = 0",
+        "connect(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = 0",
     );
     both(
         "connect",
         &[3, BUF, 16],
         -111,
         vec![inb(1, &sin(443, [10, 1, 2, 3]))],
-        "connect(3, {AF_INET, 10.1.2.3:443}, 16) = -1 ECONNREFUSED (Connection refused)",
+        "connect(3, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr(\"10.1.2.3\")}, 16) = -1 ECONNREFUSED (Connection refused)",
     );
     let mut v6 = vec![10, 0];
     v6.extend_from_slice(&8080u16.to_be_bytes());
@@ -1289,7 +1366,7 @@ fn socket_calls() {
         &[3, BUF, 28],
         0,
         vec![inb(1, &v6)],
-        "bind(3, {AF_INET6, [::1]:8080}, 28) = 0",
+        "bind(3, {sa_family=AF_INET6, sin6_port=htons(8080), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, \"::1\", &sin6_addr), sin6_scope_id=0}, 28) = 0",
     );
     let mut un = vec![1, 0];
     un.extend_from_slice(b"/run/x.sock\0");
@@ -1298,7 +1375,7 @@ fn socket_calls() {
         &[3, BUF, 14],
         0,
         vec![inb(1, &un)],
-        "connect(3, {AF_UNIX, \"/run/x.sock\"}, 14) = 0",
+        "connect(3, {sa_family=AF_UNIX, sun_path=\"/run/x.sock\"}, 14) = 0",
     );
     let mut abs = vec![1, 0, 0];
     abs.extend_from_slice(b"name");
@@ -1307,7 +1384,7 @@ fn socket_calls() {
         &[3, BUF, 7],
         0,
         vec![inb(1, &abs)],
-        "bind(3, {AF_UNIX, @\"name\"}, 7) = 0",
+        "bind(3, {sa_family=AF_UNIX, sun_path=@\"name\"}, 7) = 0",
     );
     let mut peer = out(1, &sin(5555, [192, 168, 0, 9]));
     peer.len = 16;
@@ -1316,7 +1393,7 @@ fn socket_calls() {
         &[3, BUF, BUF2, 0o2000000],
         4,
         vec![peer],
-        "accept4(3, {AF_INET, 192.168.0.9:5555}, [16], SOCK_CLOEXEC) = 4",
+        "accept4(3, {sa_family=AF_INET, sin_port=htons(5555), sin_addr=inet_addr(\"192.168.0.9\")}, [16], SOCK_CLOEXEC) = 4",
     );
     both("accept", &[3, 0, 0], 4, vec![], "accept(3, NULL, NULL) = 4");
     both(
@@ -1324,28 +1401,28 @@ fn socket_calls() {
         &[3, BUF, BUF2],
         0,
         vec![out(1, &[1, 0])],
-        "getsockname(3, {AF_UNIX}, [2]) = 0",
+        "getsockname(3, {sa_family=AF_UNIX}, [2]) = 0",
     );
     both(
         "sendto",
         &[3, BUF, 4, 0x4000, BUF2, 16],
         4,
         vec![inb(1, b"ping"), inb(4, &sin(53, [8, 8, 8, 8]))],
-        "sendto(3, \"ping\", 4, MSG_NOSIGNAL, {AF_INET, 8.8.8.8:53}, 16) = 4",
+        "sendto(3, \"ping\", 4, MSG_NOSIGNAL, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr(\"8.8.8.8\")}, 16) = 4",
     );
     both(
         "recvfrom",
         &[3, BUF, 512, 0, BUF2, 0x7ffd_2000],
         4,
         vec![out(1, b"pong"), out(4, &sin(53, [8, 8, 4, 4]))],
-        "recvfrom(3, \"pong\", 512, 0, {AF_INET, 8.8.4.4:53}, [16]) = 4",
+        "recvfrom(3, \"pong\", 512, 0, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr(\"8.8.4.4\")}, [16]) = 4",
     );
     both(
         "recvmsg",
         &[3, BUF, 0x40],
         5,
         vec![out(1, b"hello"), out(1, &sin(9, [1, 2, 3, 4]))],
-        "recvmsg(3, {msg_name={AF_INET, 1.2.3.4:9}, data=\"hello\"}, MSG_DONTWAIT) = 5",
+        "recvmsg(3, {msg_name={sa_family=AF_INET, sin_port=htons(9), sin_addr=inet_addr(\"1.2.3.4\")}, data=\"hello\"}, MSG_DONTWAIT) = 5",
     );
     both(
         "sendmsg",
@@ -1359,7 +1436,7 @@ fn socket_calls() {
         &[3, BUF, 0],
         -11,
         vec![],
-        "recvmsg(3, 0x7ffd0000, 0) = -1 EAGAIN (Try again)",
+        "recvmsg(3, 0x7ffd0000, 0) = -1 EAGAIN (Resource temporarily unavailable)",
     );
     both(
         "setsockopt",
@@ -1408,17 +1485,17 @@ fn unknown_syscalls() {
     sc.nr = 999;
     assert_eq!(
         line(X, sc.clone()),
-        "syscall_999(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Invalid system call number)"
+        "syscall_999(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented)"
     );
     sc.nr = 403; // clock_gettime64 exists only on 32-bit ABIs
     assert_eq!(
         line(A, sc.clone()),
-        "syscall_403(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Invalid system call number)"
+        "syscall_403(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented)"
     );
     sc.nr = -1;
     assert_eq!(
         line(X, sc),
-        "syscall_-1(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Invalid system call number)"
+        "syscall_-1(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented)"
     );
 }
 
@@ -1806,4 +1883,231 @@ fn display_limit_cuts_long_strings() {
     f.max_str = 4;
     let json = String::from_utf8(f.render_json(&Event::Syscall(sc)).to_vec()).unwrap();
     assert!(json.contains("\"text\":\"0123456789\""), "{json}");
+}
+
+/// The decoders added to match strace (issue 14), each against the line
+/// strace 6.1 printed for the same call on x86_64.
+#[test]
+fn strace_formats_of_issue_14() {
+    both(
+        "getxattr",
+        &[BUF, BUF2, 0, 0],
+        -61,
+        vec![s(0, "/etc"), s(1, "system.posix_acl_access")],
+        "getxattr(\"/etc\", \"system.posix_acl_access\", NULL, 0) = -1 ENODATA (No data available)",
+    );
+    let mut lim = (8192u64 * 1024).to_le_bytes().to_vec();
+    lim.extend_from_slice(&u64::MAX.to_le_bytes());
+    both(
+        "prlimit64",
+        &[0, 3, 0, BUF],
+        0,
+        vec![out(3, &lim)],
+        "prlimit64(0, RLIMIT_STACK, NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}) = 0",
+    );
+    // O_* values differ on arm64: x86_64's.
+    assert_eq!(
+        line(X, call(X, "fcntl", &[4, 3], 0x38800)),
+        "fcntl(4, F_GETFL) = 0x38800 (flags O_RDONLY|O_NONBLOCK|O_LARGEFILE|O_NOFOLLOW|O_DIRECTORY)",
+    );
+    both(
+        "socket",
+        &[1, 0x80801, 0],
+        3,
+        vec![],
+        "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0) = 3",
+    );
+    both(
+        "fadvise64",
+        &[3, 0, 0, 2],
+        0,
+        vec![],
+        "fadvise64(3, 0, 0, POSIX_FADV_SEQUENTIAL) = 0",
+    );
+    both("getgroups", &[0, 0], 0, vec![], "getgroups(0, NULL) = 0");
+    both(
+        "epoll_create1",
+        &[0x80000],
+        3,
+        vec![],
+        "epoll_create1(EPOLL_CLOEXEC) = 3",
+    );
+}
+
+#[test]
+fn sysinfo_and_setuid_modes() {
+    let mut si = vec![0u8; 112];
+    let put =
+        |si: &mut Vec<u8>, off: usize, v: u64| si[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    put(&mut si, 0, 3023);
+    put(&mut si, 8, 512_768);
+    put(&mut si, 32, 25_276_182_528);
+    si[80..82].copy_from_slice(&205u16.to_le_bytes());
+    si[104..108].copy_from_slice(&1u32.to_le_bytes());
+    both(
+        "sysinfo",
+        &[BUF],
+        0,
+        vec![out(0, &si)],
+        "sysinfo({uptime=3023, loads=[512768, 0, 0], totalram=25276182528, freeram=0, \
+         sharedram=0, bufferram=0, totalswap=0, freeswap=0, procs=205, totalhigh=0, \
+         freehigh=0, mem_unit=1}) = 0",
+    );
+    let mut b = Vec::new();
+    consts::st_mode(&mut b, 0o104755);
+    assert_eq!(b, b"S_IFREG|S_ISUID|0755");
+    b.clear();
+    consts::st_mode(&mut b, 0o41777);
+    assert_eq!(b, b"S_IFDIR|S_ISVTX|0777");
+}
+
+#[test]
+fn getdents64_shows_the_entries_counted_in_the_kernel() {
+    let count = |len: u64, truncated: bool| Capture {
+        arg: 1,
+        kind: CaptureKind::OutBuf,
+        len,
+        truncated,
+        read_failed: false,
+        bytes: Vec::new(),
+    };
+    both(
+        "getdents64",
+        &[3, BUF, 32768],
+        32744,
+        vec![count(967, false)],
+        "getdents64(3, 0x7ffd0000 /* 967 entries */, 32768) = 32744",
+    );
+    both(
+        "getdents64",
+        &[3, BUF, 32768],
+        32744,
+        vec![count(2048, true)],
+        "getdents64(3, 0x7ffd0000 /* 2048+ entries */, 32768) = 32744",
+    );
+    // Logs from before the count: the pointer, as before.
+    both(
+        "getdents64",
+        &[3, BUF, 32768],
+        0,
+        vec![],
+        "getdents64(3, 0x7ffd0000, 32768) = 0",
+    );
+}
+
+/// More of issue 14's rows, each against the line strace 6.1 printed.
+#[test]
+fn statfs_sigaltstack_affinity_splice_ficlone() {
+    let mut st = vec![0u8; 120];
+    let w =
+        |st: &mut Vec<u8>, off: usize, v: u64| st[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    w(&mut st, 0, 0xef53);
+    w(&mut st, 8, 4096);
+    st[56..60].copy_from_slice(&0x306f_cf2bu32.to_le_bytes());
+    st[60..64].copy_from_slice(&0x6522_f3e6u32.to_le_bytes());
+    w(&mut st, 64, 255);
+    w(&mut st, 72, 4096);
+    w(&mut st, 80, 0x1020);
+    both(
+        "fstatfs",
+        &[6, BUF],
+        0,
+        vec![out(1, &st)],
+        "fstatfs(6, {f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=0, f_bfree=0, f_bavail=0, \
+         f_files=0, f_ffree=0, f_fsid={val=[0x306fcf2b, 0x6522f3e6]}, f_namelen=255, \
+         f_frsize=4096, f_flags=ST_VALID|ST_RELATIME}) = 0",
+    );
+    let mut ss = vec![0u8; 24];
+    w(&mut ss, 0, 0x55f1_b0b8_2b00);
+    w(&mut ss, 16, 65536);
+    both(
+        "sigaltstack",
+        &[BUF, 0],
+        0,
+        vec![inb(0, &ss)],
+        "sigaltstack({ss_sp=0x55f1b0b82b00, ss_flags=0, ss_size=65536}, NULL) = 0",
+    );
+    both(
+        "sched_getaffinity",
+        &[0, 128, BUF],
+        32,
+        vec![out(2, &[0b11, 0, 0, 0])],
+        "sched_getaffinity(0, 128, [0 1]) = 32",
+    );
+    both(
+        "splice",
+        &[0, 0, 1, 0, 98304, 1],
+        0,
+        vec![],
+        "splice(0, NULL, 1, NULL, 98304, SPLICE_F_MOVE) = 0",
+    );
+    both(
+        "ioctl",
+        &[4, 0x4004_9409, 3],
+        -95,
+        vec![],
+        "ioctl(4, BTRFS_IOC_CLONE or FICLONE, 3) = -1 EOPNOTSUPP (Operation not supported)",
+    );
+}
+
+#[test]
+fn rt_sigreturn_shows_the_mask_read_from_the_signal_frame() {
+    // SIGCHLD (17) blocked: bit 16.
+    both(
+        "rt_sigreturn",
+        &[],
+        27832,
+        vec![inb(0, &(1u64 << 16).to_le_bytes())],
+        "rt_sigreturn({mask=[CHLD]}) = 27832",
+    );
+    both(
+        "rt_sigreturn",
+        &[],
+        0,
+        vec![inb(0, &[0; 8])],
+        "rt_sigreturn({mask=[]}) = 0",
+    );
+    // Logs from before the mask was read: nothing to show.
+    both("rt_sigreturn", &[], 0, vec![], "rt_sigreturn() = 0");
+}
+
+#[test]
+fn value_result_lengths_show_what_was_offered_and_returned() {
+    let sin = [2u8, 0, 0x8c, 0xd9, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut addr = out(1, &sin);
+    addr.len = 16;
+    both(
+        "getsockname",
+        &[4, BUF, BUF2],
+        0,
+        vec![inb(2, &128u32.to_le_bytes()), addr],
+        "getsockname(4, {sa_family=AF_INET, sin_port=htons(36057), \
+         sin_addr=inet_addr(\"127.0.0.1\")}, [128 => 16]) = 0",
+    );
+    // Failed: the length offered (strace's net.c).
+    both(
+        "getpeername",
+        &[3, BUF, BUF2],
+        -107,
+        vec![inb(2, &16u32.to_le_bytes())],
+        "getpeername(3, 0x7ffd0000, [16]) = -1 ENOTCONN (Transport endpoint is not connected)",
+    );
+}
+
+#[test]
+fn prctl_capability_operations_name_the_capability() {
+    both(
+        "prctl",
+        &[23, 32, 0, 0x7fbb_1201_6bc8, 0x7fbb_122b_cc80],
+        1,
+        vec![],
+        "prctl(PR_CAPBSET_READ, CAP_MAC_OVERRIDE) = 1",
+    );
+    both(
+        "prctl",
+        &[23, 0x30, 0, 0, 0],
+        -22,
+        vec![],
+        "prctl(PR_CAPBSET_READ, 0x30 /* CAP_??? */) = -1 EINVAL (Invalid argument)",
+    );
 }

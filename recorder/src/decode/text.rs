@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::consts;
 use super::fds::{self, Effect, FdTable};
 use super::json;
-use super::put;
+use super::put::{self, StringEscapes};
 use super::structs;
 use super::table::{self, RetFmt, Spec, Ty};
 use super::{Arch, errno_name, syscall_name};
@@ -103,6 +103,8 @@ pub struct Formatter {
     delta_ns: u64,
     /// [`Formatter::learn_threads`]: the first thread seen.
     first_tid: Option<u32>,
+    /// `-x`/`-xx`.
+    escapes: StringEscapes,
 }
 
 /// The text options `recorder dump` and live output (`recorder --live`)
@@ -117,6 +119,8 @@ pub struct TextOptions {
     pub durations: bool,
     /// `-y`: descriptor paths.
     pub decode_fds: bool,
+    /// `-x`/`-xx`: strings in hex.
+    pub escapes: StringEscapes,
 }
 
 /// A return value in the kernel's error range (`-4095..=-1`).
@@ -156,6 +160,7 @@ impl Formatter {
             prev_ns: std::collections::HashMap::new(),
             delta_ns: 0,
             first_tid: None,
+            escapes: StringEscapes::Octal,
         }
     }
 
@@ -170,6 +175,7 @@ impl Formatter {
         }
         self.show_duration = o.durations;
         self.decode_fds(o.decode_fds);
+        self.escapes = o.escapes;
     }
 
     /// For events read once, in order, where whether a second thread comes
@@ -250,6 +256,7 @@ impl Formatter {
         // moving a Vec does not allocate.
         let mut b = std::mem::take(&mut self.buf);
         b.clear();
+        let _escapes = put::escapes_for_now(self.escapes);
         if let (TimeMode::SincePrevious, Some(tid), Some(ts)) = (self.time, ev.tid(), ev.ts_ns()) {
             let prev = self.prev_ns.insert(tid, ts).unwrap_or(ts);
             self.delta_ns = ts.saturating_sub(prev);
@@ -394,6 +401,7 @@ impl Formatter {
                     }
                     RetFmt::Hex => put::hex(b, r as u64),
                     RetFmt::Oct => put::oct(b, r as u64),
+                    RetFmt::Fcntl => fcntl_ret(b, self.arch, sc.args[1] & 0xffff_ffff, r),
                 }
             }
         }
@@ -562,10 +570,23 @@ impl<'a> Call<'a> {
     }
 
     fn args(&self, b: &mut Vec<u8>, spec: &Spec) {
+        match spec.args {
+            [Ty::CloneFlags, ..] => return self.clone_args(b, spec),
+            [_, Ty::FutexOp, ..] => return self.futex_args(b),
+            // strace's prctl.c: the capability operations take one
+            // argument, a capability (other options: all arguments).
+            [Ty::Enum(_), ..] if spec.name == "prctl" && matches!(self.sc.args[0], 23 | 24) => {
+                consts::int_enum(b, self.sc.args[0], consts::PRCTL_OPTIONS);
+                b.extend_from_slice(b", ");
+                return consts::capability(b, self.sc.args[1]);
+            }
+            _ => {}
+        }
         let mut first = true;
         for (i, &ty) in spec.args.iter().enumerate().take(self.nargs(spec).min(6)) {
             match ty {
                 Ty::Hidden => continue,
+                Ty::SigreturnMask if self.capture(i).is_none() => continue,
                 Ty::OpenMode => {
                     let flags = i.checked_sub(1).map_or(0, |j| self.sc.args[j]);
                     if flags & (consts::O_CREAT | consts::O_TMPFILE_ANY) == 0 {
@@ -625,24 +646,53 @@ impl<'a> Call<'a> {
                 self.quoted(b, s, c.truncated && s.len() == c.bytes.len());
                 true
             }),
+            Ty::OutHex(_) => self.output(b, i, |b, c| {
+                let shown = c.bytes.get(..self.max_str).unwrap_or(&c.bytes);
+                b.push(b'"');
+                put::escaped_hex(b, shown);
+                b.push(b'"');
+                if c.truncated || shown.len() < c.bytes.len() {
+                    b.extend_from_slice(b"...");
+                }
+                true
+            }),
+            Ty::Dirents => match self.capture(i) {
+                Some(c) if self.succeeded() && c.bytes.is_empty() && !c.read_failed => {
+                    put::ptr(b, v);
+                    b.extend_from_slice(b" /* ");
+                    put::u64(b, c.len);
+                    b.extend_from_slice(if c.truncated {
+                        b"+ entries */"
+                    } else {
+                        b" entries */"
+                    });
+                }
+                _ => put::ptr(b, v),
+            },
+            Ty::Groups => match self.sc.ret {
+                Some(0) if v != 0 => b.extend_from_slice(b"[]"),
+                _ => put::ptr(b, v),
+            },
+            Ty::StatxFlags => consts::statx_flags(b, v & 0xffff_ffff),
             Ty::MsgIn => self.msghdr(b, i, false),
             Ty::MsgOut => self.msghdr(b, i, true),
             Ty::SockaddrIn(_) => self.input(b, i, |b, c| structs::sockaddr(b, &c.bytes)),
             Ty::SockaddrOut(_) => self.output(b, i, |b, c| structs::sockaddr(b, &c.bytes)),
-            Ty::LenPtr(j) => match self.capture(usize::from(j)) {
-                Some(c) if v != 0 && !c.read_failed => {
-                    b.push(b'[');
-                    put::u64(b, c.len);
-                    b.push(b']');
-                }
-                _ => put::ptr(b, v),
-            },
+            Ty::LenPtr(j) => self.value_result_len(b, i, usize::from(j)),
             Ty::Stat => self.output(b, i, |b, c| structs::stat(b, arch, &c.bytes)),
             Ty::Statx => self.output(b, i, |b, c| structs::statx(b, &c.bytes)),
             Ty::TimespecIn => self.input(b, i, |b, c| structs::timespec(b, &c.bytes, false)),
             Ty::TimespecOut => self.output(b, i, |b, c| structs::timespec(b, &c.bytes, false)),
             Ty::TimevalOut => self.output(b, i, |b, c| structs::timespec(b, &c.bytes, true)),
             Ty::Utsname => self.output(b, i, |b, c| structs::utsname(b, &c.bytes)),
+            Ty::RlimIn => self.input(b, i, |b, c| structs::rlimit(b, &c.bytes)),
+            Ty::RlimOut => self.output(b, i, |b, c| structs::rlimit(b, &c.bytes)),
+            Ty::Sysinfo => self.output(b, i, |b, c| structs::sysinfo(b, &c.bytes)),
+            Ty::Statfs => self.output(b, i, |b, c| structs::statfs(b, &c.bytes)),
+            Ty::StackIn => self.input(b, i, |b, c| structs::stack_t(b, &c.bytes)),
+            Ty::StackOut => self.output(b, i, |b, c| structs::stack_t(b, &c.bytes)),
+            Ty::CpuSetIn => self.input(b, i, |b, c| structs::cpu_set(b, &c.bytes)),
+            Ty::CpuSetOut => self.output(b, i, |b, c| structs::cpu_set(b, &c.bytes)),
             Ty::IntPair => self.output(b, i, |b, c| structs::int_pair(b, &c.bytes)),
             Ty::WaitStatus => {
                 // wait4 returning 0 (WNOHANG, nothing to reap) leaves the
@@ -658,7 +708,12 @@ impl<'a> Call<'a> {
             Ty::SigsetIn => self.input(b, i, |b, c| structs::sigset(b, &c.bytes)),
             Ty::SigsetOut => self.output(b, i, |b, c| structs::sigset(b, &c.bytes)),
             Ty::OpenHow(_) => self.input(b, i, |b, c| structs::open_how(b, arch, &c.bytes)),
-            Ty::CloneArgs(_) => self.input(b, i, |b, c| structs::clone_args(b, &c.bytes)),
+            Ty::CloneArgs(_) => self.input(b, i, |b, c| {
+                structs::clone_args(b, &c.bytes) && {
+                    self.clone3_result(b, &c.bytes);
+                    true
+                }
+            }),
             // Flag arguments are `int`s: the kernel ignores the upper half.
             Ty::Flags(names) => consts::flags(b, v & 0xffff_ffff, names),
             Ty::Enum(names) => consts::int_enum(b, v, names),
@@ -677,6 +732,16 @@ impl<'a> Call<'a> {
             Ty::FcntlCmd => consts::int_enum(b, v, consts::FCNTL_CMDS),
             Ty::FcntlArg => self.fcntl_arg(b, v),
             Ty::FutexOp => consts::futex_op(b, v),
+            // Shown by futex_args, which knows whether it is a timeout.
+            Ty::FutexTimeout => put::ptr(b, v),
+            Ty::SigreturnMask => {
+                // Not a register: the capture alone says what was there.
+                b.extend_from_slice(b"{mask=");
+                if let Some(c) = self.capture(i) {
+                    show_capture(b, v, c, |b, c| structs::sigset(b, &c.bytes));
+                }
+                b.push(b'}');
+            }
             Ty::SockLevel => consts::int_enum(b, v, consts::SOCKOPT_LEVELS),
             Ty::SockOptName => {
                 let names = match self.sc.args[1] & 0xffff_ffff {
@@ -689,10 +754,126 @@ impl<'a> Call<'a> {
             }
             Ty::SockOptIn => self.input(b, i, sockopt_value),
             Ty::SockOptOut => self.output(b, i, sockopt_value),
+            Ty::IoctlArg if self.sc.args[1] & 0xffff_ffff == consts::FICLONE => {
+                put::i64(b, int);
+                self.fd_name(b, int);
+            }
+            Ty::IoctlArg => put::hex(b, v),
             Ty::IoctlReq => match consts::name_of(v & 0xffff_ffff, consts::IOCTLS) {
                 Some(n) => b.extend_from_slice(n.as_bytes()),
                 None => put::hex(b, v & 0xffff_ffff),
             },
+        }
+    }
+
+    /// A `socklen_t *` as strace's net.c shows it: `[128 => 16]`, the
+    /// value offered (read at entry) and the one returned (the length of
+    /// the buffer in argument `buf`'s capture), `[16]` when they are the
+    /// same or only one is known (a failed call: the value offered).
+    fn value_result_len(&self, b: &mut Vec<u8>, i: usize, buf: usize) {
+        let v = self.sc.args[i];
+        let offered = self
+            .capture(i)
+            .and_then(|c| put::le_u32(&c.bytes, 0))
+            .map(u64::from);
+        let returned = self
+            .capture(buf)
+            .filter(|c| self.succeeded() && !c.read_failed)
+            .map(|c| c.len);
+        let (first, then) = match (offered, returned) {
+            _ if v == 0 => return put::ptr(b, v),
+            (Some(u), Some(r)) if u != r => (u, Some(r)),
+            (Some(u), _) => (u, None),
+            (None, Some(r)) => (r, None),
+            (None, None) => return put::ptr(b, v),
+        };
+        b.push(b'[');
+        put::u64(b, first);
+        if let Some(r) = then {
+            b.extend_from_slice(b" => ");
+            put::u64(b, r);
+        }
+        b.push(b']');
+    }
+
+    /// What clone3 stored, as strace shows it after the struct:
+    /// ` => {parent_tid=[1234]}`. With CLONE_PARENT_SETTID the kernel
+    /// stores the child's tid there, which is what the parent got back,
+    /// so no memory needs reading. (CLONE_PIDFD's descriptor is not
+    /// captured: nothing is shown then.)
+    fn clone3_result(&self, b: &mut Vec<u8>, bytes: &[u8]) {
+        let flags = put::le_u64(bytes, 0).unwrap_or(0);
+        let set_tid = flags & consts::CLONE_PARENT_SETTID != 0;
+        match self.sc.ret {
+            Some(tid) if tid > 0 && set_tid && flags & consts::CLONE_PIDFD == 0 => {
+                b.extend_from_slice(b" => {parent_tid=[");
+                put::i64(b, tid);
+                b.extend_from_slice(b"]}");
+            }
+            _ => {}
+        }
+    }
+
+    /// clone as strace's clone.c shows it: named arguments, and only the
+    /// pointers the flags make the kernel use. The row says where the tls
+    /// (`Hex`) and child tid (`Ptr`) are: their order differs on arm64.
+    fn clone_args(&self, b: &mut Vec<u8>, spec: &Spec) {
+        let a = &self.sc.args;
+        let flags = a[0] & !0xff;
+        let tls = spec.args.iter().rposition(|t| matches!(t, Ty::Hex));
+        let ctid = (3..spec.args.len()).find(|&i| Some(i) != tls);
+        b.extend_from_slice(b"child_stack=");
+        put::ptr(b, a[1]);
+        b.extend_from_slice(b", flags=");
+        consts::clone_flags(b, a[0]);
+        if flags & (consts::CLONE_PARENT_SETTID | consts::CLONE_PIDFD) != 0 {
+            b.extend_from_slice(b", parent_tid=");
+            put::ptr(b, a[2]);
+        }
+        if let Some(i) = tls.filter(|_| flags & consts::CLONE_SETTLS != 0) {
+            b.extend_from_slice(b", tls=");
+            put::ptr(b, a[i]);
+        }
+        if let Some(i) = ctid.filter(|_| flags & consts::CLONE_CHILD_TID != 0) {
+            b.extend_from_slice(b", child_tidptr=");
+            put::ptr(b, a[i]);
+        }
+    }
+
+    /// futex as strace's futex.c shows it: only the arguments the
+    /// operation uses, the timeout as a struct, the bitset by name.
+    fn futex_args(&self, b: &mut Vec<u8>) {
+        let a = &self.sc.args;
+        let val = |b: &mut Vec<u8>, i: usize| put::u64(b, a[i] & 0xffff_ffff);
+        put::ptr(b, a[0]);
+        b.extend_from_slice(b", ");
+        consts::futex_op(b, a[1]);
+        // The fields after uaddr and op, per command (`op & 127`).
+        let fields: &[u8] = match a[1] & 127 {
+            0 => b"vt",     // WAIT: val, timeout
+            6 | 13 => b"t", // LOCK_PI, LOCK_PI2
+            9 => b"vtB",    // WAIT_BITSET: + val3 as a bitset
+            10 => b"vB",    // WAKE_BITSET
+            3 => b"v2a",    // REQUEUE: val, val2, uaddr2
+            4 | 12 => b"v2au",
+            11 => b"vta", // WAIT_REQUEUE_PI
+            1 | 2 => b"v",
+            7 | 8 => b"",
+            _ => b"vtax", // WAKE_OP and unknown: everything, val3 in hex
+        };
+        for f in fields {
+            b.extend_from_slice(b", ");
+            match f {
+                b'v' => val(b, 2),
+                b'2' => val(b, 3),
+                b't' => self.input(b, 3, |b, c| structs::timespec(b, &c.bytes, false)),
+                b'a' => put::ptr(b, a[4]),
+                b'u' => val(b, 5),
+                b'B' if a[5] & 0xffff_ffff == 0xffff_ffff => {
+                    b.extend_from_slice(b"FUTEX_BITSET_MATCH_ANY");
+                }
+                _ => put::hex(b, a[5] & 0xffff_ffff),
+            }
         }
     }
 
@@ -806,15 +987,14 @@ impl<'a> Call<'a> {
         }
         put::hex(b, v);
         b.extend_from_slice(b" /* ");
-        match left_out {
-            None => put::u64(b, strings),
-            Some(0) => {
-                put::u64(b, strings);
-                b.push(b'+');
-            }
-            Some(n) => put::u64(b, strings.saturating_add(n)),
+        // Recorders since issue 14 count the variables without reading
+        // them: a marker alone, `len` the count.
+        let total = strings.saturating_add(left_out.unwrap_or(0));
+        put::u64(b, total);
+        if left_out == Some(0) {
+            b.push(b'+');
         }
-        b.extend_from_slice(if strings == 1 && left_out.is_none() {
+        b.extend_from_slice(if total == 1 && left_out != Some(0) {
             b" var */"
         } else {
             b" vars */"
@@ -852,6 +1032,28 @@ impl<'a> Call<'a> {
             self.quoted(b, &data.bytes, data.truncated);
         }
         b.push(b'}');
+    }
+}
+
+/// fcntl's result, as strace's fcntl.c shows it: F_GETFD's and F_GETFL's
+/// in hex with their flags named (F_GETFD's 0 plainly), others in decimal.
+fn fcntl_ret(b: &mut Vec<u8>, arch: Arch, cmd: u64, r: i64) {
+    const F_GETFD: u64 = libc::F_GETFD as u64;
+    const F_GETFL: u64 = libc::F_GETFL as u64;
+    match cmd {
+        F_GETFD if r != 0 => {
+            put::hex(b, r as u64);
+            b.extend_from_slice(b" (flags ");
+            consts::flags(b, r as u64, consts::FD_FLAGS);
+            b.push(b')');
+        }
+        F_GETFL => {
+            put::hex(b, r as u64);
+            b.extend_from_slice(b" (flags ");
+            consts::open_flags(b, arch, r as u64);
+            b.push(b')');
+        }
+        _ => put::i64(b, r),
     }
 }
 

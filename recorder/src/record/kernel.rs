@@ -356,7 +356,13 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
     use recorder::decode::{ArgPlan, LenFrom};
     use recorder_common::capture as c;
     let mut spec = CaptureSpec {
-        at_entry: plan.at_entry.into(),
+        at_entry: if plan.at_entry {
+            1
+        } else if plan.args.contains(&ArgPlan::SocklenIn) {
+            2
+        } else {
+            0
+        },
         ..Default::default()
     };
     let len = |l: &LenFrom| match *l {
@@ -365,8 +371,9 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
         LenFrom::Fixed(n) => (c::LEN_FIXED, 0, n),
         LenFrom::ArgDeref(i) => (c::LEN_ARG_DEREF, i, 0),
     };
-    // The environment is not recorded: it is where secrets live, and a log
-    // is made to be attached to bug reports.
+    // The environment is not recorded, only how many variables it has
+    // (strace's `/* 72 vars */`): it is where secrets live, and a log is
+    // made to be attached to bug reports.
     let envp = match name {
         "execve" => Some(2),
         "execveat" => Some(3),
@@ -374,6 +381,10 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
     };
     for (i, a) in plan.args.iter().enumerate() {
         if Some(i) == envp {
+            spec.args[i] = ArgSpec {
+                kind: c::PTR_COUNT,
+                ..Default::default()
+            };
             continue;
         }
         spec.args[i] = match a {
@@ -411,6 +422,23 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
             ArgPlan::Msghdr { out } => ArgSpec {
                 kind: c::MSGHDR,
                 out: (*out).into(),
+                ..Default::default()
+            },
+            ArgPlan::SocklenIn => ArgSpec {
+                kind: c::SOCKLEN_IN,
+                ..Default::default()
+            },
+            ArgPlan::SigreturnMask => ArgSpec {
+                kind: c::SIGRETURN_MASK,
+                ..Default::default()
+            },
+            ArgPlan::FutexTimeout => ArgSpec {
+                kind: c::FUTEX_TIMEOUT,
+                ..Default::default()
+            },
+            ArgPlan::DirentCount => ArgSpec {
+                kind: c::DIRENT_COUNT,
+                out: 1,
                 ..Default::default()
             },
         };

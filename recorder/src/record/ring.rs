@@ -136,13 +136,17 @@ impl RecordParser {
                 // SAFETY: length checked; SyscallRecord is plain integers.
                 let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
                 let mut data = parse_items(&bytes[size_of::<SyscallRecord>()..]);
-                // Almost always empty (only execve sends entry data): skip
-                // hashing the tid for every record of the drain.
+                // Almost always empty (only execve, rt_sigreturn and the
+                // calls with a socklen_t * send entry data): skip hashing
+                // the tid for every record of the drain.
                 if !self.entry_data.is_empty()
                     && let Some((seq, entry)) = self.entry_data.remove(&r.tid)
                     && seq == r.seq
                 {
                     data.splice(0..0, entry);
+                    // Items are in argument order (docs/json-output.md);
+                    // stable, so an argument's own items keep theirs.
+                    data.sort_by_key(|c| c.arg);
                 }
                 Some(Event::Syscall(self.syscall_of(&r, data)))
             }

@@ -1,0 +1,467 @@
+//! `recorder dump` against strace itself, line for line (issue 14).
+//!
+//! Each command runs as `recorder -o R -- strace -f -qq -s 256 -o S -- CMD`:
+//! strace and the recorder see the very same execution (same pids,
+//! pointers, data), so every line strace wrote for the command's threads
+//! can be compared with the line `recorder dump -s 256 --tid T R` prints
+//! for the same call. strace's own process (and the helpers it forks to
+//! probe the kernel) are in the recording too; only the threads strace
+//! names in its output are compared.
+//!
+//! What is normalised, and why (nothing else is):
+//! - strace's `PID  ` prefix and dump's timestamp: they say who and when,
+//!   which the pairing by thread already accounts for.
+//! - strace's alignment padding before ` = ` (it pads the call to column
+//!   40, counted from the start of its line, pid prefix included, so the
+//!   padding depends on the pid's width; dump does not pad).
+//! - strace's `<unfinished ...>` / `<... NAME resumed>` halves are joined
+//!   into the one line strace would have written had no other thread
+//!   interleaved: a property of ptrace's stop-and-print, not of the call.
+//! - The body of a signal line, `--- SIGCHLD {si_signo=...} ---`, becomes
+//!   `--- SIGCHLD ---`: the siginfo (sender pid, uid, status, times) is
+//!   not visible to the recorder's tracepoint, so it cannot print it.
+//!
+//! Lines dump prints that strace does not (`+++ exec +++`, `+++ fork +++`,
+//! the child's own `clone() = 0`, the calls strace's forked child makes
+//! before its `execve`) are not counted: the measure is the share of
+//! strace's lines that dump reproduces exactly. Calls are paired per
+//! thread in order, by syscall name (a longest common subsequence, so a
+//! call one side lacks shows as one unmatched line instead of shifting
+//! everything after it).
+
+mod common;
+
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    process::{Command, Stdio},
+};
+
+use common::*;
+
+/// The share of strace's lines that dump must reproduce exactly, in
+/// percent. The issue's target is 99% (issue 14). The decoder reaches
+/// 99.98% here (19,185 of 19,188 lines on x86_64, December 2026: only
+/// set_mempolicy's and get_mempolicy's node masks differ, from `ps`); the
+/// threshold leaves room for a few lines that depend on scheduling (a call
+/// a signal interrupts, which strace shows as `= ? ERESTARTSYS` and a
+/// `restart_syscall`), and no more: a regression of one kind of line fails.
+const MIN_IDENTICAL_PERCENT: f64 = 99.95;
+
+/// How many differing lines to show per syscall.
+const EXAMPLES_PER_SYSCALL: usize = 3;
+
+/// A TCP exchange between two threads (sockaddrs, accept, send/recv,
+/// futex between threads, and strace's unfinished/resumed lines).
+const PY_TCP: &str = "import socket, threading
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+def serve():
+    c, _ = s.accept(); c.sendall(c.recv(64).upper()); c.close()
+t = threading.Thread(target=serve); t.start()
+k = socket.create_connection(s.getsockname()); k.sendall(b'ping')
+print(k.recv(64)); k.close(); t.join()";
+
+/// The commands compared: everyday programs, as the issue measured.
+fn commands(tree: &Path) -> Vec<Vec<String>> {
+    let t = tree.display().to_string();
+    let sh = |s: &str| vec!["sh".to_owned(), "-c".to_owned(), s.to_owned()];
+    let mut cmds = vec![
+        sh("ls -la /usr/bin"),
+        sh("cat /etc/passwd /etc/os-release"),
+        sh("echo a | wc -c"),
+        sh(&format!("find {t} -name '*.txt'")),
+        sh(&format!("tar -cf {t}.tar -C {t} . && tar -tvf {t}.tar")),
+        sh("id; stat /etc/passwd; date -u; uname -a"),
+        sh("head -c 300 /bin/sh | od -c | tail -n 2"),
+        sh(&format!(
+            "mkdir -p {t}/w && cp /etc/passwd {t}/w/p && chmod 600 {t}/w/p && ln -sf p {t}/w/l \
+             && mv {t}/w/p {t}/w/q && sort {t}/w/q | grep -c root; touch {t}/w/q; \
+             dd if=/dev/zero of={t}/w/z bs=1k count=4 2>/dev/null; rm -r {t}/w; sleep 0.01"
+        )),
+    ];
+    cmds.push(sh(&format!(
+        "df -h {t} >/dev/null; du -s {t}; seq 1 500 | sort -rn | uniq -c | tail -n 1; \
+         gzip -c /etc/passwd | gunzip -c | wc -l; env | wc -l; ps -o pid= -p $$"
+    )));
+    if Path::new("/usr/bin/python3").exists() {
+        let py = |s: &str| vec!["/usr/bin/python3".to_owned(), "-c".to_owned(), s.to_owned()];
+        cmds.push(py(
+            "import json, os; print(json.dumps(sorted(os.listdir('/etc'))[:3]))",
+        ));
+        cmds.push(py(PY_TCP));
+        cmds.push(py("import subprocess; subprocess.run(['true']); print(open('/proc/self/stat').read()[:8])"));
+    }
+    cmds
+}
+
+/// A small tree for find and tar: files, a subdirectory, a symlink,
+/// contents with bytes strace escapes.
+fn make_tree(root: &Path) {
+    std::fs::create_dir_all(root.join("sub/deeper")).expect("mkdir tree");
+    std::fs::write(root.join("a.txt"), "hello\n").expect("write");
+    std::fs::write(root.join("sub/b.txt"), b"\x00\x01\x7f\tbin\n").expect("write");
+    std::fs::write(root.join("sub/deeper/c.dat"), vec![0xa5u8; 3000]).expect("write");
+    std::os::unix::fs::symlink("a.txt", root.join("link")).expect("symlink");
+}
+
+#[test]
+fn dump_matches_strace_line_for_line() {
+    if !privileged() {
+        return;
+    }
+    assert!(
+        Command::new("strace")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "strace is not installed: `cargo xtask setup` installs it (apt-get install strace)"
+    );
+    let w = Workdir::new();
+    make_tree(&w.path("tree"));
+    let mut total = Tally::default();
+    let mut runs: Vec<(&[&str], Vec<String>)> = Vec::new();
+    for cmd in commands(&w.path("tree")) {
+        runs.push((&[], cmd));
+    }
+    // strace's -x and -xx against dump's, on binary data.
+    let binary = vec![
+        "head".to_owned(),
+        "-c".to_owned(),
+        "600".to_owned(),
+        "/bin/sh".to_owned(),
+    ];
+    runs.push((&["-x"], binary.clone()));
+    runs.push((&["-xx"], binary));
+    for (i, (flags, cmd)) in runs.iter().enumerate() {
+        let pairs = compare_one(&w, i, cmd, flags);
+        eprintln!(
+            "{:>6.2}% of {:>5} lines: {}{}",
+            pairs.percent(),
+            pairs.lines(),
+            flags.iter().map(|f| format!("{f} ")).collect::<String>(),
+            cmd.join(" ")
+        );
+        total.add(pairs);
+    }
+    total.print();
+    let pct = total.percent();
+    assert!(
+        total.lines() > 1000,
+        "too few lines compared: {}",
+        total.lines()
+    );
+    assert!(
+        pct >= MIN_IDENTICAL_PERCENT,
+        "{pct:.2}% of strace's lines identical, below the {MIN_IDENTICAL_PERCENT}% threshold"
+    );
+}
+
+/// Records strace running `cmd`, and pairs its lines with dump's; `flags`
+/// (`-x`, `-xx`) are given to both.
+fn compare_one(w: &Workdir, i: usize, cmd: &[String], flags: &[&str]) -> Tally {
+    let rec = w.path(&format!("c{i}.rec"));
+    let st = w.path(&format!("c{i}.strace"));
+    let out = Command::new(recorder_bin())
+        .args(["-q", "-o"])
+        .arg(&rec)
+        .args(["--", "strace", "-f", "-qq", "-s", "256"])
+        .args(flags)
+        .arg("-o")
+        .arg(&st)
+        .arg("--")
+        .args(cmd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .output()
+        .expect("run recorder");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    export_log(&rec, &format!("strace-compare-{i}.rec"));
+    let text = std::fs::read_to_string(&st).expect("strace output");
+    let threads = strace_threads(&text);
+    assert!(!threads.is_empty(), "{cmd:?}: strace wrote nothing");
+    let mut tally = Tally::default();
+    for (n, (tid, lines)) in threads.iter().enumerate() {
+        let mut ours = dump_thread(&rec, *tid, flags);
+        if n == 0 {
+            // strace's child runs strace's code until its execve; strace
+            // shows the command from that execve on.
+            let exec = ours.iter().position(|l| l.starts_with("execve("));
+            ours.drain(..exec.expect("the command's execve in the recording"));
+        }
+        tally.pair(lines, &ours);
+    }
+    tally
+}
+
+/// strace's lines per thread, in order of each thread's first line, with
+/// the pid prefix off, unfinished/resumed halves joined, padding and
+/// siginfo normalised (see the module comment).
+fn strace_threads(text: &str) -> Vec<(u32, Vec<String>)> {
+    let mut order: Vec<u32> = Vec::new();
+    let mut threads: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let mut pending: BTreeMap<u32, String> = BTreeMap::new();
+    for raw in text.lines() {
+        let (tid, line) = raw.split_once(' ').expect("strace -f line: PID  text");
+        let tid: u32 = tid.parse().expect("pid prefix");
+        let line = line.trim_start();
+        if !threads.contains_key(&tid) {
+            order.push(tid);
+        }
+        let lines = threads.entry(tid).or_default();
+        if let Some(head) = line.strip_suffix(" <unfinished ...>") {
+            pending.insert(tid, head.to_owned());
+            continue;
+        }
+        let line = match (line.strip_prefix("<... "), pending.remove(&tid)) {
+            (Some(rest), Some(head)) => {
+                let (_, tail) = rest.split_once(" resumed>").expect("resumed line");
+                format!("{head}{tail}")
+            }
+            (_, Some(head)) => {
+                // A call that never resumed (the thread died in it).
+                lines.push(format!("{head} <unfinished ...>"));
+                line.to_owned()
+            }
+            _ => line.to_owned(),
+        };
+        lines.push(normalise_strace(&line));
+    }
+    for (tid, head) in pending {
+        threads
+            .entry(tid)
+            .or_default()
+            .push(format!("{head} <unfinished ...>"));
+    }
+    order
+        .into_iter()
+        .map(|t| (t, threads.remove(&t).unwrap_or_default()))
+        .collect()
+}
+
+fn normalise_strace(line: &str) -> String {
+    if let Some(sig) = line.strip_prefix("--- ") {
+        let name = sig.split([' ', '{']).next().unwrap_or(sig);
+        return format!("--- {name} ---");
+    }
+    // The result is the last ` = `: results never contain one.
+    match line.rfind(" = ") {
+        Some(eq) => format!("{} {}", line[..eq].trim_end(), &line[eq + 1..]),
+        None => line.to_owned(),
+    }
+}
+
+/// dump's lines for one thread, timestamps off, without the process
+/// events strace does not print.
+fn dump_thread(rec: &Path, tid: u32, flags: &[&str]) -> Vec<String> {
+    let out = Command::new(recorder_bin())
+        .args(["dump", "-s", "256", "--tid", &tid.to_string()])
+        .args(flags)
+        .arg(rec)
+        .output()
+        .expect("run dump");
+    assert!(
+        out.status.success(),
+        "dump: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split_once(' ').map_or(l, |(_, rest)| rest).to_owned())
+        .filter(|l| !l.starts_with("+++ "))
+        .collect()
+}
+
+/// The syscall a line is about: the name before `(`, or `signal`.
+fn syscall_of(line: &str) -> &str {
+    if line.starts_with("--- ") {
+        return "signal";
+    }
+    line.split('(').next().unwrap_or(line)
+}
+
+/// Identical and differing lines, overall and per syscall.
+#[derive(Default)]
+struct Tally {
+    per_syscall: BTreeMap<String, (usize, usize)>,
+    examples: BTreeMap<String, Vec<(String, Option<String>)>>,
+}
+
+impl Tally {
+    fn lines(&self) -> usize {
+        self.per_syscall.values().map(|(n, _)| n).sum()
+    }
+
+    fn percent(&self) -> f64 {
+        let same: usize = self.per_syscall.values().map(|(_, s)| s).sum();
+        100.0 * same as f64 / self.lines().max(1) as f64
+    }
+
+    /// Pairs one thread's lines (strace's, dump's) and counts them.
+    fn pair(&mut self, theirs: &[String], ours: &[String]) {
+        let names = |v: &[String]| {
+            v.iter()
+                .map(|l| syscall_of(l).to_owned())
+                .collect::<Vec<_>>()
+        };
+        let matched = align(&names(theirs), &names(ours));
+        for (line, m) in theirs.iter().zip(matched) {
+            let ours = m.map(|j| ours[j].clone());
+            let same = ours.as_deref() == Some(line.as_str());
+            self.count(syscall_of(line), same, line, ours);
+        }
+    }
+
+    fn count(&mut self, name: &str, same: bool, theirs: &str, ours: Option<String>) {
+        let row = self.per_syscall.entry(name.to_owned()).or_default();
+        row.0 += 1;
+        if same {
+            row.1 += 1;
+            return;
+        }
+        let ex = self.examples.entry(name.to_owned()).or_default();
+        if ex.len() < EXAMPLES_PER_SYSCALL && !ex.iter().any(|(t, _)| t == theirs) {
+            ex.push((theirs.to_owned(), ours));
+        }
+    }
+
+    fn add(&mut self, other: Tally) {
+        for (name, (n, s)) in other.per_syscall {
+            let row = self.per_syscall.entry(name).or_default();
+            row.0 += n;
+            row.1 += s;
+        }
+        for (name, ex) in other.examples {
+            let mine = self.examples.entry(name).or_default();
+            let room = EXAMPLES_PER_SYSCALL.saturating_sub(mine.len());
+            mine.extend(ex.into_iter().take(room));
+        }
+    }
+
+    fn print(&self) {
+        let same: usize = self.per_syscall.values().map(|(_, s)| s).sum();
+        eprintln!(
+            "\nidentical: {same} of {} lines, {:.2}% (issue 14's target: 99%)",
+            self.lines(),
+            self.percent()
+        );
+        let mut rows: Vec<_> = self.per_syscall.iter().collect();
+        rows.sort_by_key(|(name, (n, s))| (std::cmp::Reverse(n - s), *name));
+        eprintln!(
+            "\n{:<24} {:>7} {:>7} {:>8}",
+            "syscall", "lines", "differ", "same %"
+        );
+        for (name, (n, s)) in &rows {
+            let pct = 100.0 * *s as f64 / *n as f64;
+            eprintln!("{name:<24} {n:>7} {:>7} {pct:>7.1}%", n - s);
+        }
+        eprintln!("\ndiffering lines, by syscall (strace first, then dump):");
+        for (name, _) in rows.iter().filter(|(_, (n, s))| n != s) {
+            eprintln!("== {name}");
+            for (theirs, ours) in &self.examples[*name] {
+                eprintln!("  strace: {theirs}");
+                eprintln!("  dump:   {}", ours.as_deref().unwrap_or("(no such call)"));
+            }
+        }
+    }
+}
+
+/// For each of `a`'s items, the index of the `b` item it pairs with: the
+/// longest common subsequence, computed only between the common prefix
+/// and suffix (the two sides normally agree call for call).
+fn align(a: &[String], b: &[String]) -> Vec<Option<usize>> {
+    let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let suf = a[pre..]
+        .iter()
+        .rev()
+        .zip(b[pre..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (am, bm) = (&a[pre..a.len() - suf], &b[pre..b.len() - suf]);
+    let mut out: Vec<Option<usize>> = (0..pre).map(Some).collect();
+    out.extend(lcs(am, bm).into_iter().map(|m| m.map(|j| j + pre)));
+    let shift = b.len() - suf;
+    out.extend((0..suf).map(|k| Some(shift + k)));
+    out
+}
+
+fn lcs(a: &[String], b: &[String]) -> Vec<Option<usize>> {
+    let (n, m) = (a.len(), b.len());
+    // len[i][j]: the LCS of a[i..] and b[j..].
+    let mut len = vec![0u32; (n + 1) * (m + 1)];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            len[i * (m + 1) + j] = if a[i] == b[j] {
+                len[(i + 1) * (m + 1) + j + 1] + 1
+            } else {
+                len[(i + 1) * (m + 1) + j].max(len[i * (m + 1) + j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, vec![None; n]);
+    while i < n && j < m {
+        if a[i] == b[j] {
+            out[i] = Some(j);
+            (i, j) = (i + 1, j + 1);
+        } else if len[(i + 1) * (m + 1) + j] >= len[i * (m + 1) + j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// The normalisations, on strace's own output (no privileges needed).
+#[test]
+fn strace_lines_are_normalised_only_as_documented() {
+    let text = "\
+100   execve(\"/bin/sh\", [\"sh\"], 0x7ffd /* 3 vars */) = 0
+100   read(3,  <unfinished ...>
+101   close(4)                          = 0
+100   <... read resumed>\"ab\", 2)        = 2
+101   --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7} ---
+101   futex(0x1, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>
+100   exit_group(0)                     = ?
+";
+    let threads = strace_threads(text);
+    assert_eq!(
+        threads,
+        [
+            (
+                100,
+                vec![
+                    "execve(\"/bin/sh\", [\"sh\"], 0x7ffd /* 3 vars */) = 0".to_owned(),
+                    "read(3, \"ab\", 2) = 2".to_owned(),
+                    "exit_group(0) = ?".to_owned(),
+                ]
+            ),
+            (
+                101,
+                vec![
+                    "close(4) = 0".to_owned(),
+                    "--- SIGCHLD ---".to_owned(),
+                    "futex(0x1, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>".to_owned(),
+                ]
+            ),
+        ]
+    );
+    // A string holding " = " is not padding; only the result's is.
+    assert_eq!(
+        normalise_strace("write(1, \"a = b\", 5)          = 5"),
+        "write(1, \"a = b\", 5) = 5"
+    );
+    // Pairing: a call one side lacks does not shift the rest.
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        align(&s(&["a", "b", "c", "d"]), &s(&["a", "x", "c", "d"])),
+        [Some(0), None, Some(2), Some(3)]
+    );
+    assert_eq!(
+        align(&s(&["execve", "brk"]), &s(&["clone", "execve", "brk"])),
+        [Some(1), Some(2)]
+    );
+}
