@@ -100,7 +100,10 @@ impl Live {
 /// the traced programs were measurably slower on 2 cores); nice 19 where
 /// that is refused. Scheduling is per thread on Linux.
 fn lower_priority() {
-    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: sched_param is plain integers, and all zero (priority 0) is
+    // what SCHED_IDLE takes. Zeroed rather than a struct literal: musl's
+    // has fields glibc's lacks.
+    let param: libc::sched_param = unsafe { std::mem::zeroed() };
     // SAFETY: plain system calls on this thread's own id, with a valid
     // sched_param.
     unsafe {
