@@ -530,12 +530,7 @@ pub fn run(path: &Path, json: bool, out: &mut dyn Write) -> Result<(), ReadError
     let (report, res) = if super::is_stdin(path) {
         gather_stdin(path)?
     } else {
-        let file_bytes = std::fs::metadata(path)
-            .map_err(|source| ReadError::Open {
-                path: path.to_owned(),
-                source,
-            })?
-            .len();
+        let file_bytes = super::file_len(path)?;
         gather(
             Events::open(path, &FilterSpec::default())?.with_tasks(),
             file_bytes,

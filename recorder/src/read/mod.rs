@@ -595,6 +595,16 @@ pub fn multi_threaded(path: &Path, spec: &FilterSpec) -> Result<bool, ReadError>
     Ok(false)
 }
 
+/// The size of the log at `path`, which `info` and `report` state.
+pub(crate) fn file_len(path: &Path) -> Result<u64, ReadError> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|source| ReadError::Open {
+            path: path.to_owned(),
+            source,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1097,14 +1097,7 @@ mod tests {
     fn several_items_stay_in_their_row() {
         // Repetition levels: items of one call, then a call without any,
         // then another with some, each in its own row.
-        let item = |arg, kind, bytes: &[u8]| Capture {
-            arg,
-            kind,
-            len: bytes.len() as u64,
-            truncated: false,
-            read_failed: false,
-            bytes: bytes.to_vec(),
-        };
+        let item = Capture::whole;
         let call = |data| {
             Event::Syscall(Syscall {
                 tgid: 5,

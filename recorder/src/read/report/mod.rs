@@ -101,12 +101,7 @@ pub fn gather(
     opts: &Options,
     err: &mut dyn Write,
 ) -> Result<(PageData, Result<(), crate::log::LogError>), ReadError> {
-    let file_bytes = std::fs::metadata(path)
-        .map_err(|source| ReadError::Open {
-            path: path.to_owned(),
-            source,
-        })?
-        .len();
+    let file_bytes = crate::read::file_len(path)?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
