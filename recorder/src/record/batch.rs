@@ -19,8 +19,10 @@ use recorder::event::{CaptureRef, Event, Syscall};
 pub const BATCH: usize = 4096;
 /// Captured bytes per batch: with capture on, 4096 records of 4 KiB reads
 /// would be 16 MiB a batch. With `writer::QUEUE_BATCHES` this bounds what
-/// the daemon holds between the ring and the file.
-pub const BATCH_DATA_BYTES: usize = 1 << 20;
+/// the daemon holds between the ring and the file. 256 KiB, one log block:
+/// at 1 MiB, recording `tar` with capture peaked at 33-34 MiB RSS, at
+/// 256 KiB 30-31 (docs/design.md, "Memory").
+pub const BATCH_DATA_BYTES: usize = 256 << 10;
 
 enum Item {
     /// Boxed: most items are `Encoded`, and a 16-byte item keeps the list
