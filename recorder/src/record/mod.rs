@@ -458,7 +458,7 @@ impl Recording {
                     self.sink.writer.reopen()?;
                     if !self.quiet {
                         self.erase_status();
-                        eprintln!("recorder: SIGHUP: reopened {}", self.output.display());
+                        status::message!("recorder: SIGHUP: reopened {}", self.output.display());
                     }
                 }
                 _ = line_tick.tick(), if self.status_line.is_some() => {
@@ -541,7 +541,7 @@ impl Recording {
         if let Some(p) = self.pauser.take() {
             match p.finish(now_ns().1) {
                 Ok(events) => self.sink.batch.extend(events.into_iter().map(Event::Pause)),
-                Err(e) => eprintln!("recorder: warning: {:#}", anyhow::Error::from(e)),
+                Err(e) => status::message!("recorder: warning: {:#}", anyhow::Error::from(e)),
             }
         }
         self.sink.drain(self.ring.get_mut())?;

@@ -9,7 +9,10 @@
 
 use std::{
     io::Write as _,
-    sync::{Arc, atomic::Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -23,13 +26,46 @@ pub const EVERY: Duration = Duration::from_millis(250);
 /// Erases the line the cursor is on: back to its start, clear to its end.
 const ERASE: &str = "\r\x1b[K";
 
+/// Whether the status line is on the terminal now. Process-wide, because
+/// the writer thread's warnings ([`print_message`]) must erase it first; read and
+/// written only with stderr locked, so a warning and a redraw never
+/// interleave.
+static DRAWN: AtomicBool = AtomicBool::new(false);
+
+/// Prints one line on stderr the way every message during a recording
+/// must: erasing the status line first if it is drawn (the next redraw puts
+/// it back below), in one write, so the message never runs into it.
+pub fn print_message(args: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    // Best effort, as eprintln! would be, minus its panic.
+    let _ = err.write_all(message_text(args).as_bytes());
+}
+
+/// The bytes [`print_message`] writes; call with stderr locked.
+fn message_text(args: std::fmt::Arguments<'_>) -> String {
+    let mut out = String::new();
+    if DRAWN.swap(false, Ordering::Relaxed) {
+        out.push_str(ERASE);
+    }
+    let _ = std::fmt::write(&mut out, args);
+    out.push('\n');
+    out
+}
+
+/// `eprintln!` for messages printed while a status line may be drawn.
+macro_rules! message {
+    ($($arg:tt)*) => {
+        $crate::record::status::print_message(format_args!($($arg)*))
+    };
+}
+pub(crate) use message;
+
 pub struct StatusLine {
     progress: Arc<Progress>,
     /// The rate is over the last second or so, not since the start, so a
     /// burst shows.
     rate_since: (Instant, u64),
     rate: f64,
-    drawn: bool,
 }
 
 impl StatusLine {
@@ -38,7 +74,6 @@ impl StatusLine {
             progress,
             rate_since: (Instant::now(), 0),
             rate: 0.0,
-            drawn: false,
         }
     }
 
@@ -55,15 +90,17 @@ impl StatusLine {
         // A line longer than the terminal wraps, and a wrapped line cannot
         // be erased with a carriage return.
         line.truncate(terminal_width().saturating_sub(1));
-        self.drawn = true;
+        let mut err = std::io::stderr().lock();
+        DRAWN.store(true, Ordering::Relaxed);
         // Best effort: a terminal that went away is no reason to stop.
-        let _ = write!(std::io::stderr(), "{ERASE}{line}");
+        let _ = write!(err, "{ERASE}{line}");
     }
 
     /// Erases the line, if drawn (before other output, and at the end).
     pub fn erase(&mut self) {
-        if std::mem::take(&mut self.drawn) {
-            let _ = write!(std::io::stderr(), "{ERASE}");
+        let mut err = std::io::stderr().lock();
+        if DRAWN.swap(false, Ordering::Relaxed) {
+            let _ = write!(err, "{ERASE}");
         }
     }
 }
@@ -133,5 +170,18 @@ mod tests {
         );
         assert_eq!(human_bytes(999), "999 B");
         assert_eq!(human_bytes(4_096), "4.1 kB");
+    }
+
+    /// A warning printed while the status line is drawn erases it first
+    /// (it used to be appended to the line), and only then.
+    #[test]
+    fn message_erases_a_drawn_line_once() {
+        DRAWN.store(true, Ordering::Relaxed);
+        assert_eq!(
+            message_text(format_args!("recorder: warning: {}", "disk full")),
+            "\r\x1b[Krecorder: warning: disk full\n"
+        );
+        assert!(!DRAWN.load(Ordering::Relaxed));
+        assert_eq!(message_text(format_args!("again")), "again\n");
     }
 }

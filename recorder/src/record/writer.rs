@@ -49,6 +49,7 @@ use thiserror::Error;
 
 use super::batch::{Batch, ItemRef};
 use super::now_ns;
+use super::status::message;
 
 use recorder::{
     event::{Counters, Event, Header, Trailer},
@@ -342,7 +343,7 @@ impl Rotated {
             let p = rotated_name(&self.path, i);
             match std::fs::remove_file(&p) {
                 Ok(()) => {
-                    eprintln!(
+                    message!(
                         "recorder: warning: removed the oldest log {} to make room: {why}",
                         p.display()
                     );
@@ -352,7 +353,7 @@ impl Rotated {
                 Err(e) => {
                     // Deleting a newer file instead would leave a hole in
                     // the set's history: give up on making room.
-                    eprintln!(
+                    message!(
                         "recorder: warning: cannot remove the oldest log {} to make room: {e}",
                         p.display()
                     );
@@ -670,7 +671,7 @@ impl Files {
             } else {
                 ""
             };
-            eprintln!(
+            message!(
                 "recorder: warning: no room for the log {}{rotated}: {why}; records are dropped \
                  and counted as lost until there is room again (the log stays complete)",
                 self.path.display()
@@ -897,7 +898,7 @@ fn finish_file(
         Ok(out) => out.close().map_err(io_err),
         Err(e) => match log_disk_full(&e) {
             Some(why) => {
-                eprintln!(
+                message!(
                     "recorder: warning: no room for the trailer of {}: {why}; it ends without one, \
                      after its last complete block",
                     path.display()
