@@ -67,18 +67,21 @@ const RET: usize = STATE_OFF + 112;
 #[cfg(not(feature = "bounded-loops"))]
 macro_rules! repeat {
     ($n:expr, $ctx:ident, $body:ident) => {
-        // SAFETY: `$body` is a static function with the callback's
-        // signature; the context outlives the call. The return value
+        // `$body` is a static function with the callback's signature
+        // (checked here), the context outlives the call. The return value
         // (iterations run, or -E2BIG for too many) is not needed: every
         // bound here is far below bpf_loop's 1 << 23.
-        unsafe { generated::bpf_loop($n as u32, $body as *mut c_void, (&raw mut $ctx).cast(), 0) }
+        let body: Body = $body;
+        // SAFETY: as above.
+        unsafe { generated::bpf_loop($n as u32, body as *mut c_void, (&raw mut $ctx).cast(), 0) }
     };
 }
 #[cfg(feature = "bounded-loops")]
 macro_rules! repeat {
     ($n:expr, $ctx:ident, $body:ident) => {
+        let body: Body = $body;
         for i in 0..$n as u64 {
-            if $body(i, (&raw mut $ctx).cast()) != 0 {
+            if body(i, (&raw mut $ctx).cast()) != 0 {
                 break;
             }
         }

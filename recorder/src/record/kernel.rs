@@ -20,6 +20,33 @@ use recorder::event::Counters;
 
 /// The eBPF object built by `build.rs` for this target's architecture.
 static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/recorder"));
+/// The same programs for kernels without `bpf_loop` (before 5.17): the
+/// capture loops are bounded loops, which the verifier walks iteration by
+/// iteration (about 0.8 million instructions, a start of 0.4 s and more),
+/// where `bpf_loop` has it check each loop body once.
+static EBPF_OBJECT_BOUNDED_LOOPS: &[u8] =
+    aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/recorder-bounded-loops"));
+/// Set to 1, the bounded-loops object is loaded even where `bpf_loop`
+/// exists: how the tests check on a new kernel that it records the same.
+pub const BOUNDED_LOOPS_ENV: &str = "RECORDER_BOUNDED_LOOPS";
+
+/// The object for the running kernel: the one with `bpf_loop` if the
+/// kernel has the helper (probed the way libbpf does), else the other.
+fn ebpf_object() -> &'static [u8] {
+    use aya::{
+        programs::ProgramType,
+        sys::{BpfHelper, is_helper_supported},
+    };
+    let forced = std::env::var_os(BOUNDED_LOOPS_ENV).is_some_and(|v| v == "1");
+    let has_loop = || {
+        is_helper_supported(ProgramType::RawTracePoint, BpfHelper::BPF_FUNC_loop).unwrap_or(false)
+    };
+    if !forced && has_loop() {
+        EBPF_OBJECT
+    } else {
+        EBPF_OBJECT_BOUNDED_LOOPS
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum KernelError {
@@ -141,7 +168,7 @@ impl Kernel {
         let nr_clone3 = libc::SYS_clone3;
         let trace_all: u8 = cfg.trace_set.is_none().into();
 
-        let mut ebpf = EbpfLoader::new()
+        let mut ebpf = loader_without_kernel_btf()
             .map_max_entries(MAP_EVENTS, cfg.ring_size)
             .map_max_entries(MAP_TRACED, chunks)
             .map_max_entries(MAP_STASH, cfg.max_threads)
@@ -164,7 +191,7 @@ impl Kernel {
             .override_global(globals::PAUSE_BYTES, &cfg.pause_bytes, true)
             .override_global(globals::TRACE_ALL, &trace_all, true)
             .map_max_entries(MAP_SCRATCH, possible_cpus)
-            .load(EBPF_OBJECT)
+            .load(ebpf_object())
             .map_err(|source| KernelError::Load { source })?;
 
         if !cfg.comms.is_empty() {
@@ -275,6 +302,38 @@ impl Kernel {
             self.links.push(link);
         }
         Ok(())
+    }
+}
+
+/// An `EbpfLoader` that has not parsed the kernel's BTF.
+///
+/// aya 0.14's `EbpfLoader::new()` always parses /sys/kernel/btf/vmlinux
+/// (5 MB read 4 KiB at a time, then every type decoded): 60 ms of a
+/// 130 ms start on the dev VM, in release builds. It is only needed for
+/// CO-RE relocations and BTF-typed programs, and this object has neither:
+/// its fields are read at offsets from tracefs (see the module doc of
+/// recorder-ebpf). aya offers no way around it before the parse
+/// (<https://github.com/aya-rs/aya/issues/1172>; upstream made it lazy in
+/// <https://github.com/aya-rs/aya/pull/1639>, after 0.14), so the loader is
+/// made on a short-lived thread that first takes a filesystem context of
+/// its own (`unshare(CLONE_FS)`: root and cwd, for that thread only) and
+/// moves its root to /sys/kernel/btf, below which there is no
+/// `sys/kernel/btf/vmlinux`: the parse fails at once and the loader goes on
+/// without, as it would on a kernel without BTF. Where that cannot be done
+/// (no CAP_SYS_CHROOT, no /sys/kernel/btf) the loader is made as usual.
+fn loader_without_kernel_btf() -> EbpfLoader<'static> {
+    let made = std::thread::spawn(|| {
+        // SAFETY: plain system calls on this thread's own fs context; the
+        // path is a NUL-terminated literal.
+        let isolated = unsafe {
+            libc::unshare(libc::CLONE_FS) == 0 && libc::chroot(c"/sys/kernel/btf".as_ptr()) == 0
+        };
+        isolated.then(EbpfLoader::new)
+    })
+    .join();
+    match made {
+        Ok(Some(loader)) => loader,
+        _ => EbpfLoader::new(),
     }
 }
 
@@ -549,8 +608,8 @@ mod tests {
 
     /// Program name -> ELF section, for every program in the eBPF object:
     /// the section is where aya's macros record what a program attaches to.
-    fn object_programs() -> Vec<(String, String)> {
-        let elf = object::File::parse(EBPF_OBJECT).expect("the eBPF object parses");
+    fn object_programs(object: &[u8]) -> Vec<(String, String)> {
+        let elf = object::File::parse(object).expect("the eBPF object parses");
         let mut progs: Vec<(String, String)> = elf
             .symbols()
             .filter(|s| s.kind() == SymbolKind::Text && s.is_global())
@@ -576,8 +635,9 @@ mod tests {
 
     /// The loader attaches what `TRACEPOINTS` lists (which `recorder
     /// check` checks, see check.rs), and that list is exactly the object's
-    /// programs: a program added to the eBPF crate but not to the list, or
-    /// listed with another tracepoint than its section names, fails here.
+    /// programs (in both objects): a program added to the eBPF crate but not
+    /// to the list, or listed with another tracepoint than its section
+    /// names, fails here.
     #[test]
     fn tracepoint_list_is_the_objects_programs() {
         assert_eq!(attach_list(false), TRACEPOINTS);
@@ -587,13 +647,14 @@ mod tests {
             .map(|tp| (tp.prog.to_owned(), section(tp)))
             .collect();
         listed.sort();
-        assert_eq!(listed, object_programs());
+        assert_eq!(listed, object_programs(EBPF_OBJECT));
+        assert_eq!(listed, object_programs(EBPF_OBJECT_BOUNDED_LOOPS));
     }
 
     /// Names of the object's symbols in sections whose name starts with
     /// `prefix`, sorted.
-    fn object_symbols(prefix: &str) -> Vec<String> {
-        let elf = object::File::parse(EBPF_OBJECT).expect("the eBPF object parses");
+    fn object_symbols(object: &[u8], prefix: &str) -> Vec<String> {
+        let elf = object::File::parse(object).expect("the eBPF object parses");
         let mut names: Vec<String> = elf
             .symbols()
             .filter(|s| s.kind() == SymbolKind::Data)
@@ -618,10 +679,12 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         maps.sort();
-        assert_eq!(object_symbols("maps"), maps);
         let mut globals: Vec<String> = globals::ALL.iter().map(|s| s.to_string()).collect();
         globals.sort();
-        assert_eq!(object_symbols(".rodata"), globals);
+        for object in [EBPF_OBJECT, EBPF_OBJECT_BOUNDED_LOOPS] {
+            assert_eq!(object_symbols(object, "maps"), maps);
+            assert_eq!(object_symbols(object, ".rodata"), globals);
+        }
     }
 
     #[test]
