@@ -8,15 +8,16 @@ use aya::{
     programs::{Program, ProgramError},
 };
 use recorder_common::{
-    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS,
-    MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACE_SET, MAP_TRACED,
-    Paused, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER,
-    TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, trace, traced,
+    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS,
+    MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACE_SET,
+    MAP_TRACED, Paused, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK,
+    TP_SIGNAL_DELIVER, TP_SYS_EXIT, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr,
+    globals, trace, traced,
 };
 use thiserror::Error;
 
 use super::tracefs;
-use recorder::event::Counters;
+use recorder::{cli::BenchFloor, event::Counters};
 
 /// The eBPF object built by `build.rs` for this target's architecture.
 static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/recorder"));
@@ -95,7 +96,7 @@ pub struct KernelConfig {
     /// Bytes per captured item; 0 = no data capture.
     pub capture_size: u32,
     /// Attach the empty benchmark programs instead of the recorder's.
-    pub bench_floor: bool,
+    pub bench_floor: Option<BenchFloor>,
     /// `-e trace=SET`: the syscall numbers to record (the header's
     /// `traced_nrs`); `None` records every call.
     pub trace_set: Option<Vec<i64>>,
@@ -106,8 +107,10 @@ pub struct Kernel {
     ebpf: Ebpf,
     /// Attachments, owned here so they can be detached all at once.
     links: Vec<Link>,
-    bench_floor: bool,
+    bench_floor: Option<BenchFloor>,
     traced: Array<MapData, TracedChunk>,
+    /// recorder_common::MAP_CLOSING, set by [`Kernel::detach`].
+    closing: Array<MapData, u32>,
     pid_max: u32,
 }
 
@@ -226,12 +229,14 @@ impl Kernel {
         let counters = take(&mut ebpf, MAP_COUNTERS)?;
         let paused = take(&mut ebpf, MAP_PAUSED)?;
         let pause_on = take(&mut ebpf, MAP_PAUSE_ON)?;
+        let closing = take(&mut ebpf, MAP_CLOSING)?;
         Ok((
             Self {
                 ebpf,
                 links: Vec::new(),
                 bench_floor: cfg.bench_floor,
                 traced,
+                closing,
                 pid_max,
             },
             Outputs {
@@ -337,12 +342,17 @@ fn loader_without_kernel_btf() -> EbpfLoader<'static> {
     }
 }
 
-fn attach_list(bench_floor: bool) -> &'static [Tracepoint] {
-    if bench_floor {
+/// What [`Kernel::attach`] attaches: the recorder's programs, or the
+/// empty ones (`--bench-floor`; with `exit`, only the one on sys_exit).
+fn attach_list(bench_floor: Option<BenchFloor>) -> Vec<&'static Tracepoint> {
+    let list = if bench_floor.is_some() {
         FLOOR_TRACEPOINTS
     } else {
         TRACEPOINTS
-    }
+    };
+    list.iter()
+        .filter(|tp| bench_floor != Some(BenchFloor::Exit) || tp.name == TP_SYS_EXIT.name)
+        .collect()
 }
 
 /// Fills the CAPTURE array from the decode layer's plan for the running
@@ -517,18 +527,115 @@ enum Link {
 }
 
 impl Kernel {
-    /// Detaches every program, concurrently, and unloads them. Each detach
-    /// waits for an RCU grace period (tracepoint_synchronize_unregister),
-    /// ~80 ms on the dev VM: one after the other, the six of them made
-    /// stopping take half a second; in parallel the waits overlap.
+    /// Detaches every program and unloads them; once it returns, no program
+    /// emits anything more, but the slow part of detaching is left to a
+    /// process of its own.
+    ///
+    /// Detaching a raw tracepoint costs nothing here. Detaching a classic
+    /// one (a perf event) waits, under the kernel's `event_mutex`, for
+    /// `tracepoint_synchronize_unregister` (RCU tasks-trace and RCU grace
+    /// periods: `perf_trace_event_unreg` in
+    /// <https://github.com/torvalds/linux/blob/v6.12/kernel/trace/trace_event_perf.c>),
+    /// one after the other: 40-60 ms each for the four, 170-240 ms of every
+    /// `recorder -- true` on the dev VM, threads or not. So the classic
+    /// programs are switched off instead (CLOSING, which they check first),
+    /// one RCU grace period makes sure none of them is still running from
+    /// before (they run under `rcu_read_lock`, `trace_call_bpf` in
+    /// kernel/trace/bpf_trace.c), and a forked process keeps their links
+    /// until this one has closed its own copies, then exits: the last
+    /// reference, and the wait, are its. Where any step fails, the links
+    /// are dropped here, concurrently, as before.
     pub fn detach(self) {
-        let Self { ebpf, links, .. } = self;
-        std::thread::scope(|s| {
-            for link in links {
-                s.spawn(move || drop(link));
-            }
-        });
+        let Self {
+            ebpf,
+            links,
+            mut closing,
+            ..
+        } = self;
+        let (raw, classic): (Vec<Link>, Vec<Link>) =
+            links.into_iter().partition(|l| matches!(l, Link::Raw(_)));
+        drop(raw);
+        let switched_off = closing.set(0, 1, 0).is_ok();
+        let holder = (switched_off && rcu_grace_period())
+            .then(hand_over_links)
+            .flatten();
+        if holder.is_some() {
+            drop(classic);
+        } else {
+            std::thread::scope(|s| {
+                for link in classic {
+                    s.spawn(move || drop(link));
+                }
+            });
+        }
+        // Our copies are closed: the holder may go.
+        drop(holder);
         drop(ebpf);
+    }
+}
+
+/// Waits for an RCU grace period (`membarrier(MEMBARRIER_CMD_GLOBAL)` is
+/// `synchronize_rcu()`, 8 ms on the dev VM; since 4.3). False if it failed.
+fn rcu_grace_period() -> bool {
+    /// include/uapi/linux/membarrier.h
+    const MEMBARRIER_CMD_GLOBAL: libc::c_int = 1;
+    // SAFETY: plain system call without pointers.
+    unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0 }
+}
+
+/// Forks a process that holds this process's BPF links (and, on kernels
+/// that attach tracepoints without links, their perf events), with every
+/// other descriptor closed, until the returned pipe end is closed; it then
+/// exits, and the kernel releases the links there. None if it could not be
+/// started.
+fn hand_over_links() -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd as _;
+    let mut others = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").ok()?.flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let target = std::fs::read_link(entry.path()).unwrap_or_default();
+        let held = matches!(
+            target.to_str(),
+            Some("anon_inode:bpf_link" | "anon_inode:[perf_event]")
+        );
+        if !held {
+            others.push(fd);
+        }
+    }
+    let mut pipe = [0; 2];
+    // SAFETY: a valid array of two descriptors.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return None;
+    }
+    // SAFETY: fork; the child only makes async-signal-safe calls (close,
+    // read, _exit) on memory that exists in it (the copied Vec).
+    match unsafe { libc::fork() } {
+        0 => unsafe {
+            // Nothing else stays open here: not the log, not a pipe someone
+            // reads to its end, not the terminal.
+            for &fd in others.iter().filter(|&&fd| fd != pipe[0]) {
+                libc::close(fd);
+            }
+            libc::close(pipe[1]);
+            let mut byte = 0u8;
+            while libc::read(pipe[0], (&raw mut byte).cast(), 1) < 0
+                && *libc::__errno_location() == libc::EINTR
+            {}
+            libc::_exit(0)
+        },
+        pid => {
+            // SAFETY: both ends are ours and open; each is closed once.
+            unsafe { libc::close(pipe[0]) };
+            // SAFETY: as above.
+            let write_end = unsafe { std::os::fd::OwnedFd::from_raw_fd(pipe[1]) };
+            (pid > 0).then_some(write_end)
+        }
     }
 }
 
@@ -640,7 +747,7 @@ mod tests {
     /// names, fails here.
     #[test]
     fn tracepoint_list_is_the_objects_programs() {
-        assert_eq!(attach_list(false), TRACEPOINTS);
+        assert_eq!(attach_list(None), TRACEPOINTS.iter().collect::<Vec<_>>());
         let mut listed: Vec<(String, String)> = TRACEPOINTS
             .iter()
             .chain(FLOOR_TRACEPOINTS)
@@ -702,7 +809,16 @@ mod tests {
 
     #[test]
     fn bench_floor_attaches_only_checked_tracepoints() {
-        assert_eq!(attach_list(true), FLOOR_TRACEPOINTS);
+        assert_eq!(
+            attach_list(Some(BenchFloor::Both)),
+            FLOOR_TRACEPOINTS.iter().collect::<Vec<_>>()
+        );
+        let exit_only = attach_list(Some(BenchFloor::Exit));
+        assert_eq!(exit_only.len(), 1);
+        assert_eq!(
+            (exit_only[0].category, exit_only[0].name),
+            ("raw_syscalls", "sys_exit")
+        );
         for f in FLOOR_TRACEPOINTS {
             assert!(
                 TRACEPOINTS
