@@ -718,6 +718,30 @@ mod tests {
         assert_eq!(cli.record.command, ["dump"]);
     }
 
+    /// `--bench-floor` alone is both empty programs (what the benchmark
+    /// always passed), `--bench-floor exit` the exit-only one.
+    #[test]
+    fn bench_floor_takes_an_optional_value() {
+        let floor = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("recorder").chain(args.iter().copied()))
+                .unwrap()
+                .record
+                .bench_floor
+        };
+        assert_eq!(floor(&["--comm", "x"]), None);
+        assert_eq!(
+            floor(&["--bench-floor", "--comm", "x"]),
+            Some(BenchFloor::Both)
+        );
+        assert_eq!(
+            floor(&["--bench-floor", "exit", "--comm", "x"]),
+            Some(BenchFloor::Exit)
+        );
+        assert!(
+            Cli::try_parse_from(["recorder", "--bench-floor", "entry", "--comm", "x"]).is_err()
+        );
+    }
+
     /// `recorder ls -l`, as strace takes it: from the first word that is
     /// not an option on, everything is the command's, its options too.
     #[test]
