@@ -281,7 +281,9 @@ impl Kernel {
     /// Attaches every program of [`TRACEPOINTS`] (or of
     /// [`FLOOR_TRACEPOINTS`] for `--bench-floor`), in that list's order.
     pub fn attach(&mut self) -> Result<(), KernelError> {
-        for tp in attach_list(self.bench_floor) {
+        let list = attach_list(self.bench_floor);
+        self.load_programs(&list)?;
+        for tp in list {
             let name = tp.prog;
             let program = self
                 .ebpf
@@ -291,20 +293,58 @@ impl Kernel {
             // not repeat it.
             let link = match program {
                 Program::TracePoint(prog) => {
-                    prog.load().map_err(|e| program_error(name, e))?;
                     let id = prog
                         .attach(tp.category, tp.name)
                         .map_err(|e| program_error(name, e))?;
                     Link::TracePoint(prog.take_link(id).map_err(|e| program_error(name, e))?)
                 }
                 Program::RawTracePoint(prog) => {
-                    prog.load().map_err(|e| program_error(name, e))?;
                     let id = prog.attach(tp.name).map_err(|e| program_error(name, e))?;
                     Link::Raw(prog.take_link(id).map_err(|e| program_error(name, e))?)
                 }
                 _ => return Err(program_error(name, ProgramError::UnexpectedProgramType)),
             };
             self.links.push(link);
+        }
+        Ok(())
+    }
+
+    /// Loads (verifies) the programs of `list`, each on a thread of its
+    /// own: privileged loads run in parallel in the kernel, and sys_exit's
+    /// verification (the longest) then overlaps the others' instead of
+    /// following them. The threads are gone when this returns, before the
+    /// privileges are dropped. The first error in list order is returned.
+    fn load_programs(&mut self, list: &[&'static Tracepoint]) -> Result<(), KernelError> {
+        let wanted: Vec<&str> = list.iter().map(|tp| tp.prog).collect();
+        let mut results: Vec<(&str, Result<(), ProgramError>)> = std::thread::scope(|s| {
+            let loads: Vec<_> = self
+                .ebpf
+                .programs_mut()
+                .filter(|(name, _)| wanted.contains(name))
+                .map(|(name, program)| {
+                    s.spawn(move || {
+                        let loaded = match program {
+                            Program::TracePoint(p) => p.load(),
+                            Program::RawTracePoint(p) => p.load(),
+                            _ => Err(ProgramError::UnexpectedProgramType),
+                        };
+                        (name, loaded)
+                    })
+                })
+                .collect();
+            loads
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        for name in wanted {
+            let i = results
+                .iter()
+                .position(|(n, _)| *n == name)
+                .ok_or(KernelError::MissingProgram(name))?;
+            if let (_, Err(e)) = results.swap_remove(i) {
+                return Err(program_error(name, e));
+            }
         }
         Ok(())
     }
