@@ -42,6 +42,27 @@ pub(super) struct Sample {
     pub(super) records: Option<u64>,
     pub(super) dropped: Option<u64>,
     pub(super) log_bytes: Option<u64>,
+    /// The untraced runs right before and after this one (their mean):
+    /// what its ratios are taken against.
+    pub(super) base: Option<Base>,
+}
+
+/// The untraced baseline of one traced run.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Base {
+    pub(super) wall_ms: f64,
+    pub(super) own: Option<f64>,
+}
+
+impl Base {
+    /// The mean of the untraced runs on either side of a traced one.
+    pub(super) fn between(before: &Sample, after: &Sample) -> Self {
+        let ms = |s: &Sample| s.wall.as_secs_f64() * 1e3;
+        Self {
+            wall_ms: (ms(before) + ms(after)) / 2.0,
+            own: before.own.zip(after.own).map(|(b, a)| (b + a) / 2.0),
+        }
+    }
 }
 
 /// Runs `w` once beside a background recorder of `mode` (another comm,

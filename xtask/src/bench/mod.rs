@@ -18,12 +18,12 @@
 //!   -f -o`; and `perf trace -o` where it works.
 //!
 //! The machines this runs on are shared and noisy, so only ratios measured
-//! in the same run mean much: each repetition runs every workload under
-//! each of its modes back to back, the background modes too (each run
-//! beside a recorder started for it, outside the timed part), in an order
-//! rotated at every repetition ([`measure_cells`]), so a noisy stretch hits
-//! all modes alike; each ratio is taken between the runs of one repetition
-//! and the table shows the median, min and max of those. strace and
+//! side by side mean much: each repetition runs every workload under each
+//! of its modes with an untraced run before and after every one, the
+//! background modes too (each run beside a recorder started for it, outside
+//! the timed part), in an order rotated at every repetition
+//! ([`measure_cells`]); each ratio is taken against the untraced runs
+//! around it, and the table shows the median, min and max of those. strace and
 //! perf trace are 100-800x slower per call here, so they run on a reduced
 //! workload (rows marked ‡) with its own untraced baseline, measured in the
 //! same repetitions.
@@ -77,7 +77,7 @@ mod workloads;
 
 pub(crate) use host::{cpu_count, cpu_model};
 
-use cells::{Cell, background_cell, cell_log, run_cell};
+use cells::{Base, Cell, background_cell, cell_log, run_cell};
 use modes::{Availability, Mode, probe_tracer};
 use rate::{sustained_rate, threshold_sweep};
 use reader::reader;
@@ -259,12 +259,13 @@ pub fn run(opts: &Options) -> Result<()> {
 }
 
 /// The main table's cells: one untraced warm-up run per workload, then
-/// `plan.runs` repetitions. In each, every workload runs once under each
-/// of its modes, one after the other, the background modes too (each beside
-/// a recorder started for that run), in an order rotated by one at every
-/// repetition: no mode always runs first or last, right after the warm-up
-/// or before the next workload, and each repetition's sample of a mode has
-/// a sample of the untraced run next to it, for the ratios.
+/// `plan.runs` repetitions. In each, every workload runs under each of its
+/// modes with an untraced run before and after every one (U A U B U C U…),
+/// the background modes too (each beside a recorder started for that run),
+/// in an order rotated by one at every repetition, so that no mode always
+/// runs first or last. Each traced run's ratios are taken against the mean
+/// of the two untraced runs around it: drift on the shared machine, over
+/// seconds, then hits both sides of a ratio alike.
 fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Cell]) -> Result<()> {
     // Warm-up, not measured: the page cache for the binaries, the dentry
     // cache for find.
@@ -275,18 +276,25 @@ fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Ce
     for rep in 0..plan.runs {
         let t = Instant::now();
         for (wi, w) in workloads.iter().enumerate() {
-            let of_w: Vec<usize> = (0..cells.len())
-                .filter(|&i| cells[i].workload == wi)
-                .collect();
-            for i in rotated(&of_w, rep) {
-                let mode = cells[i].mode;
-                let log = cell_log(env, i);
-                let sample = if mode.background() {
-                    background_cell(env, w, mode, &log)
-                } else {
-                    run_cell(env, w, mode, &log)
+            let of_w = |cells: &[Cell], untraced: bool| -> Vec<usize> {
+                (0..cells.len())
+                    .filter(|&i| cells[i].workload == wi)
+                    .filter(|&i| (cells[i].mode == Mode::Untraced) == untraced)
+                    .collect()
+            };
+            let base = of_w(cells, true).first().copied();
+            let traced = of_w(cells, false);
+            let mut before = match base {
+                Some(b) => Some(run_one(env, w, cells, b)?),
+                None => None,
+            };
+            for i in rotated(&traced, rep) {
+                let mut sample = run_one(env, w, cells, i)?;
+                if let (Some(b), Some(prev)) = (base, &before) {
+                    let after = run_one(env, w, cells, b)?;
+                    sample.base = Some(Base::between(prev, &after));
+                    before = Some(after);
                 }
-                .with_context(|| format!("{} under {}", w.label, mode.label()))?;
                 cells[i].samples.push(sample);
             }
         }
@@ -298,6 +306,23 @@ fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Ce
         );
     }
     Ok(())
+}
+
+/// Runs cell `i` once. An untraced run's sample is kept in its cell here;
+/// a traced one's is returned for the caller to add its baseline to.
+fn run_one(env: &Env, w: &Workload, cells: &mut [Cell], i: usize) -> Result<cells::Sample> {
+    let mode = cells[i].mode;
+    let log = cell_log(env, i);
+    let sample = if mode.background() {
+        background_cell(env, w, mode, &log)
+    } else {
+        run_cell(env, w, mode, &log)
+    }
+    .with_context(|| format!("{} under {}", w.label, mode.label()))?;
+    if mode == Mode::Untraced {
+        cells[i].samples.push(sample.clone());
+    }
+    Ok(sample)
 }
 
 /// `items` rotated left by `by`: repetition `by`'s order of a workload's

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::cells::{Cell, OTHER_COMM, Sample};
+use super::cells::{Base, Cell, OTHER_COMM, Sample};
 use super::host::{commit, cpu_count, cpu_model, is_tmpfs, kernel_release, utc_now};
 use super::modes::Mode;
 use super::rate::{RATE_REACHED, RateStep, Sustained, Thresholds};
@@ -63,15 +63,17 @@ impl Spread {
     }
 }
 
-/// The ratios of `cell`'s samples to `base`'s, repetition by repetition
-/// (sample `i` of every cell is from repetition `i`): pairs that ran
-/// minutes apart are never compared.
-fn paired(cell: &Cell, base: &Cell, value: impl Fn(&Sample) -> Option<f64>) -> Option<Spread> {
+/// The ratios of `cell`'s samples to the untraced runs around each
+/// ([`Sample::base`]): runs that were far apart are never compared.
+fn paired(
+    cell: &Cell,
+    value: impl Fn(&Sample) -> Option<f64>,
+    of_base: impl Fn(&Base) -> Option<f64>,
+) -> Option<Spread> {
     let ratios = cell
         .samples
         .iter()
-        .zip(&base.samples)
-        .filter_map(|(a, b)| Some(value(a)? / value(b)?))
+        .filter_map(|s| Some(value(s)? / of_base(s.base.as_ref()?)?))
         .collect();
     Spread::of(ratios)
 }
@@ -116,10 +118,6 @@ impl Report<'_> {
             .unwrap_or(0.0)
         };
         let ns = |c: &Cell| median(c.samples.iter().filter_map(|s| s.own).collect());
-        let baseline = self
-            .cells
-            .iter()
-            .find(|c| c.workload == cell.workload && c.mode == Mode::Untraced);
         let w = &self.workloads[cell.workload];
         let fixed_ms = self
             .cells
@@ -138,9 +136,9 @@ impl Report<'_> {
             runs: cell.samples.len(),
             wall_ms,
             wall_spread: Spread::of(cell.samples.iter().filter_map(wall_of).collect()),
-            ratio: baseline.and_then(|b| paired(cell, b, wall_of)),
+            ratio: paired(cell, wall_of, |b| Some(b.wall_ms)),
             own,
-            own_ratio: baseline.and_then(|b| paired(cell, b, |s| s.own)),
+            own_ratio: paired(cell, |s| s.own, |b| b.own),
             // Over the workload's time: its own clock's, for fx-time, else
             // the wall time minus what the mode takes to trace `true` (the
             // recorder's start and stop take about half a second). A
@@ -283,12 +281,13 @@ impl Report<'_> {
              and perf trace write text)."
                 .to_owned(),
             format!(
-                "Each repetition runs every workload under each of its modes back to back, \
-                 the background ones too, in an order rotated by one at every repetition (no \
-                 mode always runs first or last), so noise hits all modes alike. A ratio is \
-                 taken between the runs of one repetition (the mode's and the untraced one's), \
-                 and the table shows the median (min–max) of those; wall ms likewise over the \
-                 runs. {} repetitions, after one untraced warm-up \
+                "Each repetition runs every workload under each of its modes with an untraced \
+                 run before and after every one (U A U B U C U…), the background modes too, in \
+                 an order rotated by one at every repetition (no mode always runs first or \
+                 last). Each run's ratio is taken against the mean of the two untraced runs \
+                 around it, and the table shows the median (min–max) of those; wall ms \
+                 likewise over the runs (the untraced row has all its runs, one more than \
+                 the other modes per repetition). {} repetitions, after one untraced warm-up \
                  run per workload; `find` and `tar` also get an untimed run right before every \
                  timed one (this VM reclaims the page cache within seconds to minutes). Logs \
                  and the open/write/close file are in {}{}.",
@@ -672,29 +671,37 @@ mod tests {
     }
 
     #[test]
-    fn ratios_pair_the_runs_of_one_repetition() {
-        let cell = |mode, walls: &[u64]| Cell {
+    fn ratios_are_taken_against_the_untraced_runs_around() {
+        let ms = |v: u64| Duration::from_millis(v);
+        // Untraced 100, 200, 100 ms around traced runs of 150 and 300 ms:
+        // against their neighbours' means (150, 150) both are 1.0× and 2.0×.
+        let untraced: Vec<Sample> = [100, 200, 100]
+            .iter()
+            .map(|&v| Sample {
+                wall: ms(v),
+                own: Some(v as f64),
+                ..Sample::default()
+            })
+            .collect();
+        let traced = Cell {
             workload: 0,
-            mode,
-            samples: walls
+            mode: Mode::Recorder,
+            samples: [(150, 0), (300, 1)]
                 .iter()
-                .map(|&ms| Sample {
-                    wall: Duration::from_millis(ms),
+                .map(|&(v, i)| Sample {
+                    wall: ms(v),
+                    own: Some(v as f64),
+                    base: Some(Base::between(&untraced[i], &untraced[i + 1])),
                     ..Sample::default()
                 })
                 .collect(),
         };
-        let base = cell(Mode::Untraced, &[100, 200, 100]);
-        // A slow second repetition for both: paired, it does not show.
-        let traced = cell(Mode::Recorder, &[150, 250, 120]);
-        let wall = |s: &Sample| Some(s.wall.as_secs_f64());
-        let r = paired(&traced, &base, wall).unwrap();
-        let round = |x: f64| (x * 1e6).round() / 1e6;
-        assert_eq!(
-            (round(r.min), round(r.median), round(r.max)),
-            (1.2, 1.25, 1.5)
-        );
-        assert_eq!(r.ratio_text(), "1.25× (1.20–1.50×)");
+        let wall = |s: &Sample| Some(s.wall.as_secs_f64() * 1e3);
+        let r = paired(&traced, wall, |b| Some(b.wall_ms)).unwrap();
+        assert_eq!((r.min, r.median, r.max), (1.0, 1.5, 2.0));
+        assert_eq!(r.ratio_text(), "1.50× (1.00–2.00×)");
+        let own = paired(&traced, |s| s.own, |b| b.own).unwrap();
+        assert_eq!(own, r);
         assert_eq!(Spread::of(vec![]), None);
     }
 }
