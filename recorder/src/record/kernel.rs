@@ -658,22 +658,9 @@ fn hand_over_links() -> Option<std::os::fd::OwnedFd> {
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return None;
     }
-    // SAFETY: fork; the child only makes async-signal-safe calls (close,
-    // read, _exit) on memory that exists in it (the copied Vec).
+    // SAFETY: fork; the child runs only `hold_until_closed`.
     match unsafe { libc::fork() } {
-        0 => unsafe {
-            // Nothing else stays open here: not the log, not a pipe someone
-            // reads to its end, not the terminal.
-            for &fd in others.iter().filter(|&&fd| fd != pipe[0]) {
-                libc::close(fd);
-            }
-            libc::close(pipe[1]);
-            let mut byte = 0u8;
-            while libc::read(pipe[0], (&raw mut byte).cast(), 1) < 0
-                && *libc::__errno_location() == libc::EINTR
-            {}
-            libc::_exit(0)
-        },
+        0 => hold_until_closed(&others, pipe),
         pid => {
             // SAFETY: both ends are ours and open; each is closed once.
             unsafe { libc::close(pipe[0]) };
@@ -682,6 +669,27 @@ fn hand_over_links() -> Option<std::os::fd::OwnedFd> {
             (pid > 0).then_some(write_end)
         }
     }
+}
+
+/// The holder's life, in the forked child of a multi-threaded process: only
+/// async-signal-safe calls (close, read, _exit) on memory that exists in it
+/// (the copied Vec). Closes every descriptor but the links (`others` are
+/// the rest: not the log, not a pipe someone reads to its end, not the
+/// terminal), waits for the parent's end of `pipe` to close, and exits.
+fn hold_until_closed(others: &[i32], pipe: [i32; 2]) -> ! {
+    for &fd in others.iter().filter(|&&fd| fd != pipe[0]) {
+        // SAFETY: closing a descriptor number; at worst EBADF.
+        unsafe { libc::close(fd) };
+    }
+    // SAFETY: as above.
+    unsafe { libc::close(pipe[1]) };
+    let mut byte = 0u8;
+    // SAFETY: a one-byte read into a local; errno is this thread's.
+    while unsafe { libc::read(pipe[0], (&raw mut byte).cast(), 1) } < 0
+        && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+    {}
+    // SAFETY: ends the process without running anything of the parent's.
+    unsafe { libc::_exit(0) }
 }
 
 /// A program error for a person: for a verifier rejection, the kernel's
