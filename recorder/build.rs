@@ -20,13 +20,30 @@ fn main() -> anyhow::Result<()> {
         manifest_path,
         ..
     } = ebpf_package;
-    let ebpf_package = aya_build::Package {
-        name: name.as_str(),
-        root_dir: manifest_path
-            .parent()
-            .ok_or_else(|| anyhow!("no parent for {manifest_path}"))?
-            .as_str(),
-        ..Default::default()
+    let root_dir = manifest_path
+        .parent()
+        .ok_or_else(|| anyhow!("no parent for {manifest_path}"))?
+        .as_str();
+    // First the object for kernels without `bpf_loop` (before 5.17), kept
+    // under its own name, then the usual one (see recorder-ebpf's
+    // `bounded-loops` feature). Both go to OUT_DIR/recorder, hence the copy
+    // in between.
+    let out_dir = std::path::PathBuf::from(std::env::var_os("OUT_DIR").context("OUT_DIR")?);
+    let build = |features: &[&str]| {
+        let package = aya_build::Package {
+            name: name.as_str(),
+            root_dir,
+            features,
+            ..Default::default()
+        };
+        aya_build::build_ebpf([package], Toolchain::default())
     };
-    aya_build::build_ebpf([ebpf_package], Toolchain::default())
+    build(&["bounded-loops"])?;
+    let object = out_dir.join("recorder");
+    // AYA_BUILD_SKIP=1 builds nothing: nothing to copy either.
+    if object.exists() {
+        std::fs::copy(&object, out_dir.join("recorder-bounded-loops"))
+            .context("copying the bounded-loops eBPF object")?;
+    }
+    build(&[])
 }

@@ -29,6 +29,10 @@ pub const MAP_PAUSED: &str = "PAUSED";
 /// Lossless mode: one `u32`, 1 while pausing is allowed. The resume guard
 /// clears it if the recorder dies, before it resumes every paused process.
 pub const MAP_PAUSE_ON: &str = "PAUSE_ON";
+/// One `u32`: 1 once the recorder stops. The programs on classic
+/// tracepoints (fork, exec, exit, signal) then record nothing more, so that
+/// their slow detaching can finish after the recorder has exited.
+pub const MAP_CLOSING: &str = "CLOSING";
 /// Processes that can be paused at once (entries of [`MAP_PAUSED`]). A
 /// process that finds it full is not paused (its records may then be
 /// dropped, and are counted).
@@ -66,6 +70,7 @@ pub const MAPS: &[&str] = &[
     MAP_COUNTERS,
     MAP_PAUSED,
     MAP_PAUSE_ON,
+    MAP_CLOSING,
     MAP_CAPTURE,
     MAP_SCRATCH,
     MAP_TRACE_SET,

@@ -29,7 +29,7 @@ const LAST_START: usize = OFF_LIMIT - 32;
 
 /// Where the builder keeps its state in the scratch buffer (past anything
 /// an item can reach: OFF_LIMIT + 16 + 2 * (MAX_SIZE + 1) < this).
-const STATE_OFF: usize = recorder_common::SCRATCH_SIZE - 48;
+const STATE_OFF: usize = recorder_common::SCRATCH_SIZE - 128;
 /// The iovec loop's bytes stored and total length, kept in memory for the
 /// same reason as the offset.
 const STORED: usize = STATE_OFF + 16;
@@ -37,8 +37,66 @@ const TOTAL: usize = STATE_OFF + 24;
 /// A size passed through memory so the compiler cannot drop its mask (see
 /// [`Builder::masked`]).
 const OPAQUE: usize = STATE_OFF + 32;
+/// The other loops' state, in memory too: a loop body that changes its
+/// context on the stack gives the verifier a new state per iteration, and
+/// `bpf_loop`'s body is then walked once per iteration after all (the
+/// dirent count alone went past the 1M-instruction limit). Read back from
+/// a map value, it is "some number", the same at every iteration.
+/// `dirent_count`: the offset reached (COUNT_A) and the entries (COUNT_B);
+/// `ptr_count`: the entries (COUNT_A).
+const COUNT_A: usize = STORED;
+const COUNT_B: usize = TOTAL;
+/// Nonzero once a loop stopped early: the array ended or could not be read
+/// (`str_array`, `ptr_count`, `dirent_count`), or the `capture::*` flags of
+/// a failed iovec read.
+const STOP: usize = STATE_OFF + 40;
+/// The call's six arguments and its return value (at entry: the user
+/// stack pointer), staged for the per-argument loop bodies.
+const ARGS: usize = STATE_OFF + 48;
+const RET: usize = STATE_OFF + 112;
 
-/// A record being assembled.
+/// Runs the loop body `$body` (a [`Body`]) for the indexes `0..$n` until it
+/// returns 1, with `&mut $ctx` as its context.
+///
+/// With `bpf_loop` (kernel 5.17+) the verifier checks the body once
+/// instead of once per iteration and per path into the loop: unrolled or
+/// bounded, these four loops were 95% of the ~800,000 instructions the
+/// verifier walked for `sys_enter` and `sys_exit`, most of the recorder's
+/// start-up time. The `bounded-loops` build (the object used on older
+/// kernels) runs the same bodies in a plain loop, as before.
+#[cfg(not(feature = "bounded-loops"))]
+macro_rules! repeat {
+    ($n:expr, $ctx:ident, $body:ident) => {
+        // `$body` is a static function with the callback's signature
+        // (checked here), the context outlives the call. The return value
+        // (iterations run, or -E2BIG for too many) is not needed: every
+        // bound here is far below bpf_loop's 1 << 23.
+        let body: Body = $body;
+        // SAFETY: as above.
+        unsafe { generated::bpf_loop($n as u32, body as *mut c_void, (&raw mut $ctx).cast(), 0) }
+    };
+}
+#[cfg(feature = "bounded-loops")]
+macro_rules! repeat {
+    ($n:expr, $ctx:ident, $body:ident) => {
+        let body: Body = $body;
+        for i in 0..$n as u64 {
+            if body(i, (&raw mut $ctx).cast()) != 0 {
+                break;
+            }
+        }
+    };
+}
+
+/// A loop body for [`repeat!`]: `(index, context)`, 0 to go on, 1 to stop
+/// (`bpf_loop`'s callback contract,
+/// <https://github.com/torvalds/linux/blob/v6.12/include/uapi/linux/bpf.h#L5400>).
+type Body = extern "C" fn(u64, *mut c_void) -> i64;
+
+/// A record being assembled. Copied into the loop bodies' contexts: the
+/// state it points to lives in the scratch buffer, so copies agree.
+#[repr(C)]
+#[derive(Clone, Copy)]
 pub struct Builder {
     pub buf: *mut u8,
     /// Capture size per item (1..=MAX_SIZE).
@@ -64,6 +122,25 @@ impl Builder {
         // SAFETY: inside the scratch buffer (see STATE_OFF).
         unsafe { (buf.add(STATE_OFF + 8) as *mut u64).write_volatile(0) };
         b
+    }
+
+    /// Stages the call's arguments and `ret` for the per-argument loops.
+    #[inline(always)]
+    fn stage(&self, args: &[u64; 6], ret: u64) {
+        for (i, a) in args.iter().enumerate() {
+            self.put(ARGS + 8 * i, *a);
+        }
+        self.put(RET, ret);
+    }
+
+    /// Staged argument `k % 6` of `k`'s low 3 bits (the index into the six
+    /// arguments always was). The index goes through memory like
+    /// [`Builder::masked`]'s size, so that the mask stays in the program:
+    /// the verifier needs it to bound the read (ARGS has room for 8).
+    #[inline(always)]
+    fn arg(&self, k: u8) -> u64 {
+        self.put(OPAQUE, u64::from(k & 7) % 6);
+        self.get(ARGS + 8 * (self.get(OPAQUE) as usize & 7))
     }
 
     /// Current end of the record (bytes).
@@ -204,26 +281,17 @@ impl Builder {
     /// elements were left out.
     #[inline(always)]
     pub fn str_array(&mut self, arg: usize, src: u64) {
-        for i in 0..MAX_ARGV {
-            if !self.room() {
-                return;
-            }
-            // SAFETY: user read into a stack value.
-            let p = unsafe {
-                aya_ebpf::helpers::bpf_probe_read_user((src + 8 * i as u64) as *const u64)
-            };
-            match p {
-                Err(_) => {
-                    if i == 0 {
-                        self.header(arg, capture::ITEM_STR, capture::READ_FAILED, 0, 0);
-                    }
-                    return;
-                }
-                Ok(0) => return,
-                Ok(s) => self.str_item(arg, s),
-            }
+        self.put(STOP, 0);
+        let mut c = Argv {
+            b: *self,
+            arg: arg as u64,
+            src,
+        };
+        repeat!(MAX_ARGV, c, argv_step);
+        if self.get(STOP) != 0 {
+            return;
         }
-        // SAFETY: as above.
+        // SAFETY: as in argv_step.
         let more = unsafe {
             aya_ebpf::helpers::bpf_probe_read_user((src + 8 * MAX_ARGV as u64) as *const u64)
         };
@@ -236,22 +304,19 @@ impl Builder {
     /// reading what they point to (execve's envp): one ITEM_IN marker
     /// without bytes, `len` the count (0: more than MAX_ENVP, unknown).
     /// Nothing when the array cannot be read.
+    #[inline(always)]
     pub fn ptr_count(&mut self, arg: usize, src: u64) {
         if !self.room() {
             return;
         }
-        let mut n = 0u64;
-        for i in 0..MAX_ENVP {
-            // SAFETY: user read into a stack value.
-            let p = unsafe {
-                aya_ebpf::helpers::bpf_probe_read_user((src + 8 * i as u64) as *const u64)
-            };
-            match p {
-                Ok(0) => break,
-                Ok(_) => n += 1,
-                Err(_) => return,
-            }
+        self.put(COUNT_A, 0);
+        self.put(STOP, 0);
+        let mut c = Count { b: *self, src };
+        repeat!(MAX_ENVP, c, envp_step);
+        if self.get(STOP) != 0 {
+            return;
         }
+        let n = self.get(COUNT_A);
         let n = if n == MAX_ENVP as u64 { 0 } else { n };
         self.header(arg, capture::ITEM_IN, 0, 0, n);
     }
@@ -261,28 +326,29 @@ impl Builder {
     /// the names: one ITEM_OUT marker without bytes, `len` the count,
     /// TRUNCATED when MAX_DIRENTS did not reach the end. Nothing when a
     /// record cannot be read.
+    #[inline(always)]
     pub fn dirent_count(&mut self, arg: usize, src: u64, total: u64) {
         if !self.room() {
             return;
         }
-        let (mut off, mut n) = (0u64, 0u64);
-        for _ in 0..MAX_DIRENTS {
-            if off >= total {
-                break;
-            }
-            // SAFETY: user read into a stack value.
-            let reclen =
-                unsafe { aya_ebpf::helpers::bpf_probe_read_user((src + off + 16) as *const u16) };
-            match reclen {
-                Ok(r) if r > 0 => {
-                    off += u64::from(r);
-                    n += 1;
-                }
-                _ => return,
-            }
+        self.put(COUNT_A, 0);
+        self.put(COUNT_B, 0);
+        self.put(STOP, 0);
+        let mut c = Dirents {
+            b: *self,
+            src,
+            total,
+        };
+        repeat!(MAX_DIRENTS, c, dirent_step);
+        if self.get(STOP) != 0 {
+            return;
         }
-        let flags = if off < total { capture::TRUNCATED } else { 0 };
-        self.header(arg, capture::ITEM_OUT, flags, 0, n);
+        let flags = if self.get(COUNT_A) < total {
+            capture::TRUNCATED
+        } else {
+            0
+        };
+        self.header(arg, capture::ITEM_OUT, flags, 0, self.get(COUNT_B));
     }
 
     /// The data of `count` iovecs at `iov`, concatenated into one item.
@@ -295,41 +361,15 @@ impl Builder {
         }
         self.put(STORED, 0);
         self.put(TOTAL, 0);
-        let mut flags = 0u8;
-        for i in 0..MAX_IOV {
-            let total = self.get(TOTAL);
-            if i as u64 >= count || total >= limit {
-                break;
-            }
-            // SAFETY: user read into a stack value.
-            let seg = unsafe {
-                aya_ebpf::helpers::bpf_probe_read_user((iov + 16 * i as u64) as *const [u64; 2])
-            };
-            let Ok([base, seg_len]) = seg else {
-                flags = capture::READ_FAILED;
-                break;
-            };
-            let seg_len = min(seg_len, limit - total);
-            self.put(TOTAL, total + seg_len);
-            let stored = (self.get(STORED) as u32) & SIZE_MASK;
-            let room = (self.cap & SIZE_MASK).saturating_sub(stored);
-            let chunk = self.masked(min(seg_len, room as u64) as u32);
-            if chunk > 0 {
-                // SAFETY: bounded destination (see data_ptr), user source.
-                let r = unsafe {
-                    generated::bpf_probe_read_user(
-                        self.data_ptr(stored),
-                        chunk,
-                        base as *const c_void,
-                    )
-                };
-                if r < 0 {
-                    flags = capture::READ_FAILED;
-                    break;
-                }
-                self.put(STORED, (stored + chunk) as u64);
-            }
-        }
+        self.put(STOP, 0);
+        let mut c = Iovecs {
+            b: *self,
+            iov,
+            count,
+            limit,
+        };
+        repeat!(MAX_IOV, c, iovec_step);
+        let mut flags = self.get(STOP) as u8;
         let stored = (self.get(STORED) as u32) & SIZE_MASK;
         let total = self.get(TOTAL);
         if count > MAX_IOV as u64 && limit == u64::MAX {
@@ -369,6 +409,148 @@ impl Builder {
     }
 }
 
+/// [`Builder::str_array`]'s loop context (its state is in the scratch
+/// buffer, see [`COUNT_A`]).
+#[repr(C)]
+struct Argv {
+    b: Builder,
+    arg: u64,
+    src: u64,
+}
+
+extern "C" fn argv_step(i: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `repeat!` passes the `Argv` it was given.
+    let c = unsafe { &mut *ctx.cast::<Argv>() };
+    if !c.b.room() {
+        c.b.put(STOP, 1);
+        return 1;
+    }
+    // SAFETY: user read into a stack value.
+    let p = unsafe { aya_ebpf::helpers::bpf_probe_read_user((c.src + 8 * i) as *const u64) };
+    match p {
+        Err(_) => {
+            if i == 0 {
+                c.b.header(
+                    c.arg as usize,
+                    capture::ITEM_STR,
+                    capture::READ_FAILED,
+                    0,
+                    0,
+                );
+            }
+            c.b.put(STOP, 1);
+            1
+        }
+        Ok(0) => {
+            c.b.put(STOP, 1);
+            1
+        }
+        Ok(s) => {
+            c.b.str_item(c.arg as usize, s);
+            0
+        }
+    }
+}
+
+/// [`Builder::ptr_count`]'s loop context.
+#[repr(C)]
+struct Count {
+    b: Builder,
+    src: u64,
+}
+
+extern "C" fn envp_step(i: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `repeat!` passes the `Count` it was given.
+    let c = unsafe { &mut *ctx.cast::<Count>() };
+    // SAFETY: user read into a stack value.
+    match unsafe { aya_ebpf::helpers::bpf_probe_read_user((c.src + 8 * i) as *const u64) } {
+        Ok(0) => 1,
+        Ok(_) => {
+            c.b.put(COUNT_A, c.b.get(COUNT_A) + 1);
+            0
+        }
+        Err(_) => {
+            c.b.put(STOP, 1);
+            1
+        }
+    }
+}
+
+/// [`Builder::dirent_count`]'s loop context.
+#[repr(C)]
+struct Dirents {
+    b: Builder,
+    src: u64,
+    total: u64,
+}
+
+extern "C" fn dirent_step(_i: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `repeat!` passes the `Dirents` it was given.
+    let c = unsafe { &mut *ctx.cast::<Dirents>() };
+    let off = c.b.get(COUNT_A);
+    if off >= c.total {
+        return 1;
+    }
+    // SAFETY: user read into a stack value.
+    let reclen =
+        unsafe { aya_ebpf::helpers::bpf_probe_read_user((c.src + off + 16) as *const u16) };
+    match reclen {
+        Ok(r) if r > 0 => {
+            c.b.put(COUNT_A, off + u64::from(r));
+            c.b.put(COUNT_B, c.b.get(COUNT_B) + 1);
+            0
+        }
+        _ => {
+            c.b.put(STOP, 1);
+            1
+        }
+    }
+}
+
+/// [`Builder::iovec_item`]'s loop context; the bytes stored and the total
+/// length are in the scratch buffer (STORED, TOTAL), a failure in STOP.
+#[repr(C)]
+struct Iovecs {
+    b: Builder,
+    iov: u64,
+    count: u64,
+    limit: u64,
+}
+
+extern "C" fn iovec_step(i: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `repeat!` passes the `Iovecs` it was given.
+    let c = unsafe { &mut *ctx.cast::<Iovecs>() };
+    let b = &c.b;
+    let total = b.get(TOTAL);
+    if i >= c.count || total >= c.limit {
+        return 1;
+    }
+    // SAFETY: user read into a stack value.
+    let seg =
+        unsafe { aya_ebpf::helpers::bpf_probe_read_user((c.iov + 16 * i) as *const [u64; 2]) };
+    let Ok([base, seg_len]) = seg else {
+        b.put(STOP, capture::READ_FAILED.into());
+        return 1;
+    };
+    let seg_len = min(seg_len, c.limit - total);
+    b.put(TOTAL, total + seg_len);
+    let stored = (b.get(STORED) as u32) & SIZE_MASK;
+    let room = (b.cap & SIZE_MASK).saturating_sub(stored);
+    let chunk = b.masked(min(seg_len, room as u64) as u32);
+    if chunk > 0 {
+        // SAFETY: bounded destination (see data_ptr), user source.
+        let r = unsafe {
+            generated::bpf_probe_read_user(b.data_ptr(stored), chunk, base as *const c_void)
+        };
+        if r < 0 {
+            b.put(STOP, capture::READ_FAILED.into());
+            return 1;
+        }
+        b.put(STORED, (stored + chunk) as u64);
+    }
+    0
+}
+
 /// Whether futex's argument 3 is a timeout pointer for this `futex_op`
 /// (strace's futex.c: WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI,
 /// LOCK_PI2); for the other commands it is a number.
@@ -390,23 +572,29 @@ const SIGFRAME_MASK_OFF: u64 = 168;
 
 /// Length of a BUF argument.
 #[inline(always)]
-fn buf_len(a: &ArgSpec, args: &[u64; 6], ret: i64) -> u64 {
+fn buf_len(a: &ArgSpec, b: &Builder) -> u64 {
     match a.len_src {
         capture::LEN_RET => {
-            if ret > 0 {
-                ret as u64
-            } else {
-                0
-            }
+            let ret = b.get(RET) as i64;
+            if ret > 0 { ret as u64 } else { 0 }
         }
         capture::LEN_FIXED => a.fixed as u64,
         capture::LEN_ARG_DEREF => {
-            let p = args[(a.len_arg & 7) as usize % 6];
+            let p = b.arg(a.len_arg);
             // SAFETY: user read into a stack value.
             unsafe { aya_ebpf::helpers::bpf_probe_read_user(p as *const u32) }.map_or(0, u64::from)
         }
-        _ => args[(a.len_arg & 7) as usize % 6],
+        _ => b.arg(a.len_arg),
     }
+}
+
+/// The per-argument loops' context: the call's arguments and return value
+/// are staged in the scratch buffer (ARGS, RET), so that the loop body can
+/// index them with the argument it is at.
+#[repr(C)]
+struct PerArg {
+    b: Builder,
+    spec: *const CaptureSpec,
 }
 
 /// Appends the items `spec` asks for, at syscall exit (`ret` known).
@@ -415,68 +603,107 @@ fn buf_len(a: &ArgSpec, args: &[u64; 6], ret: i64) -> u64 {
 /// so the recorder's start) short.
 #[inline(always)]
 pub fn capture_at_exit(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret: i64) {
-    let failed = ret < 0;
-    for i in 0..6 {
-        let a = &spec.args[i];
-        if a.kind == capture::NONE {
-            continue;
-        }
-        let out = a.out != 0;
-        // Outputs only exist when the call succeeded.
-        if out && failed {
-            continue;
-        }
-        let p = args[i];
-        if p == 0 {
-            continue;
-        }
-        let kind = if out {
-            capture::ITEM_OUT
-        } else {
-            capture::ITEM_IN
-        };
-        let limit = if out { ret.max(0) as u64 } else { u64::MAX };
-        match a.kind {
-            capture::STR => b.str_item(i, p),
-            capture::BUF => b.buf_item(i, kind, p, buf_len(a, args, ret)),
-            capture::IOVEC => b.iovec_item(i, kind, p, args[(a.len_arg & 7) as usize % 6], limit),
-            capture::MSGHDR => b.msghdr_item(i, kind, p, limit),
-            // Only getdents64's argument 1: one loop for the verifier to
-            // walk, not one per argument.
-            capture::DIRENT_COUNT if i == 1 => b.dirent_count(i, p, limit),
-            capture::FUTEX_TIMEOUT if futex_has_timeout(args[1]) => {
-                b.buf_item(i, capture::ITEM_IN, p, 16)
-            }
-            _ => {}
-        }
+    b.stage(args, ret as u64);
+    let mut c = PerArg {
+        b: *b,
+        spec: spec as *const CaptureSpec,
+    };
+    repeat!(6, c, exit_arg_step);
+}
+
+/// One argument of [`capture_at_exit`]: a loop body of its own, so that
+/// the verifier checks each kind of item once, not once per argument and
+/// per combination of the kinds before it.
+extern "C" fn exit_arg_step(i: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `repeat!` passes the `PerArg` it was given.
+    let c = unsafe { &mut *ctx.cast::<PerArg>() };
+    if i >= 6 {
+        return 1;
     }
+    let i = i as usize;
+    // SAFETY: a CAPTURE map value, alive for the whole program run.
+    let a = unsafe { &(*c.spec).args[i] };
+    if a.kind == capture::NONE {
+        return 0;
+    }
+    let b = &mut c.b;
+    let ret = b.get(RET) as i64;
+    let out = a.out != 0;
+    // Outputs only exist when the call succeeded.
+    if out && ret < 0 {
+        return 0;
+    }
+    let p = b.arg(i as u8);
+    if p == 0 {
+        return 0;
+    }
+    let kind = if out {
+        capture::ITEM_OUT
+    } else {
+        capture::ITEM_IN
+    };
+    let limit = if out { ret.max(0) as u64 } else { u64::MAX };
+    match a.kind {
+        capture::STR => b.str_item(i, p),
+        capture::BUF => {
+            let len = buf_len(a, b);
+            b.buf_item(i, kind, p, len)
+        }
+        capture::IOVEC => {
+            let count = b.arg(a.len_arg);
+            b.iovec_item(i, kind, p, count, limit)
+        }
+        capture::MSGHDR => b.msghdr_item(i, kind, p, limit),
+        // Only getdents64's argument 1.
+        capture::DIRENT_COUNT if i == 1 => b.dirent_count(i, p, limit),
+        capture::FUTEX_TIMEOUT if futex_has_timeout(b.arg(1)) => {
+            b.buf_item(i, capture::ITEM_IN, p, 16)
+        }
+        _ => {}
+    }
+    0
 }
 
 /// Appends the items of a call captured at entry (execve/execveat: path
 /// and argv; their memory is gone after a successful exec).
 #[inline(always)]
 pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], sp: u64) {
-    #[allow(
-        clippy::needless_range_loop,
-        reason = "one constant-bounded index over two arrays, as in capture_at_exit: the shape the verifier accepts"
-    )]
-    for i in 0..6 {
-        let a = &spec.args[i];
-        // rt_sigreturn takes no argument: its mask is on the stack.
-        if a.kind == capture::SIGRETURN_MASK && i == 0 && sp != 0 {
-            b.buf_item(i, capture::ITEM_IN, sp + SIGFRAME_MASK_OFF, 8);
-            continue;
-        }
-        let p = args[i];
-        if p == 0 {
-            continue;
-        }
-        match a.kind {
-            capture::STR => b.str_item(i, p),
-            capture::SOCKLEN_IN => b.buf_item(i, capture::ITEM_IN, p, 4),
-            capture::STR_ARRAY => b.str_array(i, p),
-            capture::PTR_COUNT => b.ptr_count(i, p),
-            _ => {}
-        }
+    b.stage(args, sp);
+    let mut c = PerArg {
+        b: *b,
+        spec: spec as *const CaptureSpec,
+    };
+    repeat!(6, c, entry_arg_step);
+}
+
+/// One argument of [`capture_at_entry`] (see [`exit_arg_step`]). The
+/// staged "return value" is the user stack pointer here.
+extern "C" fn entry_arg_step(i: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `repeat!` passes the `PerArg` it was given.
+    let c = unsafe { &mut *ctx.cast::<PerArg>() };
+    if i >= 6 {
+        return 1;
     }
+    let i = i as usize;
+    // SAFETY: a CAPTURE map value, alive for the whole program run.
+    let a = unsafe { &(*c.spec).args[i] };
+    let b = &mut c.b;
+    // rt_sigreturn takes no argument: its mask is on the stack.
+    let sp = b.get(RET);
+    if a.kind == capture::SIGRETURN_MASK && i == 0 && sp != 0 {
+        b.buf_item(i, capture::ITEM_IN, sp + SIGFRAME_MASK_OFF, 8);
+        return 0;
+    }
+    let p = b.arg(i as u8);
+    if p == 0 {
+        return 0;
+    }
+    match a.kind {
+        capture::STR => b.str_item(i, p),
+        capture::SOCKLEN_IN => b.buf_item(i, capture::ITEM_IN, p, 4),
+        capture::STR_ARRAY => b.str_array(i, p),
+        capture::PTR_COUNT => b.ptr_count(i, p),
+        _ => {}
+    }
+    0
 }

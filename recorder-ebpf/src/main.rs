@@ -63,6 +63,16 @@ struct WakeState {
 static PAUSED: HashMap<u32, Paused> = HashMap::with_max_entries(PAUSED_ENTRIES, 0);
 #[map(name = "PAUSE_ON")]
 static PAUSE_ON: Array<u32> = Array::with_max_entries(1, 0);
+/// 1 once the recorder stops (recorder_common::MAP_CLOSING): checked first
+/// by the programs on classic tracepoints, which stay attached until a
+/// process the recorder leaves behind has detached them.
+#[map(name = "CLOSING")]
+static CLOSING: Array<u32> = Array::with_max_entries(1, 0);
+
+#[inline(always)]
+fn closing() -> bool {
+    CLOSING.get(0).copied() == Some(1)
+}
 
 #[map(name = "COUNTERS")]
 static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(ctr::COUNT, 0);
@@ -637,6 +647,9 @@ fn pause_if_behind(tgid: u32) {
 /// of a dead process, without having to see every exit.
 #[tracepoint(category = "sched", name = "sched_process_fork")]
 pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
+    if closing() {
+        return 0;
+    }
     // SAFETY: offset from the tracepoint's format file.
     let Ok(child) = (unsafe { ctx.read_at::<u32>(cfg(&FORK_CHILD_PID_OFF) as usize) }) else {
         return 0;
@@ -703,6 +716,9 @@ fn inherit_call(parent_tid: u32, child_tid: u32) {
 
 #[tracepoint(category = "sched", name = "sched_process_exec")]
 pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
+    if closing() {
+        return 0;
+    }
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
     let tid = pid_tgid as u32;
@@ -753,6 +769,9 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
 
 #[tracepoint(category = "sched", name = "sched_process_exit")]
 pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
+    if closing() {
+        return 0;
+    }
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
     if traced_state(tgid) != traced::YES {
@@ -796,6 +815,9 @@ pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
 /// snapshot (a fatal signal with no handler kills the process).
 #[tracepoint(category = "signal", name = "signal_deliver")]
 pub fn signal_deliver(ctx: TracePointContext) -> u32 {
+    if closing() {
+        return 0;
+    }
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
     if traced_state(tgid) != traced::YES {

@@ -214,8 +214,16 @@ pub struct RecordArgs {
     /// Benchmark only: attach empty programs to the syscall tracepoints and
     /// record nothing, to measure what the kernel charges for running any
     /// program there (`cargo xtask bench` reports it as the floor).
-    #[arg(long, hide = true)]
-    pub bench_floor: bool,
+    /// `--bench-floor exit`: on sys_exit only, the floor of an exit-only
+    /// recorder.
+    #[arg(
+        long,
+        hide = true,
+        value_name = "WHICH",
+        num_args = 0..=1,
+        default_missing_value = "both"
+    )]
+    pub bench_floor: Option<BenchFloor>,
 
     /// Run the command as USER, a name or a uid, like strace
     /// -u: with its uid, gid and supplementary groups, and HOME, USER and
@@ -291,6 +299,15 @@ pub struct ShowArgs {
     /// is written as usual).
     #[arg(short = 'c', long = "summary")]
     pub summary: bool,
+}
+
+/// `--bench-floor`: which empty programs are attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchFloor {
+    /// On sys_enter and sys_exit, like the recorder's programs.
+    Both,
+    /// On sys_exit only.
+    Exit,
 }
 
 /// `--overflow`: what happens when the recorder falls behind.
@@ -699,6 +716,30 @@ mod tests {
         // A subcommand name after `--` is the command to record.
         let cli = Cli::try_parse_from(["recorder", "--", "dump"]).unwrap();
         assert_eq!(cli.record.command, ["dump"]);
+    }
+
+    /// `--bench-floor` alone is both empty programs (what the benchmark
+    /// always passed), `--bench-floor exit` the exit-only one.
+    #[test]
+    fn bench_floor_takes_an_optional_value() {
+        let floor = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("recorder").chain(args.iter().copied()))
+                .unwrap()
+                .record
+                .bench_floor
+        };
+        assert_eq!(floor(&["--comm", "x"]), None);
+        assert_eq!(
+            floor(&["--bench-floor", "--comm", "x"]),
+            Some(BenchFloor::Both)
+        );
+        assert_eq!(
+            floor(&["--bench-floor", "exit", "--comm", "x"]),
+            Some(BenchFloor::Exit)
+        );
+        assert!(
+            Cli::try_parse_from(["recorder", "--bench-floor", "entry", "--comm", "x"]).is_err()
+        );
     }
 
     /// `recorder ls -l`, as strace takes it: from the first word that is

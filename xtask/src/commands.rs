@@ -138,16 +138,23 @@ fn lint() -> Result<()> {
         "warnings",
     ]))
     .context("cargo clippy found warnings")?;
+    // Both objects: with bpf_loop, and with the bounded loops for kernels
+    // before 5.17 (recorder-ebpf's `bounded-loops` feature).
     for arch in ["x86_64", "aarch64"] {
-        util::run(
-            Command::new("rustup")
-                .args(["run", "nightly", "cargo", "clippy", "-p", "recorder-ebpf"])
-                .args(["--target", "bpfel-unknown-none", "-Z", "build-std=core"])
-                .args(["--release", "--", "-D", "warnings"])
-                .env("AYA_BPF_TARGET_ARCH", arch)
-                .current_dir(util::project_root()),
-        )
-        .with_context(|| format!("cargo clippy found warnings in the eBPF programs ({arch})"))?;
+        for features in ["", "bounded-loops"] {
+            util::run(
+                Command::new("rustup")
+                    .args(["run", "nightly", "cargo", "clippy", "-p", "recorder-ebpf"])
+                    .args(["--target", "bpfel-unknown-none", "-Z", "build-std=core"])
+                    .args(["--features", features])
+                    .args(["--release", "--", "-D", "warnings"])
+                    .env("AYA_BPF_TARGET_ARCH", arch)
+                    .current_dir(util::project_root()),
+            )
+            .with_context(|| {
+                format!("cargo clippy found warnings in the eBPF programs ({arch}, features: {features:?})")
+            })?;
+        }
     }
     Ok(())
 }

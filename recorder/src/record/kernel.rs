@@ -8,18 +8,46 @@ use aya::{
     programs::{Program, ProgramError},
 };
 use recorder_common::{
-    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS,
-    MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACE_SET, MAP_TRACED,
-    Paused, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER,
-    TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, trace, traced,
+    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS,
+    MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACE_SET,
+    MAP_TRACED, Paused, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK,
+    TP_SIGNAL_DELIVER, TP_SYS_EXIT, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr,
+    globals, trace, traced,
 };
 use thiserror::Error;
 
 use super::tracefs;
-use recorder::event::Counters;
+use recorder::{cli::BenchFloor, event::Counters};
 
 /// The eBPF object built by `build.rs` for this target's architecture.
 static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/recorder"));
+/// The same programs for kernels without `bpf_loop` (before 5.17): the
+/// capture loops are bounded loops, which the verifier walks iteration by
+/// iteration (about 0.8 million instructions, a start of 0.4 s and more),
+/// where `bpf_loop` has it check each loop body once.
+static EBPF_OBJECT_BOUNDED_LOOPS: &[u8] =
+    aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/recorder-bounded-loops"));
+/// Set to 1, the bounded-loops object is loaded even where `bpf_loop`
+/// exists: how the tests check on a new kernel that it records the same.
+pub const BOUNDED_LOOPS_ENV: &str = "RECORDER_BOUNDED_LOOPS";
+
+/// The object for the running kernel: the one with `bpf_loop` if the
+/// kernel has the helper (probed the way libbpf does), else the other.
+fn ebpf_object() -> &'static [u8] {
+    use aya::{
+        programs::ProgramType,
+        sys::{BpfHelper, is_helper_supported},
+    };
+    let forced = std::env::var_os(BOUNDED_LOOPS_ENV).is_some_and(|v| v == "1");
+    let has_loop = || {
+        is_helper_supported(ProgramType::RawTracePoint, BpfHelper::BPF_FUNC_loop).unwrap_or(false)
+    };
+    if !forced && has_loop() {
+        EBPF_OBJECT
+    } else {
+        EBPF_OBJECT_BOUNDED_LOOPS
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum KernelError {
@@ -68,7 +96,7 @@ pub struct KernelConfig {
     /// Bytes per captured item; 0 = no data capture.
     pub capture_size: u32,
     /// Attach the empty benchmark programs instead of the recorder's.
-    pub bench_floor: bool,
+    pub bench_floor: Option<BenchFloor>,
     /// `-e trace=SET`: the syscall numbers to record (the header's
     /// `traced_nrs`); `None` records every call.
     pub trace_set: Option<Vec<i64>>,
@@ -79,8 +107,10 @@ pub struct Kernel {
     ebpf: Ebpf,
     /// Attachments, owned here so they can be detached all at once.
     links: Vec<Link>,
-    bench_floor: bool,
+    bench_floor: Option<BenchFloor>,
     traced: Array<MapData, TracedChunk>,
+    /// recorder_common::MAP_CLOSING, set by [`Kernel::detach`].
+    closing: Array<MapData, u32>,
     pid_max: u32,
 }
 
@@ -141,7 +171,7 @@ impl Kernel {
         let nr_clone3 = libc::SYS_clone3;
         let trace_all: u8 = cfg.trace_set.is_none().into();
 
-        let mut ebpf = EbpfLoader::new()
+        let mut ebpf = loader_without_kernel_btf()
             .map_max_entries(MAP_EVENTS, cfg.ring_size)
             .map_max_entries(MAP_TRACED, chunks)
             .map_max_entries(MAP_STASH, cfg.max_threads)
@@ -164,7 +194,7 @@ impl Kernel {
             .override_global(globals::PAUSE_BYTES, &cfg.pause_bytes, true)
             .override_global(globals::TRACE_ALL, &trace_all, true)
             .map_max_entries(MAP_SCRATCH, possible_cpus)
-            .load(EBPF_OBJECT)
+            .load(ebpf_object())
             .map_err(|source| KernelError::Load { source })?;
 
         if !cfg.comms.is_empty() {
@@ -199,12 +229,14 @@ impl Kernel {
         let counters = take(&mut ebpf, MAP_COUNTERS)?;
         let paused = take(&mut ebpf, MAP_PAUSED)?;
         let pause_on = take(&mut ebpf, MAP_PAUSE_ON)?;
+        let closing = take(&mut ebpf, MAP_CLOSING)?;
         Ok((
             Self {
                 ebpf,
                 links: Vec::new(),
                 bench_floor: cfg.bench_floor,
                 traced,
+                closing,
                 pid_max,
             },
             Outputs {
@@ -249,7 +281,9 @@ impl Kernel {
     /// Attaches every program of [`TRACEPOINTS`] (or of
     /// [`FLOOR_TRACEPOINTS`] for `--bench-floor`), in that list's order.
     pub fn attach(&mut self) -> Result<(), KernelError> {
-        for tp in attach_list(self.bench_floor) {
+        let list = attach_list(self.bench_floor);
+        self.load_programs(&list)?;
+        for tp in list {
             let name = tp.prog;
             let program = self
                 .ebpf
@@ -259,14 +293,12 @@ impl Kernel {
             // not repeat it.
             let link = match program {
                 Program::TracePoint(prog) => {
-                    prog.load().map_err(|e| program_error(name, e))?;
                     let id = prog
                         .attach(tp.category, tp.name)
                         .map_err(|e| program_error(name, e))?;
                     Link::TracePoint(prog.take_link(id).map_err(|e| program_error(name, e))?)
                 }
                 Program::RawTracePoint(prog) => {
-                    prog.load().map_err(|e| program_error(name, e))?;
                     let id = prog.attach(tp.name).map_err(|e| program_error(name, e))?;
                     Link::Raw(prog.take_link(id).map_err(|e| program_error(name, e))?)
                 }
@@ -276,14 +308,91 @@ impl Kernel {
         }
         Ok(())
     }
+
+    /// Loads (verifies) the programs of `list`, each on a thread of its
+    /// own: privileged loads run in parallel in the kernel, and sys_exit's
+    /// verification (the longest) then overlaps the others' instead of
+    /// following them. The threads are gone when this returns, before the
+    /// privileges are dropped. The first error in list order is returned.
+    fn load_programs(&mut self, list: &[&'static Tracepoint]) -> Result<(), KernelError> {
+        let wanted: Vec<&str> = list.iter().map(|tp| tp.prog).collect();
+        let mut results: Vec<(&str, Result<(), ProgramError>)> = std::thread::scope(|s| {
+            let loads: Vec<_> = self
+                .ebpf
+                .programs_mut()
+                .filter(|(name, _)| wanted.contains(name))
+                .map(|(name, program)| {
+                    s.spawn(move || {
+                        let loaded = match program {
+                            Program::TracePoint(p) => p.load(),
+                            Program::RawTracePoint(p) => p.load(),
+                            _ => Err(ProgramError::UnexpectedProgramType),
+                        };
+                        (name, loaded)
+                    })
+                })
+                .collect();
+            loads
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        for name in wanted {
+            let i = results
+                .iter()
+                .position(|(n, _)| *n == name)
+                .ok_or(KernelError::MissingProgram(name))?;
+            if let (_, Err(e)) = results.swap_remove(i) {
+                return Err(program_error(name, e));
+            }
+        }
+        Ok(())
+    }
 }
 
-fn attach_list(bench_floor: bool) -> &'static [Tracepoint] {
-    if bench_floor {
+/// An `EbpfLoader` that has not parsed the kernel's BTF.
+///
+/// aya 0.14's `EbpfLoader::new()` always parses /sys/kernel/btf/vmlinux
+/// (5 MB read 4 KiB at a time, then every type decoded): 60 ms of a
+/// 130 ms start on the dev VM, in release builds. It is only needed for
+/// CO-RE relocations and BTF-typed programs, and this object has neither:
+/// its fields are read at offsets from tracefs (see the module doc of
+/// recorder-ebpf). aya offers no way around it before the parse
+/// (<https://github.com/aya-rs/aya/issues/1172>; upstream made it lazy in
+/// <https://github.com/aya-rs/aya/pull/1639>, after 0.14), so the loader is
+/// made on a short-lived thread that first takes a filesystem context of
+/// its own (`unshare(CLONE_FS)`: root and cwd, for that thread only) and
+/// moves its root to /sys/kernel/btf, below which there is no
+/// `sys/kernel/btf/vmlinux`: the parse fails at once and the loader goes on
+/// without, as it would on a kernel without BTF. Where that cannot be done
+/// (no CAP_SYS_CHROOT, no /sys/kernel/btf) the loader is made as usual.
+fn loader_without_kernel_btf() -> EbpfLoader<'static> {
+    let made = std::thread::spawn(|| {
+        // SAFETY: plain system calls on this thread's own fs context; the
+        // path is a NUL-terminated literal.
+        let isolated = unsafe {
+            libc::unshare(libc::CLONE_FS) == 0 && libc::chroot(c"/sys/kernel/btf".as_ptr()) == 0
+        };
+        isolated.then(EbpfLoader::new)
+    })
+    .join();
+    match made {
+        Ok(Some(loader)) => loader,
+        _ => EbpfLoader::new(),
+    }
+}
+
+/// What [`Kernel::attach`] attaches: the recorder's programs, or the
+/// empty ones (`--bench-floor`; with `exit`, only the one on sys_exit).
+fn attach_list(bench_floor: Option<BenchFloor>) -> Vec<&'static Tracepoint> {
+    let list = if bench_floor.is_some() {
         FLOOR_TRACEPOINTS
     } else {
         TRACEPOINTS
-    }
+    };
+    list.iter()
+        .filter(|tp| bench_floor != Some(BenchFloor::Exit) || tp.name == TP_SYS_EXIT.name)
+        .collect()
 }
 
 /// Fills the CAPTURE array from the decode layer's plan for the running
@@ -458,19 +567,129 @@ enum Link {
 }
 
 impl Kernel {
-    /// Detaches every program, concurrently, and unloads them. Each detach
-    /// waits for an RCU grace period (tracepoint_synchronize_unregister),
-    /// ~80 ms on the dev VM: one after the other, the six of them made
-    /// stopping take half a second; in parallel the waits overlap.
+    /// Detaches every program and unloads them; once it returns, no program
+    /// emits anything more, but the slow part of detaching is left to a
+    /// process of its own.
+    ///
+    /// Detaching a raw tracepoint costs nothing here. Detaching a classic
+    /// one (a perf event) waits, under the kernel's `event_mutex`, for
+    /// `tracepoint_synchronize_unregister` (RCU tasks-trace and RCU grace
+    /// periods: `perf_trace_event_unreg` in
+    /// <https://github.com/torvalds/linux/blob/v6.12/kernel/trace/trace_event_perf.c>),
+    /// one after the other: 40-60 ms each for the four, 170-240 ms of every
+    /// `recorder -- true` on the dev VM, threads or not. So the classic
+    /// programs are switched off instead (CLOSING, which they check first),
+    /// one RCU grace period makes sure none of them is still running from
+    /// before (they run under `rcu_read_lock`, `trace_call_bpf` in
+    /// kernel/trace/bpf_trace.c), and a forked process keeps their links
+    /// until this one has closed its own copies, then exits: the last
+    /// reference, and the wait, are its. Where any step fails, the links
+    /// are dropped here, concurrently, as before.
     pub fn detach(self) {
-        let Self { ebpf, links, .. } = self;
-        std::thread::scope(|s| {
-            for link in links {
-                s.spawn(move || drop(link));
-            }
-        });
+        let Self {
+            ebpf,
+            links,
+            mut closing,
+            ..
+        } = self;
+        let (raw, classic): (Vec<Link>, Vec<Link>) =
+            links.into_iter().partition(|l| matches!(l, Link::Raw(_)));
+        drop(raw);
+        if classic.is_empty() {
+            // `--bench-floor`: nothing slow to leave behind.
+            drop(ebpf);
+            return;
+        }
+        let switched_off = closing.set(0, 1, 0).is_ok();
+        let holder = (switched_off && rcu_grace_period())
+            .then(hand_over_links)
+            .flatten();
+        if holder.is_some() {
+            drop(classic);
+        } else {
+            std::thread::scope(|s| {
+                for link in classic {
+                    s.spawn(move || drop(link));
+                }
+            });
+        }
+        // Our copies are closed: the holder may go.
+        drop(holder);
         drop(ebpf);
     }
+}
+
+/// Waits for an RCU grace period (`membarrier(MEMBARRIER_CMD_GLOBAL)` is
+/// `synchronize_rcu()`, 8 ms on the dev VM; since 4.3). False if it failed.
+fn rcu_grace_period() -> bool {
+    /// include/uapi/linux/membarrier.h
+    const MEMBARRIER_CMD_GLOBAL: libc::c_int = 1;
+    // SAFETY: plain system call without pointers.
+    unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0 }
+}
+
+/// Forks a process that holds this process's BPF links (and, on kernels
+/// that attach tracepoints without links, their perf events), with every
+/// other descriptor closed, until the returned pipe end is closed; it then
+/// exits, and the kernel releases the links there. None if it could not be
+/// started.
+fn hand_over_links() -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd as _;
+    let mut others = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").ok()?.flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let target = std::fs::read_link(entry.path()).unwrap_or_default();
+        let held = matches!(
+            target.to_str(),
+            Some("anon_inode:bpf_link" | "anon_inode:[perf_event]")
+        );
+        if !held {
+            others.push(fd);
+        }
+    }
+    let mut pipe = [0; 2];
+    // SAFETY: a valid array of two descriptors.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return None;
+    }
+    // SAFETY: fork; the child runs only `hold_until_closed`.
+    match unsafe { libc::fork() } {
+        0 => hold_until_closed(&others, pipe),
+        pid => {
+            // SAFETY: both ends are ours and open; each is closed once.
+            unsafe { libc::close(pipe[0]) };
+            // SAFETY: as above.
+            let write_end = unsafe { std::os::fd::OwnedFd::from_raw_fd(pipe[1]) };
+            (pid > 0).then_some(write_end)
+        }
+    }
+}
+
+/// The holder's life, in the forked child of a multi-threaded process: only
+/// async-signal-safe calls (close, read, _exit) on memory that exists in it
+/// (the copied Vec). Closes every descriptor but the links (`others` are
+/// the rest: not the log, not a pipe someone reads to its end, not the
+/// terminal), waits for the parent's end of `pipe` to close, and exits.
+fn hold_until_closed(others: &[i32], pipe: [i32; 2]) -> ! {
+    for &fd in others.iter().filter(|&&fd| fd != pipe[0]) {
+        // SAFETY: closing a descriptor number; at worst EBADF.
+        unsafe { libc::close(fd) };
+    }
+    // SAFETY: as above.
+    unsafe { libc::close(pipe[1]) };
+    let mut byte = 0u8;
+    // SAFETY: a one-byte read into a local; errno is this thread's.
+    while unsafe { libc::read(pipe[0], (&raw mut byte).cast(), 1) } < 0
+        && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+    {}
+    // SAFETY: ends the process without running anything of the parent's.
+    unsafe { libc::_exit(0) }
 }
 
 /// A program error for a person: for a verifier rejection, the kernel's
@@ -549,8 +768,8 @@ mod tests {
 
     /// Program name -> ELF section, for every program in the eBPF object:
     /// the section is where aya's macros record what a program attaches to.
-    fn object_programs() -> Vec<(String, String)> {
-        let elf = object::File::parse(EBPF_OBJECT).expect("the eBPF object parses");
+    fn object_programs(object: &[u8]) -> Vec<(String, String)> {
+        let elf = object::File::parse(object).expect("the eBPF object parses");
         let mut progs: Vec<(String, String)> = elf
             .symbols()
             .filter(|s| s.kind() == SymbolKind::Text && s.is_global())
@@ -576,24 +795,26 @@ mod tests {
 
     /// The loader attaches what `TRACEPOINTS` lists (which `recorder
     /// check` checks, see check.rs), and that list is exactly the object's
-    /// programs: a program added to the eBPF crate but not to the list, or
-    /// listed with another tracepoint than its section names, fails here.
+    /// programs (in both objects): a program added to the eBPF crate but not
+    /// to the list, or listed with another tracepoint than its section
+    /// names, fails here.
     #[test]
     fn tracepoint_list_is_the_objects_programs() {
-        assert_eq!(attach_list(false), TRACEPOINTS);
+        assert_eq!(attach_list(None), TRACEPOINTS.iter().collect::<Vec<_>>());
         let mut listed: Vec<(String, String)> = TRACEPOINTS
             .iter()
             .chain(FLOOR_TRACEPOINTS)
             .map(|tp| (tp.prog.to_owned(), section(tp)))
             .collect();
         listed.sort();
-        assert_eq!(listed, object_programs());
+        assert_eq!(listed, object_programs(EBPF_OBJECT));
+        assert_eq!(listed, object_programs(EBPF_OBJECT_BOUNDED_LOOPS));
     }
 
     /// Names of the object's symbols in sections whose name starts with
     /// `prefix`, sorted.
-    fn object_symbols(prefix: &str) -> Vec<String> {
-        let elf = object::File::parse(EBPF_OBJECT).expect("the eBPF object parses");
+    fn object_symbols(object: &[u8], prefix: &str) -> Vec<String> {
+        let elf = object::File::parse(object).expect("the eBPF object parses");
         let mut names: Vec<String> = elf
             .symbols()
             .filter(|s| s.kind() == SymbolKind::Data)
@@ -618,10 +839,12 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         maps.sort();
-        assert_eq!(object_symbols("maps"), maps);
         let mut globals: Vec<String> = globals::ALL.iter().map(|s| s.to_string()).collect();
         globals.sort();
-        assert_eq!(object_symbols(".rodata"), globals);
+        for object in [EBPF_OBJECT, EBPF_OBJECT_BOUNDED_LOOPS] {
+            assert_eq!(object_symbols(object, "maps"), maps);
+            assert_eq!(object_symbols(object, ".rodata"), globals);
+        }
     }
 
     #[test]
@@ -639,7 +862,16 @@ mod tests {
 
     #[test]
     fn bench_floor_attaches_only_checked_tracepoints() {
-        assert_eq!(attach_list(true), FLOOR_TRACEPOINTS);
+        assert_eq!(
+            attach_list(Some(BenchFloor::Both)),
+            FLOOR_TRACEPOINTS.iter().collect::<Vec<_>>()
+        );
+        let exit_only = attach_list(Some(BenchFloor::Exit));
+        assert_eq!(exit_only.len(), 1);
+        assert_eq!(
+            (exit_only[0].category, exit_only[0].name),
+            ("raw_syscalls", "sys_exit")
+        );
         for f in FLOOR_TRACEPOINTS {
             assert!(
                 TRACEPOINTS

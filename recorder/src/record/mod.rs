@@ -76,7 +76,7 @@ pub struct Config {
     pub header: Header,
     pub quiet: bool,
     /// `--bench-floor`: empty programs, nothing recorded.
-    pub bench_floor: bool,
+    pub bench_floor: Option<recorder::cli::BenchFloor>,
     /// What to give up once the programs are attached.
     pub privileges: privileges::DropPlan,
     /// `--live`: print every record on stderr, as dump would.

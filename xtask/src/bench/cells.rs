@@ -1,7 +1,6 @@
-//! One workload under one mode, measured once ([`run_cell`]), and the
-//! repetition's background round ([`background_round`]): the other-comm
-//! and empty-program cells run together under one [`Background`]
-//! recorder, because starting a recorder costs more than most workloads.
+//! One workload under one mode, measured once ([`run_cell`]), beside a
+//! [`Background`] recorder for the other-comm and empty-program modes
+//! ([`background_cell`]).
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -43,48 +42,48 @@ pub(super) struct Sample {
     pub(super) records: Option<u64>,
     pub(super) dropped: Option<u64>,
     pub(super) log_bytes: Option<u64>,
+    /// The untraced runs right before and after this one (their mean):
+    /// what its ratios are taken against.
+    pub(super) base: Option<Base>,
 }
 
-/// The cells of one repetition that run under a background recorder (for
-/// another comm, or with empty programs), all under one: starting one takes
-/// about half a second (mostly the verifier), more than most workloads.
-pub(super) fn background_round(
-    env: &Env,
-    workloads: &[Workload],
-    cells: &mut [Cell],
-    mode: Mode,
-) -> Result<()> {
-    if !cells.iter().any(|c| c.mode == mode) {
-        return Ok(());
-    }
-    let extra: &[&str] = if mode == Mode::Floor {
-        &["--bench-floor"]
-    } else {
-        &[]
-    };
-    let recorder = Background::start(env, &env.path("background.log"), extra)?;
-    let mut ran = Vec::new();
-    for (i, cell) in cells.iter_mut().enumerate() {
-        if cell.mode != mode {
-            continue;
+/// The untraced baseline of one traced run.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Base {
+    pub(super) wall_ms: f64,
+    pub(super) own: Option<f64>,
+}
+
+impl Base {
+    /// The mean of the untraced runs on either side of a traced one.
+    pub(super) fn between(before: &Sample, after: &Sample) -> Self {
+        let ms = |s: &Sample| s.wall.as_secs_f64() * 1e3;
+        Self {
+            wall_ms: (ms(before) + ms(after)) / 2.0,
+            own: before.own.zip(after.own).map(|(b, a)| (b + a) / 2.0),
         }
-        let w = &workloads[cell.workload];
-        let sample = run_cell(env, w, mode, &cell_log(env, i))
-            .with_context(|| format!("{} under {}", w.label, cell.mode.label()))?;
-        cell.samples.push(sample);
-        ran.push(i);
     }
+}
+
+/// Runs `w` once beside a background recorder of `mode` (another comm,
+/// or empty programs), started for this run alone: attached before the
+/// workload starts, stopped after it ended, so neither its start nor its
+/// stop is in the sample. One recorder per run, not one per repetition:
+/// the background cells then take their turn among the other modes like
+/// any cell, instead of all running at the end of a repetition.
+pub(super) fn background_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
+    let extra = mode.background_args().context("not a background mode")?;
+    let recorder = Background::start(env, &env.path("background.log"), extra)?;
+    let sample = run_cell(env, w, mode, log)?;
     let summary = recorder
         .stop()
         .with_context(|| format!("the background recorder ({})", mode.label()))?;
-    // One recorder saw them all: each gets its totals (0 records expected).
-    for i in ran {
-        if let Some(sample) = cells[i].samples.last_mut() {
-            sample.records = Some(summary.records);
-            sample.dropped = Some(summary.lost);
-        }
-    }
-    Ok(())
+    // Its totals: 0 records expected.
+    Ok(Sample {
+        records: Some(summary.records),
+        dropped: Some(summary.lost),
+        ..sample
+    })
 }
 
 /// Each cell keeps its last log, so the reader can read one afterwards.
@@ -147,7 +146,7 @@ pub(super) fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Resul
             }
         }
         // The caller keeps a background recorder attached meanwhile.
-        Mode::OtherComm | Mode::Floor => {
+        Mode::OtherComm | Mode::Floor | Mode::FloorExit => {
             let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
             sample_of(&out, w)
         }

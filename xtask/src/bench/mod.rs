@@ -13,15 +13,17 @@
 //! - tracing: none; `recorder -- CMD`; a recorder running for a comm nobody
 //!   has (what every other process on the machine pays); the same with
 //!   empty programs (`--bench-floor`: the kernel's price for any program on
-//!   these tracepoints); `strace -f -o`; and `perf trace -o` where it works.
+//!   these tracepoints), and with one empty program on sys_exit only
+//!   (`--bench-floor exit`: the floor of an exit-only recorder); `strace
+//!   -f -o`; and `perf trace -o` where it works.
 //!
 //! The machines this runs on are shared and noisy, so only ratios measured
-//! in the same run mean much: each repetition runs every cell once, in
-//! table order (untraced, recorder, strace, perf, the next workload…), so
-//! a noisy stretch hits all modes alike, and the table shows the median of
-//! the repetitions. The other-comm cells, and then the empty-program cells,
-//! run together at the end of each repetition under one background recorder, because starting a recorder
-//! (verifying its programs) takes longer than most workloads. strace and
+//! side by side mean much: each repetition runs every workload under each
+//! of its modes with an untraced run before and after every one, the
+//! background modes too (each run beside a recorder started for it, outside
+//! the timed part), in an order rotated at every repetition
+//! ([`measure_cells`]); each ratio is taken against the untraced runs
+//! around it, and the table shows the median, min and max of those. strace and
 //! perf trace are 100-800x slower per call here, so they run on a reduced
 //! workload (rows marked ‡) with its own untraced baseline, measured in the
 //! same repetitions.
@@ -75,7 +77,7 @@ mod workloads;
 
 pub(crate) use host::{cpu_count, cpu_model};
 
-use cells::{Cell, background_round, cell_log, run_cell};
+use cells::{Base, Cell, background_cell, cell_log, run_cell};
 use modes::{Availability, Mode, probe_tracer};
 use rate::{sustained_rate, threshold_sweep};
 use reader::reader;
@@ -257,8 +259,13 @@ pub fn run(opts: &Options) -> Result<()> {
 }
 
 /// The main table's cells: one untraced warm-up run per workload, then
-/// `plan.runs` repetitions of every cell in table order, each ending with
-/// the background rounds.
+/// `plan.runs` repetitions. In each, every workload runs under each of its
+/// modes with an untraced run before and after every one (U A U B U C U…),
+/// the background modes too (each beside a recorder started for that run),
+/// in an order rotated by one at every repetition, so that no mode always
+/// runs first or last. Each traced run's ratios are taken against the mean
+/// of the two untraced runs around it: drift on the shared machine, over
+/// seconds, then hits both sides of a ratio alike.
 fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Cell]) -> Result<()> {
     // Warm-up, not measured: the page cache for the binaries, the dentry
     // cache for find.
@@ -268,17 +275,29 @@ fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Ce
     }
     for rep in 0..plan.runs {
         let t = Instant::now();
-        for (i, cell) in cells.iter_mut().enumerate() {
-            if cell.mode.background() {
-                continue;
+        for (wi, w) in workloads.iter().enumerate() {
+            let of_w = |cells: &[Cell], untraced: bool| -> Vec<usize> {
+                (0..cells.len())
+                    .filter(|&i| cells[i].workload == wi)
+                    .filter(|&i| (cells[i].mode == Mode::Untraced) == untraced)
+                    .collect()
+            };
+            let base = of_w(cells, true).first().copied();
+            let traced = of_w(cells, false);
+            let mut before = match base {
+                Some(b) => Some(run_one(env, w, cells, b)?),
+                None => None,
+            };
+            for i in rotated(&traced, rep) {
+                let mut sample = run_one(env, w, cells, i)?;
+                if let (Some(b), Some(prev)) = (base, &before) {
+                    let after = run_one(env, w, cells, b)?;
+                    sample.base = Some(Base::between(prev, &after));
+                    before = Some(after);
+                }
+                cells[i].samples.push(sample);
             }
-            let w = &workloads[cell.workload];
-            let sample = run_cell(env, w, cell.mode, &cell_log(env, i))
-                .with_context(|| format!("{} under {}", w.label, cell.mode.label()))?;
-            cell.samples.push(sample);
         }
-        background_round(env, workloads, cells, Mode::OtherComm)?;
-        background_round(env, workloads, cells, Mode::Floor)?;
         eprintln!(
             "bench: repetition {}/{} done in {:.1?}",
             rep + 1,
@@ -287,6 +306,34 @@ fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Ce
         );
     }
     Ok(())
+}
+
+/// Runs cell `i` once. An untraced run's sample is kept in its cell here;
+/// a traced one's is returned for the caller to add its baseline to.
+fn run_one(env: &Env, w: &Workload, cells: &mut [Cell], i: usize) -> Result<cells::Sample> {
+    let mode = cells[i].mode;
+    let log = cell_log(env, i);
+    let sample = if mode.background() {
+        background_cell(env, w, mode, &log)
+    } else {
+        run_cell(env, w, mode, &log)
+    }
+    .with_context(|| format!("{} under {}", w.label, mode.label()))?;
+    if mode == Mode::Untraced {
+        cells[i].samples.push(sample.clone());
+    }
+    Ok(sample)
+}
+
+/// `items` rotated left by `by`: repetition `by`'s order of a workload's
+/// cells.
+fn rotated(items: &[usize], by: usize) -> Vec<usize> {
+    let mut v = items.to_vec();
+    if !v.is_empty() {
+        let n = by % v.len();
+        v.rotate_left(n);
+    }
+    v
 }
 
 /// Prints the report and writes it to target/bench/bench.md, with the raw
@@ -369,4 +416,19 @@ fn prepare() -> Result<Env> {
         }
     }
     Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rotated;
+
+    #[test]
+    fn every_cell_takes_every_place_in_turn() {
+        let cells = [4, 5, 6];
+        assert_eq!(rotated(&cells, 0), [4, 5, 6]);
+        assert_eq!(rotated(&cells, 1), [5, 6, 4]);
+        assert_eq!(rotated(&cells, 2), [6, 4, 5]);
+        assert_eq!(rotated(&cells, 3), [4, 5, 6]);
+        assert!(rotated(&[], 2).is_empty());
+    }
 }

@@ -1,6 +1,6 @@
 //! The kinds of tracing a workload runs under ([`Mode`]: none, the
-//! recorder, a recorder for another comm, empty programs, strace, perf
-//! trace), and whether each outside tracer runs on this machine at all
+//! recorder, a recorder for another comm, empty programs on both syscall
+//! tracepoints or on sys_exit only, strace, perf trace), and whether each outside tracer runs on this machine at all
 //! ([`probe_tracer`]), so a missing or broken one drops its rows instead of
 //! failing the run.
 
@@ -29,6 +29,9 @@ pub(super) enum Mode {
     /// what running any program there costs, the floor under `OtherComm`
     /// and `Recorder`.
     Floor,
+    /// An empty program on sys_exit only (`recorder --bench-floor exit`):
+    /// the floor of an exit-only (lean) recorder.
+    FloorExit,
     Strace,
     Perf,
 }
@@ -43,6 +46,7 @@ impl Mode {
             Mode::RecorderTraceSet => "recorder -e trace=openat",
             Mode::OtherComm => "recorder, other comm",
             Mode::Floor => "empty programs (floor)",
+            Mode::FloorExit => "empty program, sys_exit only (lean floor)",
             Mode::Strace => "strace -f",
             Mode::Perf => "perf trace",
         }
@@ -50,7 +54,18 @@ impl Mode {
 
     /// Runs while a background recorder is attached, not under a tracer.
     pub(super) fn background(self) -> bool {
-        matches!(self, Mode::OtherComm | Mode::Floor)
+        self.background_args().is_some()
+    }
+
+    /// The background recorder's options besides `--comm` and `-o`, for
+    /// the modes that run beside one.
+    pub(super) fn background_args(self) -> Option<&'static [&'static str]> {
+        match self {
+            Mode::OtherComm => Some(&[]),
+            Mode::Floor => Some(&["--bench-floor"]),
+            Mode::FloorExit => Some(&["--bench-floor", "exit"]),
+            _ => None,
+        }
     }
 
     pub(super) fn key(self) -> &'static str {
@@ -62,6 +77,7 @@ impl Mode {
             Mode::RecorderTraceSet => "recorder_trace_openat",
             Mode::OtherComm => "recorder_other_comm",
             Mode::Floor => "empty_programs",
+            Mode::FloorExit => "empty_program_exit_only",
             Mode::Strace => "strace",
             Mode::Perf => "perf_trace",
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::cells::{Cell, OTHER_COMM, Sample};
+use super::cells::{Base, Cell, OTHER_COMM, Sample};
 use super::host::{commit, cpu_count, cpu_model, is_tmpfs, kernel_release, utc_now};
 use super::modes::Mode;
 use super::rate::{RATE_REACHED, RateStep, Sustained, Thresholds};
@@ -22,12 +22,60 @@ use super::{Env, Plan, load, page};
 struct Stats {
     runs: usize,
     wall_ms: f64,
-    ratio: Option<f64>,
+    wall_spread: Option<Spread>,
+    /// Wall time over the untraced run's, one ratio per repetition.
+    ratio: Option<Spread>,
     own: Option<f64>,
-    own_ratio: Option<f64>,
+    /// The same of the workload's own clock.
+    own_ratio: Option<Spread>,
     records_per_s: Option<f64>,
     dropped: Option<u64>,
     bytes_per_record: Option<f64>,
+}
+
+/// Median, min and max of some values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Spread {
+    pub(super) min: f64,
+    pub(super) median: f64,
+    pub(super) max: f64,
+}
+
+impl Spread {
+    pub(super) fn of(v: Vec<f64>) -> Option<Self> {
+        let min = v.iter().copied().reduce(f64::min)?;
+        let max = v.iter().copied().reduce(f64::max)?;
+        Some(Self {
+            min,
+            median: median(v)?,
+            max,
+        })
+    }
+
+    /// `1.23× (1.10–1.40)`.
+    fn ratio_text(self) -> String {
+        format!(
+            "{} ({}–{})",
+            fmt_ratio(self.median),
+            fmt_ratio(self.min).trim_end_matches('×'),
+            fmt_ratio(self.max)
+        )
+    }
+}
+
+/// The ratios of `cell`'s samples to the untraced runs around each
+/// ([`Sample::base`]): runs that were far apart are never compared.
+fn paired(
+    cell: &Cell,
+    value: impl Fn(&Sample) -> Option<f64>,
+    of_base: impl Fn(&Base) -> Option<f64>,
+) -> Option<Spread> {
+    let ratios = cell
+        .samples
+        .iter()
+        .filter_map(|s| Some(value(s)? / of_base(s.base.as_ref()?)?))
+        .collect();
+    Spread::of(ratios)
 }
 
 pub(super) fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -70,10 +118,6 @@ impl Report<'_> {
             .unwrap_or(0.0)
         };
         let ns = |c: &Cell| median(c.samples.iter().filter_map(|s| s.own).collect());
-        let baseline = self
-            .cells
-            .iter()
-            .find(|c| c.workload == cell.workload && c.mode == Mode::Untraced);
         let w = &self.workloads[cell.workload];
         let fixed_ms = self
             .cells
@@ -87,12 +131,14 @@ impl Report<'_> {
             .iter()
             .filter(|s| s.records.is_some())
             .collect();
+        let wall_of = |s: &Sample| Some(s.wall.as_secs_f64() * 1e3);
         Stats {
             runs: cell.samples.len(),
             wall_ms,
-            ratio: baseline.map(|b| wall_ms / wall(b)),
+            wall_spread: Spread::of(cell.samples.iter().filter_map(wall_of).collect()),
+            ratio: paired(cell, wall_of, |b| Some(b.wall_ms)),
             own,
-            own_ratio: baseline.and_then(|b| Some(own? / ns(b)?)),
+            own_ratio: paired(cell, |s| s.own, |b| b.own),
             // Over the workload's time: its own clock's, for fx-time, else
             // the wall time minus what the mode takes to trace `true` (the
             // recorder's start and stop take about half a second). A
@@ -146,9 +192,9 @@ impl Report<'_> {
         );
         let _ = writeln!(
             md,
-            "| workload | tracing | runs | wall ms | × untraced | own time (× untraced) | records/s | dropped | log B/record |"
+            "| workload | tracing | runs | wall ms (min–max) | × untraced (min–max) | own time | own × untraced (min–max) | records/s | dropped | log B/record |"
         );
-        let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
         for cell in self.cells {
             let w = &self.workloads[cell.workload];
             let s = self.stats(cell);
@@ -156,23 +202,25 @@ impl Report<'_> {
                 Own::NsPerCall => format!("{} ns/call", fmt_ns(v)),
                 _ => format!("{} ms", fmt_ms(v)),
             };
-            let ns = match (s.own, s.own_ratio) {
-                (Some(v), Some(r)) if cell.mode != Mode::Untraced => {
-                    format!("{} ({})", value(v), fmt_ratio(r))
-                }
-                (Some(v), _) => value(v),
-                (None, _) => dash(),
+            let traced = cell.mode != Mode::Untraced;
+            let ratio = |r: Option<Spread>| match r {
+                Some(r) if traced => r.ratio_text(),
+                _ => dash(),
             };
+            let wall = s.wall_spread.map_or_else(dash, |w| {
+                format!("{} ({}–{})", fmt_ms(w.median), fmt_ms(w.min), fmt_ms(w.max))
+            });
             let _ = writeln!(
                 md,
-                "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 w.label,
                 if w.reduced { " ‡" } else { "" },
                 cell.mode.label(),
                 s.runs,
-                fmt_ms(s.wall_ms),
-                s.ratio.map_or_else(dash, fmt_ratio),
-                ns,
+                wall,
+                ratio(s.ratio),
+                s.own.map_or_else(dash, value),
+                ratio(s.own_ratio),
                 s.records_per_s.map_or_else(dash, fmt_rate),
                 s.dropped.map_or_else(dash, |d| d.to_string()),
                 s.bytes_per_record.map_or_else(dash, |b| format!("{b:.1}")),
@@ -214,7 +262,12 @@ impl Report<'_> {
                  **empty programs (floor)** = the same, with `--bench-floor`: programs that \
                  return at once on the same raw_syscalls tracepoints, i.e. what the kernel \
                  charges for running any program there (syscall slow path, tracepoint and BPF \
-                 dispatch); no design on these tracepoints can cost less. **strace -f** = \
+                 dispatch); no design on these tracepoints can cost less. **empty program, \
+                 sys_exit only (lean floor)** = the same with `--bench-floor exit`: one empty \
+                 program on sys_exit, the floor of a recorder that records at exit only. \
+                 Each background recorder is started for one run and attached before the \
+                 workload starts, and stopped after it ended: its start and stop are not in \
+                 the time. **strace -f** = \
                  `strace -f -o LOG CMD`. **perf trace** = `perf trace -o LOG -- CMD`."
             ),
             "own time: the workload's own clock, without the tracer's start and stop: for the \
@@ -228,10 +281,13 @@ impl Report<'_> {
              and perf trace write text)."
                 .to_owned(),
             format!(
-                "Each repetition runs every row once, in table order, so noise hits all modes \
-                 alike, except that the other-comm rows, then the empty-program rows, run \
-                 together at its end under one background recorder (starting one takes as long \
-                 as the `true` row says). Medians of {} repetitions, after one untraced warm-up \
+                "Each repetition runs every workload under each of its modes with an untraced \
+                 run before and after every one (U A U B U C U…), the background modes too, in \
+                 an order rotated by one at every repetition (no mode always runs first or \
+                 last). Each run's ratio is taken against the mean of the two untraced runs \
+                 around it, and the table shows the median (min–max) of those; wall ms \
+                 likewise over the runs (the untraced row has all its runs, one more than \
+                 the other modes per repetition). {} repetitions, after one untraced warm-up \
                  run per workload; `find` and `tar` also get an untimed run right before every \
                  timed one (this VM reclaims the page cache within seconds to minutes). Logs \
                  and the open/write/close file are in {}{}.",
@@ -261,7 +317,40 @@ impl Report<'_> {
                 notes.push(format!("{name}: unavailable ({reason})."));
             }
         }
+        notes.push(self.faster_than_untraced());
         notes
+    }
+
+    /// Rows whose every ratio came out below 1: a tracer cannot make a
+    /// program faster, so a row here says the run was too noisy to trust
+    /// (the workload's own clock where it has one, else the wall time).
+    fn faster_than_untraced(&self) -> String {
+        let rows: Vec<String> = self
+            .cells
+            .iter()
+            .filter(|c| c.mode != Mode::Untraced)
+            .filter_map(|c| {
+                let s = self.stats(c);
+                let r = s.own_ratio.or(s.ratio)?;
+                (r.max < 1.0).then(|| {
+                    format!(
+                        "{} under {} ({})",
+                        self.workloads[c.workload].label,
+                        c.mode.label(),
+                        r.ratio_text()
+                    )
+                })
+            })
+            .collect();
+        if rows.is_empty() {
+            "Check: no tracing mode came out faster than untraced beyond its min–max spread."
+                .to_owned()
+        } else {
+            format!(
+                "Check failed, too noisy to trust: faster than untraced in every repetition: {}.",
+                rows.join("; ")
+            )
+        }
     }
 
     fn sustained_text(&self) -> String {
@@ -439,14 +528,18 @@ impl Report<'_> {
             "reduced": w.reduced,
             "mode": cell.mode.key(),
             "median_wall_ms": s.wall_ms,
-            "ratio_to_untraced": s.ratio,
+            "ratio_to_untraced": s.ratio.map(|r| r.median),
+            "ratio_to_untraced_min": s.ratio.map(|r| r.min),
+            "ratio_to_untraced_max": s.ratio.map(|r| r.max),
             "own_unit": match w.own {
                 Own::NsPerCall => Some("ns_per_call"),
                 Own::Ms => Some("ms"),
                 Own::None => None,
             },
             "median_own": s.own,
-            "own_ratio_to_untraced": s.own_ratio,
+            "own_ratio_to_untraced": s.own_ratio.map(|r| r.median),
+            "own_ratio_to_untraced_min": s.own_ratio.map(|r| r.min),
+            "own_ratio_to_untraced_max": s.own_ratio.map(|r| r.max),
             "records_per_s": s.records_per_s,
             "dropped_max": s.dropped,
             "log_bytes_per_record": s.bytes_per_record,
@@ -575,5 +668,40 @@ mod tests {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
         assert_eq!(median(vec![]), None);
+    }
+
+    #[test]
+    fn ratios_are_taken_against_the_untraced_runs_around() {
+        let ms = |v: u64| Duration::from_millis(v);
+        // Untraced 100, 200, 100 ms around traced runs of 150 and 300 ms:
+        // against their neighbours' means (150, 150) both are 1.0× and 2.0×.
+        let untraced: Vec<Sample> = [100, 200, 100]
+            .iter()
+            .map(|&v| Sample {
+                wall: ms(v),
+                own: Some(v as f64),
+                ..Sample::default()
+            })
+            .collect();
+        let traced = Cell {
+            workload: 0,
+            mode: Mode::Recorder,
+            samples: [(150, 0), (300, 1)]
+                .iter()
+                .map(|&(v, i)| Sample {
+                    wall: ms(v),
+                    own: Some(v as f64),
+                    base: Some(Base::between(&untraced[i], &untraced[i + 1])),
+                    ..Sample::default()
+                })
+                .collect(),
+        };
+        let wall = |s: &Sample| Some(s.wall.as_secs_f64() * 1e3);
+        let r = paired(&traced, wall, |b| Some(b.wall_ms)).unwrap();
+        assert_eq!((r.min, r.median, r.max), (1.0, 1.5, 2.0));
+        assert_eq!(r.ratio_text(), "1.50× (1.00–2.00×)");
+        let own = paired(&traced, |s| s.own, |b| b.own).unwrap();
+        assert_eq!(own, r);
+        assert_eq!(Spread::of(vec![]), None);
     }
 }

@@ -70,6 +70,7 @@ pub(super) fn workloads(plan: &Plan, env: &Env) -> Result<Vec<Workload>> {
         Mode::RecorderLive,
         Mode::OtherComm,
         Mode::Floor,
+        Mode::FloorExit,
     ];
     let all: Vec<Mode> = fast.iter().chain(&slow).copied().collect();
     let reduced_modes: Vec<Mode> = std::iter::once(Mode::Untraced)
