@@ -8,10 +8,11 @@ use aya::{
     programs::{Program, ProgramError},
 };
 use recorder_common::{
-    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS,
-    MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACE_SET, MAP_TRACED,
-    Paused, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER,
-    TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, trace, traced,
+    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS, LEAN_TRACEPOINTS,
+    MAP_CAPTURE, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH,
+    MAP_SEQS, MAP_STASH, MAP_TRACE_SET, MAP_TRACED, Paused, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC,
+    TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk,
+    Tracepoint, ctr, globals, seq_slot, trace, traced,
 };
 use thiserror::Error;
 
@@ -69,6 +70,8 @@ pub struct KernelConfig {
     pub capture_size: u32,
     /// Attach the empty benchmark programs instead of the recorder's.
     pub bench_floor: bool,
+    /// Lean mode (`--lean`): exit-only recording, see [`LEAN_TRACEPOINTS`].
+    pub lean: bool,
     /// `-e trace=SET`: the syscall numbers to record (the header's
     /// `traced_nrs`); `None` records every call.
     pub trace_set: Option<Vec<i64>>,
@@ -79,7 +82,7 @@ pub struct Kernel {
     ebpf: Ebpf,
     /// Attachments, owned here so they can be detached all at once.
     links: Vec<Link>,
-    bench_floor: bool,
+    attach: &'static [Tracepoint],
     traced: Array<MapData, TracedChunk>,
     pid_max: u32,
 }
@@ -110,7 +113,8 @@ impl Kernel {
         let root = tracefs::ensure_mounted()?;
         // Every tracepoint, before anything is loaded: a missing one is then
         // named by its tracefs file instead of surfacing as a failed attach.
-        for tp in TRACEPOINTS {
+        let attach = attach_list(cfg.bench_floor, cfg.lean);
+        for tp in attach {
             tracefs::require(&root, tp)?;
         }
         let fork_child = tracefs::required_offset(&root, &TP_SCHED_FORK, "child_pid")?;
@@ -139,12 +143,16 @@ impl Kernel {
         let nr_execveat = libc::SYS_execveat;
         let nr_clone = libc::SYS_clone;
         let nr_clone3 = libc::SYS_clone3;
+        let nr_rt_sigreturn = libc::SYS_rt_sigreturn;
         let trace_all: u8 = cfg.trace_set.is_none().into();
+        let seq_slots = seq_slots(cfg.lean, pid_max);
+        let seq_mask = seq_slots - 1;
 
         let mut ebpf = EbpfLoader::new()
             .map_max_entries(MAP_EVENTS, cfg.ring_size)
             .map_max_entries(MAP_TRACED, chunks)
             .map_max_entries(MAP_STASH, cfg.max_threads)
+            .map_max_entries(MAP_SEQS, seq_slots)
             .override_global(globals::FOLLOW_FORKS, &follow, true)
             .override_global(globals::HAVE_COMMS, &have_comms, true)
             .override_global(globals::FORK_CHILD_PID_OFF, &fork_child, true)
@@ -158,6 +166,8 @@ impl Kernel {
             .override_global(globals::NR_EXECVEAT, &nr_execveat, true)
             .override_global(globals::NR_CLONE, &nr_clone, true)
             .override_global(globals::NR_CLONE3, &nr_clone3, true)
+            .override_global(globals::NR_RT_SIGRETURN, &nr_rt_sigreturn, true)
+            .override_global(globals::SEQ_MASK, &seq_mask, true)
             .override_global(globals::WAKEUP_BYTES, &cfg.wakeup_bytes, true)
             .override_global(globals::CHECK_MASK, &check_mask, true)
             .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
@@ -203,7 +213,7 @@ impl Kernel {
             Self {
                 ebpf,
                 links: Vec::new(),
-                bench_floor: cfg.bench_floor,
+                attach,
                 traced,
                 pid_max,
             },
@@ -246,10 +256,12 @@ impl Kernel {
             })
     }
 
-    /// Attaches every program of [`TRACEPOINTS`] (or of
-    /// [`FLOOR_TRACEPOINTS`] for `--bench-floor`), in that list's order.
+    /// Attaches every program of [`TRACEPOINTS`] (or of its lean or
+    /// `--bench-floor` counterpart, see [`attach_list`]), in that list's
+    /// order. A program listed more than once (lean mode's entry hooks) is
+    /// loaded once and attached to each of its tracepoints.
     pub fn attach(&mut self) -> Result<(), KernelError> {
-        for tp in attach_list(self.bench_floor) {
+        for tp in self.attach {
             let name = tp.prog;
             let program = self
                 .ebpf
@@ -259,7 +271,9 @@ impl Kernel {
             // not repeat it.
             let link = match program {
                 Program::TracePoint(prog) => {
-                    prog.load().map_err(|e| program_error(name, e))?;
+                    if prog.fd().is_err() {
+                        prog.load().map_err(|e| program_error(name, e))?;
+                    }
                     let id = prog
                         .attach(tp.category, tp.name)
                         .map_err(|e| program_error(name, e))?;
@@ -278,11 +292,25 @@ impl Kernel {
     }
 }
 
-fn attach_list(bench_floor: bool) -> &'static [Tracepoint] {
-    if bench_floor {
-        FLOOR_TRACEPOINTS
+/// What a recording attaches: the full or the lean set, or its empty
+/// counterpart for `--bench-floor`.
+fn attach_list(bench_floor: bool, lean: bool) -> &'static [Tracepoint] {
+    match (bench_floor, lean) {
+        (false, false) => TRACEPOINTS,
+        (false, true) => LEAN_TRACEPOINTS,
+        (true, false) => FLOOR_TRACEPOINTS,
+        (true, true) => LEAN_FLOOR_TRACEPOINTS,
+    }
+}
+
+/// Entries of the lean mode's sequence slots: one per possible tid when
+/// that fits [`seq_slot::MAX_ENTRIES`] (then no two threads ever share a
+/// slot), else that many. Full mode numbers in the stash: one unused slot.
+fn seq_slots(lean: bool, pid_max: u32) -> u32 {
+    if lean {
+        pid_max.next_power_of_two().min(seq_slot::MAX_ENTRIES)
     } else {
-        TRACEPOINTS
+        1
     }
 }
 
@@ -566,7 +594,12 @@ mod tests {
         progs
     }
 
+    /// The section a program's macro gave it. A program attached to several
+    /// tracepoints (lean_enter) is named after the first.
     fn section(tp: &Tracepoint) -> String {
+        if tp.prog == recorder_common::PROG_LEAN_ENTER {
+            return "tracepoint/syscalls/sys_enter_execve".into();
+        }
         if tp.category == "raw_syscalls" {
             format!("raw_tp/{}", tp.name)
         } else {
@@ -580,13 +613,17 @@ mod tests {
     /// listed with another tracepoint than its section names, fails here.
     #[test]
     fn tracepoint_list_is_the_objects_programs() {
-        assert_eq!(attach_list(false), TRACEPOINTS);
+        assert_eq!(attach_list(false, false), TRACEPOINTS);
+        assert_eq!(attach_list(false, true), LEAN_TRACEPOINTS);
         let mut listed: Vec<(String, String)> = TRACEPOINTS
             .iter()
+            .chain(LEAN_TRACEPOINTS)
             .chain(FLOOR_TRACEPOINTS)
+            .chain(LEAN_FLOOR_TRACEPOINTS)
             .map(|tp| (tp.prog.to_owned(), section(tp)))
             .collect();
         listed.sort();
+        listed.dedup_by(|a, b| a.0 == b.0);
         assert_eq!(listed, object_programs());
     }
 
@@ -639,8 +676,9 @@ mod tests {
 
     #[test]
     fn bench_floor_attaches_only_checked_tracepoints() {
-        assert_eq!(attach_list(true), FLOOR_TRACEPOINTS);
-        for f in FLOOR_TRACEPOINTS {
+        assert_eq!(attach_list(true, false), FLOOR_TRACEPOINTS);
+        assert_eq!(attach_list(true, true), LEAN_FLOOR_TRACEPOINTS);
+        for f in FLOOR_TRACEPOINTS.iter().chain(LEAN_FLOOR_TRACEPOINTS) {
             assert!(
                 TRACEPOINTS
                     .iter()
