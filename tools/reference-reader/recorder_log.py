@@ -275,6 +275,7 @@ def decode_header(buf, start, end):
     h["lossless"] = d.bool()
     h["trace"] = d.vec(d.string)
     h["traced_nrs"] = d.vec(d.i64)
+    h["lean"] = d.bool()
     d.finish()
     return h
 
@@ -792,6 +793,8 @@ def encode_header(h):
         out += enc_vec(h["trace"], enc_str)
     if "traced_nrs" in h:
         out += enc_vec(h["traced_nrs"], enc_i64)
+    if "lean" in h:
+        out += enc_bool(h["lean"])
     return out
 
 
