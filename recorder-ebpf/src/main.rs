@@ -841,7 +841,9 @@ fn lean_stashed(tid: u32, nr: i64) -> Stashed {
     // SAFETY: our own thread's entry; only this thread writes it.
     let s = unsafe { &mut *s };
     let exec = s.nr == cfg(&NR_EXECVE) || s.nr == cfg(&NR_EXECVEAT);
-    let same = s.nr == nr || (nr == -1 && exec) || (exec && (nr == cfg(&NR_EXECVE)));
+    // x86 reports a successful execveat as execve (Falco's probe notes it).
+    let exec_exit = nr == -1 || nr == cfg(&NR_EXECVE) || nr == cfg(&NR_EXECVEAT);
+    let same = s.nr == nr || (exec && exec_exit);
     if !same {
         return Stashed::Nothing;
     }
@@ -1092,9 +1094,10 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
         lean_seq_move(old_tid, tid);
     }
     if newly_selected {
-        // The execve's entry was not seen: swallow its exit quietly.
+        // The execve's entry was not seen: swallow its exit quietly. (Its
+        // number, for lean mode's sys_exit, which matches exits by it.)
         let s = Stash {
-            nr: 0,
+            nr: cfg(&NR_EXECVE),
             args: [0; 6],
             enter_ns: 0,
             seq: 0,
