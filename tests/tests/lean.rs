@@ -20,6 +20,10 @@ use std::collections::BTreeMap;
 use common::*;
 use recorder::event::{Capture, Event, Syscall};
 
+/// For fx-time: exec in a child (vfork or clone3, then execve), and a
+/// signal the shell catches (its handler returns through rt_sigreturn).
+const SH_SCRIPT: &str = "trap : USR1; kill -USR1 $$; /bin/true; /bin/true";
+
 /// A call as both modes must record it.
 #[derive(Debug, PartialEq)]
 struct Call {
@@ -176,11 +180,7 @@ fn every_fixture_records_the_same_calls_in_both_modes() {
         ("fx-crash", "lncrash", &[]),
         ("fx-trace", "lntrace", &[]),
         // exec in a child, vfork/clone3, a SIGCHLD handler (rt_sigreturn).
-        (
-            "fx-time",
-            "lntime",
-            &["/bin/sh", "-c", "/bin/true; /bin/true"],
-        ),
+        ("fx-time", "lntime", &["/bin/sh", "-c", SH_SCRIPT]),
     ];
     for (name, tag, args) in cases {
         let (full, lean) = record_both(name, tag, args, &[]);
@@ -197,12 +197,7 @@ fn exec_exit_clone_and_sigreturn_in_lean_mode() {
     if !privileged() {
         return;
     }
-    let (full, lean) = record_both(
-        "fx-time",
-        "lnedges",
-        &["/bin/sh", "-c", "/bin/true; /bin/true"],
-        &[],
-    );
+    let (full, lean) = record_both("fx-time", "lnedges", &["/bin/sh", "-c", SH_SCRIPT], &[]);
     assert_same_calls(&full, &lean, "fx-time sh");
     let execs: Vec<&Syscall> = lean
         .syscalls()
@@ -224,7 +219,7 @@ fn exec_exit_clone_and_sigreturn_in_lean_mode() {
     assert!(exits.iter().all(|s| s.ret.is_none() && s.exit_ns.is_none()));
     assert!(
         nr_count(&lean, libc::SYS_rt_sigreturn) >= 1,
-        "sh's SIGCHLD handler returns through rt_sigreturn"
+        "sh's USR1 handler returns through rt_sigreturn"
     );
     assert_eq!(
         nr_count(&lean, libc::SYS_rt_sigreturn),

@@ -57,12 +57,7 @@ pub(super) fn background_round(
     if !cells.iter().any(|c| c.mode == mode) {
         return Ok(());
     }
-    let extra: &[&str] = if mode == Mode::Floor {
-        &["--bench-floor"]
-    } else {
-        &[]
-    };
-    let recorder = Background::start(env, &env.path("background.log"), extra)?;
+    let recorder = Background::start(env, &env.path("background.log"), mode.recorder_flags())?;
     let mut ran = Vec::new();
     for (i, cell) in cells.iter_mut().enumerate() {
         if cell.mode != mode {
@@ -124,16 +119,15 @@ pub(super) fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Resul
             let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
             sample_of(&out, w)
         }
-        Mode::Recorder | Mode::RecorderNoData | Mode::RecorderLive | Mode::RecorderTraceSet => {
-            let capture: &[&std::ffi::OsStr] = match mode {
-                Mode::RecorderNoData => &["-s".as_ref(), "0".as_ref()],
-                Mode::RecorderLive => &["--live".as_ref()],
-                Mode::RecorderTraceSet => &["-e".as_ref(), "trace=openat".as_ref()],
-                _ => &[],
-            };
-            let args: Vec<&std::ffi::OsStr> = capture
+        Mode::Recorder
+        | Mode::RecorderNoData
+        | Mode::RecorderLive
+        | Mode::RecorderTraceSet
+        | Mode::RecorderLean => {
+            let args: Vec<&std::ffi::OsStr> = mode
+                .recorder_flags()
                 .iter()
-                .copied()
+                .map(|f| f.as_ref())
                 .chain(["-o".as_ref(), log.as_ref(), "--".as_ref()])
                 .collect();
             let out =
@@ -147,7 +141,7 @@ pub(super) fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Resul
             }
         }
         // The caller keeps a background recorder attached meanwhile.
-        Mode::OtherComm | Mode::Floor => {
+        Mode::OtherComm | Mode::Floor | Mode::LeanOtherComm | Mode::LeanFloor => {
             let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
             sample_of(&out, w)
         }

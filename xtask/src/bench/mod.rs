@@ -279,6 +279,8 @@ fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Ce
         }
         background_round(env, workloads, cells, Mode::OtherComm)?;
         background_round(env, workloads, cells, Mode::Floor)?;
+        background_round(env, workloads, cells, Mode::LeanOtherComm)?;
+        background_round(env, workloads, cells, Mode::LeanFloor)?;
         eprintln!(
             "bench: repetition {}/{} done in {:.1?}",
             rep + 1,
