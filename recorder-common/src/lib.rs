@@ -407,6 +407,8 @@ pub mod pt_regs {
         pub const SP: usize = 31 * 8;
         pub const ORIG_X0: usize = 272;
         pub const SYSCALLNO: usize = 280;
+        // Lean mode reads both in one 16-byte read at ORIG_X0.
+        const _: () = assert!(SYSCALLNO == ORIG_X0 + 8);
     }
 }
 

@@ -285,10 +285,11 @@ fn read_call_at_exit(regs: *const u8) -> (i64, [u64; 6]) {
     }
     #[cfg(bpf_target_arch = "aarch64")]
     {
-        use pt_regs::aarch64::{ORIG_X0, SYSCALLNO, X1};
+        use pt_regs::aarch64::{ORIG_X0, X1};
         // SAFETY: probe reads of kernel memory.
         let x = unsafe { bpf_probe_read_kernel(regs.add(X1) as *const [u64; 5]) };
-        // SAFETY: as above; orig_x0 then syscallno (s32, little-endian).
+        // SAFETY: as above; orig_x0 then syscallno (s32, little-endian; at
+        // ORIG_X0 + 8, asserted in recorder-common).
         let tail = unsafe { bpf_probe_read_kernel(regs.add(ORIG_X0) as *const [u64; 2]) };
         match (x, tail) {
             (Ok(x), Ok(t)) => (

@@ -120,7 +120,10 @@ fn tracepoint_items(mut present: impl FnMut(&Tracepoint) -> bool) -> Vec<Item> {
         .chain(std::iter::once((
             "other tracepoints",
             "needs CONFIG_TRACEPOINTS",
-            all_tracepoints().into_iter().filter(|tp| !known(tp)).collect(),
+            all_tracepoints()
+                .into_iter()
+                .filter(|tp| !known(tp))
+                .collect(),
         )));
     groups
         .filter(|(_, _, tps)| !tps.is_empty())
