@@ -285,6 +285,12 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
     header.capture_size = capture_size;
     header.lossless = pause_bytes > 0;
     header.lean = lean;
+    if lean && args.show.durations {
+        eprintln!(
+            "recorder: -T: {} (--mode lean takes each call at its exit only; --mode full has them)",
+            recorder::read::stats::NO_DURATIONS
+        );
+    }
     // What the kernel records is read from here (record::run).
     if let Some(nrs) = trace {
         header.trace = args.trace.iter().map(ToString::to_string).collect();
