@@ -15,11 +15,17 @@
 //! syscall entry and exit (array lookups are inlined by the verifier, so
 //! that is a handful of instructions); only traced threads go further.
 //!
-//! At entry the six arguments are stashed per thread, at exit one merged
-//! record is emitted. The arguments must be taken at *entry*: on arm64 the
-//! first argument lives in x0, which the return value overwrites before
-//! `sys_exit` runs (see `syscall_set_return_value` in
+//! Full mode: at entry the six arguments are stashed per thread, at exit
+//! one merged record is emitted. On arm64 the first argument lives in x0,
+//! which the return value overwrites before `sys_exit` runs (see
+//! `syscall_set_return_value` in
 //! <https://github.com/torvalds/linux/blob/v6.12/arch/arm64/include/asm/syscall.h>).
+//!
+//! Lean mode (`--mode lean`) attaches `sys_exit_lean` instead of both
+//! syscall programs: everything is read at exit (arm64's first argument from
+//! `orig_x0`), and `lean_enter`, on the per-syscall events of exec, exit and
+//! clone, covers the calls whose exit does not tell (docs/design.md, "Lean
+//! mode").
 #![no_std]
 #![no_main]
 
