@@ -240,6 +240,9 @@ pub mod globals {
     /// `u32`: lean mode, entries of [`super::MAP_SEQS`] minus one (a power
     /// of two minus one).
     pub const SEQ_MASK: &str = "SEQ_MASK";
+    /// `u8`: 1 in lean mode, for what the shared programs do differently
+    /// (`sched_process_fork` does not copy the parent's clone to the child).
+    pub const LEAN: &str = "LEAN";
     /// `u64`: ring occupancy (bytes) past which the programs wake the
     /// daemon; below it records are submitted with `BPF_RB_NO_WAKEUP`. 0
     /// leaves wakeups to the kernel's default (wake when the reader caught up).
@@ -274,6 +277,7 @@ pub mod globals {
         NR_CLONE3,
         NR_RT_SIGRETURN,
         SEQ_MASK,
+        LEAN,
         WAKEUP_BYTES,
         CHECK_MASK,
         CAPTURE_SIZE,

@@ -122,6 +122,9 @@ static NR_CLONE3: i64 = -1;
 static NR_RT_SIGRETURN: i64 = -1;
 #[unsafe(no_mangle)]
 static SEQ_MASK: u32 = 0;
+/// 1 in lean mode (`sys_exit_lean` attached instead of the pair).
+#[unsafe(no_mangle)]
+static LEAN: u8 = 0;
 /// Occupancy (bytes) past which a record wakes the daemon; 0 = the
 /// kernel's default wakeups.
 #[unsafe(no_mangle)]
@@ -1052,8 +1055,16 @@ pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
 /// the child. Its entry happened in the parent, so give the child a copy of
 /// the parent's stash: the child's first record is then `clone(...) = 0`,
 /// like strace shows, instead of an exit without an entry.
+///
+/// Not in lean mode: there the child's clone exit (x86) reads its own
+/// registers, and on arm64, where the child never passes `sys_exit`, the
+/// copy would stay in flight until the child's exit took it for a call
+/// the child died in (lean's other calls never touch the stash).
 #[inline(always)]
 fn inherit_call(parent_tid: u32, child_tid: u32) {
+    if cfg(&LEAN) != 0 {
+        return;
+    }
     if let Some(s) = STASH.get_ptr(parent_tid) {
         // SAFETY: the parent's own entry, read in the parent's context.
         let mut s = unsafe { *s };

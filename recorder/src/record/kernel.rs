@@ -147,6 +147,7 @@ impl Kernel {
         let trace_all: u8 = cfg.trace_set.is_none().into();
         let seq_slots = seq_slots(cfg.lean, pid_max);
         let seq_mask = seq_slots - 1;
+        let lean: u8 = cfg.lean.into();
 
         let mut ebpf = EbpfLoader::new()
             .map_max_entries(MAP_EVENTS, cfg.ring_size)
@@ -168,6 +169,7 @@ impl Kernel {
             .override_global(globals::NR_CLONE3, &nr_clone3, true)
             .override_global(globals::NR_RT_SIGRETURN, &nr_rt_sigreturn, true)
             .override_global(globals::SEQ_MASK, &seq_mask, true)
+            .override_global(globals::LEAN, &lean, true)
             .override_global(globals::WAKEUP_BYTES, &cfg.wakeup_bytes, true)
             .override_global(globals::CHECK_MASK, &check_mask, true)
             .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
