@@ -57,6 +57,9 @@ pub const MAP_SCRATCH: &str = "SCRATCH";
 /// indexed by nr, [`CAPTURE_ENTRIES`] of them, like [`MAP_CAPTURE`]). Only
 /// consulted when [`globals::TRACE_ALL`] is 0.
 pub const MAP_TRACE_SET: &str = "TRACE_SET";
+/// Lean mode: per-thread sequence numbers, one tagged `u64` word per slot
+/// (see [`seq_slot`]), indexed by `tid & globals::SEQ_MASK`.
+pub const MAP_SEQS: &str = "SEQS";
 
 /// Every map above: the eBPF object must define exactly these (a test in
 /// the loader holds the two together; the programs' `#[map(name = ..)]`
@@ -74,6 +77,7 @@ pub const MAPS: &[&str] = &[
     MAP_CAPTURE,
     MAP_SCRATCH,
     MAP_TRACE_SET,
+    MAP_SEQS,
 ];
 
 pub const PROG_SYS_ENTER: &str = "sys_enter";
@@ -82,6 +86,13 @@ pub const PROG_SCHED_FORK: &str = "sched_process_fork";
 pub const PROG_SCHED_EXEC: &str = "sched_process_exec";
 pub const PROG_SCHED_EXIT: &str = "sched_process_exit";
 pub const PROG_SIGNAL_DELIVER: &str = "signal_deliver";
+/// Lean mode (`recorder --lean`): the only `raw_syscalls` program, on
+/// `sys_exit`, reading the arguments from the registers there.
+pub const PROG_LEAN_EXIT: &str = "sys_exit_lean";
+/// Lean mode: one classic tracepoint program attached to the per-syscall
+/// `syscalls:sys_enter_*` events of the calls whose exit-time registers or
+/// memory do not tell what they were called with (see [`LEAN_TRACEPOINTS`]).
+pub const PROG_LEAN_ENTER: &str = "lean_enter";
 /// Empty programs on the same tracepoints, for `recorder --bench-floor`.
 pub const PROG_FLOOR_ENTER: &str = "floor_enter";
 pub const PROG_FLOOR_EXIT: &str = "floor_exit";
@@ -142,6 +153,56 @@ pub const TRACEPOINTS: &[Tracepoint] = &[
     TP_SYS_ENTER,
 ];
 
+/// What lean mode attaches: the lifecycle programs, the exit-only syscall
+/// program, and [`PROG_LEAN_ENTER`] on the `syscalls:sys_enter_*` events of
+/// the calls whose exit does not tell what they were called with:
+/// - execve, execveat: a successful exec replaces the registers (x86
+///   `elf_common_init` zeroes them, arm64 `start_thread_common` clears
+///   pt_regs) and the memory the path and argv were in;
+/// - exit, exit_group: they never reach `sys_exit`;
+/// - clone, clone3: `sched_process_fork` needs their flags (thread or
+///   process) while the call is still in flight.
+///
+/// Not rt_sigreturn: its exit has number -1 (the registers are the restored
+/// context), which `sys_exit_lean` takes for it, and the signal mask strace
+/// shows is read from the frame at the user stack pointer, which these
+/// events do not give (lean logs show `rt_sigreturn()`).
+///
+/// These are classic per-syscall events: they share one probe on
+/// `raw_syscalls:sys_enter` (`perf_syscall_enter`) that returns after a
+/// bitmap test for every other call, and no BPF program runs for those (see
+/// <https://github.com/torvalds/linux/blob/v6.18/kernel/trace/trace_syscalls.c>).
+pub const LEAN_TRACEPOINTS: &[Tracepoint] = &[
+    TP_SCHED_FORK,
+    TP_SCHED_EXEC,
+    TP_SCHED_EXIT,
+    TP_SIGNAL_DELIVER,
+    Tracepoint {
+        prog: PROG_LEAN_EXIT,
+        ..TP_SYS_EXIT
+    },
+    lean_enter("sys_enter_execve"),
+    lean_enter("sys_enter_execveat"),
+    lean_enter("sys_enter_exit"),
+    lean_enter("sys_enter_exit_group"),
+    lean_enter("sys_enter_clone"),
+    lean_enter("sys_enter_clone3"),
+];
+
+const fn lean_enter(name: &'static str) -> Tracepoint {
+    Tracepoint {
+        prog: PROG_LEAN_ENTER,
+        category: "syscalls",
+        name,
+    }
+}
+
+/// Lean mode's benchmark floor: the empty program on `sys_exit` alone.
+pub const LEAN_FLOOR_TRACEPOINTS: &[Tracepoint] = &[Tracepoint {
+    prog: PROG_FLOOR_EXIT,
+    ..TP_SYS_EXIT
+}];
+
 /// What `recorder --bench-floor` attaches instead: the empty programs, on
 /// tracepoints that are all in [`TRACEPOINTS`] (so `check` covers them).
 pub const FLOOR_TRACEPOINTS: &[Tracepoint] = &[
@@ -180,6 +241,13 @@ pub mod globals {
     pub const NR_EXECVEAT: &str = "NR_EXECVEAT";
     pub const NR_CLONE: &str = "NR_CLONE";
     pub const NR_CLONE3: &str = "NR_CLONE3";
+    pub const NR_RT_SIGRETURN: &str = "NR_RT_SIGRETURN";
+    /// `u32`: lean mode, entries of [`super::MAP_SEQS`] minus one (a power
+    /// of two minus one).
+    pub const SEQ_MASK: &str = "SEQ_MASK";
+    /// `u8`: 1 in lean mode, for what the shared programs do differently
+    /// (`sched_process_fork` does not copy the parent's clone to the child).
+    pub const LEAN: &str = "LEAN";
     /// `u64`: ring occupancy (bytes) past which the programs wake the
     /// daemon; below it records are submitted with `BPF_RB_NO_WAKEUP`. 0
     /// leaves wakeups to the kernel's default (wake when the reader caught up).
@@ -212,6 +280,9 @@ pub mod globals {
         NR_EXECVEAT,
         NR_CLONE,
         NR_CLONE3,
+        NR_RT_SIGRETURN,
+        SEQ_MASK,
+        LEAN,
         WAKEUP_BYTES,
         CHECK_MASK,
         CAPTURE_SIZE,
@@ -287,6 +358,67 @@ pub struct Stash {
     pub seq: u64,
     /// 1 between sys_enter and sys_exit.
     pub active: u64,
+}
+
+/// Lean mode's per-thread sequence numbers ([`MAP_SEQS`]): one `u64` per
+/// slot, the owning thread's id in the top [`TID_BITS`] bits and its next
+/// sequence number below. One word, so a slot is read and written whole
+/// (an aligned 8-byte access) and a thread never takes another's number: a
+/// slot whose tag is another thread's sends the thread to the hash stash
+/// instead ([`MAP_STASH`], `Stash::seq`). 0 is a free slot (tid 0 is the
+/// idle task, never traced).
+pub mod seq_slot {
+    /// Thread ids are below `PID_MAX_LIMIT`, 4M = 2^22 on 64-bit
+    /// (include/linux/threads.h).
+    pub const TID_BITS: u32 = 22;
+    pub const SEQ_BITS: u32 = 64 - TID_BITS;
+    /// The sequence number part.
+    pub const SEQ_MASK: u64 = (1 << SEQ_BITS) - 1;
+    /// Largest slot count: 8 MiB of map. Below `pid_max` (4M on systemd
+    /// machines) threads can share a slot; the tag check catches that.
+    pub const MAX_ENTRIES: u32 = 1 << 20;
+
+    pub const fn tag(tid: u32) -> u64 {
+        (tid as u64) << SEQ_BITS
+    }
+}
+
+/// `struct pt_regs` offsets (bytes) where `sys_exit` finds a call's number
+/// and arguments, from the architectures' uapi-stable layouts, so no BTF is
+/// needed. Lean mode reads them at exit; full mode reads the arguments at
+/// entry and the number at exit (under `-e`).
+pub mod pt_regs {
+    /// x86_64, arch/x86/include/asm/ptrace.h: r15 r14 r13 r12 bp bx r11
+    /// r10 r9 r8 ax cx dx si di orig_ax ip cs flags sp ss, 8 bytes each.
+    /// The syscall ABI passes di, si, dx, r10, r8, r9; only ax is written
+    /// (with the return value), so all six survive to `sys_exit`.
+    /// <https://github.com/torvalds/linux/blob/v6.18/arch/x86/include/asm/ptrace.h>
+    pub mod x86_64 {
+        /// r10, the first of the words one read covers (r10 r9 r8 ax cx dx
+        /// si di orig_ax): 9 words.
+        pub const ARGS_FROM: usize = 56;
+        pub const WORDS: usize = 9;
+        /// Word indices of di, si, dx, r10, r8, r9 in that read.
+        pub const ARG_WORDS: [usize; 6] = [7, 6, 5, 0, 2, 1];
+        /// orig_ax: the number the call was entered with.
+        pub const NR_WORD: usize = 8;
+        pub const ORIG_AX: usize = 120;
+        pub const SP: usize = 152;
+    }
+    /// arm64, arch/arm64/include/asm/ptrace.h: `user_pt_regs` (regs[31],
+    /// sp, pc, pstate) is a prefix of `pt_regs`, then `orig_x0` at 272 and
+    /// `s32 syscallno` at 280. The return value overwrites x0 before
+    /// `sys_exit`, so the first argument is read from orig_x0 (what
+    /// libbpf's `PT_REGS_PARM1_CORE_SYSCALL` does); x1..x5 survive.
+    /// <https://github.com/torvalds/linux/blob/v6.18/arch/arm64/include/asm/ptrace.h>
+    pub mod aarch64 {
+        pub const X1: usize = 8;
+        pub const SP: usize = 31 * 8;
+        pub const ORIG_X0: usize = 272;
+        pub const SYSCALLNO: usize = 280;
+        // Lean mode reads both in one 16-byte read at ORIG_X0.
+        const _: () = assert!(SYSCALLNO == ORIG_X0 + 8);
+    }
 }
 
 /// Record kinds (first byte of every ring record).

@@ -707,3 +707,27 @@ extern "C" fn entry_arg_step(i: u64, ctx: *mut c_void) -> i64 {
     }
     0
 }
+
+/// Lean mode's entry capture: execve's path, argv and envp count
+/// (arguments 0-2), or execveat's (1-3, `first` 1), and nothing else: the
+/// generic loop above, which admits any kind for any argument, took the
+/// entry program past the verifier's 1M instructions. The kinds are the
+/// decode table's plan for both calls (a test of the loader holds them
+/// together: `lean_entry_capture_is_the_plan`).
+#[inline(always)]
+pub fn capture_exec(b: &mut Builder, args: &[u64; 6], first: usize) {
+    let (path, argv, envp) = if first == 1 {
+        (args[1], args[2], args[3])
+    } else {
+        (args[0], args[1], args[2])
+    };
+    if path != 0 {
+        b.str_item(first, path);
+    }
+    if argv != 0 {
+        b.str_array(first + 1, argv);
+    }
+    if envp != 0 {
+        b.ptr_count(first + 2, envp);
+    }
+}

@@ -15,11 +15,17 @@
 //! syscall entry and exit (array lookups are inlined by the verifier, so
 //! that is a handful of instructions); only traced threads go further.
 //!
-//! At entry the six arguments are stashed per thread, at exit one merged
-//! record is emitted. The arguments must be taken at *entry*: on arm64 the
-//! first argument lives in x0, which the return value overwrites before
-//! `sys_exit` runs (see `syscall_set_return_value` in
+//! Full mode: at entry the six arguments are stashed per thread, at exit
+//! one merged record is emitted. On arm64 the first argument lives in x0,
+//! which the return value overwrites before `sys_exit` runs (see
+//! `syscall_set_return_value` in
 //! <https://github.com/torvalds/linux/blob/v6.12/arch/arm64/include/asm/syscall.h>).
+//!
+//! Lean mode (`--mode lean`) attaches `sys_exit_lean` instead of both
+//! syscall programs: everything is read at exit (arm64's first argument from
+//! `orig_x0`), and `lean_enter`, on the per-syscall events of exec, exit and
+//! clone, covers the calls whose exit does not tell (docs/design.md, "Lean
+//! mode").
 #![no_std]
 #![no_main]
 
@@ -37,7 +43,7 @@ use aya_ebpf::{
 use recorder_common::{
     CAPTURE_ENTRIES, COMM_LEN, COMMS_ENTRIES, CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused,
     ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, Scratch, Stash, SyscallRecord, TRACED_CHUNK,
-    TracedChunk, ctr, flags, kind, trace, traced,
+    TracedChunk, ctr, flags, kind, pt_regs, seq_slot, trace, traced,
 };
 
 /// Default sizes; user space overrides them at load time (`set_max_entries`).
@@ -88,6 +94,10 @@ static SCRATCH: Array<Scratch> = Array::with_max_entries(1, 0);
 /// same tables). Only looked at when `TRACE_ALL` is 0.
 #[map(name = "TRACE_SET")]
 static TRACE_SET: Array<u8> = Array::with_max_entries(CAPTURE_ENTRIES, 0);
+/// Lean mode: per-thread sequence numbers (see recorder_common::seq_slot).
+/// An array lookup is inlined by the verifier: no helper call, no lock.
+#[map(name = "SEQS")]
+static SEQS: Array<u64> = Array::with_max_entries(1, 0);
 
 // Read-only configuration, patched by user space before load (see
 // recorder_common::globals). Read through `read_volatile` so the compiler
@@ -118,6 +128,13 @@ static NR_EXECVEAT: i64 = -1;
 static NR_CLONE: i64 = -1;
 #[unsafe(no_mangle)]
 static NR_CLONE3: i64 = -1;
+#[unsafe(no_mangle)]
+static NR_RT_SIGRETURN: i64 = -1;
+#[unsafe(no_mangle)]
+static SEQ_MASK: u32 = 0;
+/// 1 in lean mode (`sys_exit_lean` attached instead of the pair).
+#[unsafe(no_mangle)]
+static LEAN: u8 = 0;
 /// Occupancy (bytes) past which a record wakes the daemon; 0 = the
 /// kernel's default wakeups.
 #[unsafe(no_mangle)]
@@ -235,15 +252,14 @@ fn set_traced(pid: u32, v: u8) {
     }
 }
 
-/// The user stack pointer at syscall entry, from `struct pt_regs` (sp at
-/// 152 on x86_64, after the 31 general registers on arm64); 0 if
+/// The user stack pointer at syscall entry, from `struct pt_regs`; 0 if
 /// unreadable.
 #[inline(always)]
 fn user_sp(regs: *const u8) -> u64 {
     #[cfg(bpf_target_arch = "x86_64")]
-    let off = 152;
+    let off = pt_regs::x86_64::SP;
     #[cfg(bpf_target_arch = "aarch64")]
-    let off = 31 * 8;
+    let off = pt_regs::aarch64::SP;
     // SAFETY: probe read of kernel memory; failure gives 0.
     unsafe { bpf_probe_read_kernel(regs.add(off) as *const u64) }.unwrap_or(0)
 }
@@ -254,20 +270,53 @@ fn user_sp(regs: *const u8) -> u64 {
 fn read_args(regs: *const u8) -> [u64; 6] {
     #[cfg(bpf_target_arch = "x86_64")]
     {
-        // struct pt_regs, arch/x86/include/asm/ptrace.h: r10 at 56, r9 64,
-        // r8 72, ax 80, cx 88, dx 96, si 104, di 112. The syscall ABI passes
-        // di, si, dx, r10, r8, r9.
+        use pt_regs::x86_64::{ARG_WORDS as A, ARGS_FROM};
         // SAFETY: probe read of kernel memory; failure leaves zeros.
-        let w: [u64; 8] =
-            unsafe { bpf_probe_read_kernel(regs.add(56) as *const [u64; 8]) }.unwrap_or([0; 8]);
-        [w[7], w[6], w[5], w[0], w[2], w[1]]
+        let w: [u64; 8] = unsafe { bpf_probe_read_kernel(regs.add(ARGS_FROM) as *const [u64; 8]) }
+            .unwrap_or([0; 8]);
+        [w[A[0]], w[A[1]], w[A[2]], w[A[3]], w[A[4]], w[A[5]]]
     }
     #[cfg(bpf_target_arch = "aarch64")]
     {
-        // struct pt_regs, arch/arm64/include/asm/ptrace.h: regs[0..6] first.
-        // At entry x0 still holds arg0 (it is only overwritten at exit).
+        // regs[0..6] first. At entry x0 still holds arg0 (it is only
+        // overwritten at exit).
         // SAFETY: probe read of kernel memory; failure leaves zeros.
         unsafe { bpf_probe_read_kernel(regs as *const [u64; 6]) }.unwrap_or([0; 6])
+    }
+}
+
+/// Lean mode: the number and the six arguments at `sys_exit`. x86_64: one
+/// probe read covers them all. arm64: x1..x5, then orig_x0 and syscallno
+/// (x0 holds the return value by now). A failed read gives nr -1.
+#[inline(always)]
+fn read_call_at_exit(regs: *const u8) -> (i64, [u64; 6]) {
+    #[cfg(bpf_target_arch = "x86_64")]
+    {
+        use pt_regs::x86_64::{ARG_WORDS as A, ARGS_FROM, NR_WORD, WORDS};
+        // SAFETY: probe read of kernel memory.
+        match unsafe { bpf_probe_read_kernel(regs.add(ARGS_FROM) as *const [u64; WORDS]) } {
+            Ok(w) => (
+                w[NR_WORD] as i64,
+                [w[A[0]], w[A[1]], w[A[2]], w[A[3]], w[A[4]], w[A[5]]],
+            ),
+            Err(_) => (-1, [0; 6]),
+        }
+    }
+    #[cfg(bpf_target_arch = "aarch64")]
+    {
+        use pt_regs::aarch64::{ORIG_X0, X1};
+        // SAFETY: probe reads of kernel memory.
+        let x = unsafe { bpf_probe_read_kernel(regs.add(X1) as *const [u64; 5]) };
+        // SAFETY: as above; orig_x0 then syscallno (s32, little-endian; at
+        // ORIG_X0 + 8, asserted in recorder-common).
+        let tail = unsafe { bpf_probe_read_kernel(regs.add(ORIG_X0) as *const [u64; 2]) };
+        match (x, tail) {
+            (Ok(x), Ok(t)) => (
+                i64::from(t[1] as u32 as i32),
+                [t[0], x[0], x[1], x[2], x[3], x[4]],
+            ),
+            _ => (-1, [0; 6]),
+        }
     }
 }
 
@@ -295,17 +344,17 @@ fn trace_verdict(nr: i64) -> u8 {
 fn nr_at_exit(regs: *const u8) -> i64 {
     #[cfg(bpf_target_arch = "x86_64")]
     {
-        // struct pt_regs, arch/x86/include/asm/ptrace.h: orig_ax at 120, the
-        // number the syscall was entered with (`syscall_get_nr`).
+        // orig_ax: the number the syscall was entered with (`syscall_get_nr`).
         // SAFETY: probe read of kernel memory; failure gives -1.
-        unsafe { bpf_probe_read_kernel(regs.add(120) as *const i64) }.unwrap_or(-1)
+        unsafe { bpf_probe_read_kernel(regs.add(pt_regs::x86_64::ORIG_AX) as *const i64) }
+            .unwrap_or(-1)
     }
     #[cfg(bpf_target_arch = "aarch64")]
     {
-        // struct pt_regs, arch/arm64/include/asm/ptrace.h: regs[31], sp, pc,
-        // pstate, orig_x0, then `s32 syscallno` at 280 (little-endian).
+        // `s32 syscallno` (little-endian).
+        let off = pt_regs::aarch64::SYSCALLNO;
         // SAFETY: probe read of kernel memory; failure gives -1.
-        i64::from(unsafe { bpf_probe_read_kernel(regs.add(280) as *const i32) }.unwrap_or(-1))
+        i64::from(unsafe { bpf_probe_read_kernel(regs.add(off) as *const i32) }.unwrap_or(-1))
     }
 }
 
@@ -435,6 +484,27 @@ fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec, regs
         })
     };
     capture::capture_at_entry(&mut b, spec, args, user_sp(regs));
+    output(&b, ctr::ENTRY_DATA, ctr::ENTRY_DATA_LOST);
+}
+
+/// Lean mode's [`emit_entry_data`], for exec (see `capture::capture_exec`;
+/// `first` is the path's argument). The number is looked up once the data
+/// is read, so the lookup's branches do not multiply the capture's paths.
+#[inline(always)]
+fn emit_exec_data(tid: u32, first: usize, args: &[u64; 6]) {
+    let Some(mut b) = builder(size_of::<EntryDataRecord>()) else {
+        return;
+    };
+    capture::capture_exec(&mut b, args, first);
+    // SAFETY: as in emit_entry_data.
+    unsafe {
+        (b.buf as *mut EntryDataRecord).write(EntryDataRecord {
+            kind: kind::ENTRY_DATA,
+            _pad: [0; 3],
+            tid,
+            seq: lean_seq(tid, false),
+        })
+    };
     output(&b, ctr::ENTRY_DATA, ctr::ENTRY_DATA_LOST);
 }
 
@@ -588,6 +658,307 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
     0
 }
 
+/// Lean mode: the thread's next sequence number, taken (`take`) or only
+/// looked at (an entry-time record of a call whose own record comes at
+/// exit). The slot array is the fast path; a thread whose slot another
+/// thread holds (tids equal modulo the array's size) numbers its records in
+/// the hash stash instead, and so does one that ever did: its stash entry's
+/// `seq` is then non-zero, which the (rare) claim of a free slot checks
+/// first, so a thread never restarts its numbers.
+#[inline(always)]
+fn lean_seq(tid: u32, take: bool) -> u64 {
+    let mask = cfg(&SEQ_MASK);
+    if tid >> seq_slot::TID_BITS == 0
+        && let Some(p) = SEQS.get_ptr_mut(tid & mask)
+    {
+        // SAFETY: in-bounds element of an array map, read and written as one
+        // aligned word.
+        let w = unsafe { *p };
+        let tag = seq_slot::tag(tid);
+        if w & !seq_slot::SEQ_MASK == tag {
+            if take {
+                // SAFETY: as above; only the tag's thread writes a tagged slot.
+                unsafe { *p = tag | ((w + 1) & seq_slot::SEQ_MASK) };
+            }
+            return w & seq_slot::SEQ_MASK;
+        }
+        let numbered_in_stash = STASH
+            .get_ptr(tid)
+            // SAFETY: our own thread's entry.
+            .is_some_and(|s| unsafe { (*s).seq } != 0);
+        if w == 0 && !numbered_in_stash {
+            if take {
+                // SAFETY: as above. Two threads can only race for a free
+                // slot when they share it (tids equal modulo its size):
+                // the one whose write is lost finds the other's tag next
+                // time and goes on in the stash, where its numbers start
+                // again at 0 (one repeated number, never another thread's
+                // arguments: those come from its own registers).
+                unsafe { *p = tag | 1 };
+            }
+            return 0;
+        }
+    }
+    match STASH.get_ptr_mut(tid) {
+        // SAFETY: our own thread's entry; only this thread writes it.
+        Some(s) => unsafe {
+            let q = (*s).seq;
+            if take {
+                (*s).seq = q + 1;
+            }
+            q
+        },
+        None => {
+            if take {
+                let s = Stash {
+                    nr: -1,
+                    args: [0; 6],
+                    enter_ns: 0,
+                    seq: 1,
+                    active: IDLE,
+                };
+                if STASH.insert(tid, s, 0).is_err() {
+                    count(ctr::STASH_FULL);
+                }
+            }
+            0
+        }
+    }
+}
+
+/// Lean mode: a thread's slot is free again once it exits (or its tid is
+/// handed to a new task), so a later thread of the same id starts at 0.
+#[inline(always)]
+fn lean_seq_free(tid: u32) {
+    if let Some(p) = SEQS.get_ptr_mut(tid & cfg(&SEQ_MASK)) {
+        // SAFETY: in-bounds element of an array map, one aligned word.
+        unsafe {
+            if *p & !seq_slot::SEQ_MASK == seq_slot::tag(tid) {
+                *p = 0;
+            }
+        }
+    }
+}
+
+/// Lean mode: a non-leader thread exec'd and took over the leader's id
+/// `tid`: its numbers go on under that id, and the leader's end (as the
+/// stash's do in `sched_process_exec`). A no-op in full mode, whose slots
+/// stay free.
+#[inline(always)]
+fn lean_seq_move(old_tid: u32, tid: u32) {
+    let mask = cfg(&SEQ_MASK);
+    let mut seq = None;
+    if let Some(p) = SEQS.get_ptr_mut(old_tid & mask) {
+        // SAFETY: in-bounds element of an array map, one aligned word.
+        unsafe {
+            if *p & !seq_slot::SEQ_MASK == seq_slot::tag(old_tid) {
+                seq = Some(*p & seq_slot::SEQ_MASK);
+                *p = 0;
+            }
+        }
+    }
+    if let Some(p) = SEQS.get_ptr_mut(tid & mask) {
+        // SAFETY: as above.
+        unsafe {
+            let w = *p;
+            if w & !seq_slot::SEQ_MASK == seq_slot::tag(tid) || w == 0 {
+                *p = match seq {
+                    Some(q) => seq_slot::tag(tid) | q,
+                    // The old thread numbered in the stash, which
+                    // sched_process_exec moved: the leader's slot ends.
+                    None => 0,
+                };
+            }
+        }
+    }
+}
+
+/// Lean mode: the only program on the syscall path. Everything is read at
+/// exit, from the registers (see `read_call_at_exit`), so no stash and one
+/// timestamp: records carry it as both `enter_ns` and `exit_ns` (the log's
+/// header says lean, and readers show no durations). The calls whose exit
+/// does not tell what they were called with are also hooked at entry
+/// ([`lean_enter`], recorder_common::LEAN_TRACEPOINTS), which stashes them
+/// (exec, clone) or records them (exit, exit_group).
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn sys_exit_lean(ctx: RawTracePointContext) -> i32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tgid = (pid_tgid >> 32) as u32;
+    if traced_state(tgid) != traced::YES {
+        return 0;
+    }
+    let tid = pid_tgid as u32;
+    let (mut nr, mut args) = read_call_at_exit(ctx.arg::<*const u8>(0));
+    if nr == -1
+        || nr == cfg(&NR_EXECVE)
+        || nr == cfg(&NR_EXECVEAT)
+        || nr == cfg(&NR_CLONE)
+        || nr == cfg(&NR_CLONE3)
+    {
+        match lean_stashed(tid, nr) {
+            Stashed::Call(n, a) => (nr, args) = (n, a),
+            Stashed::Swallow => return 0,
+            Stashed::Nothing => {}
+        }
+    }
+    if nr == -1 {
+        // The number is gone: rt_sigreturn (x86 `restore_sigcontext` sets
+        // orig_ax to -1, arm64 `forget_syscall`). It takes no arguments;
+        // the registers are the restored context.
+        nr = cfg(&NR_RT_SIGRETURN);
+        args = [0; 6];
+    }
+    if trace_verdict(nr) != trace::RECORD {
+        return 0;
+    }
+    let rec = SyscallRecord {
+        ret: ctx.arg(1),
+        ..lean_record(tgid, tid, nr, args, lean_seq(tid, true))
+    };
+    // at_entry 1: everything was read at entry (lean_enter). The SOCKLEN_IN
+    // items of at_entry 2 are not read: at exit the kernel has overwritten
+    // them (only the length it wrote back is recorded).
+    if let Some(spec) = capture_spec(nr)
+        && spec.at_entry != 1
+        && emit_syscall_with_data(rec, spec)
+    {
+        pause_if_behind(tgid);
+        return 0;
+    }
+    emit_syscall(rec);
+    pause_if_behind(tgid);
+    0
+}
+
+/// A lean record with its one timestamp as both entry and exit time.
+#[inline(always)]
+fn lean_record(tgid: u32, tid: u32, nr: i64, args: [u64; 6], seq: u64) -> SyscallRecord {
+    // SAFETY: helper without preconditions.
+    let now = unsafe { bpf_ktime_get_ns() };
+    SyscallRecord {
+        enter_ns: now,
+        exit_ns: now,
+        ..syscall_record(tgid, tid, nr, args, seq)
+    }
+}
+
+enum Stashed {
+    /// The call as stashed at entry: use its number and arguments.
+    Call(i64, [u64; 6]),
+    /// An exit that is not to be recorded (see `SKIP_EXIT`, `QUIET`).
+    Swallow,
+    Nothing,
+}
+
+/// Lean mode: what `lean_enter` stashed for this exit. Taken only for the
+/// same number, or for -1 after an exec (arm64 kernels before 5.19 forgot
+/// the number at exec: 42eede3ae05b).
+#[inline(always)]
+fn lean_stashed(tid: u32, nr: i64) -> Stashed {
+    let Some(s) = STASH.get_ptr_mut(tid) else {
+        return Stashed::Nothing;
+    };
+    // SAFETY: our own thread's entry; only this thread writes it.
+    let s = unsafe { &mut *s };
+    let exec = s.nr == cfg(&NR_EXECVE) || s.nr == cfg(&NR_EXECVEAT);
+    // x86 reports a successful execveat as execve (Falco's probe notes it).
+    let exec_exit = nr == -1 || nr == cfg(&NR_EXECVE) || nr == cfg(&NR_EXECVEAT);
+    let same = s.nr == nr || (exec && exec_exit);
+    if !same {
+        return Stashed::Nothing;
+    }
+    let active = s.active;
+    s.active = IDLE;
+    match active {
+        IN_CALL => Stashed::Call(s.nr, s.args),
+        SKIP_EXIT | QUIET => Stashed::Swallow,
+        _ => Stashed::Nothing,
+    }
+}
+
+/// Lean mode: attached to the `syscalls:sys_enter_*` event of each of
+/// recorder_common::LEAN_TRACEPOINTS (one program, six attachments). The
+/// context is the one `perf_call_bpf_enter` builds: the number (int) at 8,
+/// the arguments from 16 (the events' format files say the same), so no
+/// register read is needed. (At 0 it has a `pt_regs` pointer, but since
+/// 6.13 those are the kernel caller's registers, not the user's.)
+/// <https://github.com/torvalds/linux/blob/v6.18/kernel/trace/trace_syscalls.c>
+#[tracepoint(category = "syscalls", name = "sys_enter_execve")]
+pub fn lean_enter(ctx: TracePointContext) -> u32 {
+    if closing() {
+        return 0;
+    }
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tgid = (pid_tgid >> 32) as u32;
+    let state = traced_state(tgid);
+    if state == traced::NO {
+        return 0;
+    }
+    // SAFETY: offsets of the context perf_call_bpf_enter builds.
+    let Ok(nr) = (unsafe { ctx.read_at::<i32>(8) }) else {
+        return 0;
+    };
+    let nr = i64::from(nr);
+    if state == traced::AT_EXEC {
+        if nr != cfg(&NR_EXECVE) && nr != cfg(&NR_EXECVEAT) {
+            return 0;
+        }
+        set_traced(tgid, traced::YES);
+    }
+    let verdict = trace_verdict(nr);
+    if verdict == trace::SKIP {
+        return 0;
+    }
+    // SAFETY: as above; the arguments a call does not take are whatever
+    // was on the kernel stack, and user space clears them.
+    let args = unsafe { ctx.read_at::<[u64; 6]>(16) }.unwrap_or([0; 6]);
+    let tid = pid_tgid as u32;
+    if nr == cfg(&NR_EXIT) || nr == cfg(&NR_EXIT_GROUP) {
+        // They never reach sys_exit: recorded now, marked as not returning.
+        emit_syscall(SyscallRecord {
+            flags: flags::NO_RETURN,
+            exit_ns: 0,
+            ..lean_record(tgid, tid, nr, args, lean_seq(tid, true))
+        });
+        return 0;
+    }
+    let exec = nr == cfg(&NR_EXECVE) || nr == cfg(&NR_EXECVEAT);
+    if exec && verdict == trace::RECORD && capture_spec(nr).is_some() {
+        emit_exec_data(tid, usize::from(nr == cfg(&NR_EXECVEAT)), &args);
+    }
+    // exec and clone: stashed for sys_exit_lean and sched_process_fork.
+    let active = if verdict == trace::RECORD {
+        IN_CALL
+    } else {
+        QUIET
+    };
+    // For a thread that dies inside the call (sched_process_exit).
+    // SAFETY: helper without preconditions.
+    let now = unsafe { bpf_ktime_get_ns() };
+    match STASH.get_ptr_mut(tid) {
+        // SAFETY: our own thread's entry; `seq` stays (see lean_seq).
+        Some(s) => unsafe {
+            (*s).nr = nr;
+            (*s).args = args;
+            (*s).enter_ns = now;
+            (*s).active = active;
+        },
+        None => {
+            let s = Stash {
+                nr,
+                args,
+                enter_ns: now,
+                seq: 0,
+                active,
+            };
+            if STASH.insert(tid, s, 0).is_err() && active == IN_CALL {
+                count(ctr::STASH_FULL);
+            }
+        }
+    }
+    0
+}
+
 const SIGSTOP: u32 = 19;
 const BPF_NOEXIST: u64 = 1;
 
@@ -700,8 +1071,16 @@ pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
 /// the child. Its entry happened in the parent, so give the child a copy of
 /// the parent's stash: the child's first record is then `clone(...) = 0`,
 /// like strace shows, instead of an exit without an entry.
+///
+/// Not in lean mode: there the child's clone exit (x86) reads its own
+/// registers, and on arm64, where the child never passes `sys_exit`, the
+/// copy would stay in flight until the child's exit took it for a call
+/// the child died in (lean's other calls never touch the stash).
 #[inline(always)]
 fn inherit_call(parent_tid: u32, child_tid: u32) {
+    if cfg(&LEAN) != 0 {
+        return;
+    }
     if let Some(s) = STASH.get_ptr(parent_tid) {
         // SAFETY: the parent's own entry, read in the parent's context.
         let mut s = unsafe { *s };
@@ -749,11 +1128,13 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
             let _ = STASH.insert(tid, s, 0);
         }
         let _ = STASH.remove(old_tid);
+        lean_seq_move(old_tid, tid);
     }
     if newly_selected {
-        // The execve's entry was not seen: swallow its exit quietly.
+        // The execve's entry was not seen: swallow its exit quietly. (Its
+        // number, for lean mode's sys_exit, which matches exits by it.)
         let s = Stash {
-            nr: 0,
+            nr: cfg(&NR_EXECVE),
             args: [0; 6],
             enter_ns: 0,
             seq: 0,
@@ -793,6 +1174,7 @@ pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
         }
         let _ = STASH.remove(tid);
     }
+    lean_seq_free(tid);
     let off = cfg(&EXIT_GROUP_DEAD_OFF);
     let group_dead = if off == 0 {
         2

@@ -211,6 +211,20 @@ pub struct RecordArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// How each call is recorded. `full`: at its entry and its exit, with
+    /// its duration. `lean`: at its exit only, with one program on the
+    /// syscall path instead of two: every traced call costs less, and every
+    /// other thread of the machine about half as much, but calls have no
+    /// durations (`dump -T` and the latency columns say so), a call still
+    /// blocked when recording stops or its thread dies is not recorded, and
+    /// socket address lengths show only what the kernel wrote back (`[16]`,
+    /// not `[128 => 16]`). Lean mode needs the kernel's per-syscall events
+    /// (CONFIG_FTRACE_SYSCALLS), for exec, exit and clone. Default: `full`
+    /// for a command, `lean` for -p/--comm (which run beside everything
+    /// else on the machine, often for long).
+    #[arg(long, value_name = "full|lean", value_enum)]
+    pub mode: Option<CallMode>,
+
     /// Benchmark only: attach empty programs to the syscall tracepoints and
     /// record nothing, to measure what the kernel charges for running any
     /// program there (`cargo xtask bench` reports it as the floor).
@@ -308,6 +322,15 @@ pub enum BenchFloor {
     Both,
     /// On sys_exit only.
     Exit,
+}
+
+/// `--mode`: how calls are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CallMode {
+    /// At entry and exit: arguments, result and duration.
+    Full,
+    /// At exit only: arguments and result, no duration; cheaper.
+    Lean,
 }
 
 /// `--overflow`: what happens when the recorder falls behind.

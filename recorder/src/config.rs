@@ -45,6 +45,7 @@ struct Raw {
     ring_size: Option<Spanned<SizeValue>>,
     wakeup_threshold: Option<Spanned<String>>,
     overflow: Option<Spanned<String>>,
+    mode: Option<Spanned<String>>,
     flush_interval: Option<Spanned<String>>,
     rotate_size: Option<Spanned<SizeValue>>,
     rotate_count: Option<u32>,
@@ -66,6 +67,7 @@ pub struct FileConfig {
     pub ring_size: Option<u64>,
     pub wakeup_threshold: Option<Threshold>,
     pub overflow: Option<crate::cli::Overflow>,
+    pub mode: Option<crate::cli::CallMode>,
     pub flush_interval: Option<Duration>,
     pub rotate_size: Option<u64>,
     pub rotate_count: Option<u32>,
@@ -137,6 +139,10 @@ impl FileConfig {
                 <crate::cli::Overflow as clap::ValueEnum>::from_str(s, false)
                     .map_err(|_| format!("{s:?}: expected \"pause\" or \"drop\""))
             })?,
+            mode: value(text, "mode", raw.mode, |s| {
+                <crate::cli::CallMode as clap::ValueEnum>::from_str(s, false)
+                    .map_err(|_| format!("{s:?}: expected \"full\" or \"lean\""))
+            })?,
             flush_interval: value(text, "flush-interval", raw.flush_interval, |s| {
                 parse_duration(s)
             })?,
@@ -168,6 +174,7 @@ output = "/var/log/recorder/myapp.rec"
 capture-size = "8K"
 ring-size = 16777216
 wakeup-threshold = "10%"
+mode = "lean"
 flush-interval = "500ms"
 rotate-size = "64M"
 rotate-count = 8
@@ -182,6 +189,7 @@ trace = ["%process", "!%memory"]
         );
         assert_eq!(c.pids, Some(vec![42]));
         assert_eq!(c.no_follow, Some(true));
+        assert_eq!(c.mode, Some(crate::cli::CallMode::Lean));
         assert_eq!(c.capture_size, Some(8192));
         assert_eq!(c.ring_size, Some(16 << 20));
         assert_eq!(c.wakeup_threshold, Some(Threshold::Percent(10.0)));

@@ -64,6 +64,10 @@ pub struct Header {
     /// Process events are recorded whatever the set. Empty when `trace`
     /// is, or for `-e none`.
     pub traced_nrs: Vec<i64>,
+    /// Lean mode (`recorder --lean`, revision 3): calls were recorded at
+    /// their exit only, so a `Syscall`'s `enter_ns` is its exit time and
+    /// there are no durations. False in logs from before revision 3.
+    pub lean: bool,
 }
 
 impl Header {

@@ -57,6 +57,18 @@ const CASES: &[(&str, &[&str], &str)] = &[
     ("info", &["info", "LOG"], "future/x86_64-basic"),
     ("dump", &["dump", "LOG"], "future/x86_64-basic"),
     ("info-json", &["info", "--json", "LOG"], "x86_64/basic"),
+    // A lean log (`--mode lean`, format 2.3): no durations, and every
+    // reader says so instead of showing zeros.
+    ("info", &["info", "LOG"], "lean/x86_64-fork"),
+    ("dump-T", &["dump", "-T", "LOG"], "lean/x86_64-fork"),
+    ("dump-json", &["dump", "--json", "LOG"], "lean/x86_64-fork"),
+    ("stats", &["stats", "LOG"], "lean/x86_64-fork"),
+    (
+        "stats-json",
+        &["stats", "--json", "LOG"],
+        "lean/x86_64-fork",
+    ),
+    ("export", &["export", "LOG"], "lean/x86_64-fork"),
     ("stats-json", &["stats", "--json", "LOG"], "x86_64/fork"),
     (
         "export-jsonl",
@@ -198,6 +210,7 @@ const CASES: &[(&str, &[&str], &str)] = &[
 const REPORT_CASES: &[(&str, &[&str], &str)] = &[
     ("report", &["report", "-o", "-", "LOG"], "x86_64/crash"),
     ("report", &["report", "-o", "-", "LOG"], "x86_64/fork"),
+    ("report", &["report", "-o", "-", "LOG"], "lean/x86_64-fork"),
     ("report", &["report", "-o", "-", "LOG"], "aarch64/threads"),
     (
         "report-capped",

@@ -102,10 +102,25 @@ fn lossless_under_contention_records_every_call() {
     if !privileged() {
         return;
     }
+    under_contention_records_every_call("full");
+}
+
+/// The same in lean mode, whose exit-only program runs the same pause
+/// check after every recorded call.
+#[test]
+fn lossless_in_lean_mode_records_every_call() {
+    if !privileged() {
+        return;
+    }
+    under_contention_records_every_call("lean");
+}
+
+fn under_contention_records_every_call(mode: &str) {
     let _hogs = Hogs::start();
     let w = Workdir::new();
     let log_path = w.path("contention.rec");
-    let mut args = FORCE_PAUSES.to_vec();
+    let mut args = vec!["--mode", mode];
+    args.extend(FORCE_PAUSES);
     // Half the ring is ~300 records: drained only every 500 ms, the storm
     // pauses at any rate above ~600 calls/s (an emulated arm64 VM beside
     // a build makes ~2000 per thread).
@@ -124,7 +139,8 @@ fn lossless_under_contention_records_every_call() {
         !pauses(&log).is_empty(),
         "a 64 KiB ring drained every 500 ms must have paused the program"
     );
-    export_log(&log_path, "lossless-contention.rec");
+    assert_eq!(log.header.lean, mode == "lean");
+    export_log(&log_path, &format!("lossless-contention-{mode}.rec"));
 }
 
 /// The recorder held to a quarter of one CPU (a slow board core), the

@@ -275,6 +275,7 @@ def decode_header(buf, start, end):
     h["lossless"] = d.bool()
     h["trace"] = d.vec(d.string)
     h["traced_nrs"] = d.vec(d.i64)
+    h["lean"] = d.bool()
     d.finish()
     return h
 
@@ -329,6 +330,12 @@ def decode_capture(d, version, ctx):
     return c
 
 
+def is_lean(ctx):
+    """Whether the log being read is a lean one (Header.lean, revision 3)."""
+    header = getattr(ctx, "header", None)
+    return bool(header and header.get("lean"))
+
+
 def decode_syscall(d, version, ctx):
     tgid = d.u32()
     tid = d.u32()
@@ -358,8 +365,10 @@ def decode_syscall(d, version, ctx):
         "args": args,
         "ret": ret,
         # json-output.md: exit time minus entry time (0 if the log has the
-        # exit first); null without an exit time
-        "dur_ns": max(0, exit_ns - enter_ns) if exit_ns is not None else None,
+        # exit first); null without an exit time, and in a lean log (§5.2
+        # Header.lean: one timestamp, no durations)
+        "dur_ns": max(0, exit_ns - enter_ns)
+        if exit_ns is not None and not is_lean(ctx) else None,
         "died_in_call": died,
         "data": data,
     }
@@ -792,6 +801,8 @@ def encode_header(h):
         out += enc_vec(h["trace"], enc_str)
     if "traced_nrs" in h:
         out += enc_vec(h["traced_nrs"], enc_i64)
+    if "lean" in h:
+        out += enc_bool(h["lean"])
     return out
 
 
@@ -817,6 +828,8 @@ def encode_event(ev, version=2):
     if t == "syscall":
         ret = ev["ret"]
         exit_ns = None if ev["dur_ns"] is None else ev["ts_ns"] + ev["dur_ns"]
+        if exit_ns is None and ret is not None and not ev["died_in_call"]:
+            exit_ns = ev["ts_ns"]   # a lean log's call: its one timestamp is both
         body = b"".join((
             enc_u(KIND_SYSCALL), enc_u(ev["pid"]), enc_u(ev["tid"]), enc_u(ev["seq"]),
             enc_u(ev["cpu"]), enc_i64(ev["nr"]), b"".join(enc_u(a) for a in ev["args"]),

@@ -46,7 +46,7 @@ HEADER = {
     "command_line": ["recorder", "--", "sh"],
     "filter": {"pids": [1, 300], "comms": ["sh"], "command": ["sh"], "follow_forks": True},
     "capture_size": 4096, "ring_size": 1 << 23, "redactions": [], "format_minor": 0,
-    "lossless": False, "trace": [], "traced_nrs": [],
+    "lossless": False, "trace": [], "traced_nrs": [], "lean": False,
 }
 COUNTERS = {k: i for i, k in enumerate(R.COUNTER_FIELDS)}
 TRAILER = {"end_wall_ns": (1 << 60) + 10, "end_mono_ns": 2000, "counters": COUNTERS}
@@ -130,7 +130,7 @@ class WorkedExamples(unittest.TestCase):
         # version 1: the data items have no length prefix
         body = SYSCALL_BODY.replace(bytes.fromhex("01 0A 01 00 04"), bytes.fromhex("01 01 00 04"))
         v1 = dict(HEADER)
-        del v1["format_minor"], v1["lossless"], v1["trace"], v1["traced_nrs"]
+        del v1["format_minor"], v1["lossless"], v1["trace"], v1["traced_nrs"], v1["lean"]
         evs, s = read(minimal_log(1, [R.encode_record(body), EXIT_RECORD], v1))
         self.assertEqual(evs, [SYSCALL_EVENT, EXIT_EVENT])
         self.assertEqual(s["format_minor"], 0)          # zero-filled
@@ -145,9 +145,21 @@ class Revisions(unittest.TestCase):
         self.assertEqual(s["header"]["trace"], ["openat,%process", "!read"])
         self.assertEqual(s["header"]["traced_nrs"], [1, 56, 257, 1023])
 
+    def test_lean_of_revision_3(self):
+        h = dict(HEADER, format_minor=3, lean=True)
+        evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
+        self.assertEqual(evs, [EXIT_EVENT])
+        self.assertIs(s["header"]["lean"], True)
+
+    def test_revision_2_header_reads_as_full_mode(self):
+        h = dict(HEADER, format_minor=2)
+        del h["lean"]
+        evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
+        self.assertIs(s["header"]["lean"], False)
+
     def test_revision_1_header_reads_with_no_trace_set(self):
         h = dict(HEADER, format_minor=1)
-        del h["trace"], h["traced_nrs"]
+        del h["trace"], h["traced_nrs"], h["lean"]
         evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
         self.assertEqual(evs, [EXIT_EVENT])
         self.assertEqual((s["header"]["trace"], s["header"]["traced_nrs"]), ([], []))

@@ -53,13 +53,14 @@ impl Default for Options {
 /// arm64. The others (packaging: the unit file and the repo's files;
 /// bundle: pure log processing) need no arm64 kernel and are not in the
 /// guest's initramfs.
-const VM_TESTS: [&str; 6] = [
+const VM_TESTS: [&str; 7] = [
     "record",
     "capture",
     "service",
     "snapshot",
     "lossless",
     "trace_set",
+    "lean",
 ];
 
 /// TCG emulation is 10-50x slower than native; a test executable that loads

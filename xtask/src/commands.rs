@@ -193,7 +193,14 @@ fn reference_reader(recorder: &Path) -> Result<()> {
 fn golden_logs() -> Result<Vec<PathBuf>> {
     let golden = util::project_root().join("recorder/tests/golden/logs");
     let mut logs = Vec::new();
-    for sub in ["x86_64", "aarch64", "v2/x86_64", "v2/aarch64", "future"] {
+    for sub in [
+        "x86_64",
+        "aarch64",
+        "v2/x86_64",
+        "v2/aarch64",
+        "future",
+        "lean",
+    ] {
         let mut found: Vec<PathBuf> = std::fs::read_dir(golden.join(sub))
             .with_context(|| format!("cannot list {}", golden.join(sub).display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))

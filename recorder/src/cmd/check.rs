@@ -4,7 +4,7 @@
 
 use std::io::Write as _;
 
-use recorder_common::{TRACEPOINTS, Tracepoint};
+use recorder_common::{LEAN_TRACEPOINTS, TRACEPOINTS, Tracepoint};
 
 use crate::record::tracefs;
 
@@ -81,18 +81,38 @@ const CATEGORIES: &[(&str, &str, &str)] = &[
         "signal_deliver tracepoint",
         "needs CONFIG_TRACEPOINTS (events/signal)",
     ),
+    (
+        "syscalls",
+        "per-syscall events (lean mode)",
+        "needs CONFIG_FTRACE_SYSCALLS (events/syscalls); without it, record with --mode full",
+    ),
 ];
 
-/// One item per category of [`TRACEPOINTS`], the list loading requires,
-/// so nothing loading needs goes unchecked. A category missing from
+/// Every tracepoint a recording may attach, in either mode (lean is the
+/// default for -p and --comm), each once.
+fn all_tracepoints() -> Vec<&'static Tracepoint> {
+    let mut all: Vec<&Tracepoint> = Vec::new();
+    for tp in TRACEPOINTS.iter().chain(LEAN_TRACEPOINTS) {
+        if !all
+            .iter()
+            .any(|t| (t.category, t.name) == (tp.category, tp.name))
+        {
+            all.push(tp);
+        }
+    }
+    all
+}
+
+/// One item per category of [`TRACEPOINTS`] and [`LEAN_TRACEPOINTS`], the
+/// lists loading requires, so nothing loading needs goes unchecked. A category missing from
 /// [`CATEGORIES`] still gets checked, under a generic item.
 fn tracepoint_items(mut present: impl FnMut(&Tracepoint) -> bool) -> Vec<Item> {
     let known = |tp: &Tracepoint| CATEGORIES.iter().any(|&(c, ..)| c == tp.category);
     let groups = CATEGORIES
         .iter()
         .map(|&(category, what, fix)| {
-            let tps: Vec<&Tracepoint> = TRACEPOINTS
-                .iter()
+            let tps: Vec<&Tracepoint> = all_tracepoints()
+                .into_iter()
                 .filter(|tp| tp.category == category)
                 .collect();
             (what, fix, tps)
@@ -100,7 +120,10 @@ fn tracepoint_items(mut present: impl FnMut(&Tracepoint) -> bool) -> Vec<Item> {
         .chain(std::iter::once((
             "other tracepoints",
             "needs CONFIG_TRACEPOINTS",
-            TRACEPOINTS.iter().filter(|tp| !known(tp)).collect(),
+            all_tracepoints()
+                .into_iter()
+                .filter(|tp| !known(tp))
+                .collect(),
         )));
     groups
         .filter(|(_, _, tps)| !tps.is_empty())
@@ -233,9 +256,17 @@ mod tests {
             true
         });
         assert!(items.iter().all(|i| i.ok));
-        // Each once, and nothing else: the loader's list is check's list.
-        assert_eq!(asked.len(), TRACEPOINTS.len(), "{asked:?}");
-        assert!(TRACEPOINTS.iter().all(|tp| asked.contains(tp)), "{asked:?}");
+        // Each once, and nothing else: the loader's lists are check's list.
+        assert_eq!(asked.len(), all_tracepoints().len(), "{asked:?}");
+        assert!(
+            TRACEPOINTS
+                .iter()
+                .chain(LEAN_TRACEPOINTS)
+                .all(|tp| asked
+                    .iter()
+                    .any(|a| (a.category, a.name) == (tp.category, tp.name))),
+            "{asked:?}"
+        );
         assert!(
             items.iter().all(|i| i.what != "other tracepoints"),
             "every category has its own item and fix"
@@ -246,7 +277,7 @@ mod tests {
     /// signal_deliver, where loading then failed.
     #[test]
     fn each_missing_tracepoint_fails_the_check() {
-        for gone in TRACEPOINTS {
+        for gone in all_tracepoints() {
             let items = tracepoint_items(|tp| tp != gone);
             let failed: Vec<&Item> = items.iter().filter(|i| !i.ok).collect();
             assert_eq!(failed.len(), 1, "{gone:?}");

@@ -64,6 +64,12 @@ fn print_log<R: Read>(
     multi_thread: Option<bool>,
 ) -> anyhow::Result<()> {
     reader.write_warnings(&mut std::io::stderr())?;
+    if args.durations && reader.header().lean {
+        eprintln!(
+            "recorder: -T: {} (recorded with --mode lean: each call was taken at its exit only)",
+            recorder::read::stats::NO_DURATIONS
+        );
+    }
     let mut fmt = formatter(args, reader.header())?;
     fmt.multi_thread = multi_thread.unwrap_or(false);
     let stdout = std::io::stdout();

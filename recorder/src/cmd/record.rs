@@ -13,7 +13,7 @@ use std::io::IsTerminal as _;
 use anyhow::{Context as _, bail};
 use clap::parser::ValueSource;
 use recorder::{
-    cli::{Overflow, RecordArgs},
+    cli::{CallMode, Overflow, RecordArgs},
     event::Filter,
 };
 
@@ -55,6 +55,7 @@ pub fn with_config(mut args: RecordArgs, m: &clap::ArgMatches) -> anyhow::Result
     take!(ring_size);
     take!(wakeup_threshold);
     take!(overflow, opt);
+    take!(mode, opt);
     take!(flush_interval);
     take!(rotate_size, opt);
     take!(rotate_count);
@@ -108,6 +109,18 @@ struct Checked {
     capture_size: u32,
     /// `-e`: the syscall numbers to record; `None`: every call.
     trace: Option<Vec<i64>>,
+    /// `--mode lean`.
+    lean: bool,
+}
+
+/// `--mode`, or the default for this kind of recording (see the flag's
+/// help and docs/design.md, "Lean mode").
+fn call_mode(args: &RecordArgs) -> CallMode {
+    args.mode.unwrap_or(if args.command.is_empty() {
+        CallMode::Lean
+    } else {
+        CallMode::Full
+    })
 }
 
 /// `-e`: the syscall numbers of this machine to record, `None` for every
@@ -230,6 +243,7 @@ fn check(args: &RecordArgs) -> anyhow::Result<Checked> {
         pause_bytes,
         capture_size,
         trace: trace_set(&args.trace)?,
+        lean: call_mode(args) == CallMode::Lean,
     })
 }
 
@@ -243,6 +257,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
         pause_bytes,
         capture_size,
         trace,
+        lean,
     } = check(&args)?;
     if !has_bpf_privileges() {
         bail!(
@@ -269,6 +284,13 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
     let mut header = record::machine_header(std::env::args().collect(), filter, ring_size);
     header.capture_size = capture_size;
     header.lossless = pause_bytes > 0;
+    header.lean = lean;
+    if lean && args.show.durations {
+        eprintln!(
+            "recorder: -T: {} (--mode lean takes each call at its exit only; --mode full has them)",
+            recorder::read::stats::NO_DURATIONS
+        );
+    }
     // What the kernel records is read from here (record::run).
     if let Some(nrs) = trace {
         header.trace = args.trace.iter().map(ToString::to_string).collect();

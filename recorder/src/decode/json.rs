@@ -15,9 +15,11 @@ use crate::event::{
 
 /// Appends `ev` as one JSON object and a newline (nothing for counters
 /// unless `show_counters`).
-pub(crate) fn event(b: &mut Vec<u8>, arch: Arch, show_counters: bool, ev: &Event) {
+/// `timed`: false for a lean log, whose calls have no duration (`dur_ns`
+/// is then null, not 0).
+pub(crate) fn event(b: &mut Vec<u8>, arch: Arch, show_counters: bool, timed: bool, ev: &Event) {
     match ev {
-        Event::Syscall(sc) => syscall(b, arch, sc),
+        Event::Syscall(sc) => syscall(b, arch, sc, timed),
         Event::Exec(p) => proc(b, "exec", p),
         Event::Fork(p) => proc(b, "fork", p),
         Event::Exit(p) => proc(b, "exit", p),
@@ -47,7 +49,7 @@ fn key_bool(b: &mut Vec<u8>, k: &str, v: bool) {
     b.extend_from_slice(if v { b"true" } else { b"false" });
 }
 
-fn syscall(b: &mut Vec<u8>, arch: Arch, sc: &Syscall) {
+fn syscall(b: &mut Vec<u8>, arch: Arch, sc: &Syscall, timed: bool) {
     b.extend_from_slice(b"{\"type\":\"syscall\"");
     key_u64(b, "ts_ns", sc.enter_ns);
     key_u64(b, "pid", u64::from(sc.tgid));
@@ -85,7 +87,7 @@ fn syscall(b: &mut Vec<u8>, arch: Arch, sc: &Syscall) {
         None => b.extend_from_slice(b"null"),
     }
     key(b, "dur_ns");
-    match sc.exit_ns {
+    match sc.exit_ns.filter(|_| timed) {
         Some(x) => put::u64(b, x.saturating_sub(sc.enter_ns)),
         None => b.extend_from_slice(b"null"),
     }

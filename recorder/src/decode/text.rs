@@ -73,6 +73,9 @@ pub struct Formatter {
     /// capture then means "empty" (e.g. an empty argv) rather than "not
     /// captured".
     capture_on: bool,
+    /// A lean log (`Header::lean`): no call has a duration, so `-T` shows
+    /// none and JSON's `dur_ns` is null.
+    lean: bool,
     /// The log is a bundle with captures redacted (`recorder bundle
     /// --redact data` or `argv`): an empty, truncated capture is shown as
     /// redacted.
@@ -136,6 +139,7 @@ impl Formatter {
             .ok_or_else(|| DecodeError::UnknownArch(header.arch.clone()))?;
         let mut f = Formatter::for_arch(arch, header.start_mono_ns, header.realtime_offset_ns);
         f.capture_on = header.capture_size > 0;
+        f.lean = header.lean;
         f.data_redacted = crate::bundle::captures_redacted(header);
         Ok(f)
     }
@@ -147,6 +151,7 @@ impl Formatter {
             start_mono_ns,
             realtime_offset_ns,
             capture_on: true,
+            lean: false,
             data_redacted: false,
             format: OutputFormat::Text,
             time: TimeMode::Relative,
@@ -293,7 +298,7 @@ impl Formatter {
     pub fn render_json(&mut self, ev: &Event) -> &[u8] {
         let mut b = std::mem::take(&mut self.buf);
         b.clear();
-        json::event(&mut b, self.arch, self.show_counters, ev);
+        json::event(&mut b, self.arch, self.show_counters, !self.lean, ev);
         self.buf = b;
         &self.buf
     }
@@ -406,6 +411,7 @@ impl Formatter {
             }
         }
         if self.show_duration
+            && !self.lean
             && let Some(exit) = sc.exit_ns
         {
             b.extend_from_slice(b" <");

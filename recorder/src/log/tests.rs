@@ -33,6 +33,7 @@ fn header() -> Header {
         lossless: true,
         trace: vec!["openat,%process".into()],
         traced_nrs: vec![56, 57, 59, 257],
+        lean: true,
     }
 }
 
@@ -1324,12 +1325,17 @@ fn trace_set_in_the_header_and_its_absence() {
     let mut old = Header {
         trace: vec![],
         traced_nrs: vec![],
+        lean: false,
         format_minor: 1,
         ..h
     };
     let mut enc = postcard::to_stdvec(&old).unwrap();
-    assert_eq!(enc[enc.len() - 2..], [0, 0], "two empty lists at the end");
-    enc.truncate(enc.len() - 2);
+    assert_eq!(
+        enc[enc.len() - 3..],
+        [0, 0, 0],
+        "two empty lists and `lean` false at the end"
+    );
+    enc.truncate(enc.len() - 3);
     let bytes = prefix_with_header(&enc);
     let r = LogReader::open(Cursor::new(&bytes)).unwrap();
     assert_eq!(r.header(), &old);
@@ -1338,6 +1344,27 @@ fn trace_set_in_the_header_and_its_absence() {
     // `-e none`: a set that holds no syscall is still a set.
     old.trace = vec!["none".into()];
     assert_eq!(old.trace_set(), Some(&[][..]));
+}
+
+/// `Header.lean` (revision 3) round-trips, and a header from a revision 2
+/// writer, which ends before it, reads as a full-mode log (durations).
+#[test]
+fn lean_in_the_header_and_its_absence() {
+    let (log, _) = write_log(&[], 1, true);
+    let r = LogReader::open(Cursor::new(&log)).unwrap();
+    assert!(r.header().lean);
+
+    let old = Header {
+        lean: false,
+        format_minor: 2,
+        ..header()
+    };
+    let mut enc = postcard::to_stdvec(&old).unwrap();
+    assert_eq!(enc.last(), Some(&0), "`lean` false is the last byte");
+    enc.pop();
+    let bytes = prefix_with_header(&enc);
+    let r = LogReader::open(Cursor::new(&bytes)).unwrap();
+    assert_eq!(r.header(), &old);
 }
 
 /// The header names the format revision the writer followed, whatever a

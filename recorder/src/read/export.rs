@@ -32,6 +32,7 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+use super::stats::NO_DURATIONS;
 use super::{Completeness, Events, FilterSpec, IdMap, ReadError, Tasks};
 use crate::decode::{Formatter, OutputFormat, ShowTid, TimeMode, errno_name, syscall_name};
 use crate::event::{Event, Header, ProcEvent, Syscall};
@@ -61,6 +62,8 @@ pub struct Perfetto<W: Write> {
     /// (pid, tid) of every track used, for the metadata events.
     tracks: BTreeSet<(u32, u32)>,
     b: Vec<u8>,
+    /// A lean log: calls are instants at their exit, not slices.
+    lean: bool,
 }
 
 /// `ts`/`dur` values: microseconds with three decimals (exact nanoseconds).
@@ -95,6 +98,7 @@ impl<W: Write> Perfetto<W> {
             last_end: IdMap::default(),
             tracks: BTreeSet::new(),
             b: Vec::with_capacity(512),
+            lean: header.lean,
         })
     }
 
@@ -217,7 +221,7 @@ impl<W: Write> Perfetto<W> {
             .map_or_else(|| format!("syscall_{}", sc.nr), str::to_owned);
         let returned = sc.ret.is_some() && sc.exit_ns.is_some();
         let mut clipped = 0;
-        if returned {
+        if returned && !self.lean {
             let end = sc.exit_ns.unwrap_or(sc.enter_ns).max(sc.enter_ns);
             let last = self.last_end.entry(sc.tid).or_insert(0);
             let start = if sc.enter_ns < *last {
@@ -259,6 +263,9 @@ impl<W: Write> Perfetto<W> {
         }
         if clipped > 0 {
             let _ = write!(self.b, ",\"clipped_ns\":{clipped}");
+        }
+        if self.lean && returned {
+            let _ = write!(self.b, ",\"duration\":\"{NO_DURATIONS}\"");
         }
         self.b.extend_from_slice(b"}}");
     }

@@ -377,6 +377,16 @@ impl InfoReport {
         if let Some(note) = super::trace_note(h) {
             line(out, "syscalls", &note)?;
         }
+        if h.lean {
+            line(
+                out,
+                "calls",
+                &format!(
+                    "taken at their exit only (--mode lean): {}",
+                    super::stats::NO_DURATIONS
+                ),
+            )?;
+        }
         line(
             out,
             "capture",

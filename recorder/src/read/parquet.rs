@@ -138,6 +138,8 @@ struct Recording {
     arch: Arch,
     /// Wall clock minus monotonic clock, ns.
     realtime_offset_ns: i64,
+    /// A lean log: calls have no `duration_ns` (null, not 0).
+    lean: bool,
 }
 
 /// FNV-1a, 64 bits: a stable, dependency-free hash for the recording id.
@@ -171,6 +173,7 @@ impl Recording {
             host: (!redacted).then(|| text(header.hostname.clone())),
             arch,
             realtime_offset_ns: header.realtime_offset_ns,
+            lean: header.lean,
         })
     }
 
@@ -613,7 +616,7 @@ fn call_row<'a>(rec: &Recording, sc: &Syscall, comm: Option<&'a str>) -> Row<'a>
             .map(|(e, _)| e),
         duration_ns: sc
             .exit_ns
-            .filter(|_| sc.ret.is_some())
+            .filter(|_| sc.ret.is_some() && !rec.lean)
             .map(|x| x.saturating_sub(sc.enter_ns)),
         seq: Some(sc.seq),
         cpu: Some(sc.cpu),

@@ -125,6 +125,19 @@ pub struct Agg {
 }
 
 impl Agg {
+    /// A call of a lean log (no duration): counted, never timed.
+    fn add_untimed(&mut self, sc: &Syscall) {
+        self.calls += 1;
+        match sc.ret {
+            Some(r) if (-4095..=-1).contains(&r) => {
+                self.errors += 1;
+                *self.errnos.entry(-r).or_default() += 1;
+            }
+            Some(_) => {}
+            None => self.unfinished += 1,
+        }
+    }
+
     fn add(&mut self, sc: &Syscall) {
         self.calls += 1;
         if let Some(r) = sc.ret
@@ -188,6 +201,8 @@ pub struct Collector {
     top: usize,
     threads: BTreeMap<u32, ThreadClock>,
     span: Option<(u64, u64)>,
+    /// False for a lean log (`Header::lean`): its calls have no durations.
+    timed: bool,
 }
 
 /// Where one thread's time went: inside its calls, and between the exit of
@@ -245,18 +260,34 @@ impl Collector {
             top,
             threads: Default::default(),
             span: None,
+            timed: true,
         }
     }
 
+    /// For a log with or without durations (`!Header::lean`): without, the
+    /// calls are counted and nothing is timed, so no column shows a zero
+    /// that was never measured.
+    pub fn durations(mut self, timed: bool) -> Self {
+        self.timed = timed;
+        self
+    }
+
     pub fn add(&mut self, sc: &Syscall) {
-        self.per_nr.entry(sc.nr).or_default().add(sc);
-        self.per_pid.entry(sc.tgid).or_default().add(sc);
-        self.total.add(sc);
-        self.threads.entry(sc.tid).or_default().add(sc);
         self.span = Some(match self.span {
             None => (sc.enter_ns, sc.enter_ns),
             Some((a, b)) => (a.min(sc.enter_ns), b.max(sc.enter_ns)),
         });
+        if !self.timed {
+            self.per_nr.entry(sc.nr).or_default().add_untimed(sc);
+            self.per_pid.entry(sc.tgid).or_default().add_untimed(sc);
+            self.total.add_untimed(sc);
+            self.threads.entry(sc.tid).or_default().pid = sc.tgid;
+            return;
+        }
+        self.per_nr.entry(sc.nr).or_default().add(sc);
+        self.per_pid.entry(sc.tgid).or_default().add(sc);
+        self.total.add(sc);
+        self.threads.entry(sc.tid).or_default().add(sc);
         if duration(sc).is_none() {
             return;
         }
@@ -320,6 +351,7 @@ impl Collector {
             .collect();
         Report {
             arch: self.arch.name(),
+            durations: self.timed,
             calls: self.total.calls,
             errors: self.total.errors,
             unfinished: self.total.unfinished,
@@ -332,7 +364,11 @@ impl Collector {
             syscalls,
             processes,
             slowest,
-            time_split: self.time_split(tasks),
+            time_split: if self.timed {
+                self.time_split(tasks)
+            } else {
+                Vec::new()
+            },
             completeness: CompletenessReport::from(completeness),
         }
     }
@@ -463,6 +499,9 @@ impl From<&Completeness> for CompletenessReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub arch: &'static str,
+    /// False for a lean log: no call has a duration, so every time field
+    /// is 0 or null and `time_split` is empty.
+    pub durations: bool,
     pub calls: u64,
     pub errors: u64,
     pub unfinished: u64,
@@ -501,12 +540,17 @@ fn percent(bp: u64) -> String {
     format!("{}.{:02}", bp / 100, bp % 100)
 }
 
-/// Writes one table: `label` heads the name column.
+/// What a lean log shows instead of times.
+pub const NO_DURATIONS: &str = "no durations (lean mode)";
+
+/// Writes one table: `label` heads the name column; without `durations`
+/// (a lean log) only the counts, and [`NO_DURATIONS`] where the times were.
 fn table(
     out: &mut dyn Write,
     label: &str,
     rows: &[Row],
     total: Option<&Row>,
+    durations: bool,
 ) -> std::io::Result<()> {
     let width = rows
         .iter()
@@ -515,6 +559,9 @@ fn table(
         .max()
         .unwrap_or(0)
         .max(label.len());
+    if !durations {
+        return counts_table(out, label, width, rows, total);
+    }
     writeln!(
         out,
         "{label:<width$} {:>9} {:>7} {:>12} {:>7} {:>11} {:>11} {:>11} {:>11}",
@@ -543,6 +590,36 @@ fn table(
     }
     if let Some(t) = total {
         writeln!(out, "{}", "-".repeat(width + 85))?;
+        line(out, t)?;
+    }
+    Ok(())
+}
+
+/// [`table`] of a lean log.
+fn counts_table(
+    out: &mut dyn Write,
+    label: &str,
+    width: usize,
+    rows: &[Row],
+    total: Option<&Row>,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{label:<width$} {:>9} {:>7}  {NO_DURATIONS}",
+        "calls", "errors"
+    )?;
+    let line = |out: &mut dyn Write, r: &Row| {
+        let name = match r.pid {
+            Some(p) => format!("{p} {}", r.name),
+            None => r.name.clone(),
+        };
+        writeln!(out, "{name:<width$} {:>9} {:>7}", r.calls, r.errors)
+    };
+    for r in rows {
+        line(out, r)?;
+    }
+    if let Some(t) = total {
+        writeln!(out, "{}", "-".repeat(width + 18))?;
         line(out, t)?;
     }
     Ok(())
@@ -600,7 +677,13 @@ impl Report {
             self.arch,
         )?;
         writeln!(out)?;
-        table(out, "syscall", &self.syscalls, Some(&self.total))?;
+        table(
+            out,
+            "syscall",
+            &self.syscalls,
+            Some(&self.total),
+            self.durations,
+        )?;
         let failing: Vec<&Row> = self.syscalls.iter().filter(|r| r.errors > 0).collect();
         if !failing.is_empty() {
             writeln!(out)?;
@@ -614,8 +697,10 @@ impl Report {
             }
         }
         writeln!(out)?;
-        table(out, "process", &self.processes, None)?;
-        self.write_time_split(out)?;
+        table(out, "process", &self.processes, None, self.durations)?;
+        if self.durations {
+            self.write_time_split(out)?;
+        }
         if !slowest.is_empty() {
             writeln!(out)?;
             writeln!(out, "slowest calls:")?;
@@ -687,7 +772,7 @@ pub fn collect<R: Read>(
     arch: Arch,
     top: usize,
 ) -> (Collector, Result<(), crate::log::LogError>) {
-    let mut c = Collector::new(arch, top);
+    let mut c = Collector::new(arch, top).durations(!events.header().lean);
     loop {
         match events.next_event() {
             Ok(Some(Event::Syscall(sc))) => c.add(&sc),

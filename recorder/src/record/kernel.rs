@@ -8,11 +8,11 @@ use aya::{
     programs::{Program, ProgramError},
 };
 use recorder_common::{
-    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS,
-    MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_STASH, MAP_TRACE_SET,
-    MAP_TRACED, Paused, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK,
-    TP_SIGNAL_DELIVER, TP_SYS_EXIT, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr,
-    globals, trace, traced,
+    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS, LEAN_TRACEPOINTS,
+    MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED,
+    MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_TRACE_SET, MAP_TRACED, Paused, SYSCALL_RECORD_SIZE,
+    TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS,
+    TracedChunk, Tracepoint, ctr, globals, seq_slot, trace, traced,
 };
 use thiserror::Error;
 
@@ -97,6 +97,8 @@ pub struct KernelConfig {
     pub capture_size: u32,
     /// Attach the empty benchmark programs instead of the recorder's.
     pub bench_floor: Option<BenchFloor>,
+    /// Lean mode (`--mode lean`): exit-only recording, see [`LEAN_TRACEPOINTS`].
+    pub lean: bool,
     /// `-e trace=SET`: the syscall numbers to record (the header's
     /// `traced_nrs`); `None` records every call.
     pub trace_set: Option<Vec<i64>>,
@@ -107,7 +109,7 @@ pub struct Kernel {
     ebpf: Ebpf,
     /// Attachments, owned here so they can be detached all at once.
     links: Vec<Link>,
-    bench_floor: Option<BenchFloor>,
+    attach: &'static [Tracepoint],
     traced: Array<MapData, TracedChunk>,
     /// recorder_common::MAP_CLOSING, set by [`Kernel::detach`].
     closing: Array<MapData, u32>,
@@ -140,7 +142,8 @@ impl Kernel {
         let root = tracefs::ensure_mounted()?;
         // Every tracepoint, before anything is loaded: a missing one is then
         // named by its tracefs file instead of surfacing as a failed attach.
-        for tp in TRACEPOINTS {
+        let attach = attach_list(cfg.bench_floor, cfg.lean);
+        for tp in attach {
             tracefs::require(&root, tp)?;
         }
         let fork_child = tracefs::required_offset(&root, &TP_SCHED_FORK, "child_pid")?;
@@ -169,12 +172,17 @@ impl Kernel {
         let nr_execveat = libc::SYS_execveat;
         let nr_clone = libc::SYS_clone;
         let nr_clone3 = libc::SYS_clone3;
+        let nr_rt_sigreturn = libc::SYS_rt_sigreturn;
         let trace_all: u8 = cfg.trace_set.is_none().into();
+        let seq_slots = seq_slots(cfg.lean, pid_max);
+        let seq_mask = seq_slots - 1;
+        let lean: u8 = cfg.lean.into();
 
         let mut ebpf = loader_without_kernel_btf()
             .map_max_entries(MAP_EVENTS, cfg.ring_size)
             .map_max_entries(MAP_TRACED, chunks)
             .map_max_entries(MAP_STASH, cfg.max_threads)
+            .map_max_entries(MAP_SEQS, seq_slots)
             .override_global(globals::FOLLOW_FORKS, &follow, true)
             .override_global(globals::HAVE_COMMS, &have_comms, true)
             .override_global(globals::FORK_CHILD_PID_OFF, &fork_child, true)
@@ -188,6 +196,9 @@ impl Kernel {
             .override_global(globals::NR_EXECVEAT, &nr_execveat, true)
             .override_global(globals::NR_CLONE, &nr_clone, true)
             .override_global(globals::NR_CLONE3, &nr_clone3, true)
+            .override_global(globals::NR_RT_SIGRETURN, &nr_rt_sigreturn, true)
+            .override_global(globals::SEQ_MASK, &seq_mask, true)
+            .override_global(globals::LEAN, &lean, true)
             .override_global(globals::WAKEUP_BYTES, &cfg.wakeup_bytes, true)
             .override_global(globals::CHECK_MASK, &check_mask, true)
             .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
@@ -234,7 +245,7 @@ impl Kernel {
             Self {
                 ebpf,
                 links: Vec::new(),
-                bench_floor: cfg.bench_floor,
+                attach,
                 traced,
                 closing,
                 pid_max,
@@ -278,11 +289,13 @@ impl Kernel {
             })
     }
 
-    /// Attaches every program of [`TRACEPOINTS`] (or of
-    /// [`FLOOR_TRACEPOINTS`] for `--bench-floor`), in that list's order.
+    /// Attaches every program of [`TRACEPOINTS`] (or of its lean or
+    /// `--bench-floor` counterpart, see [`attach_list`]), in that list's
+    /// order. A program listed more than once (lean mode's entry hooks) is
+    /// loaded once and attached to each of its tracepoints.
     pub fn attach(&mut self) -> Result<(), KernelError> {
-        let list = attach_list(self.bench_floor);
-        self.load_programs(&list)?;
+        let list = self.attach;
+        self.load_programs(list)?;
         for tp in list {
             let name = tp.prog;
             let program = self
@@ -314,8 +327,14 @@ impl Kernel {
     /// verification (the longest) then overlaps the others' instead of
     /// following them. The threads are gone when this returns, before the
     /// privileges are dropped. The first error in list order is returned.
-    fn load_programs(&mut self, list: &[&'static Tracepoint]) -> Result<(), KernelError> {
-        let wanted: Vec<&str> = list.iter().map(|tp| tp.prog).collect();
+    fn load_programs(&mut self, list: &[Tracepoint]) -> Result<(), KernelError> {
+        let mut wanted: Vec<&str> = Vec::new();
+        // Lean mode's entry program is listed once per tracepoint.
+        for tp in list {
+            if !wanted.contains(&tp.prog) {
+                wanted.push(tp.prog);
+            }
+        }
         let mut results: Vec<(&str, Result<(), ProgramError>)> = std::thread::scope(|s| {
             let loads: Vec<_> = self
                 .ebpf
@@ -382,17 +401,27 @@ fn loader_without_kernel_btf() -> EbpfLoader<'static> {
     }
 }
 
-/// What [`Kernel::attach`] attaches: the recorder's programs, or the
-/// empty ones (`--bench-floor`; with `exit`, only the one on sys_exit).
-fn attach_list(bench_floor: Option<BenchFloor>) -> Vec<&'static Tracepoint> {
-    let list = if bench_floor.is_some() {
-        FLOOR_TRACEPOINTS
+/// What a recording attaches: the full or the lean set, or the empty
+/// programs for `--bench-floor` (`exit`, or any floor in lean mode: only
+/// the one on sys_exit, the floor of an exit-only recorder).
+fn attach_list(bench_floor: Option<BenchFloor>, lean: bool) -> &'static [Tracepoint] {
+    match (bench_floor, lean) {
+        (None, false) => TRACEPOINTS,
+        (None, true) => LEAN_TRACEPOINTS,
+        (Some(BenchFloor::Both), false) => FLOOR_TRACEPOINTS,
+        (Some(BenchFloor::Exit), _) | (Some(BenchFloor::Both), true) => LEAN_FLOOR_TRACEPOINTS,
+    }
+}
+
+/// Entries of the lean mode's sequence slots: one per possible tid when
+/// that fits [`seq_slot::MAX_ENTRIES`] (then no two threads ever share a
+/// slot), else that many. Full mode numbers in the stash: one unused slot.
+fn seq_slots(lean: bool, pid_max: u32) -> u32 {
+    if lean {
+        pid_max.next_power_of_two().min(seq_slot::MAX_ENTRIES)
     } else {
-        TRACEPOINTS
-    };
-    list.iter()
-        .filter(|tp| bench_floor != Some(BenchFloor::Exit) || tp.name == TP_SYS_EXIT.name)
-        .collect()
+        1
+    }
 }
 
 /// Fills the CAPTURE array from the decode layer's plan for the running
@@ -785,7 +814,12 @@ mod tests {
         progs
     }
 
+    /// The section a program's macro gave it. A program attached to several
+    /// tracepoints (lean_enter) is named after the first.
     fn section(tp: &Tracepoint) -> String {
+        if tp.prog == recorder_common::PROG_LEAN_ENTER {
+            return "tracepoint/syscalls/sys_enter_execve".into();
+        }
         if tp.category == "raw_syscalls" {
             format!("raw_tp/{}", tp.name)
         } else {
@@ -800,13 +834,17 @@ mod tests {
     /// names, fails here.
     #[test]
     fn tracepoint_list_is_the_objects_programs() {
-        assert_eq!(attach_list(None), TRACEPOINTS.iter().collect::<Vec<_>>());
+        assert_eq!(attach_list(None, false), TRACEPOINTS);
+        assert_eq!(attach_list(None, true), LEAN_TRACEPOINTS);
         let mut listed: Vec<(String, String)> = TRACEPOINTS
             .iter()
+            .chain(LEAN_TRACEPOINTS)
             .chain(FLOOR_TRACEPOINTS)
+            .chain(LEAN_FLOOR_TRACEPOINTS)
             .map(|tp| (tp.prog.to_owned(), section(tp)))
             .collect();
         listed.sort();
+        listed.dedup_by(|a, b| a.0 == b.0);
         assert_eq!(listed, object_programs(EBPF_OBJECT));
         assert_eq!(listed, object_programs(EBPF_OBJECT_BOUNDED_LOOPS));
     }
@@ -862,17 +900,16 @@ mod tests {
 
     #[test]
     fn bench_floor_attaches_only_checked_tracepoints() {
-        assert_eq!(
-            attach_list(Some(BenchFloor::Both)),
-            FLOOR_TRACEPOINTS.iter().collect::<Vec<_>>()
-        );
-        let exit_only = attach_list(Some(BenchFloor::Exit));
+        assert_eq!(attach_list(Some(BenchFloor::Both), false), FLOOR_TRACEPOINTS);
+        assert_eq!(attach_list(Some(BenchFloor::Both), true), LEAN_FLOOR_TRACEPOINTS);
+        let exit_only = attach_list(Some(BenchFloor::Exit), false);
+        assert_eq!(exit_only, LEAN_FLOOR_TRACEPOINTS);
         assert_eq!(exit_only.len(), 1);
         assert_eq!(
             (exit_only[0].category, exit_only[0].name),
             ("raw_syscalls", "sys_exit")
         );
-        for f in FLOOR_TRACEPOINTS {
+        for f in FLOOR_TRACEPOINTS.iter().chain(LEAN_FLOOR_TRACEPOINTS) {
             assert!(
                 TRACEPOINTS
                     .iter()

@@ -137,6 +137,7 @@ pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Head
         lossless: false,
         trace: Vec::new(),
         traced_nrs: Vec::new(),
+        lean: false,
     }
 }
 
@@ -331,6 +332,7 @@ impl Recording {
             wakeup_bytes: cfg.wakeup_bytes,
             pause_bytes: cfg.pause_bytes,
             bench_floor: cfg.bench_floor,
+            lean: cfg.header.lean,
             // The header says what the kernel records: one source for both.
             trace_set: cfg.header.trace_set().map(<[i64]>::to_vec),
         };

@@ -123,16 +123,15 @@ pub(super) fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Resul
             let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
             sample_of(&out, w)
         }
-        Mode::Recorder | Mode::RecorderNoData | Mode::RecorderLive | Mode::RecorderTraceSet => {
-            let capture: &[&std::ffi::OsStr] = match mode {
-                Mode::RecorderNoData => &["-s".as_ref(), "0".as_ref()],
-                Mode::RecorderLive => &["--live".as_ref()],
-                Mode::RecorderTraceSet => &["-e".as_ref(), "trace=openat".as_ref()],
-                _ => &[],
-            };
-            let args: Vec<&std::ffi::OsStr> = capture
+        Mode::Recorder
+        | Mode::RecorderNoData
+        | Mode::RecorderLive
+        | Mode::RecorderTraceSet
+        | Mode::RecorderLean => {
+            let args: Vec<&std::ffi::OsStr> = mode
+                .recorder_flags()
                 .iter()
-                .copied()
+                .map(|f| f.as_ref())
                 .chain(["-o".as_ref(), log.as_ref(), "--".as_ref()])
                 .collect();
             let out =
@@ -146,7 +145,7 @@ pub(super) fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Resul
             }
         }
         // The caller keeps a background recorder attached meanwhile.
-        Mode::OtherComm | Mode::Floor | Mode::FloorExit => {
+        Mode::OtherComm | Mode::Floor | Mode::LeanOtherComm | Mode::LeanFloor => {
             let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
             sample_of(&out, w)
         }

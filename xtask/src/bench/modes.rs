@@ -24,14 +24,19 @@ pub(super) enum Mode {
     /// (`-e trace=openat` on the getppid loop): what the in-kernel `-e`
     /// saves, against `Recorder` and `Floor`.
     RecorderTraceSet,
+    /// Lean mode (`--mode lean`): exit-only recording, no durations.
+    RecorderLean,
     OtherComm,
+    /// A lean recorder for another comm: what lean mode costs the rest of
+    /// the machine, against `LeanFloor`.
+    LeanOtherComm,
     /// Empty programs on the same tracepoints (`recorder --bench-floor`):
     /// what running any program there costs, the floor under `OtherComm`
     /// and `Recorder`.
     Floor,
-    /// An empty program on sys_exit only (`recorder --bench-floor exit`):
-    /// the floor of an exit-only (lean) recorder.
-    FloorExit,
+    /// The empty program on `sys_exit` alone (`--bench-floor --mode
+    /// lean`): the floor under `RecorderLean` and `LeanOtherComm`.
+    LeanFloor,
     Strace,
     Perf,
 }
@@ -44,9 +49,11 @@ impl Mode {
             Mode::RecorderNoData => "recorder -s 0 (no data)",
             Mode::RecorderLive => "recorder --live",
             Mode::RecorderTraceSet => "recorder -e trace=openat",
+            Mode::RecorderLean => "recorder --mode lean",
             Mode::OtherComm => "recorder, other comm",
+            Mode::LeanOtherComm => "recorder --mode lean, other comm",
             Mode::Floor => "empty programs (floor)",
-            Mode::FloorExit => "empty program, sys_exit only (lean floor)",
+            Mode::LeanFloor => "empty exit program (lean floor)",
             Mode::Strace => "strace -f",
             Mode::Perf => "perf trace",
         }
@@ -61,10 +68,26 @@ impl Mode {
     /// the modes that run beside one.
     pub(super) fn background_args(self) -> Option<&'static [&'static str]> {
         match self {
-            Mode::OtherComm => Some(&[]),
-            Mode::Floor => Some(&["--bench-floor"]),
-            Mode::FloorExit => Some(&["--bench-floor", "exit"]),
+            Mode::OtherComm | Mode::Floor | Mode::LeanOtherComm | Mode::LeanFloor => {
+                Some(self.recorder_flags())
+            }
             _ => None,
+        }
+    }
+
+    /// The recorder's options for this mode (before `-o` and the command,
+    /// or for the background recorder). The modes are explicit, since the
+    /// default differs between a command (full) and `--comm` (lean).
+    pub(super) fn recorder_flags(self) -> &'static [&'static str] {
+        match self {
+            Mode::Recorder | Mode::OtherComm => &["--mode", "full"],
+            Mode::RecorderNoData => &["--mode", "full", "-s", "0"],
+            Mode::RecorderLive => &["--mode", "full", "--live"],
+            Mode::RecorderTraceSet => &["--mode", "full", "-e", "trace=openat"],
+            Mode::RecorderLean | Mode::LeanOtherComm => &["--mode", "lean"],
+            Mode::Floor => &["--bench-floor", "both"],
+            Mode::LeanFloor => &["--bench-floor", "exit"],
+            Mode::Untraced | Mode::Strace | Mode::Perf => &[],
         }
     }
 
@@ -75,9 +98,11 @@ impl Mode {
             Mode::RecorderNoData => "recorder_no_data",
             Mode::RecorderLive => "recorder_live",
             Mode::RecorderTraceSet => "recorder_trace_openat",
+            Mode::RecorderLean => "recorder_lean",
             Mode::OtherComm => "recorder_other_comm",
+            Mode::LeanOtherComm => "recorder_lean_other_comm",
             Mode::Floor => "empty_programs",
-            Mode::FloorExit => "empty_program_exit_only",
+            Mode::LeanFloor => "empty_exit_program",
             Mode::Strace => "strace",
             Mode::Perf => "perf_trace",
         }

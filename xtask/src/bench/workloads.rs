@@ -68,9 +68,11 @@ pub(super) fn workloads(plan: &Plan, env: &Env) -> Result<Vec<Workload>> {
         Mode::Recorder,
         Mode::RecorderNoData,
         Mode::RecorderLive,
+        Mode::RecorderLean,
         Mode::OtherComm,
         Mode::Floor,
-        Mode::FloorExit,
+        Mode::LeanOtherComm,
+        Mode::LeanFloor,
     ];
     let all: Vec<Mode> = fast.iter().chain(&slow).copied().collect();
     let reduced_modes: Vec<Mode> = std::iter::once(Mode::Untraced)

@@ -170,9 +170,23 @@ pub struct Gather {
     extra_samples: usize,
     slowest: TopK,
     slowest_nr: HashMap<i64, TopK>,
+    /// False for a lean log: no call has a duration.
+    timed: bool,
 }
 
 impl Gather {
+    /// For a log with or without durations (`!Header::lean`).
+    pub fn durations(mut self, timed: bool) -> Self {
+        self.timed = timed;
+        self.stats = self.stats.durations(timed);
+        self
+    }
+
+    /// A call's duration, if the log has durations.
+    fn duration(&self, sc: &Syscall) -> Option<u64> {
+        duration(sc).filter(|_| self.timed)
+    }
+
     /// `span`: the first and last event of the whole log (CLOCK_MONOTONIC
     /// ns), which the time bins divide; `start_ns`: the recording's start,
     /// which times are given from.
@@ -211,6 +225,7 @@ impl Gather {
             extra_samples: 0,
             slowest: TopK::default(),
             slowest_nr: HashMap::new(),
+            timed: true,
         }
     }
 
@@ -273,7 +288,7 @@ impl Gather {
         let row = CallRow(
             lane,
             self.rel(sc.enter_ns),
-            duration(sc),
+            self.duration(sc),
             syscall,
             errno_text,
             line.to_owned(),
@@ -333,7 +348,7 @@ impl Gather {
     }
 
     fn rank(&mut self, sc: &Syscall, row: CallRow, idx: Option<u32>) {
-        let Some(d) = duration(sc) else { return };
+        let Some(d) = self.duration(sc) else { return };
         let key = (std::cmp::Reverse(d), sc.enter_ns, sc.tid, sc.seq);
         let per = self.slowest_nr.entry(sc.nr).or_default();
         let slow = Slow {

@@ -55,6 +55,10 @@ pub struct PageData {
     pub verdict: String,
     /// Where reading stopped on a damaged log.
     pub damage: Option<String>,
+    /// A lean log: what the page shows where durations would be (the
+    /// latency section, the timeline's call lengths).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_durations: Option<&'static str>,
     pub arch: String,
     pub hostname: String,
     pub processes: Vec<Process>,
@@ -135,7 +139,8 @@ pub fn gather(
         span,
         opts.max_calls,
         opts.string_limit,
-    );
+    )
+    .durations(!header.lean);
     let (g, res) = feed(&mut events, &mut fmt, g);
     writeln!(err, "{}", events.summary())?;
     let damage = res
@@ -151,6 +156,7 @@ pub fn gather(
         complete: report.completeness.complete,
         verdict: report.completeness.verdict.clone(),
         damage,
+        no_durations: header.lean.then_some(crate::read::stats::NO_DURATIONS),
         arch: header.arch.clone(),
         hostname: header.hostname.clone(),
         processes: processes(&report),

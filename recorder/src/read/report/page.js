@@ -287,6 +287,7 @@
   const lt = el("table", { id: "latency-table" }, el("tr", {}, el("th", {}, "syscall"), el("th", { class: "n" }, "calls"),
     el("th", { class: "n" }, "errors"), el("th", { class: "n" }, "p50"), el("th", { class: "n" }, "p99"),
     el("th", { class: "n" }, "max"), el("th", {}, "histogram"), el("th", {}, "slowest calls")));
+  if (D.no_durations) sl.append(el("p", { class: "note" }, `${D.no_durations}: calls were recorded at their exit only, so this log has counts and errors but no times.`));
   for (const r of D.latency) {
     const hist = el("span", { class: "hist" });
     const counts = new Map(r.hist);
