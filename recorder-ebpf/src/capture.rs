@@ -187,11 +187,17 @@ impl Builder {
         let r = unsafe {
             generated::bpf_probe_read_user_str(self.data_ptr(0), n + 2, src as *const c_void)
         };
-        if r <= 0 {
+        if r < 0 {
             self.header(arg, capture::ITEM_STR, capture::READ_FAILED, 0, 0);
             return;
         }
-        let chars = (r as u32 - 1) & SIZE_MASK;
+        // The empty string comes back as 0, not 1, on kernels whose
+        // strncpy_from_user_nofault counts the NUL only after a character
+        // (`else if (ret > 0) ret++;`, 6.1:
+        // https://github.com/torvalds/linux/blob/v6.1/mm/maccess.c),
+        // so 0 is "" (errors are negative): fstatat(fd, "", AT_EMPTY_PATH)
+        // on arm64's 6.1 kernel showed as a failed read.
+        let chars = (r.max(1) as u32 - 1) & SIZE_MASK;
         let (size, flags) = if chars > n {
             (n, capture::TRUNCATED)
         } else {

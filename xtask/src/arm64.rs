@@ -53,13 +53,16 @@ impl Default for Options {
 /// arm64. The others (packaging: the unit file and the repo's files;
 /// bundle: pure log processing) need no arm64 kernel and are not in the
 /// guest's initramfs.
-const VM_TESTS: [&str; 6] = [
+/// strace_compare compares `recorder dump` with the guest's strace (see
+/// [`crate::kernel`] for how strace gets there) on arm64's own syscalls.
+const VM_TESTS: [&str; 7] = [
     "record",
     "capture",
     "service",
     "snapshot",
     "lossless",
     "trace_set",
+    "strace_compare",
 ];
 
 /// TCG emulation is 10-50x slower than native; a test executable that loads

@@ -49,8 +49,9 @@ fn all_or_nothing(b: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>) -> Option<()>) -
     }
 }
 
-/// `makedev(0x88, 0x1)` from the kernel's `new_encode_dev` format.
-fn makedev(b: &mut Vec<u8>, dev: u64) {
+/// `makedev(0x88, 0x1)` from the kernel's `new_encode_dev` format (which
+/// is also glibc's `dev_t` encoding, mknod's argument).
+pub(crate) fn makedev(b: &mut Vec<u8>, dev: u64) {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
     b.extend_from_slice(b"makedev(");

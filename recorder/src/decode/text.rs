@@ -8,6 +8,7 @@ use super::fds::{self, Effect, FdTable};
 use super::json;
 use super::put::{self, StringEscapes};
 use super::structs;
+use super::sysent;
 use super::table::{self, RetFmt, Spec, Ty};
 use super::{Arch, errno_name, syscall_name};
 use crate::event::{
@@ -359,7 +360,11 @@ impl Formatter {
         match spec {
             Some(spec) => Call::new(self, sc).args(b, spec),
             None => {
-                for (i, &a) in sc.args.iter().enumerate() {
+                // No signature: the registers strace's table says the call
+                // takes, in hex (the others are not arguments, and the drain
+                // recorded them as 0).
+                let n = sysent::lookup(self.arch, sc.nr).map_or(6, |s| usize::from(s.nargs));
+                for (i, &a) in sc.args.iter().take(n).enumerate() {
                     if i > 0 {
                         b.extend_from_slice(b", ");
                     }
@@ -593,6 +598,14 @@ impl<'a> Call<'a> {
                         continue;
                     }
                 }
+                // strace's mknod.c: the device only for device files.
+                Ty::MknodDev => {
+                    let mode = i.checked_sub(1).map_or(0, |j| self.sc.args[j]);
+                    let kind = mode & u64::from(libc::S_IFMT);
+                    if kind != u64::from(libc::S_IFCHR) && kind != u64::from(libc::S_IFBLK) {
+                        continue;
+                    }
+                }
                 _ => {}
             }
             if !first {
@@ -714,6 +727,13 @@ impl<'a> Call<'a> {
                     true
                 }
             }),
+            Ty::IntOut(names) => self.output(b, i, |b, c| int_ref(b, &c.bytes, names)),
+            Ty::IntIn(names) => self.input(b, i, |b, c| int_ref(b, &c.bytes, names)),
+            Ty::NodeMaskIn(m) => self.input(b, i, |b, c| self.nodemask(b, c, m)),
+            Ty::NodeMaskOut(m) => self.output(b, i, |b, c| self.nodemask(b, c, m)),
+            Ty::MpolMode => consts::mpol_mode(b, v & 0xffff_ffff),
+            Ty::MknodMode => consts::st_mode(b, v & 0xffff_ffff),
+            Ty::MknodDev => structs::makedev(b, v),
             // Flag arguments are `int`s: the kernel ignores the upper half.
             Ty::Flags(names) => consts::flags(b, v & 0xffff_ffff, names),
             Ty::Enum(names) => consts::int_enum(b, v, names),
@@ -764,6 +784,47 @@ impl<'a> Call<'a> {
                 None => put::hex(b, v & 0xffff_ffff),
             },
         }
+    }
+
+    /// A node mask as strace's numa.c print_nodemask: as many `unsigned
+    /// long`s as `maxnode` (argument `m`) bits need, each as C's `%#0*lx`
+    /// with the width of 16 digits (`0x00000000000001`, zero as 16 `0`s),
+    /// at most `-s` of them. False (the pointer is shown) when the capture
+    /// holds fewer than the mask has.
+    fn nodemask(&self, b: &mut Vec<u8>, c: &Capture, m: u8) -> bool {
+        let maxnode = self.sc.args[usize::from(m)];
+        let n = usize::try_from(maxnode.saturating_add(62) / 64).unwrap_or(usize::MAX);
+        if n == 0 || c.bytes.len() / 8 < n {
+            return false;
+        }
+        b.push(b'[');
+        for (k, word) in c
+            .bytes
+            .chunks_exact(8)
+            .take(n.min(self.max_str))
+            .enumerate()
+        {
+            if k > 0 {
+                b.extend_from_slice(b", ");
+            }
+            let v = u64::from_le_bytes(word.try_into().expect("chunks of 8"));
+            let digits = format!("{v:x}");
+            if v == 0 {
+                b.extend_from_slice(b"0000000000000000");
+            } else {
+                b.extend_from_slice(b"0x");
+                b.extend(std::iter::repeat_n(
+                    b'0',
+                    14usize.saturating_sub(digits.len()),
+                ));
+                b.extend_from_slice(digits.as_bytes());
+            }
+        }
+        if n > self.max_str {
+            b.extend_from_slice(b", ...");
+        }
+        b.push(b']');
+        true
     }
 
     /// A `socklen_t *` as strace's net.c shows it: `[128 => 16]`, the
@@ -1092,4 +1153,16 @@ fn show_capture(
         put::u64(b, c.bytes.len() as u64);
         b.extend_from_slice(b" bytes captured, too short */");
     }
+}
+
+/// `[0]`, `[MPOL_DEFAULT]`: an `int` behind a pointer (strace's
+/// printnum_int, or printxval inside brackets).
+fn int_ref(b: &mut Vec<u8>, bytes: &[u8], names: &consts::Names) -> bool {
+    let Some(v) = put::le_u32(bytes, 0) else {
+        return false;
+    };
+    b.push(b'[');
+    consts::int_enum(b, u64::from(v), names);
+    b.push(b']');
+    true
 }
