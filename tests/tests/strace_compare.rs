@@ -89,6 +89,18 @@ fn commands(tree: &Path) -> Vec<Vec<String>> {
         "df -h {t} >/dev/null; du -s {t}; seq 1 500 | sort -rn | uniq -c | tail -n 1; \
          gzip -c /etc/passwd | gunzip -c | wc -l; env | wc -l; ps -o pid= -p $$"
     )));
+    // Copies and archives keeping extended attributes (make_tree sets one),
+    // a package query (big mmapped caches), git.
+    cmds.push(sh(&format!(
+        "cp -a {t} {t}.copy && tar --xattrs -cf {t}.x.tar -C {t}.copy . && rm -r {t}.copy; \
+         apt-cache policy coreutils >/dev/null 2>&1; true"
+    )));
+    if let Ok(git) = which("git") {
+        cmds.push(sh(&format!(
+            "{git} -C {t} init -q && {git} -C {t} add -A && \
+             {git} -C {t} -c user.name=a -c user.email=b@c commit -qm x && {git} -C {t} log --oneline | wc -l"
+        )));
+    }
     if Path::new("/usr/bin/python3").exists() {
         let py = |s: &str| vec!["/usr/bin/python3".to_owned(), "-c".to_owned(), s.to_owned()];
         cmds.push(py(
@@ -124,6 +136,23 @@ fn guest_commands(tree: &Path) -> Vec<Vec<String>> {
     ]
 }
 
+/// The `-e trace=` class expressions compared with strace's own selection.
+const CLASS_RUNS: &[&[&str]] = &[
+    &["-e", "trace=%file,%process"],
+    &["-e", "trace=%desc,%process"],
+    &["-e", "trace=%%stat,%creds,%process"],
+    &["-e", "trace=%memory,%signal,%pure,%process"],
+    &["-e", "trace=%network,%clock,%%statfs,%ipc,%process"],
+];
+
+/// What the class runs trace: a shell running programs that make file,
+/// stat, credential, memory, signal and clock calls.
+const CLASS_COMMAND: &[&str] = &[
+    "sh",
+    "-c",
+    "ls -la /etc >/dev/null; id; df / >/dev/null; date -u; cat /etc/hostname | wc -c",
+];
+
 /// A small tree for find and tar: files, a subdirectory, a symlink,
 /// contents with bytes strace escapes.
 fn make_tree(root: &Path) {
@@ -132,6 +161,31 @@ fn make_tree(root: &Path) {
     std::fs::write(root.join("sub/b.txt"), b"\x00\x01\x7f\tbin\n").expect("write");
     std::fs::write(root.join("sub/deeper/c.dat"), vec![0xa5u8; 3000]).expect("write");
     std::os::unix::fs::symlink("a.txt", root.join("link")).expect("symlink");
+    // An extended attribute for cp -a and tar --xattrs to copy. Not every
+    // file system takes user.* attributes: then the commands copy none.
+    let path = std::ffi::CString::new(root.join("a.txt").into_os_string().into_encoded_bytes())
+        .expect("no NUL in the path");
+    // SAFETY: NUL-terminated name and path, a value of the given length.
+    unsafe {
+        libc::setxattr(
+            path.as_ptr(),
+            c"user.note".as_ptr(),
+            b"hi".as_ptr().cast(),
+            2,
+            0,
+        )
+    };
+}
+
+/// The program `name` on PATH.
+fn which(name: &str) -> Result<String, ()> {
+    std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .ok_or(())
 }
 
 #[test]
@@ -163,6 +217,18 @@ fn dump_matches_strace_line_for_line() {
     ];
     runs.push((&["-x"], binary.clone()));
     runs.push((&["-xx"], binary));
+    // strace's classes against dump's (-e trace=%CLASS on both sides): the
+    // lines must be the same, and so must the set of calls each shows
+    // (checked in `compare_one`). Each class list holds %process, so the
+    // command's execve is shown.
+    if !cfg!(target_arch = "aarch64") {
+        for &classes in CLASS_RUNS {
+            runs.push((
+                classes,
+                CLASS_COMMAND.iter().map(|s| (*s).to_owned()).collect(),
+            ));
+        }
+    }
     for (i, (flags, cmd)) in runs.iter().enumerate() {
         let pairs = compare_one(&w, i, cmd, flags);
         eprintln!(
@@ -229,9 +295,41 @@ fn compare_one(w: &Workdir, i: usize, cmd: &[String], flags: &[&str]) -> Tally {
             let exec = ours.iter().position(|l| l.starts_with("execve("));
             ours.drain(..exec.expect("the command's execve in the recording"));
         }
+        if flags.contains(&"-e") {
+            same_calls(cmd, flags, *tid, lines, &ours);
+        }
         tally.pair(lines, &ours);
     }
     tally
+}
+
+/// Under `-e trace=%CLASS`, dump shows exactly the calls strace shows: the
+/// same syscall names, each as often (a call in only one side's class
+/// would not show up in the identical-line share, which counts strace's
+/// lines).
+fn same_calls(cmd: &[String], flags: &[&str], tid: u32, theirs: &[String], ours: &[String]) {
+    // A new task's own `clone() = 0` (x86_64 shows it, strace does not).
+    let child_return = |l: &str| {
+        ["clone(", "clone3(", "fork(", "vfork("]
+            .iter()
+            .any(|c| l.starts_with(c))
+            && l.ends_with(") = 0")
+    };
+    let count = |v: &[String]| {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for l in v
+            .iter()
+            .filter(|l| !l.starts_with("--- ") && !child_return(l))
+        {
+            *m.entry(syscall_of(l).to_owned()).or_default() += 1;
+        }
+        m
+    };
+    assert_eq!(
+        count(theirs),
+        count(ours),
+        "{flags:?} {cmd:?}, thread {tid}: strace's calls (left) and dump's (right) differ"
+    );
 }
 
 /// strace's lines per thread, in order of each thread's first line, with

@@ -444,6 +444,20 @@ pub(crate) fn mmap_flags(b: &mut Vec<u8>, arch: Arch, value: u64) {
     flags(b, rest, names);
 }
 
+/// strace's xlat/statx_attrs.in.
+pub(crate) const STATX_ATTRS: &Names = &[
+    (0x4, "STATX_ATTR_COMPRESSED"),
+    (0x10, "STATX_ATTR_IMMUTABLE"),
+    (0x20, "STATX_ATTR_APPEND"),
+    (0x40, "STATX_ATTR_NODUMP"),
+    (0x800, "STATX_ATTR_ENCRYPTED"),
+    (0x1000, "STATX_ATTR_AUTOMOUNT"),
+    (0x2000, "STATX_ATTR_MOUNT_ROOT"),
+    (0x10_0000, "STATX_ATTR_VERITY"),
+    (0x20_0000, "STATX_ATTR_DAX"),
+    (0x40_0000, "STATX_ATTR_WRITE_ATOMIC"),
+];
+
 pub(crate) const MREMAP_FLAGS: &Names = &[
     (1, "MREMAP_MAYMOVE"),
     (2, "MREMAP_FIXED"),

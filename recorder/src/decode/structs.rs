@@ -105,7 +105,7 @@ pub(crate) fn statx(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
         b.extend_from_slice(b"{stx_mask=");
         consts::flags(b, u64::from(mask), consts::STATX_MASK);
         b.extend_from_slice(b", stx_attributes=");
-        put::hex(b, attributes);
+        consts::flags(b, attributes, consts::STATX_ATTRS);
         b.extend_from_slice(b", stx_mode=");
         consts::st_mode(b, u64::from(mode));
         if is_device(u64::from(mode)) {
@@ -500,4 +500,38 @@ fn sockaddr_in6(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
         let _ = write!(b, ", sin6_scope_id={scope}");
     }
     true
+}
+
+/// utimensat's `struct timespec[2]` as strace's print_timespec_utime_pair:
+/// `[UTIME_NOW, UTIME_OMIT]`, or `{tv_sec=..., tv_nsec=...}` followed by
+/// its date as a comment (strace writes the reader's local time; we write
+/// UTC, what strace writes where TZ is UTC).
+pub(crate) fn utimens(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    const UTIME_NOW: i64 = (1 << 30) - 1;
+    const UTIME_OMIT: i64 = (1 << 30) - 2;
+    all_or_nothing(b, |b| {
+        b.push(b'[');
+        for k in 0..2 {
+            let sec = le_u64(bytes, 16 * k)? as i64;
+            let nsec = le_u64(bytes, 16 * k + 8)? as i64;
+            if k > 0 {
+                b.extend_from_slice(b", ");
+            }
+            match nsec {
+                UTIME_NOW => b.extend_from_slice(b"UTIME_NOW"),
+                UTIME_OMIT => b.extend_from_slice(b"UTIME_OMIT"),
+                _ => {
+                    b.extend_from_slice(b"{tv_sec=");
+                    put::i64(b, sec);
+                    b.extend_from_slice(b", tv_nsec=");
+                    put::i64(b, nsec);
+                    b.extend_from_slice(b"} /* ");
+                    b.extend_from_slice(crate::read::time::strace_date(sec, nsec).as_bytes());
+                    b.extend_from_slice(b" */");
+                }
+            }
+        }
+        b.push(b']');
+        Some(())
+    })
 }

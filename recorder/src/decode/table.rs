@@ -226,6 +226,19 @@ pub(crate) enum Ty {
     /// mknod's device, shown only for character and block devices (the
     /// mode is the previous argument), as `makedev(0x1, 0x3)`.
     MknodDev,
+    /// prctl's second argument: the name for PR_SET_NAME (input) and
+    /// PR_GET_NAME (output), captured as a string; a number otherwise.
+    PrctlArg,
+    /// clone's `parent_tid`: the `int` the kernel stores there with
+    /// CLONE_PARENT_SETTID (or the pidfd, CLONE_PIDFD), shown as `[N]`.
+    ParentTid,
+    /// utimensat's `struct timespec[2]`: `[UTIME_NOW, UTIME_NOW]`, or the
+    /// times with their dates.
+    Utimens,
+    /// listxattr's list, its size in argument `i`: the names the call
+    /// returned, or the pointer when the size was 0 (a query of the length:
+    /// strace's xattr.c print_xattr_list).
+    XattrList(u8),
     /// Flag set from a table.
     Flags(&'static Names),
     /// `int` enum from a table, decimal when unnamed.
@@ -437,7 +450,7 @@ static SPECS: &[Spec] = &[
     s("lchown", &[Path, Int, Int]),
     s("fchown", &[Fd, Int, Int]),
     s("fchownat", &[DirFd, Path, Int, Int, AT]),
-    s("utimensat", &[DirFd, Path, Ptr, AT]),
+    s("utimensat", &[DirFd, Path, Utimens, AT]),
     s("umask", &[Mode]).oct(),
     // --- extended attributes (strace's xattr.c: the value is shown only
     // when the call succeeded, from the bytes it returned)
@@ -447,9 +460,9 @@ static SPECS: &[Spec] = &[
     s("setxattr", &[Path, Path, InBuf(Arg(3)), Uint, XATTR]),
     s("lsetxattr", &[Path, Path, InBuf(Arg(3)), Uint, XATTR]),
     s("fsetxattr", &[Fd, Path, InBuf(Arg(3)), Uint, XATTR]),
-    s("listxattr", &[Path, OutBuf(Ret), Uint]),
-    s("llistxattr", &[Path, OutBuf(Ret), Uint]),
-    s("flistxattr", &[Fd, OutBuf(Ret), Uint]),
+    s("listxattr", &[Path, XattrList(2), Uint]),
+    s("llistxattr", &[Path, XattrList(2), Uint]),
+    s("flistxattr", &[Fd, XattrList(2), Uint]),
     s("removexattr", &[Path, Path]),
     s("lremovexattr", &[Path, Path]),
     s("fremovexattr", &[Fd, Path]),
@@ -464,8 +477,8 @@ static SPECS: &[Spec] = &[
     s("exit_group", &[Int]),
     // x86_64: (flags, stack, parent_tid, child_tid, tls);
     // arm64 has CONFIG_CLONE_BACKWARDS: (flags, stack, parent_tid, tls, child_tid).
-    s("clone", &[CloneFlags, Ptr, Ptr, Ptr, Hex]).on(Arch::X86_64),
-    s("clone", &[CloneFlags, Ptr, Ptr, Hex, Ptr]).on(Arch::Aarch64),
+    s("clone", &[CloneFlags, Ptr, ParentTid, Ptr, Hex]).on(Arch::X86_64),
+    s("clone", &[CloneFlags, Ptr, ParentTid, Hex, Ptr]).on(Arch::Aarch64),
     s("clone3", &[CloneArgs(1), Uint]),
     s("fork", &[]),
     s("vfork", &[]),
@@ -494,7 +507,10 @@ static SPECS: &[Spec] = &[
     s("set_tid_address", &[Ptr]),
     s("set_robust_list", &[Ptr, Uint]),
     s("rseq", &[Ptr, Hex, Hex, Hex]),
-    s("prctl", &[Enum(consts::PRCTL_OPTIONS), Hex, Hex, Hex, Hex]),
+    s(
+        "prctl",
+        &[Enum(consts::PRCTL_OPTIONS), PrctlArg, Hex, Hex, Hex],
+    ),
     s("arch_prctl", &[Enum(consts::ARCH_PRCTL_CODES), Hex]),
     s("getrlimit", &[Enum(consts::RLIMITS), RlimOut]),
     s("setrlimit", &[Enum(consts::RLIMITS), RlimIn]),
@@ -618,7 +634,7 @@ static SPECS: &[Spec] = &[
     s("cachestat", &[Fd, Ptr, Ptr, Hex]),
     s("setxattrat", &[DirFd, Path, AT, Path, Ptr, Uint]),
     s("getxattrat", &[DirFd, Path, AT, Path, Ptr, Uint]),
-    s("listxattrat", &[DirFd, Path, AT, OutBuf(Ret), Uint]),
+    s("listxattrat", &[DirFd, Path, AT, XattrList(4), Uint]),
     s("removexattrat", &[DirFd, Path, AT, Path]),
     s("file_getattr", &[DirFd, Path, Ptr, Uint, AT]),
     s("file_setattr", &[DirFd, Path, Ptr, Uint, AT]),
@@ -902,6 +918,7 @@ impl Ty {
             Argv | Envp => P::StrArray,
             InBuf(len) => P::InBuf { len },
             OutBuf(len) | OutStr(len) | OutHex(len) => P::OutBuf { len },
+            XattrList(_) => P::OutBuf { len: Ret },
             IovIn(count_arg) => P::Iovec {
                 count_arg,
                 out: false,
@@ -944,7 +961,9 @@ impl Ty {
             SigsetOut => out_fixed(8),
             OpenHow(size_arg) | CloneArgs(size_arg) => P::InBuf { len: Arg(size_arg) },
             SockOptIn => P::InBuf { len: Arg(4) },
-            IntOut(_) => out_fixed(4),
+            IntOut(_) | ParentTid => out_fixed(4),
+            PrctlArg => P::Str,
+            Utimens => in_fixed(2 * structs::TIMESPEC_SIZE),
             IntIn(_) => in_fixed(4),
             NodeMaskIn(_) => in_fixed(NODEMASK_CAPTURE),
             NodeMaskOut(_) => out_fixed(NODEMASK_CAPTURE),
@@ -966,6 +985,7 @@ impl Ty {
                 | OutBuf(_)
                 | OutStr(_)
                 | OutHex(_)
+                | XattrList(_)
                 | IovIn(_)
                 | IovOut(_)
         )

@@ -570,6 +570,16 @@ impl<'a> Call<'a> {
         match spec.args.get(1) {
             Some(Ty::FutexOp) => n.min(consts::futex_nargs(a1)),
             Some(Ty::FcntlCmd) if !consts::fcntl_has_arg(a1) => n.min(2),
+            // mremap's new_address only with MREMAP_MAYMOVE and MREMAP_FIXED
+            // or MREMAP_DONTUNMAP (strace's mem.c).
+            _ if spec.name == "mremap" => {
+                let flags = self.sc.args[3];
+                if flags & 1 != 0 && flags & 6 != 0 {
+                    n
+                } else {
+                    n.min(4)
+                }
+            }
             _ => n,
         }
     }
@@ -580,6 +590,21 @@ impl<'a> Call<'a> {
             [_, Ty::FutexOp, ..] => return self.futex_args(b),
             // strace's prctl.c: the capability operations take one
             // argument, a capability (other options: all arguments).
+            // PR_SET_NAME and PR_GET_NAME: the name (strace's prctl.c).
+            [Ty::Enum(names), Ty::PrctlArg, ..] if matches!(self.sc.args[0], 15 | 16) => {
+                consts::int_enum(b, self.sc.args[0], names);
+                b.extend_from_slice(b", ");
+                let name = |b: &mut Vec<u8>, c: &Capture| {
+                    let s = put::until_nul(&c.bytes);
+                    self.quoted(b, s, c.truncated && s.len() == c.bytes.len());
+                    true
+                };
+                return if self.sc.args[0] == 15 {
+                    self.input(b, 1, name)
+                } else {
+                    self.output(b, 1, name)
+                };
+            }
             [Ty::Enum(_), ..] if spec.name == "prctl" && matches!(self.sc.args[0], 23 | 24) => {
                 consts::int_enum(b, self.sc.args[0], consts::PRCTL_OPTIONS);
                 b.extend_from_slice(b", ");
@@ -732,6 +757,14 @@ impl<'a> Call<'a> {
             Ty::NodeMaskIn(m) => self.input(b, i, |b, c| self.nodemask(b, c, m)),
             Ty::NodeMaskOut(m) => self.output(b, i, |b, c| self.nodemask(b, c, m)),
             Ty::MpolMode => consts::mpol_mode(b, v & 0xffff_ffff),
+            Ty::PrctlArg => put::hex(b, v),
+            Ty::XattrList(size) if self.sc.args[usize::from(size)] == 0 => put::ptr(b, v),
+            Ty::XattrList(_) => self.output(b, i, |b, c| {
+                self.quoted(b, &c.bytes, c.truncated);
+                true
+            }),
+            Ty::ParentTid => self.output(b, i, |b, c| int_ref(b, &c.bytes, &[])),
+            Ty::Utimens => self.input(b, i, |b, c| structs::utimens(b, &c.bytes)),
             Ty::MknodMode => consts::st_mode(b, v & 0xffff_ffff),
             Ty::MknodDev => structs::makedev(b, v),
             // Flag arguments are `int`s: the kernel ignores the upper half.
@@ -888,8 +921,9 @@ impl<'a> Call<'a> {
         b.extend_from_slice(b", flags=");
         consts::clone_flags(b, a[0]);
         if flags & (consts::CLONE_PARENT_SETTID | consts::CLONE_PIDFD) != 0 {
+            // strace reads it back after the call: `[1234]`.
             b.extend_from_slice(b", parent_tid=");
-            put::ptr(b, a[2]);
+            self.arg(b, 2, Ty::ParentTid);
         }
         if let Some(i) = tls.filter(|_| flags & consts::CLONE_SETTLS != 0) {
             b.extend_from_slice(b", tls=");
