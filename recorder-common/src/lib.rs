@@ -414,6 +414,8 @@ pub mod capture {
     pub const LEN_FIXED: u8 = 2;
     /// The u32 that `args[len_arg]` points to (socklen_t value-result).
     pub const LEN_ARG_DEREF: u8 = 3;
+    /// `args[len_arg]` elements of `fixed` bytes each (poll's pollfd array).
+    pub const LEN_ARG_TIMES: u8 = 4;
 
     /// [`super::CaptureItem::kind`] (matches the log's CaptureKind order).
     pub const ITEM_STR: u8 = 0;
@@ -464,7 +466,7 @@ pub struct ArgSpec {
     pub len_arg: u8,
     /// 1: the kernel writes it (read at exit, only when ret >= 0).
     pub out: u8,
-    /// Byte count for LEN_FIXED.
+    /// Byte count for LEN_FIXED, element size for LEN_ARG_TIMES.
     pub fixed: u32,
 }
 

@@ -411,6 +411,12 @@ fn buf_len(a: &ArgSpec, args: &[u64; 6], ret: i64) -> u64 {
             // SAFETY: user read into a stack value.
             unsafe { aya_ebpf::helpers::bpf_probe_read_user(p as *const u32) }.map_or(0, u64::from)
         }
+        // The count bounded first (no item is longer than MAX_SIZE): a
+        // 64-bit multiply that cannot overflow, so no 128-bit helper.
+        capture::LEN_ARG_TIMES => {
+            args[(a.len_arg & 7) as usize % 6].min(u64::from(capture::MAX_SIZE))
+                * u64::from(a.fixed & 0xffff)
+        }
         _ => args[(a.len_arg & 7) as usize % 6],
     }
 }

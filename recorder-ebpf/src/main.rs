@@ -47,6 +47,18 @@ static EVENTS: RingBuf = RingBuf::with_byte_size(1 << 22, 0);
 static TRACED: Array<TracedChunk> = Array::with_max_entries(1 << 16, 0);
 #[map(name = "STASH")]
 static STASH: HashMap<u32, Stash> = HashMap::with_max_entries(STASH_ENTRIES, 0);
+/// Threads in an exec whose argv or envp could not be read at entry: on
+/// CPUs without a hardware access flag (ARMv8.0: Cortex-A72, the Raspberry
+/// Pi 4) the first touch of a page that fork left "old" takes a fault,
+/// which a BPF read may not take, so a child that execs an argv its parent
+/// built reads as failed. After a successful exec the kernel has just
+/// written argv and envp onto the new stack: the exit reads them there
+/// (`emit_exec_args`). A map of its own, not a `Stash::active` state: a
+/// branch on the failure inside sys_enter doubled the states the verifier
+/// walks past the 1M-instruction limit.
+#[map(name = "EXEC_REREAD")]
+static EXEC_REREAD: HashMap<u32, u8> = HashMap::with_max_entries(EXEC_REREAD_ENTRIES, 0);
+const EXEC_REREAD_ENTRIES: u32 = 1024;
 #[map(name = "COMMS")]
 static COMMS: HashMap<[u8; COMM_LEN], u8> = HashMap::with_max_entries(COMMS_ENTRIES, 0);
 #[map(name = "WAKE")]
@@ -410,6 +422,7 @@ fn emit_syscall_with_data(rec: SyscallRecord, spec: &CaptureSpec) -> bool {
 
 /// Data read at entry (execve's path and argv, gone after a successful
 /// exec), sent ahead of the call's record, which user space joins by seq.
+/// An exec with a failed read is noted in `EXEC_REREAD`.
 #[inline(always)]
 fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec, regs: *const u8) {
     let Some(mut b) = builder(size_of::<EntryDataRecord>()) else {
@@ -426,6 +439,41 @@ fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec, regs
     };
     capture::capture_at_entry(&mut b, spec, args, user_sp(regs));
     output(&b, ctr::ENTRY_DATA, ctr::ENTRY_DATA_LOST);
+    // Only execs read argument arrays (STR_ARRAY): their spec's at_entry is 1.
+    if spec.at_entry == 1 && b.failed_reads() != 0 {
+        // A full map only loses the second reading.
+        let _ = EXEC_REREAD.insert(tid, 1, 0);
+    }
+}
+
+/// A successful exec's record with its argv and envp read from the new
+/// user stack, where the kernel has just put them (`EXEC_REREAD`):
+/// argc at the stack pointer, then argv's pointers, NULL, envp's pointers
+/// (the ELF loader's create_elf_tables,
+/// https://github.com/torvalds/linux/blob/v6.1/fs/binfmt_elf.c). User
+/// space keeps these only for an argument whose entry read failed.
+#[inline(always)]
+fn emit_exec_args(rec: SyscallRecord, regs: *const u8) -> bool {
+    let sp = user_sp(regs);
+    if sp == 0 {
+        return false;
+    }
+    // SAFETY: user read into a stack value.
+    let Ok(argc) = (unsafe { bpf_probe_read_user(sp as *const u64) }) else {
+        return false;
+    };
+    let Some(mut b) = builder(size_of::<SyscallRecord>()) else {
+        return false;
+    };
+    // SAFETY: the scratch buffer is far larger than a record and 8-aligned.
+    unsafe { (b.buf as *mut SyscallRecord).write(rec) };
+    // execveat(dirfd, path, argv, envp, flags): one argument later.
+    let argv = if rec.nr == cfg(&NR_EXECVEAT) { 2 } else { 1 };
+    b.str_array(argv, sp + 8);
+    let envp = sp + 8 * (argc.min(1 << 20) + 2);
+    b.ptr_count(argv + 1, envp);
+    output(&b, ctr::EMITTED, ctr::RING_FULL);
+    true
 }
 
 #[raw_tracepoint(tracepoint = "sys_enter")]
@@ -565,6 +613,14 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
         exit_ns: now,
         ..syscall_record(tgid, tid, s.nr, s.args, seq)
     };
+    if (s.nr == cfg(&NR_EXECVE) || s.nr == cfg(&NR_EXECVEAT)) && EXEC_REREAD.get_ptr(tid).is_some()
+    {
+        let _ = EXEC_REREAD.remove(tid);
+        if ret == 0 && emit_exec_args(rec, ctx.arg::<*const u8>(0)) {
+            pause_if_behind(tgid);
+            return 0;
+        }
+    }
     // at_entry 1: everything was read at entry.
     if let Some(spec) = capture_spec(s.nr)
         && spec.at_entry != 1

@@ -1316,3 +1316,21 @@ pub(crate) fn mpol_mode(b: &mut Vec<u8>, value: u64) {
         None => flags(b, value, MPOL_MODE_FLAGS),
     }
 }
+
+/// strace's xlat/pollflags.in (the generic values, x86_64's and arm64's).
+pub(crate) const POLL_EVENTS: &Names = &[
+    (0x1, "POLLIN"),
+    (0x2, "POLLPRI"),
+    (0x4, "POLLOUT"),
+    (0x8, "POLLERR"),
+    (0x10, "POLLHUP"),
+    (0x20, "POLLNVAL"),
+    (0x40, "POLLRDNORM"),
+    (0x80, "POLLRDBAND"),
+    (0x100, "POLLWRNORM"),
+    (0x200, "POLLWRBAND"),
+    (0x400, "POLLMSG"),
+    (0x1000, "POLLREMOVE"),
+    (0x2000, "POLLRDHUP"),
+    (0x8000, "POLL_BUSY_LOOP"),
+];

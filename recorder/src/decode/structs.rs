@@ -20,6 +20,8 @@ pub(crate) const STAT_SIZE_AARCH64: usize = 128;
 pub(crate) const STATX_SIZE: usize = 256;
 /// `struct timespec` and `struct timeval`: two 64-bit fields.
 pub(crate) const TIMESPEC_SIZE: usize = 16;
+/// `struct pollfd`: int fd, short events, short revents.
+pub(crate) const POLLFD_SIZE: usize = 8;
 /// `struct new_utsname`: six 65-byte strings.
 pub(crate) const UTSNAME_SIZE: usize = 390;
 const UTS_FIELD: usize = 65;
@@ -534,4 +536,66 @@ pub(crate) fn utimens(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
         b.push(b']');
         Some(())
     })
+}
+
+/// The first `n` of poll's `struct pollfd`s in `bytes`: `(fd, events,
+/// revents)`.
+fn pollfds(bytes: &[u8], n: usize) -> impl Iterator<Item = (i32, u16, u16)> + '_ {
+    bytes
+        .chunks_exact(POLLFD_SIZE)
+        .take(n)
+        .filter_map(|p| Some((le_u32(p, 0)? as i32, le_u16(p, 4)?, le_u16(p, 6)?)))
+}
+
+/// poll's array as strace's print_pollfd: `[{fd=0, events=POLLIN}, {fd=-1}]`
+/// (no events for a negative fd), `nfds` entries, `...` past what was
+/// captured or past `max` entries (strace's `-s`).
+pub(crate) fn pollfd_array(b: &mut Vec<u8>, bytes: &[u8], nfds: u64, max: usize) -> bool {
+    let n = usize::try_from(nfds).unwrap_or(usize::MAX);
+    if n == 0 || bytes.len() < POLLFD_SIZE {
+        return false;
+    }
+    b.push(b'[');
+    let shown = n.min(max).min(bytes.len() / POLLFD_SIZE);
+    for (k, (fd, events, _)) in pollfds(bytes, shown).enumerate() {
+        if k > 0 {
+            b.extend_from_slice(b", ");
+        }
+        b.extend_from_slice(b"{fd=");
+        put::i64(b, i64::from(fd));
+        if fd >= 0 {
+            b.extend_from_slice(b", events=");
+            consts::flags(b, u64::from(events), consts::POLL_EVENTS);
+        }
+        b.push(b'}');
+    }
+    if shown < n {
+        b.extend_from_slice(b", ...");
+    }
+    b.push(b']');
+    true
+}
+
+/// The ready descriptors of a poll that returned > 0, as strace's
+/// decode_poll_exiting: `[{fd=3, revents=POLLIN}]`; empty when none of
+/// the captured entries has revents.
+pub(crate) fn poll_revents(b: &mut Vec<u8>, bytes: &[u8], nfds: u64, max: usize) {
+    let n = usize::try_from(nfds).unwrap_or(usize::MAX);
+    let mut printed = 0;
+    for (fd, _, revents) in pollfds(bytes, n).filter(|p| p.2 != 0) {
+        b.extend_from_slice(if printed == 0 { b"[" } else { b", " });
+        if printed == max {
+            b.extend_from_slice(b"...");
+            break;
+        }
+        b.extend_from_slice(b"{fd=");
+        put::i64(b, i64::from(fd));
+        b.extend_from_slice(b", revents=");
+        consts::flags(b, u64::from(revents), consts::POLL_EVENTS);
+        b.push(b'}');
+        printed += 1;
+    }
+    if printed > 0 || b.last() == Some(&b'.') {
+        b.push(b']');
+    }
 }

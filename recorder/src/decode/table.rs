@@ -30,6 +30,9 @@ pub enum LenFrom {
     /// After the call it holds the size the kernel *wanted* to store, which
     /// can exceed the buffer, so it must be clamped like any other length.
     ArgDeref(u8),
+    /// Argument `i` elements of `n` bytes each (poll's `struct pollfd`
+    /// array, counted by `nfds`).
+    ArgTimes(u8, u32),
 }
 
 /// What to capture for one argument of a syscall.
@@ -239,6 +242,10 @@ pub(crate) enum Ty {
     /// returned, or the pointer when the size was 0 (a query of the length:
     /// strace's xattr.c print_xattr_list).
     XattrList(u8),
+    /// poll's `struct pollfd` array, its length in argument `i`:
+    /// `[{fd=0, events=POLLIN}]` (the `revents` go with the result, see
+    /// [`RetFmt::Poll`]).
+    PollFds(u8),
     /// Flag set from a table.
     Flags(&'static Names),
     /// `int` enum from a table, decimal when unnamed.
@@ -283,6 +290,10 @@ pub(crate) enum RetFmt {
     /// fcntl: `0x1 (flags FD_CLOEXEC)` for F_GETFD, `0x8002 (flags
     /// O_RDWR|O_LARGEFILE)` for F_GETFL, else decimal.
     Fcntl,
+    /// poll: `0 (Timeout)`, or the descriptors that are ready, `1
+    /// ([{fd=3, revents=POLLIN}])` (strace's poll.c), from the array read
+    /// at exit (argument 0), with what is `left` of ppoll's timeout.
+    Poll,
 }
 
 /// One row of the table.
@@ -312,6 +323,11 @@ impl Spec {
 
     const fn oct(mut self) -> Spec {
         self.ret = RetFmt::Oct;
+        self
+    }
+
+    const fn poll(mut self) -> Spec {
+        self.ret = RetFmt::Poll;
         self
     }
 
@@ -397,8 +413,8 @@ static SPECS: &[Spec] = &[
     s("epoll_ctl", &[Fd, Enum(consts::EPOLL_OPS), Fd, Ptr]),
     s("epoll_wait", &[Fd, Ptr, Int, Int]),
     s("epoll_pwait", &[Fd, Ptr, Int, Int, Ptr, Uint]),
-    s("poll", &[Ptr, Uint, Int]),
-    s("ppoll", &[Ptr, Uint, TimespecIn, Ptr, Uint]),
+    s("poll", &[PollFds(1), Uint, Int]).poll(),
+    s("ppoll", &[PollFds(1), Uint, TimespecIn, SigsetIn, Uint]).poll(),
     s("select", &[Int, Ptr, Ptr, Ptr, Ptr]),
     s("pselect6", &[Int, Ptr, Ptr, Ptr, Ptr, Ptr]),
     // --- files: metadata and names
@@ -962,6 +978,9 @@ impl Ty {
             OpenHow(size_arg) | CloneArgs(size_arg) => P::InBuf { len: Arg(size_arg) },
             SockOptIn => P::InBuf { len: Arg(4) },
             IntOut(_) | ParentTid => out_fixed(4),
+            PollFds(count_arg) => P::InBuf {
+                len: LenFrom::ArgTimes(count_arg, structs::POLLFD_SIZE as u32),
+            },
             PrctlArg => P::Str,
             Utimens => in_fixed(2 * structs::TIMESPEC_SIZE),
             IntIn(_) => in_fixed(4),

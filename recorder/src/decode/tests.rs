@@ -287,7 +287,7 @@ fn capture_plan_indices_are_in_range() {
                     ArgPlan::InBuf { len }
                     | ArgPlan::OutBuf { len }
                     | ArgPlan::Sockaddr { len, .. } => match len {
-                        LenFrom::Arg(i) | LenFrom::ArgDeref(i) => Some(i),
+                        LenFrom::Arg(i) | LenFrom::ArgDeref(i) | LenFrom::ArgTimes(i, _) => Some(i),
                         LenFrom::Fixed(size) => {
                             assert!(size > 0);
                             None
@@ -2270,5 +2270,47 @@ fn clone_parent_tid_is_read_back() {
     assert_eq!(
         line(A, sc),
         "clone(child_stack=0x7ffd0000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID|0x400000, parent_tid=[223], tls=0x77, child_tidptr=0x99) = 223"
+    );
+}
+
+/// poll and ppoll as strace's poll.c: the array at entry, `(Timeout)` or
+/// the ready descriptors with the result.
+#[test]
+fn poll_arrays_and_results() {
+    let fds = |v: &[(i32, u16, u16)]| {
+        let mut b = Vec::new();
+        for &(fd, ev, rev) in v {
+            b.extend_from_slice(&fd.to_le_bytes());
+            b.extend_from_slice(&ev.to_le_bytes());
+            b.extend_from_slice(&rev.to_le_bytes());
+        }
+        b
+    };
+    both(
+        "ppoll",
+        &[BUF, 3, BUF2, 0, 8],
+        0,
+        vec![
+            inb(0, &fds(&[(0, 0, 0), (1, 0, 0), (2, 0, 0)])),
+            inb(2, &[0; 16]),
+        ],
+        "ppoll([{fd=0, events=0}, {fd=1, events=0}, {fd=2, events=0}], 3, {tv_sec=0, tv_nsec=0}, NULL, 8) = 0 (Timeout)",
+    );
+    let mut left = 0u64.to_le_bytes().to_vec();
+    left.extend_from_slice(&999_000u64.to_le_bytes());
+    both(
+        "ppoll",
+        &[BUF, 2, BUF2, 0, 8],
+        1,
+        vec![inb(0, &fds(&[(3, 1, 1), (-1, 1, 0)])), inb(2, &left)],
+        "ppoll([{fd=3, events=POLLIN}, {fd=-1}], 2, {tv_sec=0, tv_nsec=999000}, NULL, 8) = 1 ([{fd=3, revents=POLLIN}], left {tv_sec=0, tv_nsec=999000})",
+    );
+    let x = with(
+        call(X, "poll", &[BUF, 2, 100], 2),
+        vec![inb(0, &fds(&[(4, 5, 4), (5, 1, 0x11)]))],
+    );
+    assert_eq!(
+        line(X, x),
+        "poll([{fd=4, events=POLLIN|POLLOUT}, {fd=5, events=POLLIN}], 2, 100) = 2 ([{fd=4, revents=POLLOUT}, {fd=5, revents=POLLIN|POLLHUP}])"
     );
 }

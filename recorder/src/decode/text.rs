@@ -407,6 +407,10 @@ impl Formatter {
                     RetFmt::Hex => put::hex(b, r as u64),
                     RetFmt::Oct => put::oct(b, r as u64),
                     RetFmt::Fcntl => fcntl_ret(b, self.arch, sc.args[1] & 0xffff_ffff, r),
+                    RetFmt::Poll => {
+                        put::i64(b, r);
+                        self.poll_ret(b, sc, r, spec.is_some_and(|s| s.name == "ppoll"));
+                    }
                 }
             }
         }
@@ -418,6 +422,39 @@ impl Formatter {
             b.push(b'>');
         }
         b.push(b'\n');
+    }
+
+    /// poll's result as strace's poll.c: ` (Timeout)` for 0, else the
+    /// ready descriptors (from the array, read at exit) and, for ppoll,
+    /// what is `left` of the timeout (the kernel writes it back).
+    fn poll_ret(&self, b: &mut Vec<u8>, sc: &Syscall, r: i64, ppoll: bool) {
+        if r == 0 {
+            b.extend_from_slice(b" (Timeout)");
+            return;
+        }
+        let mark = b.len();
+        b.extend_from_slice(b" (");
+        let start = b.len();
+        let ok = |c: &&Capture| !c.read_failed && !c.truncated;
+        if let Some(c) = sc.data.iter().filter(ok).find(|c| c.arg == 0) {
+            structs::poll_revents(b, &c.bytes, sc.args[1] & 0xffff_ffff, self.max_str);
+        }
+        if ppoll && let Some(c) = sc.data.iter().filter(ok).find(|c| c.arg == 2) {
+            b.extend_from_slice(if b.len() == start {
+                b"left "
+            } else {
+                b", left "
+            });
+            if !structs::timespec(b, &c.bytes, false) {
+                b.truncate(mark);
+                return;
+            }
+        }
+        if b.len() == start {
+            b.truncate(mark);
+        } else {
+            b.push(b')');
+        }
     }
 
     /// `--- SIGSEGV (no handler: the process dies) ---`, strace style.
@@ -758,6 +795,14 @@ impl<'a> Call<'a> {
             Ty::NodeMaskOut(m) => self.output(b, i, |b, c| self.nodemask(b, c, m)),
             Ty::MpolMode => consts::mpol_mode(b, v & 0xffff_ffff),
             Ty::PrctlArg => put::hex(b, v),
+            Ty::PollFds(n) => self.input(b, i, |b, c| {
+                structs::pollfd_array(
+                    b,
+                    &c.bytes,
+                    self.sc.args[usize::from(n)] & 0xffff_ffff,
+                    self.max_str,
+                )
+            }),
             Ty::XattrList(size) if self.sc.args[usize::from(size)] == 0 => put::ptr(b, v),
             Ty::XattrList(_) => self.output(b, i, |b, c| {
                 self.quoted(b, &c.bytes, c.truncated);
