@@ -241,10 +241,11 @@ impl Builder {
     /// How many pointers the NULL-terminated array at `src` holds, without
     /// reading what they point to (execve's envp): one ITEM_IN marker
     /// without bytes, `len` the count (0: more than MAX_ENVP, unknown).
-    /// Nothing when the array cannot be read.
-    pub fn ptr_count(&mut self, arg: usize, src: u64) {
+    /// Nothing when the array cannot be read. Returns the count, MAX_ENVP
+    /// when it is not known.
+    pub fn ptr_count(&mut self, arg: usize, src: u64) -> u64 {
         if !self.room() {
-            return;
+            return MAX_ENVP as u64;
         }
         let mut n = 0u64;
         for i in 0..MAX_ENVP {
@@ -255,11 +256,11 @@ impl Builder {
             match p {
                 Ok(0) => break,
                 Ok(_) => n += 1,
-                Err(_) => return,
+                Err(_) => return MAX_ENVP as u64,
             }
         }
-        let n = if n == MAX_ENVP as u64 { 0 } else { n };
-        self.header(arg, capture::ITEM_IN, 0, 0, n);
+        self.header(arg, capture::ITEM_IN, 0, 0, n % MAX_ENVP as u64);
+        n
     }
 
     /// How many `struct linux_dirent64` the `total` bytes at `src` hold,
@@ -487,7 +488,9 @@ pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], sp
             capture::STR => b.str_item(i, p),
             capture::SOCKLEN_IN => b.buf_item(i, capture::ITEM_IN, p, 4),
             capture::STR_ARRAY => b.str_array(i, p),
-            capture::PTR_COUNT => b.ptr_count(i, p),
+            capture::PTR_COUNT => {
+                b.ptr_count(i, p);
+            }
             _ => {}
         }
     }

@@ -37,7 +37,7 @@ use aya_ebpf::{
 use recorder_common::{
     CAPTURE_ENTRIES, COMM_LEN, COMMS_ENTRIES, CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused,
     ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, Scratch, Stash, SyscallRecord, TRACED_CHUNK,
-    TracedChunk, ctr, flags, kind, trace, traced,
+    TracedChunk, capture::MAX_ENVP, ctr, flags, kind, trace, traced,
 };
 
 /// Default sizes; user space overrides them at load time (`set_max_entries`).
@@ -446,8 +446,8 @@ fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec, regs
     }
 }
 
-/// A successful exec's record with its argv and envp read from the new
-/// user stack, where the kernel has just put them (`EXEC_REREAD`):
+/// A successful exec's record with its path, argv and envp read from the
+/// new user stack, where the kernel has just put them (`EXEC_REREAD`):
 /// argc at the stack pointer, then argv's pointers, NULL, envp's pointers
 /// (the ELF loader's create_elf_tables,
 /// https://github.com/torvalds/linux/blob/v6.1/fs/binfmt_elf.c). User
@@ -471,10 +471,37 @@ fn emit_exec_args(rec: SyscallRecord, regs: *const u8) -> bool {
     let argv = if rec.nr == cfg(&NR_EXECVEAT) { 2 } else { 1 };
     b.str_array(argv, sp + 8);
     let envp = sp + 8 * (argc.min(1 << 20) + 2);
-    b.ptr_count(argv + 1, envp);
+    let envc = b.ptr_count(argv + 1, envp);
+    // execve's path is the auxiliary vector's AT_EXECFN (the kernel's copy
+    // of the name it was given; execveat's is /dev/fd/N/..., not its
+    // argument). The auxiliary vector follows envp's NULL.
+    if argv == 1 && envc < MAX_ENVP as u64 {
+        let auxv = envp + 8 * (envc + 1);
+        for i in 0..AUXV_MAX {
+            // SAFETY: user read into a stack value.
+            let Ok([key, value]) =
+                (unsafe { bpf_probe_read_user((auxv + 16 * i) as *const [u64; 2]) })
+            else {
+                break;
+            };
+            if key == AT_NULL {
+                break;
+            }
+            if key == AT_EXECFN {
+                b.str_item(0, value);
+                break;
+            }
+        }
+    }
     output(&b, ctr::EMITTED, ctr::RING_FULL);
     true
 }
+
+/// Auxiliary vector entries looked through for AT_EXECFN (Linux 6.x puts
+/// about 20; include/uapi/linux/auxvec.h).
+const AUXV_MAX: u64 = 32;
+const AT_NULL: u64 = 0;
+const AT_EXECFN: u64 = 31;
 
 #[raw_tracepoint(tracepoint = "sys_enter")]
 pub fn sys_enter(ctx: RawTracePointContext) -> i32 {

@@ -385,13 +385,15 @@ mod tests {
             tid: 11,
             seq: 4,
         });
-        item(&mut entry, 0, c::ITEM_STR, 0, 7, b"/bin/sh");
+        item(&mut entry, 0, c::ITEM_STR, c::READ_FAILED, 0, b"");
         item(&mut entry, 1, c::ITEM_STR, c::READ_FAILED, 0, b"");
         assert!(p.parse(&entry).is_none());
+        // The exit's order: argv, envp, then the path (AT_EXECFN).
         let mut r = syscall(4, 0);
         item(&mut r, 1, c::ITEM_STR, 0, 2, b"sh");
         item(&mut r, 1, c::ITEM_STR, 0, 2, b"-c");
         item(&mut r, 2, c::ITEM_IN, 0, 11, b"");
+        item(&mut r, 0, c::ITEM_STR, 0, 7, b"/bin/sh");
         let s = parsed_with(&mut p, &r);
         let shown: Vec<(u8, &[u8], u64, bool)> = s
             .data
