@@ -60,6 +60,10 @@ pub const MAP_TRACE_SET: &str = "TRACE_SET";
 /// Lean mode: per-thread sequence numbers, one tagged `u64` word per slot
 /// (see [`seq_slot`]), indexed by `tid & globals::SEQ_MASK`.
 pub const MAP_SEQS: &str = "SEQS";
+/// Threads in an exec whose argv or envp could not be read at entry; the
+/// exit reads them from the new stack instead (ARMv8.0 cores without a
+/// hardware access flag, see the programs' `EXEC_REREAD`).
+pub const MAP_EXEC_REREAD: &str = "EXEC_REREAD";
 
 /// Every map above: the eBPF object must define exactly these (a test in
 /// the loader holds the two together; the programs' `#[map(name = ..)]`
@@ -78,6 +82,7 @@ pub const MAPS: &[&str] = &[
     MAP_SCRATCH,
     MAP_TRACE_SET,
     MAP_SEQS,
+    MAP_EXEC_REREAD,
 ];
 
 pub const PROG_SYS_ENTER: &str = "sys_enter";
@@ -551,6 +556,8 @@ pub mod capture {
     pub const LEN_FIXED: u8 = 2;
     /// The u32 that `args[len_arg]` points to (socklen_t value-result).
     pub const LEN_ARG_DEREF: u8 = 3;
+    /// `args[len_arg]` elements of `fixed` bytes each (poll's pollfd array).
+    pub const LEN_ARG_TIMES: u8 = 4;
 
     /// [`super::CaptureItem::kind`] (matches the log's CaptureKind order).
     pub const ITEM_STR: u8 = 0;
@@ -601,7 +608,7 @@ pub struct ArgSpec {
     pub len_arg: u8,
     /// 1: the kernel writes it (read at exit, only when ret >= 0).
     pub out: u8,
-    /// Byte count for LEN_FIXED.
+    /// Byte count for LEN_FIXED, element size for LEN_ARG_TIMES.
     pub fixed: u32,
 }
 

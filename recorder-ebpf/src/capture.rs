@@ -264,11 +264,17 @@ impl Builder {
         let r = unsafe {
             generated::bpf_probe_read_user_str(self.data_ptr(0), n + 2, src as *const c_void)
         };
-        if r <= 0 {
+        if r < 0 {
             self.header(arg, capture::ITEM_STR, capture::READ_FAILED, 0, 0);
             return;
         }
-        let chars = (r as u32 - 1) & SIZE_MASK;
+        // The empty string comes back as 0, not 1, on kernels whose
+        // strncpy_from_user_nofault counts the NUL only after a character
+        // (`else if (ret > 0) ret++;`, 6.1:
+        // https://github.com/torvalds/linux/blob/v6.1/mm/maccess.c),
+        // so 0 is "" (errors are negative): fstatat(fd, "", AT_EMPTY_PATH)
+        // on arm64's 6.1 kernel showed as a failed read.
+        let chars = (r.max(1) as u32 - 1) & SIZE_MASK;
         let (size, flags) = if chars > n {
             (n, capture::TRUNCATED)
         } else {
@@ -303,22 +309,23 @@ impl Builder {
     /// How many pointers the NULL-terminated array at `src` holds, without
     /// reading what they point to (execve's envp): one ITEM_IN marker
     /// without bytes, `len` the count (0: more than MAX_ENVP, unknown).
-    /// Nothing when the array cannot be read.
+    /// Nothing when the array cannot be read. Returns the count, MAX_ENVP
+    /// when it is not known.
     #[inline(always)]
-    pub fn ptr_count(&mut self, arg: usize, src: u64) {
+    pub fn ptr_count(&mut self, arg: usize, src: u64) -> u64 {
         if !self.room() {
-            return;
+            return MAX_ENVP as u64;
         }
         self.put(COUNT_A, 0);
         self.put(STOP, 0);
         let mut c = Count { b: *self, src };
         repeat!(MAX_ENVP, c, envp_step);
         if self.get(STOP) != 0 {
-            return;
+            return MAX_ENVP as u64;
         }
         let n = self.get(COUNT_A);
-        let n = if n == MAX_ENVP as u64 { 0 } else { n };
-        self.header(arg, capture::ITEM_IN, 0, 0, n);
+        self.header(arg, capture::ITEM_IN, 0, 0, n % MAX_ENVP as u64);
+        n
     }
 
     /// How many `struct linux_dirent64` the `total` bytes at `src` hold,
@@ -584,6 +591,11 @@ fn buf_len(a: &ArgSpec, b: &Builder) -> u64 {
             // SAFETY: user read into a stack value.
             unsafe { aya_ebpf::helpers::bpf_probe_read_user(p as *const u32) }.map_or(0, u64::from)
         }
+        // The count bounded first (no item is longer than MAX_SIZE): a
+        // 64-bit multiply that cannot overflow, so no 128-bit helper.
+        capture::LEN_ARG_TIMES => {
+            b.arg(a.len_arg).min(u64::from(capture::MAX_SIZE)) * u64::from(a.fixed & 0xffff)
+        }
         _ => b.arg(a.len_arg),
     }
 }
@@ -702,7 +714,9 @@ extern "C" fn entry_arg_step(i: u64, ctx: *mut c_void) -> i64 {
         capture::STR => b.str_item(i, p),
         capture::SOCKLEN_IN => b.buf_item(i, capture::ITEM_IN, p, 4),
         capture::STR_ARRAY => b.str_array(i, p),
-        capture::PTR_COUNT => b.ptr_count(i, p),
+        capture::PTR_COUNT => {
+            b.ptr_count(i, p);
+        }
         _ => {}
     }
     0

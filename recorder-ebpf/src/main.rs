@@ -43,7 +43,7 @@ use aya_ebpf::{
 use recorder_common::{
     CAPTURE_ENTRIES, COMM_LEN, COMMS_ENTRIES, CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused,
     ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, Scratch, Stash, SyscallRecord, TRACED_CHUNK,
-    TracedChunk, ctr, flags, kind, pt_regs, seq_slot, trace, traced,
+    TracedChunk, capture::MAX_ENVP, ctr, flags, kind, pt_regs, seq_slot, trace, traced,
 };
 
 /// Default sizes; user space overrides them at load time (`set_max_entries`).
@@ -53,6 +53,18 @@ static EVENTS: RingBuf = RingBuf::with_byte_size(1 << 22, 0);
 static TRACED: Array<TracedChunk> = Array::with_max_entries(1 << 16, 0);
 #[map(name = "STASH")]
 static STASH: HashMap<u32, Stash> = HashMap::with_max_entries(STASH_ENTRIES, 0);
+/// Threads in an exec whose argv or envp could not be read at entry: on
+/// CPUs without a hardware access flag (ARMv8.0: Cortex-A72, the Raspberry
+/// Pi 4) the first touch of a page that fork left "old" takes a fault,
+/// which a BPF read may not take, so a child that execs an argv its parent
+/// built reads as failed. After a successful exec the kernel has just
+/// written argv and envp onto the new stack: the exit reads them there
+/// (`emit_exec_args`). A map of its own, not a `Stash::active` state: a
+/// branch on the failure inside sys_enter doubled the states the verifier
+/// walks past the 1M-instruction limit.
+#[map(name = "EXEC_REREAD")]
+static EXEC_REREAD: HashMap<u32, u8> = HashMap::with_max_entries(EXEC_REREAD_ENTRIES, 0);
+const EXEC_REREAD_ENTRIES: u32 = 1024;
 #[map(name = "COMMS")]
 static COMMS: HashMap<[u8; COMM_LEN], u8> = HashMap::with_max_entries(COMMS_ENTRIES, 0);
 #[map(name = "WAKE")]
@@ -469,6 +481,7 @@ fn emit_syscall_with_data(rec: SyscallRecord, spec: &CaptureSpec) -> bool {
 
 /// Data read at entry (execve's path and argv, gone after a successful
 /// exec), sent ahead of the call's record, which user space joins by seq.
+/// An exec with a failed read is noted in `EXEC_REREAD`.
 #[inline(always)]
 fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec, regs: *const u8) {
     let Some(mut b) = builder(size_of::<EntryDataRecord>()) else {
@@ -485,6 +498,11 @@ fn emit_entry_data(tid: u32, seq: u64, args: &[u64; 6], spec: &CaptureSpec, regs
     };
     capture::capture_at_entry(&mut b, spec, args, user_sp(regs));
     output(&b, ctr::ENTRY_DATA, ctr::ENTRY_DATA_LOST);
+    // Only execs read argument arrays (STR_ARRAY): their spec's at_entry is 1.
+    if spec.at_entry == 1 && b.failed_reads() != 0 {
+        // A full map only loses the second reading.
+        let _ = EXEC_REREAD.insert(tid, 1, 0);
+    }
 }
 
 /// Lean mode's [`emit_entry_data`], for exec (see `capture::capture_exec`;
@@ -507,6 +525,63 @@ fn emit_exec_data(tid: u32, first: usize, args: &[u64; 6]) {
     };
     output(&b, ctr::ENTRY_DATA, ctr::ENTRY_DATA_LOST);
 }
+
+/// A successful exec's record with its path, argv and envp read from the
+/// new user stack, where the kernel has just put them (`EXEC_REREAD`):
+/// argc at the stack pointer, then argv's pointers, NULL, envp's pointers
+/// (the ELF loader's create_elf_tables,
+/// https://github.com/torvalds/linux/blob/v6.1/fs/binfmt_elf.c). User
+/// space keeps these only for an argument whose entry read failed.
+#[inline(always)]
+fn emit_exec_args(rec: SyscallRecord, regs: *const u8) -> bool {
+    let sp = user_sp(regs);
+    if sp == 0 {
+        return false;
+    }
+    // SAFETY: user read into a stack value.
+    let Ok(argc) = (unsafe { bpf_probe_read_user(sp as *const u64) }) else {
+        return false;
+    };
+    let Some(mut b) = builder(size_of::<SyscallRecord>()) else {
+        return false;
+    };
+    // SAFETY: the scratch buffer is far larger than a record and 8-aligned.
+    unsafe { (b.buf as *mut SyscallRecord).write(rec) };
+    // execveat(dirfd, path, argv, envp, flags): one argument later.
+    let argv = if rec.nr == cfg(&NR_EXECVEAT) { 2 } else { 1 };
+    b.str_array(argv, sp + 8);
+    let envp = sp + 8 * (argc.min(1 << 20) + 2);
+    let envc = b.ptr_count(argv + 1, envp);
+    // execve's path is the auxiliary vector's AT_EXECFN (the kernel's copy
+    // of the name it was given; execveat's is /dev/fd/N/..., not its
+    // argument). The auxiliary vector follows envp's NULL.
+    if argv == 1 && envc < MAX_ENVP as u64 {
+        let auxv = envp + 8 * (envc + 1);
+        for i in 0..AUXV_MAX {
+            // SAFETY: user read into a stack value.
+            let Ok([key, value]) =
+                (unsafe { bpf_probe_read_user((auxv + 16 * i) as *const [u64; 2]) })
+            else {
+                break;
+            };
+            if key == AT_NULL {
+                break;
+            }
+            if key == AT_EXECFN {
+                b.str_item(0, value);
+                break;
+            }
+        }
+    }
+    output(&b, ctr::EMITTED, ctr::RING_FULL);
+    true
+}
+
+/// Auxiliary vector entries looked through for AT_EXECFN (Linux 6.x puts
+/// about 20; include/uapi/linux/auxvec.h).
+const AUXV_MAX: u64 = 32;
+const AT_NULL: u64 = 0;
+const AT_EXECFN: u64 = 31;
 
 #[raw_tracepoint(tracepoint = "sys_enter")]
 pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
@@ -645,6 +720,14 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
         exit_ns: now,
         ..syscall_record(tgid, tid, s.nr, s.args, seq)
     };
+    if (s.nr == cfg(&NR_EXECVE) || s.nr == cfg(&NR_EXECVEAT)) && EXEC_REREAD.get_ptr(tid).is_some()
+    {
+        let _ = EXEC_REREAD.remove(tid);
+        if ret == 0 && emit_exec_args(rec, ctx.arg::<*const u8>(0)) {
+            pause_if_behind(tgid);
+            return 0;
+        }
+    }
     // at_entry 1: everything was read at entry.
     if let Some(spec) = capture_spec(s.nr)
         && spec.at_entry != 1

@@ -53,7 +53,9 @@ impl Default for Options {
 /// arm64. The others (packaging: the unit file and the repo's files;
 /// bundle: pure log processing) need no arm64 kernel and are not in the
 /// guest's initramfs.
-const VM_TESTS: [&str; 7] = [
+/// strace_compare compares `recorder dump` with the guest's strace (see
+/// [`crate::kernel`] for how strace gets there) on arm64's own syscalls.
+const VM_TESTS: [&str; 8] = [
     "record",
     "capture",
     "service",
@@ -61,6 +63,7 @@ const VM_TESTS: [&str; 7] = [
     "lossless",
     "trace_set",
     "lean",
+    "strace_compare",
 ];
 
 /// TCG emulation is 10-50x slower than native; a test executable that loads

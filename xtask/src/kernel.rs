@@ -1,7 +1,9 @@
 //! The VM runner's cache: Debian's arm64 kernel `Image` (with the two modules
-//! the output disk needs) and a static busybox.
+//! the output disk needs), a static busybox, and strace with the two files of
+//! glibc it needs (tests/tests/strace_compare.rs compares `recorder dump`
+//! with strace inside the guest).
 //!
-//! Both come from Debian's arm64 packages (`apt-get download …:arm64`, which
+//! All come from Debian's arm64 packages (`apt-get download …:arm64`, which
 //! needs the arm64 dpkg architecture and its package lists: `cargo xtask setup
 //! --arm64`). They are unpacked once into `target/arm64-vm-cache/` under an
 //! exclusive `flock`, so concurrent runs neither download twice nor see a
@@ -45,8 +47,11 @@ impl KernelKind {
 pub struct Assets {
     /// Uncompressed arm64 `Image`, passed to qemu's `-kernel`.
     pub kernel: PathBuf,
-    /// Static arm64 busybox, the guest's only userland.
+    /// Static arm64 busybox, the guest's userland.
     pub busybox: PathBuf,
+    /// Debian's arm64 strace and the glibc files it loads, as (path in the
+    /// guest, cached file).
+    pub strace: Vec<(&'static str, PathBuf)>,
     /// The modules the output disk needs, in load order (`.ko` or `.ko.xz`).
     pub out_disk_modules: Vec<PathBuf>,
     /// "package version" of the kernel, for messages.
@@ -55,6 +60,24 @@ pub struct Assets {
 }
 
 const BUSYBOX_PACKAGE: &str = "busybox-static";
+/// strace's package depends on libc6 alone (`apt-cache depends
+/// strace:arm64`), and its binary needs only libc.so.6 and the dynamic
+/// loader: (package, member of its data tar, path in the guest). The loader
+/// goes where the ELF interpreter field says, /lib/ld-linux-aarch64.so.1;
+/// libc.so.6 where that loader looks first on Debian.
+const STRACE_FILES: [(&str, &str, &str); 3] = [
+    ("strace", "./usr/bin/strace", "usr/bin/strace"),
+    (
+        "libc6",
+        "./lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
+        "lib/ld-linux-aarch64.so.1",
+    ),
+    (
+        "libc6",
+        "./lib/aarch64-linux-gnu/libc.so.6",
+        "lib/aarch64-linux-gnu/libc.so.6",
+    ),
+];
 /// Debian builds the virtio-mmio transport and virtio-blk as modules (the
 /// virtio core is built in); the output disk needs both, in this order.
 /// Neither depends on another module (their `depends=` is empty in 6.1 and 6.12).
@@ -116,6 +139,17 @@ pub fn prepare(kind: KernelKind) -> Result<Assets> {
         })?;
     }
 
+    let strace_dir = cache.join("strace");
+    if !strace_dir.join("PACKAGE").is_file() {
+        check_apt_tools()?;
+        eprintln!("vm: caching strace:arm64 and libc6:arm64…");
+        build_entry(&strace_dir, cache_strace)?;
+    }
+    let strace = STRACE_FILES
+        .iter()
+        .map(|(_, _, guest)| (*guest, strace_dir.join(cached_name(guest))))
+        .collect();
+
     let kernel = kernel_dir.join("vmlinuz");
     let modules = fs::read_to_string(kernel_dir.join("modules/order"))
         .with_context(|| {
@@ -142,10 +176,46 @@ pub fn prepare(kind: KernelKind) -> Result<Assets> {
     Ok(Assets {
         kernel,
         busybox: busybox_dir.join("busybox"),
+        strace,
         out_disk_modules: modules,
         kernel_package,
         page_size,
     })
+}
+
+/// The file name a guest file is cached under: its last component.
+fn cached_name(guest: &str) -> &str {
+    guest.rsplit('/').next().unwrap_or(guest)
+}
+
+/// Fills the strace entry: each package downloaded into its own directory
+/// (`download` takes the one .deb there), its files extracted, the
+/// packages' versions recorded (`PACKAGE`, written last, marks the entry
+/// complete).
+fn cache_strace(tmp: &Path) -> Result<()> {
+    let mut versions = String::new();
+    for package in ["strace", "libc6"] {
+        let dir = tmp.join(format!("{package}.deb.d"));
+        fs::create_dir(&dir)?;
+        let deb = download(package, &dir)?;
+        extract(&deb, tmp, |path| {
+            STRACE_FILES
+                .iter()
+                .find(|(p, member, _)| *p == package && *member == path)
+                .map(|(_, _, guest)| cached_name(guest).to_owned())
+        })?;
+        record_package(&deb, &dir)?;
+        versions += &fs::read_to_string(dir.join("PACKAGE"))?;
+        fs::remove_dir_all(&dir)?;
+    }
+    for (_, _, guest) in STRACE_FILES {
+        let file = tmp.join(cached_name(guest));
+        if !file.is_file() {
+            bail!("the arm64 packages lack {guest}");
+        }
+    }
+    fs::write(tmp.join("PACKAGE"), versions)?;
+    Ok(())
 }
 
 /// An exclusive `flock` on `path`, released when the file is dropped.

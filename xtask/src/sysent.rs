@@ -16,9 +16,11 @@ use anyhow::{Context, Result, bail, ensure};
 
 use crate::util;
 
-/// strace's trace-class shorthands (src/sysent_shorthand_defs.h) that the
-/// generated table keeps, as `(shorthand, Rust constant)`.
-const CLASSES: [(&str, &str); 7] = [
+/// strace's trace-class shorthands (src/sysent_shorthand_defs.h), as
+/// `(shorthand, Rust constant)`: every class `-e trace=%NAME` selects by
+/// (strace's filter.c `lookup_class`). The other flags (never fails,
+/// memory-mapping change, seccomp default, ...) are not classes.
+const CLASSES: [(&str, &str); 17] = [
     ("TD", "DESC"),
     ("TF", "FILE"),
     ("TI", "IPC"),
@@ -26,6 +28,16 @@ const CLASSES: [(&str, &str); 7] = [
     ("TP", "PROCESS"),
     ("TS", "SIGNAL"),
     ("TM", "MEMORY"),
+    ("TST", "STAT"),
+    ("TLST", "LSTAT"),
+    ("TFST", "FSTAT"),
+    ("TSTA", "STAT_LIKE"),
+    ("TSF", "STATFS"),
+    ("TFSF", "FSTATFS"),
+    ("TSFA", "STATFS_LIKE"),
+    ("PU", "PURE"),
+    ("TC", "CREDS"),
+    ("TCL", "CLOCK"),
 ];
 
 /// Where each architecture's rows are, in strace's tree, in include order.
@@ -200,7 +212,9 @@ mod tests {
         assert_eq!((r.nr, r.nargs), (424, 4));
         assert_eq!(r.classes, ["DESC", "SIGNAL", "PROCESS"]);
         let r = parse_row("[  4] = { 2,\tTF|TST|TSTA,\tSEN(stat),\t\t\t\"stat\"\t\t\t},").unwrap();
-        assert_eq!(r.classes, ["FILE"]);
+        assert_eq!(r.classes, ["FILE", "STAT", "STAT_LIKE"]);
+        let r = parse_row("[ 39] = { 0,\tNF|PU,\tSEN(getpid),\t\"getpid\"\t},").unwrap();
+        assert_eq!(r.classes, ["PURE"]);
         assert!(parse_row("[ 1] = { 7, 0, SEN(x), \"x\" },").is_err());
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! A Rust port of shared/arm64-vm/run-in-arm64-vm.sh. The guest is Debian's
 //! arm64 kernel (see [`crate::kernel`]) booted by `qemu-system-aarch64 -M virt`
-//! under TCG (x86 KVM cannot run arm64) with an initramfs holding busybox, the
+//! under TCG (x86 KVM cannot run arm64) with an initramfs holding busybox,
+//! strace (with its glibc), the
 //! `/init` from `guest-init.sh`, and the binary plus extra files in `/opt/run`.
 //! `/init` mounts proc/sys/dev, debugfs, tracefs, bpffs and cgroup2, runs the
 //! binary, and prints nonce-tagged begin/end markers (the end one with the
@@ -342,10 +343,16 @@ fn write_initramfs(
     w.char_device("dev/console", 0o600, 5, 1)?;
     w.char_device("dev/null", 0o666, 1, 3)?;
     w.file_from("bin/busybox", 0o755, &assets.busybox)?;
+    // strace and its glibc, in the directories the guest paths name.
+    for dir in ["usr", "usr/bin", "lib", "lib/aarch64-linux-gnu"] {
+        w.dir(dir, 0o755)?;
+    }
+    for (guest, cached) in &assets.strace {
+        w.file_from(guest, 0o755, cached)?;
+    }
     w.file("init", 0o755, GUEST_INIT.as_bytes())?;
     let mut modules = Vec::new();
     if req.out_dir.is_some() {
-        w.dir("lib", 0o755)?;
         w.dir("lib/modules", 0o755)?;
         for module in &assets.out_disk_modules {
             let name = guest_file_name(module)?;

@@ -72,7 +72,14 @@ const AARCH64_TIME64_ONLY: RangeInclusive<i64> = 403..=423;
 /// aarch64 number 79 is reported as `newfstatat` (the kernel's and strace's
 /// name for the 64-bit `fstatat`), not the `fstatat` the crate uses, so the
 /// same call has the same name on both architectures.
+///
+/// A number the `syscalls` crate does not know yet (it trails the kernel)
+/// is named from strace's table ([`super::sysent`]).
 pub fn syscall_name(arch: Arch, nr: i64) -> Option<&'static str> {
+    crate_syscall_name(arch, nr).or_else(|| super::sysent::lookup(arch, nr).map(|s| s.name))
+}
+
+fn crate_syscall_name(arch: Arch, nr: i64) -> Option<&'static str> {
     let id = usize::try_from(nr).ok()?;
     match arch {
         Arch::X86_64 => x86_64::Sysno::new(id).map(|s| s.name()),
@@ -91,6 +98,15 @@ pub fn syscall_name(arch: Arch, nr: i64) -> Option<&'static str> {
 /// Number of syscall `name` in `arch`'s table (the reverse of
 /// [`syscall_name`]; on aarch64 both `newfstatat` and `fstatat` give 79).
 pub fn syscall_nr(arch: Arch, name: &str) -> Option<i64> {
+    crate_syscall_nr(arch, name).or_else(|| {
+        super::sysent::table(arch)
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| i64::from(s.nr))
+    })
+}
+
+fn crate_syscall_nr(arch: Arch, name: &str) -> Option<i64> {
     match arch {
         Arch::X86_64 => name
             .parse::<x86_64::Sysno>()

@@ -1,18 +1,17 @@
-//! Syscall classes for read filters (`-e %file`, `-e %network`, ...), named
-//! like strace's.
+//! Syscall classes for read filters (`-e %file`, `-e %network`, ...): the
+//! classes of strace's `-e trace=%NAME`, with strace's membership.
 //!
-//! A class is derived from the signature table wherever the argument types
-//! say what a call is about: a `Path` argument makes a call `%file`, a
-//! socket address or socket option makes it `%network`, and so on. What
-//! types cannot tell (that `munmap` is about memory, that `exit_group` is
-//! process management) and the syscalls the table has no row for (their
-//! arguments are shown raw, but they still belong to a class) are named
-//! explicitly in the lists below, which follow strace's classification.
-//! `docs/reading.md` lists the rules; `recorder stats`/`dump` users see the
-//! resulting members through [`SyscallClass::members`].
+//! Membership is not typed here: it is the class bits of strace's own
+//! syscall tables (`syscallent.h`), which `cargo xtask gen-syscalls` turns
+//! into [`super::sysent`]'s generated rows, per architecture and by number.
+//! So `-e %file` selects in a recording exactly what `strace -e
+//! trace=%file` would have traced (strace's basic_filters.c
+//! `qualify_syscall_class`: every call of the personality whose flags hold
+//! the class). `docs/reading.md` lists the classes; `recorder stats`/`dump`
+//! users see the members through [`SyscallClass::members`].
 
-use super::table::{self, RetFmt, Spec, Ty};
-use super::{Arch, syscall_name};
+use super::sysent::{self, class};
+use super::{Arch, syscall_name, syscall_nr};
 
 /// A named group of syscalls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,167 +29,66 @@ pub enum SyscallClass {
     Memory,
     /// Signal handling and sending (`rt_sigaction`, `kill`, ...).
     Signal,
+    /// System V IPC (`shmget`, `semop`, `msgsnd`, ...).
+    Ipc,
+    /// User and group ids and capabilities (`getuid`, `setresgid`,
+    /// `capget`, ...).
+    Creds,
+    /// Reading or setting clocks (`clock_gettime`, `gettimeofday`, ...).
+    Clock,
+    /// Calls without arguments that always succeed and change nothing
+    /// (`getpid`, `getuid`, `gettid`, ...).
+    Pure,
+    /// The `stat` variants that take a path (`stat`, `statx`, ...).
+    Stat,
+    /// The `stat` variants that do not follow a final symlink (`lstat`).
+    Lstat,
+    /// The `stat` variants that take a descriptor (`fstat`, ...).
+    Fstat,
+    /// Every `stat` variant (strace's `%%stat`).
+    StatLike,
+    /// `statfs`.
+    Statfs,
+    /// `fstatfs`.
+    Fstatfs,
+    /// Every `statfs` variant (strace's `%%statfs`, with `ustat`).
+    StatfsLike,
 }
 
-/// Names outside the table (or whose types do not show it), per class.
-/// Every name must exist on at least one supported architecture (a unit
-/// test checks).
-const FILE_EXTRA: &[&str] = &[
-    "getcwd",
-    "mknod",
-    "mknodat",
-    "utime",
-    "utimes",
-    "futimesat",
-    "statfs",
-    "mount",
-    "umount2",
-    "swapon",
-    "swapoff",
-    "pivot_root",
-    "acct",
-    "quotactl",
-    "uselib",
-    "setxattr",
-    "lsetxattr",
-    "getxattr",
-    "lgetxattr",
-    "listxattr",
-    "llistxattr",
-    "removexattr",
-    "lremovexattr",
-    "fanotify_mark",
-    "name_to_handle_at",
-    "open_tree",
-    "move_mount",
-    "fspick",
-    "mount_setattr",
-];
-
-/// Calls with a `Path` argument that is not a file name.
-const FILE_EXCLUDED: &[&str] = &["memfd_create"];
-
-const DESC_EXTRA: &[&str] = &[
-    // Return a new descriptor without taking one.
-    "open",
-    "creat",
-    "memfd_create",
-    "eventfd",
-    "eventfd2",
-    "epoll_create",
-    "epoll_create1",
-    "inotify_init",
-    "inotify_init1",
-    "signalfd",
-    "signalfd4",
-    "timerfd_create",
-    "userfaultfd",
-    "fanotify_init",
-    "perf_event_open",
-    "pidfd_open",
-    "fsopen",
-    // Take descriptors inside structs or sets.
-    "poll",
-    "ppoll",
-    "select",
-    "pselect6",
-    // No table row.
-    "getdents",
-    "readahead",
-    "fadvise64",
-    "splice",
-    "tee",
-    "vmsplice",
-    "sync_file_range",
-    "fstatfs",
-    "fgetxattr",
-    "fsetxattr",
-    "flistxattr",
-    "fremovexattr",
-    "timerfd_settime",
-    "timerfd_gettime",
-    "open_by_handle_at",
-    "inotify_rm_watch",
-    "setns",
-    "finit_module",
-];
-
-const NETWORK_EXTRA: &[&str] = &["listen", "shutdown", "sendmmsg", "recvmmsg", "sendfile"];
-
-const PROCESS_EXTRA: &[&str] = &[
-    "fork",
-    "vfork",
-    "exit",
-    "exit_group",
-    "waitid",
-    "kill",
-    "tkill",
-    "tgkill",
-    "rt_sigqueueinfo",
-    "rt_tgsigqueueinfo",
-];
-
-const MEMORY_EXTRA: &[&str] = &[
-    "munmap",
-    "madvise",
-    "msync",
-    "mincore",
-    "mlock",
-    "mlock2",
-    "munlock",
-    "mlockall",
-    "munlockall",
-    "mbind",
-    "set_mempolicy",
-    "get_mempolicy",
-    "migrate_pages",
-    "move_pages",
-    "remap_file_pages",
-    "pkey_mprotect",
-    "process_madvise",
-    "shmat",
-    "shmdt",
-];
-
-const SIGNAL_EXTRA: &[&str] = &[
-    "rt_sigreturn",
-    "sigaltstack",
-    "pause",
-    "rt_sigpending",
-    "rt_sigtimedwait",
-    "rt_sigsuspend",
-    "rt_sigqueueinfo",
-    "rt_tgsigqueueinfo",
-    "signalfd",
-    "signalfd4",
-];
-
 impl SyscallClass {
-    /// Every class.
-    pub const ALL: [SyscallClass; 6] = [
+    /// Every class: the six of the first version, then the others in
+    /// strace's order (basic_filters.c).
+    pub const ALL: [SyscallClass; 17] = [
         SyscallClass::File,
         SyscallClass::Desc,
         SyscallClass::Network,
         SyscallClass::Process,
         SyscallClass::Memory,
         SyscallClass::Signal,
+        SyscallClass::Creds,
+        SyscallClass::Ipc,
+        SyscallClass::Stat,
+        SyscallClass::Lstat,
+        SyscallClass::Fstat,
+        SyscallClass::StatLike,
+        SyscallClass::Statfs,
+        SyscallClass::Fstatfs,
+        SyscallClass::StatfsLike,
+        SyscallClass::Pure,
+        SyscallClass::Clock,
     ];
 
-    /// The class named `name` (without the `%`); `net` is accepted for
-    /// `network`, as strace does.
+    /// The class named `name` (without the leading `%`: `file`, or `%stat`
+    /// for strace's `%%stat`); `net` is accepted for `network`, as strace
+    /// does.
     pub fn from_name(name: &str) -> Option<SyscallClass> {
-        Some(match name {
-            "file" => SyscallClass::File,
-            "desc" => SyscallClass::Desc,
-            "network" | "net" => SyscallClass::Network,
-            "process" => SyscallClass::Process,
-            "memory" => SyscallClass::Memory,
-            "signal" => SyscallClass::Signal,
-            _ => return None,
-        })
+        if name == "net" {
+            return Some(SyscallClass::Network);
+        }
+        SyscallClass::ALL.into_iter().find(|c| c.name() == name)
     }
 
-    /// The name, without the `%`.
+    /// The name, without the leading `%` (`%stat` for `%%stat`).
     pub fn name(self) -> &'static str {
         match self {
             SyscallClass::File => "file",
@@ -199,84 +97,72 @@ impl SyscallClass {
             SyscallClass::Process => "process",
             SyscallClass::Memory => "memory",
             SyscallClass::Signal => "signal",
+            SyscallClass::Ipc => "ipc",
+            SyscallClass::Creds => "creds",
+            SyscallClass::Clock => "clock",
+            SyscallClass::Pure => "pure",
+            SyscallClass::Stat => "stat",
+            SyscallClass::Lstat => "lstat",
+            SyscallClass::Fstat => "fstat",
+            SyscallClass::StatLike => "%stat",
+            SyscallClass::Statfs => "statfs",
+            SyscallClass::Fstatfs => "fstatfs",
+            SyscallClass::StatfsLike => "%statfs",
         }
     }
 
-    fn extra(self) -> &'static [&'static str] {
+    /// strace's flag for this class (its `TRACE_*`).
+    fn bit(self) -> u32 {
         match self {
-            SyscallClass::File => FILE_EXTRA,
-            SyscallClass::Desc => DESC_EXTRA,
-            SyscallClass::Network => NETWORK_EXTRA,
-            SyscallClass::Process => PROCESS_EXTRA,
-            SyscallClass::Memory => MEMORY_EXTRA,
-            SyscallClass::Signal => SIGNAL_EXTRA,
+            SyscallClass::File => class::FILE,
+            SyscallClass::Desc => class::DESC,
+            SyscallClass::Network => class::NETWORK,
+            SyscallClass::Process => class::PROCESS,
+            SyscallClass::Memory => class::MEMORY,
+            SyscallClass::Signal => class::SIGNAL,
+            SyscallClass::Ipc => class::IPC,
+            SyscallClass::Creds => class::CREDS,
+            SyscallClass::Clock => class::CLOCK,
+            SyscallClass::Pure => class::PURE,
+            SyscallClass::Stat => class::STAT,
+            SyscallClass::Lstat => class::LSTAT,
+            SyscallClass::Fstat => class::FSTAT,
+            SyscallClass::StatLike => class::STAT_LIKE,
+            SyscallClass::Statfs => class::STATFS,
+            SyscallClass::Fstatfs => class::FSTATFS,
+            SyscallClass::StatfsLike => class::STATFS_LIKE,
         }
     }
 
-    /// Whether the argument types of a table row put it in this class.
-    fn derived(self, spec: &Spec) -> bool {
-        let any = |f: fn(&Ty) -> bool| spec.args.iter().any(f);
-        match self {
-            SyscallClass::File => {
-                !FILE_EXCLUDED.contains(&spec.name) && any(|t| matches!(t, Ty::Path))
-            }
-            SyscallClass::Desc => any(|t| matches!(t, Ty::Fd | Ty::DirFd | Ty::IntPair)),
-            SyscallClass::Network => any(|t| {
-                matches!(
-                    t,
-                    Ty::SockaddrIn(_)
-                        | Ty::SockaddrOut(_)
-                        | Ty::MsgIn
-                        | Ty::MsgOut
-                        | Ty::SockType
-                        | Ty::SockProto
-                        | Ty::SockLevel
-                        | Ty::SockOptName
-                        | Ty::SockOptIn
-                        | Ty::SockOptOut
-                )
-            }),
-            SyscallClass::Process => any(|t| {
-                matches!(
-                    t,
-                    Ty::Argv | Ty::CloneFlags | Ty::CloneArgs(_) | Ty::WaitStatus
-                )
-            }),
-            // Calls that return an address (mmap, mremap, brk) or take
-            // protection or mapping flags (mprotect).
-            SyscallClass::Memory => {
-                spec.ret == RetFmt::Hex || any(|t| matches!(t, Ty::MmapProt | Ty::MmapFlags))
-            }
-            SyscallClass::Signal => any(|t| {
-                matches!(
-                    t,
-                    Ty::Signal | Ty::SigactionIn | Ty::SigactionOut | Ty::SigsetIn | Ty::SigsetOut
-                )
-            }),
-        }
-    }
-
-    /// Whether syscall `name` belongs to this class.
+    /// Whether syscall `name` belongs to this class on an architecture
+    /// that has it.
     pub fn contains(self, name: &str) -> bool {
-        self.extra().contains(&name)
-            || table::all_specs()
-                .iter()
-                .any(|s| s.name == name && self.derived(s))
+        Arch::ALL.into_iter().any(|arch| {
+            syscall_nr(arch, name)
+                .and_then(|nr| sysent::lookup(arch, nr))
+                .is_some_and(|s| s.classes & self.bit() != 0)
+        })
     }
 
     /// The syscall numbers of `arch` in this class, ascending.
     pub fn numbers(self, arch: Arch) -> Vec<i64> {
-        (0..MAX_NR)
-            .filter(|&nr| syscall_name(arch, nr).is_some_and(|n| self.contains(n)))
+        sysent::table(arch)
+            .iter()
+            .filter(|s| s.classes & self.bit() != 0)
+            .map(|s| i64::from(s.nr))
             .collect()
     }
 
-    /// The names in this class on any supported architecture, sorted.
+    /// The names in this class on any supported architecture, sorted (as
+    /// `dump` prints them).
     pub fn members(self) -> Vec<&'static str> {
         let mut v: Vec<&'static str> = Arch::ALL
             .iter()
-            .flat_map(|&a| (0..MAX_NR).filter_map(move |nr| syscall_name(a, nr)))
-            .filter(|n| self.contains(n))
+            .flat_map(|&a| {
+                self.numbers(a)
+                    .into_iter()
+                    .map(move |nr| syscall_name(a, nr).unwrap_or(sysent_name(a, nr)))
+            })
             .collect();
         v.sort_unstable();
         v.dedup();
@@ -284,30 +170,15 @@ impl SyscallClass {
     }
 }
 
-/// Above every syscall number of the supported architectures (the highest
-/// are in the 460s).
-const MAX_NR: i64 = 1024;
+/// strace's name for `nr`, for the few numbers the `syscalls` crate does
+/// not name.
+fn sysent_name(arch: Arch, nr: i64) -> &'static str {
+    sysent::lookup(arch, nr).map_or("?", |s| s.name)
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::syscall_nr;
-
-    fn exists(name: &str) -> bool {
-        Arch::ALL.iter().any(|&a| syscall_nr(a, name).is_some())
-    }
-
-    #[test]
-    fn named_members_exist() {
-        for class in SyscallClass::ALL {
-            for name in class.extra() {
-                assert!(exists(name), "%{}: {name} is no syscall", class.name());
-            }
-        }
-        for name in FILE_EXCLUDED {
-            assert!(table::all_specs().iter().any(|s| s.name == *name));
-        }
-    }
 
     #[test]
     fn classes_follow_strace_on_the_usual_calls() {
@@ -378,6 +249,17 @@ mod tests {
                 ],
                 &["read", "getpid"],
             ),
+            (Ipc, &["shmget", "semop", "msgsnd"], &["mq_open", "read"]),
+            (Creds, &["getuid", "setresgid", "capget"], &["getpid"]),
+            (Clock, &["clock_gettime", "gettimeofday"], &["nanosleep"]),
+            (Pure, &["getpid", "gettid", "getuid"], &["getcwd", "kill"]),
+            (Stat, &["stat"], &["fstat", "lstat", "statx"]),
+            (Lstat, &["lstat"], &["stat"]),
+            (Fstat, &["fstat", "newfstatat", "statx"], &["stat"]),
+            (StatLike, &["stat", "lstat", "fstat", "statx"], &["statfs"]),
+            (Statfs, &["statfs"], &["fstatfs"]),
+            (Fstatfs, &["fstatfs"], &["statfs"]),
+            (StatfsLike, &["statfs", "fstatfs", "ustat"], &["stat"]),
         ];
         for (class, yes, no) in cases {
             for n in *yes {
@@ -403,9 +285,13 @@ mod tests {
     fn names_round_trip() {
         for c in SyscallClass::ALL {
             assert_eq!(SyscallClass::from_name(c.name()), Some(c));
-            assert!(!c.members().is_empty());
+            assert!(!c.members().is_empty(), "%{}", c.name());
         }
         assert_eq!(SyscallClass::from_name("net"), Some(SyscallClass::Network));
+        assert_eq!(
+            SyscallClass::from_name("%stat"),
+            Some(SyscallClass::StatLike)
+        );
         assert_eq!(SyscallClass::from_name("files"), None);
     }
 }

@@ -444,6 +444,20 @@ pub(crate) fn mmap_flags(b: &mut Vec<u8>, arch: Arch, value: u64) {
     flags(b, rest, names);
 }
 
+/// strace's xlat/statx_attrs.in.
+pub(crate) const STATX_ATTRS: &Names = &[
+    (0x4, "STATX_ATTR_COMPRESSED"),
+    (0x10, "STATX_ATTR_IMMUTABLE"),
+    (0x20, "STATX_ATTR_APPEND"),
+    (0x40, "STATX_ATTR_NODUMP"),
+    (0x800, "STATX_ATTR_ENCRYPTED"),
+    (0x1000, "STATX_ATTR_AUTOMOUNT"),
+    (0x2000, "STATX_ATTR_MOUNT_ROOT"),
+    (0x10_0000, "STATX_ATTR_VERITY"),
+    (0x20_0000, "STATX_ATTR_DAX"),
+    (0x40_0000, "STATX_ATTR_WRITE_ATOMIC"),
+];
+
 pub(crate) const MREMAP_FLAGS: &Names = &[
     (1, "MREMAP_MAYMOVE"),
     (2, "MREMAP_FIXED"),
@@ -597,7 +611,8 @@ const CLONE_FLAGS: &Names = &[
     l!(CLONE_SETTLS),
     l!(CLONE_PARENT_SETTID),
     l!(CLONE_CHILD_CLEARTID),
-    l!(CLONE_DETACHED),
+    // CLONE_DETACHED (0x400000) is not named: the kernel ignores it, and
+    // strace's xlat/clone_flags.in leaves it out (musl still sets it).
     l!(CLONE_UNTRACED),
     l!(CLONE_CHILD_SETTID),
     l!(CLONE_NEWCGROUP),
@@ -1160,4 +1175,162 @@ pub(crate) const IOCTLS: &Names = &[
     (0x8913, "SIOCGIFFLAGS"),
     (0x8927, "SIOCGIFHWADDR"),
     (0x8933, "SIOCGIFINDEX"),
+];
+
+// ------------------------------------------------- the rest of the table
+// Names for the calls programs make less often, in the order strace's
+// xlat/*.in files list them (strace prints flags in that order).
+
+/// O_CLOEXEC and O_NONBLOCK have the same values on x86_64 and aarch64.
+const CLOEXEC: u64 = 0o2000000;
+const NONBLOCK: u64 = 0o4000;
+
+/// strace's xlat/efd_flags.in.
+pub(crate) const EFD_FLAGS: &Names = &[
+    (1, "EFD_SEMAPHORE"),
+    (CLOEXEC, "EFD_CLOEXEC"),
+    (NONBLOCK, "EFD_NONBLOCK"),
+];
+/// xlat/sfd_flags.in.
+pub(crate) const SFD_FLAGS: &Names = &[(CLOEXEC, "SFD_CLOEXEC"), (NONBLOCK, "SFD_NONBLOCK")];
+/// xlat/inotify_init_flags.in.
+pub(crate) const IN_INIT_FLAGS: &Names = &[(NONBLOCK, "IN_NONBLOCK"), (CLOEXEC, "IN_CLOEXEC")];
+/// xlat/timerfdflags.in.
+pub(crate) const TFD_FLAGS: &Names = &[
+    (1, "TFD_TIMER_ABSTIME"),
+    (2, "TFD_TIMER_CANCEL_ON_SET"),
+    (CLOEXEC, "TFD_CLOEXEC"),
+    (NONBLOCK, "TFD_NONBLOCK"),
+];
+/// xlat/priorities.in.
+pub(crate) const PRIO_WHICH: &Names = &[(0, "PRIO_PROCESS"), (1, "PRIO_PGRP"), (2, "PRIO_USER")];
+/// xlat/schedulers.in.
+pub(crate) const SCHED_POLICIES: &Names = &[
+    (0, "SCHED_OTHER"),
+    (1, "SCHED_FIFO"),
+    (2, "SCHED_RR"),
+    (3, "SCHED_BATCH"),
+    (4, "SCHED_ISO"),
+    (5, "SCHED_IDLE"),
+    (6, "SCHED_DEADLINE"),
+    (7, "SCHED_EXT"),
+];
+/// xlat/itimer_which.in.
+pub(crate) const ITIMERS: &Names = &[
+    (0, "ITIMER_REAL"),
+    (1, "ITIMER_VIRTUAL"),
+    (2, "ITIMER_PROF"),
+];
+/// xlat/usagewho.in (`RUSAGE_CHILDREN` is -1: an `int`).
+pub(crate) const RUSAGE_WHO: &Names = &[
+    (0, "RUSAGE_SELF"),
+    (0xffff_ffff, "RUSAGE_CHILDREN"),
+    (0xffff_fffe, "RUSAGE_BOTH"),
+    (1, "RUSAGE_THREAD"),
+];
+/// xlat/mlockall_flags.in (the generic values).
+pub(crate) const MCL_FLAGS: &Names = &[(1, "MCL_CURRENT"), (2, "MCL_FUTURE"), (4, "MCL_ONFAULT")];
+/// xlat/mlock_flags.in.
+pub(crate) const MLOCK_FLAGS: &Names = &[(1, "MLOCK_ONFAULT")];
+/// xlat/umount_flags.in.
+pub(crate) const UMOUNT_FLAGS: &Names = &[
+    (1, "MNT_FORCE"),
+    (2, "MNT_DETACH"),
+    (4, "MNT_EXPIRE"),
+    (8, "UMOUNT_NOFOLLOW"),
+];
+/// xlat/sync_file_range_flags.in.
+pub(crate) const SYNC_FILE_RANGE_FLAGS: &Names = &[
+    (1, "SYNC_FILE_RANGE_WAIT_BEFORE"),
+    (2, "SYNC_FILE_RANGE_WRITE"),
+    (4, "SYNC_FILE_RANGE_WAIT_AFTER"),
+];
+/// xlat/membarrier_cmds.in.
+pub(crate) const MEMBARRIER_CMDS: &Names = &[
+    (0, "MEMBARRIER_CMD_QUERY"),
+    (1 << 0, "MEMBARRIER_CMD_GLOBAL"),
+    (1 << 1, "MEMBARRIER_CMD_GLOBAL_EXPEDITED"),
+    (1 << 2, "MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED"),
+    (1 << 3, "MEMBARRIER_CMD_PRIVATE_EXPEDITED"),
+    (1 << 4, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED"),
+    (1 << 5, "MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE"),
+    (
+        1 << 6,
+        "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE",
+    ),
+    (1 << 7, "MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ"),
+    (1 << 8, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ"),
+    (1 << 9, "MEMBARRIER_CMD_GET_REGISTRATIONS"),
+];
+/// `CLONE_*` namespace flags for unshare and setns (the clone flags
+/// without the exit signal byte).
+pub(crate) const UNSHARE_FLAGS: &Names = CLONE_FLAGS;
+
+// ---------------------------------------------------------------- NUMA
+
+/// xlat/mpol_modes.in.
+pub(crate) const MPOL_MODES: &Names = &[
+    (0, "MPOL_DEFAULT"),
+    (1, "MPOL_PREFERRED"),
+    (2, "MPOL_BIND"),
+    (3, "MPOL_INTERLEAVE"),
+    (4, "MPOL_LOCAL"),
+    (5, "MPOL_PREFERRED_MANY"),
+    (6, "MPOL_WEIGHTED_INTERLEAVE"),
+];
+/// xlat/mpol_mode_flags.in.
+const MPOL_MODE_FLAGS: &Names = &[
+    (1 << 15, "MPOL_F_STATIC_NODES"),
+    (1 << 14, "MPOL_F_RELATIVE_NODES"),
+    (1 << 13, "MPOL_F_NUMA_BALANCING"),
+];
+/// xlat/get_mempolicy_flags.in.
+pub(crate) const GET_MEMPOLICY_FLAGS: &Names = &[
+    (1, "MPOL_F_NODE"),
+    (2, "MPOL_F_ADDR"),
+    (4, "MPOL_F_MEMS_ALLOWED"),
+];
+/// xlat/mbind_flags.in.
+pub(crate) const MBIND_FLAGS: &Names = &[
+    (1, "MPOL_MF_STRICT"),
+    (2, "MPOL_MF_MOVE"),
+    (4, "MPOL_MF_MOVE_ALL"),
+];
+
+/// A memory policy mode with its mode flags, as strace's numa.c
+/// print_mode: `MPOL_BIND`, `MPOL_BIND|MPOL_F_STATIC_NODES`.
+pub(crate) fn mpol_mode(b: &mut Vec<u8>, value: u64) {
+    let flag_bits = MPOL_MODE_FLAGS.iter().fold(0, |acc, (v, _)| acc | v);
+    let (mode, mode_flags) = (value & !flag_bits, value & flag_bits);
+    match name_of(mode, MPOL_MODES) {
+        Some(n) if mode_flags == 0 => b.extend_from_slice(n.as_bytes()),
+        Some(n) => {
+            b.extend_from_slice(n.as_bytes());
+            b.push(b'|');
+            flags(b, mode_flags, MPOL_MODE_FLAGS);
+        }
+        None if mode_flags == 0 => {
+            put::hex(b, mode);
+            b.extend_from_slice(b" /* MPOL_??? */");
+        }
+        None => flags(b, value, MPOL_MODE_FLAGS),
+    }
+}
+
+/// strace's xlat/pollflags.in (the generic values, x86_64's and arm64's).
+pub(crate) const POLL_EVENTS: &Names = &[
+    (0x1, "POLLIN"),
+    (0x2, "POLLPRI"),
+    (0x4, "POLLOUT"),
+    (0x8, "POLLERR"),
+    (0x10, "POLLHUP"),
+    (0x20, "POLLNVAL"),
+    (0x40, "POLLRDNORM"),
+    (0x80, "POLLRDBAND"),
+    (0x100, "POLLWRNORM"),
+    (0x200, "POLLWRBAND"),
+    (0x400, "POLLMSG"),
+    (0x1000, "POLLREMOVE"),
+    (0x2000, "POLLRDHUP"),
+    (0x8000, "POLL_BUSY_LOOP"),
 ];

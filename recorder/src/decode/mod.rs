@@ -55,7 +55,9 @@ pub use table::{ArgPlan, CapturePlan, LenFrom, capture_plan, capture_plan_by_nam
 pub use text::{DecodeError, Formatter, OutputFormat, ShowTid, TextOptions, TimeMode};
 
 /// Names of the syscalls the signature table decodes argument by argument
-/// (others are shown with six hex arguments), sorted, without duplicates.
+/// (others, the calls strace itself prints raw, are shown as strace shows
+/// them: as many hex registers as the call takes), sorted, without
+/// duplicates.
 pub fn decoded_syscalls() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = table::all_specs().iter().map(|s| s.name).collect();
     v.sort_unstable();

@@ -20,6 +20,8 @@ pub(crate) const STAT_SIZE_AARCH64: usize = 128;
 pub(crate) const STATX_SIZE: usize = 256;
 /// `struct timespec` and `struct timeval`: two 64-bit fields.
 pub(crate) const TIMESPEC_SIZE: usize = 16;
+/// `struct pollfd`: int fd, short events, short revents.
+pub(crate) const POLLFD_SIZE: usize = 8;
 /// `struct new_utsname`: six 65-byte strings.
 pub(crate) const UTSNAME_SIZE: usize = 390;
 const UTS_FIELD: usize = 65;
@@ -49,8 +51,9 @@ fn all_or_nothing(b: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>) -> Option<()>) -
     }
 }
 
-/// `makedev(0x88, 0x1)` from the kernel's `new_encode_dev` format.
-fn makedev(b: &mut Vec<u8>, dev: u64) {
+/// `makedev(0x88, 0x1)` from the kernel's `new_encode_dev` format (which
+/// is also glibc's `dev_t` encoding, mknod's argument).
+pub(crate) fn makedev(b: &mut Vec<u8>, dev: u64) {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
     b.extend_from_slice(b"makedev(");
@@ -104,7 +107,7 @@ pub(crate) fn statx(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
         b.extend_from_slice(b"{stx_mask=");
         consts::flags(b, u64::from(mask), consts::STATX_MASK);
         b.extend_from_slice(b", stx_attributes=");
-        put::hex(b, attributes);
+        consts::flags(b, attributes, consts::STATX_ATTRS);
         b.extend_from_slice(b", stx_mode=");
         consts::st_mode(b, u64::from(mode));
         if is_device(u64::from(mode)) {
@@ -499,4 +502,100 @@ fn sockaddr_in6(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
         let _ = write!(b, ", sin6_scope_id={scope}");
     }
     true
+}
+
+/// utimensat's `struct timespec[2]` as strace's print_timespec_utime_pair:
+/// `[UTIME_NOW, UTIME_OMIT]`, or `{tv_sec=..., tv_nsec=...}` followed by
+/// its date as a comment (strace writes the reader's local time; we write
+/// UTC, what strace writes where TZ is UTC).
+pub(crate) fn utimens(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    const UTIME_NOW: i64 = (1 << 30) - 1;
+    const UTIME_OMIT: i64 = (1 << 30) - 2;
+    all_or_nothing(b, |b| {
+        b.push(b'[');
+        for k in 0..2 {
+            let sec = le_u64(bytes, 16 * k)? as i64;
+            let nsec = le_u64(bytes, 16 * k + 8)? as i64;
+            if k > 0 {
+                b.extend_from_slice(b", ");
+            }
+            match nsec {
+                UTIME_NOW => b.extend_from_slice(b"UTIME_NOW"),
+                UTIME_OMIT => b.extend_from_slice(b"UTIME_OMIT"),
+                _ => {
+                    b.extend_from_slice(b"{tv_sec=");
+                    put::i64(b, sec);
+                    b.extend_from_slice(b", tv_nsec=");
+                    put::i64(b, nsec);
+                    b.extend_from_slice(b"} /* ");
+                    b.extend_from_slice(crate::read::time::strace_date(sec, nsec).as_bytes());
+                    b.extend_from_slice(b" */");
+                }
+            }
+        }
+        b.push(b']');
+        Some(())
+    })
+}
+
+/// The first `n` of poll's `struct pollfd`s in `bytes`: `(fd, events,
+/// revents)`.
+fn pollfds(bytes: &[u8], n: usize) -> impl Iterator<Item = (i32, u16, u16)> + '_ {
+    bytes
+        .chunks_exact(POLLFD_SIZE)
+        .take(n)
+        .filter_map(|p| Some((le_u32(p, 0)? as i32, le_u16(p, 4)?, le_u16(p, 6)?)))
+}
+
+/// poll's array as strace's print_pollfd: `[{fd=0, events=POLLIN}, {fd=-1}]`
+/// (no events for a negative fd), `nfds` entries, `...` past what was
+/// captured or past `max` entries (strace's `-s`).
+pub(crate) fn pollfd_array(b: &mut Vec<u8>, bytes: &[u8], nfds: u64, max: usize) -> bool {
+    let n = usize::try_from(nfds).unwrap_or(usize::MAX);
+    if n == 0 || bytes.len() < POLLFD_SIZE {
+        return false;
+    }
+    b.push(b'[');
+    let shown = n.min(max).min(bytes.len() / POLLFD_SIZE);
+    for (k, (fd, events, _)) in pollfds(bytes, shown).enumerate() {
+        if k > 0 {
+            b.extend_from_slice(b", ");
+        }
+        b.extend_from_slice(b"{fd=");
+        put::i64(b, i64::from(fd));
+        if fd >= 0 {
+            b.extend_from_slice(b", events=");
+            consts::flags(b, u64::from(events), consts::POLL_EVENTS);
+        }
+        b.push(b'}');
+    }
+    if shown < n {
+        b.extend_from_slice(b", ...");
+    }
+    b.push(b']');
+    true
+}
+
+/// The ready descriptors of a poll that returned > 0, as strace's
+/// decode_poll_exiting: `[{fd=3, revents=POLLIN}]`; empty when none of
+/// the captured entries has revents.
+pub(crate) fn poll_revents(b: &mut Vec<u8>, bytes: &[u8], nfds: u64, max: usize) {
+    let n = usize::try_from(nfds).unwrap_or(usize::MAX);
+    let mut printed = 0;
+    for (fd, _, revents) in pollfds(bytes, n).filter(|p| p.2 != 0) {
+        b.extend_from_slice(if printed == 0 { b"[" } else { b", " });
+        if printed == max {
+            b.extend_from_slice(b"...");
+            break;
+        }
+        b.extend_from_slice(b"{fd=");
+        put::i64(b, i64::from(fd));
+        b.extend_from_slice(b", revents=");
+        consts::flags(b, u64::from(revents), consts::POLL_EVENTS);
+        b.push(b'}');
+        printed += 1;
+    }
+    if printed > 0 || b.last() == Some(&b'.') {
+        b.push(b']');
+    }
 }

@@ -8,6 +8,7 @@ use super::fds::{self, Effect, FdTable};
 use super::json;
 use super::put::{self, StringEscapes};
 use super::structs;
+use super::sysent;
 use super::table::{self, RetFmt, Spec, Ty};
 use super::{Arch, errno_name, syscall_name};
 use crate::event::{
@@ -364,7 +365,11 @@ impl Formatter {
         match spec {
             Some(spec) => Call::new(self, sc).args(b, spec),
             None => {
-                for (i, &a) in sc.args.iter().enumerate() {
+                // No signature: the registers strace's table says the call
+                // takes, in hex (the others are not arguments, and the drain
+                // recorded them as 0).
+                let n = sysent::lookup(self.arch, sc.nr).map_or(6, |s| usize::from(s.nargs));
+                for (i, &a) in sc.args.iter().take(n).enumerate() {
                     if i > 0 {
                         b.extend_from_slice(b", ");
                     }
@@ -407,6 +412,10 @@ impl Formatter {
                     RetFmt::Hex => put::hex(b, r as u64),
                     RetFmt::Oct => put::oct(b, r as u64),
                     RetFmt::Fcntl => fcntl_ret(b, self.arch, sc.args[1] & 0xffff_ffff, r),
+                    RetFmt::Poll => {
+                        put::i64(b, r);
+                        self.poll_ret(b, sc, r, spec.is_some_and(|s| s.name == "ppoll"));
+                    }
                 }
             }
         }
@@ -419,6 +428,39 @@ impl Formatter {
             b.push(b'>');
         }
         b.push(b'\n');
+    }
+
+    /// poll's result as strace's poll.c: ` (Timeout)` for 0, else the
+    /// ready descriptors (from the array, read at exit) and, for ppoll,
+    /// what is `left` of the timeout (the kernel writes it back).
+    fn poll_ret(&self, b: &mut Vec<u8>, sc: &Syscall, r: i64, ppoll: bool) {
+        if r == 0 {
+            b.extend_from_slice(b" (Timeout)");
+            return;
+        }
+        let mark = b.len();
+        b.extend_from_slice(b" (");
+        let start = b.len();
+        let ok = |c: &&Capture| !c.read_failed && !c.truncated;
+        if let Some(c) = sc.data.iter().filter(ok).find(|c| c.arg == 0) {
+            structs::poll_revents(b, &c.bytes, sc.args[1] & 0xffff_ffff, self.max_str);
+        }
+        if ppoll && let Some(c) = sc.data.iter().filter(ok).find(|c| c.arg == 2) {
+            b.extend_from_slice(if b.len() == start {
+                b"left "
+            } else {
+                b", left "
+            });
+            if !structs::timespec(b, &c.bytes, false) {
+                b.truncate(mark);
+                return;
+            }
+        }
+        if b.len() == start {
+            b.truncate(mark);
+        } else {
+            b.push(b')');
+        }
     }
 
     /// `--- SIGSEGV (no handler: the process dies) ---`, strace style.
@@ -571,6 +613,16 @@ impl<'a> Call<'a> {
         match spec.args.get(1) {
             Some(Ty::FutexOp) => n.min(consts::futex_nargs(a1)),
             Some(Ty::FcntlCmd) if !consts::fcntl_has_arg(a1) => n.min(2),
+            // mremap's new_address only with MREMAP_MAYMOVE and MREMAP_FIXED
+            // or MREMAP_DONTUNMAP (strace's mem.c).
+            _ if spec.name == "mremap" => {
+                let flags = self.sc.args[3];
+                if flags & 1 != 0 && flags & 6 != 0 {
+                    n
+                } else {
+                    n.min(4)
+                }
+            }
             _ => n,
         }
     }
@@ -581,6 +633,21 @@ impl<'a> Call<'a> {
             [_, Ty::FutexOp, ..] => return self.futex_args(b),
             // strace's prctl.c: the capability operations take one
             // argument, a capability (other options: all arguments).
+            // PR_SET_NAME and PR_GET_NAME: the name (strace's prctl.c).
+            [Ty::Enum(names), Ty::PrctlArg, ..] if matches!(self.sc.args[0], 15 | 16) => {
+                consts::int_enum(b, self.sc.args[0], names);
+                b.extend_from_slice(b", ");
+                let name = |b: &mut Vec<u8>, c: &Capture| {
+                    let s = put::until_nul(&c.bytes);
+                    self.quoted(b, s, c.truncated && s.len() == c.bytes.len());
+                    true
+                };
+                return if self.sc.args[0] == 15 {
+                    self.input(b, 1, name)
+                } else {
+                    self.output(b, 1, name)
+                };
+            }
             [Ty::Enum(_), ..] if spec.name == "prctl" && matches!(self.sc.args[0], 23 | 24) => {
                 consts::int_enum(b, self.sc.args[0], consts::PRCTL_OPTIONS);
                 b.extend_from_slice(b", ");
@@ -596,6 +663,14 @@ impl<'a> Call<'a> {
                 Ty::OpenMode => {
                     let flags = i.checked_sub(1).map_or(0, |j| self.sc.args[j]);
                     if flags & (consts::O_CREAT | consts::O_TMPFILE_ANY) == 0 {
+                        continue;
+                    }
+                }
+                // strace's mknod.c: the device only for device files.
+                Ty::MknodDev => {
+                    let mode = i.checked_sub(1).map_or(0, |j| self.sc.args[j]);
+                    let kind = mode & u64::from(libc::S_IFMT);
+                    if kind != u64::from(libc::S_IFCHR) && kind != u64::from(libc::S_IFBLK) {
                         continue;
                     }
                 }
@@ -720,6 +795,29 @@ impl<'a> Call<'a> {
                     true
                 }
             }),
+            Ty::IntOut(names) => self.output(b, i, |b, c| int_ref(b, &c.bytes, names)),
+            Ty::IntIn(names) => self.input(b, i, |b, c| int_ref(b, &c.bytes, names)),
+            Ty::NodeMaskIn(m) => self.input(b, i, |b, c| self.nodemask(b, c, m)),
+            Ty::NodeMaskOut(m) => self.output(b, i, |b, c| self.nodemask(b, c, m)),
+            Ty::MpolMode => consts::mpol_mode(b, v & 0xffff_ffff),
+            Ty::PrctlArg => put::hex(b, v),
+            Ty::PollFds(n) => self.input(b, i, |b, c| {
+                structs::pollfd_array(
+                    b,
+                    &c.bytes,
+                    self.sc.args[usize::from(n)] & 0xffff_ffff,
+                    self.max_str,
+                )
+            }),
+            Ty::XattrList(size) if self.sc.args[usize::from(size)] == 0 => put::ptr(b, v),
+            Ty::XattrList(_) => self.output(b, i, |b, c| {
+                self.quoted(b, &c.bytes, c.truncated);
+                true
+            }),
+            Ty::ParentTid => self.output(b, i, |b, c| int_ref(b, &c.bytes, &[])),
+            Ty::Utimens => self.input(b, i, |b, c| structs::utimens(b, &c.bytes)),
+            Ty::MknodMode => consts::st_mode(b, v & 0xffff_ffff),
+            Ty::MknodDev => structs::makedev(b, v),
             // Flag arguments are `int`s: the kernel ignores the upper half.
             Ty::Flags(names) => consts::flags(b, v & 0xffff_ffff, names),
             Ty::Enum(names) => consts::int_enum(b, v, names),
@@ -770,6 +868,47 @@ impl<'a> Call<'a> {
                 None => put::hex(b, v & 0xffff_ffff),
             },
         }
+    }
+
+    /// A node mask as strace's numa.c print_nodemask: as many `unsigned
+    /// long`s as `maxnode` (argument `m`) bits need, each as C's `%#0*lx`
+    /// with the width of 16 digits (`0x00000000000001`, zero as 16 `0`s),
+    /// at most `-s` of them. False (the pointer is shown) when the capture
+    /// holds fewer than the mask has.
+    fn nodemask(&self, b: &mut Vec<u8>, c: &Capture, m: u8) -> bool {
+        let maxnode = self.sc.args[usize::from(m)];
+        let n = usize::try_from(maxnode.saturating_add(62) / 64).unwrap_or(usize::MAX);
+        if n == 0 || c.bytes.len() / 8 < n {
+            return false;
+        }
+        b.push(b'[');
+        for (k, word) in c
+            .bytes
+            .chunks_exact(8)
+            .take(n.min(self.max_str))
+            .enumerate()
+        {
+            if k > 0 {
+                b.extend_from_slice(b", ");
+            }
+            let v = u64::from_le_bytes(word.try_into().expect("chunks of 8"));
+            let digits = format!("{v:x}");
+            if v == 0 {
+                b.extend_from_slice(b"0000000000000000");
+            } else {
+                b.extend_from_slice(b"0x");
+                b.extend(std::iter::repeat_n(
+                    b'0',
+                    14usize.saturating_sub(digits.len()),
+                ));
+                b.extend_from_slice(digits.as_bytes());
+            }
+        }
+        if n > self.max_str {
+            b.extend_from_slice(b", ...");
+        }
+        b.push(b']');
+        true
     }
 
     /// A `socklen_t *` as strace's net.c shows it: `[128 => 16]`, the
@@ -833,8 +972,9 @@ impl<'a> Call<'a> {
         b.extend_from_slice(b", flags=");
         consts::clone_flags(b, a[0]);
         if flags & (consts::CLONE_PARENT_SETTID | consts::CLONE_PIDFD) != 0 {
+            // strace reads it back after the call: `[1234]`.
             b.extend_from_slice(b", parent_tid=");
-            put::ptr(b, a[2]);
+            self.arg(b, 2, Ty::ParentTid);
         }
         if let Some(i) = tls.filter(|_| flags & consts::CLONE_SETTLS != 0) {
             b.extend_from_slice(b", tls=");
@@ -1098,4 +1238,16 @@ fn show_capture(
         put::u64(b, c.bytes.len() as u64);
         b.extend_from_slice(b" bytes captured, too short */");
     }
+}
+
+/// `[0]`, `[MPOL_DEFAULT]`: an `int` behind a pointer (strace's
+/// printnum_int, or printxval inside brackets).
+fn int_ref(b: &mut Vec<u8>, bytes: &[u8], names: &consts::Names) -> bool {
+    let Some(v) = put::le_u32(bytes, 0) else {
+        return false;
+    };
+    b.push(b'[');
+    consts::int_enum(b, u64::from(v), names);
+    b.push(b']');
+    true
 }

@@ -193,6 +193,24 @@ pub fn utc(epoch_ns: i128) -> String {
     )
 }
 
+/// strace's sprinttime_nsec in UTC: `2024-05-01T12:34:56+0000`, with
+/// `.123456789` before the zone when the nanoseconds are not 0.
+pub(crate) fn strace_date(sec: i64, nsec: i64) -> String {
+    let (y, m, d) = civil_from_days(sec.div_euclid(86_400));
+    let tod = sec.rem_euclid(86_400);
+    let frac = if nsec == 0 {
+        String::new()
+    } else {
+        format!(".{nsec:09}")
+    };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}+0000",
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60
+    )
+}
+
 /// `12.345678901` (seconds with nanoseconds, for durations and offsets).
 pub fn secs9(ns: u64) -> String {
     format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000)

@@ -508,6 +508,7 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
         LenFrom::Ret => (c::LEN_RET, 0, 0),
         LenFrom::Fixed(n) => (c::LEN_FIXED, 0, n),
         LenFrom::ArgDeref(i) => (c::LEN_ARG_DEREF, i, 0),
+        LenFrom::ArgTimes(i, n) => (c::LEN_ARG_TIMES, i, n),
     };
     // The environment is not recorded, only how many variables it has
     // (strace's `/* 72 vars */`): it is where secrets live, and a log is

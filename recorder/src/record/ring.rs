@@ -143,10 +143,7 @@ impl RecordParser {
                     && let Some((seq, entry)) = self.entry_data.remove(&r.tid)
                     && seq == r.seq
                 {
-                    data.splice(0..0, entry);
-                    // Items are in argument order (docs/json-output.md);
-                    // stable, so an argument's own items keep theirs.
-                    data.sort_by_key(|c| c.arg);
+                    merge_entry_data(&mut data, entry);
                 }
                 Some(Event::Syscall(self.syscall_of(&r, data)))
             }
@@ -213,6 +210,25 @@ impl RecordParser {
             data,
         }
     }
+}
+
+/// Joins a call's entry data with the items its exit record carries. An
+/// argument has items from one side only: the exit's when the entry's read
+/// failed (a successful exec whose argv and envp the eBPF side read again
+/// from the new stack, see `EXEC_REREAD` in recorder-ebpf), else the
+/// entry's.
+fn merge_entry_data(data: &mut Vec<Capture>, entry: Vec<Capture>) {
+    let failed_only = |arg: u8| {
+        let mut items = entry.iter().filter(|c| c.arg == arg);
+        matches!((items.next(), items.next()), (Some(c), None) if c.read_failed)
+    };
+    let entry_args: Vec<u8> = entry.iter().map(|c| c.arg).collect();
+    data.retain(|c| !entry_args.contains(&c.arg) || failed_only(c.arg));
+    let exit_args: Vec<u8> = data.iter().map(|c| c.arg).collect();
+    data.extend(entry.into_iter().filter(|c| !exit_args.contains(&c.arg)));
+    // Items are in argument order (docs/json-output.md); stable, so an
+    // argument's own items keep theirs.
+    data.sort_by_key(|c| c.arg);
 }
 
 #[cfg(test)]
@@ -355,6 +371,65 @@ mod tests {
         assert_eq!(s.data[1].bytes, b"ok");
         // Joined once: the next record is encoded directly again.
         assert!(p.encode(&syscall(5, 0), &mut batch));
+    }
+
+    /// An exec whose argv could not be read at entry (ARMv8.0: see
+    /// `EXEC_REREAD` in recorder-ebpf) takes argv and envp from its exit
+    /// record; an argument read at entry keeps its entry items.
+    #[test]
+    fn exec_argv_read_again_at_exit_replaces_a_failed_entry_read() {
+        let mut p = RecordParser::default();
+        let mut entry = raw(&EntryDataRecord {
+            kind: kind::ENTRY_DATA,
+            _pad: [0; 3],
+            tid: 11,
+            seq: 4,
+        });
+        item(&mut entry, 0, c::ITEM_STR, c::READ_FAILED, 0, b"");
+        item(&mut entry, 1, c::ITEM_STR, c::READ_FAILED, 0, b"");
+        assert!(p.parse(&entry).is_none());
+        // The exit's order: argv, envp, then the path (AT_EXECFN).
+        let mut r = syscall(4, 0);
+        item(&mut r, 1, c::ITEM_STR, 0, 2, b"sh");
+        item(&mut r, 1, c::ITEM_STR, 0, 2, b"-c");
+        item(&mut r, 2, c::ITEM_IN, 0, 11, b"");
+        item(&mut r, 0, c::ITEM_STR, 0, 7, b"/bin/sh");
+        let s = parsed_with(&mut p, &r);
+        let shown: Vec<(u8, &[u8], u64, bool)> = s
+            .data
+            .iter()
+            .map(|c| (c.arg, c.bytes.as_slice(), c.len, c.read_failed))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (0, &b"/bin/sh"[..], 7, false),
+                (1, &b"sh"[..], 2, false),
+                (1, &b"-c"[..], 2, false),
+                (2, &b""[..], 11, false),
+            ]
+        );
+        // Read at entry: the exit's copies are dropped.
+        let mut entry = raw(&EntryDataRecord {
+            kind: kind::ENTRY_DATA,
+            _pad: [0; 3],
+            tid: 11,
+            seq: 5,
+        });
+        item(&mut entry, 1, c::ITEM_STR, 0, 2, b"ls");
+        assert!(p.parse(&entry).is_none());
+        let mut r = syscall(5, 0);
+        item(&mut r, 1, c::ITEM_STR, 0, 2, b"xx");
+        let s = parsed_with(&mut p, &r);
+        assert_eq!(s.data.len(), 1);
+        assert_eq!(s.data[0].bytes, b"ls");
+    }
+
+    fn parsed_with(p: &mut RecordParser, r: &[u8]) -> Syscall {
+        match p.parse(r) {
+            Some(Event::Syscall(s)) => s,
+            other => panic!("not a syscall: {other:?}"),
+        }
     }
 
     #[test]
