@@ -221,7 +221,8 @@ pub struct RecordArgs {
     /// not `[128 => 16]`). Lean mode needs the kernel's per-syscall events
     /// (CONFIG_FTRACE_SYSCALLS), for exec, exit and clone. Default: `full`
     /// for a command, `lean` for -p/--comm (which run beside everything
-    /// else on the machine, often for long).
+    /// else on the machine, often for long), or `full` with a note on a
+    /// kernel without those events.
     #[arg(long, value_name = "full|lean", value_enum)]
     pub mode: Option<CallMode>,
 

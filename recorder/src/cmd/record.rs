@@ -247,6 +247,31 @@ fn check(args: &RecordArgs) -> anyhow::Result<Checked> {
     })
 }
 
+/// Whether lean mode, as a default, can run here: it needs the kernel's
+/// per-syscall events (CONFIG_FTRACE_SYSCALLS, `events/syscalls` in
+/// tracefs), which a board kernel may leave out while it has the
+/// raw_syscalls tracepoints. Without them a defaulted lean mode becomes
+/// full mode with a note, instead of a recording that fails; `--mode lean`
+/// asked for explicitly fails at attach with the missing event named. A
+/// tracefs that cannot be mounted is left for the load to report.
+fn lean_by_default_possible() -> bool {
+    let Ok(root) = crate::record::tracefs::ensure_mounted() else {
+        return true;
+    };
+    let possible = has_syscall_events(&root);
+    if !possible {
+        eprintln!(
+            "recorder: this kernel has no per-syscall events (CONFIG_FTRACE_SYSCALLS), \
+             which lean mode needs: recording in full mode"
+        );
+    }
+    possible
+}
+
+fn has_syscall_events(tracefs: &std::path::Path) -> bool {
+    tracefs.join("events/syscalls").is_dir()
+}
+
 /// Records as the arguments say; the command's exit status (0 without one).
 pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
     let Checked {
@@ -266,6 +291,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
             std::env::args().collect::<Vec<_>>().join(" ")
         );
     }
+    let lean = lean && (args.mode.is_some() || lean_by_default_possible());
     let who = Identities::resolve(&args)?;
     let created = match &args.snapshot_dir {
         Some(dir) => privileges::create_private_dir(dir)
@@ -677,4 +703,21 @@ fn print_summary(args: &RecordArgs, s: &record::Summary) {
         ));
     }
     eprintln!("{msg}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tracefs without `events/syscalls` (no CONFIG_FTRACE_SYSCALLS) is
+    /// told apart from one with it, so a defaulted lean mode falls back.
+    #[test]
+    fn syscall_events_are_looked_up_under_tracefs() {
+        let root = std::env::temp_dir().join(format!("recorder-tracefs-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("events/raw_syscalls")).unwrap();
+        assert!(!has_syscall_events(&root));
+        std::fs::create_dir_all(root.join("events/syscalls")).unwrap();
+        assert!(has_syscall_events(&root));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

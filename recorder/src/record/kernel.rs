@@ -901,8 +901,14 @@ mod tests {
 
     #[test]
     fn bench_floor_attaches_only_checked_tracepoints() {
-        assert_eq!(attach_list(Some(BenchFloor::Both), false), FLOOR_TRACEPOINTS);
-        assert_eq!(attach_list(Some(BenchFloor::Both), true), LEAN_FLOOR_TRACEPOINTS);
+        assert_eq!(
+            attach_list(Some(BenchFloor::Both), false),
+            FLOOR_TRACEPOINTS
+        );
+        assert_eq!(
+            attach_list(Some(BenchFloor::Both), true),
+            LEAN_FLOOR_TRACEPOINTS
+        );
         let exit_only = attach_list(Some(BenchFloor::Exit), false);
         assert_eq!(exit_only, LEAN_FLOOR_TRACEPOINTS);
         assert_eq!(exit_only.len(), 1);
