@@ -159,6 +159,9 @@ pub fn run(opts: &Options) -> Result<()> {
     // (tests/tests/strace_compare.rs compares dump with it line by line),
     // besides being a column of the bench.
     apt.want_command("strace", "strace")?;
+    // The bench asks bpftool whether anyone else's programs sit on the
+    // raw_syscalls tracepoints while it measures untraced runs.
+    apt.want_command("bpftool", "bpftool")?;
     // The reference reader (tools/reference-reader) runs on Debian's
     // Python with its zstd binding; a python3 earlier on PATH (pyenv)
     // would not see that module.

@@ -57,7 +57,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -285,15 +286,19 @@ fn measure_cells(env: &Env, plan: &Plan, workloads: &[Workload], cells: &mut [Ce
             let base = of_w(cells, true).first().copied();
             let traced = of_w(cells, false);
             let mut before = match base {
-                Some(b) => Some(run_one(env, w, cells, b)?),
+                Some(b) => Some(untraced_run(env, w, cells, b)?),
                 None => None,
             };
             for i in rotated(&traced, rep) {
                 let mut sample = run_one(env, w, cells, i)?;
-                if let (Some(b), Some(prev)) = (base, &before) {
-                    let after = run_one(env, w, cells, b)?;
-                    sample.base = Some(Base::between(prev, &after));
-                    before = Some(after);
+                if let (Some(b), Some((prev, prev_clean))) = (base, &before) {
+                    let (after, after_clean) = untraced_run(env, w, cells, b)?;
+                    // A ratio against a run that another tracer slowed
+                    // would flatter the mode: left out (the notes count them).
+                    if *prev_clean && after_clean {
+                        sample.base = Some(Base::between(prev, &after));
+                    }
+                    before = Some((after, after_clean));
                 }
                 cells[i].samples.push(sample);
             }
@@ -323,6 +328,62 @@ fn run_one(env: &Env, w: &Workload, cells: &mut [Cell], i: usize) -> Result<cell
         cells[i].samples.push(sample.clone());
     }
     Ok(sample)
+}
+
+/// Untraced runs, and those that had another process's program on the
+/// raw_syscalls tracepoints before or after them (see
+/// [`foreign_syscall_programs`]), for the report's notes.
+pub(super) static UNTRACED_RUNS: AtomicUsize = AtomicUsize::new(0);
+pub(super) static FOREIGN_RUNS: AtomicUsize = AtomicUsize::new(0);
+/// How long an untraced run waits for another tracer to go away.
+const QUIET_WAIT: Duration = Duration::from_secs(5);
+
+/// An untraced run, and whether it was clean: no other process's program
+/// on the syscall tracepoints just before it (it waits up to
+/// [`QUIET_WAIT`] for them to go) or just after it. Without bpftool every
+/// run counts as clean.
+fn untraced_run(
+    env: &Env,
+    w: &Workload,
+    cells: &mut [Cell],
+    i: usize,
+) -> Result<(cells::Sample, bool)> {
+    let t = Instant::now();
+    while foreign_syscall_programs().unwrap_or(0) > 0 && t.elapsed() < QUIET_WAIT {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let before = foreign_syscall_programs().unwrap_or(0);
+    let sample = run_one(env, w, cells, i)?;
+    let clean = before == 0 && foreign_syscall_programs().unwrap_or(0) == 0;
+    UNTRACED_RUNS.fetch_add(1, Ordering::Relaxed);
+    if !clean {
+        FOREIGN_RUNS.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok((sample, clean))
+}
+
+/// Programs of other processes on the raw_syscalls tracepoints right now
+/// (another recorder, a CI run, bpftrace), from `bpftool link show`:
+/// while one is attached, every thread of the machine is on the syscall
+/// slow path, so an "untraced" run is not. Only asked between runs, when
+/// none of the bench's own recorders is attached. `None`: no bpftool.
+pub(super) fn foreign_syscall_programs() -> Option<usize> {
+    let out = std::process::Command::new("bpftool")
+        .args(["link", "show", "--json"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let links: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some(count_syscall_links(&links))
+}
+
+fn count_syscall_links(links: &serde_json::Value) -> usize {
+    links.as_array().map_or(0, |all| {
+        all.iter()
+            .filter(|l| l["type"] == "raw_tracepoint")
+            .filter(|l| l["tp_name"] == "sys_enter" || l["tp_name"] == "sys_exit")
+            .count()
+    })
 }
 
 /// `items` rotated left by `by`: repetition `by`'s order of a workload's
@@ -420,7 +481,24 @@ fn prepare() -> Result<Env> {
 
 #[cfg(test)]
 mod tests {
-    use super::rotated;
+    /// `bpftool link show --json` as bpftool 7 prints it: the recorder's
+    /// classic tracepoints are perf_event links, its raw ones carry
+    /// `tp_name`; only sys_enter/sys_exit ones count.
+    #[test]
+    fn foreign_links_are_the_raw_syscall_ones() {
+        let links: serde_json::Value = serde_json::from_str(
+            r#"[{"id": 1, "type": "perf_event", "prog_id": 7},
+                {"id": 2, "type": "raw_tracepoint", "prog_id": 8, "tp_name": "sys_exit"},
+                {"id": 3, "type": "raw_tracepoint", "prog_id": 9, "tp_name": "sys_enter"},
+                {"id": 4, "type": "raw_tracepoint", "prog_id": 10, "tp_name": "sched_switch"},
+                {"id": 5, "type": "tracing", "prog_id": 11}]"#,
+        )
+        .unwrap();
+        assert_eq!(count_syscall_links(&links), 2);
+        assert_eq!(count_syscall_links(&serde_json::json!([])), 0);
+    }
+
+    use super::{count_syscall_links, rotated};
 
     #[test]
     fn every_cell_takes_every_place_in_turn() {

@@ -271,7 +271,8 @@ impl Report<'_> {
                  `strace -f -o LOG CMD`. **perf trace** = `perf trace -o LOG -- CMD`."
             ),
             "own time: the workload's own clock, without the tracer's start and stop: for the \
-             loops, fx-loop's clock around its loop (ns per call); for `find` and `tar`, which \
+             loops, the loop thread's CPU time (user + system) per call, which leaves out \
+             waiting for a CPU on a shared machine; for `find` and `tar`, which \
              run under the fx-time wrapper, the command's wall time from spawn to exit. \
              × untraced in that column is the slowdown the traced program sees. records/s: \
              records (lines, for the text logs) over the workload's own time (for the loops, \
@@ -318,6 +319,11 @@ impl Report<'_> {
             }
         }
         notes.push(self.faster_than_untraced());
+        notes.push(foreign_note(
+            super::foreign_syscall_programs().is_some(),
+            super::UNTRACED_RUNS.load(std::sync::atomic::Ordering::Relaxed),
+            super::FOREIGN_RUNS.load(std::sync::atomic::Ordering::Relaxed),
+        ));
         notes
     }
 
@@ -532,7 +538,7 @@ impl Report<'_> {
             "ratio_to_untraced_min": s.ratio.map(|r| r.min),
             "ratio_to_untraced_max": s.ratio.map(|r| r.max),
             "own_unit": match w.own {
-                Own::NsPerCall => Some("ns_per_call"),
+                Own::NsPerCall => Some("cpu_ns_per_call"),
                 Own::Ms => Some("ms"),
                 Own::None => None,
             },
@@ -654,6 +660,22 @@ pub(super) fn fmt_rate(r: f64) -> String {
         r if r >= 999.5 => format!("{:.1}k", r / 1e3),
         r => format!("{r:.0}"),
     }
+}
+
+/// What the untraced runs had beside them: another process's programs on
+/// the raw_syscalls tracepoints put every thread on the syscall slow path,
+/// so a ratio against such a run is left out.
+fn foreign_note(have_bpftool: bool, runs: usize, foreign: usize) -> String {
+    if !have_bpftool {
+        return "Other tracers: not checked (no bpftool); an untraced run beside another \
+                process's raw_syscalls program would be slowed like a traced one."
+            .to_owned();
+    }
+    format!(
+        "Other tracers: {foreign} of {runs} untraced runs had another process's program on the \
+         raw_syscalls tracepoints just before or after them (`bpftool link show`, after waiting \
+         up to 5 s for it to go); the ratios of the runs next to them are left out."
+    )
 }
 
 #[cfg(test)]

@@ -38,7 +38,12 @@ pub(super) struct Workload {
 /// A workload's own clock.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Own {
-    /// An fx-loop: `ns_per_call=` around its loop.
+    /// An fx-loop: `cpu_ns_per_call=`, the loop thread's own CPU time
+    /// (user + system, so every program run on its calls is in it) per
+    /// call. Not its wall clock: on a shared 2-CPU machine the time a
+    /// thread waits for a CPU is most of the spread between runs, and it
+    /// is no cost of tracing. (A lossless pause is not CPU time either: the
+    /// "Under load" section measures pauses.)
     NsPerCall,
     /// Run under fx-time: `own_ms=`, the command's wall time.
     Ms,
@@ -49,7 +54,7 @@ pub(super) enum Own {
 impl Own {
     pub(super) fn key(self) -> Option<&'static str> {
         match self {
-            Own::NsPerCall => Some("ns_per_call="),
+            Own::NsPerCall => Some("cpu_ns_per_call="),
             Own::Ms => Some("own_ms="),
             Own::None => None,
         }
