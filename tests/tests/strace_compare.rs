@@ -348,6 +348,21 @@ fn compare_one(w: &Workdir, i: usize, cmd: &[String], flags: &[&str]) -> Tally {
     );
     export_log(&rec, &format!("strace-compare-{i}.rec"));
     let text = std::fs::read_to_string(&st).expect("strace output");
+    if flags.contains(&"-v") {
+        // The run exercises every struct -v prints in full.
+        for full in [
+            "st_dev=makedev(",
+            "st_rdev=makedev(",
+            "stx_blksize=",
+            "stx_btime=",
+            "domainname=",
+        ] {
+            assert!(
+                text.contains(full),
+                "{cmd:?}: no `{full}` in strace -v's lines"
+            );
+        }
+    }
     let threads = strace_threads(&text);
     assert!(!threads.is_empty(), "{cmd:?}: strace wrote nothing");
     let mut tally = Tally::default();
