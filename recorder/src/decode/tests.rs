@@ -686,41 +686,45 @@ fn stat_family_per_architecture_layout() {
     );
 }
 
-/// A whole `struct stat` for `arch`: (dev, ino, mode, nlink, uid, gid,
-/// rdev, size, blksize, blocks, [(sec, nsec); 3]).
-#[allow(clippy::type_complexity)]
-fn full_stat_bytes(
-    arch: Arch,
-    f: (
-        u64,
-        u64,
-        u32,
-        u32,
-        u32,
-        u32,
-        u64,
-        i64,
-        u32,
-        i64,
-        [(i64, u64); 3],
-    ),
-) -> Vec<u8> {
-    let (dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, times) = f;
+/// The fields of a whole `struct stat`.
+struct StatFields {
+    dev: u64,
+    ino: u64,
+    mode: u32,
+    nlink: u32,
+    rdev: u64,
+    size: i64,
+    blocks: i64,
+    /// (seconds, nanoseconds) of atime, mtime, ctime.
+    times: [(i64, u64); 3],
+}
+
+/// `f` as `arch`'s `struct stat`, owned by root, 4096-byte blocks.
+fn full_stat_bytes(arch: Arch, f: &StatFields) -> Vec<u8> {
+    let StatFields {
+        dev,
+        ino,
+        mode,
+        nlink,
+        rdev,
+        size,
+        blocks,
+        times,
+    } = *f;
     let mut b = stat_bytes(arch, mode, size, rdev);
     b[0..8].copy_from_slice(&dev.to_le_bytes());
     b[8..16].copy_from_slice(&ino.to_le_bytes());
+    // uid and gid 0, st_blksize 4096.
     match arch {
         Arch::X86_64 => {
             b[16..24].copy_from_slice(&u64::from(nlink).to_le_bytes());
-            b[28..32].copy_from_slice(&uid.to_le_bytes());
-            b[32..36].copy_from_slice(&gid.to_le_bytes());
-            b[56..64].copy_from_slice(&u64::from(blksize).to_le_bytes());
+            b[28..36].fill(0);
+            b[56..64].copy_from_slice(&4096u64.to_le_bytes());
         }
         Arch::Aarch64 => {
             b[20..24].copy_from_slice(&nlink.to_le_bytes());
-            b[24..28].copy_from_slice(&uid.to_le_bytes());
-            b[28..32].copy_from_slice(&gid.to_le_bytes());
-            b[56..60].copy_from_slice(&blksize.to_le_bytes());
+            b[24..32].fill(0);
+            b[56..60].copy_from_slice(&4096u32.to_le_bytes());
         }
     }
     b[64..72].copy_from_slice(&blocks.to_le_bytes());
@@ -739,23 +743,20 @@ fn stat_verbose_on_both_layouts() {
     for arch in Arch::ALL {
         let lib = full_stat_bytes(
             arch,
-            (
-                0xfe << 8,
-                326279,
-                0o100755,
-                2,
-                0,
-                0,
-                0,
-                1926232,
-                4096,
-                3768,
-                [
+            &StatFields {
+                dev: 0xfe << 8,
+                ino: 326279,
+                mode: 0o100755,
+                nlink: 2,
+                rdev: 0,
+                size: 1926232,
+                blocks: 3768,
+                times: [
                     t(1796615908, 489500912),
                     t(1777320873, 0),
                     t(1796615908, 489301596),
                 ],
-            ),
+            },
         );
         let sc = with(
             call(arch, "newfstatat", &[3, BUF, BUF2, 0x1000], 0),
@@ -778,19 +779,16 @@ fn stat_verbose_on_both_layouts() {
         );
         let null = full_stat_bytes(
             arch,
-            (
-                6,
-                3,
-                0o20666,
-                1,
-                0,
-                0,
-                (1 << 8) | 3,
-                0,
-                4096,
-                0,
-                [t(1796525568, 572181912); 3],
-            ),
+            &StatFields {
+                dev: 6,
+                ino: 3,
+                mode: 0o20666,
+                nlink: 1,
+                rdev: (1 << 8) | 3,
+                size: 0,
+                blocks: 0,
+                times: [t(1796525568, 572181912); 3],
+            },
         );
         let sc = with(
             call(arch, "newfstatat", &[1, BUF, BUF2, 0x1000], 0),
