@@ -396,6 +396,14 @@ pub struct DumpArgs {
     #[arg(short = 'x', long = "hex-strings", action = clap::ArgAction::Count, conflicts_with = "json")]
     pub hex_strings: u8,
 
+    /// Structs in full, like strace's -v: every field of stat, statx and
+    /// uname instead of a few and `...`, and arrays without the -s limit
+    /// on their elements. execve's environment stays `/* N vars */` and
+    /// getdents64's records `/* N entries */`: the log holds only their
+    /// counts (text output only).
+    #[arg(short = 'v', long = "no-abbrev", conflicts_with = "json")]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub filter: ReadFilterArgs,
 }

@@ -48,6 +48,7 @@ pub fn formatter(args: &DumpArgs, header: &Header) -> anyhow::Result<Formatter> 
             1 => StringEscapes::HexNonAscii,
             _ => StringEscapes::HexAll,
         },
+        verbose: args.verbose,
     });
     if args.relative {
         fmt.time = TimeMode::SincePrevious;

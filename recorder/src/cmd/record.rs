@@ -413,6 +413,7 @@ fn live_options(args: &RecordArgs) -> Option<recorder::decode::TextOptions> {
         durations: s.durations,
         decode_fds: s.decode_fds,
         escapes: recorder::decode::StringEscapes::Octal,
+        verbose: false,
     })
 }
 

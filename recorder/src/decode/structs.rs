@@ -69,19 +69,53 @@ fn is_device(mode: u64) -> bool {
 }
 
 /// `{st_mode=S_IFREG|0644, st_size=1234, ...}` (strace's abbreviated form;
-/// devices show `st_rdev` instead of the size).
-pub(crate) fn stat(b: &mut Vec<u8>, arch: Arch, bytes: &[u8]) -> bool {
+/// devices show `st_rdev` instead of the size); with `verbose` (`-v`)
+/// every field, as strace's print_struct_stat: `{st_dev=makedev(0xfe, 0),
+/// st_ino=604, st_mode=..., st_nlink=1, st_uid=0, st_gid=0,
+/// st_blksize=4096, st_blocks=80, st_size=38203, st_atime=1796612219 /*
+/// 2026-12-07T02:56:59.084590756+0000 */, st_atime_nsec=84590756, ...}`.
+pub(crate) fn stat(b: &mut Vec<u8>, arch: Arch, bytes: &[u8], verbose: bool) -> bool {
     all_or_nothing(b, |b| {
         if bytes.len() < stat_size(arch) {
             return None;
         }
-        let (mode, rdev) = match arch {
-            Arch::X86_64 => (le_u32(bytes, 24)?, le_u64(bytes, 40)?),
-            Arch::Aarch64 => (le_u32(bytes, 16)?, le_u64(bytes, 32)?),
+        // (mode, nlink, uid, gid, rdev, blksize): the fields whose offsets
+        // differ; st_dev, st_ino, st_size, st_blocks and the times do not.
+        let (mode, nlink, uid, gid, rdev, blksize) = match arch {
+            Arch::X86_64 => (
+                le_u32(bytes, 24)?,
+                le_u64(bytes, 16)?,
+                le_u32(bytes, 28)?,
+                le_u32(bytes, 32)?,
+                le_u64(bytes, 40)?,
+                le_u64(bytes, 56)?,
+            ),
+            Arch::Aarch64 => (
+                le_u32(bytes, 16)?,
+                u64::from(le_u32(bytes, 20)?),
+                le_u32(bytes, 24)?,
+                le_u32(bytes, 28)?,
+                le_u64(bytes, 32)?,
+                u64::from(le_u32(bytes, 56)?),
+            ),
         };
         let size = le_u64(bytes, 48)? as i64;
-        b.extend_from_slice(b"{st_mode=");
-        consts::st_mode(b, u64::from(mode));
+        b.push(b'{');
+        if verbose {
+            b.extend_from_slice(b"st_dev=");
+            makedev(b, le_u64(bytes, 0)?);
+            let _ = write!(b, ", st_ino={}, st_mode=", le_u64(bytes, 8)?);
+            consts::st_mode(b, u64::from(mode));
+            let _ = write!(
+                b,
+                ", st_nlink={nlink}, st_uid={uid}, st_gid={gid}, st_blksize={blksize}, \
+                 st_blocks={}",
+                le_u64(bytes, 64)?
+            );
+        } else {
+            b.extend_from_slice(b"st_mode=");
+            consts::st_mode(b, u64::from(mode));
+        }
         if is_device(u64::from(mode)) {
             b.extend_from_slice(b", st_rdev=");
             makedev(b, rdev);
@@ -89,37 +123,144 @@ pub(crate) fn stat(b: &mut Vec<u8>, arch: Arch, bytes: &[u8]) -> bool {
             b.extend_from_slice(b", st_size=");
             put::i64(b, size);
         }
-        b.extend_from_slice(b", ...}");
+        if verbose {
+            for (name, off) in [("atime", 72), ("mtime", 88), ("ctime", 104)] {
+                let sec = le_u64(bytes, off)? as i64;
+                let nsec = le_u64(bytes, off + 8)?;
+                let _ = write!(b, ", st_{name}={sec}");
+                date_comment(b, sec, nsec);
+                let _ = write!(b, ", st_{name}_nsec={nsec}");
+            }
+            b.push(b'}');
+        } else {
+            b.extend_from_slice(b", ...}");
+        }
         Some(())
     })
 }
 
+/// ` /* 2026-12-07T02:56:59.084590756+0000 */` after a time, as strace's
+/// sprinttime_nsec comments it: nothing for 0 (with 0 nanoseconds) or for
+/// nanoseconds out of range.
+fn date_comment(b: &mut Vec<u8>, sec: i64, nsec: u64) {
+    if (sec == 0 && nsec == 0) || nsec > 999_999_999 {
+        return;
+    }
+    b.extend_from_slice(b" /* ");
+    b.extend_from_slice(crate::read::time::strace_date(sec, nsec as i64).as_bytes());
+    b.extend_from_slice(b" */");
+}
+
+/// An id as strace's PRINT_VAL_ID: `-1` for `(uid_t)-1`, else unsigned.
+fn id(b: &mut Vec<u8>, v: u32) {
+    if v == u32::MAX {
+        b.extend_from_slice(b"-1");
+    } else {
+        put::u64(b, u64::from(v));
+    }
+}
+
+/// `STATX_*` mask bits (include/uapi/linux/stat.h) that decide which
+/// fields strace 6.1's statx.c prints.
+mod stx {
+    pub(super) const TYPE: u32 = 0x1;
+    pub(super) const MODE: u32 = 0x2;
+    pub(super) const NLINK: u32 = 0x4;
+    pub(super) const UID: u32 = 0x8;
+    pub(super) const GID: u32 = 0x10;
+    pub(super) const ATIME: u32 = 0x20;
+    pub(super) const MTIME: u32 = 0x40;
+    pub(super) const CTIME: u32 = 0x80;
+    pub(super) const INO: u32 = 0x100;
+    pub(super) const SIZE: u32 = 0x200;
+    pub(super) const BLOCKS: u32 = 0x400;
+    pub(super) const BTIME: u32 = 0x800;
+    pub(super) const MNT_ID: u32 = 0x1000;
+    pub(super) const DIOALIGN: u32 = 0x2000;
+}
+
 /// `{stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0,
-/// stx_mode=S_IFREG|0644, stx_size=1234, ...}`.
-pub(crate) fn statx(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+/// stx_mode=S_IFREG|0644, stx_size=1234, ...}`, as strace 6.1's statx.c:
+/// the mode and size only when the mask says they were filled in; with
+/// `verbose` (`-v`) every field the mask covers, the timestamps as
+/// `{tv_sec=..., tv_nsec=...} /* date */`.
+pub(crate) fn statx(b: &mut Vec<u8>, bytes: &[u8], verbose: bool) -> bool {
     all_or_nothing(b, |b| {
         let mask = le_u32(bytes, 0)?;
-        let attributes = le_u64(bytes, 8)?;
-        let mode = le_u16(bytes, 28)?;
-        let size = le_u64(bytes, 40)?;
-        let rdev_major = le_u32(bytes, 128)?;
-        let rdev_minor = le_u32(bytes, 132)?;
+        let has = |bit: u32| mask & bit != 0;
         b.extend_from_slice(b"{stx_mask=");
         consts::flags(b, u64::from(mask), consts::STATX_MASK);
-        b.extend_from_slice(b", stx_attributes=");
-        consts::flags(b, attributes, consts::STATX_ATTRS);
-        b.extend_from_slice(b", stx_mode=");
-        consts::st_mode(b, u64::from(mode));
-        if is_device(u64::from(mode)) {
-            b.extend_from_slice(b", stx_rdev_major=");
-            put::u64(b, u64::from(rdev_major));
-            b.extend_from_slice(b", stx_rdev_minor=");
-            put::u64(b, u64::from(rdev_minor));
-        } else {
-            b.extend_from_slice(b", stx_size=");
-            put::u64(b, size);
+        if verbose {
+            let _ = write!(b, ", stx_blksize={}", le_u32(bytes, 4)?);
         }
-        b.extend_from_slice(b", ...}");
+        b.extend_from_slice(b", stx_attributes=");
+        consts::flags(b, le_u64(bytes, 8)?, consts::STATX_ATTRS);
+        if verbose {
+            for (bit, name, off) in [
+                (stx::NLINK, "stx_nlink", 16),
+                (stx::UID, "stx_uid", 20),
+                (stx::GID, "stx_gid", 24),
+            ] {
+                if has(bit) {
+                    let _ = write!(b, ", {name}=");
+                    let v = le_u32(bytes, off)?;
+                    if bit == stx::NLINK {
+                        put::u64(b, u64::from(v));
+                    } else {
+                        id(b, v);
+                    }
+                }
+            }
+        }
+        if has(stx::TYPE | stx::MODE) {
+            b.extend_from_slice(b", stx_mode=");
+            consts::st_mode(b, u64::from(le_u16(bytes, 28)?));
+        }
+        if verbose && has(stx::INO) {
+            let _ = write!(b, ", stx_ino={}", le_u64(bytes, 32)?);
+        }
+        if has(stx::SIZE) {
+            let _ = write!(b, ", stx_size={}", le_u64(bytes, 40)?);
+        }
+        if !verbose {
+            b.extend_from_slice(b", ...}");
+            return Some(());
+        }
+        if has(stx::BLOCKS) {
+            let _ = write!(b, ", stx_blocks={}", le_u64(bytes, 48)?);
+        }
+        b.extend_from_slice(b", stx_attributes_mask=");
+        consts::flags(b, le_u64(bytes, 56)?, consts::STATX_ATTRS);
+        for (bit, name, off) in [
+            (stx::ATIME, "stx_atime", 64),
+            (stx::BTIME, "stx_btime", 80),
+            (stx::CTIME, "stx_ctime", 96),
+            (stx::MTIME, "stx_mtime", 112),
+        ] {
+            if has(bit) {
+                let sec = le_u64(bytes, off)? as i64;
+                let nsec = le_u32(bytes, off + 8)?;
+                let _ = write!(b, ", {name}={{tv_sec={sec}, tv_nsec={nsec}}}");
+                date_comment(b, sec, u64::from(nsec));
+            }
+        }
+        for (name, off) in [
+            ("stx_rdev_major", 128),
+            ("stx_rdev_minor", 132),
+            ("stx_dev_major", 136),
+            ("stx_dev_minor", 140),
+        ] {
+            let _ = write!(b, ", {name}={}", le_u32(bytes, off)?);
+        }
+        if has(stx::MNT_ID) {
+            b.extend_from_slice(b", stx_mnt_id=");
+            put::hex(b, le_u64(bytes, 144)?);
+        }
+        if has(stx::DIOALIGN) {
+            let (mem, off) = (le_u32(bytes, 152)?, le_u32(bytes, 156)?);
+            let _ = write!(b, ", stx_dio_mem_align={mem}, stx_dio_offset_align={off}");
+        }
+        b.push(b'}');
         Some(())
     })
 }
@@ -138,17 +279,33 @@ pub(crate) fn timespec(b: &mut Vec<u8>, bytes: &[u8], usec: bool) -> bool {
     })
 }
 
-/// `{sysname="Linux", nodename="host", release="6.1.0", ...}`.
-pub(crate) fn utsname(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+/// `{sysname="Linux", nodename="host", ...}`, as strace abbreviates it;
+/// with `verbose` (`-v`) all six fields, through `domainname`.
+pub(crate) fn utsname(b: &mut Vec<u8>, bytes: &[u8], verbose: bool) -> bool {
+    const NAMES: [&str; 6] = [
+        "sysname",
+        "nodename",
+        "release",
+        "version",
+        "machine",
+        "domainname",
+    ];
     all_or_nothing(b, |b| {
         let all = bytes.get(..UTSNAME_SIZE)?;
-        let mut fields = all.chunks_exact(UTS_FIELD);
-        // strace abbreviates the rest (release, version...) without -v.
-        b.extend_from_slice(b"{sysname=");
-        put::quoted(b, put::until_nul(fields.next()?), false);
-        b.extend_from_slice(b", nodename=");
-        put::quoted(b, put::until_nul(fields.next()?), false);
-        b.extend_from_slice(b", ...}");
+        let shown = if verbose { NAMES.len() } else { 2 };
+        b.push(b'{');
+        for (k, (name, field)) in NAMES.iter().zip(all.chunks_exact(UTS_FIELD)).enumerate() {
+            if k == shown {
+                break;
+            }
+            if k > 0 {
+                b.extend_from_slice(b", ");
+            }
+            b.extend_from_slice(name.as_bytes());
+            b.push(b'=');
+            put::quoted(b, put::until_nul(field), false);
+        }
+        b.extend_from_slice(if verbose { b"}" } else { b", ...}" });
         Some(())
     })
 }

@@ -78,6 +78,24 @@ fn line(arch: Arch, sc: Syscall) -> String {
     s.strip_suffix('\n').expect("newline").to_owned()
 }
 
+/// [`line`] with dump's `-v` (and `-s max_str`).
+fn verbose_line(arch: Arch, sc: Syscall, max_str: usize) -> String {
+    let mut f = Formatter::new(&header(arch)).unwrap();
+    f.time = TimeMode::None;
+    f.text_options(&TextOptions {
+        string_limit: max_str,
+        wall_clock: false,
+        durations: false,
+        decode_fds: false,
+        escapes: StringEscapes::Octal,
+        verbose: true,
+    });
+    let mut out = Vec::new();
+    f.write_event(&mut out, &Event::Syscall(sc)).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    s.strip_suffix('\n').expect("newline").to_owned()
+}
+
 fn both(name: &str, args: &[u64], ret: i64, data: Vec<Capture>, want: &str) {
     for arch in Arch::ALL {
         let sc = with(call(arch, name, args, ret), data.clone());
@@ -668,6 +686,134 @@ fn stat_family_per_architecture_layout() {
     );
 }
 
+/// The fields of a whole `struct stat`.
+struct StatFields {
+    dev: u64,
+    ino: u64,
+    mode: u32,
+    nlink: u32,
+    rdev: u64,
+    size: i64,
+    blocks: i64,
+    /// (seconds, nanoseconds) of atime, mtime, ctime.
+    times: [(i64, u64); 3],
+}
+
+/// `f` as `arch`'s `struct stat`, owned by root, 4096-byte blocks.
+fn full_stat_bytes(arch: Arch, f: &StatFields) -> Vec<u8> {
+    let StatFields {
+        dev,
+        ino,
+        mode,
+        nlink,
+        rdev,
+        size,
+        blocks,
+        times,
+    } = *f;
+    let mut b = stat_bytes(arch, mode, size, rdev);
+    b[0..8].copy_from_slice(&dev.to_le_bytes());
+    b[8..16].copy_from_slice(&ino.to_le_bytes());
+    // uid and gid 0, st_blksize 4096.
+    match arch {
+        Arch::X86_64 => {
+            b[16..24].copy_from_slice(&u64::from(nlink).to_le_bytes());
+            b[28..36].fill(0);
+            b[56..64].copy_from_slice(&4096u64.to_le_bytes());
+        }
+        Arch::Aarch64 => {
+            b[20..24].copy_from_slice(&nlink.to_le_bytes());
+            b[24..32].fill(0);
+            b[56..60].copy_from_slice(&4096u32.to_le_bytes());
+        }
+    }
+    b[64..72].copy_from_slice(&blocks.to_le_bytes());
+    for (k, (sec, nsec)) in times.iter().enumerate() {
+        b[72 + 16 * k..80 + 16 * k].copy_from_slice(&sec.to_le_bytes());
+        b[80 + 16 * k..88 + 16 * k].copy_from_slice(&nsec.to_le_bytes());
+    }
+    b
+}
+
+/// `-v`: every field of struct stat, as strace -v printed these two
+/// (newfstatat of a shared library and of /dev/null, strace 6.1, TZ=UTC).
+#[test]
+fn stat_verbose_on_both_layouts() {
+    let t = |sec, nsec| (sec, nsec);
+    for arch in Arch::ALL {
+        let lib = full_stat_bytes(
+            arch,
+            &StatFields {
+                dev: 0xfe << 8,
+                ino: 326279,
+                mode: 0o100755,
+                nlink: 2,
+                rdev: 0,
+                size: 1926232,
+                blocks: 3768,
+                times: [
+                    t(1796615908, 489500912),
+                    t(1777320873, 0),
+                    t(1796615908, 489301596),
+                ],
+            },
+        );
+        let sc = with(
+            call(arch, "newfstatat", &[3, BUF, BUF2, 0x1000], 0),
+            vec![s(1, ""), out(2, &lib)],
+        );
+        assert_eq!(
+            verbose_line(arch, sc.clone(), 32),
+            "newfstatat(3, \"\", {st_dev=makedev(0xfe, 0), st_ino=326279, st_mode=S_IFREG|0755, \
+             st_nlink=2, st_uid=0, st_gid=0, st_blksize=4096, st_blocks=3768, st_size=1926232, \
+             st_atime=1796615908 /* 2026-12-07T03:58:28.489500912+0000 */, st_atime_nsec=489500912, \
+             st_mtime=1777320873 /* 2026-04-27T20:14:33+0000 */, st_mtime_nsec=0, \
+             st_ctime=1796615908 /* 2026-12-07T03:58:28.489301596+0000 */, st_ctime_nsec=489301596}, \
+             AT_EMPTY_PATH) = 0",
+            "on {arch}"
+        );
+        // Without -v, the abbreviated form as before.
+        assert_eq!(
+            line(arch, sc),
+            "newfstatat(3, \"\", {st_mode=S_IFREG|0755, st_size=1926232, ...}, AT_EMPTY_PATH) = 0"
+        );
+        let null = full_stat_bytes(
+            arch,
+            &StatFields {
+                dev: 6,
+                ino: 3,
+                mode: 0o20666,
+                nlink: 1,
+                rdev: (1 << 8) | 3,
+                size: 0,
+                blocks: 0,
+                times: [t(1796525568, 572181912); 3],
+            },
+        );
+        let sc = with(
+            call(arch, "newfstatat", &[1, BUF, BUF2, 0x1000], 0),
+            vec![s(1, ""), out(2, &null)],
+        );
+        let time = |n| {
+            format!(
+                "st_{n}=1796525568 /* 2026-12-06T02:52:48.572181912+0000 */, st_{n}_nsec=572181912"
+            )
+        };
+        assert_eq!(
+            verbose_line(arch, sc, 32),
+            format!(
+                "newfstatat(1, \"\", {{st_dev=makedev(0, 0x6), st_ino=3, st_mode=S_IFCHR|0666, st_nlink=1, \
+                 st_uid=0, st_gid=0, st_blksize=4096, st_blocks=0, st_rdev=makedev(0x1, 0x3), {}, {}, {}}}, \
+                 AT_EMPTY_PATH) = 0",
+                time("atime"),
+                time("mtime"),
+                time("ctime")
+            ),
+            "on {arch}"
+        );
+    }
+}
+
 #[test]
 fn statx_struct() {
     let mut b = vec![0u8; 256];
@@ -682,6 +828,102 @@ fn statx_struct() {
         "statx(AT_FDCWD, \"/etc\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, STATX_ALL, \
          {stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFDIR|0755, stx_size=4096, ...}) = 0",
     );
+}
+
+/// A statx buffer as the kernel fills it for /etc/passwd (`stat
+/// /etc/passwd` asks for STATX_ALL: the birth time is zero here) and for a
+/// character device (`ls -la /dev`).
+fn statx_bytes(
+    mask: u32,
+    mode: u16,
+    size: u64,
+    rdev: (u32, u32),
+    times: [(i64, u32); 4],
+) -> Vec<u8> {
+    let mut b = vec![0u8; 256];
+    b[0..4].copy_from_slice(&mask.to_le_bytes());
+    b[4..8].copy_from_slice(&4096u32.to_le_bytes());
+    b[16..20].copy_from_slice(&1u32.to_le_bytes());
+    b[28..30].copy_from_slice(&mode.to_le_bytes());
+    b[32..40].copy_from_slice(&737u64.to_le_bytes());
+    b[40..48].copy_from_slice(&size.to_le_bytes());
+    b[48..56].copy_from_slice(&8u64.to_le_bytes());
+    // STATX_ATTR_COMPRESSED...DAX as ext4 reports them.
+    b[56..64].copy_from_slice(&0x0030_3874u64.to_le_bytes());
+    for (k, (sec, nsec)) in times.iter().enumerate() {
+        b[64 + 16 * k..72 + 16 * k].copy_from_slice(&sec.to_le_bytes());
+        b[72 + 16 * k..76 + 16 * k].copy_from_slice(&nsec.to_le_bytes());
+    }
+    b[128..132].copy_from_slice(&rdev.0.to_le_bytes());
+    b[132..136].copy_from_slice(&rdev.1.to_le_bytes());
+    b[136..140].copy_from_slice(&254u32.to_le_bytes());
+    b[144..152].copy_from_slice(&0x1bu64.to_le_bytes());
+    b
+}
+
+/// `-v`: every statx field the returned mask covers, as strace 6.1 -v
+/// printed them (the birth time 0 without a date comment); without -v a
+/// device shows its size, as strace 6.1 does.
+#[test]
+fn statx_verbose() {
+    let times = [
+        (1796611549, 134610796),
+        (0, 0),
+        (1779294449, 0),
+        (1779294449, 0),
+    ];
+    let b = statx_bytes(0x1fff, 0o100644, 1221, (0, 0), times);
+    both_verbose(
+        "statx",
+        &[AT_FDCWD, BUF, 0x900, 0xfff, BUF2],
+        vec![s(1, "/etc/passwd"), out(4, &b)],
+        "statx(AT_FDCWD, \"/etc/passwd\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT, STATX_ALL, \
+         {stx_mask=STATX_ALL|STATX_MNT_ID, stx_blksize=4096, stx_attributes=0, stx_nlink=1, stx_uid=0, stx_gid=0, \
+         stx_mode=S_IFREG|0644, stx_ino=737, stx_size=1221, stx_blocks=8, \
+         stx_attributes_mask=STATX_ATTR_COMPRESSED|STATX_ATTR_IMMUTABLE|STATX_ATTR_APPEND|STATX_ATTR_NODUMP|\
+         STATX_ATTR_ENCRYPTED|STATX_ATTR_AUTOMOUNT|STATX_ATTR_MOUNT_ROOT|STATX_ATTR_VERITY|STATX_ATTR_DAX, \
+         stx_atime={tv_sec=1796611549, tv_nsec=134610796} /* 2026-12-07T02:45:49.134610796+0000 */, \
+         stx_btime={tv_sec=0, tv_nsec=0}, \
+         stx_ctime={tv_sec=1779294449, tv_nsec=0} /* 2026-05-20T16:27:29+0000 */, \
+         stx_mtime={tv_sec=1779294449, tv_nsec=0} /* 2026-05-20T16:27:29+0000 */, \
+         stx_rdev_major=0, stx_rdev_minor=0, stx_dev_major=254, stx_dev_minor=0, stx_mnt_id=0x1b}) = 0",
+    );
+    // A device without STATX_BTIME in the mask: no birth time; uid -1.
+    let mut dev = statx_bytes(0x17ff, 0o20600, 0, (10, 234), [(5, 1); 4]);
+    dev[20..24].copy_from_slice(&u32::MAX.to_le_bytes());
+    both(
+        "statx",
+        &[AT_FDCWD, BUF, 0x900, 0x25e, BUF2],
+        0,
+        vec![s(1, "/dev/btrfs-control"), out(4, &dev)],
+        "statx(AT_FDCWD, \"/dev/btrfs-control\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT, \
+         STATX_MODE|STATX_NLINK|STATX_UID|STATX_GID|STATX_MTIME|STATX_SIZE, \
+         {stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFCHR|0600, stx_size=0, ...}) = 0",
+    );
+    let date = "/* 1970-01-01T00:00:05.000000001+0000 */";
+    both_verbose(
+        "statx",
+        &[AT_FDCWD, BUF, 0x900, 0x25e, BUF2],
+        vec![s(1, "/dev/btrfs-control"), out(4, &dev)],
+        &format!(
+            "statx(AT_FDCWD, \"/dev/btrfs-control\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT, \
+             STATX_MODE|STATX_NLINK|STATX_UID|STATX_GID|STATX_MTIME|STATX_SIZE, \
+             {{stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_blksize=4096, stx_attributes=0, stx_nlink=1, \
+             stx_uid=-1, stx_gid=0, stx_mode=S_IFCHR|0600, stx_ino=737, stx_size=0, stx_blocks=8, \
+             stx_attributes_mask=STATX_ATTR_COMPRESSED|STATX_ATTR_IMMUTABLE|STATX_ATTR_APPEND|STATX_ATTR_NODUMP|\
+             STATX_ATTR_ENCRYPTED|STATX_ATTR_AUTOMOUNT|STATX_ATTR_MOUNT_ROOT|STATX_ATTR_VERITY|STATX_ATTR_DAX, \
+             stx_atime={{tv_sec=5, tv_nsec=1}} {date}, stx_ctime={{tv_sec=5, tv_nsec=1}} {date}, \
+             stx_mtime={{tv_sec=5, tv_nsec=1}} {date}, stx_rdev_major=10, stx_rdev_minor=234, \
+             stx_dev_major=254, stx_dev_minor=0, stx_mnt_id=0x1b}}) = 0"
+        ),
+    );
+}
+
+fn both_verbose(name: &str, args: &[u64], data: Vec<Capture>, want: &str) {
+    for arch in Arch::ALL {
+        let sc = with(call(arch, name, args, 0), data.clone());
+        assert_eq!(verbose_line(arch, sc, 32), want, "on {arch}");
+    }
 }
 
 #[test]
@@ -1306,6 +1548,14 @@ fn uname_struct() {
         0,
         vec![out(0, &u[..100])],
         "uname(0x7ffd0000 /* 100 bytes captured, too short */) = 0",
+    );
+    // -v: all six fields, as strace -v prints them.
+    both_verbose(
+        "uname",
+        &[BUF],
+        vec![out(0, &u)],
+        "uname({sysname=\"Linux\", nodename=\"host\", release=\"6.1.0\", version=\"#1 SMP\", \
+         machine=\"aarch64\", domainname=\"(none)\"}) = 0",
     );
 }
 
@@ -2311,6 +2561,26 @@ fn poll_arrays_and_results() {
     );
     assert_eq!(
         line(X, x),
+        "poll([{fd=4, events=POLLIN|POLLOUT}, {fd=5, events=POLLIN}], 2, 100) = 2 ([{fd=4, revents=POLLOUT}, {fd=5, revents=POLLIN|POLLHUP}])"
+    );
+    // -s 1 limits the elements shown, as strace's print_array; -v does not
+    // (strace's abbrev), on the array and on the result alike.
+    let x = with(
+        call(X, "poll", &[BUF, 2, 100], 2),
+        vec![inb(0, &fds(&[(4, 5, 4), (5, 1, 0x11)]))],
+    );
+    let mut f = Formatter::new(&header(X)).unwrap();
+    f.time = TimeMode::None;
+    f.show_duration = false;
+    f.max_str = 1;
+    let mut out = Vec::new();
+    f.write_event(&mut out, &Event::Syscall(x.clone())).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "poll([{fd=4, events=POLLIN|POLLOUT}, ...], 2, 100) = 2 ([{fd=4, revents=POLLOUT}, ...])\n"
+    );
+    assert_eq!(
+        verbose_line(X, x, 1),
         "poll([{fd=4, events=POLLIN|POLLOUT}, {fd=5, events=POLLIN}], 2, 100) = 2 ([{fd=4, revents=POLLOUT}, {fd=5, revents=POLLIN|POLLHUP}])"
     );
 }

@@ -109,6 +109,8 @@ pub struct Formatter {
     first_tid: Option<u32>,
     /// `-x`/`-xx`.
     escapes: StringEscapes,
+    /// `-v`: structs and arrays in full (strace's `-v`).
+    verbose: bool,
 }
 
 /// The text options `recorder dump` and live output (`recorder --live`)
@@ -125,6 +127,11 @@ pub struct TextOptions {
     pub decode_fds: bool,
     /// `-x`/`-xx`: strings in hex.
     pub escapes: StringEscapes,
+    /// `-v`: structs in full (stat, statx, uname) and arrays without the
+    /// `-s` limit on their elements, like strace's `-v`. execve's
+    /// environment and getdents64's records stay abbreviated: the log
+    /// holds only their counts.
+    pub verbose: bool,
 }
 
 /// A return value in the kernel's error range (`-4095..=-1`).
@@ -167,6 +174,7 @@ impl Formatter {
             delta_ns: 0,
             first_tid: None,
             escapes: StringEscapes::Octal,
+            verbose: false,
         }
     }
 
@@ -182,6 +190,7 @@ impl Formatter {
         self.show_duration = o.durations;
         self.decode_fds(o.decode_fds);
         self.escapes = o.escapes;
+        self.verbose = o.verbose;
     }
 
     /// For events read once, in order, where whether a second thread comes
@@ -443,7 +452,12 @@ impl Formatter {
         let start = b.len();
         let ok = |c: &&Capture| !c.read_failed && !c.truncated;
         if let Some(c) = sc.data.iter().filter(ok).find(|c| c.arg == 0) {
-            structs::poll_revents(b, &c.bytes, sc.args[1] & 0xffff_ffff, self.max_str);
+            let max = if self.verbose {
+                usize::MAX
+            } else {
+                self.max_str
+            };
+            structs::poll_revents(b, &c.bytes, sc.args[1] & 0xffff_ffff, max);
         }
         if ppoll && let Some(c) = sc.data.iter().filter(ok).find(|c| c.arg == 2) {
             b.extend_from_slice(if b.len() == start {
@@ -561,6 +575,9 @@ struct Call<'a> {
     capture_on: bool,
     data_redacted: bool,
     max_str: usize,
+    /// Elements shown of an array: `-s`, or all of them with `-v`.
+    max_elems: usize,
+    verbose: bool,
     sc: &'a Syscall,
     fds: Option<&'a FdTable>,
 }
@@ -572,6 +589,8 @@ impl<'a> Call<'a> {
             capture_on: f.capture_on,
             data_redacted: f.data_redacted,
             max_str: f.max_str,
+            max_elems: if f.verbose { usize::MAX } else { f.max_str },
+            verbose: f.verbose,
             fds: f.fds.as_ref(),
             sc,
         }
@@ -760,12 +779,12 @@ impl<'a> Call<'a> {
             Ty::SockaddrIn(_) => self.input(b, i, |b, c| structs::sockaddr(b, &c.bytes)),
             Ty::SockaddrOut(_) => self.output(b, i, |b, c| structs::sockaddr(b, &c.bytes)),
             Ty::LenPtr(j) => self.value_result_len(b, i, usize::from(j)),
-            Ty::Stat => self.output(b, i, |b, c| structs::stat(b, arch, &c.bytes)),
-            Ty::Statx => self.output(b, i, |b, c| structs::statx(b, &c.bytes)),
+            Ty::Stat => self.output(b, i, |b, c| structs::stat(b, arch, &c.bytes, self.verbose)),
+            Ty::Statx => self.output(b, i, |b, c| structs::statx(b, &c.bytes, self.verbose)),
             Ty::TimespecIn => self.input(b, i, |b, c| structs::timespec(b, &c.bytes, false)),
             Ty::TimespecOut => self.output(b, i, |b, c| structs::timespec(b, &c.bytes, false)),
             Ty::TimevalOut => self.output(b, i, |b, c| structs::timespec(b, &c.bytes, true)),
-            Ty::Utsname => self.output(b, i, |b, c| structs::utsname(b, &c.bytes)),
+            Ty::Utsname => self.output(b, i, |b, c| structs::utsname(b, &c.bytes, self.verbose)),
             Ty::RlimIn => self.input(b, i, |b, c| structs::rlimit(b, &c.bytes)),
             Ty::RlimOut => self.output(b, i, |b, c| structs::rlimit(b, &c.bytes)),
             Ty::Sysinfo => self.output(b, i, |b, c| structs::sysinfo(b, &c.bytes)),
@@ -806,7 +825,7 @@ impl<'a> Call<'a> {
                     b,
                     &c.bytes,
                     self.sc.args[usize::from(n)] & 0xffff_ffff,
-                    self.max_str,
+                    self.max_elems,
                 )
             }),
             Ty::XattrList(size) if self.sc.args[usize::from(size)] == 0 => put::ptr(b, v),
@@ -885,7 +904,7 @@ impl<'a> Call<'a> {
         for (k, word) in c
             .bytes
             .chunks_exact(8)
-            .take(n.min(self.max_str))
+            .take(n.min(self.max_elems))
             .enumerate()
         {
             if k > 0 {
@@ -904,7 +923,7 @@ impl<'a> Call<'a> {
                 b.extend_from_slice(digits.as_bytes());
             }
         }
-        if n > self.max_str {
+        if n > self.max_elems {
             b.extend_from_slice(b", ...");
         }
         b.push(b']');
