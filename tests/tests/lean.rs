@@ -46,13 +46,20 @@ fn calls_by_thread(log: &Log) -> (BTreeMap<u32, Vec<Call>>, usize) {
             continue;
         }
         let sigreturn = s.nr == libc::SYS_rt_sigreturn;
+        // The child's side of clone/clone3 (it returns 0 in the new
+        // thread): it has no entry, so both modes read clone3's
+        // clone_args from the parent's memory when the child first runs,
+        // by which time the parent may have reused that stack slot. What
+        // is read depends on who ran first, not on the mode (a CI run saw
+        // full mode read the parent's next frame and lean the arguments).
+        let child_clone = (s.nr == libc::SYS_clone || s.nr == libc::SYS_clone3) && s.ret == Some(0);
         by_tid.entry(s.tid).or_default().push(Call {
             seq: s.seq,
             nr: s.nr,
             args: s.args,
             ret: s.ret,
             // The restored mask: full mode only (see the module's note).
-            data: if sigreturn {
+            data: if sigreturn || child_clone {
                 Vec::new()
             } else {
                 s.data.clone()
