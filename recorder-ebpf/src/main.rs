@@ -729,7 +729,16 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
         }
     }
     // at_entry 1: everything was read at entry.
-    if let Some(spec) = capture_spec(s.nr)
+    emit_at_exit(rec, s.nr, tgid)
+}
+
+/// Emits a call's record at its exit, with the data its plan reads then
+/// (at_entry 1: everything was read at entry), falling back to the bare
+/// record when that cannot be built; then pauses the process if the ring
+/// is behind (lossless mode). Both modes' sys_exit end here.
+#[inline(always)]
+fn emit_at_exit(rec: SyscallRecord, nr: i64, tgid: u32) -> i32 {
+    if let Some(spec) = capture_spec(nr)
         && spec.at_entry != 1
         && emit_syscall_with_data(rec, spec)
     {
@@ -901,16 +910,7 @@ pub fn sys_exit_lean(ctx: RawTracePointContext) -> i32 {
     // at_entry 1: everything was read at entry (lean_enter). The SOCKLEN_IN
     // items of at_entry 2 are not read: at exit the kernel has overwritten
     // them (only the length it wrote back is recorded).
-    if let Some(spec) = capture_spec(nr)
-        && spec.at_entry != 1
-        && emit_syscall_with_data(rec, spec)
-    {
-        pause_if_behind(tgid);
-        return 0;
-    }
-    emit_syscall(rec);
-    pause_if_behind(tgid);
-    0
+    emit_at_exit(rec, nr, tgid)
 }
 
 /// A lean record with its one timestamp as both entry and exit time.
