@@ -549,6 +549,15 @@ pub mod capture {
     /// A `socklen_t *` value-result length, read at entry (what the caller
     /// offered, strace's `[128 => 16]`): one 4-byte ITEM_IN item.
     pub const SOCKLEN_IN: u8 = 10;
+    /// A buffer the call both reads and writes back, sized like BUF (select's
+    /// `fd_set`s with [`LEN_FDSET`], its timeout): read at entry (ITEM_IN,
+    /// what was asked) and at exit when the call succeeded (ITEM_OUT, what
+    /// it left there): two items of one argument.
+    pub const INOUT: u8 = 11;
+    /// ioctl's argument 2, at exit when the call succeeded: as many bytes
+    /// as [`super::ioctl_out_size`] says the request (argument 1) writes
+    /// (nothing for a request it does not know).
+    pub const IOCTL_OUT: u8 = 12;
 
     /// [`super::ArgSpec::len_src`]
     pub const LEN_ARG: u8 = 0;
@@ -558,6 +567,12 @@ pub mod capture {
     pub const LEN_ARG_DEREF: u8 = 3;
     /// `args[len_arg]` elements of `fixed` bytes each (poll's pollfd array).
     pub const LEN_ARG_TIMES: u8 = 4;
+    /// `ret` elements of `fixed` bytes each (epoll_wait's events).
+    pub const LEN_RET_TIMES: u8 = 5;
+    /// An `fd_set` of `args[len_arg]` descriptors (select's `nfds`): the
+    /// bytes of that many bits rounded up to whole `unsigned long`s, as
+    /// the kernel copies them (`FDS_BYTES`).
+    pub const LEN_FDSET: u8 = 6;
 
     /// [`super::CaptureItem::kind`] (matches the log's CaptureKind order).
     pub const ITEM_STR: u8 = 0;
@@ -568,8 +583,13 @@ pub mod capture {
     pub const TRUNCATED: u8 = 1;
     pub const READ_FAILED: u8 = 2;
 
-    /// Largest capture size per item (the programs mask sizes with it).
-    pub const MAX_SIZE: u32 = (1 << 15) - 1;
+    /// Largest capture size per item: 64 KiB, so that a read or message
+    /// of a 64 KiB buffer (a common size) is captured whole. `--replayable`
+    /// records with it.
+    pub const MAX_SIZE: u32 = 1 << 16;
+    /// What the programs mask sizes with (a power of two minus one above
+    /// [`MAX_SIZE`]): the bound the verifier sees for every item's size.
+    pub const SIZE_MASK: u32 = (1 << 17) - 1;
     /// Items stop once a record reaches this many bytes; offsets are masked
     /// with `OFF_LIMIT - 1`, which is what lets the verifier bound them.
     pub const OFF_LIMIT: usize = 1 << 17;
@@ -584,11 +604,41 @@ pub mod capture {
     pub const MAX_IOV: usize = 8;
 }
 
+/// Bytes an ioctl request writes back to the `arg` pointer when it
+/// succeeds (0: unknown or nothing). A small table of the requests
+/// programs ask every day, whose numbers are the same on x86_64 and arm64
+/// (include/uapi/asm-generic/ioctls.h, include/uapi/linux/sockios.h), then
+/// any request whose number encodes a read direction and size (`_IOR`,
+/// `_IOWR`: `_IOC_READ` is bit 31 on both, the size bits 16-29).
+pub const fn ioctl_out_size(request: u32) -> u32 {
+    match request {
+        // TCGETS: the kernel's `struct termios` (4 flag words, c_line,
+        // c_cc[19]): 36 bytes on both.
+        0x5401 => 36,
+        // TIOCGPGRP, TIOCOUTQ, FIONREAD (TIOCINQ), TIOCGSID: an int.
+        0x540f | 0x5411 | 0x541b | 0x5429 => 4,
+        // TIOCGWINSZ: struct winsize.
+        0x5413 => 8,
+        // SIOCGIFCONF: struct ifconf (the buffer it points to is not read).
+        0x8912 => 16,
+        // SIOCGIFNAME, FLAGS, ADDR, DSTADDR, BRDADDR, NETMASK, METRIC,
+        // MTU, HWADDR, INDEX, TXQLEN: struct ifreq, 40 bytes on both.
+        0x8910 | 0x8913 | 0x8915 | 0x8917 | 0x8919 | 0x891b | 0x891d | 0x8921 | 0x8927
+        | 0x8933 | 0x8942 => 40,
+        r if r >> 31 == 1 => (r >> 16) & 0x3fff,
+        _ => 0,
+    }
+}
+
 /// Per-CPU scratch size: a record's fixed part and items stay below
 /// `OFF_LIMIT`, and the last item may add its 16-byte header and up to
-/// `2 * (MAX_SIZE + 1)` bytes of data past it (iovec chunks are bounded
+/// `2 * (SIZE_MASK + 1)` bytes of data past it (iovec chunks are bounded
 /// separately from the bytes already stored).
-pub const SCRATCH_SIZE: usize = 1 << 18;
+pub const SCRATCH_SIZE: usize = 1 << 19;
+const _: () = assert!(
+    capture::OFF_LIMIT + 16 + 2 * (capture::SIZE_MASK as usize + 1) + 128 <= SCRATCH_SIZE
+);
+const _: () = assert!(capture::MAX_SIZE <= capture::SIZE_MASK);
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]

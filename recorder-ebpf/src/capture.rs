@@ -4,7 +4,7 @@
 //! not nest on one CPU) and copied into the ring with `bpf_ringbuf_output`,
 //! because its length is only known once the user memory has been read.
 //! Every offset is masked with `OFF_LIMIT - 1` and every size with
-//! `MAX_SIZE`, which is what lets the verifier prove the writes stay inside
+//! `SIZE_MASK`, which is what lets the verifier prove the writes stay inside
 //! the scratch buffer; items stop being added once a record nears
 //! `OFF_LIMIT`. Items are padded to 8 bytes so headers stay aligned.
 //!
@@ -18,17 +18,17 @@
 use aya_ebpf::{cty::c_void, helpers::generated};
 use recorder_common::{
     ArgSpec, CaptureItem, CaptureSpec,
-    capture::{self, MAX_ARGV, MAX_DIRENTS, MAX_ENVP, MAX_IOV, MAX_SIZE, OFF_LIMIT},
+    capture::{self, MAX_ARGV, MAX_DIRENTS, MAX_ENVP, MAX_IOV, OFF_LIMIT},
 };
 
 const OFF_MASK: usize = OFF_LIMIT - 1;
-const SIZE_MASK: u32 = MAX_SIZE;
+const SIZE_MASK: u32 = capture::SIZE_MASK;
 /// No new item starts past this offset (an item header must fit below
 /// `OFF_LIMIT`).
 const LAST_START: usize = OFF_LIMIT - 32;
 
 /// Where the builder keeps its state in the scratch buffer (past anything
-/// an item can reach: OFF_LIMIT + 16 + 2 * (MAX_SIZE + 1) < this).
+/// an item can reach: OFF_LIMIT + 16 + 2 * (SIZE_MASK + 1) < this).
 const STATE_OFF: usize = recorder_common::SCRATCH_SIZE - 128;
 /// The iovec loop's bytes stored and total length, kept in memory for the
 /// same reason as the offset.
@@ -99,7 +99,7 @@ type Body = extern "C" fn(u64, *mut c_void) -> i64;
 #[derive(Clone, Copy)]
 pub struct Builder {
     pub buf: *mut u8,
-    /// Capture size per item (1..=MAX_SIZE).
+    /// Capture size per item (1..=capture::MAX_SIZE).
     pub cap: u32,
 }
 
@@ -596,8 +596,26 @@ fn buf_len(a: &ArgSpec, b: &Builder) -> u64 {
         capture::LEN_ARG_TIMES => {
             b.arg(a.len_arg).min(u64::from(capture::MAX_SIZE)) * u64::from(a.fixed & 0xffff)
         }
+        capture::LEN_RET_TIMES => {
+            let ret = b.get(RET) as i64;
+            let n = if ret > 0 { ret as u64 } else { 0 };
+            n.min(u64::from(capture::MAX_SIZE)) * u64::from(a.fixed & 0xffff)
+        }
+        capture::LEN_FDSET => fdset_len(b.arg(a.len_arg)),
         _ => b.arg(a.len_arg),
     }
+}
+
+/// Bytes of an `fd_set` for `nfds` descriptors as select copies them:
+/// whole `unsigned long`s (the kernel's `FDS_BYTES`). `nfds` is an `int`;
+/// a negative one fails the call (nothing to read).
+#[inline(always)]
+fn fdset_len(nfds: u64) -> u64 {
+    let n = nfds as u32 as i32;
+    if n <= 0 {
+        return 0;
+    }
+    (u64::from(n as u32).min(1 << 20) + 63) / 64 * 8
 }
 
 /// The per-argument loops' context: the call's arguments and return value
@@ -666,10 +684,25 @@ extern "C" fn exit_arg_step(i: u64, ctx: *mut c_void) -> i64 {
             b.iovec_item(i, kind, p, count, limit)
         }
         capture::MSGHDR => b.msghdr_item(i, kind, p, limit),
-        // Only getdents64's argument 1.
-        capture::DIRENT_COUNT if i == 1 => b.dirent_count(i, p, limit),
+        // Only getdents64's argument 1: the count, then the records (the
+        // bytes the call returned), which replay writes back.
+        capture::DIRENT_COUNT if i == 1 => {
+            b.dirent_count(i, p, limit);
+            b.buf_item(i, kind, p, limit)
+        }
         capture::FUTEX_TIMEOUT if futex_has_timeout(b.arg(1)) => {
             b.buf_item(i, capture::ITEM_IN, p, 16)
+        }
+        // What select left in its sets and timeout (read at entry too).
+        capture::INOUT => {
+            let len = buf_len(a, b);
+            b.buf_item(i, kind, p, len)
+        }
+        capture::IOCTL_OUT => {
+            let len = recorder_common::ioctl_out_size(b.arg(1) as u32);
+            if len > 0 {
+                b.buf_item(i, kind, p, u64::from(len))
+            }
         }
         _ => {}
     }
@@ -713,6 +746,11 @@ extern "C" fn entry_arg_step(i: u64, ctx: *mut c_void) -> i64 {
     match a.kind {
         capture::STR => b.str_item(i, p),
         capture::SOCKLEN_IN => b.buf_item(i, capture::ITEM_IN, p, 4),
+        // select's sets and timeout as asked (the exit adds them as left).
+        capture::INOUT => {
+            let len = buf_len(a, b);
+            b.buf_item(i, capture::ITEM_IN, p, len)
+        }
         capture::STR_ARRAY => b.str_array(i, p),
         capture::PTR_COUNT => {
             b.ptr_count(i, p);

@@ -136,7 +136,7 @@ pub struct RecordArgs {
     /// struct the kernel filled in). The default, one page, keeps whole paths
     /// (PATH_MAX is 4096) and the typical config-file read or network
     /// message, while a 1 MiB read costs 4 KiB. 0 turns data capture off;
-    /// at most 32767.
+    /// at most 65536.
     #[arg(short = 's', long, value_name = "BYTES", default_value = "4096", value_parser = parse_size)]
     pub capture_size: u64,
 
@@ -170,6 +170,14 @@ pub struct RecordArgs {
     /// (pausing is visible to their parents, e.g. a shell's job control).
     #[arg(long, value_name = "pause|drop", value_enum)]
     pub overflow: Option<Overflow>,
+
+    /// Record a log to replay: every item captured up to 65536 bytes (the
+    /// largest -s, so reads and messages of up to 64 KiB are whole) and
+    /// lossless (--overflow pause), and the log says so. `recorder info`
+    /// then lists the calls a replay still could not reproduce (longer
+    /// reads, outputs the recorder does not capture).
+    #[arg(long, conflicts_with_all = ["capture_size", "overflow"])]
+    pub replayable: bool,
 
     /// Longest time a record waits in memory before it is written out.
     #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]

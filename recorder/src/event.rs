@@ -68,6 +68,13 @@ pub struct Header {
     /// their exit only, so a `Syscall`'s `enter_ns` is its exit time and
     /// there are no durations. False in logs from before revision 3.
     pub lean: bool,
+    /// `recorder --replayable` (revision 4): recorded to be replayed, with
+    /// the largest capture size and in lossless mode, so that every
+    /// captured input is whole up to `capture_size` bytes per item and no
+    /// call is missing. [`crate::read::replayability`] says, call by call,
+    /// what a replay could not reproduce all the same. False in logs from
+    /// before revision 4.
+    pub replayable: bool,
 }
 
 impl Header {

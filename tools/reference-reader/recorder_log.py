@@ -276,6 +276,7 @@ def decode_header(buf, start, end):
     h["trace"] = d.vec(d.string)
     h["traced_nrs"] = d.vec(d.i64)
     h["lean"] = d.bool()
+    h["replayable"] = d.bool()
     d.finish()
     return h
 

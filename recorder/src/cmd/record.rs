@@ -216,16 +216,24 @@ fn check(args: &RecordArgs) -> anyhow::Result<Checked> {
     // Lossless by default only where the recorder is the parent: a -p or
     // --comm process's parent (a shell with job control, a supervisor) sees
     // its child stop and continue.
-    let overflow = args.overflow.unwrap_or(if args.command.is_empty() {
-        Overflow::Drop
-    } else {
-        Overflow::Pause
-    });
+    // --replayable is lossless whatever the config file says: a replay
+    // cannot feed back a call that is not in the log.
+    let overflow = match args.overflow {
+        _ if args.replayable => Overflow::Pause,
+        Some(o) => o,
+        None if args.command.is_empty() => Overflow::Drop,
+        None => Overflow::Pause,
+    };
     let pause_bytes = match overflow {
         Overflow::Drop => 0,
         Overflow::Pause => pause_bytes(ring_size),
     };
-    let capture_size = u32::try_from(args.capture_size)
+    let asked = if args.replayable {
+        u64::from(recorder_common::capture::MAX_SIZE)
+    } else {
+        args.capture_size
+    };
+    let capture_size = u32::try_from(asked)
         .ok()
         .filter(|&c| c <= recorder_common::capture::MAX_SIZE)
         .ok_or_else(|| {
@@ -311,6 +319,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
     header.capture_size = capture_size;
     header.lossless = pause_bytes > 0;
     header.lean = lean;
+    header.replayable = args.replayable;
     if lean && args.show.durations {
         eprintln!(
             "recorder: -T: {} (--mode lean takes each call at its exit only; --mode full has them)",

@@ -1318,6 +1318,26 @@ pub(crate) fn mpol_mode(b: &mut Vec<u8>, value: u64) {
 }
 
 /// strace's xlat/pollflags.in (the generic values, x86_64's and arm64's).
+/// `struct epoll_event`'s `events` (include/uapi/linux/eventpoll.h, in
+/// strace's order: xlat/epollevents.in).
+pub(crate) const EPOLL_EVENTS: &Names = &[
+    (0x1, "EPOLLIN"),
+    (0x2, "EPOLLPRI"),
+    (0x4, "EPOLLOUT"),
+    (0x8, "EPOLLERR"),
+    (0x10, "EPOLLHUP"),
+    (0x20, "EPOLLNVAL"),
+    (0x40, "EPOLLRDNORM"),
+    (0x80, "EPOLLRDBAND"),
+    (0x100, "EPOLLWRNORM"),
+    (0x200, "EPOLLWRBAND"),
+    (0x400, "EPOLLMSG"),
+    (0x2000, "EPOLLRDHUP"),
+    (1 << 28, "EPOLLEXCLUSIVE"),
+    (1 << 29, "EPOLLWAKEUP"),
+    (1 << 30, "EPOLLONESHOT"),
+    (1 << 31, "EPOLLET"),
+];
 pub(crate) const POLL_EVENTS: &Names = &[
     (0x1, "POLLIN"),
     (0x2, "POLLPRI"),

@@ -756,3 +756,94 @@ pub(crate) fn poll_revents(b: &mut Vec<u8>, bytes: &[u8], nfds: u64, max: usize)
         b.push(b']');
     }
 }
+
+/// `struct epoll_event`: `__u32 events; __u64 data`, packed on x86_64
+/// (`EPOLL_PACKED`, 12 bytes) and naturally aligned elsewhere (16 on arm64),
+/// include/uapi/linux/eventpoll.h.
+pub(crate) fn epoll_event_size(arch: Arch) -> usize {
+    match arch {
+        Arch::X86_64 => 12,
+        Arch::Aarch64 => 16,
+    }
+}
+
+/// epoll_wait's events as strace's epoll.c: `[{events=EPOLLIN,
+/// data={u32=3, u64=3}}]`, the first `n` (the return value), `...` past
+/// `max` of them. False when fewer than `n` were captured.
+pub(crate) fn epoll_events(b: &mut Vec<u8>, arch: Arch, bytes: &[u8], n: u64, max: usize) -> bool {
+    let size = epoll_event_size(arch);
+    let data_off = size - 8;
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    if bytes.len() / size < n {
+        return false;
+    }
+    b.push(b'[');
+    for (k, e) in bytes.chunks_exact(size).take(n).enumerate() {
+        if k > 0 {
+            b.extend_from_slice(b", ");
+        }
+        if k == max {
+            b.extend_from_slice(b"...");
+            break;
+        }
+        let (Some(events), Some(data)) = (le_u32(e, 0), le_u64(e, data_off)) else {
+            return false;
+        };
+        b.extend_from_slice(b"{events=");
+        consts::flags(b, u64::from(events), consts::EPOLL_EVENTS);
+        b.extend_from_slice(b", data={u32=");
+        put::u64(b, data & 0xffff_ffff);
+        b.extend_from_slice(b", u64=");
+        put::u64(b, data);
+        b.extend_from_slice(b"}}");
+    }
+    b.push(b']');
+    true
+}
+
+/// The descriptors set in select's `fd_set` (`nfds` bits), as strace's
+/// print_fdset: `[3 7]`, `[]` for none. False when the capture holds fewer
+/// bytes than `nfds` bits need.
+pub(crate) fn fd_set(b: &mut Vec<u8>, bytes: &[u8], nfds: u64) -> bool {
+    let Some(bits) = fd_set_bits(bytes, nfds) else {
+        return false;
+    };
+    b.push(b'[');
+    for (k, fd) in bits.enumerate() {
+        if k > 0 {
+            b.push(b' ');
+        }
+        put::u64(b, fd);
+    }
+    b.push(b']');
+    true
+}
+
+/// The set bits of an `fd_set` below `nfds`, if the bytes hold them all.
+pub(crate) fn fd_set_bits(bytes: &[u8], nfds: u64) -> Option<impl Iterator<Item = u64> + '_> {
+    let nfds = nfds as u32 as i32;
+    let n = u64::try_from(nfds).ok()?;
+    if (bytes.len() as u64) < n.div_ceil(8) {
+        return None;
+    }
+    Some((0..n).filter(move |&fd| bytes[(fd / 8) as usize] & (1 << (fd % 8)) != 0))
+}
+
+/// TIOCGWINSZ's `struct winsize` (four `unsigned short`s), as strace:
+/// `{ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}`.
+pub(crate) fn winsize(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        let names = ["ws_row", "ws_col", "ws_xpixel", "ws_ypixel"];
+        b.push(b'{');
+        for (k, name) in names.iter().enumerate() {
+            if k > 0 {
+                b.extend_from_slice(b", ");
+            }
+            b.extend_from_slice(name.as_bytes());
+            b.push(b'=');
+            put::u64(b, u64::from(le_u16(bytes, 2 * k)?));
+        }
+        b.push(b'}');
+        Some(())
+    })
+}

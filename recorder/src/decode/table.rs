@@ -33,6 +33,12 @@ pub enum LenFrom {
     /// Argument `i` elements of `n` bytes each (poll's `struct pollfd`
     /// array, counted by `nfds`).
     ArgTimes(u8, u32),
+    /// Return value elements of `n` bytes each (epoll_wait's events: `ret`
+    /// of them were written).
+    RetTimes(u32),
+    /// An `fd_set` of as many bits as argument `i` says (select's `nfds`),
+    /// in whole `unsigned long`s as the kernel copies it.
+    FdSet(u8),
 }
 
 /// What to capture for one argument of a syscall.
@@ -76,10 +82,22 @@ pub enum ArgPlan {
     /// `struct sockaddr *` of `len` bytes: one `InBuf` capture, or `OutBuf`
     /// if `out` (accept, recvfrom, getsockname...).
     Sockaddr { len: LenFrom, out: bool },
-    /// getdents64's records, counted in the kernel and not copied: one
-    /// `OutBuf` capture without bytes, `len` the number of entries,
-    /// `truncated` when there were more than the kernel side counts.
+    /// getdents64's records: first one `OutBuf` capture without bytes,
+    /// `len` the number of entries (counted in the kernel), `truncated`
+    /// when there were more than the kernel side counts; then (recorders
+    /// since December 2026) the records themselves, the `ret` bytes the
+    /// call returned, as a second `OutBuf` capture.
     DirentCount,
+    /// A buffer the call reads and writes back (select's `fd_set`s and
+    /// timeout): one `InBuf` capture read at entry (what was asked) and
+    /// one `OutBuf` capture at exit when the call succeeded (what it left
+    /// there: the descriptors ready, the time left). Lean mode reads
+    /// nothing at entry: only the `OutBuf`.
+    InOut { len: LenFrom },
+    /// ioctl's `arg` at exit, when the call succeeded and the request is
+    /// one whose output size `recorder_common::ioctl_out_size` knows: one
+    /// `OutBuf` capture of that many bytes.
+    IoctlOut,
     /// futex's `struct timespec *timeout` (argument 3): one `InBuf` capture
     /// of 16 bytes, only for the commands that take a timeout (for the
     /// others, argument 3 is a number).
@@ -242,6 +260,16 @@ pub(crate) enum Ty {
     /// returned, or the pointer when the size was 0 (a query of the length:
     /// strace's xattr.c print_xattr_list).
     XattrList(u8),
+    /// epoll_wait's `struct epoll_event` array: the `ret` events the call
+    /// returned (12 bytes each on x86_64, where the struct is packed; 16 on
+    /// arm64), `[{events=EPOLLIN, data={u32=5, u64=5}}]` as strace.
+    EpollEvents,
+    /// select's `fd_set *`, `nfds` in argument 0: `[3 4]`, or `NULL`.
+    FdSet,
+    /// select's `struct timeval *` and pselect6's `struct timespec *`
+    /// timeout: as asked (the kernel writes what is left back, which the
+    /// result shows).
+    SelTimespec,
     /// poll's `struct pollfd` array, its length in argument `i`:
     /// `[{fd=0, events=POLLIN}]` (the `revents` go with the result, see
     /// [`RetFmt::Poll`]).
@@ -294,6 +322,10 @@ pub(crate) enum RetFmt {
     /// ([{fd=3, revents=POLLIN}])` (strace's poll.c), from the array read
     /// at exit (argument 0), with what is `left` of ppoll's timeout.
     Poll,
+    /// select and pselect6: `0 (Timeout)`, or the sets as the call left
+    /// them, `1 (in [3])` (strace's desc.c), with what is `left` of
+    /// select's timeout.
+    Select,
 }
 
 /// One row of the table.
@@ -328,6 +360,11 @@ impl Spec {
 
     const fn poll(mut self) -> Spec {
         self.ret = RetFmt::Poll;
+        self
+    }
+
+    const fn select(mut self) -> Spec {
+        self.ret = RetFmt::Select;
         self
     }
 
@@ -411,12 +448,13 @@ static SPECS: &[Spec] = &[
     s("inotify_add_watch", &[Fd, Path, Hex]),
     s("epoll_create1", &[Flags(consts::EPOLL_FLAGS)]),
     s("epoll_ctl", &[Fd, Enum(consts::EPOLL_OPS), Fd, Ptr]),
-    s("epoll_wait", &[Fd, Ptr, Int, Int]),
-    s("epoll_pwait", &[Fd, Ptr, Int, Int, Ptr, Uint]),
+    s("epoll_wait", &[Fd, EpollEvents, Int, Int]),
+    s("epoll_pwait", &[Fd, EpollEvents, Int, Int, SigsetIn, Uint]),
+    s("epoll_pwait2", &[Fd, EpollEvents, Int, TimespecIn, SigsetIn, Uint]),
     s("poll", &[PollFds(1), Uint, Int]).poll(),
     s("ppoll", &[PollFds(1), Uint, TimespecIn, SigsetIn, Uint]).poll(),
-    s("select", &[Int, Ptr, Ptr, Ptr, Ptr]),
-    s("pselect6", &[Int, Ptr, Ptr, Ptr, Ptr, Ptr]),
+    s("select", &[Int, FdSet, FdSet, FdSet, SelTimespec]).select(),
+    s("pselect6", &[Int, FdSet, FdSet, FdSet, SelTimespec, Ptr]).select(),
     // --- files: metadata and names
     s("stat", &[Path, Stat]),
     s("lstat", &[Path, Stat]),
@@ -631,7 +669,6 @@ static SPECS: &[Spec] = &[
     s("vmsplice", &[Fd, Ptr, Uint, Flags(consts::SPLICE_FLAGS)]),
     s("eventfd", &[Uint]),
     s("epoll_create", &[Int]),
-    s("epoll_pwait2", &[Fd, Ptr, Int, TimespecIn, Ptr, Uint]),
     s("inotify_init", &[]),
     s("inotify_rm_watch", &[Fd, Int]),
     s("signalfd", &[Fd, SigsetIn, Uint]),
@@ -959,6 +996,16 @@ impl Ty {
             TimespecOut | TimevalOut => out_fixed(structs::TIMESPEC_SIZE),
             Utsname => out_fixed(structs::UTSNAME_SIZE),
             Dirents => P::DirentCount,
+            EpollEvents => P::OutBuf {
+                len: LenFrom::RetTimes(structs::epoll_event_size(arch) as u32),
+            },
+            FdSet => P::InOut {
+                len: LenFrom::FdSet(0),
+            },
+            SelTimespec => P::InOut {
+                len: Fixed(structs::TIMESPEC_SIZE as u32),
+            },
+            IoctlArg => P::IoctlOut,
             FutexTimeout => P::FutexTimeout,
             SigreturnMask => P::SigreturnMask,
             RlimIn => in_fixed(structs::RLIMIT_SIZE),

@@ -425,6 +425,10 @@ impl Formatter {
                         put::i64(b, r);
                         self.poll_ret(b, sc, r, spec.is_some_and(|s| s.name == "ppoll"));
                     }
+                    RetFmt::Select => {
+                        put::i64(b, r);
+                        select_ret(b, sc, r, spec.is_some_and(|s| s.name == "select"));
+                    }
                 }
             }
         }
@@ -820,6 +824,19 @@ impl<'a> Call<'a> {
             Ty::NodeMaskOut(m) => self.output(b, i, |b, c| self.nodemask(b, c, m)),
             Ty::MpolMode => consts::mpol_mode(b, v & 0xffff_ffff),
             Ty::PrctlArg => put::hex(b, v),
+            Ty::EpollEvents => {
+                let n = self.sc.ret.unwrap_or(0).max(0) as u64;
+                self.output(b, i, |b, c| {
+                    structs::epoll_events(b, arch, &c.bytes, n, self.max_elems)
+                })
+            }
+            // What was asked is the entry's item (lean logs have none: the
+            // pointer is shown).
+            Ty::FdSet => self.asked(b, i, |b, c| structs::fd_set(b, &c.bytes, self.sc.args[0])),
+            Ty::SelTimespec => {
+                let usec = self.arch == Arch::X86_64 && self.is_select();
+                self.asked(b, i, |b, c| structs::timespec(b, &c.bytes, usec))
+            }
             Ty::PollFds(n) => self.input(b, i, |b, c| {
                 structs::pollfd_array(
                     b,
@@ -881,7 +898,16 @@ impl<'a> Call<'a> {
                 put::i64(b, int);
                 self.fd_name(b, int);
             }
-            Ty::IoctlArg => put::hex(b, v),
+            // The outputs captured (recorder_common::ioctl_out_size) that
+            // strace shows as a value: an int (FIONREAD, TIOCOUTQ,
+            // TIOCGPGRP, TIOCGSID) and struct winsize (TIOCGWINSZ).
+            Ty::IoctlArg => match self.sc.args[1] & 0xffff_ffff {
+                0x540f | 0x5411 | 0x541b | 0x5429 => {
+                    self.output(b, i, |b, c| int_ref(b, &c.bytes, &[]))
+                }
+                0x5413 => self.output(b, i, |b, c| structs::winsize(b, &c.bytes)),
+                _ => put::hex(b, v),
+            },
             Ty::IoctlReq => match consts::name_of(v & 0xffff_ffff, consts::IOCTLS) {
                 Some(n) => b.extend_from_slice(n.as_bytes()),
                 None => put::hex(b, v & 0xffff_ffff),
@@ -1078,6 +1104,28 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// An argument that the call both reads and writes back (select's
+    /// sets): what it held on entry, the `InBuf` item read then.
+    fn asked(&self, b: &mut Vec<u8>, i: usize, render: impl FnOnce(&mut Vec<u8>, &Capture) -> bool) {
+        let v = self.sc.args[i];
+        if v == 0 {
+            return b.extend_from_slice(b"NULL");
+        }
+        match self.captures(i).find(|c| c.kind == CaptureKind::InBuf) {
+            None => put::hex(b, v),
+            Some(c) if self.data_redacted && c.bytes.is_empty() && c.truncated => {
+                put::hex(b, v);
+                b.extend_from_slice(b" /* redacted */");
+            }
+            Some(c) => show_capture(b, v, c, render),
+        }
+    }
+
+    /// Whether the call is select (its timeout is a `timeval`).
+    fn is_select(&self) -> bool {
+        syscall_name(self.arch, self.sc.nr) == Some("select")
+    }
+
     /// An output item: only meaningful when the call succeeded.
     fn output(
         &self,
@@ -1256,6 +1304,58 @@ fn show_capture(
         b.extend_from_slice(b" /* ");
         put::u64(b, c.bytes.len() as u64);
         b.extend_from_slice(b" bytes captured, too short */");
+    }
+}
+
+/// select's result as strace's desc.c decode_select: ` (Timeout)` for 0,
+/// else the sets as the call left them (`in [3], out [4]`, from the
+/// `OutBuf` items read at exit) and what is `left` of the timeout.
+fn select_ret(b: &mut Vec<u8>, sc: &Syscall, r: i64, usec: bool) {
+    if r == 0 {
+        return b.extend_from_slice(b" (Timeout)");
+    }
+    let left = |arg: u8| {
+        sc.data
+            .iter()
+            .find(|c| c.arg == arg && c.kind == CaptureKind::OutBuf && !c.read_failed)
+    };
+    let mut out = Vec::new();
+    for (arg, name) in [(1u8, "in"), (2, "out"), (3, "except")] {
+        let Some(bits) = left(arg).and_then(|c| structs::fd_set_bits(&c.bytes, sc.args[0])) else {
+            continue;
+        };
+        for (k, fd) in bits.enumerate() {
+            if k == 0 {
+                if !out.is_empty() {
+                    out.extend_from_slice(b", ");
+                }
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b" [");
+            } else {
+                out.push(b' ');
+            }
+            put::u64(&mut out, fd);
+        }
+        if out.last().is_some_and(u8::is_ascii_digit) {
+            out.push(b']');
+        }
+    }
+    if sc.args[4] != 0
+        && let Some(c) = left(4)
+    {
+        let mark = out.len();
+        if !out.is_empty() {
+            out.extend_from_slice(b", ");
+        }
+        out.extend_from_slice(b"left ");
+        if !structs::timespec(&mut out, &c.bytes, usec) {
+            out.truncate(mark);
+        }
+    }
+    if !out.is_empty() {
+        b.extend_from_slice(b" (");
+        b.extend_from_slice(&out);
+        b.push(b')');
     }
 }
 

@@ -34,6 +34,7 @@ fn header() -> Header {
         trace: vec!["openat,%process".into()],
         traced_nrs: vec![56, 57, 59, 257],
         lean: true,
+        replayable: true,
     }
 }
 
@@ -1326,16 +1327,17 @@ fn trace_set_in_the_header_and_its_absence() {
         trace: vec![],
         traced_nrs: vec![],
         lean: false,
+        replayable: false,
         format_minor: 1,
         ..h
     };
     let mut enc = postcard::to_stdvec(&old).unwrap();
     assert_eq!(
-        enc[enc.len() - 3..],
-        [0, 0, 0],
-        "two empty lists and `lean` false at the end"
+        enc[enc.len() - 4..],
+        [0, 0, 0, 0],
+        "two empty lists, `lean` and `replayable` false at the end"
     );
-    enc.truncate(enc.len() - 3);
+    enc.truncate(enc.len() - 4);
     let bytes = prefix_with_header(&enc);
     let r = LogReader::open(Cursor::new(&bytes)).unwrap();
     assert_eq!(r.header(), &old);
@@ -1356,11 +1358,33 @@ fn lean_in_the_header_and_its_absence() {
 
     let old = Header {
         lean: false,
+        replayable: false,
         format_minor: 2,
         ..header()
     };
     let mut enc = postcard::to_stdvec(&old).unwrap();
-    assert_eq!(enc.last(), Some(&0), "`lean` false is the last byte");
+    assert_eq!(enc[enc.len() - 2..], [0, 0], "`lean` and `replayable` false end it");
+    enc.truncate(enc.len() - 2);
+    let bytes = prefix_with_header(&enc);
+    let r = LogReader::open(Cursor::new(&bytes)).unwrap();
+    assert_eq!(r.header(), &old);
+}
+
+/// `Header.replayable` (revision 4) round-trips, and a header from a
+/// revision 3 writer, which ends before it, reads as not replayable.
+#[test]
+fn replayable_in_the_header_and_its_absence() {
+    let (log, _) = write_log(&[], 1, true);
+    let r = LogReader::open(Cursor::new(&log)).unwrap();
+    assert!(r.header().replayable);
+
+    let old = Header {
+        replayable: false,
+        format_minor: 3,
+        ..header()
+    };
+    let mut enc = postcard::to_stdvec(&old).unwrap();
+    assert_eq!(enc.last(), Some(&0), "`replayable` false is the last byte");
     enc.pop();
     let bytes = prefix_with_header(&enc);
     let r = LogReader::open(Cursor::new(&bytes)).unwrap();

@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::time::{secs9, utc};
+use super::replayable::ReplayTally;
 use super::{Completeness, Events, FilterSpec, ReadError, Tasks};
 use crate::event::{Event, Filter, Header, Trailer};
 use crate::log::{FORMAT_MINOR, FORMAT_VERSION};
@@ -113,10 +114,59 @@ pub struct InfoReport {
     pub thread_count: usize,
     pub processes: Vec<ProcessInfo>,
     pub completeness: CompletenessInfo,
+    /// Which calls a replay could not feed back from the log, and why.
+    pub replay: ReplayInfo,
     /// Smallest and largest event timestamp (CLOCK_MONOTONIC ns), for
     /// `report`'s time axis.
     #[serde(skip)]
     pub span_ns: Option<(u64, u64)>,
+}
+
+/// The replayability verdict (`read::replayable`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayInfo {
+    /// `Header.replayable`: recorded with `--replayable`.
+    pub recorded_replayable: bool,
+    /// Every successful call can be fed back (and nothing was lost).
+    pub replayable: bool,
+    pub verdict: String,
+    #[serde(flatten)]
+    pub tally: ReplayTally,
+    /// What the log cannot hold or how it was recorded, once per log.
+    pub notes: Vec<String>,
+}
+
+fn replay_info(h: &Header, mut tally: ReplayTally, complete: bool) -> ReplayInfo {
+    tally.finish();
+    let replayable = tally.blocked == 0 && complete && h.trace_set().is_none();
+    let verdict = if replayable {
+        format!(
+            "every call can be fed back ({} calls with results)",
+            tally.calls
+        )
+    } else {
+        let mut why = Vec::new();
+        if tally.blocked > 0 {
+            why.push(format!(
+                "{} of {} calls cannot be fed back",
+                tally.blocked, tally.calls
+            ));
+        }
+        if !complete {
+            why.push("the log is incomplete (see verdict)".to_owned());
+        }
+        if h.trace_set().is_some() {
+            why.push("only some system calls were recorded (-e)".to_owned());
+        }
+        format!("NOT REPLAYABLE: {}", why.join("; "))
+    };
+    ReplayInfo {
+        recorded_replayable: h.replayable,
+        replayable,
+        verdict,
+        tally,
+        notes: super::replayable::log_notes(h),
+    }
 }
 
 /// Standard names of the signals (the same numbers on x86_64 and arm64).
@@ -290,10 +340,13 @@ pub fn gather<R: Read>(
     file_bytes: u64,
 ) -> (InfoReport, Result<(), crate::log::LogError>) {
     let mut counts = Counts::default();
+    let mut tally = ReplayTally::default();
+    let header = events.header().clone();
     let res = loop {
         match events.next_event() {
             Ok(Some(ev)) => match ev {
                 Event::Syscall(sc) => {
+                    tally.add(&header, &sc);
                     counts.syscalls += 1;
                     counts.failed += u64::from(sc.ret.is_some_and(|r| (-4095..=-1).contains(&r)));
                     counts.failed_captures +=
@@ -329,6 +382,7 @@ pub fn gather<R: Read>(
         last_event_s: events.span().map(|s| since_start(&h, s.1)),
         thread_count: events.tasks().thread_count(),
         processes: processes(&h, events.tasks()),
+        replay: replay_info(&h, tally, completeness.is_complete()),
         completeness: completeness_info(&completeness),
         span_ns: events.span(),
         header: h,
@@ -529,6 +583,36 @@ impl InfoReport {
             )?;
         }
         line(out, "file end", &k.end)?;
+        self.write_replay(out)
+    }
+
+    /// The replayability verdict: per syscall and reason, how many calls
+    /// cannot be fed back, with the first ones (`tid/seq`, as `dump
+    /// --tid T` numbers them).
+    fn write_replay(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let r = &self.replay;
+        writeln!(out, "{:<13}{}", "replay", r.verdict)?;
+        for g in &r.tally.groups {
+            let first: Vec<String> = g.first.iter().map(|(t, s)| format!("{t}/{s}")).collect();
+            let more = if g.count > g.first.len() as u64 { ", ..." } else { "" };
+            let largest = if g.reason == "truncated" {
+                format!(" (largest {} bytes)", g.largest)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "  {:<18} {:>7}  {}{largest}: {}; first (tid/seq) {}{more}",
+                g.syscall,
+                g.count,
+                g.reason,
+                g.example,
+                first.join(", ")
+            )?;
+        }
+        for n in &r.notes {
+            writeln!(out, "  note: {n}")?;
+        }
         Ok(())
     }
 }

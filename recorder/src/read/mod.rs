@@ -19,6 +19,7 @@ pub mod export;
 pub mod filter;
 pub mod info;
 pub mod parquet;
+pub mod replayable;
 pub mod report;
 pub mod stats;
 pub mod tasks;
@@ -33,6 +34,7 @@ use std::path::{Path, PathBuf};
 pub use filter::{
     Filter, FilterSpec, RECORDABLE_NRS, TraceExpr, TraceItem, parse_trace, record_set,
 };
+pub use replayable::{NotReplayable, replayability};
 pub use tasks::{Process, Tasks, Thread};
 pub use time::{TimeSpec, parse_time};
 

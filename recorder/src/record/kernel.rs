@@ -496,7 +496,11 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
     let mut spec = CaptureSpec {
         at_entry: if plan.at_entry {
             1
-        } else if plan.args.contains(&ArgPlan::SocklenIn) {
+        } else if plan
+            .args
+            .iter()
+            .any(|a| matches!(a, ArgPlan::SocklenIn | ArgPlan::InOut { .. }))
+        {
             2
         } else {
             0
@@ -509,6 +513,8 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
         LenFrom::Fixed(n) => (c::LEN_FIXED, 0, n),
         LenFrom::ArgDeref(i) => (c::LEN_ARG_DEREF, i, 0),
         LenFrom::ArgTimes(i, n) => (c::LEN_ARG_TIMES, i, n),
+        LenFrom::RetTimes(n) => (c::LEN_RET_TIMES, 0, n),
+        LenFrom::FdSet(i) => (c::LEN_FDSET, i, 0),
     };
     // The environment is not recorded, only how many variables it has
     // (strace's `/* 72 vars */`): it is where secrets live, and a log is
@@ -573,6 +579,21 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
             },
             ArgPlan::FutexTimeout => ArgSpec {
                 kind: c::FUTEX_TIMEOUT,
+                ..Default::default()
+            },
+            ArgPlan::InOut { len: l } => {
+                let (len_src, len_arg, fixed) = len(l);
+                ArgSpec {
+                    kind: c::INOUT,
+                    len_src,
+                    len_arg,
+                    out: 1,
+                    fixed,
+                }
+            }
+            ArgPlan::IoctlOut => ArgSpec {
+                kind: c::IOCTL_OUT,
+                out: 1,
                 ..Default::default()
             },
             ArgPlan::DirentCount => ArgSpec {

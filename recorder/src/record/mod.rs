@@ -138,6 +138,7 @@ pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Head
         trace: Vec::new(),
         traced_nrs: Vec::new(),
         lean: false,
+        replayable: false,
     }
 }
 

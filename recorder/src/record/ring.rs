@@ -213,19 +213,26 @@ impl RecordParser {
 }
 
 /// Joins a call's entry data with the items its exit record carries. An
-/// argument has items from one side only: the exit's when the entry's read
-/// failed (a successful exec whose argv and envp the eBPF side read again
-/// from the new stack, see `EXEC_REREAD` in recorder-ebpf), else the
-/// entry's.
+/// argument's items of one kind come from one side only: the exit's when
+/// the entry's read failed (a successful exec whose argv and envp the eBPF
+/// side read again from the new stack, see `EXEC_REREAD` in
+/// recorder-ebpf), else the entry's. Items of different kinds are both
+/// kept: select's sets as asked (`InBuf`, at entry) and as left (`OutBuf`,
+/// at exit), the entry's first.
 fn merge_entry_data(data: &mut Vec<Capture>, entry: Vec<Capture>) {
-    let failed_only = |arg: u8| {
-        let mut items = entry.iter().filter(|c| c.arg == arg);
+    let failed_only = |arg: u8, kind: CaptureKind| {
+        let mut items = entry.iter().filter(|c| c.arg == arg && c.kind == kind);
         matches!((items.next(), items.next()), (Some(c), None) if c.read_failed)
     };
-    let entry_args: Vec<u8> = entry.iter().map(|c| c.arg).collect();
-    data.retain(|c| !entry_args.contains(&c.arg) || failed_only(c.arg));
-    let exit_args: Vec<u8> = data.iter().map(|c| c.arg).collect();
-    data.extend(entry.into_iter().filter(|c| !exit_args.contains(&c.arg)));
+    let entry_keys: Vec<(u8, CaptureKind)> = entry.iter().map(|c| (c.arg, c.kind)).collect();
+    data.retain(|c| !entry_keys.contains(&(c.arg, c.kind)) || failed_only(c.arg, c.kind));
+    let exit_keys: Vec<(u8, CaptureKind)> = data.iter().map(|c| (c.arg, c.kind)).collect();
+    let mut entry: Vec<Capture> = entry
+        .into_iter()
+        .filter(|c| !exit_keys.contains(&(c.arg, c.kind)))
+        .collect();
+    entry.append(data);
+    *data = entry;
     // Items are in argument order (docs/json-output.md); stable, so an
     // argument's own items keep theirs.
     data.sort_by_key(|c| c.arg);
