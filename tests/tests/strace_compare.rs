@@ -70,6 +70,17 @@ t = threading.Thread(target=serve); t.start()
 k = socket.create_connection(s.getsockname()); k.sendall(b'ping')
 print(k.recv(64)); k.close(); t.join()";
 
+/// The outputs replay needs (issue 21): epoll_wait's events, select's
+/// sets (asked, then ready, with the time left), ioctl outputs, getdents64.
+const PY_POLL: &str = "import os, select, fcntl, termios
+r, w = os.pipe(); os.write(w, b'x')
+e = select.epoll(); e.register(r, select.EPOLLIN | select.EPOLLET); e.register(w, select.EPOLLOUT)
+print(e.poll(1), e.poll(0))
+select.select([r], [w], [], 0.5); select.select([r], [], [], 0); select.select([r, w], [w], [r], None)
+print(fcntl.ioctl(r, termios.FIONREAD, b'    '))
+os.read(r, 1); select.select([r], [], [], 0.001)
+print(len(os.listdir('/etc')))";
+
 /// The commands compared: everyday programs, as the issue measured. In the
 /// arm64 guest (`cargo xtask test-arm64`), whose userland is a static
 /// busybox, strace and its glibc, a shorter list of the same kinds, so that
@@ -116,6 +127,7 @@ fn commands(tree: &Path) -> Vec<Vec<String>> {
             "import json, os; print(json.dumps(sorted(os.listdir('/etc'))[:3]))",
         ));
         cmds.push(py(PY_TCP));
+        cmds.push(py(PY_POLL));
         cmds.push(py("import subprocess; subprocess.run(['true']); print(open('/proc/self/stat').read()[:8])"));
     }
     cmds

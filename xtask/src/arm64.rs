@@ -55,9 +55,10 @@ impl Default for Options {
 /// guest's initramfs.
 /// strace_compare compares `recorder dump` with the guest's strace (see
 /// [`crate::kernel`] for how strace gets there) on arm64's own syscalls.
-const VM_TESTS: [&str; 8] = [
+const VM_TESTS: [&str; 9] = [
     "record",
     "capture",
+    "replaycap",
     "service",
     "snapshot",
     "lossless",

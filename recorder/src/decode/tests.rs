@@ -304,9 +304,13 @@ fn capture_plan_indices_are_in_range() {
                 let idx = match p {
                     ArgPlan::InBuf { len }
                     | ArgPlan::OutBuf { len }
+                    | ArgPlan::InOut { len }
                     | ArgPlan::Sockaddr { len, .. } => match len {
-                        LenFrom::Arg(i) | LenFrom::ArgDeref(i) | LenFrom::ArgTimes(i, _) => Some(i),
-                        LenFrom::Fixed(size) => {
+                        LenFrom::Arg(i)
+                        | LenFrom::ArgDeref(i)
+                        | LenFrom::ArgTimes(i, _)
+                        | LenFrom::FdSet(i) => Some(i),
+                        LenFrom::Fixed(size) | LenFrom::RetTimes(size) => {
                             assert!(size > 0);
                             None
                         }
