@@ -623,8 +623,8 @@ pub const fn ioctl_out_size(request: u32) -> u32 {
         0x8912 => 16,
         // SIOCGIFNAME, FLAGS, ADDR, DSTADDR, BRDADDR, NETMASK, METRIC,
         // MTU, HWADDR, INDEX, TXQLEN: struct ifreq, 40 bytes on both.
-        0x8910 | 0x8913 | 0x8915 | 0x8917 | 0x8919 | 0x891b | 0x891d | 0x8921 | 0x8927
-        | 0x8933 | 0x8942 => 40,
+        0x8910 | 0x8913 | 0x8915 | 0x8917 | 0x8919 | 0x891b | 0x891d | 0x8921 | 0x8927 | 0x8933
+        | 0x8942 => 40,
         r if r >> 31 == 1 => (r >> 16) & 0x3fff,
         _ => 0,
     }
@@ -635,9 +635,8 @@ pub const fn ioctl_out_size(request: u32) -> u32 {
 /// `2 * (SIZE_MASK + 1)` bytes of data past it (iovec chunks are bounded
 /// separately from the bytes already stored).
 pub const SCRATCH_SIZE: usize = 1 << 19;
-const _: () = assert!(
-    capture::OFF_LIMIT + 16 + 2 * (capture::SIZE_MASK as usize + 1) + 128 <= SCRATCH_SIZE
-);
+const _: () =
+    assert!(capture::OFF_LIMIT + 16 + 2 * (capture::SIZE_MASK as usize + 1) + 128 <= SCRATCH_SIZE);
 const _: () = assert!(capture::MAX_SIZE <= capture::SIZE_MASK);
 
 #[repr(C)]

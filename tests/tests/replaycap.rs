@@ -178,7 +178,11 @@ fn every_output_is_what_the_program_got() {
         .find(|s| s.ret == Some(BIG as i64))
         .expect("the 64 KiB read");
     let c = read.data.iter().find(|c| c.arg == 1).unwrap();
-    assert!(!c.truncated && c.bytes.len() == BIG, "{} bytes", c.bytes.len());
+    assert!(
+        !c.truncated && c.bytes.len() == BIG,
+        "{} bytes",
+        c.bytes.len()
+    );
     assert_eq!(c.bytes, std::fs::read(r._w.path("big")).unwrap());
 
     // getrandom through syscall() is always a system call.

@@ -786,18 +786,33 @@ pub(crate) fn epoll_events(b: &mut Vec<u8>, arch: Arch, bytes: &[u8], n: u64, ma
             b.extend_from_slice(b"...");
             break;
         }
-        let (Some(events), Some(data)) = (le_u32(e, 0), le_u64(e, data_off)) else {
+        if !epoll_event(b, e, data_off) {
             return false;
-        };
-        b.extend_from_slice(b"{events=");
-        consts::flags(b, u64::from(events), consts::EPOLL_EVENTS);
-        b.extend_from_slice(b", data={u32=");
-        put::u64(b, data & 0xffff_ffff);
-        b.extend_from_slice(b", u64=");
-        put::u64(b, data);
-        b.extend_from_slice(b"}}");
+        }
     }
     b.push(b']');
+    true
+}
+
+/// One `struct epoll_event` (epoll_ctl's): `{events=EPOLLIN, data={u32=3,
+/// u64=3}}`.
+pub(crate) fn epoll_event_in(b: &mut Vec<u8>, arch: Arch, bytes: &[u8]) -> bool {
+    all_or_nothing(b, |b| {
+        epoll_event(b, bytes, epoll_event_size(arch) - 8).then_some(())
+    })
+}
+
+fn epoll_event(b: &mut Vec<u8>, e: &[u8], data_off: usize) -> bool {
+    let (Some(events), Some(data)) = (le_u32(e, 0), le_u64(e, data_off)) else {
+        return false;
+    };
+    b.extend_from_slice(b"{events=");
+    consts::flags(b, u64::from(events), consts::EPOLL_EVENTS);
+    b.extend_from_slice(b", data={u32=");
+    put::u64(b, data & 0xffff_ffff);
+    b.extend_from_slice(b", u64=");
+    put::u64(b, data);
+    b.extend_from_slice(b"}}");
     true
 }
 

@@ -264,6 +264,9 @@ pub(crate) enum Ty {
     /// returned (12 bytes each on x86_64, where the struct is packed; 16 on
     /// arm64), `[{events=EPOLLIN, data={u32=5, u64=5}}]` as strace.
     EpollEvents,
+    /// epoll_ctl's `struct epoll_event *` (an input; EPOLL_CTL_DEL ignores
+    /// it and strace shows the pointer).
+    EpollEventIn,
     /// select's `fd_set *`, `nfds` in argument 0: `[3 4]`, or `NULL`.
     FdSet,
     /// select's `struct timeval *` and pselect6's `struct timespec *`
@@ -447,10 +450,16 @@ static SPECS: &[Spec] = &[
     s("inotify_init1", &[Flags(consts::IN_INIT_FLAGS)]),
     s("inotify_add_watch", &[Fd, Path, Hex]),
     s("epoll_create1", &[Flags(consts::EPOLL_FLAGS)]),
-    s("epoll_ctl", &[Fd, Enum(consts::EPOLL_OPS), Fd, Ptr]),
+    s(
+        "epoll_ctl",
+        &[Fd, Enum(consts::EPOLL_OPS), Fd, EpollEventIn],
+    ),
     s("epoll_wait", &[Fd, EpollEvents, Int, Int]),
     s("epoll_pwait", &[Fd, EpollEvents, Int, Int, SigsetIn, Uint]),
-    s("epoll_pwait2", &[Fd, EpollEvents, Int, TimespecIn, SigsetIn, Uint]),
+    s(
+        "epoll_pwait2",
+        &[Fd, EpollEvents, Int, TimespecIn, SigsetIn, Uint],
+    ),
     s("poll", &[PollFds(1), Uint, Int]).poll(),
     s("ppoll", &[PollFds(1), Uint, TimespecIn, SigsetIn, Uint]).poll(),
     s("select", &[Int, FdSet, FdSet, FdSet, SelTimespec]).select(),
@@ -999,6 +1008,7 @@ impl Ty {
             EpollEvents => P::OutBuf {
                 len: LenFrom::RetTimes(structs::epoll_event_size(arch) as u32),
             },
+            EpollEventIn => in_fixed(structs::epoll_event_size(arch)),
             FdSet => P::InOut {
                 len: LenFrom::FdSet(0),
             },

@@ -2588,3 +2588,155 @@ fn poll_arrays_and_results() {
         "poll([{fd=4, events=POLLIN|POLLOUT}, {fd=5, events=POLLIN}], 2, 100) = 2 ([{fd=4, revents=POLLOUT}, {fd=5, revents=POLLIN|POLLHUP}])"
     );
 }
+
+/// epoll's events as strace's epoll.c, from the architecture's layout:
+/// packed 12-byte `struct epoll_event` on x86_64, 16 bytes on arm64.
+#[test]
+fn epoll_events_per_architecture() {
+    let ev = |arch: Arch, events: u32, data: u64| {
+        let mut b = events.to_le_bytes().to_vec();
+        if arch == A {
+            b.extend_from_slice(&[0; 4]);
+        }
+        b.extend_from_slice(&data.to_le_bytes());
+        b
+    };
+    for arch in [X, A] {
+        let mut bytes = ev(arch, 1, 3);
+        bytes.extend(ev(arch, 0x8000_0004, 0x1122_3344_5566_7788));
+        let sc = with(
+            call(arch, "epoll_pwait", &[5, BUF, 8, 0, 0, 8], 2),
+            vec![out(1, &bytes)],
+        );
+        assert_eq!(
+            line(arch, sc),
+            "epoll_pwait(5, [{events=EPOLLIN, data={u32=3, u64=3}}, {events=EPOLLOUT|EPOLLET, data={u32=1432778632, u64=1234605616436508552}}], 8, 0, NULL, 8) = 2",
+            "{arch}"
+        );
+        let ctl = with(
+            call(arch, "epoll_ctl", &[5, 1, 3, BUF], 0),
+            vec![inb(3, &ev(arch, 1, 3))],
+        );
+        assert_eq!(
+            line(arch, ctl),
+            "epoll_ctl(5, EPOLL_CTL_ADD, 3, {events=EPOLLIN, data={u32=3, u64=3}}) = 0"
+        );
+        // No event: `[]`; a capture shorter than the events: the pointer.
+        let none = with(
+            call(arch, "epoll_pwait", &[5, BUF, 8, 0, 0, 8], 0),
+            vec![out(1, &[])],
+        );
+        assert_eq!(line(arch, none), "epoll_pwait(5, [], 8, 0, NULL, 8) = 0");
+        let short = with(
+            call(arch, "epoll_pwait", &[5, BUF, 8, 0, 0, 8], 2),
+            vec![out(1, &ev(arch, 1, 3))],
+        );
+        assert!(line(arch, short).contains("too short"));
+    }
+    let x = with(
+        call(X, "epoll_wait", &[5, BUF, 8, 100], 1),
+        vec![out(1, &ev(X, 0x10, 9))],
+    );
+    assert_eq!(
+        line(X, x),
+        "epoll_wait(5, [{events=EPOLLHUP, data={u32=9, u64=9}}], 8, 100) = 1"
+    );
+}
+
+/// select and pselect6 as strace's desc.c: the sets as asked (entry
+/// items), the sets as left and the time left with the result (exit
+/// items); in a lean log, without the entry items, the pointers.
+#[test]
+fn select_sets_and_results() {
+    let set = |fds: &[u8]| {
+        let mut b = [0u8; 8];
+        for fd in fds {
+            b[usize::from(fd / 8)] |= 1 << (fd % 8);
+        }
+        b.to_vec()
+    };
+    let ts = |s: u64, ns: u64| [s.to_le_bytes(), ns.to_le_bytes()].concat();
+    for arch in [X, A] {
+        let sc = with(
+            call(arch, "pselect6", &[8, BUF, BUF2, 0, BUF + 64, 0], 2),
+            vec![
+                inb(1, &set(&[3, 7])),
+                out(1, &set(&[3])),
+                inb(2, &set(&[4])),
+                out(2, &set(&[4])),
+                inb(4, &ts(0, 500_000_000)),
+                out(4, &ts(0, 499_000_000)),
+            ],
+        );
+        assert_eq!(
+            line(arch, sc),
+            "pselect6(8, [3 7], [4], NULL, {tv_sec=0, tv_nsec=500000000}, NULL) = 2 (in [3], out [4], left {tv_sec=0, tv_nsec=499000000})"
+        );
+        let timeout = with(
+            call(arch, "pselect6", &[4, BUF, 0, 0, BUF + 64, 0], 0),
+            vec![
+                inb(1, &set(&[3])),
+                out(1, &set(&[])),
+                inb(4, &ts(0, 0)),
+                out(4, &ts(0, 0)),
+            ],
+        );
+        assert_eq!(
+            line(arch, timeout),
+            "pselect6(4, [3], NULL, NULL, {tv_sec=0, tv_nsec=0}, NULL) = 0 (Timeout)"
+        );
+        // Lean: no entry items.
+        let lean = with(
+            call(arch, "pselect6", &[4, BUF, 0, 0, 0, 0], 1),
+            vec![out(1, &set(&[3]))],
+        );
+        assert_eq!(
+            line(arch, lean),
+            format!("pselect6(4, {BUF:#x}, NULL, NULL, NULL, NULL) = 1 (in [3])")
+        );
+    }
+    let x = with(
+        call(X, "select", &[4, BUF, 0, 0, BUF + 64], 1),
+        vec![
+            inb(1, &set(&[3])),
+            out(1, &set(&[3])),
+            inb(4, &ts(1, 0)),
+            out(4, &ts(0, 999_990)),
+        ],
+    );
+    assert_eq!(
+        line(X, x),
+        "select(4, [3], NULL, NULL, {tv_sec=1, tv_usec=0}) = 1 (in [3], left {tv_sec=0, tv_usec=999990})"
+    );
+}
+
+/// The ioctl outputs strace shows as values: FIONREAD's int, TIOCGWINSZ's
+/// struct winsize; a failed call or an unknown request: the pointer.
+#[test]
+fn ioctl_outputs() {
+    let fionread = with(
+        call(X, "ioctl", &[3, 0x541b, BUF], 0),
+        vec![out(2, &7u32.to_le_bytes())],
+    );
+    assert_eq!(line(X, fionread), "ioctl(3, FIONREAD, [7]) = 0");
+    let ws = [24u16, 80, 0, 0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect::<Vec<u8>>();
+    let winsz = with(call(A, "ioctl", &[1, 0x5413, BUF], 0), vec![out(2, &ws)]);
+    assert_eq!(
+        line(A, winsz),
+        "ioctl(1, TIOCGWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}) = 0"
+    );
+    let failed = call(X, "ioctl", &[3, 0x5413, BUF], -25);
+    assert!(line(X, failed).starts_with(&format!("ioctl(3, TIOCGWINSZ, {BUF:#x}) = -1 ENOTTY")));
+    assert_eq!(recorder_common::ioctl_out_size(0x5401), 36, "TCGETS");
+    assert_eq!(recorder_common::ioctl_out_size(0x8913), 40, "SIOCGIFFLAGS");
+    // _IOR('T', 0x2a, struct termios2): TCGETS2, 44 bytes, from its number.
+    assert_eq!(recorder_common::ioctl_out_size(0x802c_542a), 44);
+    assert_eq!(
+        recorder_common::ioctl_out_size(0x5402),
+        0,
+        "TCSETS writes nothing back"
+    );
+}

@@ -830,6 +830,9 @@ impl<'a> Call<'a> {
                     structs::epoll_events(b, arch, &c.bytes, n, self.max_elems)
                 })
             }
+            // EPOLL_CTL_DEL (2) takes no event.
+            Ty::EpollEventIn if self.sc.args[1] & 0xffff_ffff == 2 => put::ptr(b, v),
+            Ty::EpollEventIn => self.input(b, i, |b, c| structs::epoll_event_in(b, arch, &c.bytes)),
             // What was asked is the entry's item (lean logs have none: the
             // pointer is shown).
             Ty::FdSet => self.asked(b, i, |b, c| structs::fd_set(b, &c.bytes, self.sc.args[0])),
@@ -1106,7 +1109,12 @@ impl<'a> Call<'a> {
 
     /// An argument that the call both reads and writes back (select's
     /// sets): what it held on entry, the `InBuf` item read then.
-    fn asked(&self, b: &mut Vec<u8>, i: usize, render: impl FnOnce(&mut Vec<u8>, &Capture) -> bool) {
+    fn asked(
+        &self,
+        b: &mut Vec<u8>,
+        i: usize,
+        render: impl FnOnce(&mut Vec<u8>, &Capture) -> bool,
+    ) {
         let v = self.sc.args[i];
         if v == 0 {
             return b.extend_from_slice(b"NULL");

@@ -1363,7 +1363,11 @@ fn lean_in_the_header_and_its_absence() {
         ..header()
     };
     let mut enc = postcard::to_stdvec(&old).unwrap();
-    assert_eq!(enc[enc.len() - 2..], [0, 0], "`lean` and `replayable` false end it");
+    assert_eq!(
+        enc[enc.len() - 2..],
+        [0, 0],
+        "`lean` and `replayable` false end it"
+    );
     enc.truncate(enc.len() - 2);
     let bytes = prefix_with_header(&enc);
     let r = LogReader::open(Cursor::new(&bytes)).unwrap();

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::time::{secs9, utc};
 use super::replayable::ReplayTally;
+use super::time::{secs9, utc};
 use super::{Completeness, Events, FilterSpec, ReadError, Tasks};
 use crate::event::{Event, Filter, Header, Trailer};
 use crate::log::{FORMAT_MINOR, FORMAT_VERSION};
@@ -594,7 +594,11 @@ impl InfoReport {
         writeln!(out, "{:<13}{}", "replay", r.verdict)?;
         for g in &r.tally.groups {
             let first: Vec<String> = g.first.iter().map(|(t, s)| format!("{t}/{s}")).collect();
-            let more = if g.count > g.first.len() as u64 { ", ..." } else { "" };
+            let more = if g.count > g.first.len() as u64 {
+                ", ..."
+            } else {
+                ""
+            };
             let largest = if g.reason == "truncated" {
                 format!(" (largest {} bytes)", g.largest)
             } else {

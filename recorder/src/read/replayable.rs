@@ -49,7 +49,10 @@ impl std::fmt::Display for NotReplayable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             NotReplayable::Truncated { arg, captured, len } => {
-                write!(f, "argument {arg} truncated: {captured} of {len} bytes captured")
+                write!(
+                    f,
+                    "argument {arg} truncated: {captured} of {len} bytes captured"
+                )
             }
             NotReplayable::Redacted { arg } => write!(f, "argument {arg}'s data redacted"),
             NotReplayable::ReadFailed { arg } => {
@@ -100,8 +103,16 @@ const UNCAPTURED: &[(&str, Option<u8>, &str)] = &[
     ("lsm_get_self_attr", Some(1), "the attributes"),
     ("mq_getsetattr", Some(2), "the old struct mq_attr"),
     ("name_to_handle_at", Some(2), "the file handle"),
-    ("io_uring_setup", None, "io_uring's shared rings (memory, not calls)"),
-    ("io_uring_enter", None, "io_uring's shared rings (memory, not calls)"),
+    (
+        "io_uring_setup",
+        None,
+        "io_uring's shared rings (memory, not calls)",
+    ),
+    (
+        "io_uring_enter",
+        None,
+        "io_uring's shared rings (memory, not calls)",
+    ),
 ];
 
 /// ioctl requests that write nothing back (their argument is an input or
@@ -383,9 +394,19 @@ mod tests {
     #[test]
     fn a_whole_read_replays_a_cut_one_does_not() {
         let h = header(4);
-        let whole = call("read", [3, 0x1000, 64, 0, 0, 0], 4, vec![out(1, b"abcd", 4)]);
+        let whole = call(
+            "read",
+            [3, 0x1000, 64, 0, 0, 0],
+            4,
+            vec![out(1, b"abcd", 4)],
+        );
         assert_eq!(replayability(&h, &whole), Ok(()));
-        let cut = call("read", [3, 0x1000, 64, 0, 0, 0], 6, vec![out(1, b"abcd", 6)]);
+        let cut = call(
+            "read",
+            [3, 0x1000, 64, 0, 0, 0],
+            6,
+            vec![out(1, b"abcd", 6)],
+        );
         assert_eq!(
             replayability(&h, &cut),
             Err(NotReplayable::Truncated {
@@ -407,7 +428,10 @@ mod tests {
             Err(NotReplayable::NotCaptured { arg: Some(1), .. })
         ));
         let off = replayability(&header(0), &bare).unwrap_err();
-        assert_eq!(off.to_string(), "argument 1 not captured: data capture was off (-s 0)");
+        assert_eq!(
+            off.to_string(),
+            "argument 1 not captured: data capture was off (-s 0)"
+        );
         let mmsg = call("recvmmsg", [3, 0x1000, 2, 0, 0, 0], 2, vec![]);
         assert_eq!(replayability(&h, &mmsg).unwrap_err().kind(), "not captured");
         // A call that writes nothing.
@@ -429,7 +453,12 @@ mod tests {
         let h = header(4096);
         let tcsets = call("ioctl", [0, 0x5402, 0x1000, 0, 0, 0], 0, vec![]);
         assert_eq!(replayability(&h, &tcsets), Ok(()));
-        let winsz = call("ioctl", [0, 0x5413, 0x1000, 0, 0, 0], 0, vec![out(2, &[0; 8], 8)]);
+        let winsz = call(
+            "ioctl",
+            [0, 0x5413, 0x1000, 0, 0, 0],
+            0,
+            vec![out(2, &[0; 8], 8)],
+        );
         assert_eq!(replayability(&h, &winsz), Ok(()));
         let unknown = call("ioctl", [0, 0x1234, 0x1000, 0, 0, 0], 0, vec![]);
         assert!(replayability(&h, &unknown).is_err());
@@ -439,7 +468,12 @@ mod tests {
     fn getdents64_needs_its_records_not_only_the_count() {
         let h = header(4096);
         let marker = out(1, b"", 2);
-        let counted = call("getdents64", [3, 0x1000, 4096, 0, 0, 0], 48, vec![marker.clone()]);
+        let counted = call(
+            "getdents64",
+            [3, 0x1000, 4096, 0, 0, 0],
+            48,
+            vec![marker.clone()],
+        );
         assert!(matches!(
             replayability(&h, &counted),
             Err(NotReplayable::NotCaptured { arg: Some(1), .. })
@@ -458,7 +492,12 @@ mod tests {
         let h = header(4);
         let mut t = ReplayTally::default();
         for seq in 0..8 {
-            let mut c = call("read", [3, 0x1000, 64, 0, 0, 0], 6, vec![out(1, b"abcd", 6)]);
+            let mut c = call(
+                "read",
+                [3, 0x1000, 64, 0, 0, 0],
+                6,
+                vec![out(1, b"abcd", 6)],
+            );
             c.seq = seq;
             t.add(&h, &c);
         }
@@ -467,7 +506,10 @@ mod tests {
         assert_eq!((t.calls, t.blocked), (9, 8));
         assert_eq!(t.groups.len(), 1);
         let g = &t.groups[0];
-        assert_eq!((g.syscall.as_str(), g.reason, g.count, g.largest), ("read", "truncated", 8, 6));
+        assert_eq!(
+            (g.syscall.as_str(), g.reason, g.count, g.largest),
+            ("read", "truncated", 8, 6)
+        );
         assert_eq!(g.first, vec![(1, 0), (1, 1), (1, 2), (1, 3), (1, 4)]);
     }
 }

@@ -380,6 +380,41 @@ mod tests {
         assert!(p.encode(&syscall(5, 0), &mut batch));
     }
 
+    /// select's sets are read at entry (as asked) and at exit (as left):
+    /// both items of one argument are kept, the entry's first, in
+    /// argument order with the others.
+    #[test]
+    fn entry_and_exit_items_of_one_argument_are_both_kept() {
+        let mut p = RecordParser::default();
+        let mut entry = raw(&EntryDataRecord {
+            kind: kind::ENTRY_DATA,
+            _pad: [0; 3],
+            tid: 11,
+            seq: 4,
+        });
+        item(&mut entry, 1, c::ITEM_IN, 0, 8, b"asked-r!");
+        item(&mut entry, 4, c::ITEM_IN, 0, 2, b"t0");
+        assert!(p.parse(&entry).is_none());
+        let mut r = syscall(4, 0);
+        item(&mut r, 1, c::ITEM_OUT, 0, 8, b"ready-r!");
+        item(&mut r, 4, c::ITEM_OUT, 0, 2, b"t1");
+        let s = parsed_with(&mut p, &r);
+        let shown: Vec<(u8, CaptureKind, &[u8])> = s
+            .data
+            .iter()
+            .map(|c| (c.arg, c.kind, c.bytes.as_slice()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (1, CaptureKind::InBuf, &b"asked-r!"[..]),
+                (1, CaptureKind::OutBuf, &b"ready-r!"[..]),
+                (4, CaptureKind::InBuf, &b"t0"[..]),
+                (4, CaptureKind::OutBuf, &b"t1"[..]),
+            ]
+        );
+    }
+
     /// An exec whose argv could not be read at entry (ARMv8.0: see
     /// `EXEC_REREAD` in recorder-ebpf) takes argv and envp from its exit
     /// record; an argument read at entry keeps its entry items.

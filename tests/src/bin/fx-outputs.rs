@@ -58,10 +58,21 @@ fn main() {
         let ret = syscall(libc::SYS_sysinfo, si.as_mut_ptr());
         show("sysinfo", ret, &si);
         let mut old = [0u8; 16];
-        let ret = syscall(libc::SYS_prlimit64, 0, libc::RLIMIT_NOFILE, 0usize, old.as_mut_ptr());
+        let ret = syscall(
+            libc::SYS_prlimit64,
+            0,
+            libc::RLIMIT_NOFILE,
+            0usize,
+            old.as_mut_ptr(),
+        );
         show("prlimit64", ret, &old);
         let mut mask = [0u8; 128];
-        let ret = syscall(libc::SYS_sched_getaffinity, 0, mask.len(), mask.as_mut_ptr());
+        let ret = syscall(
+            libc::SYS_sched_getaffinity,
+            0,
+            mask.len(),
+            mask.as_mut_ptr(),
+        );
         show("sched_getaffinity", ret, &mask[..ret.max(0) as usize]);
         let fd = libc::open(file.as_ptr(), libc::O_RDONLY);
         let mut big = vec![0u8; 1 << 16];
@@ -108,7 +119,11 @@ unsafe fn epoll(r: i32, w: i32) {
         assert_eq!(libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, w, &raw mut ev), 0);
         let mut out = [0u8; 8 * 16];
         let ret = syscall(libc::SYS_epoll_pwait, ep, out.as_mut_ptr(), 8, 0, 0usize, 8);
-        show("epoll_pwait", ret, &out[..ret.max(0) as usize * EPOLL_EVENT]);
+        show(
+            "epoll_pwait",
+            ret,
+            &out[..ret.max(0) as usize * EPOLL_EVENT],
+        );
     }
 }
 
@@ -153,7 +168,16 @@ unsafe fn poll(r: i32) {
         tv_nsec: 0,
     };
     // SAFETY: as in main.
-    let ret = unsafe { syscall(libc::SYS_ppoll, fds.as_mut_ptr(), 1, &raw const ts, 0usize, 8) };
+    let ret = unsafe {
+        syscall(
+            libc::SYS_ppoll,
+            fds.as_mut_ptr(),
+            1,
+            &raw const ts,
+            0usize,
+            8,
+        )
+    };
     let p = fds[0];
     let mut b = p.fd.to_le_bytes().to_vec();
     b.extend(p.events.to_le_bytes());
