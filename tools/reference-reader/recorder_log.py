@@ -804,6 +804,8 @@ def encode_header(h):
         out += enc_vec(h["traced_nrs"], enc_i64)
     if "lean" in h:
         out += enc_bool(h["lean"])
+    if "replayable" in h:
+        out += enc_bool(h["replayable"])
     return out
 
 

@@ -49,19 +49,17 @@ impl std::fmt::Display for NotReplayable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             NotReplayable::Truncated { arg, captured, len } => {
+                write!(f, "argument {arg}: {captured} of {len} bytes captured")
+            }
+            NotReplayable::Redacted { arg } => write!(f, "argument {arg}: its bytes were redacted"),
+            NotReplayable::ReadFailed { arg } => {
                 write!(
                     f,
-                    "argument {arg} truncated: {captured} of {len} bytes captured"
+                    "argument {arg}: could not be read when the call returned"
                 )
             }
-            NotReplayable::Redacted { arg } => write!(f, "argument {arg}'s data redacted"),
-            NotReplayable::ReadFailed { arg } => {
-                write!(f, "argument {arg} could not be read when the call returned")
-            }
-            NotReplayable::NotCaptured { arg: Some(a), what } => {
-                write!(f, "argument {a} not captured: {what}")
-            }
-            NotReplayable::NotCaptured { arg: None, what } => write!(f, "not captured: {what}"),
+            NotReplayable::NotCaptured { arg: Some(a), what } => write!(f, "argument {a}: {what}"),
+            NotReplayable::NotCaptured { arg: None, what } => f.write_str(what),
         }
     }
 }
@@ -428,10 +426,7 @@ mod tests {
             Err(NotReplayable::NotCaptured { arg: Some(1), .. })
         ));
         let off = replayability(&header(0), &bare).unwrap_err();
-        assert_eq!(
-            off.to_string(),
-            "argument 1 not captured: data capture was off (-s 0)"
-        );
+        assert_eq!(off.to_string(), "argument 1: data capture was off (-s 0)");
         let mmsg = call("recvmmsg", [3, 0x1000, 2, 0, 0, 0], 2, vec![]);
         assert_eq!(replayability(&h, &mmsg).unwrap_err().kind(), "not captured");
         // A call that writes nothing.
