@@ -558,6 +558,18 @@ pub mod capture {
     /// as [`super::ioctl_out_size`] says the request (argument 1) writes
     /// (nothing for a request it does not know).
     pub const IOCTL_OUT: u8 = 12;
+    /// recvmmsg's `struct mmsghdr` array (argument 1), at exit when the
+    /// call succeeded: first the `ret` entries as the kernel left them
+    /// ([`MMSGHDR_SIZE`] bytes each), then for each of the first
+    /// [`MAX_MMSG`] messages its data (its iovecs, up to `msg_len`) and,
+    /// when it has one, its address (`msg_name`, up to 128 bytes), as for
+    /// recvmsg. All ITEM_OUT items of that argument.
+    pub const MMSGHDR: u8 = 13;
+    /// Bytes of a `struct mmsghdr` (a 56-byte `struct msghdr`, `msg_len`,
+    /// padding), the same on x86_64 and arm64.
+    pub const MMSGHDR_SIZE: u64 = 64;
+    /// recvmmsg messages whose data is read per call.
+    pub const MAX_MMSG: usize = 8;
 
     /// [`super::ArgSpec::len_src`]
     pub const LEN_ARG: u8 = 0;

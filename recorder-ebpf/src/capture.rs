@@ -18,7 +18,7 @@
 use aya_ebpf::{cty::c_void, helpers::generated};
 use recorder_common::{
     ArgSpec, CaptureItem, CaptureSpec,
-    capture::{self, MAX_ARGV, MAX_DIRENTS, MAX_ENVP, MAX_IOV, OFF_LIMIT},
+    capture::{self, MAX_ARGV, MAX_DIRENTS, MAX_ENVP, MAX_IOV, MAX_MMSG, MMSGHDR_SIZE, OFF_LIMIT},
 };
 
 const OFF_MASK: usize = OFF_LIMIT - 1;
@@ -416,6 +416,56 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// recvmmsg's `count` messages at `src`: the array, then each
+    /// message's data and address (see `capture::MMSGHDR`).
+    #[inline(always)]
+    pub fn mmsghdr_items(&mut self, arg: usize, src: u64, count: u64) {
+        self.buf_item(arg, capture::ITEM_OUT, src, count * MMSGHDR_SIZE);
+        let mut c = Mmsg {
+            b: *self,
+            arg: arg as u64,
+            src,
+            count,
+        };
+        repeat!(MAX_MMSG, c, mmsg_step);
+    }
+}
+
+/// [`Builder::mmsghdr_items`]'s loop context.
+#[repr(C)]
+struct Mmsg {
+    b: Builder,
+    arg: u64,
+    src: u64,
+    count: u64,
+}
+
+extern "C" fn mmsg_step(i: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `repeat!` passes the `Mmsg` it was given.
+    let c = unsafe { &mut *ctx.cast::<Mmsg>() };
+    if i >= c.count || !c.b.room() {
+        return 1;
+    }
+    // struct mmsghdr: msg_hdr (msg_name 0, msg_namelen 8, msg_iov 16,
+    // msg_iovlen 24, ...), then msg_len at 56.
+    // SAFETY: user read into a stack value.
+    let m = unsafe {
+        aya_ebpf::helpers::bpf_probe_read_user((c.src + MMSGHDR_SIZE * i) as *const [u64; 8])
+    };
+    let arg = (c.arg & 7) as usize;
+    let Ok(m) = m else {
+        c.b.header(arg, capture::ITEM_OUT, capture::READ_FAILED, 0, 0);
+        return 1;
+    };
+    c.b.iovec_item(arg, capture::ITEM_OUT, m[2], m[3], m[7] & 0xffff_ffff);
+    let name_len = m[1] & 0xffff_ffff;
+    if m[0] != 0 && name_len > 0 {
+        c.b.buf_item(arg, capture::ITEM_OUT, m[0], min(name_len, 128));
+    }
+    0
+}
+
 /// [`Builder::str_array`]'s loop context (its state is in the scratch
 /// buffer, see [`COUNT_A`]).
 #[repr(C)]
@@ -615,7 +665,7 @@ fn fdset_len(nfds: u64) -> u64 {
     if n <= 0 {
         return 0;
     }
-    (u64::from(n as u32).min(1 << 20) + 63) / 64 * 8
+    u64::from(n as u32).min(1 << 20).div_ceil(64) * 8
 }
 
 /// The per-argument loops' context: the call's arguments and return value
@@ -698,6 +748,7 @@ extern "C" fn exit_arg_step(i: u64, ctx: *mut c_void) -> i64 {
             let len = buf_len(a, b);
             b.buf_item(i, kind, p, len)
         }
+        capture::MMSGHDR => b.mmsghdr_items(i, p, limit),
         capture::IOCTL_OUT => {
             let len = recorder_common::ioctl_out_size(b.arg(1) as u32);
             if len > 0 {

@@ -172,6 +172,26 @@ fn every_output_is_what_the_program_got() {
         .expect("sched_getaffinity(0, 128, ...)");
     expect("sched_getaffinity", aff, 2);
 
+    // recvmmsg: the array, then each message's data.
+    let mm = one(libc::SYS_recvmmsg);
+    assert_eq!(mm.ret, Some(2));
+    assert_eq!(got["recvmmsg"][0], "2");
+    let data: Vec<String> = mm
+        .data
+        .iter()
+        .filter(|c| c.arg == 1)
+        .skip(1)
+        .map(|c| {
+            assert!(!c.truncated && !c.read_failed, "{c:?}");
+            hex(&c.bytes)
+        })
+        .collect();
+    assert_eq!(data, got["recvmmsg"][1..], "{mm:#?}");
+    let array = &mm.data.iter().find(|c| c.arg == 1).unwrap().bytes;
+    assert_eq!(array.len(), 2 * 64, "two struct mmsghdr");
+    // msg_len of the second message, at 64 + 56.
+    assert_eq!(u32::from_le_bytes(array[120..124].try_into().unwrap()), 23);
+
     // The 64 KiB read, whole.
     let read = calls(log, r.tgid, libc::SYS_read)
         .into_iter()

@@ -94,6 +94,13 @@ pub enum ArgPlan {
     /// there: the descriptors ready, the time left). Lean mode reads
     /// nothing at entry: only the `OutBuf`.
     InOut { len: LenFrom },
+    /// recvmmsg's `struct mmsghdr *` array, at exit when the call
+    /// succeeded (all `OutBuf` captures of this argument): first the `ret`
+    /// entries as the kernel left them (64 bytes each), then for each of
+    /// the first 8 messages its data (its iovecs up to `msg_len`,
+    /// concatenated as for `Iovec`) and, when `msg_name` is set, its
+    /// address.
+    Mmsghdr,
     /// ioctl's `arg` at exit, when the call succeeded and the request is
     /// one whose output size `recorder_common::ioctl_out_size` knows: one
     /// `OutBuf` capture of that many bytes.
@@ -264,6 +271,9 @@ pub(crate) enum Ty {
     /// returned (12 bytes each on x86_64, where the struct is packed; 16 on
     /// arm64), `[{events=EPOLLIN, data={u32=5, u64=5}}]` as strace.
     EpollEvents,
+    /// recvmmsg's messages: captured (`ArgPlan::Mmsghdr`), shown as the
+    /// pointer (strace prints every `struct mmsghdr`; not decoded yet).
+    MmsgOut,
     /// epoll_ctl's `struct epoll_event *` (an input; EPOLL_CTL_DEL ignores
     /// it and strace shows the pointer).
     EpollEventIn,
@@ -654,7 +664,7 @@ static SPECS: &[Spec] = &[
     s("sendmsg", &[Fd, MsgIn, MSGF]),
     s("recvmsg", &[Fd, MsgOut, MSGF]),
     s("sendmmsg", &[Fd, Ptr, Uint, MSGF]),
-    s("recvmmsg", &[Fd, Ptr, Uint, MSGF, Ptr]),
+    s("recvmmsg", &[Fd, MmsgOut, Uint, MSGF, Ptr]),
     s("setsockopt", &[Fd, SockLevel, SockOptName, SockOptIn, Uint]),
     s(
         "getsockopt",
@@ -1008,6 +1018,7 @@ impl Ty {
             EpollEvents => P::OutBuf {
                 len: LenFrom::RetTimes(structs::epoll_event_size(arch) as u32),
             },
+            MmsgOut => P::Mmsghdr,
             EpollEventIn => in_fixed(structs::epoll_event_size(arch)),
             FdSet => P::InOut {
                 len: LenFrom::FdSet(0),

@@ -831,6 +831,7 @@ impl<'a> Call<'a> {
                 })
             }
             // EPOLL_CTL_DEL (2) takes no event.
+            Ty::MmsgOut => put::ptr(b, v),
             Ty::EpollEventIn if self.sc.args[1] & 0xffff_ffff == 2 => put::ptr(b, v),
             Ty::EpollEventIn => self.input(b, i, |b, c| structs::epoll_event_in(b, arch, &c.bytes)),
             // What was asked is the entry's item (lean logs have none: the

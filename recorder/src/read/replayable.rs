@@ -69,7 +69,6 @@ impl std::fmt::Display for NotReplayable {
 /// NULL) and what it is. Calls that only return a number, or whose outputs
 /// the capture plan holds, are not here.
 const UNCAPTURED: &[(&str, Option<u8>, &str)] = &[
-    ("recvmmsg", Some(1), "the messages of recvmmsg"),
     ("getgroups", Some(1), "the group list"),
     ("waitid", Some(2), "the siginfo_t"),
     ("rt_sigtimedwait", Some(1), "the siginfo_t"),
@@ -162,6 +161,10 @@ pub fn replayability(header: &Header, sc: &Syscall) -> Result<(), NotReplayable>
                 });
             }
         }
+        if *p == ArgPlan::Mmsghdr {
+            check_mmsg(header, sc, arg, ret)?;
+            continue;
+        }
         let mut items = written(sc, arg, p, ret).peekable();
         if items.peek().is_none() {
             return Err(NotReplayable::NotCaptured {
@@ -176,12 +179,55 @@ pub fn replayability(header: &Header, sc: &Syscall) -> Result<(), NotReplayable>
     Ok(())
 }
 
+/// recvmmsg's items (`ArgPlan::Mmsghdr`): the array, then per message its
+/// data and, when the array says it has one, its address.
+fn check_mmsg(header: &Header, sc: &Syscall, arg: u8, ret: i64) -> Result<(), NotReplayable> {
+    use recorder_common::capture::{MAX_MMSG, MMSGHDR_SIZE};
+    let mut items = sc
+        .data
+        .iter()
+        .filter(|c| c.arg == arg && c.kind == CaptureKind::OutBuf);
+    let not_captured = |what| NotReplayable::NotCaptured {
+        arg: Some(arg),
+        what,
+    };
+    let array = items
+        .next()
+        .ok_or_else(|| not_captured(missing(header, &ArgPlan::Mmsghdr)))?;
+    check_item(header, arg, array)?;
+    let n = usize::try_from(ret).unwrap_or(0);
+    if n > MAX_MMSG {
+        return Err(not_captured("the data of the messages past the 8th"));
+    }
+    for k in 0..n {
+        let entry = array
+            .bytes
+            .get(k * MMSGHDR_SIZE as usize..)
+            .unwrap_or_default();
+        let name = entry
+            .get(..8)
+            .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()));
+        let name_len = entry
+            .get(8..12)
+            .map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap()));
+        let parts = if name != 0 && name_len > 0 { 2 } else { 1 };
+        for _ in 0..parts {
+            let c = items
+                .next()
+                .ok_or_else(|| not_captured("the messages past what one record holds (128 KiB)"))?;
+            check_item(header, arg, c)?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether a plan's argument is memory the call writes.
 fn writes(p: &ArgPlan) -> bool {
     match p {
         ArgPlan::OutBuf { .. }
         | ArgPlan::DirentCount
         | ArgPlan::InOut { .. }
+        | ArgPlan::Mmsghdr
         | ArgPlan::IoctlOut => true,
         ArgPlan::Iovec { out, .. } | ArgPlan::Msghdr { out } | ArgPlan::Sockaddr { out, .. } => {
             *out
@@ -429,6 +475,11 @@ mod tests {
         assert_eq!(off.to_string(), "argument 1: data capture was off (-s 0)");
         let mmsg = call("recvmmsg", [3, 0x1000, 2, 0, 0, 0], 2, vec![]);
         assert_eq!(replayability(&h, &mmsg).unwrap_err().kind(), "not captured");
+        let getrusage = call("getrusage", [0, 0x1000, 0, 0, 0, 0], 0, vec![]);
+        assert_eq!(
+            replayability(&h, &getrusage).unwrap_err().kind(),
+            "not captured"
+        );
         // A call that writes nothing.
         let close = call("close", [3, 0, 0, 0, 0, 0], 0, vec![]);
         assert_eq!(replayability(&h, &close), Ok(()));
@@ -457,6 +508,42 @@ mod tests {
         assert_eq!(replayability(&h, &winsz), Ok(()));
         let unknown = call("ioctl", [0, 0x1234, 0x1000, 0, 0, 0], 0, vec![]);
         assert!(replayability(&h, &unknown).is_err());
+    }
+
+    /// recvmmsg: the array, then each message's data and its address when
+    /// the array says it has one.
+    #[test]
+    fn recvmmsg_needs_every_message() {
+        let h = header(4096);
+        let mut array = vec![0u8; 128];
+        array[..8].copy_from_slice(&0x2000u64.to_le_bytes()); // msg_name
+        array[8..12].copy_from_slice(&16u32.to_le_bytes()); // msg_namelen
+        let args = [3, 0x1000, 2, 0, 0, 0];
+        let all = vec![
+            out(1, &array, 128),
+            out(1, b"one", 3),
+            out(1, &[2; 16], 16),
+            out(1, b"two", 3),
+        ];
+        assert_eq!(
+            replayability(&h, &call("recvmmsg", args, 2, all.clone())),
+            Ok(())
+        );
+        let short = call("recvmmsg", args, 2, all[..3].to_vec());
+        assert!(matches!(
+            replayability(&h, &short),
+            Err(NotReplayable::NotCaptured { arg: Some(1), .. })
+        ));
+        let mut cut = all;
+        cut[3] = out(1, b"tw", 3);
+        assert_eq!(
+            replayability(&h, &call("recvmmsg", args, 2, cut)),
+            Err(NotReplayable::Truncated {
+                arg: 1,
+                captured: 2,
+                len: 3
+            })
+        );
     }
 
     #[test]

@@ -591,6 +591,11 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
                     fixed,
                 }
             }
+            ArgPlan::Mmsghdr => ArgSpec {
+                kind: c::MMSGHDR,
+                out: 1,
+                ..Default::default()
+            },
             ArgPlan::IoctlOut => ArgSpec {
                 kind: c::IOCTL_OUT,
                 out: 1,

@@ -47,6 +47,7 @@ fn main() {
         epoll(r, w);
         select(r, w);
         poll(r);
+        mmsg();
         let mut n = [0u8; 4];
         let ret = syscall(libc::SYS_ioctl, r, 0x541b as c_long, n.as_mut_ptr());
         show("fionread", ret, &n);
@@ -154,6 +155,47 @@ unsafe fn select(r: i32, w: i32) {
         hex(&as_bytes(&rs)[..bytes]),
         hex(&as_bytes(&ws)[..bytes])
     );
+}
+
+/// recvmmsg of two datagrams sent over a socketpair: prints each
+/// message's bytes and length.
+unsafe fn mmsg() {
+    // SAFETY: as in main.
+    unsafe {
+        let mut sv = [0i32; 2];
+        assert_eq!(
+            libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0, sv.as_mut_ptr()),
+            0
+        );
+        for m in [&b"first datagram"[..], b"second, a little longer"] {
+            assert_eq!(libc::send(sv[0], m.as_ptr().cast(), m.len(), 0), m.len() as isize);
+        }
+        let mut bufs = [[0u8; 64]; 2];
+        let mut iov: Vec<libc::iovec> = bufs
+            .iter_mut()
+            .map(|b| libc::iovec {
+                iov_base: b.as_mut_ptr().cast(),
+                iov_len: b.len(),
+            })
+            .collect();
+        let mut msgs: Vec<libc::mmsghdr> = iov
+            .iter_mut()
+            .map(|v| {
+                let mut h: libc::mmsghdr = std::mem::zeroed();
+                h.msg_hdr.msg_iov = v;
+                h.msg_hdr.msg_iovlen = 1;
+                h
+            })
+            .collect();
+        let ret = syscall(libc::SYS_recvmmsg, sv[1], msgs.as_mut_ptr(), 2, 0, 0usize);
+        let got: Vec<String> = msgs
+            .iter()
+            .zip(&bufs)
+            .take(ret.max(0) as usize)
+            .map(|(m, b)| hex(&b[..m.msg_len as usize]))
+            .collect();
+        println!("recvmmsg={ret}:{}", got.join(":"));
+    }
 }
 
 /// ppoll (poll is not on arm64) on the read end: its revents.
