@@ -168,7 +168,10 @@ unsafe fn mmsg() {
             0
         );
         for m in [&b"first datagram"[..], b"second, a little longer"] {
-            assert_eq!(libc::send(sv[0], m.as_ptr().cast(), m.len(), 0), m.len() as isize);
+            assert_eq!(
+                libc::send(sv[0], m.as_ptr().cast(), m.len(), 0),
+                m.len() as isize
+            );
         }
         let mut bufs = [[0u8; 64]; 2];
         let mut iov: Vec<libc::iovec> = bufs
