@@ -291,4 +291,28 @@ fn info_names_the_calls_a_small_capture_size_cut() {
     assert_eq!(json["replay"]["replayable"], true, "{text}");
     assert_eq!(json["replay"]["recorded_replayable"], true);
     assert!(text.contains("every call can be fed back"), "{text}");
+
+    // The same log with its data redacted (keeping openat's paths): the
+    // reads are `redacted`, the paths are not named.
+    let bundle = whole._w.path("redacted.rec");
+    let out = Command::new(recorder_bin())
+        .args(["bundle", "--redact", "data", "--keep-data", "openat", "-o"])
+        .arg(&bundle)
+        .arg(&whole.path)
+        .output()
+        .expect("recorder bundle");
+    assert!(out.status.success(), "{out:?}");
+    let (text, json) = info(&bundle);
+    assert_eq!(json["replay"]["replayable"], false, "{text}");
+    let groups = json["replay"]["groups"].as_array().unwrap();
+    assert!(
+        groups
+            .iter()
+            .any(|g| g["syscall"] == "read" && g["reason"] == "redacted"),
+        "{text}"
+    );
+    assert!(
+        groups.iter().all(|g| g["reason"] == "redacted" && g["syscall"] != "openat"),
+        "only redaction blocks it: {text}"
+    );
 }
