@@ -312,7 +312,9 @@ fn info_names_the_calls_a_small_capture_size_cut() {
         "{text}"
     );
     assert!(
-        groups.iter().all(|g| g["reason"] == "redacted" && g["syscall"] != "openat"),
+        groups
+            .iter()
+            .all(|g| g["reason"] == "redacted" && g["syscall"] != "openat"),
         "only redaction blocks it: {text}"
     );
 }

@@ -610,6 +610,9 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
         if spec.args[i].kind != c::NONE {
             spec.any = 1;
         }
+        if spec.args[i].kind == c::MMSGHDR {
+            spec.mmsg = 1;
+        }
     }
     spec
 }
