@@ -267,18 +267,48 @@ fn loop_captures(w: &Workdir, dir: &std::path::Path, bounded: bool) -> Vec<(i64,
     );
     assert_eq!(c.bytes, b"hello world");
 
+    // Then the records themselves (issue 21: replay writes them back).
+    let records = &dents.data[1];
+    assert_eq!((records.arg, records.kind), (1, CaptureKind::OutBuf));
+    assert_eq!(records.len, dents.ret.unwrap() as u64);
+    let names = dirent_names(&records.bytes);
+    assert_eq!(names.len(), 42, "{names:?}");
+    assert!(names.iter().any(|n| n == "file-39"), "{names:?}");
+
     // envp aside: the recorder's own environment differs between the two
-    // runs by RECORDER_BOUNDED_LOOPS.
+    // runs by RECORDER_BOUNDED_LOOPS. getdents64's records as their names:
+    // the padding after each name is whatever the program's buffer held.
     [exec, dents, wv]
         .iter()
         .map(|s| {
             let items = s
                 .data
                 .iter()
-                .filter(|c| s.nr != libc::SYS_execve || c.arg != 2);
-            (s.nr, items.cloned().collect())
+                .filter(|c| s.nr != libc::SYS_execve || c.arg != 2)
+                .map(|c| {
+                    let mut c = c.clone();
+                    if s.nr == libc::SYS_getdents64 {
+                        c.bytes = dirent_names(&c.bytes).join("/").into_bytes();
+                    }
+                    c
+                });
+            (s.nr, items.collect())
         })
         .collect()
+}
+
+/// The names in `struct linux_dirent64` records (d_reclen at 16, d_name
+/// at 19, NUL-terminated).
+fn dirent_names(mut b: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    while b.len() >= 19 {
+        let reclen = usize::from(u16::from_le_bytes([b[16], b[17]]));
+        let Some(rec) = b.get(19..reclen) else { break };
+        let name = rec.split(|&x| x == 0).next().unwrap_or_default();
+        names.push(String::from_utf8_lossy(name).into_owned());
+        b = &b[reclen..];
+    }
+    names
 }
 
 /// The capture loops run under `bpf_loop` where the kernel has it (5.17+);
