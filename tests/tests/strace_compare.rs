@@ -49,8 +49,9 @@ use common::*;
 
 /// The share of strace's lines that dump must reproduce exactly, in
 /// percent. The issue's target is 99% (issue 14). The decoder reaches
-/// 100% here (December 2026: 39,898 of 39,898 lines on x86_64, with issue 21's epoll, select and ioctl run, 6,332 of
-/// them under -v; in the arm64 guest 100% on both kernels); the
+/// 100% here (December 2026: 39,898 of 39,898 lines on x86_64, with
+/// issue 21's epoll, select and ioctl run, 6,332 of them under -v; in the
+/// arm64 guest 100% on both kernels); the
 /// threshold, the same on both, leaves room for a few lines that depend on
 /// scheduling (a call a signal interrupts, which strace shows as `= ?
 /// ERESTARTSYS` and a `restart_syscall`), and no more: a regression of one
