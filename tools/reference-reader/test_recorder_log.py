@@ -46,7 +46,7 @@ HEADER = {
     "command_line": ["recorder", "--", "sh"],
     "filter": {"pids": [1, 300], "comms": ["sh"], "command": ["sh"], "follow_forks": True},
     "capture_size": 4096, "ring_size": 1 << 23, "redactions": [], "format_minor": 0,
-    "lossless": False, "trace": [], "traced_nrs": [], "lean": False,
+    "lossless": False, "trace": [], "traced_nrs": [], "lean": False, "replayable": False,
 }
 COUNTERS = {k: i for i, k in enumerate(R.COUNTER_FIELDS)}
 TRAILER = {"end_wall_ns": (1 << 60) + 10, "end_mono_ns": 2000, "counters": COUNTERS}
@@ -131,6 +131,7 @@ class WorkedExamples(unittest.TestCase):
         body = SYSCALL_BODY.replace(bytes.fromhex("01 0A 01 00 04"), bytes.fromhex("01 01 00 04"))
         v1 = dict(HEADER)
         del v1["format_minor"], v1["lossless"], v1["trace"], v1["traced_nrs"], v1["lean"]
+        del v1["replayable"]
         evs, s = read(minimal_log(1, [R.encode_record(body), EXIT_RECORD], v1))
         self.assertEqual(evs, [SYSCALL_EVENT, EXIT_EVENT])
         self.assertEqual(s["format_minor"], 0)          # zero-filled
@@ -151,9 +152,19 @@ class Revisions(unittest.TestCase):
         self.assertEqual(evs, [EXIT_EVENT])
         self.assertIs(s["header"]["lean"], True)
 
+    def test_replayable_of_revision_4(self):
+        h = dict(HEADER, format_minor=4, replayable=True)
+        evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
+        self.assertEqual(evs, [EXIT_EVENT])
+        self.assertIs(s["header"]["replayable"], True)
+        del h["replayable"]
+        h["format_minor"] = 3
+        evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
+        self.assertIs(s["header"]["replayable"], False)
+
     def test_revision_2_header_reads_as_full_mode(self):
         h = dict(HEADER, format_minor=2)
-        del h["lean"]
+        del h["lean"], h["replayable"]
         evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
         self.assertIs(s["header"]["lean"], False)
 
