@@ -1,0 +1,494 @@
+//! The notification loop: each system call of the replayed program is
+//! matched against the next recorded call of its thread, then run live,
+//! emulated from the log, or (at the first divergence) reported.
+//!
+//! Threads and processes are mapped to recorded ones by the order they
+//! first make a call, which is their creation order for a program whose
+//! threads start one at a time. The order of calls *across* threads is not
+//! enforced: each thread is checked against its own recorded sequence.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write as _;
+use std::os::fd::{AsRawFd as _, OwnedFd};
+
+use anyhow::Context as _;
+use recorder::decode::{Arch, Formatter, syscall_name};
+use recorder::event::Syscall;
+use recorder::replay::check::{self, Memory as _};
+use recorder::replay::plan::{self, Outcome, Recording, is_host};
+use recorder::replay::policy::{Class, class_of};
+
+use super::mem::Tracee;
+use super::spawn::Spawned;
+
+/// Matched calls shown before a divergence.
+const CONTEXT: usize = 5;
+
+/// How a call is answered.
+enum Reply {
+    Continue,
+    Val(i64),
+    /// A negative errno.
+    Error(i64),
+    /// Divergence without `--continue`: the program is killed.
+    Kill,
+}
+
+#[derive(Default)]
+struct Counts {
+    matched: u64,
+    emulated: u64,
+    live: u64,
+    outputs: u64,
+}
+
+pub struct Supervisor {
+    rec: Recording,
+    arch: Arch,
+    host_paths: Vec<Vec<u8>>,
+    go_live: bool,
+    show_output: bool,
+    /// Live tid → recorded tid, and back.
+    to_rec: HashMap<u32, u32>,
+    to_live: HashMap<u32, u32>,
+    next_thread: usize,
+    recent: HashMap<u32, VecDeque<Syscall>>,
+    /// Went live after a divergence (`--continue`).
+    live: bool,
+    diverged: bool,
+    placeholder: OwnedFd,
+    fmt: Formatter,
+    counts: Counts,
+    warned: std::collections::HashSet<Vec<u8>>,
+}
+
+impl Supervisor {
+    pub fn new(
+        rec: Recording,
+        host_paths: Vec<Vec<u8>>,
+        go_live: bool,
+        show_output: bool,
+    ) -> anyhow::Result<Self> {
+        let placeholder = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .context("/dev/null")?
+            .into();
+        let fmt = Formatter::new(&rec.header)?;
+        Ok(Self {
+            arch: rec.arch,
+            rec,
+            host_paths,
+            go_live,
+            show_output,
+            to_rec: HashMap::new(),
+            to_live: HashMap::new(),
+            next_thread: 0,
+            recent: HashMap::new(),
+            live: false,
+            diverged: false,
+            placeholder,
+            fmt,
+            counts: Counts::default(),
+            warned: Default::default(),
+        })
+    }
+
+    /// Answers notifications until the program is gone; prints the summary
+    /// and returns the exit status of `recorder replay`.
+    pub fn run(&mut self, child: &Spawned) -> anyhow::Result<i32> {
+        let fd = child.listener.as_raw_fd();
+        let mut status = None;
+        let mut idle = 0;
+        loop {
+            let mut p = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            let n = unsafe { libc::poll(&mut p, 1, 100) };
+            if n > 0 && p.revents & libc::POLLIN != 0 {
+                idle = 0;
+                self.one(fd, child.pid)?;
+            } else if n > 0 && p.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                break;
+            } else if status.is_some() {
+                // The program is gone; a process it left behind keeps the
+                // filter alive: stop waiting for it after 2 s of quiet.
+                idle += 1;
+                if idle > 20 {
+                    break;
+                }
+            }
+            if status.is_none() {
+                status = reap(child.pid, libc::WNOHANG);
+            }
+        }
+        let status = match status {
+            Some(s) => s,
+            None => reap(child.pid, 0).context("waitpid")?,
+        };
+        Ok(self.summary(status))
+    }
+
+    /// Receives one notification and answers it.
+    fn one(&mut self, fd: i32, pgid: i32) -> anyhow::Result<()> {
+        // SAFETY: an all-zero seccomp_notif is valid (and RECV requires it).
+        let mut n: libc::seccomp_notif = unsafe { std::mem::zeroed() };
+        // SAFETY: RECV fills `n`.
+        if unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut n) } != 0 {
+            // ENOENT: the caller died before we received it.
+            return Ok(());
+        }
+        let reply = self.handle(fd, &n);
+        // SAFETY: an all-zero response is valid.
+        let mut r: libc::seccomp_notif_resp = unsafe { std::mem::zeroed() };
+        r.id = n.id;
+        match reply {
+            Reply::Continue => r.flags = libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
+            Reply::Val(v) => r.val = v,
+            Reply::Error(e) => r.error = e as i32,
+            Reply::Kill => {
+                // SAFETY: kill of the program's process group.
+                unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                return Ok(());
+            }
+        }
+        // SAFETY: SEND reads `r`. ENOENT: the caller died meanwhile.
+        unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND, &mut r) };
+        Ok(())
+    }
+
+    fn handle(&mut self, fd: i32, n: &libc::seccomp_notif) -> Reply {
+        if self.live {
+            return Reply::Continue;
+        }
+        let nr = i64::from(n.data.nr);
+        let args = n.data.args;
+        let mut mem = Tracee { tid: n.pid as i32 };
+        let Some(rtid) = self.rec_tid(n.pid) else {
+            let got = check::live_call(self.arch, n.pid, nr, &args, &mut mem);
+            return self.diverge(
+                n.pid,
+                None,
+                &got,
+                "a thread or process the recording does not have",
+            );
+        };
+        let Some(rec) = self.next_call(rtid) else {
+            let got = check::live_call(self.arch, n.pid, nr, &args, &mut mem);
+            return self.diverge(
+                rtid,
+                None,
+                &got,
+                "the recording of this thread ends before this call",
+            );
+        };
+        if let Some(why) = check::mismatch(self.arch, &rec, nr, &args, &mut mem) {
+            let got = check::live_call(self.arch, n.pid, nr, &args, &mut mem);
+            return self.diverge(rtid, Some(&rec), &got, &why);
+        }
+        // The memory read so far belongs to this call only if it is still
+        // waiting (the tid may have been reused).
+        // SAFETY: ID_VALID reads the id.
+        if unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) } != 0 {
+            return Reply::Continue;
+        }
+        self.counts.matched += 1;
+        let recent = self.recent.entry(rtid).or_default();
+        recent.push_back(rec.clone());
+        if recent.len() > CONTEXT {
+            recent.pop_front();
+        }
+        self.answer(fd, n, &rec, &mut mem)
+    }
+
+    /// The answer to a call that matched `rec`.
+    fn answer(
+        &mut self,
+        fd: i32,
+        n: &libc::seccomp_notif,
+        rec: &Syscall,
+        mem: &mut Tracee,
+    ) -> Reply {
+        let name = syscall_name(self.arch, rec.nr).unwrap_or("?");
+        let Some(ret) = rec.ret else {
+            if matches!(name, "exit" | "exit_group") {
+                return Reply::Continue;
+            }
+            let got = rec.clone();
+            return self.diverge(rec.tid, None, &got, "the recording ends inside this call");
+        };
+        let live = match class_of(name) {
+            Class::Live | Class::Unwatched => true,
+            Class::Open | Class::PathInput => self.path_is_host(rec, &n.data.args, mem),
+            Class::FdInput => self.fd_is_host(rec, &n.data.args, mem),
+            Class::Signal if ret >= 0 => return self.signal(name, &n.data.args),
+            Class::Output => {
+                self.counts.outputs += 1;
+                self.echo(rec, &n.data.args, mem);
+                false
+            }
+            _ => false,
+        };
+        if ret < 0 && ret >= -4095 {
+            // Every call that failed in the recording fails the same way.
+            self.counts.emulated += 1;
+            return Reply::Error(ret);
+        }
+        if live {
+            self.counts.live += 1;
+            return Reply::Continue;
+        }
+        self.counts.emulated += 1;
+        self.emulate(fd, n, rec, name, ret, mem)
+    }
+
+    /// Writes the recorded outputs into the program; installs a
+    /// placeholder at a recorded descriptor an emulated call created.
+    fn emulate(
+        &mut self,
+        fd: i32,
+        n: &libc::seccomp_notif,
+        rec: &Syscall,
+        name: &str,
+        ret: i64,
+        mem: &mut Tracee,
+    ) -> Reply {
+        let writes = match check::output_writes(self.arch, rec, &n.data.args, mem) {
+            Ok(w) => w,
+            Err(why) => return self.diverge(rec.tid, Some(rec), &rec.clone(), why),
+        };
+        for (addr, bytes) in writes {
+            if let Err(e) = mem.write(addr, &bytes) {
+                let why = format!("cannot write the recorded output into the program: {e}");
+                return self.diverge(rec.tid, Some(rec), &rec.clone(), &why);
+            }
+        }
+        if matches!(
+            name,
+            "open" | "openat" | "openat2" | "creat" | "accept" | "accept4"
+        ) {
+            let cloexec = match name {
+                "open" => n.data.args[1] as i32 & libc::O_CLOEXEC != 0,
+                "openat" => n.data.args[2] as i32 & libc::O_CLOEXEC != 0,
+                "accept4" => n.data.args[3] as i32 & libc::SOCK_CLOEXEC != 0,
+                _ => false,
+            };
+            return self.add_fd(fd, n.id, ret, cloexec);
+        }
+        Reply::Val(ret)
+    }
+
+    /// Installs the `/dev/null` placeholder at descriptor `at` of the
+    /// program (SECCOMP_IOCTL_NOTIF_ADDFD, Linux 5.9).
+    fn add_fd(&mut self, fd: i32, id: u64, at: i64, cloexec: bool) -> Reply {
+        let add = libc::seccomp_notif_addfd {
+            id,
+            flags: libc::SECCOMP_ADDFD_FLAG_SETFD as u32,
+            srcfd: self.placeholder.as_raw_fd() as u32,
+            newfd: at as u32,
+            newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
+        };
+        // SAFETY: ADDFD reads `add`.
+        let r = unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_ADDFD, &add) };
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            let why = format!("cannot install a placeholder at fd {at} (needs Linux 5.9): {e}");
+            let got = Syscall::default();
+            return self.diverge(0, None, &got, &why);
+        }
+        Reply::Val(at)
+    }
+
+    /// kill, tkill, tgkill, sent by the supervisor with recorded ids
+    /// translated to live ones (the program learnt its pid from an
+    /// emulated getpid).
+    fn signal(&mut self, name: &str, args: &[u64; 6]) -> Reply {
+        self.counts.live += 1;
+        let tr = |id: u64| -> i64 {
+            let id = id as i32;
+            if id > 0 {
+                i64::from(*self.to_live.get(&(id as u32)).unwrap_or(&(id as u32)))
+            } else {
+                i64::from(id)
+            }
+        };
+        let (nr, a) = match name {
+            "kill" => (libc::SYS_kill, [tr(args[0]), args[1] as i64, 0]),
+            "tkill" => (libc::SYS_tkill, [tr(args[0]), args[1] as i64, 0]),
+            _ => (libc::SYS_tgkill, [tr(args[0]), tr(args[1]), args[2] as i64]),
+        };
+        // SAFETY: a signal-sending system call with plain integers.
+        let r = unsafe { libc::syscall(nr, a[0], a[1], a[2]) };
+        if r < 0 {
+            Reply::Error(-i64::from(
+                std::io::Error::last_os_error()
+                    .raw_os_error()
+                    .unwrap_or(libc::EINVAL),
+            ))
+        } else {
+            Reply::Val(0)
+        }
+    }
+
+    /// `--show-output`: the bytes the program writes to fds 1 and 2.
+    fn echo(&self, rec: &Syscall, args: &[u64; 6], mem: &mut Tracee) {
+        let name = syscall_name(self.arch, rec.nr).unwrap_or("?");
+        if !self.show_output || name != "write" || !matches!(args[0], 1 | 2) {
+            return;
+        }
+        if let Some(b) = mem.read(args[1], args[2].min(1 << 20) as usize) {
+            let _ = if args[0] == 1 {
+                std::io::stdout().write_all(&b)
+            } else {
+                std::io::stderr().write_all(&b)
+            };
+        }
+    }
+
+    /// The recorded thread a live thread stands for, mapped on its first call.
+    fn rec_tid(&mut self, tid: u32) -> Option<u32> {
+        if let Some(r) = self.to_rec.get(&tid) {
+            return Some(*r);
+        }
+        let r = *self.rec.threads.get(self.next_thread)?;
+        self.next_thread += 1;
+        self.to_rec.insert(tid, r);
+        self.to_live.insert(r, tid);
+        // The recorded process ids map too (getpid answers the recorded one).
+        if let Some(s) = self.rec.calls[&r].front() {
+            self.to_live.entry(s.tgid).or_insert(tid);
+        }
+        Some(r)
+    }
+
+    /// The next recorded call of `rtid` the supervisor sees.
+    fn next_call(&mut self, rtid: u32) -> Option<Syscall> {
+        let q = self.rec.calls.get_mut(&rtid)?;
+        while let Some(s) = q.pop_front() {
+            let name = syscall_name(self.arch, s.nr).unwrap_or("?");
+            if class_of(name) != Class::Unwatched {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    fn path_is_host(&mut self, rec: &Syscall, args: &[u64; 6], mem: &mut Tracee) -> bool {
+        match plan::path_of(rec) {
+            // fstatat(fd, "", AT_EMPTY_PATH): the descriptor's file.
+            Some([]) | None => self.fd_is_host(rec, args, mem),
+            Some(p) if p.starts_with(b"/") => is_host(p, &self.host_paths),
+            Some(p) => mem.cwd().is_some_and(|mut cwd| {
+                cwd.push(b'/');
+                cwd.extend_from_slice(p);
+                is_host(&cwd, &self.host_paths)
+            }),
+        }
+    }
+
+    /// Whether the call's descriptor is one of the program's own files;
+    /// for the ELF header reads of those, whether the file is the one
+    /// recorded.
+    fn fd_is_host(&mut self, rec: &Syscall, args: &[u64; 6], mem: &mut Tracee) -> bool {
+        let fd = args[0] as i32;
+        let Some(path) = mem.fd_path(fd) else {
+            return false;
+        };
+        // /proc/self/... opened by the program reads back as /proc/PID/...
+        let own_proc = mem
+            .tgid()
+            .is_some_and(|t| path.starts_with(format!("/proc/{t}/").as_bytes()));
+        if !own_proc && !is_host(&path, &self.host_paths) {
+            return false;
+        }
+        let head = rec.data.iter().find(|c| c.bytes.starts_with(b"\x7fELF"));
+        if let Some(c) = head.filter(|_| syscall_name(self.arch, rec.nr) == Some("read")) {
+            let now = mem.fd_head(fd, c.bytes.len());
+            if now.as_deref() != Some(&c.bytes[..]) && self.warned.insert(path.clone()) {
+                eprintln!(
+                    "recorder replay: warning: {} is not the recorded build: its ELF header \
+                     differs from the one read at seq {} (replay needs the same binaries and \
+                     libraries as the recording)",
+                    String::from_utf8_lossy(&path),
+                    rec.seq
+                );
+            }
+        }
+        true
+    }
+
+    /// Reports a divergence; stops the program unless `--continue`.
+    fn diverge(
+        &mut self,
+        rtid: u32,
+        expected: Option<&Syscall>,
+        got: &Syscall,
+        why: &str,
+    ) -> Reply {
+        self.diverged = true;
+        let matched: Vec<Syscall> = self
+            .recent
+            .get(&rtid)
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default();
+        let text = recorder::replay::divergence_text(&mut self.fmt, &matched, expected, got, why);
+        let live = self.to_live.get(&rtid).copied().unwrap_or(got.tid);
+        eprintln!(
+            "recorder replay: diverged in thread {live} (recorded tid {rtid}) after {} matched calls:\n{text}",
+            self.counts.matched
+        );
+        if self.go_live {
+            eprintln!("recorder replay: --continue: the program runs live from here");
+            self.live = true;
+            Reply::Continue
+        } else {
+            eprintln!("recorder replay: the program was stopped (--continue lets it run on live)");
+            Reply::Kill
+        }
+    }
+
+    /// Prints the summary; the exit status of `recorder replay`.
+    fn summary(&self, status: i32) -> i32 {
+        let c = &self.counts;
+        eprintln!(
+            "recorder replay: {} calls matched the recording ({} answered from the log, {} run \
+             live, {} outputs compared) in {} threads",
+            c.matched,
+            c.emulated,
+            c.live,
+            c.outputs,
+            self.to_rec.len()
+        );
+        let now = if libc::WIFSIGNALED(status) {
+            Outcome::Killed(libc::WTERMSIG(status) as u32)
+        } else {
+            Outcome::Exited(libc::WEXITSTATUS(status))
+        };
+        if self.diverged && !self.go_live {
+            eprintln!(
+                "recorder replay: not reproduced: diverged (recorded: the program {})",
+                self.rec.outcome
+            );
+            return 2;
+        }
+        let same = now == self.rec.outcome;
+        eprintln!(
+            "recorder replay: the program {now}; recorded: {}: {}",
+            self.rec.outcome,
+            if same { "reproduced" } else { "NOT reproduced" }
+        );
+        if same && !self.diverged { 0 } else { 2 }
+    }
+}
+
+/// waitpid's status, if the child has ended.
+fn reap(pid: i32, flags: i32) -> Option<i32> {
+    let mut status = 0;
+    // SAFETY: waitpid of our own child.
+    let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+    (r == pid).then_some(status)
+}
