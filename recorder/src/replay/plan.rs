@@ -9,7 +9,7 @@ use std::path::Path;
 use super::ReplayError;
 use super::policy::{self, Class, OUTPUTS_NOT_CAPTURED};
 use crate::decode::{Arch, ArgPlan, capture_plan, syscall_name};
-use crate::event::{CaptureKind, Event, Header, SignalEvent, Syscall};
+use crate::event::{CaptureKind, Event, Header, Syscall};
 
 /// How the recorded program ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +24,8 @@ impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Outcome::Exited(c) => write!(f, "exited with status {c}"),
-            Outcome::Killed(s) => write!(f, "killed by signal {s} ({})", signal_name(*s)),
-            Outcome::Unknown => write!(f, "still running when the log ends"),
+            Outcome::Killed(s) => write!(f, "was killed by signal {s} ({})", signal_name(*s)),
+            Outcome::Unknown => write!(f, "was still running when the log ended"),
         }
     }
 }
@@ -114,7 +114,6 @@ impl Recording {
                 Event::Signal(s) if Some(s.tgid) == root_tgid && s.is_crash() => {
                     crash = Some(s.sig);
                 }
-                Event::Signal(SignalEvent { .. }) | Event::Exec(_) | Event::Fork(_) => {}
                 _ => {}
             }
         }
@@ -170,7 +169,11 @@ fn command_of(header: &Header, arch: Arch, events: &[Event]) -> Vec<String> {
 /// read. Calls on the program's own files and paths (`host_paths`) run
 /// live and need nothing from the log.
 pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
-    let mut own = OwnFds::default();
+    let redacted = crate::bundle::captures_redacted(&rec.header);
+    let mut own = OwnFds {
+        redacted,
+        ..OwnFds::default()
+    };
     let mut out = Vec::new();
     let mut all: Vec<&Syscall> = rec.calls.values().flatten().collect();
     all.sort_by_key(|s| s.enter_ns);
@@ -179,11 +182,17 @@ pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
         let class = policy::class_of(name);
         let live = match class {
             Class::FdInput => own.is_own(s.tgid, s.args[0] as i32),
-            Class::PathInput | Class::Open => path_of(s).is_some_and(|p| is_host(p, host_paths)),
+            Class::PathInput | Class::Open => match path_of(s) {
+                // fstatat(fd, "", AT_EMPTY_PATH): the descriptor's file.
+                Some([]) if !redacted => own.is_own(s.tgid, s.args[0] as i32),
+                Some(p) if !redacted => is_host(p, host_paths),
+                // Not known (redacted): the replay decides on the live path.
+                _ => true,
+            },
             Class::Emulate | Class::Output => false,
             _ => true,
         };
-        own.track(rec.arch, name, s, host_paths);
+        own.track(name, s, host_paths);
         if live || s.ret.is_none_or(|r| r < 0) {
             continue;
         }
@@ -200,7 +209,7 @@ pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
 }
 
 /// Why an emulated call that succeeded lacks an output it needs.
-fn missing_output(rec: &Recording, name: &str, s: &Syscall) -> Option<&'static str> {
+pub fn missing_output(rec: &Recording, name: &str, s: &Syscall) -> Option<&'static str> {
     if OUTPUTS_NOT_CAPTURED.contains(&name) && s.ret.unwrap_or(0) > 0 {
         return Some("its results are not captured in logs of this version");
     }
@@ -227,6 +236,9 @@ fn missing_output(rec: &Recording, name: &str, s: &Syscall) -> Option<&'static s
         if items.iter().any(|c| c.read_failed) {
             return Some("its data could not be read when recording");
         }
+        if items.iter().any(|c| c.truncated) && crate::bundle::captures_redacted(&rec.header) {
+            return Some("its data was redacted (recorder bundle --redact)");
+        }
         if items.iter().any(|c| c.truncated) {
             return Some("its data was truncated (recorded with a -s smaller than the data)");
         }
@@ -249,31 +261,35 @@ pub fn is_host(path: &[u8], host_paths: &[Vec<u8>]) -> bool {
 }
 
 /// Which descriptors of each recorded process are the program's own files
-/// (opened under the host paths), followed through the log.
+/// (opened under the host paths), followed through the log. In a log with
+/// its paths redacted no descriptor is known not to be: the replay
+/// decides on the live paths, and stops at a call whose data it lacks.
 #[derive(Default)]
-struct OwnFds(HashMap<(u32, i32), bool>);
+struct OwnFds {
+    fds: HashMap<(u32, i32), bool>,
+    redacted: bool,
+}
 
 impl OwnFds {
     fn is_own(&self, tgid: u32, fd: i32) -> bool {
-        self.0.get(&(tgid, fd)).copied().unwrap_or(false)
+        self.redacted || self.fds.get(&(tgid, fd)).copied().unwrap_or(false)
     }
 
-    fn track(&mut self, arch: Arch, name: &str, s: &Syscall, host_paths: &[Vec<u8>]) {
+    fn track(&mut self, name: &str, s: &Syscall, host_paths: &[Vec<u8>]) {
         let Some(ret) = s.ret.filter(|r| *r >= 0) else {
             return;
         };
-        let _ = arch;
         match name {
             "open" | "openat" | "openat2" | "creat" => {
                 let own = path_of(s).is_some_and(|p| is_host(p, host_paths));
-                self.0.insert((s.tgid, ret as i32), own);
+                self.fds.insert((s.tgid, ret as i32), own);
             }
             "close" => {
-                self.0.remove(&(s.tgid, s.args[0] as i32));
+                self.fds.remove(&(s.tgid, s.args[0] as i32));
             }
             "dup" | "dup2" | "dup3" => {
                 let own = self.is_own(s.tgid, s.args[0] as i32);
-                self.0.insert((s.tgid, ret as i32), own);
+                self.fds.insert((s.tgid, ret as i32), own);
             }
             _ => {}
         }

@@ -257,6 +257,10 @@ impl Supervisor {
         ret: i64,
         mem: &mut Tracee,
     ) -> Reply {
+        if let Some(why) = plan::missing_output(&self.rec, name, rec) {
+            let why = format!("cannot replay this call: {why}");
+            return self.diverge(rec.tid, Some(rec), &rec.clone(), &why);
+        }
         let writes = match check::output_writes(self.arch, rec, &n.data.args, mem) {
             Ok(w) => w,
             Err(why) => return self.diverge(rec.tid, Some(rec), &rec.clone(), why),
@@ -470,17 +474,20 @@ impl Supervisor {
         };
         if self.diverged && !self.go_live {
             eprintln!(
-                "recorder replay: not reproduced: diverged (recorded: the program {})",
+                "recorder replay: not reproduced: diverged (in the recording the program {})",
                 self.rec.outcome
             );
             return 2;
         }
         let same = now == self.rec.outcome;
-        eprintln!(
-            "recorder replay: the program {now}; recorded: {}: {}",
-            self.rec.outcome,
-            if same { "reproduced" } else { "NOT reproduced" }
-        );
+        if same {
+            eprintln!("recorder replay: the program {now}, as in the recording: reproduced");
+        } else {
+            eprintln!(
+                "recorder replay: the program {now}; in the recording it {}: NOT reproduced",
+                self.rec.outcome
+            );
+        }
         if same && !self.diverged { 0 } else { 2 }
     }
 }
