@@ -134,7 +134,8 @@ unsafe fn child(
     prog: &libc::sock_fprog,
     wr: i32,
 ) -> ! {
-    // SAFETY (whole function): raw system calls on valid memory.
+    // SAFETY: raw system calls on memory valid until the exec (the whole
+    // function is this block).
     unsafe {
         libc::setpgid(0, 0);
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

@@ -233,7 +233,7 @@ impl Supervisor {
             }
             _ => false,
         };
-        if ret < 0 && ret >= -4095 {
+        if (-4095..0).contains(&ret) {
             // Every call that failed in the recording fails the same way.
             self.counts.emulated += 1;
             return Reply::Error(ret);
