@@ -328,3 +328,29 @@ fn a_log_without_the_data_is_refused_naming_the_calls() {
         out.stderr
     );
 }
+
+#[test]
+fn threads_replay_in_the_recorded_order_across_threads() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log = w.path("threads.rec");
+    let fx = fixture("fx-threads");
+    let rec = record_command(&log, &[], &[&fx], &[]);
+    assert!(rec.status.success(), "{rec:?}");
+    let l = Log::read(&log);
+    let threads: std::collections::BTreeSet<u32> = l.syscalls().map(|s| s.tid).collect();
+    // Without the recorded order, glibc's arena set-up (sched_getaffinity
+    // in whichever thread mallocs first) lands in another thread than
+    // recorded and the replay diverges.
+    let out = replay(&[log.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stderr
+            .contains(&format!("in {} threads", threads.len())),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("reproduced"), "{}", out.stderr);
+}

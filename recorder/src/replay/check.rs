@@ -3,7 +3,7 @@
 //! memory is read through [`Memory`], which the supervisor implements with
 //! `process_vm_readv` (tests with a map).
 
-use super::policy::TAKES_IDS;
+use super::policy::NAME_ONLY;
 use crate::decode::table::{Ty, spec};
 use crate::decode::{Arch, ArgPlan, LenFrom, capture_plan, syscall_name};
 use crate::event::{Capture, CaptureKind, Syscall};
@@ -20,8 +20,8 @@ const SHOWN: usize = 4096;
 /// Why the live call is not the recorded one, or `None` when it is: the
 /// name, then every argument the signature types as a descriptor, a
 /// number, flags, a path or an input buffer. Pointers are not compared
-/// (addresses differ from run to run), nor are the process ids of the
-/// calls in [`TAKES_IDS`].
+/// (addresses differ from run to run), nor are any arguments of the calls
+/// in [`NAME_ONLY`].
 pub fn mismatch(
     arch: Arch,
     rec: &Syscall,
@@ -36,7 +36,7 @@ pub fn mismatch(
             "the program called {name}, the recording has {rec_name}"
         ));
     }
-    if TAKES_IDS.contains(&name) {
+    if NAME_ONLY.contains(&name) {
         return None;
     }
     let tys = spec(arch, nr).map_or(&[][..], |s| s.args);

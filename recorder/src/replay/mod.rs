@@ -12,6 +12,7 @@
 //!   write into the program to emulate a recorded call.
 
 pub mod check;
+pub mod order;
 pub mod plan;
 pub mod policy;
 

@@ -127,7 +127,7 @@ impl Recording {
             (None, Some(c)) => Outcome::Exited(c),
             _ => Outcome::Unknown,
         };
-        Recording {
+        let mut rec = Recording {
             header,
             arch,
             argv,
@@ -135,6 +135,49 @@ impl Recording {
             calls,
             root_tgid: root_tgid.unwrap_or(0),
             outcome,
+        };
+        rec.skip_path_search();
+        rec.skip_child_sides();
+        rec
+    }
+
+    /// Drops the failed execve calls the recorder made while it searched
+    /// `PATH` for the command: the replay execs the found program directly.
+    pub fn skip_path_search(&mut self) {
+        let arch = self.arch;
+        let Some(q) = self.threads.first().and_then(|t| self.calls.get_mut(t)) else {
+            return;
+        };
+        while q.len() > 1
+            && q.iter()
+                .take(2)
+                .all(|s| syscall_name(arch, s.nr) == Some("execve"))
+            && q[0].ret.is_some_and(|r| r < 0)
+        {
+            q.pop_front();
+        }
+    }
+
+    /// Drops the child's side of clone, clone3, fork and vfork (the
+    /// recorder logs the return of 0 in the new thread as its first call):
+    /// a new thread starts by returning from it, with no call the
+    /// supervisor sees.
+    pub fn skip_child_sides(&mut self) {
+        let arch = self.arch;
+        for t in self.threads.iter().skip(1) {
+            let Some(q) = self.calls.get_mut(t) else {
+                continue;
+            };
+            let child_side = q.front().is_some_and(|s| {
+                s.ret == Some(0)
+                    && matches!(
+                        syscall_name(arch, s.nr),
+                        Some("clone" | "clone3" | "fork" | "vfork")
+                    )
+            });
+            if child_side {
+                q.pop_front();
+            }
         }
     }
 

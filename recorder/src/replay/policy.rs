@@ -213,9 +213,20 @@ pub const OUTPUTS_NOT_CAPTURED: &[&str] = &[
     "getgroups",
 ];
 
-/// Calls whose integer arguments are process or thread ids, which differ
-/// between the recording and the replay: compared by name only.
-pub const TAKES_IDS: &[&str] = &[
+/// Calls compared by name only: their arguments are process or thread
+/// ids, or addresses and lengths that follow the memory layout (glibc's
+/// arenas trim by the alignment of an address), which differ between the
+/// recording and the replay.
+pub const NAME_ONLY: &[&str] = &[
+    "brk",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "madvise",
+    "mremap",
+    "msync",
+    "mlock",
+    "munlock",
     "wait4",
     "waitid",
     "kill",

@@ -2,10 +2,14 @@
 //! matched against the next recorded call of its thread, then run live,
 //! emulated from the log, or (at the first divergence) reported.
 //!
-//! Threads and processes are mapped to recorded ones by the order they
-//! first make a call, which is their creation order for a program whose
-//! threads start one at a time. The order of calls *across* threads is not
-//! enforced: each thread is checked against its own recorded sequence.
+//! Threads and processes are mapped to recorded ones by creation: a new
+//! thread is the child of the oldest clone (or fork) answered whose child
+//! has not shown up yet, and gets that clone's recorded result as its
+//! recorded tid. Calls are answered in their recorded order across threads
+//! ([`Order`]): a notification whose call is not next is held until the
+//! calls before it have come. When nothing comes for [`STALL_POLLS`] polls
+//! while calls are held (a thread waits in user space for one that is
+//! held), the earliest held call goes anyway and the summary counts it.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
@@ -15,6 +19,7 @@ use anyhow::Context as _;
 use recorder::decode::{Arch, Formatter, syscall_name};
 use recorder::event::Syscall;
 use recorder::replay::check::{self, Memory as _};
+use recorder::replay::order::Order;
 use recorder::replay::plan::{self, Outcome, Recording, is_host};
 use recorder::replay::policy::{Class, class_of};
 
@@ -23,6 +28,10 @@ use super::spawn::Spawned;
 
 /// Matched calls shown before a divergence.
 const CONTEXT: usize = 5;
+
+/// Polls of 100 ms without a new notification, while some are held, after
+/// which the earliest held one is answered out of the recorded order.
+const STALL_POLLS: u32 = 10;
 
 /// How a call is answered.
 enum Reply {
@@ -40,6 +49,8 @@ struct Counts {
     emulated: u64,
     live: u64,
     outputs: u64,
+    /// Calls answered out of the recorded order after a stall.
+    out_of_order: u64,
 }
 
 pub struct Supervisor {
@@ -51,7 +62,13 @@ pub struct Supervisor {
     /// Live tid → recorded tid, and back.
     to_rec: HashMap<u32, u32>,
     to_live: HashMap<u32, u32>,
-    next_thread: usize,
+    /// Recorded tids of the children of answered clones and forks that
+    /// have not made a call yet, oldest first.
+    children: VecDeque<u32>,
+    order: Order,
+    /// Notifications held until their call is next in the recorded order.
+    held: Vec<libc::seccomp_notif>,
+    pgid: i32,
     recent: HashMap<u32, VecDeque<Syscall>>,
     /// Went live after a divergence (`--continue`).
     live: bool,
@@ -76,6 +93,7 @@ impl Supervisor {
             .context("/dev/null")?
             .into();
         let fmt = Formatter::new(&rec.header)?;
+        let order = Order::new(&rec);
         Ok(Self {
             arch: rec.arch,
             rec,
@@ -84,7 +102,10 @@ impl Supervisor {
             show_output,
             to_rec: HashMap::new(),
             to_live: HashMap::new(),
-            next_thread: 0,
+            children: VecDeque::new(),
+            order,
+            held: Vec::new(),
+            pgid: 0,
             recent: HashMap::new(),
             live: false,
             diverged: false,
@@ -99,8 +120,10 @@ impl Supervisor {
     /// and returns the exit status of `recorder replay`.
     pub fn run(&mut self, child: &Spawned) -> anyhow::Result<i32> {
         let fd = child.listener.as_raw_fd();
+        self.pgid = child.pid;
         let mut status = None;
         let mut idle = 0;
+        let mut stalled = 0;
         loop {
             let mut p = libc::pollfd {
                 fd,
@@ -111,7 +134,14 @@ impl Supervisor {
             let n = unsafe { libc::poll(&mut p, 1, 100) };
             if n > 0 && p.revents & libc::POLLIN != 0 {
                 idle = 0;
-                self.one(fd, child.pid)?;
+                stalled = 0;
+                self.one(fd);
+            } else if n == 0 && !self.held.is_empty() {
+                stalled += 1;
+                if stalled >= STALL_POLLS {
+                    stalled = 0;
+                    self.release_earliest(fd);
+                }
             } else if n > 0 && p.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
                 break;
             } else if status.is_some() {
@@ -133,16 +163,82 @@ impl Supervisor {
         Ok(self.summary(status))
     }
 
-    /// Receives one notification and answers it.
-    fn one(&mut self, fd: i32, pgid: i32) -> anyhow::Result<()> {
+    /// Receives one notification, then answers every held one whose call
+    /// is next in the recorded order.
+    fn one(&mut self, fd: i32) {
         // SAFETY: an all-zero seccomp_notif is valid (and RECV requires it).
         let mut n: libc::seccomp_notif = unsafe { std::mem::zeroed() };
         // SAFETY: RECV fills `n`.
         if unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut n) } != 0 {
             // ENOENT: the caller died before we received it.
-            return Ok(());
+            return;
         }
-        let reply = self.handle(fd, &n);
+        self.map_thread(n.pid);
+        self.held.push(n);
+        self.answer_ready(fd);
+    }
+
+    /// Answers the held notifications that may go, in the recorded order.
+    fn answer_ready(&mut self, fd: i32) {
+        while let Some(i) = (0..self.held.len()).find(|&i| self.may_go(self.held[i].pid)) {
+            let n = self.held.remove(i);
+            self.reply(fd, &n);
+        }
+    }
+
+    /// After a stall: the held call earliest in the recording goes.
+    fn release_earliest(&mut self, fd: i32) {
+        let rank = |s: &mut Self, tid: u32| s.peek_rank(tid);
+        let Some((i, r)) = (0..self.held.len())
+            .map(|i| (i, rank(self, self.held[i].pid)))
+            .min_by_key(|&(_, r)| r)
+        else {
+            return;
+        };
+        self.order.skip_to(r);
+        self.counts.out_of_order += 1;
+        let n = self.held.remove(i);
+        self.reply(fd, &n);
+        self.answer_ready(fd);
+    }
+
+    /// Whether live thread `tid`'s call is next in the recorded order.
+    fn may_go(&mut self, tid: u32) -> bool {
+        if self.live {
+            return true;
+        }
+        let Some(&rtid) = self.to_rec.get(&tid) else {
+            return true; // diverges at once
+        };
+        match self.peek(rtid) {
+            Some((t, seq)) => self.order.is_next(t, seq),
+            None => true,
+        }
+    }
+
+    fn peek_rank(&mut self, tid: u32) -> usize {
+        let Some(&rtid) = self.to_rec.get(&tid) else {
+            return 0;
+        };
+        self.peek(rtid)
+            .map_or(0, |(t, seq)| self.order.rank(t, seq))
+    }
+
+    /// The next recorded call of `rtid` the supervisor sees: (tid, seq).
+    fn peek(&mut self, rtid: u32) -> Option<(u32, u64)> {
+        let q = self.rec.calls.get_mut(&rtid)?;
+        while let Some(s) = q.front() {
+            if class_of(syscall_name(self.arch, s.nr).unwrap_or("?")) != Class::Unwatched {
+                return Some((s.tid, s.seq));
+            }
+            q.pop_front();
+        }
+        None
+    }
+
+    /// Answers one notification.
+    fn reply(&mut self, fd: i32, n: &libc::seccomp_notif) {
+        let reply = self.handle(fd, n);
         // SAFETY: an all-zero response is valid.
         let mut r: libc::seccomp_notif_resp = unsafe { std::mem::zeroed() };
         r.id = n.id;
@@ -152,13 +248,13 @@ impl Supervisor {
             Reply::Error(e) => r.error = e as i32,
             Reply::Kill => {
                 // SAFETY: kill of the program's process group.
-                unsafe { libc::kill(-pgid, libc::SIGKILL) };
-                return Ok(());
+                unsafe { libc::kill(-self.pgid, libc::SIGKILL) };
+                self.held.clear();
+                return;
             }
         }
         // SAFETY: SEND reads `r`. ENOENT: the caller died meanwhile.
         unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND, &mut r) };
-        Ok(())
     }
 
     fn handle(&mut self, fd: i32, n: &libc::seccomp_notif) -> Reply {
@@ -168,7 +264,7 @@ impl Supervisor {
         let nr = i64::from(n.data.nr);
         let args = n.data.args;
         let mut mem = Tracee { tid: n.pid as i32 };
-        let Some(rtid) = self.rec_tid(n.pid) else {
+        let Some(rtid) = self.to_rec.get(&n.pid).copied() else {
             let got = check::live_call(self.arch, n.pid, nr, &args, &mut mem);
             return self.diverge(
                 n.pid,
@@ -221,6 +317,9 @@ impl Supervisor {
             let got = rec.clone();
             return self.diverge(rec.tid, None, &got, "the recording ends inside this call");
         };
+        if matches!(name, "clone" | "clone3" | "fork" | "vfork") && ret > 0 {
+            self.children.push_back(ret as u32);
+        }
         let live = match class_of(name) {
             Class::Live | Class::Unwatched => true,
             Class::Open | Class::PathInput => self.path_is_host(rec, &n.data.args, mem),
@@ -353,32 +452,35 @@ impl Supervisor {
         }
     }
 
-    /// The recorded thread a live thread stands for, mapped on its first call.
-    fn rec_tid(&mut self, tid: u32) -> Option<u32> {
-        if let Some(r) = self.to_rec.get(&tid) {
-            return Some(*r);
+    /// Maps a live thread to the recorded one it stands for, on its first
+    /// call: the first thread is the recorded first one, a later one the
+    /// child of the oldest answered clone whose child has not come yet.
+    fn map_thread(&mut self, tid: u32) {
+        if self.to_rec.contains_key(&tid) {
+            return;
         }
-        let r = *self.rec.threads.get(self.next_thread)?;
-        self.next_thread += 1;
+        let r = if self.to_rec.is_empty() {
+            self.rec.threads.first().copied()
+        } else {
+            self.children.pop_front()
+        };
+        let Some(r) = r.filter(|r| self.rec.calls.contains_key(r)) else {
+            return; // not in the recording: diverges when handled
+        };
         self.to_rec.insert(tid, r);
         self.to_live.insert(r, tid);
         // The recorded process ids map too (getpid answers the recorded one).
         if let Some(s) = self.rec.calls[&r].front() {
             self.to_live.entry(s.tgid).or_insert(tid);
         }
-        Some(r)
     }
 
     /// The next recorded call of `rtid` the supervisor sees.
     fn next_call(&mut self, rtid: u32) -> Option<Syscall> {
-        let q = self.rec.calls.get_mut(&rtid)?;
-        while let Some(s) = q.pop_front() {
-            let name = syscall_name(self.arch, s.nr).unwrap_or("?");
-            if class_of(name) != Class::Unwatched {
-                return Some(s);
-            }
-        }
-        None
+        self.peek(rtid)?;
+        let s = self.rec.calls.get_mut(&rtid)?.pop_front()?;
+        self.order.done(s.tid, s.seq);
+        Some(s)
     }
 
     fn path_is_host(&mut self, rec: &Syscall, args: &[u64; 6], mem: &mut Tracee) -> bool {
@@ -467,6 +569,13 @@ impl Supervisor {
             c.outputs,
             self.to_rec.len()
         );
+        if c.out_of_order > 0 {
+            eprintln!(
+                "recorder replay: {} calls went out of the recorded order: a thread waited in \
+                 user space for a call the order held back",
+                c.out_of_order
+            );
+        }
         let now = if libc::WIFSIGNALED(status) {
             Outcome::Killed(libc::WTERMSIG(status) as u32)
         } else {
