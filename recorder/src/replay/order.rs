@@ -13,6 +13,8 @@ use crate::decode::syscall_name;
 #[derive(Debug, Default)]
 pub struct Order {
     rank: HashMap<(u32, u64), usize>,
+    /// (tid, seq) by rank.
+    calls: Vec<(u32, u64)>,
     remaining: BTreeSet<usize>,
 }
 
@@ -32,7 +34,12 @@ impl Order {
             .map(|(i, &(_, tid, seq))| ((tid, seq), i))
             .collect();
         let remaining = (0..all.len()).collect();
-        Order { rank, remaining }
+        let calls = all.iter().map(|&(_, tid, seq)| (tid, seq)).collect();
+        Order {
+            rank,
+            calls,
+            remaining,
+        }
     }
 
     /// The call's place in the recorded order (`usize::MAX` if it has none).
@@ -47,6 +54,11 @@ impl Order {
             Some(r) => self.remaining.first() == Some(r) || !self.remaining.contains(r),
             None => true,
         }
+    }
+
+    /// The recorded call that is next: (tid, seq).
+    pub fn first(&self) -> Option<(u32, u64)> {
+        self.remaining.first().map(|&r| self.calls[r])
     }
 
     /// The call was answered.

@@ -248,6 +248,12 @@ pub const NAME_ONLY: &[&str] = &[
     "execveat",
 ];
 
+/// Calls whose number follows the memory layout, so the replay may make
+/// fewer or more of them than the recording (glibc trims a new malloc
+/// arena with zero, one or two munmaps depending on where the kernel put
+/// its mapping): not a divergence.
+pub const LAYOUT_SLACK: &[&str] = &["munmap"];
+
 /// Directories (and files) holding the program's own code by default: the
 /// dynamic loader's cache and the system's library and binary directories;
 /// and `/proc/self`, which describes the replayed process itself (its

@@ -21,7 +21,7 @@ use recorder::event::Syscall;
 use recorder::replay::check::{self, Memory as _};
 use recorder::replay::order::Order;
 use recorder::replay::plan::{self, Outcome, Recording, is_host};
-use recorder::replay::policy::{Class, class_of};
+use recorder::replay::policy::{Class, LAYOUT_SLACK, class_of};
 
 use super::mem::Tracee;
 use super::spawn::Spawned;
@@ -32,6 +32,21 @@ const CONTEXT: usize = 5;
 /// Polls of 100 ms without a new notification, while some are held, after
 /// which the earliest held one is answered out of the recorded order.
 const STALL_POLLS: u32 = 10;
+
+/// A clone or fork answered whose child has not made a call yet.
+struct Child {
+    /// The child's recorded tid (the call's recorded result).
+    rec: u32,
+    /// The live thread that made the call.
+    parent: u32,
+    /// Where the kernel stores the child's tid (CLONE_PARENT_SETTID,
+    /// CLONE_CHILD_SETTID), which identifies the child when it shows up.
+    tid_at: Vec<u64>,
+}
+
+/// clone's flags that store the child's tid.
+const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
+const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
 
 /// How a call is answered.
 enum Reply {
@@ -51,6 +66,8 @@ struct Counts {
     outputs: u64,
     /// Calls answered out of the recorded order after a stall.
     out_of_order: u64,
+    /// Calls passed over or run extra by [`LAYOUT_SLACK`].
+    layout: u64,
 }
 
 pub struct Supervisor {
@@ -62,9 +79,9 @@ pub struct Supervisor {
     /// Live tid → recorded tid, and back.
     to_rec: HashMap<u32, u32>,
     to_live: HashMap<u32, u32>,
-    /// Recorded tids of the children of answered clones and forks that
-    /// have not made a call yet, oldest first.
-    children: VecDeque<u32>,
+    /// The children of answered clones and forks that have not made a
+    /// call yet, oldest first.
+    children: VecDeque<Child>,
     order: Order,
     /// Notifications held until their call is next in the recorded order.
     held: Vec<libc::seccomp_notif>,
@@ -138,7 +155,7 @@ impl Supervisor {
                 self.one(fd);
             } else if n == 0 && !self.held.is_empty() {
                 stalled += 1;
-                if stalled >= STALL_POLLS {
+                if stalled >= STALL_POLLS && !self.next_thread_running() {
                     stalled = 0;
                     self.release_earliest(fd);
                 }
@@ -184,6 +201,22 @@ impl Supervisor {
             let n = self.held.remove(i);
             self.reply(fd, &n);
         }
+    }
+
+    /// Whether the thread the recorded order waits for is still on its way
+    /// to its call: running (or runnable), or not started yet while its
+    /// creator has been answered. A thread asleep (in a futex, say) is not.
+    fn next_thread_running(&self) -> bool {
+        let Some((rtid, _)) = self.order.first() else {
+            return false;
+        };
+        let Some(live) = self.to_live.get(&rtid) else {
+            return self.children.iter().any(|c| c.rec == rtid);
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{live}/stat")).unwrap_or_default();
+        // The state follows the command name's closing parenthesis.
+        let state = stat.rsplit_once(") ").and_then(|(_, r)| r.chars().next());
+        state == Some('R')
     }
 
     /// After a stall: the held call earliest in the recording goes.
@@ -273,6 +306,9 @@ impl Supervisor {
                 "a thread or process the recording does not have",
             );
         };
+        if let Some(reply) = self.layout_slack(rtid, nr) {
+            return reply;
+        }
         let Some(rec) = self.next_call(rtid) else {
             let got = check::live_call(self.arch, n.pid, nr, &args, &mut mem);
             return self.diverge(
@@ -301,6 +337,32 @@ impl Supervisor {
         self.answer(fd, n, &rec, &mut mem)
     }
 
+    /// Calls that follow the memory layout ([`LAYOUT_SLACK`]: glibc trims
+    /// a new arena with zero, one or two munmaps depending on where the
+    /// kernel put it) may be missing or extra: a recorded one the program
+    /// does not make is passed over, an extra one the program makes runs
+    /// live.
+    fn layout_slack(&mut self, rtid: u32, nr: i64) -> Option<Reply> {
+        let name = syscall_name(self.arch, nr).unwrap_or("?");
+        loop {
+            self.peek(rtid)?;
+            let rec_nr = self.rec.calls[&rtid].front()?.nr;
+            if rec_nr == nr {
+                return None;
+            }
+            if LAYOUT_SLACK.contains(&name) {
+                self.counts.live += 1;
+                self.counts.layout += 1;
+                return Some(Reply::Continue);
+            }
+            if !LAYOUT_SLACK.contains(&syscall_name(self.arch, rec_nr).unwrap_or("?")) {
+                return None;
+            }
+            self.next_call(rtid);
+            self.counts.layout += 1;
+        }
+    }
+
     /// The answer to a call that matched `rec`.
     fn answer(
         &mut self,
@@ -318,7 +380,12 @@ impl Supervisor {
             return self.diverge(rec.tid, None, &got, "the recording ends inside this call");
         };
         if matches!(name, "clone" | "clone3" | "fork" | "vfork") && ret > 0 {
-            self.children.push_back(ret as u32);
+            let tid_at = self.tid_addresses(name, &n.data.args, mem);
+            self.children.push_back(Child {
+                rec: ret as u32,
+                parent: n.pid,
+                tid_at,
+            });
         }
         let live = match class_of(name) {
             Class::Live | Class::Unwatched => true,
@@ -452,6 +519,59 @@ impl Supervisor {
         }
     }
 
+    /// Where a clone stores its child's tid: its `parent_tid` and
+    /// `child_tid` when the flags ask for it (clone3: from its clone_args).
+    fn tid_addresses(&self, name: &str, args: &[u64; 6], mem: &mut Tracee) -> Vec<u64> {
+        let (flags, parent, child) = match name {
+            "clone" => {
+                // arm64 swaps tls and child_tid (CONFIG_CLONE_BACKWARDS).
+                let child = if self.arch == Arch::X86_64 {
+                    args[3]
+                } else {
+                    args[4]
+                };
+                (args[0], args[2], child)
+            }
+            "clone3" => match mem.read(args[0], 32) {
+                Some(b) => {
+                    let word =
+                        |o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+                    (word(0), word(24), word(16))
+                }
+                None => return Vec::new(),
+            },
+            _ => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        if flags & CLONE_PARENT_SETTID != 0 && parent != 0 {
+            out.push(parent);
+        }
+        if flags & CLONE_CHILD_SETTID != 0 && child != 0 {
+            out.push(child);
+        }
+        out
+    }
+
+    /// The recorded tid of new live thread `tid`: the answered clone whose
+    /// stored child tid is `tid`, else the oldest answered one.
+    fn child_of(&mut self, tid: u32) -> Option<u32> {
+        let stored = |who: u32, at: u64| {
+            Tracee { tid: who as i32 }
+                .read(at, 4)
+                .map(|b| u32::from_ne_bytes(b[..4].try_into().expect("4 bytes")))
+        };
+        let i = self
+            .children
+            .iter()
+            .position(|c| {
+                c.tid_at
+                    .iter()
+                    .any(|&at| stored(tid, at) == Some(tid) || stored(c.parent, at) == Some(tid))
+            })
+            .unwrap_or(0);
+        self.children.remove(i).map(|c| c.rec)
+    }
+
     /// Maps a live thread to the recorded one it stands for, on its first
     /// call: the first thread is the recorded first one, a later one the
     /// child of the oldest answered clone whose child has not come yet.
@@ -462,7 +582,7 @@ impl Supervisor {
         let r = if self.to_rec.is_empty() {
             self.rec.threads.first().copied()
         } else {
-            self.children.pop_front()
+            self.child_of(tid)
         };
         let Some(r) = r.filter(|r| self.rec.calls.contains_key(r)) else {
             return; // not in the recording: diverges when handled
@@ -569,6 +689,13 @@ impl Supervisor {
             c.outputs,
             self.to_rec.len()
         );
+        if c.layout > 0 {
+            eprintln!(
+                "recorder replay: {} munmap calls differed with the memory layout (passed over \
+                 or run live)",
+                c.layout
+            );
+        }
         if c.out_of_order > 0 {
             eprintln!(
                 "recorder replay: {} calls went out of the recorded order: a thread waited in \
