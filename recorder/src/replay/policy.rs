@@ -314,3 +314,18 @@ mod tests {
         assert!(under(b"/etc/ld.so.cache", b"/etc/ld.so.cache"));
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    /// docs/design.md "Replay" names every call of the policy table.
+    #[test]
+    fn the_design_doc_lists_every_call() {
+        let doc = include_str!("../../../docs/design.md");
+        let replay = &doc[doc.find("## Replay").expect("a Replay section")..];
+        let missing: Vec<&str> = super::table()
+            .map(|(_, n)| n)
+            .filter(|n| !replay.contains(n))
+            .collect();
+        assert!(missing.is_empty(), "not in docs/design.md Replay: {missing:?}");
+    }
+}
