@@ -640,9 +640,15 @@ fn replay_refuses_a_log_of_another_architecture() {
         ("x86_64", 59)
     };
     write_one_call_log(&p, other, execve);
-    let o = unprivileged(recorder().arg("replay").arg(&p)).output().unwrap();
+    let o = unprivileged(recorder().arg("replay").arg(&p))
+        .output()
+        .unwrap();
     assert_clean_error(&o, 1, &format!("recorded on {other}"));
-    assert_clean_error(&o, 1, "a log replays only on the architecture it was recorded on");
+    assert_clean_error(
+        &o,
+        1,
+        "a log replays only on the architecture it was recorded on",
+    );
 }
 
 #[test]
@@ -655,6 +661,8 @@ fn replay_refuses_a_log_that_does_not_start_at_the_exec() {
         ("aarch64", 173)
     };
     write_one_call_log(&p, arch, getppid);
-    let o = unprivileged(recorder().arg("replay").arg(&p)).output().unwrap();
+    let o = unprivileged(recorder().arg("replay").arg(&p))
+        .output()
+        .unwrap();
     assert_clean_error(&o, 1, "does not start with the program's execve");
 }

@@ -288,8 +288,8 @@ fn a_log_without_the_data_is_refused_naming_the_calls() {
     let out = replay(&[log.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let line = format!(
-        "tid {} seq {} recvfrom: its data was truncated",
-        recv.tid, recv.seq
+        "tid {} seq {} recvfrom on fd {}: its data was truncated",
+        recv.tid, recv.seq, recv.args[0] as i32
     );
     assert!(out.stderr.contains("cannot be replayed"), "{}", out.stderr);
     assert!(

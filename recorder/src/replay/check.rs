@@ -80,7 +80,7 @@ fn arg_mismatch(
         | Ty::StatxFlags => (want != got).then(|| format!("{want:#x} recorded, {got:#x} now")),
         Ty::Path => {
             let c = rec.data.iter().find(|c| c.arg as usize == i)?;
-            let live = read_str(mem, got, c.bytes.len() + 1)?;
+            let live = read_str(mem, got, SHOWN.max(c.bytes.len() + 1))?;
             let same = if c.truncated {
                 live.starts_with(&c.bytes)
             } else {

@@ -54,6 +54,9 @@ pub struct Blocker {
     pub tid: u32,
     pub seq: u64,
     pub name: String,
+    /// What the call was on: its path, or its descriptor and the path that
+    /// opened it, when the log says.
+    pub on: String,
     pub why: &'static str,
 }
 
@@ -244,6 +247,7 @@ pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
                 tid: s.tid,
                 seq: s.seq,
                 name: name.to_owned(),
+                on: own.describe(class, s),
                 why,
             });
         }
@@ -310,12 +314,28 @@ pub fn is_host(path: &[u8], host_paths: &[Vec<u8>]) -> bool {
 #[derive(Default)]
 struct OwnFds {
     fds: HashMap<(u32, i32), bool>,
+    /// The path each descriptor was opened with, for the refusal.
+    paths: HashMap<(u32, i32), Vec<u8>>,
     redacted: bool,
 }
 
 impl OwnFds {
     fn is_own(&self, tgid: u32, fd: i32) -> bool {
         self.redacted || self.fds.get(&(tgid, fd)).copied().unwrap_or(false)
+    }
+
+    /// `fd 3 (/etc/app.conf)`, `"/etc/hostname"`, or empty.
+    fn describe(&self, class: Class, s: &Syscall) -> String {
+        let fd = s.args[0] as i32;
+        let path = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
+        match (class, path_of(s)) {
+            (Class::PathInput | Class::Open, Some(p)) if !p.is_empty() => format!("{:?}", path(p)),
+            (Class::Emulate | Class::Output, _) if s.args[0] > 1 << 20 => String::new(),
+            _ => match self.paths.get(&(s.tgid, fd)) {
+                Some(p) => format!("fd {fd} ({})", path(p)),
+                None => format!("fd {fd}"),
+            },
+        }
     }
 
     fn track(&mut self, name: &str, s: &Syscall, host_paths: &[Vec<u8>]) {
@@ -326,9 +346,13 @@ impl OwnFds {
             "open" | "openat" | "openat2" | "creat" => {
                 let own = path_of(s).is_some_and(|p| is_host(p, host_paths));
                 self.fds.insert((s.tgid, ret as i32), own);
+                if let Some(p) = path_of(s) {
+                    self.paths.insert((s.tgid, ret as i32), p.to_vec());
+                }
             }
             "close" => {
                 self.fds.remove(&(s.tgid, s.args[0] as i32));
+                self.paths.remove(&(s.tgid, s.args[0] as i32));
             }
             "dup" | "dup2" | "dup3" => {
                 let own = self.is_own(s.tgid, s.args[0] as i32);

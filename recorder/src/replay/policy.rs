@@ -326,6 +326,9 @@ mod doc_tests {
             .map(|(_, n)| n)
             .filter(|n| !replay.contains(n))
             .collect();
-        assert!(missing.is_empty(), "not in docs/design.md Replay: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "not in docs/design.md Replay: {missing:?}"
+        );
     }
 }

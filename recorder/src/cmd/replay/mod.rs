@@ -132,8 +132,13 @@ fn refuse_blockers(log: &Path, rec: &Recording, host_paths: &[Vec<u8>]) -> anyho
         blockers.len()
     );
     for b in blockers.iter().take(BLOCKERS_SHOWN) {
+        let on = if b.on.is_empty() {
+            String::new()
+        } else {
+            format!(" on {}", b.on)
+        };
         msg.push_str(&format!(
-            "\n  tid {} seq {} {}: {}",
+            "\n  tid {} seq {} {}{on}: {}",
             b.tid, b.seq, b.name, b.why
         ));
     }
