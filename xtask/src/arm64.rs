@@ -55,7 +55,9 @@ impl Default for Options {
 /// guest's initramfs.
 /// strace_compare compares `recorder dump` with the guest's strace (see
 /// [`crate::kernel`] for how strace gets there) on arm64's own syscalls.
-const VM_TESTS: [&str; 8] = [
+/// replay replays arm64 logs recorded in the guest, on arm64 (a log
+/// replays only on its own architecture).
+const VM_TESTS: [&str; 9] = [
     "record",
     "capture",
     "service",
@@ -64,6 +66,7 @@ const VM_TESTS: [&str; 8] = [
     "trace_set",
     "lean",
     "strace_compare",
+    "replay",
 ];
 
 /// TCG emulation is 10-50x slower than native; a test executable that loads
