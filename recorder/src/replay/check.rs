@@ -296,3 +296,181 @@ pub fn live_call(arch: Arch, tid: u32, nr: i64, args: &[u64; 6], mem: &mut dyn M
         ..Syscall::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::syscall_nr;
+
+    /// A sparse address space: bytes at addresses.
+    #[derive(Default)]
+    struct Map(std::collections::BTreeMap<u64, u8>);
+
+    impl Map {
+        fn put(&mut self, at: u64, bytes: &[u8]) {
+            for (i, b) in bytes.iter().enumerate() {
+                self.0.insert(at + i as u64, *b);
+            }
+        }
+    }
+
+    impl Memory for Map {
+        fn read(&mut self, addr: u64, len: usize) -> Option<Vec<u8>> {
+            (0..len as u64)
+                .map(|i| self.0.get(&(addr + i)).copied())
+                .collect()
+        }
+    }
+
+    const A: Arch = Arch::X86_64;
+
+    fn rec(name: &str, args: [u64; 6], ret: i64, data: Vec<Capture>) -> Syscall {
+        Syscall {
+            nr: syscall_nr(A, name).unwrap(),
+            args,
+            ret: Some(ret),
+            data,
+            ..Syscall::default()
+        }
+    }
+
+    fn item(arg: u8, kind: CaptureKind, bytes: &[u8]) -> Capture {
+        Capture {
+            arg,
+            kind,
+            len: bytes.len() as u64,
+            truncated: false,
+            read_failed: false,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    fn iov(m: &mut Map, at: u64, segs: &[(u64, u64)]) {
+        for (i, (base, len)) in segs.iter().enumerate() {
+            m.put(at + 16 * i as u64, &base.to_ne_bytes());
+            m.put(at + 16 * i as u64 + 8, &len.to_ne_bytes());
+        }
+    }
+
+    #[test]
+    fn read_gets_its_bytes_at_the_live_buffer() {
+        let r = rec(
+            "read",
+            [3, 0x1000, 64, 0, 0, 0],
+            5,
+            vec![item(1, CaptureKind::OutBuf, b"hello")],
+        );
+        let w = output_writes(A, &r, &[3, 0x9000, 64, 0, 0, 0], &mut Map::default()).unwrap();
+        assert_eq!(w, vec![(0x9000, b"hello".to_vec())]);
+    }
+
+    #[test]
+    fn readv_scatters_over_the_live_iovecs() {
+        let mut m = Map::default();
+        iov(&mut m, 0x100, &[(0x1000, 3), (0x2000, 10)]);
+        let r = rec(
+            "readv",
+            [3, 0x500, 2, 0, 0, 0],
+            7,
+            vec![item(1, CaptureKind::OutBuf, b"abcdefg")],
+        );
+        let w = output_writes(A, &r, &[3, 0x100, 2, 0, 0, 0], &mut m).unwrap();
+        assert_eq!(
+            w,
+            vec![(0x1000, b"abc".to_vec()), (0x2000, b"defg".to_vec())]
+        );
+    }
+
+    #[test]
+    fn recvmsg_gets_data_address_and_no_ancillary_data() {
+        let mut m = Map::default();
+        // msghdr at 0x100: name 0x300, namelen 16, iov 0x200 (1 entry).
+        m.put(0x100, &0x300u64.to_ne_bytes());
+        m.put(0x108, &16u32.to_ne_bytes());
+        m.put(0x10c, &[0; 4]);
+        m.put(0x110, &0x200u64.to_ne_bytes());
+        m.put(0x118, &1u64.to_ne_bytes());
+        m.put(0x120, &[0; 32]);
+        iov(&mut m, 0x200, &[(0x1000, 100)]);
+        let data = vec![
+            item(1, CaptureKind::OutBuf, b"msg"),
+            item(1, CaptureKind::OutBuf, &[2, 0, 0x1f, 0x90]),
+        ];
+        let r = rec("recvmsg", [3, 0x900, 0, 0, 0, 0], 3, data);
+        let w = output_writes(A, &r, &[3, 0x100, 0, 0, 0, 0], &mut m).unwrap();
+        assert!(w.contains(&(0x1000, b"msg".to_vec())));
+        assert!(w.contains(&(0x300, vec![2, 0, 0x1f, 0x90])));
+        assert!(
+            w.contains(&(0x108, 4u32.to_ne_bytes().to_vec())),
+            "msg_namelen"
+        );
+        assert!(
+            w.contains(&(0x128, 0u64.to_ne_bytes().to_vec())),
+            "msg_controllen"
+        );
+    }
+
+    #[test]
+    fn accept_sets_the_address_length() {
+        let r = rec(
+            "getsockname",
+            [3, 0x10, 0x20, 0, 0, 0],
+            0,
+            vec![item(1, CaptureKind::OutBuf, &[2, 0, 1, 2])],
+        );
+        let w = output_writes(A, &r, &[3, 0x500, 0x600, 0, 0, 0], &mut Map::default()).unwrap();
+        assert_eq!(
+            w,
+            vec![
+                (0x500, vec![2, 0, 1, 2]),
+                (0x600, 4u32.to_ne_bytes().to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_different_path_fd_or_written_byte_is_a_mismatch() {
+        let mut m = Map::default();
+        // A mapped page (strings are read up to the page's end).
+        m.put(0, &[0; 4096]);
+        m.put(0x100, b"/etc/app.conf\0");
+        m.put(0x200, b"/etc/other\0");
+        let open = rec(
+            "openat",
+            [-100i64 as u64, 0x1, 0, 0, 0, 0],
+            3,
+            vec![item(1, CaptureKind::Str, b"/etc/app.conf")],
+        );
+        let nr = open.nr;
+        assert_eq!(
+            mismatch(A, &open, nr, &[-100i64 as u64, 0x100, 0, 0, 0, 0], &mut m),
+            None
+        );
+        let why = mismatch(A, &open, nr, &[-100i64 as u64, 0x200, 0, 0, 0, 0], &mut m).unwrap();
+        assert!(why.contains("\"/etc/other\""), "{why}");
+
+        m.put(0x300, b"hellO");
+        let write = rec(
+            "write",
+            [1, 0x1, 5, 0, 0, 0],
+            5,
+            vec![item(1, CaptureKind::InBuf, b"hello")],
+        );
+        let why = mismatch(A, &write, write.nr, &[1, 0x300, 5, 0, 0, 0], &mut m).unwrap();
+        assert!(why.contains("data differs at byte 4"), "{why}");
+        let why = mismatch(A, &write, write.nr, &[2, 0x300, 5, 0, 0, 0], &mut m).unwrap();
+        assert!(why.contains("1 recorded, 2 now"), "{why}");
+        // Addresses and layout-bound lengths are not compared.
+        let mm = rec("munmap", [0x7f00, 4096, 0, 0, 0, 0], 0, vec![]);
+        assert_eq!(
+            mismatch(A, &mm, mm.nr, &[0x5500, 8192, 0, 0, 0, 0], &mut m),
+            None
+        );
+        let other = syscall_nr(A, "getpid").unwrap();
+        assert!(
+            mismatch(A, &mm, other, &[0; 6], &mut m)
+                .unwrap()
+                .contains("called getpid")
+        );
+    }
+}
