@@ -138,6 +138,8 @@ unsafe fn child(
     // function is this block).
     unsafe {
         libc::setpgid(0, 0);
+        // Without its supervisor the program's calls would fail with ENOSYS.
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         // Addresses as stable as the machine allows (they are not compared).
         let persona = libc::personality(0xffff_ffff);

@@ -682,12 +682,13 @@ impl Supervisor {
         let c = &self.counts;
         eprintln!(
             "recorder replay: {} calls matched the recording ({} answered from the log, {} run \
-             live, {} outputs compared) in {} threads",
+             live, {} outputs compared) in {} thread{}",
             c.matched,
             c.emulated,
             c.live,
             c.outputs,
-            self.to_rec.len()
+            self.to_rec.len(),
+            if self.to_rec.len() == 1 { "" } else { "s" }
         );
         if c.layout > 0 {
             eprintln!(
