@@ -90,8 +90,9 @@ pub enum Command {
         recorder replay board.rec                   the recorded command line again\n  \
         recorder replay board.rec -- ./app --debug  another command line (the same build)\n  \
         recorder replay --continue board.rec        go live at the first divergence\n\n\
-        Exit status: 0 when the replay ran to the end without departing from the log, \
-        2 when it diverged, 1 on an error or a refusal.\n\n\
+        Exit status: 0 when the program ran to the end without departing from the log and \
+        ended as recorded (reproduced), 2 when it diverged or ended otherwise, 1 on an \
+        error or a refusal (another architecture, data the log lacks).\n\n\
         Not replayed: user-space data races, the timing of asynchronous signals, time \
         read through the vDSO, the contents of mmap'd files, the environment.")]
     Replay(ReplayArgs),
