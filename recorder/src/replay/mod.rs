@@ -25,8 +25,8 @@ use crate::event::{Event, Syscall};
 pub enum ReplayError {
     #[error("cannot read the log")]
     Open(#[from] crate::read::ReadError),
-    #[error("cannot read the log: {0}")]
-    Read(String),
+    #[error("cannot read the log")]
+    Read(#[source] crate::log::LogError),
     #[error("the log's architecture {0:?} is not one this recorder knows")]
     UnknownArch(String),
 }

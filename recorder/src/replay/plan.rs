@@ -85,10 +85,7 @@ impl Recording {
         let arch = Arch::from_name(&header.arch)
             .ok_or_else(|| ReplayError::UnknownArch(header.arch.clone()))?;
         let mut events = Vec::new();
-        while let Some(ev) = r
-            .next_event()
-            .map_err(|e| ReplayError::Read(e.to_string()))?
-        {
+        while let Some(ev) = r.next_event().map_err(ReplayError::Read)? {
             events.push(ev);
         }
         Ok(Self::from_events(header, arch, &events))
