@@ -160,7 +160,7 @@ fn nobody_can_reach(path: &Path) -> bool {
 }
 
 #[test]
-fn a_write_that_hit_enospc_on_a_tiny_disk_crashes_the_same_way_on_a_roomy_one() {
+fn replay_crashes_on_a_roomy_disk_like_on_the_tiny_one_that_gave_enospc() {
     if !privileged() {
         return;
     }
@@ -225,7 +225,7 @@ fn a_write_that_hit_enospc_on_a_tiny_disk_crashes_the_same_way_on_a_roomy_one() 
 }
 
 #[test]
-fn a_changed_program_is_stopped_at_the_call_that_changed() {
+fn replay_stops_a_changed_program_at_the_call_that_changed() {
     if !privileged() {
         return;
     }
@@ -282,7 +282,7 @@ fn a_changed_program_is_stopped_at_the_call_that_changed() {
 }
 
 #[test]
-fn a_log_without_the_data_is_refused_naming_the_calls() {
+fn replay_refuses_a_log_without_the_data_naming_the_calls() {
     if !privileged() {
         return;
     }
@@ -378,7 +378,7 @@ fn threads_replay_in_the_recorded_order_across_threads() {
 /// glibc builds only: the arm64 guest's fixtures are static.
 #[cfg(target_env = "gnu")]
 #[test]
-fn a_library_that_is_not_the_recorded_build_is_named() {
+fn replay_names_a_library_that_is_not_the_recorded_build() {
     if !privileged() {
         return;
     }
