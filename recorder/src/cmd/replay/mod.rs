@@ -19,6 +19,24 @@ use recorder::decode::Arch;
 use recorder::replay::plan::{self, Recording};
 use recorder::replay::policy::DEFAULT_HOST_PATHS;
 
+/// What to do about each kind of blocker (a word of its reason, the hint).
+const HINTS: [(&str, &str); 4] = [
+    (
+        "truncated",
+        "record with a larger -s (at most 32767): the data read must fit",
+    ),
+    (
+        "redacted",
+        "replay the original log, not a bundle made with --redact data",
+    ),
+    ("-s 0", "record with data capture on (-s)"),
+    (
+        "not captured in logs",
+        "this recorder's logs do not hold those calls' results: run the program so that \
+         it does not use them, or record with a recorder that captures them",
+    ),
+];
+
 /// Blockers listed by name in a refusal; the rest are counted.
 const BLOCKERS_SHOWN: usize = 20;
 
@@ -148,8 +166,11 @@ fn refuse_blockers(log: &Path, rec: &Recording, host_paths: &[Vec<u8>]) -> anyho
             blockers.len() - BLOCKERS_SHOWN
         ));
     }
-    msg.push_str(
-        "\n  record with a larger -s (the data read must fit), and without `bundle --redact data`",
-    );
+    for (word, hint) in HINTS {
+        if blockers.iter().any(|b| b.why.contains(word)) {
+            msg.push_str("\n  ");
+            msg.push_str(hint);
+        }
+    }
     bail!(msg)
 }
