@@ -68,6 +68,7 @@ fn replay_feeds_the_recorded_file_seed_and_message_after_the_file_changed() {
     let w = Workdir::new();
     let (log, cfg, rec) = record_inputs(&w, "fail", &[]);
     assert_eq!(rec.status.code(), Some(INPUTS_FAIL), "recording: {rec:?}");
+    export_log(&log, "replay-inputs.rec");
     let line = rec.stdout.clone();
     assert!(line.starts_with("config=\"mode=fail\" seed="), "{line}");
 
@@ -153,6 +154,8 @@ fn nobody_can_reach(path: &Path) -> bool {
                 test,
             ])
             .arg(p)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
     };
