@@ -47,11 +47,10 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<i32> {
         bail!(
             "{}: recorded on {}, and this machine is {}: a log replays only on the \
              architecture it was recorded on (its system call numbers and structs are that \
-             machine's); replay it on a {} machine or VM",
+             machine's); replay it on a machine or VM of that architecture",
             args.log.display(),
             rec.arch.name(),
             host.name(),
-            rec.arch.name()
         );
     }
     if !rec.starts_at_exec() {
