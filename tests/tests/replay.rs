@@ -426,3 +426,37 @@ fn replay_names_a_library_that_is_not_the_recorded_build() {
     let warning = format!("{} is not the recorded build", lib.display());
     assert!(other.stderr.contains(&warning), "{}", other.stderr);
 }
+
+#[test]
+fn replay_sends_the_sigpipe_that_came_with_a_recorded_epipe() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log = w.path("sigpipe.rec");
+    let fx = fixture("fx-replay");
+    let rec = record_command(&log, &[], &[&fx], &["sigpipe"]);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&rec.status)
+            .or(rec.status.code().map(|c| c - 128)),
+        Some(libc::SIGPIPE),
+        "{rec:?}"
+    );
+    let l = Log::read(&log);
+    let a = arch(&l);
+    assert!(
+        l.syscalls()
+            .any(|s| syscall_name(a, s.nr) == Some("write") && s.ret == err(libc::EPIPE)),
+        "the recording has the write that failed with EPIPE"
+    );
+    // The write is not performed in the replay: only the recorded EPIPE
+    // and the SIGPIPE the supervisor sends with it end the program.
+    let out = replay(&[log.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("the program was killed by signal 13 (SIGPIPE), as in the recording"),
+        "{}",
+        out.stderr
+    );
+}

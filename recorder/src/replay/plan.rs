@@ -9,7 +9,7 @@ use std::path::Path;
 use super::ReplayError;
 use super::policy::{self, Class, OUTPUTS_NOT_CAPTURED};
 use crate::decode::{Arch, ArgPlan, capture_plan, syscall_name};
-use crate::event::{CaptureKind, Event, Header, Syscall};
+use crate::event::{CaptureKind, Event, Header, SignalEvent, Syscall};
 
 /// How the recorded program ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +75,8 @@ pub struct Recording {
     /// The first process (the one the recorder started).
     pub root_tgid: u32,
     pub outcome: Outcome,
+    /// The signals the log recorded as delivered.
+    pub signals: Vec<SignalEvent>,
 }
 
 impl Recording {
@@ -97,6 +99,7 @@ impl Recording {
         let mut first: Vec<(u64, u32)> = Vec::new();
         let mut root_tgid = None;
         let mut crash = None;
+        let mut signals = Vec::new();
         let mut exit_code = None;
         for ev in events {
             match ev {
@@ -111,8 +114,11 @@ impl Recording {
                         exit_code = Some(s.args[0] as i32);
                     }
                 }
-                Event::Signal(s) if Some(s.tgid) == root_tgid && s.is_crash() => {
-                    crash = Some(s.sig);
+                Event::Signal(s) => {
+                    if Some(s.tgid) == root_tgid && kills(s) {
+                        crash = Some(s.sig);
+                    }
+                    signals.push(s.clone());
                 }
                 _ => {}
             }
@@ -135,6 +141,7 @@ impl Recording {
             calls,
             root_tgid: root_tgid.unwrap_or(0),
             outcome,
+            signals,
         };
         rec.skip_path_search();
         rec.skip_child_sides();
@@ -186,6 +193,29 @@ impl Recording {
     pub fn starts_at_exec(&self) -> bool {
         let first = self.threads.first().and_then(|t| self.calls[t].front());
         first.is_some_and(|s| syscall_name(self.arch, s.nr) == Some("execve"))
+    }
+}
+
+/// A signal delivered with no handler whose default action ends the
+/// process (all but SIGCHLD, SIGCONT, the stop signals, SIGURG, SIGWINCH).
+fn kills(s: &SignalEvent) -> bool {
+    s.default_action && !matches!(s.sig, 17..=23 | 28)
+}
+
+impl Recording {
+    /// Whether the kernel sent thread `tid` signal `sig` because of the
+    /// call `after` (a SIGPIPE for a write to a closed pipe): recorded as
+    /// delivered between that call's exit and the thread's next call.
+    pub fn signal_after(&self, after: &Syscall, sig: u32) -> bool {
+        let from = after.exit_ns.unwrap_or(after.enter_ns);
+        let until = self
+            .calls
+            .get(&after.tid)
+            .and_then(|q| q.front())
+            .map_or(u64::MAX, |s| s.enter_ns);
+        self.signals
+            .iter()
+            .any(|s| s.tid == after.tid && s.sig == sig && (from..=until).contains(&s.ts_ns))
     }
 }
 

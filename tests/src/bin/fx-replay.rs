@@ -9,6 +9,9 @@
 //!
 //! `fx-replay enospc FILE`: writes 64 KiB blocks to FILE until a write
 //! fails, and handles the failure badly: it aborts (SIGABRT).
+//!
+//! `fx-replay sigpipe`: writes to a pipe whose reader is gone, with
+//! SIGPIPE's default action: the signal ends it.
 
 use std::io::Write as _;
 
@@ -20,8 +23,9 @@ fn main() {
     match (args.get(1).map(String::as_str), args.get(2)) {
         (Some("inputs"), Some(cfg)) => inputs(cfg),
         (Some("enospc"), Some(file)) => enospc(file),
+        (Some("sigpipe"), _) => sigpipe(),
         _ => {
-            eprintln!("usage: fx-replay inputs CONFIG | enospc FILE");
+            eprintln!("usage: fx-replay inputs CONFIG | enospc FILE | sigpipe");
             std::process::exit(64);
         }
     }
@@ -78,4 +82,21 @@ fn enospc(file: &str) {
             std::process::abort();
         }
     }
+}
+
+fn sigpipe() {
+    // Rust ignores SIGPIPE; a C program (or one that restores it) does not.
+    // SAFETY: restores the default action of one signal.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let mut fds = [0; 2];
+    // SAFETY: room for two descriptors.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // The reader goes away.
+    // SAFETY: our own descriptor.
+    unsafe { libc::close(fds[0]) };
+    let line = b"a line for a reader that went away\n";
+    // SAFETY: a write of a valid buffer to our own pipe.
+    let n = unsafe { libc::write(fds[1], line.as_ptr().cast(), line.len()) };
+    // Reached only if the write did not kill it.
+    std::process::exit(if n < 0 { 5 } else { 0 });
 }

@@ -48,6 +48,10 @@ struct Child {
 const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
 const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
 
+/// Signals whose default action dumps core (the kernel delivers them as
+/// themselves; other fatal signals show as SIGKILL in the log).
+const CORE_DUMPING: [u32; 10] = [3, 4, 5, 6, 7, 8, 11, 24, 25, 31];
+
 /// How a call is answered.
 enum Reply {
     Continue,
@@ -400,8 +404,10 @@ impl Supervisor {
             _ => false,
         };
         if (-4095..0).contains(&ret) {
-            // Every call that failed in the recording fails the same way.
+            // Every call that failed in the recording fails the same way,
+            // with the signal the kernel sent for it (SIGPIPE, SIGXFSZ).
             self.counts.emulated += 1;
+            self.signal_for_error(n.pid, name, rec, ret);
             return Reply::Error(ret);
         }
         if live {
@@ -502,6 +508,38 @@ impl Supervisor {
         } else {
             Reply::Val(0)
         }
+    }
+
+    /// The signal the kernel sends with the recorded failure, sent to the
+    /// live thread before the call returns: SIGPIPE with EPIPE from a
+    /// write (and a send without MSG_NOSIGNAL), SIGXFSZ with EFBIG when the
+    /// log shows it was sent (EFBIG past RLIMIT_FSIZE comes with it, past
+    /// the file system's limit without).
+    fn signal_for_error(&self, tid: u32, name: &str, rec: &Syscall, ret: i64) {
+        let sig = match -ret as i32 {
+            libc::EPIPE => {
+                let flags = match name {
+                    "sendto" => rec.args[3],
+                    "sendmsg" => rec.args[2],
+                    _ => 0,
+                };
+                if class_of(name) != Class::Output || flags & libc::MSG_NOSIGNAL as u64 != 0 {
+                    return;
+                }
+                libc::SIGPIPE
+            }
+            libc::EFBIG if self.rec.signal_after(rec, libc::SIGXFSZ as u32) => libc::SIGXFSZ,
+            _ => return,
+        };
+        // SAFETY: a signal to one of the program's threads.
+        unsafe { libc::syscall(libc::SYS_tgkill, self.tgid_of(tid), tid, sig) };
+    }
+
+    /// The live process of live thread `tid`.
+    fn tgid_of(&self, tid: u32) -> i32 {
+        Tracee { tid: tid as i32 }
+            .tgid()
+            .map_or(tid as i32, |t| t as i32)
     }
 
     /// `--show-output`: the bytes the program writes to fds 1 and 2.
@@ -716,8 +754,19 @@ impl Supervisor {
             );
             return 2;
         }
-        let same = now == self.rec.outcome;
-        if same {
+        // The kernel ends a process for a fatal signal without a core dump
+        // by sending SIGKILL to its threads, and that is what the log saw.
+        let as_sigkill = matches!(
+            (now, self.rec.outcome),
+            (Outcome::Killed(s), Outcome::Killed(9)) if !CORE_DUMPING.contains(&s)
+        );
+        let same = now == self.rec.outcome || as_sigkill;
+        if as_sigkill {
+            eprintln!(
+                "recorder replay: the program {now}, as in the recording (whose SIGKILL is how \
+                 the kernel ends a process for a fatal signal without a core dump): reproduced"
+            );
+        } else if same {
             eprintln!("recorder replay: the program {now}, as in the recording: reproduced");
         } else {
             eprintln!(
