@@ -738,7 +738,14 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
 /// is behind (lossless mode). Both modes' sys_exit end here.
 #[inline(always)]
 fn emit_at_exit(rec: SyscallRecord, nr: i64, tgid: u32) -> i32 {
-    if let Some(spec) = capture_spec(nr)
+    // The child's side of clone/clone3 (it returns 0 in the new task)
+    // captures nothing: its arguments point into the parent's memory,
+    // which a thread shares and the parent reuses as soon as it returns,
+    // so what the child read depended on who ran first. The parent's
+    // record has the data, read before the call returned.
+    let child_side = rec.ret == 0 && (nr == cfg(&NR_CLONE) || nr == cfg(&NR_CLONE3));
+    if !child_side
+        && let Some(spec) = capture_spec(nr)
         && spec.at_entry != 1
         && emit_syscall_with_data(rec, spec)
     {

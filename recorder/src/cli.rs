@@ -27,7 +27,7 @@ use clap::{Args, Parser, Subcommand};
         recorder dump myapp.rec                     print the log, one line per system call",
     override_usage = "recorder [OPTIONS] COMMAND [ARGS]...\n       \
         recorder [OPTIONS] -p PID | --comm NAME\n       \
-        recorder dump|info|stats|export|report|diff|bundle|check|completions ...",
+        recorder dump|info|stats|export|report|diff|replay|bundle|check|completions ...",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -80,6 +80,22 @@ pub enum Command {
         recorder diff --all laptop.rec board.rec    and every thread's full diff\n\n\
         A rotated set is one run: `recorder bundle -o run.rec run.rec*` first.")]
     Diff(DiffArgs),
+    /// Run a recorded program again against its recording: the inputs it
+    /// read (files, sockets, pipes, getrandom, uname, ids) and every error
+    /// it saw come from the log, its outputs are compared with the log,
+    /// and the first call that departs from the recording is reported in
+    /// strace format. Needs no root (seccomp user notification, Linux 5.9
+    /// or later), and the same architecture as the recording.
+    #[command(after_help = "Examples:\n  \
+        recorder replay board.rec                   the recorded command line again\n  \
+        recorder replay board.rec -- ./app --debug  another command line (the same build)\n  \
+        recorder replay --continue board.rec        go live at the first divergence\n\n\
+        Exit status: 0 when the program ran to the end without departing from the log and \
+        ended as recorded (reproduced), 2 when it diverged or ended otherwise, 1 on an \
+        error or a refusal (another architecture, data the log lacks).\n\n\
+        Not replayed: user-space data races, the timing of asynchronous signals, time \
+        read through the vDSO, the contents of mmap'd files, the environment.")]
+    Replay(ReplayArgs),
     /// Check whether this machine can record: kernel version, BPF, tracefs,
     /// tracepoints, privileges. Exit status 0 only when recording will work.
     Check,
@@ -494,6 +510,33 @@ pub struct StatsArgs {
 
     #[command(flatten)]
     pub filter: ReadFilterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Log written by `recorder -- COMMAND` (replay starts at its exec).
+    pub log: PathBuf,
+
+    /// At the first divergence, let the program run on live (every call
+    /// then runs for real) instead of stopping it.
+    #[arg(long = "continue")]
+    pub go_live: bool,
+
+    /// A directory (or file) holding the program's own code, opened and
+    /// read for real rather than from the log; adds to the defaults
+    /// (/usr/lib, /lib, /bin, /etc/ld.so.cache, ... and the directory of
+    /// the replayed binary).
+    #[arg(long, value_name = "DIR")]
+    pub host_path: Vec<PathBuf>,
+
+    /// Also print what the program writes to its standard output and
+    /// error (the writes are still not performed on any other descriptor).
+    #[arg(long)]
+    pub show_output: bool,
+
+    /// The command to run, instead of the recorded command line.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -14,3 +14,4 @@ pub mod diff;
 pub mod event;
 pub mod log;
 pub mod read;
+pub mod replay;

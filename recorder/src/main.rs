@@ -7,7 +7,7 @@ mod record;
 use std::{io::Write as _, process::ExitCode};
 
 use clap::{CommandFactory as _, FromArgMatches as _};
-use cmd::{bundle, check, docgen, dump, read};
+use cmd::{bundle, check, docgen, dump, read, replay};
 use recorder::cli::{Cli, Command};
 
 fn main() -> ExitCode {
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Some(Command::Export(args)) => read::export(&args).map(|()| 0),
         Some(Command::Report(args)) => read::report(&args).map(|()| 0),
         Some(Command::Diff(args)) => read::diff(&args).map(|()| 0),
+        Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Check) => check::run(),
         Some(Command::Bundle(args)) => bundle::run(&args).map(|()| 0),
         Some(Command::Completions { shell }) => docgen::completions(shell).map(|()| 0),

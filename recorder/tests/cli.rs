@@ -605,3 +605,64 @@ fn follow_reports_damage_once_and_goes_on() {
     assert_eq!(damage, 1, "{notes:?}");
     assert!(!notes.iter().any(|l| l.contains("panicked")), "{notes:?}");
 }
+
+/// A one-call log of `arch` whose call is `nr`.
+fn write_one_call_log(path: &std::path::Path, arch: &str, nr: i64) {
+    use recorder::{
+        event::{Event, Header, Syscall, Trailer},
+        log::LogWriter,
+    };
+    let header = Header {
+        arch: arch.into(),
+        capture_size: 4096,
+        ..Default::default()
+    };
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = LogWriter::new(std::io::BufWriter::new(f), &header, 3).unwrap();
+    w.append(&Event::Syscall(Syscall {
+        tgid: 7,
+        tid: 7,
+        nr,
+        ret: Some(0),
+        ..Default::default()
+    }))
+    .unwrap();
+    w.finish(&Trailer::default()).unwrap();
+}
+
+#[test]
+fn replay_refuses_a_log_of_another_architecture() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("other.rec");
+    let (other, execve) = if cfg!(target_arch = "x86_64") {
+        ("aarch64", 221)
+    } else {
+        ("x86_64", 59)
+    };
+    write_one_call_log(&p, other, execve);
+    let o = unprivileged(recorder().arg("replay").arg(&p))
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 1, &format!("recorded on {other}"));
+    assert_clean_error(
+        &o,
+        1,
+        "a log replays only on the architecture it was recorded on",
+    );
+}
+
+#[test]
+fn replay_refuses_a_log_that_does_not_start_at_the_exec() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("attached.rec");
+    let (arch, getppid) = if cfg!(target_arch = "x86_64") {
+        ("x86_64", 110)
+    } else {
+        ("aarch64", 173)
+    };
+    write_one_call_log(&p, arch, getppid);
+    let o = unprivileged(recorder().arg("replay").arg(&p))
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 1, "does not start with the program's execve");
+}

@@ -47,19 +47,22 @@ fn calls_by_thread(log: &Log) -> (BTreeMap<u32, Vec<Call>>, usize) {
         }
         let sigreturn = s.nr == libc::SYS_rt_sigreturn;
         // The child's side of clone/clone3 (it returns 0 in the new
-        // thread): it has no entry, so both modes read clone3's
-        // clone_args from the parent's memory when the child first runs,
-        // by which time the parent may have reused that stack slot. What
-        // is read depends on who ran first, not on the mode (a CI run saw
-        // full mode read the parent's next frame and lean the arguments).
+        // task) has no data in either mode: its arguments point into the
+        // parent's memory, which the parent reuses at once. Reading it
+        // there made the data depend on who ran first (a CI run saw full
+        // mode read the parent's next frame, and lean the arguments).
         let child_clone = (s.nr == libc::SYS_clone || s.nr == libc::SYS_clone3) && s.ret == Some(0);
+        assert!(
+            !child_clone || s.data.is_empty(),
+            "the child's side of a clone carries data: {s:?}"
+        );
         by_tid.entry(s.tid).or_default().push(Call {
             seq: s.seq,
             nr: s.nr,
             args: s.args,
             ret: s.ret,
             // The restored mask: full mode only (see the module's note).
-            data: if sigreturn || child_clone {
+            data: if sigreturn {
                 Vec::new()
             } else {
                 s.data.clone()

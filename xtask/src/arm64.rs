@@ -55,7 +55,9 @@ impl Default for Options {
 /// guest's initramfs.
 /// strace_compare compares `recorder dump` with the guest's strace (see
 /// [`crate::kernel`] for how strace gets there) on arm64's own syscalls.
-const VM_TESTS: [&str; 9] = [
+/// replay replays arm64 logs recorded in the guest, on arm64 (a log
+/// replays only on its own architecture).
+const VM_TESTS: [&str; 10] = [
     "record",
     "capture",
     "replaycap",
@@ -65,6 +67,7 @@ const VM_TESTS: [&str; 9] = [
     "trace_set",
     "lean",
     "strace_compare",
+    "replay",
 ];
 
 /// TCG emulation is 10-50x slower than native; a test executable that loads
@@ -220,6 +223,24 @@ fn run_kernel(
 }
 
 /// Runs the host `recorder dump` on every `.rec` under `dir`; returns how many.
+/// `recorder replay` of an arm64 log on this (x86_64) host: a clear
+/// refusal, not a run.
+fn refuses_foreign_replay(host_recorder: &Path, log: &Path) -> Result<()> {
+    let out = Command::new(host_recorder)
+        .arg("replay")
+        .arg(log)
+        .output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        out.status.code() == Some(1)
+            && err.contains("a log replays only on the architecture it was recorded on"),
+        "`recorder replay {}` on the host did not refuse the arm64 log: {}\n{err}",
+        log.display(),
+        out.status
+    );
+    Ok(())
+}
+
 fn dump_logs(dir: &Path, host_recorder: &Path) -> Result<usize> {
     let mut logs = Vec::new();
     collect_logs(dir, &mut logs)?;
@@ -232,6 +253,9 @@ fn dump_logs(dir: &Path, host_recorder: &Path) -> Result<usize> {
     for log in &logs {
         let dump = util::output(Command::new(host_recorder).arg("dump").arg(log))
             .with_context(|| format!("the host recorder cannot decode {}", log.display()))?;
+        if log.file_name().is_some_and(|n| n == "replay-inputs.rec") {
+            refuses_foreign_replay(host_recorder, log)?;
+        }
         if log.file_name().is_some_and(|n| n == "getrandom.rec") && !dump.contains("getrandom(") {
             bail!(
                 "`recorder dump {}` shows no getrandom( call: the host did not decode with the arm64 syscall table",

@@ -9,3 +9,4 @@ pub mod dump;
 pub mod follow;
 pub mod read;
 pub mod record;
+pub mod replay;

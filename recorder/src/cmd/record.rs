@@ -701,6 +701,13 @@ fn print_summary(args: &RecordArgs, s: &record::Summary) {
             s.disk_full
         ));
     }
+    if s.stored > 0 {
+        // Explains a log larger than usual.
+        msg.push_str(&format!(
+            "; {} records were written uncompressed to keep up",
+            s.stored
+        ));
+    }
     if c.exit_without_entry > 0 {
         msg.push_str(&format!(
             "; {} calls were already in progress when recording started",

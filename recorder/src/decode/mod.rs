@@ -42,7 +42,7 @@ mod put;
 mod strerror;
 mod structs;
 pub mod sysent;
-mod table;
+pub(crate) mod table;
 mod text;
 
 #[cfg(test)]

@@ -328,6 +328,34 @@ fn stored_writer_writes_only_stored_blocks_that_read_back() {
 }
 
 #[test]
+fn a_writer_switched_to_storing_and_back_mixes_codecs_that_read_back() {
+    let evs = events(3000);
+    let mut w = LogWriter::new(Vec::new(), &header(), 1)
+        .unwrap()
+        .with_block_size(4096);
+    for (i, ev) in evs.iter().enumerate() {
+        // Stored for the middle third only.
+        w.set_store((1000..2000).contains(&i));
+        w.append(ev).unwrap();
+    }
+    let bytes = w.finish(&trailer()).unwrap();
+    let codecs: Vec<u8> = frames(&bytes)
+        .into_iter()
+        .filter(|f| f.2 == TAG_BLOCK)
+        .map(|(start, _, _)| bytes[start + 1])
+        .collect();
+    assert!(codecs.contains(&CODEC_STORED), "{codecs:?}");
+    assert!(codecs.contains(&CODEC_ZSTD), "{codecs:?}");
+    // Compressed, stored, compressed: one switch each way.
+    let switches = codecs.windows(2).filter(|w| w[0] != w[1]).count();
+    assert_eq!(switches, 2, "{codecs:?}");
+    let (r, got, err) = read_all(&bytes);
+    assert!(err.is_none());
+    assert_eq!(got, evs);
+    assert_eq!(r.end_state(), EndState::Clean);
+}
+
+#[test]
 fn encoded_blocks_from_another_thread() {
     let evs = events(100);
     let frame =

@@ -32,6 +32,8 @@ pub struct LogWriter<W: Write> {
     out: W,
     /// `None`: blocks are stored uncompressed ([`LogWriter::stored`]).
     compressor: Option<zstd::bulk::Compressor<'static>>,
+    /// Blocks are stored even with a compressor ([`LogWriter::set_store`]).
+    store: bool,
     block_size: usize,
     pending: PendingBlock,
     /// Reused buffer for encoding one event.
@@ -80,6 +82,7 @@ impl<W: Write> LogWriter<W> {
         let mut w = LogWriter {
             out,
             compressor,
+            store: false,
             block_size: DEFAULT_BLOCK_SIZE,
             pending: PendingBlock::default(),
             scratch: Vec::new(),
@@ -90,6 +93,14 @@ impl<W: Write> LogWriter<W> {
         };
         w.write_counted(&prefix)?;
         Ok(w)
+    }
+
+    /// Stores the blocks written from now on uncompressed (`true`), or
+    /// compresses them again (`false`, with a compressor). Readers see the
+    /// codec per block, so a log may mix both: the recorder stores while
+    /// its writer is behind and compressing costs more than writing.
+    pub fn set_store(&mut self, store: bool) {
+        self.store = store;
     }
 
     /// Sets the target uncompressed size of a block (default
@@ -238,7 +249,7 @@ impl<W: Write> LogWriter<W> {
         let frame = build_frame(
             TAG_BLOCK,
             &p.raw,
-            self.compressor.as_mut(),
+            self.compressor.as_mut().filter(|_| !self.store),
             p.count,
             p.ts_range(),
         )?;

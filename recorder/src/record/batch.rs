@@ -97,6 +97,10 @@ impl Batch {
         self.items.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
     /// Items that are not counter checkpoints: what `dump` would show a
     /// line for.
     pub fn shown(&self) -> usize {

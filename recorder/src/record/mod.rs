@@ -7,6 +7,7 @@
 //! Shape: [`run`]`(config, shutdown)`, so the binary decides what a shutdown
 //! is (signals) and tests can drive it with any future.
 
+pub mod adapt;
 pub mod batch;
 pub mod child;
 pub mod kernel;
@@ -92,6 +93,8 @@ pub struct Summary {
     /// Of `counters.user_dropped`, the records not written because the disk
     /// was full.
     pub disk_full: u64,
+    /// Records written uncompressed because the writer was behind.
+    pub stored: u64,
     /// Exit status of `-- COMMAND` (128+N for a signal).
     pub child_status: Option<i32>,
     /// `--live`: records not shown because printing fell behind.
@@ -583,6 +586,7 @@ impl Recording {
             counters,
             bytes: stats.bytes,
             disk_full: stats.disk_full,
+            stored: stats.stored,
             child_status: self.child_status,
             live_missed,
         })

@@ -38,7 +38,7 @@ use std::{
     path::{Path, PathBuf},
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         mpsc::{self, Receiver, SyncSender, TrySendError},
     },
     thread::JoinHandle,
@@ -47,6 +47,7 @@ use std::{
 
 use thiserror::Error;
 
+use super::adapt::Adapt;
 use super::batch::{Batch, ItemRef};
 use super::now_ns;
 use super::status::message;
@@ -140,6 +141,8 @@ pub struct Writer {
 pub struct Progress {
     /// Bytes written, over all files.
     pub bytes: AtomicU64,
+    /// Batches queued for the writer: how far behind it is (see `adapt`).
+    pub queued: AtomicUsize,
 }
 
 /// Where written batches go next (live output), never waited for: when its
@@ -174,6 +177,9 @@ pub struct WriterStats {
     /// Records (checkpoints aside) not written because the disk was full;
     /// the trailer's `user_dropped` includes them.
     pub disk_full: u64,
+    /// Records written into blocks stored uncompressed because the writer
+    /// was behind (see `adapt`).
+    pub stored: u64,
 }
 
 /// Opens (creates, mode 0600, truncating) the log file. Done before anything
@@ -250,6 +256,7 @@ impl Writer {
     /// Queues a batch, waiting for room (while the drain waits, the ring
     /// fills: see `send` in `record::run`). `Err` means the writer died.
     pub fn send_wait(&self, batch: Batch) -> Result<(), WriterError> {
+        self.progress.queued.fetch_add(1, Ordering::Relaxed);
         self.tx
             .send(Msg::Batch(batch))
             .map_err(|_| WriterError::Gone)
@@ -279,6 +286,7 @@ impl Writer {
     /// Blocks: call from a blocking context.
     pub fn finish(self, last: Batch, trailer: Trailer) -> Result<WriterStats, WriterError> {
         // Blocking sends: at the end, waiting for the disk is right.
+        self.progress.queued.fetch_add(1, Ordering::Relaxed);
         let sent =
             self.tx.send(Msg::Batch(last)).is_ok() && self.tx.send(Msg::Finish(trailer)).is_ok();
         drop(self.tx);
@@ -582,6 +590,8 @@ struct Files {
     no_file: Option<io::Error>,
     /// The full-disk warning was printed: once per recording.
     warned: bool,
+    /// Blocks are stored uncompressed (see `adapt`), in every file.
+    store: bool,
 }
 
 impl Files {
@@ -607,6 +617,7 @@ impl Files {
             retry: FULL_RETRY,
             no_file: None,
             warned: false,
+            store: false,
         };
         // At the start a full disk is an error like any other: better not
         // to start than to record nothing.
@@ -627,7 +638,16 @@ impl Files {
             count: r.count,
         });
         let out = DiskFile::new(file, self.space.clone(), rotated);
-        Ok(LogWriter::new(out, &self.header, ZSTD_LEVEL)?.with_block_size(self.block_size))
+        let mut w = LogWriter::new(out, &self.header, ZSTD_LEVEL)?.with_block_size(self.block_size);
+        w.set_store(self.store);
+        Ok(w)
+    }
+
+    fn set_store(&mut self, store: bool) {
+        self.store = store;
+        if let Some(w) = &mut self.w {
+            w.set_store(store);
+        }
     }
 
     fn err(&self, source: LogError) -> WriterError {
@@ -874,6 +894,7 @@ impl Files {
             events: self.closed_events,
             bytes,
             disk_full: self.disk_dropped,
+            stored: 0,
         })
     }
 }
@@ -959,15 +980,11 @@ fn writer_loop(
     rx: Receiver<Msg>,
     mut ends: Ends,
 ) -> Result<WriterStats, WriterError> {
+    let mut adapt = Adapt::default();
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Batch(batch) => {
-                for item in batch.iter() {
-                    match item {
-                        ItemRef::Event(ev) => files.append(ev)?,
-                        ItemRef::Encoded { bytes, ts_ns } => files.append_encoded(bytes, ts_ns)?,
-                    }
-                }
+                write_batch(&mut files, &mut adapt, &batch, &ends.progress)?;
                 ends.done(batch, &files);
             }
             Msg::Flush => {
@@ -975,7 +992,12 @@ fn writer_loop(
                 ends.note(&files);
             }
             Msg::Reopen => files.reopen()?,
-            Msg::Finish(trailer) => return files.finish(trailer),
+            Msg::Finish(trailer) => {
+                return files.finish(trailer).map(|stats| WriterStats {
+                    stored: adapt.stored_records,
+                    ..stats
+                });
+            }
         }
     }
     // The sender went away without Finish: write what we have, no trailer
@@ -985,7 +1007,29 @@ fn writer_loop(
         events: files.events(),
         bytes: files.w.as_ref().map_or(0, LogWriter::bytes_written),
         disk_full: files.disk_dropped,
+        stored: adapt.stored_records,
     })
+}
+
+/// Writes one batch, its blocks compressed or stored as `adapt` decides
+/// from how many batches wait behind it.
+fn write_batch(
+    files: &mut Files,
+    adapt: &mut Adapt,
+    batch: &Batch,
+    progress: &Progress,
+) -> Result<(), WriterError> {
+    let backlog = progress.queued.fetch_sub(1, Ordering::Relaxed) - 1;
+    files.set_store(adapt.store(backlog));
+    let start = Instant::now();
+    for item in batch.iter() {
+        match item {
+            ItemRef::Event(ev) => files.append(ev)?,
+            ItemRef::Encoded { bytes, ts_ns } => files.append_encoded(bytes, ts_ns)?,
+        }
+    }
+    adapt.observe(start.elapsed().as_nanos() as u64, batch.len());
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,476 @@
+//! Comparing a live call with the recorded one, and working out what to
+//! write into the program to emulate a recorded call. Pure: the program's
+//! memory is read through [`Memory`], which the supervisor implements with
+//! `process_vm_readv` (tests with a map).
+
+use super::policy::NAME_ONLY;
+use crate::decode::table::{Ty, spec};
+use crate::decode::{Arch, ArgPlan, LenFrom, capture_plan, syscall_name};
+use crate::event::{Capture, CaptureKind, Syscall};
+
+/// Reads the replayed program's memory.
+pub trait Memory {
+    /// `len` bytes at `addr`, or `None` if they cannot be read.
+    fn read(&mut self, addr: u64, len: usize) -> Option<Vec<u8>>;
+}
+
+/// Bytes of a buffer shown for the live side of a divergence.
+const SHOWN: usize = 4096;
+
+/// Why the live call is not the recorded one, or `None` when it is: the
+/// name, then every argument the signature types as a descriptor, a
+/// number, flags, a path or an input buffer. Pointers are not compared
+/// (addresses differ from run to run), nor are any arguments of the calls
+/// in [`NAME_ONLY`].
+pub fn mismatch(
+    arch: Arch,
+    rec: &Syscall,
+    nr: i64,
+    args: &[u64; 6],
+    mem: &mut dyn Memory,
+) -> Option<String> {
+    let name = syscall_name(arch, nr).unwrap_or("?");
+    let rec_name = syscall_name(arch, rec.nr).unwrap_or("?");
+    if nr != rec.nr {
+        return Some(format!(
+            "the program called {name}, the recording has {rec_name}"
+        ));
+    }
+    if NAME_ONLY.contains(&name) {
+        return None;
+    }
+    let tys = spec(arch, nr).map_or(&[][..], |s| s.args);
+    for (i, ty) in tys.iter().enumerate() {
+        if let Some(why) = arg_mismatch(*ty, i, rec, args, mem) {
+            return Some(format!("argument {} ({why})", i + 1));
+        }
+    }
+    None
+}
+
+fn arg_mismatch(
+    ty: Ty,
+    i: usize,
+    rec: &Syscall,
+    args: &[u64; 6],
+    mem: &mut dyn Memory,
+) -> Option<String> {
+    let (want, got) = (rec.args[i], args[i]);
+    match ty {
+        Ty::Fd | Ty::DirFd | Ty::Int => (want as i32 != got as i32)
+            .then(|| format!("{} recorded, {} now", want as i32, got as i32)),
+        Ty::Long
+        | Ty::Uint
+        | Ty::Mode
+        | Ty::Flags(_)
+        | Ty::Enum(_)
+        | Ty::OpenFlags
+        | Ty::FdFlags
+        | Ty::MmapProt
+        | Ty::MmapFlags
+        | Ty::SockType
+        | Ty::SockProto
+        | Ty::Signal
+        | Ty::CloneFlags
+        | Ty::FcntlCmd
+        | Ty::FutexOp
+        | Ty::IoctlReq
+        | Ty::SockLevel
+        | Ty::SockOptName
+        | Ty::StatxFlags => (want != got).then(|| format!("{want:#x} recorded, {got:#x} now")),
+        Ty::Path => {
+            let c = rec.data.iter().find(|c| c.arg as usize == i)?;
+            let live = read_str(mem, got, SHOWN.max(c.bytes.len() + 1))?;
+            let same = if c.truncated {
+                live.starts_with(&c.bytes)
+            } else {
+                live == c.bytes
+            };
+            (!same).then(|| {
+                format!(
+                    "path {:?} recorded, {:?} now",
+                    String::from_utf8_lossy(&c.bytes),
+                    String::from_utf8_lossy(&live)
+                )
+            })
+        }
+        Ty::InBuf(_) | Ty::IovIn(_) | Ty::MsgIn => {
+            let c = rec
+                .data
+                .iter()
+                .find(|c| c.arg as usize == i && c.kind == CaptureKind::InBuf)?;
+            let live = input_bytes(ty, got, args, c.bytes.len(), mem)?;
+            (live != c.bytes).then(|| {
+                format!(
+                    "data differs at byte {}",
+                    live.iter()
+                        .zip(&c.bytes)
+                        .take_while(|(a, b)| a == b)
+                        .count()
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Up to `max` bytes of the NUL-terminated string at `addr`.
+fn read_str(mem: &mut dyn Memory, addr: u64, max: usize) -> Option<Vec<u8>> {
+    if addr == 0 {
+        return Some(Vec::new());
+    }
+    let mut out = Vec::new();
+    let mut at = addr;
+    while out.len() < max {
+        // Never across a page boundary: the next page may be unmapped.
+        let chunk = (4096 - (at % 4096) as usize).min(max - out.len());
+        let b = mem.read(at, chunk)?;
+        if let Some(n) = b.iter().position(|&c| c == 0) {
+            out.extend_from_slice(&b[..n]);
+            return Some(out);
+        }
+        out.extend_from_slice(&b);
+        at += chunk as u64;
+    }
+    Some(out)
+}
+
+/// The first `max` bytes the program passes in an input buffer.
+fn input_bytes(
+    ty: Ty,
+    ptr: u64,
+    args: &[u64; 6],
+    max: usize,
+    mem: &mut dyn Memory,
+) -> Option<Vec<u8>> {
+    match ty {
+        Ty::InBuf(LenFrom::Arg(n)) => mem.read(ptr, (args[n as usize] as usize).min(max)),
+        Ty::InBuf(_) => None,
+        Ty::IovIn(count) => gather(mem, ptr, args[count as usize], max),
+        _ => {
+            // struct msghdr: msg_iov at 16, msg_iovlen at 24.
+            let h = mem.read(ptr, 32)?;
+            let iov = u64::from_ne_bytes(h[16..24].try_into().ok()?);
+            let n = u64::from_ne_bytes(h[24..32].try_into().ok()?);
+            gather(mem, iov, n, max)
+        }
+    }
+}
+
+/// The `(base, len)` pairs of an iovec array (16 bytes each on both arches).
+fn iovecs(mem: &mut dyn Memory, iov: u64, count: u64) -> Option<Vec<(u64, u64)>> {
+    let count = count.min(1024) as usize;
+    let raw = mem.read(iov, count * 16)?;
+    Some(
+        raw.chunks_exact(16)
+            .map(|c| {
+                let base = u64::from_ne_bytes(c[..8].try_into().expect("8 bytes"));
+                let len = u64::from_ne_bytes(c[8..].try_into().expect("8 bytes"));
+                (base, len)
+            })
+            .collect(),
+    )
+}
+
+fn gather(mem: &mut dyn Memory, iov: u64, count: u64, max: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    for (base, len) in iovecs(mem, iov, count)? {
+        if out.len() >= max {
+            break;
+        }
+        let n = (len as usize).min(max - out.len());
+        out.extend(mem.read(base, n)?);
+    }
+    Some(out)
+}
+
+/// One write into the program: `bytes` at `addr`.
+pub type Write = (u64, Vec<u8>);
+
+/// What to write into the program to give it the recorded call's outputs:
+/// each captured output item at the place the live call's arguments point
+/// to (scattered over the iovecs for readv and recvmsg), plus the
+/// value-result lengths (`socklen_t`) the kernel would have stored.
+pub fn output_writes(
+    arch: Arch,
+    rec: &Syscall,
+    args: &[u64; 6],
+    mem: &mut dyn Memory,
+) -> Result<Vec<Write>, &'static str> {
+    let plan = capture_plan(arch, rec.nr);
+    let mut out = Vec::new();
+    for (i, p) in plan.args.iter().enumerate() {
+        let items: Vec<&Capture> = rec
+            .data
+            .iter()
+            .filter(|c| c.arg as usize == i && c.kind == CaptureKind::OutBuf)
+            .collect();
+        let Some(first) = items.first() else {
+            continue;
+        };
+        if args[i] == 0 {
+            continue;
+        }
+        match *p {
+            ArgPlan::OutBuf { len } | ArgPlan::Sockaddr { len, .. } => {
+                out.push((args[i], first.bytes.clone()));
+                if let LenFrom::ArgDeref(j) = len {
+                    out.push((args[j as usize], (first.len as u32).to_ne_bytes().to_vec()));
+                }
+            }
+            ArgPlan::Iovec { count_arg, .. } => {
+                let iov = iovecs(mem, args[i], args[count_arg as usize])
+                    .ok_or("its iovec array cannot be read")?;
+                scatter(&mut out, &iov, &first.bytes);
+            }
+            ArgPlan::Msghdr { .. } => msghdr_writes(&mut out, args[i], &items, mem)?,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// recvmsg: the data over `msg_iov`, the address into `msg_name` with its
+/// length, and no ancillary data (`msg_controllen` 0: passed descriptors
+/// are not replayed), `msg_flags` 0.
+fn msghdr_writes(
+    out: &mut Vec<Write>,
+    msg: u64,
+    items: &[&Capture],
+    mem: &mut dyn Memory,
+) -> Result<(), &'static str> {
+    let h = mem.read(msg, 56).ok_or("its msghdr cannot be read")?;
+    let word = |o: usize| u64::from_ne_bytes(h[o..o + 8].try_into().expect("8 bytes"));
+    let iov = iovecs(mem, word(16), word(24)).ok_or("its iovec array cannot be read")?;
+    scatter(out, &iov, &items[0].bytes);
+    if let (Some(name), true) = (items.get(1), word(0) != 0) {
+        out.push((word(0), name.bytes.clone()));
+        out.push((msg + 8, (name.len as u32).to_ne_bytes().to_vec()));
+    }
+    out.push((msg + 40, 0u64.to_ne_bytes().to_vec()));
+    out.push((msg + 48, 0u32.to_ne_bytes().to_vec()));
+    Ok(())
+}
+
+fn scatter(out: &mut Vec<Write>, iov: &[(u64, u64)], mut data: &[u8]) {
+    for &(base, len) in iov {
+        if data.is_empty() {
+            break;
+        }
+        let n = (len as usize).min(data.len());
+        out.push((base, data[..n].to_vec()));
+        data = &data[n..];
+    }
+}
+
+/// The live call as a record, for printing it next to the recorded one:
+/// its paths and input buffers read from the program.
+pub fn live_call(arch: Arch, tid: u32, nr: i64, args: &[u64; 6], mem: &mut dyn Memory) -> Syscall {
+    let mut data = Vec::new();
+    let tys = spec(arch, nr).map_or(&[][..], |s| s.args);
+    for (i, ty) in tys.iter().enumerate() {
+        let bytes = match ty {
+            Ty::Path => read_str(mem, args[i], SHOWN).map(|b| (CaptureKind::Str, b)),
+            Ty::InBuf(_) | Ty::IovIn(_) | Ty::MsgIn => {
+                input_bytes(*ty, args[i], args, SHOWN, mem).map(|b| (CaptureKind::InBuf, b))
+            }
+            _ => None,
+        };
+        if let Some((kind, bytes)) = bytes.filter(|_| args[i] != 0) {
+            data.push(Capture {
+                arg: i as u8,
+                kind,
+                len: bytes.len() as u64,
+                truncated: false,
+                read_failed: false,
+                bytes,
+            });
+        }
+    }
+    Syscall {
+        tgid: tid,
+        tid,
+        nr,
+        args: *args,
+        data,
+        ..Syscall::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::syscall_nr;
+
+    /// A sparse address space: bytes at addresses.
+    #[derive(Default)]
+    struct Map(std::collections::BTreeMap<u64, u8>);
+
+    impl Map {
+        fn put(&mut self, at: u64, bytes: &[u8]) {
+            for (i, b) in bytes.iter().enumerate() {
+                self.0.insert(at + i as u64, *b);
+            }
+        }
+    }
+
+    impl Memory for Map {
+        fn read(&mut self, addr: u64, len: usize) -> Option<Vec<u8>> {
+            (0..len as u64)
+                .map(|i| self.0.get(&(addr + i)).copied())
+                .collect()
+        }
+    }
+
+    const A: Arch = Arch::X86_64;
+
+    fn rec(name: &str, args: [u64; 6], ret: i64, data: Vec<Capture>) -> Syscall {
+        Syscall {
+            nr: syscall_nr(A, name).unwrap(),
+            args,
+            ret: Some(ret),
+            data,
+            ..Syscall::default()
+        }
+    }
+
+    fn item(arg: u8, kind: CaptureKind, bytes: &[u8]) -> Capture {
+        Capture {
+            arg,
+            kind,
+            len: bytes.len() as u64,
+            truncated: false,
+            read_failed: false,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    fn iov(m: &mut Map, at: u64, segs: &[(u64, u64)]) {
+        for (i, (base, len)) in segs.iter().enumerate() {
+            m.put(at + 16 * i as u64, &base.to_ne_bytes());
+            m.put(at + 16 * i as u64 + 8, &len.to_ne_bytes());
+        }
+    }
+
+    #[test]
+    fn read_gets_its_bytes_at_the_live_buffer() {
+        let r = rec(
+            "read",
+            [3, 0x1000, 64, 0, 0, 0],
+            5,
+            vec![item(1, CaptureKind::OutBuf, b"hello")],
+        );
+        let w = output_writes(A, &r, &[3, 0x9000, 64, 0, 0, 0], &mut Map::default()).unwrap();
+        assert_eq!(w, vec![(0x9000, b"hello".to_vec())]);
+    }
+
+    #[test]
+    fn readv_scatters_over_the_live_iovecs() {
+        let mut m = Map::default();
+        iov(&mut m, 0x100, &[(0x1000, 3), (0x2000, 10)]);
+        let r = rec(
+            "readv",
+            [3, 0x500, 2, 0, 0, 0],
+            7,
+            vec![item(1, CaptureKind::OutBuf, b"abcdefg")],
+        );
+        let w = output_writes(A, &r, &[3, 0x100, 2, 0, 0, 0], &mut m).unwrap();
+        assert_eq!(
+            w,
+            vec![(0x1000, b"abc".to_vec()), (0x2000, b"defg".to_vec())]
+        );
+    }
+
+    #[test]
+    fn recvmsg_gets_data_address_and_no_ancillary_data() {
+        let mut m = Map::default();
+        // msghdr at 0x100: name 0x300, namelen 16, iov 0x200 (1 entry).
+        m.put(0x100, &0x300u64.to_ne_bytes());
+        m.put(0x108, &16u32.to_ne_bytes());
+        m.put(0x10c, &[0; 4]);
+        m.put(0x110, &0x200u64.to_ne_bytes());
+        m.put(0x118, &1u64.to_ne_bytes());
+        m.put(0x120, &[0; 32]);
+        iov(&mut m, 0x200, &[(0x1000, 100)]);
+        let data = vec![
+            item(1, CaptureKind::OutBuf, b"msg"),
+            item(1, CaptureKind::OutBuf, &[2, 0, 0x1f, 0x90]),
+        ];
+        let r = rec("recvmsg", [3, 0x900, 0, 0, 0, 0], 3, data);
+        let w = output_writes(A, &r, &[3, 0x100, 0, 0, 0, 0], &mut m).unwrap();
+        assert!(w.contains(&(0x1000, b"msg".to_vec())));
+        assert!(w.contains(&(0x300, vec![2, 0, 0x1f, 0x90])));
+        assert!(
+            w.contains(&(0x108, 4u32.to_ne_bytes().to_vec())),
+            "msg_namelen"
+        );
+        assert!(
+            w.contains(&(0x128, 0u64.to_ne_bytes().to_vec())),
+            "msg_controllen"
+        );
+    }
+
+    #[test]
+    fn accept_sets_the_address_length() {
+        let r = rec(
+            "getsockname",
+            [3, 0x10, 0x20, 0, 0, 0],
+            0,
+            vec![item(1, CaptureKind::OutBuf, &[2, 0, 1, 2])],
+        );
+        let w = output_writes(A, &r, &[3, 0x500, 0x600, 0, 0, 0], &mut Map::default()).unwrap();
+        assert_eq!(
+            w,
+            vec![
+                (0x500, vec![2, 0, 1, 2]),
+                (0x600, 4u32.to_ne_bytes().to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_different_path_fd_or_written_byte_is_a_mismatch() {
+        let mut m = Map::default();
+        // A mapped page (strings are read up to the page's end).
+        m.put(0, &[0; 4096]);
+        m.put(0x100, b"/etc/app.conf\0");
+        m.put(0x200, b"/etc/other\0");
+        let open = rec(
+            "openat",
+            [-100i64 as u64, 0x1, 0, 0, 0, 0],
+            3,
+            vec![item(1, CaptureKind::Str, b"/etc/app.conf")],
+        );
+        let nr = open.nr;
+        assert_eq!(
+            mismatch(A, &open, nr, &[-100i64 as u64, 0x100, 0, 0, 0, 0], &mut m),
+            None
+        );
+        let why = mismatch(A, &open, nr, &[-100i64 as u64, 0x200, 0, 0, 0, 0], &mut m).unwrap();
+        assert!(why.contains("\"/etc/other\""), "{why}");
+
+        m.put(0x300, b"hellO");
+        let write = rec(
+            "write",
+            [1, 0x1, 5, 0, 0, 0],
+            5,
+            vec![item(1, CaptureKind::InBuf, b"hello")],
+        );
+        let why = mismatch(A, &write, write.nr, &[1, 0x300, 5, 0, 0, 0], &mut m).unwrap();
+        assert!(why.contains("data differs at byte 4"), "{why}");
+        let why = mismatch(A, &write, write.nr, &[2, 0x300, 5, 0, 0, 0], &mut m).unwrap();
+        assert!(why.contains("1 recorded, 2 now"), "{why}");
+        // Addresses and layout-bound lengths are not compared.
+        let mm = rec("munmap", [0x7f00, 4096, 0, 0, 0, 0], 0, vec![]);
+        assert_eq!(
+            mismatch(A, &mm, mm.nr, &[0x5500, 8192, 0, 0, 0, 0], &mut m),
+            None
+        );
+        let other = syscall_nr(A, "getpid").unwrap();
+        assert!(
+            mismatch(A, &mm, other, &[0; 6], &mut m)
+                .unwrap()
+                .contains("called getpid")
+        );
+    }
+}

@@ -1,0 +1,391 @@
+//! The recording as replay needs it: each thread's calls in order, the
+//! threads in creation order, the command line, the recorded outcome, and
+//! the calls that cannot be replayed (a local check; stage 1's
+//! per-call replayability in `read` replaces it when it lands).
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+
+use super::ReplayError;
+use super::policy::{self, Class, OUTPUTS_NOT_CAPTURED};
+use crate::decode::{Arch, ArgPlan, capture_plan, syscall_name};
+use crate::event::{CaptureKind, Event, Header, SignalEvent, Syscall};
+
+/// How the recorded program ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Exited(i32),
+    Killed(u32),
+    /// The log ends before the program did.
+    Unknown,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Exited(c) => write!(f, "exited with status {c}"),
+            Outcome::Killed(s) => write!(f, "was killed by signal {s} ({})", signal_name(*s)),
+            Outcome::Unknown => write!(f, "was still running when the log ended"),
+        }
+    }
+}
+
+/// The name of the crash and common signals (same numbers on both arches).
+pub fn signal_name(sig: u32) -> &'static str {
+    match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        31 => "SIGSYS",
+        _ => "signal",
+    }
+}
+
+/// A call that replay cannot answer from the log, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    pub tid: u32,
+    pub seq: u64,
+    pub name: String,
+    /// What the call was on: its path, or its descriptor and the path that
+    /// opened it, when the log says.
+    pub on: String,
+    pub why: &'static str,
+}
+
+/// The recording, loaded for replay.
+#[derive(Debug)]
+pub struct Recording {
+    pub header: Header,
+    pub arch: Arch,
+    /// The command the recorder started (`Filter::command`), else the
+    /// first execve's argv.
+    pub argv: Vec<String>,
+    /// Recorded threads, in the order they first appear.
+    pub threads: Vec<u32>,
+    /// Each thread's calls, in `seq` order.
+    pub calls: HashMap<u32, VecDeque<Syscall>>,
+    /// The first process (the one the recorder started).
+    pub root_tgid: u32,
+    pub outcome: Outcome,
+    /// The signals the log recorded as delivered.
+    pub signals: Vec<SignalEvent>,
+}
+
+impl Recording {
+    /// Loads `path` whole (a replayable recording is one program's run).
+    pub fn load(path: &Path) -> Result<Recording, ReplayError> {
+        let mut r = crate::read::open_log(path)?;
+        let header = r.header().clone();
+        let arch = Arch::from_name(&header.arch)
+            .ok_or_else(|| ReplayError::UnknownArch(header.arch.clone()))?;
+        let mut events = Vec::new();
+        while let Some(ev) = r.next_event().map_err(ReplayError::Read)? {
+            events.push(ev);
+        }
+        Ok(Self::from_events(header, arch, &events))
+    }
+
+    /// Builds the recording from its events (a test builds logs in memory).
+    pub fn from_events(header: Header, arch: Arch, events: &[Event]) -> Recording {
+        let mut calls: HashMap<u32, VecDeque<Syscall>> = HashMap::new();
+        let mut first: Vec<(u64, u32)> = Vec::new();
+        let mut root_tgid = None;
+        let mut crash = None;
+        let mut signals = Vec::new();
+        let mut exit_code = None;
+        for ev in events {
+            match ev {
+                Event::Syscall(s) => {
+                    root_tgid.get_or_insert(s.tgid);
+                    let q = calls.entry(s.tid).or_insert_with(|| {
+                        first.push((s.enter_ns, s.tid));
+                        VecDeque::new()
+                    });
+                    q.push_back(s.clone());
+                    if syscall_name(arch, s.nr) == Some("exit_group") && Some(s.tgid) == root_tgid {
+                        exit_code = Some(s.args[0] as i32);
+                    }
+                }
+                Event::Signal(s) => {
+                    if Some(s.tgid) == root_tgid && kills(s) {
+                        crash = Some(s.sig);
+                    }
+                    signals.push(s.clone());
+                }
+                _ => {}
+            }
+        }
+        for q in calls.values_mut() {
+            q.make_contiguous().sort_by_key(|s| s.seq);
+        }
+        first.sort();
+        let argv = command_of(&header, arch, events);
+        let outcome = match (crash, exit_code) {
+            (Some(sig), _) => Outcome::Killed(sig),
+            (None, Some(c)) => Outcome::Exited(c),
+            _ => Outcome::Unknown,
+        };
+        let mut rec = Recording {
+            header,
+            arch,
+            argv,
+            threads: first.into_iter().map(|(_, t)| t).collect(),
+            calls,
+            root_tgid: root_tgid.unwrap_or(0),
+            outcome,
+            signals,
+        };
+        rec.skip_path_search();
+        rec.skip_child_sides();
+        rec
+    }
+
+    /// Drops the failed execve calls the recorder made while it searched
+    /// `PATH` for the command: the replay execs the found program directly.
+    pub fn skip_path_search(&mut self) {
+        let arch = self.arch;
+        let Some(q) = self.threads.first().and_then(|t| self.calls.get_mut(t)) else {
+            return;
+        };
+        while q.len() > 1
+            && q.iter()
+                .take(2)
+                .all(|s| syscall_name(arch, s.nr) == Some("execve"))
+            && q[0].ret.is_some_and(|r| r < 0)
+        {
+            q.pop_front();
+        }
+    }
+
+    /// Drops the child's side of clone, clone3, fork and vfork (the
+    /// recorder logs the return of 0 in the new thread as its first call):
+    /// a new thread starts by returning from it, with no call the
+    /// supervisor sees.
+    pub fn skip_child_sides(&mut self) {
+        let arch = self.arch;
+        for t in self.threads.iter().skip(1) {
+            let Some(q) = self.calls.get_mut(t) else {
+                continue;
+            };
+            let child_side = q.front().is_some_and(|s| {
+                s.ret == Some(0)
+                    && matches!(
+                        syscall_name(arch, s.nr),
+                        Some("clone" | "clone3" | "fork" | "vfork")
+                    )
+            });
+            if child_side {
+                q.pop_front();
+            }
+        }
+    }
+
+    /// Whether the log starts at the program's start: its first call is
+    /// the execve the recorder made (`recorder -- COMMAND`).
+    pub fn starts_at_exec(&self) -> bool {
+        let first = self.threads.first().and_then(|t| self.calls[t].front());
+        first.is_some_and(|s| syscall_name(self.arch, s.nr) == Some("execve"))
+    }
+}
+
+/// A signal delivered with no handler whose default action ends the
+/// process (all but SIGCHLD, SIGCONT, the stop signals, SIGURG, SIGWINCH).
+fn kills(s: &SignalEvent) -> bool {
+    s.default_action && !matches!(s.sig, 17..=23 | 28)
+}
+
+impl Recording {
+    /// Whether the kernel sent thread `tid` signal `sig` because of the
+    /// call `after` (a SIGPIPE for a write to a closed pipe): recorded as
+    /// delivered between that call's exit and the thread's next call.
+    pub fn signal_after(&self, after: &Syscall, sig: u32) -> bool {
+        let from = after.exit_ns.unwrap_or(after.enter_ns);
+        let until = self
+            .calls
+            .get(&after.tid)
+            .and_then(|q| q.front())
+            .map_or(u64::MAX, |s| s.enter_ns);
+        self.signals
+            .iter()
+            .any(|s| s.tid == after.tid && s.sig == sig && (from..=until).contains(&s.ts_ns))
+    }
+}
+
+fn command_of(header: &Header, arch: Arch, events: &[Event]) -> Vec<String> {
+    if !header.filter.command.is_empty() {
+        return header.filter.command.clone();
+    }
+    let exec = events.iter().find_map(|e| match e {
+        Event::Syscall(s) if syscall_name(arch, s.nr) == Some("execve") => Some(s),
+        _ => None,
+    });
+    exec.map(|s| {
+        s.data
+            .iter()
+            .filter(|c| c.arg == 1 && c.kind == CaptureKind::Str)
+            .map(|c| String::from_utf8_lossy(&c.bytes).into_owned())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The calls of `rec` replay cannot answer from the log: emulated calls
+/// whose outputs were truncated (`-s`), redacted, not captured, or not
+/// read. Calls on the program's own files and paths (`host_paths`) run
+/// live and need nothing from the log.
+pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
+    let redacted = crate::bundle::captures_redacted(&rec.header);
+    let mut own = OwnFds {
+        redacted,
+        ..OwnFds::default()
+    };
+    let mut out = Vec::new();
+    let mut all: Vec<&Syscall> = rec.calls.values().flatten().collect();
+    all.sort_by_key(|s| s.enter_ns);
+    for s in all {
+        let name = syscall_name(rec.arch, s.nr).unwrap_or("?");
+        let class = policy::class_of(name);
+        let live = match class {
+            Class::FdInput => own.is_own(s.tgid, s.args[0] as i32),
+            Class::PathInput | Class::Open => match path_of(s) {
+                // fstatat(fd, "", AT_EMPTY_PATH): the descriptor's file.
+                Some([]) if !redacted => own.is_own(s.tgid, s.args[0] as i32),
+                Some(p) if !redacted => is_host(p, host_paths),
+                // Not known (redacted): the replay decides on the live path.
+                _ => true,
+            },
+            Class::Emulate | Class::Output => false,
+            _ => true,
+        };
+        own.track(name, s, host_paths);
+        if live || s.ret.is_none_or(|r| r < 0) {
+            continue;
+        }
+        if let Some(why) = missing_output(rec, name, s) {
+            out.push(Blocker {
+                tid: s.tid,
+                seq: s.seq,
+                name: name.to_owned(),
+                on: own.describe(class, s),
+                why,
+            });
+        }
+    }
+    out
+}
+
+/// Why an emulated call that succeeded lacks an output it needs.
+pub fn missing_output(rec: &Recording, name: &str, s: &Syscall) -> Option<&'static str> {
+    if OUTPUTS_NOT_CAPTURED.contains(&name) && s.ret.unwrap_or(0) > 0 {
+        return Some("its results are not captured in logs of this version");
+    }
+    let plan = capture_plan(rec.arch, s.nr);
+    for (i, p) in plan.args.iter().enumerate() {
+        let out = matches!(
+            p,
+            ArgPlan::OutBuf { .. }
+                | ArgPlan::Iovec { out: true, .. }
+                | ArgPlan::Msghdr { out: true }
+                | ArgPlan::Sockaddr { out: true, .. }
+        );
+        if !out || s.args[i] == 0 {
+            continue;
+        }
+        let items: Vec<_> = s.data.iter().filter(|c| c.arg as usize == i).collect();
+        if items.is_empty() {
+            return Some(if crate::bundle::captures_redacted(&rec.header) {
+                "its data was redacted"
+            } else {
+                "its data was not captured (recorded with -s 0?)"
+            });
+        }
+        if items.iter().any(|c| c.read_failed) {
+            return Some("its data could not be read when recording");
+        }
+        if items.iter().any(|c| c.truncated) && crate::bundle::captures_redacted(&rec.header) {
+            return Some("its data was redacted (recorder bundle --redact)");
+        }
+        if items.iter().any(|c| c.truncated) {
+            return Some("its data was truncated (recorded with a -s smaller than the data)");
+        }
+    }
+    None
+}
+
+/// The first path a call names, if it was captured.
+pub fn path_of(s: &Syscall) -> Option<&[u8]> {
+    s.data
+        .iter()
+        .find(|c| c.kind == CaptureKind::Str)
+        .map(|c| c.bytes.as_slice())
+}
+
+/// Whether `path` is one of the program's own files. A path cut short by
+/// `-s` is judged by its prefix.
+pub fn is_host(path: &[u8], host_paths: &[Vec<u8>]) -> bool {
+    host_paths.iter().any(|d| policy::under(path, d))
+}
+
+/// Which descriptors of each recorded process are the program's own files
+/// (opened under the host paths), followed through the log. In a log with
+/// its paths redacted no descriptor is known not to be: the replay
+/// decides on the live paths, and stops at a call whose data it lacks.
+#[derive(Default)]
+struct OwnFds {
+    fds: HashMap<(u32, i32), bool>,
+    /// The path each descriptor was opened with, for the refusal.
+    paths: HashMap<(u32, i32), Vec<u8>>,
+    redacted: bool,
+}
+
+impl OwnFds {
+    fn is_own(&self, tgid: u32, fd: i32) -> bool {
+        self.redacted || self.fds.get(&(tgid, fd)).copied().unwrap_or(false)
+    }
+
+    /// `fd 3 (/etc/app.conf)`, `"/etc/hostname"`, or empty.
+    fn describe(&self, class: Class, s: &Syscall) -> String {
+        let fd = s.args[0] as i32;
+        let path = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
+        match (class, path_of(s)) {
+            (Class::PathInput | Class::Open, Some(p)) if !p.is_empty() => format!("{:?}", path(p)),
+            (Class::Emulate | Class::Output, _) if s.args[0] > 1 << 20 => String::new(),
+            _ => match self.paths.get(&(s.tgid, fd)) {
+                Some(p) => format!("fd {fd} ({})", path(p)),
+                None => format!("fd {fd}"),
+            },
+        }
+    }
+
+    fn track(&mut self, name: &str, s: &Syscall, host_paths: &[Vec<u8>]) {
+        let Some(ret) = s.ret.filter(|r| *r >= 0) else {
+            return;
+        };
+        match name {
+            "open" | "openat" | "openat2" | "creat" => {
+                let own = path_of(s).is_some_and(|p| is_host(p, host_paths));
+                self.fds.insert((s.tgid, ret as i32), own);
+                if let Some(p) = path_of(s) {
+                    self.paths.insert((s.tgid, ret as i32), p.to_vec());
+                }
+            }
+            "close" => {
+                self.fds.remove(&(s.tgid, s.args[0] as i32));
+                self.paths.remove(&(s.tgid, s.args[0] as i32));
+            }
+            "dup" | "dup2" | "dup3" => {
+                let own = self.is_own(s.tgid, s.args[0] as i32);
+                self.fds.insert((s.tgid, ret as i32), own);
+            }
+            _ => {}
+        }
+    }
+}

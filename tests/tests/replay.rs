@@ -1,0 +1,462 @@
+//! `recorder replay`: a recorded program run again gets its recorded
+//! inputs and errors, a changed program is stopped at the call that
+//! changed, and a log without the data replay needs is refused naming the
+//! calls. Recording needs root; the replays run as root too, except one
+//! run as `nobody` (through setpriv) where the machine lets that user reach
+//! the binaries, since replay itself needs no privilege.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use recorder::decode::{Arch, syscall_name};
+use recorder::event::{CaptureKind, Syscall};
+
+/// `fx-replay inputs`: the exit status when the config says `fail`.
+const INPUTS_FAIL: i32 = 3;
+
+fn arch(log: &Log) -> Arch {
+    Arch::from_name(&log.header.arch).expect("arch")
+}
+
+/// The first call named `name` that `pred` accepts.
+fn find<'a>(log: &'a Log, name: &str, pred: impl Fn(&Syscall) -> bool) -> &'a Syscall {
+    let a = arch(log);
+    log.syscalls()
+        .find(|s| syscall_name(a, s.nr) == Some(name) && pred(s))
+        .unwrap_or_else(|| panic!("no {name} call in the log"))
+}
+
+fn names_path(s: &Syscall, path: &Path) -> bool {
+    s.data
+        .iter()
+        .any(|c| c.kind == CaptureKind::Str && c.bytes == path.as_os_str().as_encoded_bytes())
+}
+
+fn replay(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = Command::new(recorder_bin())
+        .arg("replay")
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run recorder replay");
+    Output {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Records `fx-replay inputs CONFIG` with CONFIG saying `mode`.
+fn record_inputs(w: &Workdir, mode: &str, extra: &[&str]) -> (PathBuf, PathBuf, Output) {
+    let cfg = w.path("app.conf");
+    std::fs::write(&cfg, format!("mode={mode}\n")).unwrap();
+    let log = w.path("inputs.rec");
+    let fx = fixture("fx-replay");
+    let out = record_command(&log, extra, &[&fx], &["inputs", cfg.to_str().unwrap()]);
+    (log, cfg, out)
+}
+
+#[test]
+fn replay_feeds_the_recorded_file_seed_and_message_after_the_file_changed() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let (log, cfg, rec) = record_inputs(&w, "fail", &[]);
+    assert_eq!(rec.status.code(), Some(INPUTS_FAIL), "recording: {rec:?}");
+    export_log(&log, "replay-inputs.rec");
+    let line = rec.stdout.clone();
+    assert!(line.starts_with("config=\"mode=fail\" seed="), "{line}");
+
+    // On the desk the file says otherwise: a live run passes.
+    std::fs::write(&cfg, "mode=ok\n").unwrap();
+    let live = Command::new(fixture("fx-replay"))
+        .args(["inputs", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(live.status.code(), Some(0));
+    assert_ne!(String::from_utf8_lossy(&live.stdout), line);
+
+    // The replay gets the recorded file, seed and message: it prints the
+    // recorded line (new seed and sender port would differ) and fails.
+    let out = replay(&["--show-output", log.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(out.stdout, line, "the replayed program's output");
+    assert!(
+        out.stderr.contains(&format!(
+            "the program exited with status {INPUTS_FAIL}, as in the recording: reproduced"
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A tmpfs of `size` on a fresh directory, unmounted on drop.
+struct SmallDisk {
+    dir: PathBuf,
+    mounted: bool,
+    _work: Workdir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Self {
+        let work = Workdir::new();
+        let dir = work.path("disk");
+        std::fs::create_dir(&dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mount -t tmpfs on {}", dir.display());
+        Self {
+            dir,
+            mounted: true,
+            _work: work,
+        }
+    }
+
+    fn umount(&mut self) {
+        if std::mem::take(&mut self.mounted) {
+            let ok = Command::new("umount")
+                .arg(&self.dir)
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+            }
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        self.umount();
+    }
+}
+
+/// Whether `nobody` can run the recorder and read `path` here (a CI
+/// checkout under a private home may not let it).
+fn nobody_can_reach(path: &Path) -> bool {
+    let ok = |p: &Path, test: &str| {
+        Command::new("setpriv")
+            .args([
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                "test",
+                test,
+            ])
+            .arg(p)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    ok(&recorder_bin(), "-x") && ok(&fixture("fx-replay"), "-x") && ok(path, "-r")
+}
+
+#[test]
+fn replay_crashes_on_a_roomy_disk_like_on_the_tiny_one_that_gave_enospc() {
+    if !privileged() {
+        return;
+    }
+    let mut disk = SmallDisk::mount("256k");
+    let target = disk.dir.join("out");
+    let w = Workdir::new();
+    let log = w.path("enospc.rec");
+    let fx = fixture("fx-replay");
+    let rec = record_command(&log, &[], &[&fx], &["enospc", target.to_str().unwrap()]);
+    assert!(rec.stderr.contains("No space left on device"), "{rec:?}");
+    let l = Log::read(&log);
+    let a = arch(&l);
+    let failed = l
+        .syscalls()
+        .find(|s| syscall_name(a, s.nr) == Some("write") && s.ret == err(libc::ENOSPC));
+    assert!(
+        failed.is_some(),
+        "the recording has the write that failed with ENOSPC"
+    );
+    // The roomy disk: the tmpfs is gone, the directory is on the test's disk.
+    disk.umount();
+
+    std::fs::set_permissions(
+        w.dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::set_permissions(&log, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let as_nobody = nobody_can_reach(&log);
+    let out = if as_nobody {
+        let o = Command::new("setpriv")
+            .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+            .arg(recorder_bin())
+            .args(["replay", "--show-output"])
+            .arg(&log)
+            .output()
+            .expect("setpriv");
+        Output {
+            status: o.status,
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    } else {
+        eprintln!("note: nobody cannot reach the binaries here: the replay runs as root");
+        replay(&["--show-output", log.to_str().unwrap()], &[])
+    };
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("fx-replay: write failed: No space left on device"),
+        "the program saw ENOSPC: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "the program was killed by signal 6 (SIGABRT), as in the recording: reproduced"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!target.exists(), "replay wrote nothing to the disk");
+}
+
+#[test]
+fn replay_stops_a_changed_program_at_the_call_that_changed() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let (log, cfg, rec) = record_inputs(&w, "ok", &[]);
+    assert_eq!(rec.status.code(), Some(0), "{rec:?}");
+    let l = Log::read(&log);
+    let open = find(&l, "openat", |s| names_path(s, &cfg));
+
+    // The same binary told to make one extra call first: a changed build.
+    let out = replay(&[log.to_str().unwrap()], &[("FX_REPLAY_EXTRA", "1")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let expected = format!(
+        "  - #{:<5} openat(AT_FDCWD, \"{}\"",
+        open.seq,
+        cfg.display()
+    );
+    assert!(
+        out.stderr.contains(&expected),
+        "expected {expected:?} in:\n{}",
+        out.stderr
+    );
+    // access on x86_64; musl on arm64 (which has no access) calls faccessat.
+    let got = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("  +"))
+        .unwrap_or("");
+    assert!(
+        got.contains("access")
+            && got.contains("\"/nonexistent/fx-replay-changed\", F_OK")
+            && got.ends_with("= ?    <- replay"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("not reproduced: diverged"),
+        "{}",
+        out.stderr
+    );
+
+    // --continue lets it run on live from there: it then reads the file on
+    // disk and passes.
+    let out = replay(
+        &["--continue", log.to_str().unwrap()],
+        &[("FX_REPLAY_EXTRA", "1")],
+    );
+    assert!(out.stderr.contains("runs live from here"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the program exited with status 0"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn replay_refuses_a_log_without_the_data_naming_the_calls() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    // 16 bytes: the UDP message (about 25) does not fit.
+    let (log, _, rec) = record_inputs(&w, "ok", &["-s", "16"]);
+    assert_eq!(rec.status.code(), Some(0), "{rec:?}");
+    let l = Log::read(&log);
+    let recv = find(&l, "recvfrom", |s| s.ret.is_some_and(|r| r > 16));
+    let out = replay(&[log.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let line = format!(
+        "tid {} seq {} recvfrom on fd {}: its data was truncated",
+        recv.tid, recv.seq, recv.args[0] as i32
+    );
+    assert!(out.stderr.contains("cannot be replayed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&line),
+        "expected {line:?} in:\n{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("recorder: error:").count(),
+        1,
+        "said once"
+    );
+
+    // Redacted: `bundle --redact data` empties getrandom's bytes.
+    let w2 = Workdir::new();
+    let (full, _, _) = record_inputs(&w2, "ok", &[]);
+    let red = w.path("red.rec");
+    let b = Command::new(recorder_bin())
+        .args(["bundle", "--redact", "data", "-o"])
+        .arg(&red)
+        .arg(&full)
+        .output()
+        .unwrap();
+    assert!(b.status.success(), "{b:?}");
+    let l = Log::read(&red);
+    let rnd = find(&l, "getrandom", |s| s.args[1] == 8);
+    let out = replay(&[red.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let line = format!(
+        "tid {} seq {} getrandom: its data was redacted",
+        rnd.tid, rnd.seq
+    );
+    assert!(
+        out.stderr.contains(&line),
+        "expected {line:?} in:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn threads_replay_in_the_recorded_order_across_threads() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log = w.path("threads.rec");
+    // One malloc arena: which thread first needs a new arena (and so calls
+    // sched_getaffinity) is a user-space race no syscall log holds; it
+    // decides about 1 replay in 20 of fx-threads otherwise. The
+    // environment is not recorded: the replay gets the same by hand.
+    let tunables = ("GLIBC_TUNABLES", "glibc.malloc.arena_max=1");
+    let rec = Command::new(recorder_bin())
+        .arg("-o")
+        .arg(&log)
+        .arg("--")
+        .arg(fixture("fx-threads"))
+        .env(tunables.0, tunables.1)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run recorder");
+    assert!(rec.status.success(), "{rec:?}");
+    let l = Log::read(&log);
+    let threads: std::collections::BTreeSet<u32> = l.syscalls().map(|s| s.tid).collect();
+    assert_eq!(threads.len() as i64, tests::THREADS + 1);
+    // Without the recorded order across threads the replay diverged in
+    // 6 runs of 6 (thread start-up calls answered in another order).
+    let out = replay(&[log.to_str().unwrap()], &[tunables]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stderr
+            .contains(&format!("in {} threads", threads.len())),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("reproduced"), "{}", out.stderr);
+}
+
+/// A library read live whose ELF header is not the recorded one is named.
+/// glibc builds only: the arm64 guest's fixtures are static.
+#[cfg(target_env = "gnu")]
+#[test]
+fn replay_names_a_library_that_is_not_the_recorded_build() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let libs = w.path("libs");
+    std::fs::create_dir(&libs).unwrap();
+    let lib = libs.join("libgcc_s.so.1");
+    let system = [
+        "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+        "/lib/aarch64-linux-gnu/libgcc_s.so.1",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
+    .expect("libgcc_s.so.1 (fx-basic, a Rust program, links it)");
+    std::fs::copy(system, &lib).unwrap();
+    let log = w.path("elf.rec");
+    let ld = ("LD_LIBRARY_PATH", libs.to_str().unwrap());
+    let rec = Command::new(recorder_bin())
+        .arg("-o")
+        .arg(&log)
+        .arg("--")
+        .arg(fixture("fx-basic"))
+        .env(ld.0, ld.1)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(rec.status.code(), Some(tests::BASIC_EXIT), "{rec:?}");
+    let args = ["--host-path", libs.to_str().unwrap(), log.to_str().unwrap()];
+    let same = replay(&args, &[ld]);
+    assert_eq!(same.status.code(), Some(0), "{same:?}");
+    assert!(
+        !same.stderr.contains("not the recorded build"),
+        "{}",
+        same.stderr
+    );
+    // Another build: one byte of the header (the section table's offset)
+    // differs, the code the loader maps does not.
+    let mut bytes = std::fs::read(&lib).unwrap();
+    bytes[40] ^= 0xff;
+    std::fs::write(&lib, bytes).unwrap();
+    let other = replay(&args, &[ld]);
+    let warning = format!("{} is not the recorded build", lib.display());
+    assert!(other.stderr.contains(&warning), "{}", other.stderr);
+}
+
+#[test]
+fn replay_sends_the_sigpipe_that_came_with_a_recorded_epipe() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    let log = w.path("sigpipe.rec");
+    let fx = fixture("fx-replay");
+    let rec = record_command(&log, &[], &[&fx], &["sigpipe"]);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&rec.status)
+            .or(rec.status.code().map(|c| c - 128)),
+        Some(libc::SIGPIPE),
+        "{rec:?}"
+    );
+    let l = Log::read(&log);
+    let a = arch(&l);
+    assert!(
+        l.syscalls()
+            .any(|s| syscall_name(a, s.nr) == Some("write") && s.ret == err(libc::EPIPE)),
+        "the recording has the write that failed with EPIPE"
+    );
+    // The write is not performed in the replay: only the recorded EPIPE
+    // and the SIGPIPE the supervisor sends with it end the program.
+    let out = replay(&[log.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("the program was killed by signal 13 (SIGPIPE), as in the recording"),
+        "{}",
+        out.stderr
+    );
+}
