@@ -18,8 +18,25 @@ pub const MAP_WAKE: &str = "WAKE";
 pub const MAP_EVENTS: &str = "EVENTS";
 /// Per-pid selection bytes, packed [`TRACED_CHUNK`] pids per array element.
 pub const MAP_TRACED: &str = "TRACED";
-/// Per-thread syscall-entry stash, keyed by tid.
+/// Per-thread syscall-entry stash, keyed by tid: the fallback for the
+/// threads that do not own a slot of [`MAP_STASH_SLOTS`].
 pub const MAP_STASH: &str = "STASH";
+/// The stash's fast path: an array of [`Stash`] indexed by
+/// `tid & globals::STASH_MASK`, each slot owned by one thread at a time
+/// (`Stash::tid`; 0 is free). Array lookups are inlined by the verifier,
+/// so an owner's entry and exit cost no helper call and no lock.
+pub const MAP_STASH_SLOTS: &str = "STASH_SLOTS";
+/// Slot index (`u32`) -> owning tid (`u32`): a slot is claimed by an
+/// insert with `BPF_NOEXIST`, which only one claimer can win (array
+/// stores cannot arbitrate, and compare-and-swap needs 5.12). Touched
+/// once when a thread claims its slot and once when it frees it.
+pub const MAP_STASH_OWNERS: &str = "STASH_OWNERS";
+/// Most entries of [`MAP_STASH_SLOTS`] (88 bytes each: 2.75 MiB). With
+/// `pid_max` at or below it (32768 is the kernel's default) every tid has
+/// a slot of its own; above it (4M on systemd machines) threads whose
+/// tids are equal modulo the slot count share one, and all but its owner
+/// use the hash map.
+pub const STASH_SLOTS_MAX: u32 = 1 << 15;
 /// Comm names (`[u8; 16]`, NUL padded) selected by `--comm`.
 pub const MAP_COMMS: &str = "COMMS";
 /// Per-CPU loss/volume counters, see the `CTR_*` indices.
@@ -83,6 +100,8 @@ pub const MAPS: &[&str] = &[
     MAP_TRACE_SET,
     MAP_SEQS,
     MAP_EXEC_REREAD,
+    MAP_STASH_SLOTS,
+    MAP_STASH_OWNERS,
 ];
 
 pub const PROG_SYS_ENTER: &str = "sys_enter";
@@ -250,6 +269,9 @@ pub mod globals {
     /// `u32`: lean mode, entries of [`super::MAP_SEQS`] minus one (a power
     /// of two minus one).
     pub const SEQ_MASK: &str = "SEQ_MASK";
+    /// `u32`: entries of [`super::MAP_STASH_SLOTS`] minus one (a power of
+    /// two minus one).
+    pub const STASH_MASK: &str = "STASH_MASK";
     /// `u8`: 1 in lean mode, for what the shared programs do differently
     /// (`sched_process_fork` does not copy the parent's clone to the child).
     pub const LEAN: &str = "LEAN";
@@ -287,6 +309,7 @@ pub mod globals {
         NR_CLONE3,
         NR_RT_SIGRETURN,
         SEQ_MASK,
+        STASH_MASK,
         LEAN,
         WAKEUP_BYTES,
         CHECK_MASK,
@@ -348,10 +371,11 @@ pub struct Paused {
 
 /// Per-thread stash written at sys_enter and consumed at sys_exit.
 ///
-/// The entry stays in the map for the thread's whole life (it is deleted at
+/// The entry stays for the thread's whole life (it is freed at
 /// `sched_process_exit`), so the hot path costs one lookup at entry and one
 /// at exit instead of insert + lookup + delete, and the per-thread sequence
-/// number lives here for free.
+/// number lives here for free. It is the thread's slot of
+/// [`MAP_STASH_SLOTS`] if it owns one, else its entry in [`MAP_STASH`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct Stash {
@@ -363,6 +387,10 @@ pub struct Stash {
     pub seq: u64,
     /// 1 between sys_enter and sys_exit.
     pub active: u64,
+    /// In [`MAP_STASH_SLOTS`]: the owning thread, 0 for a free slot. Not
+    /// looked at in [`MAP_STASH`].
+    pub tid: u32,
+    pub _pad: u32,
 }
 
 /// Lean mode's per-thread sequence numbers ([`MAP_SEQS`]): one `u64` per
@@ -744,7 +772,7 @@ macro_rules! assert_size {
     };
 }
 assert_size!(TracedChunk, 64);
-assert_size!(Stash, 80);
+assert_size!(Stash, 88);
 assert_size!(Paused, 24);
 assert_size!(SyscallRecord, SYSCALL_RECORD_SIZE);
 assert_size!(ProcRecord, 48);

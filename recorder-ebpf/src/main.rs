@@ -53,6 +53,13 @@ static EVENTS: RingBuf = RingBuf::with_byte_size(1 << 22, 0);
 static TRACED: Array<TracedChunk> = Array::with_max_entries(1 << 16, 0);
 #[map(name = "STASH")]
 static STASH: HashMap<u32, Stash> = HashMap::with_max_entries(STASH_ENTRIES, 0);
+/// The stash's fast path (recorder_common::MAP_STASH_SLOTS): see
+/// [`stash_ptr`].
+#[map(name = "STASH_SLOTS")]
+static STASH_SLOTS: Array<Stash> = Array::with_max_entries(1, 0);
+/// Slot index -> owner (recorder_common::MAP_STASH_OWNERS).
+#[map(name = "STASH_OWNERS")]
+static STASH_OWNERS: HashMap<u32, u32> = HashMap::with_max_entries(STASH_ENTRIES, 0);
 /// Threads in an exec whose argv or envp could not be read at entry: on
 /// CPUs without a hardware access flag (ARMv8.0: Cortex-A72, the Raspberry
 /// Pi 4) the first touch of a page that fork left "old" takes a fault,
@@ -144,6 +151,8 @@ static NR_CLONE3: i64 = -1;
 static NR_RT_SIGRETURN: i64 = -1;
 #[unsafe(no_mangle)]
 static SEQ_MASK: u32 = 0;
+#[unsafe(no_mangle)]
+static STASH_MASK: u32 = 0;
 /// 1 in lean mode (`sys_exit_lean` attached instead of the pair).
 #[unsafe(no_mangle)]
 static LEAN: u8 = 0;
@@ -368,6 +377,74 @@ fn nr_at_exit(regs: *const u8) -> i64 {
         // SAFETY: probe read of kernel memory; failure gives -1.
         i64::from(unsafe { bpf_probe_read_kernel(regs.add(off) as *const i32) }.unwrap_or(-1))
     }
+}
+
+/// The thread's stash: its slot of `STASH_SLOTS` if it owns one (an
+/// inlined array lookup and a tag check: no helper call, no lock), else its
+/// entry in the `STASH` hash map, if any.
+///
+/// A slot is only ever written by its owner (claimed in [`stash_new`]),
+/// except by `sched_process_fork`, which fills a new child's slot before
+/// the child runs. So two threads that share a slot (tids equal modulo
+/// its size, possible only when `pid_max` exceeds the slot count) never
+/// write one another's calls: the one that does not own it uses the hash
+/// map, exactly as every thread did before.
+#[inline(always)]
+fn stash_ptr(tid: u32) -> Option<*mut Stash> {
+    if let Some(p) = STASH_SLOTS.get_ptr_mut(tid & cfg(&STASH_MASK))
+        // SAFETY: in-bounds element of an array map; an aligned u32 load.
+        && unsafe { (*p).tid } == tid
+    {
+        return Some(p);
+    }
+    STASH.get_ptr_mut(tid)
+}
+
+/// Gives `tid` the stash `s`: its own slot if it holds it already, else
+/// its hash entry if it has one (a thread numbered there keeps numbering
+/// there: its sequence must not restart), else a free slot if it wins the
+/// claim, else a new hash entry. Rare: once per thread, and at exec and
+/// fork. Err: no room anywhere (the caller counts `STASH_FULL`).
+#[inline(always)]
+fn stash_new(tid: u32, s: Stash) -> Result<(), ()> {
+    let idx = tid & cfg(&STASH_MASK);
+    if let Some(p) = STASH_SLOTS.get_ptr_mut(idx) {
+        // SAFETY: in-bounds element of an array map.
+        let owner = unsafe { (*p).tid };
+        if owner == tid
+            || (owner == 0
+                && STASH.get_ptr(tid).is_none()
+                && STASH_OWNERS.insert(idx, tid, BPF_NOEXIST).is_ok())
+        {
+            // SAFETY: the slot is ours: only the insert's winner gets here
+            // for a free slot, and an owner's slot is written by the owner.
+            unsafe { *p = Stash { tid, _pad: 0, ..s } };
+            return Ok(());
+        }
+    }
+    STASH.insert(tid, Stash { tid: 0, ..s }, 0).map_err(|_| ())
+}
+
+/// Ends `tid`'s stash (thread exit, or its id handed over at exec): its
+/// slot is freed (tag first, then the claim, so a claimer that sees the
+/// slot free before the claim is gone loses the insert and uses the hash
+/// map) and its hash entry removed.
+#[inline(always)]
+fn stash_free(tid: u32) {
+    let idx = tid & cfg(&STASH_MASK);
+    if let Some(p) = STASH_SLOTS.get_ptr_mut(idx)
+        // SAFETY: in-bounds element of an array map.
+        && unsafe { (*p).tid } == tid
+    {
+        // SAFETY: our own slot.
+        unsafe {
+            (*p).active = IDLE;
+            (*p).tid = 0;
+        }
+        let _ = STASH_OWNERS.remove(idx);
+        return;
+    }
+    let _ = STASH.remove(tid);
 }
 
 /// Sends a record without data.
@@ -613,7 +690,7 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
         count(ctr::ENTERED);
     }
 
-    let stash = STASH.get_ptr_mut(tid);
+    let stash = stash_ptr(tid);
     if nr == cfg(&NR_EXIT) || nr == cfg(&NR_EXIT_GROUP) {
         // These never reach sys_exit: emit now, marked as not returning.
         let seq = match stash {
@@ -656,9 +733,11 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
                 enter_ns: now,
                 seq: 0,
                 active,
+                tid,
+                _pad: 0,
             };
             // A quiet call is no record, so none is lost.
-            if STASH.insert(tid, s, 0).is_err() && !quiet {
+            if stash_new(tid, s).is_err() && !quiet {
                 count(ctr::STASH_FULL);
             }
         }
@@ -686,7 +765,7 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
         in_set = verdict == trace::RECORD;
     }
     let tid = pid_tgid as u32;
-    let Some(s) = STASH.get_ptr_mut(tid) else {
+    let Some(s) = stash_ptr(tid) else {
         // Only a call of the set whose entry was missed is worth counting.
         if in_set {
             count(ctr::EXIT_WITHOUT_ENTRY);
@@ -781,8 +860,7 @@ fn lean_seq(tid: u32, take: bool) -> u64 {
             }
             return w & seq_slot::SEQ_MASK;
         }
-        let numbered_in_stash = STASH
-            .get_ptr(tid)
+        let numbered_in_stash = stash_ptr(tid)
             // SAFETY: our own thread's entry.
             .is_some_and(|s| unsafe { (*s).seq } != 0);
         if w == 0 && !numbered_in_stash {
@@ -798,7 +876,7 @@ fn lean_seq(tid: u32, take: bool) -> u64 {
             return 0;
         }
     }
-    match STASH.get_ptr_mut(tid) {
+    match stash_ptr(tid) {
         // SAFETY: our own thread's entry; only this thread writes it.
         Some(s) => unsafe {
             let q = (*s).seq;
@@ -815,8 +893,10 @@ fn lean_seq(tid: u32, take: bool) -> u64 {
                     enter_ns: 0,
                     seq: 1,
                     active: IDLE,
+                    tid,
+                    _pad: 0,
                 };
-                if STASH.insert(tid, s, 0).is_err() {
+                if stash_new(tid, s).is_err() {
                     count(ctr::STASH_FULL);
                 }
             }
@@ -945,7 +1025,7 @@ enum Stashed {
 /// the number at exec: 42eede3ae05b).
 #[inline(always)]
 fn lean_stashed(tid: u32, nr: i64) -> Stashed {
-    let Some(s) = STASH.get_ptr_mut(tid) else {
+    let Some(s) = stash_ptr(tid) else {
         return Stashed::Nothing;
     };
     // SAFETY: our own thread's entry; only this thread writes it.
@@ -1025,7 +1105,7 @@ pub fn lean_enter(ctx: TracePointContext) -> u32 {
     // For a thread that dies inside the call (sched_process_exit).
     // SAFETY: helper without preconditions.
     let now = unsafe { bpf_ktime_get_ns() };
-    match STASH.get_ptr_mut(tid) {
+    match stash_ptr(tid) {
         // SAFETY: our own thread's entry; `seq` stays (see lean_seq).
         Some(s) => unsafe {
             (*s).nr = nr;
@@ -1040,8 +1120,10 @@ pub fn lean_enter(ctx: TracePointContext) -> u32 {
                 enter_ns: now,
                 seq: 0,
                 active,
+                tid,
+                _pad: 0,
             };
-            if STASH.insert(tid, s, 0).is_err() && active == IN_CALL {
+            if stash_new(tid, s).is_err() && active == IN_CALL {
                 count(ctr::STASH_FULL);
             }
         }
@@ -1128,7 +1210,7 @@ pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
     // that very syscall, so its stash holds them.
     let tid = pid_tgid as u32;
     let mut thread = false;
-    if let Some(s) = STASH.get_ptr(tid) {
+    if let Some(s) = stash_ptr(tid) {
         // SAFETY: our own thread's entry.
         let s = unsafe { &*s };
         // QUIET: a clone outside `-e trace=SET`, stashed for this very check.
@@ -1171,12 +1253,14 @@ fn inherit_call(parent_tid: u32, child_tid: u32) {
     if cfg(&LEAN) != 0 {
         return;
     }
-    if let Some(s) = STASH.get_ptr(parent_tid) {
+    if let Some(s) = stash_ptr(parent_tid) {
         // SAFETY: the parent's own entry, read in the parent's context.
         let mut s = unsafe { *s };
         if s.active == IN_CALL {
             s.seq = 0;
-            if STASH.insert(child_tid, s, 0).is_err() {
+            // The child has not run yet, so nothing races this for its
+            // slot but another thread's claim, which the insert settles.
+            if stash_new(child_tid, s).is_err() {
                 count(ctr::STASH_FULL);
             }
         }
@@ -1212,12 +1296,16 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
     if old_tid != tid {
         // A non-leader thread exec'd and took over the leader's pid
         // (de_thread): its in-flight execve is stashed under the old tid.
-        if let Some(s) = STASH.get_ptr(old_tid) {
+        if let Some(s) = stash_ptr(old_tid) {
             // SAFETY: the old thread id is gone; nothing else touches it.
             let s = unsafe { *s };
-            let _ = STASH.insert(tid, s, 0);
+            stash_free(old_tid);
+            // The leader's own stash went at its exit (de_thread waits for
+            // it), so this starts the id afresh.
+            let _ = stash_new(tid, s);
+        } else {
+            stash_free(old_tid);
         }
-        let _ = STASH.remove(old_tid);
         lean_seq_move(old_tid, tid);
     }
     if newly_selected {
@@ -1229,8 +1317,10 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
             enter_ns: 0,
             seq: 0,
             active: SKIP_EXIT,
+            tid,
+            _pad: 0,
         };
-        if STASH.insert(tid, s, 0).is_err() {
+        if stash_new(tid, s).is_err() {
             count(ctr::STASH_FULL);
         }
     }
@@ -1249,7 +1339,7 @@ pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
         return 0;
     }
     let tid = pid_tgid as u32;
-    if let Some(s) = STASH.get_ptr(tid) {
+    if let Some(s) = stash_ptr(tid) {
         // SAFETY: our own thread's entry.
         let s = unsafe { *s };
         if s.active == IN_CALL {
@@ -1262,7 +1352,7 @@ pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
                 ..syscall_record(tgid, tid, s.nr, s.args, s.seq)
             });
         }
-        let _ = STASH.remove(tid);
+        stash_free(tid);
     }
     lean_seq_free(tid);
     let off = cfg(&EXIT_GROUP_DEAD_OFF);

@@ -264,6 +264,13 @@ pub struct RecordArgs {
     )]
     pub bench_floor: Option<BenchFloor>,
 
+    /// Testing only: slots in the stash's array (a power of two), instead
+    /// of one per possible thread id. `--stash-slots 1` makes every thread
+    /// but one keep its calls in the hash map, the path threads whose ids
+    /// share a slot take when `pid_max` is large.
+    #[arg(long, hide = true, value_name = "N", value_parser = parse_stash_slots)]
+    pub stash_slots: Option<u32>,
+
     /// Run the command as USER, a name or a uid, like strace
     /// -u: with its uid, gid and supplementary groups, and HOME, USER and
     /// LOGNAME set for it. Under sudo the command runs as the user who ran
@@ -744,6 +751,19 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err(format!("{s:?} is out of range"));
     }
     Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+/// `--stash-slots`: a power of two, at most the largest slot array.
+fn parse_stash_slots(v: &str) -> Result<u32, String> {
+    let n: u32 = v.parse().map_err(|e| format!("{e}"))?;
+    if n.is_power_of_two() && n <= recorder_common::STASH_SLOTS_MAX {
+        Ok(n)
+    } else {
+        Err(format!(
+            "a power of two from 1 to {}",
+            recorder_common::STASH_SLOTS_MAX
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -284,6 +284,67 @@ fn comm_selects_new_processes_and_renamed_threads() {
     assert_eq!(log.trailer.as_ref().unwrap().counters.exit_without_entry, 0);
 }
 
+/// Threads that share a slot of the stash's array (forced: one slot for
+/// all, as when `pid_max` is far above the slot count) lose nothing: the
+/// slot's owner keeps its calls there, every other thread in the hash map,
+/// and no thread's record carries another's arguments or numbers.
+#[test]
+fn threads_sharing_a_stash_slot_lose_nothing() {
+    if !privileged() {
+        return;
+    }
+    let w = Workdir::new();
+    for fx in ["fx-threads", "fx-fork"] {
+        let log_path = w.path(&format!("{fx}.rec"));
+        let out = record_command(
+            &log_path,
+            &["--mode", "full", "--stash-slots", "1"],
+            &[&fixture(fx)],
+            &[],
+        );
+        assert!(out.status.success(), "stderr: {}", out.stderr);
+        let log = Log::read(&log_path);
+        log.assert_complete();
+        let c = &log.trailer.as_ref().unwrap().counters;
+        assert_eq!((c.exit_without_entry, c.stash_full), (0, 0), "{c:?}");
+        let mut per_thread: std::collections::BTreeMap<u32, Vec<u64>> = Default::default();
+        for s in log.syscalls() {
+            per_thread.entry(s.tid).or_default().push(s.seq);
+            assert!(s.exit_ns.is_none_or(|x| s.enter_ns <= x), "{s:?}");
+        }
+        for (tid, mut seqs) in per_thread {
+            seqs.sort_unstable();
+            let expect: Vec<u64> = (0..seqs.len() as u64).collect();
+            assert_eq!(
+                seqs, expect,
+                "thread {tid}: every call numbered once, from 0"
+            );
+        }
+        if fx == "fx-threads" {
+            let pid: u32 = out
+                .stdout
+                .trim()
+                .strip_prefix("pid=")
+                .and_then(|v| v.parse().ok())
+                .expect("pid=N");
+            check_threads(&log, pid);
+        } else {
+            let child: u32 = out
+                .stdout
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("child="))
+                .and_then(|v| v.parse().ok())
+                .expect("fixture prints child=N");
+            let first_child = log.syscalls().find(|s| s.tgid == child).unwrap();
+            assert_eq!(first_child.seq, 0);
+            assert!(
+                log.syscalls()
+                    .any(|s| s.tgid == child && s.nr == libc::SYS_close && s.args[0] == neg(-2001))
+            );
+        }
+    }
+}
+
 #[test]
 fn comm_picks_up_running_processes() {
     if !privileged() {

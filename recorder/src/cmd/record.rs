@@ -371,6 +371,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<i32> {
         header,
         quiet: args.quiet,
         bench_floor: args.bench_floor,
+        stash_slots: args.stash_slots,
         privileges: privileges::DropPlan {
             to: who.drop_to,
             dirs: log_dirs(&args),

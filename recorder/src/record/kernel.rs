@@ -10,9 +10,10 @@ use aya::{
 use recorder_common::{
     ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS, LEAN_TRACEPOINTS,
     MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED,
-    MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_TRACE_SET, MAP_TRACED, Paused, SYSCALL_RECORD_SIZE,
-    TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS,
-    TracedChunk, Tracepoint, ctr, globals, seq_slot, trace, traced,
+    MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS, MAP_TRACE_SET, MAP_TRACED,
+    Paused, STASH_SLOTS_MAX, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK,
+    TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, seq_slot,
+    trace, traced,
 };
 use thiserror::Error;
 
@@ -97,6 +98,8 @@ pub struct KernelConfig {
     pub capture_size: u32,
     /// Attach the empty benchmark programs instead of the recorder's.
     pub bench_floor: Option<BenchFloor>,
+    /// Entries of the stash's slot array, if not the default (tests).
+    pub stash_slots: Option<u32>,
     /// Lean mode (`--mode lean`): exit-only recording, see [`LEAN_TRACEPOINTS`].
     pub lean: bool,
     /// `-e trace=SET`: the syscall numbers to record (the header's
@@ -176,6 +179,10 @@ impl Kernel {
         let trace_all: u8 = cfg.trace_set.is_none().into();
         let seq_slots = seq_slots(cfg.lean, pid_max);
         let seq_mask = seq_slots - 1;
+        let stash_slots = cfg
+            .stash_slots
+            .unwrap_or_else(|| stash_slots(cfg.lean, pid_max));
+        let stash_mask = stash_slots - 1;
         let lean: u8 = cfg.lean.into();
 
         let mut ebpf = loader_without_kernel_btf()
@@ -183,6 +190,8 @@ impl Kernel {
             .map_max_entries(MAP_TRACED, chunks)
             .map_max_entries(MAP_STASH, cfg.max_threads)
             .map_max_entries(MAP_SEQS, seq_slots)
+            .map_max_entries(MAP_STASH_SLOTS, stash_slots)
+            .map_max_entries(MAP_STASH_OWNERS, cfg.max_threads)
             .override_global(globals::FOLLOW_FORKS, &follow, true)
             .override_global(globals::HAVE_COMMS, &have_comms, true)
             .override_global(globals::FORK_CHILD_PID_OFF, &fork_child, true)
@@ -198,6 +207,7 @@ impl Kernel {
             .override_global(globals::NR_CLONE3, &nr_clone3, true)
             .override_global(globals::NR_RT_SIGRETURN, &nr_rt_sigreturn, true)
             .override_global(globals::SEQ_MASK, &seq_mask, true)
+            .override_global(globals::STASH_MASK, &stash_mask, true)
             .override_global(globals::LEAN, &lean, true)
             .override_global(globals::WAKEUP_BYTES, &cfg.wakeup_bytes, true)
             .override_global(globals::CHECK_MASK, &check_mask, true)
@@ -421,6 +431,18 @@ fn seq_slots(lean: bool, pid_max: u32) -> u32 {
         pid_max.next_power_of_two().min(seq_slot::MAX_ENTRIES)
     } else {
         1
+    }
+}
+
+/// Entries of the stash's slot array: one per possible tid when that fits
+/// [`STASH_SLOTS_MAX`] (then no two threads ever share a slot), else that
+/// many. Lean mode stashes only exec and clone (rare): they use the hash
+/// map, behind one unused slot.
+fn stash_slots(lean: bool, pid_max: u32) -> u32 {
+    if lean {
+        1
+    } else {
+        pid_max.next_power_of_two().min(STASH_SLOTS_MAX)
     }
 }
 

@@ -78,6 +78,8 @@ pub struct Config {
     pub quiet: bool,
     /// `--bench-floor`: empty programs, nothing recorded.
     pub bench_floor: Option<recorder::cli::BenchFloor>,
+    /// `--stash-slots` (testing only).
+    pub stash_slots: Option<u32>,
     /// What to give up once the programs are attached.
     pub privileges: privileges::DropPlan,
     /// `--live`: print every record on stderr, as dump would.
@@ -336,6 +338,7 @@ impl Recording {
             wakeup_bytes: cfg.wakeup_bytes,
             pause_bytes: cfg.pause_bytes,
             bench_floor: cfg.bench_floor,
+            stash_slots: cfg.stash_slots,
             lean: cfg.header.lean,
             // The header says what the kernel records: one source for both.
             trace_set: cfg.header.trace_set().map(<[i64]>::to_vec),

@@ -1,9 +1,14 @@
 //! Benchmark wrapper: `fx-time CMD [ARGS...]` runs CMD (stdin and stdout on
-//! /dev/null, stderr inherited), waits for it and prints `own_ms=X` on
-//! stdout: the command's own wall time, from just before it is spawned to
-//! its exit. Under `recorder -- fx-time CMD`, that leaves out the
-//! recorder's start (loading the programs) and stop, which `cargo xtask
-//! bench` reports separately: what a traced program pays is this time.
+//! /dev/null, stderr inherited), waits for it and prints `own_ms=X
+//! own_cpu_ms=Y` on stdout: the command's own wall time, from just before
+//! it is spawned to its exit, and its CPU time (user + system, its own and
+//! that of the children it waited for, from `getrusage(RUSAGE_CHILDREN)`;
+//! the programs a tracer runs on its system calls run in its context, so
+//! their time is in it). Under `recorder -- fx-time CMD`, both leave out
+//! the recorder's start (loading the programs) and stop, which `cargo
+//! xtask bench` reports separately. The CPU time also leaves out the time
+//! the command waits for a CPU, which on a shared machine is most of the
+//! spread of its wall time.
 //! Exits with CMD's status (1 if it could not run, 128+N for signal N).
 
 use std::os::unix::process::ExitStatusExt as _;
@@ -25,7 +30,7 @@ fn main() {
     let ms = start.elapsed().as_secs_f64() * 1e3;
     match status {
         Ok(s) => {
-            println!("own_ms={ms:.3}");
+            println!("own_ms={ms:.3} own_cpu_ms={:.3}", children_cpu_ms());
             std::process::exit(s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)));
         }
         Err(e) => {
@@ -33,4 +38,17 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// CPU time (user + system) of the children waited for so far: here, the
+/// command and whatever it waited for.
+fn children_cpu_ms() -> f64 {
+    // SAFETY: an all-zero rusage is valid, and getrusage fills it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a rusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+        return f64::NAN;
+    }
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    ms(ru.ru_utime) + ms(ru.ru_stime)
 }

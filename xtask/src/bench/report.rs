@@ -273,8 +273,10 @@ impl Report<'_> {
             "own time: the workload's own clock, without the tracer's start and stop: for the \
              loops, the loop thread's CPU time (user + system) per call, which leaves out \
              waiting for a CPU on a shared machine; for `find` and `tar`, which \
-             run under the fx-time wrapper, the command's wall time from spawn to exit. \
-             × untraced in that column is the slowdown the traced program sees. records/s: \
+             run under the fx-time wrapper, the command's CPU time (user + system, from \
+             spawn to exit), likewise. The programs a tracer runs on a call run in the \
+             caller's context, so their time is in it; a recorder's own work on the other \
+             CPU (draining, compressing) is not. records/s: \
              records (lines, for the text logs) over the workload's own time (for the loops, \
              wall time − the same mode's wall time on `true`). dropped: \
              the worst run; strace cannot drop (ptrace stops the tracee at every call). log \
@@ -285,8 +287,9 @@ impl Report<'_> {
                 "Each repetition runs every workload under each of its modes with an untraced \
                  run before and after every one (U A U B U C U…), the background modes too, in \
                  an order rotated by one at every repetition (no mode always runs first or \
-                 last). Each run's ratio is taken against the mean of the two untraced runs \
-                 around it, and the table shows the median (min–max) of those; wall ms \
+                 last). Each run's ratio is taken against the faster of the two untraced \
+                 runs around it (noise on a shared machine only slows runs down), and the \
+                 table shows the median (min–max) of those; wall ms \
                  likewise over the runs (the untraced row has all its runs, one more than \
                  the other modes per repetition). {} repetitions, after one untraced warm-up \
                  run per workload; `find` and `tar` also get an untimed run right before every \
@@ -696,7 +699,8 @@ mod tests {
     fn ratios_are_taken_against_the_untraced_runs_around() {
         let ms = |v: u64| Duration::from_millis(v);
         // Untraced 100, 200, 100 ms around traced runs of 150 and 300 ms:
-        // against their neighbours' means (150, 150) both are 1.0× and 2.0×.
+        // against the faster neighbour (100, 100) they are 1.5× and 3.0×
+        // (against the means, 150 and 150, they would be 1.0× and 2.0×).
         let untraced: Vec<Sample> = [100, 200, 100]
             .iter()
             .map(|&v| Sample {
@@ -720,8 +724,8 @@ mod tests {
         };
         let wall = |s: &Sample| Some(s.wall.as_secs_f64() * 1e3);
         let r = paired(&traced, wall, |b| Some(b.wall_ms)).unwrap();
-        assert_eq!((r.min, r.median, r.max), (1.0, 1.5, 2.0));
-        assert_eq!(r.ratio_text(), "1.50× (1.00–2.00×)");
+        assert_eq!((r.min, r.median, r.max), (1.5, 2.25, 3.0));
+        assert_eq!(r.ratio_text(), "2.25× (1.50–3.00×)");
         let own = paired(&traced, |s| s.own, |b| b.own).unwrap();
         assert_eq!(own, r);
         assert_eq!(Spread::of(vec![]), None);
