@@ -81,6 +81,39 @@ pub const MAP_SEQS: &str = "SEQS";
 /// exit reads them from the new stack instead (ARMv8.0 cores without a
 /// hardware access flag, see the programs' `EXEC_REREAD`).
 pub const MAP_EXEC_REREAD: &str = "EXEC_REREAD";
+/// `recorder watch --path`: the final path components to match, as
+/// [`NamePattern`]s ([`WATCH_NAMES_MAX`] entries, the first
+/// [`globals::WATCH_NAME_COUNT`] used).
+pub const MAP_WATCH_NAMES: &str = "WATCH_NAMES";
+/// `recorder watch --path`: per syscall number (`u8`, [`CAPTURE_ENTRIES`]
+/// of them), a bit per argument that is a path string (bit i = argument i).
+/// A call without one never matches a path filter.
+pub const MAP_WATCH_ARGS: &str = "WATCH_ARGS";
+/// `recorder watch --errno`: one `u8` per errno value (1 = selected),
+/// [`ERRNO_ENTRIES`] of them.
+pub const MAP_WATCH_ERRNO: &str = "WATCH_ERRNO";
+/// `recorder watch`: what the kernel saw of the processes started while
+/// it runs (tgid or tid -> [`ProcInfo`], an LRU hash), from their fork and
+/// exec: who they were once they are gone from /proc.
+pub const MAP_WATCH_PROCS: &str = "WATCH_PROCS";
+/// Entries of [`MAP_WATCH_PROCS`]: the least recently used go first.
+pub const WATCH_PROCS_ENTRIES: u32 = 8192;
+/// Bytes of an executable's path kept in [`ProcInfo::exe`] (NUL included).
+pub const EXE_LEN: usize = 256;
+/// `recorder watch --addr`: per syscall number (`u8`, [`CAPTURE_ENTRIES`]
+/// of them), the index + 1 of its socket-address argument (connect, bind:
+/// 2; sendto: 5); 0 for a call without one, which `--addr` never matches.
+pub const MAP_WATCH_SOCK: &str = "WATCH_SOCK";
+/// Entries of [`MAP_WATCH_ERRNO`]: the kernel's error range is 1..=4095.
+pub const ERRNO_ENTRIES: u32 = 4096;
+/// Final path components `recorder watch --path` can match at once.
+pub const WATCH_NAMES_MAX: u32 = 8;
+/// Bytes of a path's end that [`NamePattern`] compares: a name of up to
+/// `NAME_WINDOW - 1` bytes and the byte before it.
+pub const NAME_WINDOW: usize = 64;
+/// Bytes of a path the watch program reads to find its end
+/// (`PATH_MAX`); the string is read after [`NAME_WINDOW`] zero bytes.
+pub const WATCH_PATH_MAX: usize = 4096;
 
 /// Every map above: the eBPF object must define exactly these (a test in
 /// the loader holds the two together; the programs' `#[map(name = ..)]`
@@ -102,6 +135,11 @@ pub const MAPS: &[&str] = &[
     MAP_EXEC_REREAD,
     MAP_STASH_SLOTS,
     MAP_STASH_OWNERS,
+    MAP_WATCH_NAMES,
+    MAP_WATCH_ARGS,
+    MAP_WATCH_ERRNO,
+    MAP_WATCH_PROCS,
+    MAP_WATCH_SOCK,
 ];
 
 pub const PROG_SYS_ENTER: &str = "sys_enter";
@@ -117,6 +155,13 @@ pub const PROG_LEAN_EXIT: &str = "sys_exit_lean";
 /// `syscalls:sys_enter_*` events of the calls whose exit-time registers or
 /// memory do not tell what they were called with (see [`LEAN_TRACEPOINTS`]).
 pub const PROG_LEAN_ENTER: &str = "lean_enter";
+/// `recorder watch`: the only program, on `sys_exit`, for every thread of
+/// the machine (see [`WATCH_TRACEPOINTS`]).
+pub const PROG_WATCH_EXIT: &str = "sys_exit_watch";
+/// `recorder watch`: on `sched_process_fork` and `sched_process_exec`,
+/// filling [`MAP_WATCH_PROCS`].
+pub const PROG_WATCH_FORK: &str = "watch_fork";
+pub const PROG_WATCH_EXEC: &str = "watch_exec";
 /// Empty programs on the same tracepoints, for `recorder --bench-floor`.
 pub const PROG_FLOOR_ENTER: &str = "floor_enter";
 pub const PROG_FLOOR_EXIT: &str = "floor_exit";
@@ -221,6 +266,30 @@ const fn lean_enter(name: &'static str) -> Tracepoint {
     }
 }
 
+/// What `recorder watch` attaches: one exit-only program on `sys_exit`.
+/// The number, the return value and the arguments are all in the
+/// registers there (as in lean mode), and the memory a path argument
+/// points to is still the caller's, so one program can reject a call on
+/// its number, its outcome and its path's final component before it
+/// builds anything. Who made a call is read from /proc when its record
+/// arrives; for a process that is gone by then, the fork and exec
+/// programs (rare events, every process) keep its parent and executable
+/// in [`MAP_WATCH_PROCS`].
+pub const WATCH_TRACEPOINTS: &[Tracepoint] = &[
+    Tracepoint {
+        prog: PROG_WATCH_FORK,
+        ..TP_SCHED_FORK
+    },
+    Tracepoint {
+        prog: PROG_WATCH_EXEC,
+        ..TP_SCHED_EXEC
+    },
+    Tracepoint {
+        prog: PROG_WATCH_EXIT,
+        ..TP_SYS_EXIT
+    },
+];
+
 /// Lean mode's benchmark floor: the empty program on `sys_exit` alone.
 pub const LEAN_FLOOR_TRACEPOINTS: &[Tracepoint] = &[Tracepoint {
     prog: PROG_FLOOR_EXIT,
@@ -290,6 +359,33 @@ pub mod globals {
     /// [`super::MAP_TRACE_SET`]; 0 applies it (`-e trace=SET`), and calls
     /// whose number is outside `0..CAPTURE_ENTRIES` are not recorded.
     pub const TRACE_ALL: &str = "TRACE_ALL";
+    /// `u32`: `recorder watch --path`, names in [`super::MAP_WATCH_NAMES`];
+    /// 0 = no path filter.
+    pub const WATCH_NAME_COUNT: &str = "WATCH_NAME_COUNT";
+    /// `u8`: `recorder watch` outcome filter, a [`super::outcome`] value.
+    pub const WATCH_OUTCOME: &str = "WATCH_OUTCOME";
+    /// `u32`: `recorder watch --uid`: only calls of this uid (real uid);
+    /// `u32::MAX` = any.
+    pub const WATCH_UID: &str = "WATCH_UID";
+    /// `u64`: `recorder watch --cgroup`: only calls of tasks in this cgroup
+    /// (v2 id, the cgroup directory's inode number); 0 = any.
+    pub const WATCH_CGROUP: &str = "WATCH_CGROUP";
+    /// `u32`: offset of the `filename` `__data_loc` field in the
+    /// `sched_process_exec` record (from tracefs).
+    pub const WATCH_EXEC_FILENAME_OFF: &str = "WATCH_EXEC_FILENAME_OFF";
+    /// `u8`: `recorder watch --addr`, a [`super::sock`] value.
+    pub const WATCH_SOCK_MODE: &str = "WATCH_SOCK_MODE";
+    /// `u16`: `--addr`'s address family (`AF_INET` 2, `AF_INET6` 10), 0 =
+    /// either.
+    pub const WATCH_FAMILY: &str = "WATCH_FAMILY";
+    /// `u16`: `--addr`'s port as the sockaddr holds it (network order,
+    /// read as a little-endian `u16`); 0 = any port.
+    pub const WATCH_PORT: &str = "WATCH_PORT";
+    /// `u32`: `--addr`'s IPv4 address as the sockaddr holds it (read as a
+    /// little-endian `u32`), compared under [`super::sock::IP4`].
+    pub const WATCH_IP4: &str = "WATCH_IP4";
+    /// `u32`: the watching recorder's own pid, whose calls are never taken.
+    pub const WATCH_SELF: &str = "WATCH_SELF";
 
     /// Every global above: the eBPF object must define exactly these (a
     /// test in the loader holds the two together).
@@ -316,6 +412,16 @@ pub mod globals {
         CAPTURE_SIZE,
         PAUSE_BYTES,
         TRACE_ALL,
+        WATCH_NAME_COUNT,
+        WATCH_OUTCOME,
+        WATCH_UID,
+        WATCH_CGROUP,
+        WATCH_SELF,
+        WATCH_EXEC_FILENAME_OFF,
+        WATCH_SOCK_MODE,
+        WATCH_FAMILY,
+        WATCH_PORT,
+        WATCH_IP4,
     ];
 }
 
@@ -347,6 +453,76 @@ pub mod trace {
     /// `sched_process_fork` a new process (a `Fork` event) from a new
     /// thread, whatever the set.
     pub const STASH_ONLY: u8 = 2;
+}
+
+/// `recorder watch`: which outcomes are kept ([`globals::WATCH_OUTCOME`]).
+pub mod outcome {
+    /// Every outcome.
+    pub const ANY: u8 = 0;
+    /// `--failed`: a return value in the error range.
+    pub const FAILED: u8 = 1;
+    /// `--errno`: an error whose number [`super::MAP_WATCH_ERRNO`] selects.
+    pub const ERRNO: u8 = 2;
+}
+
+/// `recorder watch --addr`: what the kernel compares
+/// ([`globals::WATCH_SOCK_MODE`]). IPv6 addresses are compared in user
+/// space only (the kernel compares family and port).
+pub mod sock {
+    /// No `--addr`.
+    pub const OFF: u8 = 0;
+    /// Family and port.
+    pub const PORT: u8 = 1;
+    /// Family, port and the IPv4 address.
+    pub const IP4: u8 = 2;
+}
+
+/// A final path component `recorder watch --path` matches in the kernel,
+/// as the last [`NAME_WINDOW`] bytes of a path (the string read after
+/// `NAME_WINDOW` zero bytes, so a short path's window starts with zeros):
+/// the window matches when `window[i] & mask[i] == pat[i]` for all eight
+/// words. The name's bytes are masked with 0xff; the byte before it with
+/// `!b'/'`, so it may be '/' or 0 (the path is the name alone), and also a
+/// few other bytes whose bits are a subset of '/' (space, '.', '!', ...):
+/// a pre-filter that may pass a little more, never less; user space checks
+/// the whole path exactly. Little-endian words, as both architectures are.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct NamePattern {
+    pub pat: [u64; NAME_WINDOW / 8],
+    pub mask: [u64; NAME_WINDOW / 8],
+}
+
+/// Sent just before a `recorder watch` record ([`kind::WHO`]): who made
+/// the call, as the kernel knew it then (the process may be gone by the
+/// time user space reads /proc).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct WhoRecord {
+    pub kind: u8,
+    pub _pad: [u8; 3],
+    pub tid: u32,
+    /// Real uid and gid (`bpf_get_current_uid_gid`).
+    pub uid: u32,
+    pub gid: u32,
+    /// cgroup v2 id (`bpf_get_current_cgroup_id`): the inode number of the
+    /// task's cgroup directory.
+    pub cgroup: u64,
+    pub comm: [u8; COMM_LEN],
+}
+
+/// A process as its fork and exec showed it ([`MAP_WATCH_PROCS`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ProcInfo {
+    /// The process that forked it (its tgid); 0 if its fork was not seen.
+    pub ppid: u32,
+    pub _pad: u32,
+    /// Its comm after its last exec (or its parent's, if it never exec'd).
+    pub comm: [u8; COMM_LEN],
+    /// The path its last exec was given, NUL-terminated; empty if none
+    /// was seen (it then runs its parent's program, if that was seen).
+    pub exe: [u8; EXE_LEN],
 }
 
 #[repr(C)]
@@ -469,6 +645,9 @@ pub mod kind {
     /// = signal number, `flags` = [`super::flags::DEFAULT_ACTION`] when no
     /// handler takes it, so a fatal signal kills the process).
     pub const SIGNAL: u8 = 6;
+    /// `recorder watch`: who made the call whose record follows
+    /// ([`super::WhoRecord`]).
+    pub const WHO: u8 = 7;
 }
 
 /// `SyscallRecord::flags` bits.
@@ -780,6 +959,9 @@ assert_size!(EntryDataRecord, 16);
 assert_size!(ArgSpec, 8);
 assert_size!(CaptureSpec, 56);
 assert_size!(CaptureItem, 16);
+assert_size!(NamePattern, 128);
+assert_size!(WhoRecord, 40);
+assert_size!(ProcInfo, 24 + EXE_LEN);
 
 #[cfg(feature = "user")]
 mod pod {
@@ -797,4 +979,8 @@ mod pod {
     unsafe impl aya::Pod for super::ProcRecord {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::CaptureSpec {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::NamePattern {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::ProcInfo {}
 }

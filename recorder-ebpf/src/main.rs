@@ -30,6 +30,7 @@
 #![no_main]
 
 mod capture;
+mod watch;
 
 use aya_ebpf::{
     helpers::{

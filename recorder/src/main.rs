@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => read::diff(&args).map(|()| 0),
         Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Check) => check::run(),
+        Some(Command::Watch(args)) => cmd::watch::run(&args),
         Some(Command::Bundle(args)) => bundle::run(&args).map(|()| 0),
         Some(Command::Completions { shell }) => docgen::completions(shell).map(|()| 0),
         Some(Command::Man { dir }) => docgen::man_pages(&dir).map(|()| 0),

@@ -606,6 +606,37 @@ fn follow_reports_damage_once_and_goes_on() {
     assert!(!notes.iter().any(|l| l.contains("panicked")), "{notes:?}");
 }
 
+/// `recorder watch`: bad filters are said once, before anything is loaded
+/// (so also without privileges), and the missing privileges clearly.
+#[test]
+fn watch_bad_filters_and_no_privileges() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--errno", "ENOPE"],
+            "--errno ENOPE: no such error name or number",
+        ),
+        (&["--path", "/etc/"], "--path /etc/: ends in '/'"),
+        (&["--addr", "host:80"], "--addr host:80: expected HOST:PORT"),
+        (&["-e", "opne"], "unknown syscall \"opne\""),
+        (
+            &["--cgroup", "no/such/cgroup"],
+            "--cgroup /sys/fs/cgroup/no/such/cgroup",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = unprivileged(recorder().arg("watch").args(args))
+            .output()
+            .unwrap();
+        let code = if args[0] == "-e" { 2 } else { 1 };
+        assert_clean_error(&o, code, needle);
+        assert_eq!(stderr(&o).matches(needle).count(), 1, "said once");
+    }
+    let o = unprivileged(recorder().args(["watch", "-e", "openat"]))
+        .output()
+        .unwrap();
+    assert_clean_error(&o, 1, "watching needs root, or the CAP_BPF and CAP_PERFMON");
+}
+
 /// A one-call log of `arch` whose call is `nr`.
 fn write_one_call_log(path: &std::path::Path, arch: &str, nr: i64) {
     use recorder::{

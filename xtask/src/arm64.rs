@@ -57,7 +57,7 @@ impl Default for Options {
 /// [`crate::kernel`] for how strace gets there) on arm64's own syscalls.
 /// replay replays arm64 logs recorded in the guest, on arm64 (a log
 /// replays only on its own architecture).
-const VM_TESTS: [&str; 10] = [
+const VM_TESTS: &[&str] = &[
     "record",
     "capture",
     "replaycap",
@@ -68,6 +68,7 @@ const VM_TESTS: [&str; 10] = [
     "lean",
     "strace_compare",
     "replay",
+    "watch",
 ];
 
 /// TCG emulation is 10-50x slower than native; a test executable that loads

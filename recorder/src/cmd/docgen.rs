@@ -48,7 +48,12 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        for page in ["recorder.1", "recorder-bundle.1", "recorder-dump.1"] {
+        for page in [
+            "recorder.1",
+            "recorder-bundle.1",
+            "recorder-dump.1",
+            "recorder-watch.1",
+        ] {
             assert!(names.iter().any(|n| n == page), "{page} in {names:?}");
         }
         assert!(
@@ -71,6 +76,8 @@ mod tests {
             let script = String::from_utf8(script).unwrap();
             assert!(script.contains("bundle"), "{shell}: {script}");
             assert!(script.contains("keep-data"), "{shell}");
+            assert!(script.contains("watch"), "{shell}");
+            assert!(script.contains("errno"), "{shell}");
         }
     }
 }

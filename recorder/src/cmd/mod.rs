@@ -10,3 +10,4 @@ pub mod follow;
 pub mod read;
 pub mod record;
 pub mod replay;
+pub mod watch;

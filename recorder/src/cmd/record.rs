@@ -663,7 +663,7 @@ impl Signals {
     }
 }
 
-fn ring_size(requested: u64) -> anyhow::Result<u32> {
+pub(crate) fn ring_size(requested: u64) -> anyhow::Result<u32> {
     let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
         .ok()
         .flatten()

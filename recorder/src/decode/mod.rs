@@ -51,7 +51,10 @@ mod tests;
 pub use arch::{Arch, errno_name, syscall_name, syscall_nr};
 pub use classes::SyscallClass;
 pub use put::StringEscapes;
-pub use table::{ArgPlan, CapturePlan, LenFrom, capture_plan, capture_plan_by_name, capture_table};
+pub use table::{
+    ArgPlan, CapturePlan, LenFrom, capture_plan, capture_plan_by_name, capture_table,
+    path_arg_dirs, path_args,
+};
 pub use text::{DecodeError, Formatter, OutputFormat, ShowTid, TextOptions, TimeMode};
 
 /// Names of the syscalls the signature table decodes argument by argument

@@ -969,6 +969,34 @@ pub(crate) fn spec(arch: Arch, nr: i64) -> Option<&'static Spec> {
     index()[arch.index()].get(i).copied().flatten()
 }
 
+/// The path (or name) string arguments of syscall `nr` of `arch`, a bit
+/// per argument (bit i = argument i): what `recorder watch --path`
+/// compares. 0 for a call without one, or without a row.
+pub fn path_args(arch: Arch, nr: i64) -> u8 {
+    path_arg_dirs(arch, nr)
+        .iter()
+        .fold(0, |m, &(i, _)| m | (1 << i))
+}
+
+/// The path arguments of syscall `nr` of `arch`, each with the directory
+/// fd argument it is relative to (the nearest `DirFd` before it, for the
+/// `*at` calls), in argument order.
+pub fn path_arg_dirs(arch: Arch, nr: i64) -> Vec<(usize, Option<usize>)> {
+    let Some(s) = spec(arch, nr) else {
+        return Vec::new();
+    };
+    let mut dir = None;
+    let mut out = Vec::new();
+    for (i, t) in s.args.iter().enumerate() {
+        match t {
+            Ty::DirFd => dir = Some(i),
+            Ty::Path => out.push((i, dir)),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Every row (for tests and coverage listings).
 pub(crate) fn all_specs() -> &'static [Spec] {
     SPECS

@@ -15,6 +15,11 @@ use recorder_common::{
     TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, seq_slot,
     trace, traced,
 };
+use recorder_common::{
+    CAPTURE_ENTRIES, ERRNO_ENTRIES, MAP_WATCH_ARGS, MAP_WATCH_ERRNO, MAP_WATCH_NAMES,
+    MAP_WATCH_PROCS, MAP_WATCH_SOCK, NAME_WINDOW, NamePattern, ProcInfo, WATCH_NAMES_MAX,
+    WATCH_PROCS_ENTRIES, WATCH_TRACEPOINTS,
+};
 use thiserror::Error;
 
 use super::tracefs;
@@ -105,6 +110,43 @@ pub struct KernelConfig {
     /// `-e trace=SET`: the syscall numbers to record (the header's
     /// `traced_nrs`); `None` records every call.
     pub trace_set: Option<Vec<i64>>,
+    /// `recorder watch`: every process, filtered in the kernel (attaches
+    /// [`WATCH_TRACEPOINTS`] only).
+    pub watch: Option<WatchFilter>,
+}
+
+/// What `recorder watch` filters on in the kernel (after the syscall set,
+/// which is [`KernelConfig::trace_set`]).
+#[derive(Debug, Clone, Default)]
+pub struct WatchFilter {
+    /// Final path components (`--path`), each at most
+    /// `NAME_WINDOW - 1` bytes; empty: no path filter.
+    pub names: Vec<Vec<u8>>,
+    /// Per syscall number, the bit mask of its path arguments.
+    pub path_args: Vec<(i64, u8)>,
+    /// `outcome::*`.
+    pub outcome: u8,
+    /// `--errno` numbers (positive).
+    pub errnos: Vec<u32>,
+    /// `--uid`; `None`: any.
+    pub uid: Option<u32>,
+    /// `--cgroup` (the cgroup v2 id); `None`: any.
+    pub cgroup: Option<u64>,
+    /// `--addr`: a `sock::*` mode and what it compares.
+    pub sock: WatchSock,
+}
+
+/// `recorder watch --addr` in the kernel's terms (see
+/// `recorder_common::globals::WATCH_SOCK_MODE`).
+#[derive(Debug, Clone, Default)]
+pub struct WatchSock {
+    pub mode: u8,
+    pub family: u16,
+    /// As the sockaddr holds it (network order, read little-endian).
+    pub port: u16,
+    pub ip4: u32,
+    /// Per syscall number, the index + 1 of its sockaddr argument.
+    pub args: Vec<(i64, u8)>,
 }
 
 /// Loaded (not yet attached) programs plus the maps user space uses.
@@ -127,6 +169,8 @@ pub struct Outputs {
     /// Lossless mode: the processes paused, and the switch that allows it.
     pub paused: HashMap<MapData, u32, Paused>,
     pub pause_on: Array<MapData, u32>,
+    /// `recorder watch`: the processes seen forking and exec'ing.
+    pub procs: Option<HashMap<MapData, u32, ProcInfo>>,
 }
 
 fn pid_max() -> u32 {
@@ -145,7 +189,10 @@ impl Kernel {
         let root = tracefs::ensure_mounted()?;
         // Every tracepoint, before anything is loaded: a missing one is then
         // named by its tracefs file instead of surfacing as a failed attach.
-        let attach = attach_list(cfg.bench_floor, cfg.lean);
+        let attach = match cfg.watch {
+            Some(_) => WATCH_TRACEPOINTS,
+            None => attach_list(cfg.bench_floor, cfg.lean),
+        };
         for tp in attach {
             tracefs::require(&root, tp)?;
         }
@@ -184,6 +231,19 @@ impl Kernel {
             .unwrap_or_else(|| stash_slots(cfg.lean, pid_max));
         let stash_mask = stash_slots - 1;
         let lean: u8 = cfg.lean.into();
+        let w = cfg.watch.clone().unwrap_or_default();
+        let watch_names = w.names.len() as u32;
+        let watch_uid = w.uid.unwrap_or(u32::MAX);
+        let watch_cgroup = w.cgroup.unwrap_or(0);
+        let watch_self = std::process::id();
+        let watch_procs = match cfg.watch {
+            Some(_) => WATCH_PROCS_ENTRIES,
+            None => 1,
+        };
+        let exec_filename = match cfg.watch {
+            Some(_) => tracefs::required_offset(&root, &TP_SCHED_EXEC, "filename")?,
+            None => 0,
+        };
 
         let mut ebpf = loader_without_kernel_btf()
             .map_max_entries(MAP_EVENTS, cfg.ring_size)
@@ -192,6 +252,8 @@ impl Kernel {
             .map_max_entries(MAP_SEQS, seq_slots)
             .map_max_entries(MAP_STASH_SLOTS, stash_slots)
             .map_max_entries(MAP_STASH_OWNERS, cfg.max_threads)
+            // 2 MiB a recording does not use.
+            .map_max_entries(MAP_WATCH_PROCS, watch_procs)
             .override_global(globals::FOLLOW_FORKS, &follow, true)
             .override_global(globals::HAVE_COMMS, &have_comms, true)
             .override_global(globals::FORK_CHILD_PID_OFF, &fork_child, true)
@@ -214,6 +276,16 @@ impl Kernel {
             .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
             .override_global(globals::PAUSE_BYTES, &cfg.pause_bytes, true)
             .override_global(globals::TRACE_ALL, &trace_all, true)
+            .override_global(globals::WATCH_NAME_COUNT, &watch_names, true)
+            .override_global(globals::WATCH_OUTCOME, &w.outcome, true)
+            .override_global(globals::WATCH_UID, &watch_uid, true)
+            .override_global(globals::WATCH_CGROUP, &watch_cgroup, true)
+            .override_global(globals::WATCH_SELF, &watch_self, true)
+            .override_global(globals::WATCH_EXEC_FILENAME_OFF, &exec_filename, true)
+            .override_global(globals::WATCH_SOCK_MODE, &w.sock.mode, true)
+            .override_global(globals::WATCH_FAMILY, &w.sock.family, true)
+            .override_global(globals::WATCH_PORT, &w.sock.port, true)
+            .override_global(globals::WATCH_IP4, &w.sock.ip4, true)
             .map_max_entries(MAP_SCRATCH, possible_cpus)
             .load(ebpf_object())
             .map_err(|source| KernelError::Load { source })?;
@@ -245,12 +317,19 @@ impl Kernel {
         if let Some(set) = &cfg.trace_set {
             fill_trace_set(&mut ebpf, set)?;
         }
+        if let Some(w) = &cfg.watch {
+            fill_watch(&mut ebpf, w)?;
+        }
         let traced = take(&mut ebpf, MAP_TRACED)?;
         let ring = take(&mut ebpf, MAP_EVENTS)?;
         let counters = take(&mut ebpf, MAP_COUNTERS)?;
         let paused = take(&mut ebpf, MAP_PAUSED)?;
         let pause_on = take(&mut ebpf, MAP_PAUSE_ON)?;
         let closing = take(&mut ebpf, MAP_CLOSING)?;
+        let procs = match cfg.watch {
+            Some(_) => Some(take(&mut ebpf, MAP_WATCH_PROCS)?),
+            None => None,
+        };
         Ok((
             Self {
                 ebpf,
@@ -265,6 +344,7 @@ impl Kernel {
                 counters,
                 paused,
                 pause_on,
+                procs,
             },
         ))
     }
@@ -509,6 +589,72 @@ fn fill_trace_set(ebpf: &mut Ebpf, set: &[i64]) -> Result<(), KernelError> {
         }
     }
     Ok(())
+}
+
+/// Fills the `recorder watch` maps: the name patterns, the path arguments
+/// per syscall, the selected errnos.
+fn fill_watch(ebpf: &mut Ebpf, w: &WatchFilter) -> Result<(), KernelError> {
+    fn array<'a, T: aya::Pod>(
+        ebpf: &'a mut Ebpf,
+        name: &'static str,
+    ) -> Result<Array<&'a mut MapData, T>, KernelError> {
+        let map = ebpf.map_mut(name).ok_or(KernelError::MissingMap(name))?;
+        Array::try_from(map).map_err(|source| KernelError::Map { name, source })
+    }
+    let err = |name| move |source| KernelError::Map { name, source };
+    let mut names = array::<NamePattern>(ebpf, MAP_WATCH_NAMES)?;
+    for (i, n) in w.names.iter().enumerate().take(WATCH_NAMES_MAX as usize) {
+        names
+            .set(i as u32, name_pattern(n), 0)
+            .map_err(err(MAP_WATCH_NAMES))?;
+    }
+    let mut args = array::<u8>(ebpf, MAP_WATCH_ARGS)?;
+    for &(nr, mask) in &w.path_args {
+        if let Ok(i) = u32::try_from(nr)
+            && i < CAPTURE_ENTRIES
+        {
+            args.set(i, mask, 0).map_err(err(MAP_WATCH_ARGS))?;
+        }
+    }
+    let mut sock = array::<u8>(ebpf, MAP_WATCH_SOCK)?;
+    for &(nr, arg) in &w.sock.args {
+        if let Ok(i) = u32::try_from(nr)
+            && i < CAPTURE_ENTRIES
+        {
+            sock.set(i, arg, 0).map_err(err(MAP_WATCH_SOCK))?;
+        }
+    }
+    let mut errnos = array::<u8>(ebpf, MAP_WATCH_ERRNO)?;
+    for &e in &w.errnos {
+        if e < ERRNO_ENTRIES {
+            errnos.set(e, 1, 0).map_err(err(MAP_WATCH_ERRNO))?;
+        }
+    }
+    Ok(())
+}
+
+/// The window pattern of a final path component (see [`NamePattern`]):
+/// the name right-aligned, the byte before it masked to accept '/' or 0.
+/// A name of `NAME_WINDOW` bytes or more is compared on its last
+/// `NAME_WINDOW` bytes, without the separator.
+pub fn name_pattern(name: &[u8]) -> NamePattern {
+    let mut pat = [0u8; NAME_WINDOW];
+    let mut mask = [0u8; NAME_WINDOW];
+    let n = name.len().min(NAME_WINDOW);
+    pat[NAME_WINDOW - n..].copy_from_slice(&name[name.len() - n..]);
+    mask[NAME_WINDOW - n..].fill(0xff);
+    if n < NAME_WINDOW {
+        mask[NAME_WINDOW - n - 1] = !b'/';
+    }
+    let words = |b: [u8; NAME_WINDOW]| {
+        std::array::from_fn(|i| {
+            u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+        })
+    };
+    NamePattern {
+        pat: words(pat),
+        mask: words(mask),
+    }
 }
 
 /// The kernel's compact form of a capture plan.
@@ -880,10 +1026,50 @@ mod tests {
     }
 
     /// The loader attaches what `TRACEPOINTS` lists (which `recorder
-    /// check` checks, see check.rs), and that list is exactly the object's
-    /// programs (in both objects): a program added to the eBPF crate but not
+    /// check` checks, see check.rs; the watch's tracepoints are among them),
+    /// and that list is exactly the object's programs (in both objects): a program added to the eBPF crate but not
     /// to the list, or listed with another tracepoint than its section
     /// names, fails here.
+    #[test]
+    fn watch_tracepoints_are_checked_ones() {
+        for tp in WATCH_TRACEPOINTS {
+            assert!(
+                TRACEPOINTS
+                    .iter()
+                    .any(|t| (t.category, t.name) == (tp.category, tp.name)),
+                "{tp:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn name_patterns_match_the_window_of_a_path_end() {
+        // The window as the program sees it: NAME_WINDOW zero bytes, then
+        // the path; the last NAME_WINDOW bytes.
+        let window = |path: &str| {
+            let mut b = vec![0u8; NAME_WINDOW];
+            b.extend_from_slice(path.as_bytes());
+            let w = &b[b.len() - NAME_WINDOW..];
+            std::array::from_fn::<u64, { NAME_WINDOW / 8 }, _>(|i| {
+                u64::from_le_bytes(w[i * 8..i * 8 + 8].try_into().unwrap())
+            })
+        };
+        let matches = |name: &str, path: &str| {
+            let p = name_pattern(name.as_bytes());
+            let w = window(path);
+            (0..NAME_WINDOW / 8).all(|i| w[i] & p.mask[i] == p.pat[i])
+        };
+        assert!(matches("doomed-file", "/tmp/x/doomed-file"));
+        assert!(matches("doomed-file", "doomed-file"));
+        assert!(!matches("doomed-file", "/tmp/x/xdoomed-file"));
+        assert!(!matches("doomed-file", "/tmp/x/doomed-file2"));
+        assert!(!matches("doomed-file", "oomed-file"));
+        // The separator's mask lets a '.' through: user space decides.
+        assert!(matches("doomed-file", "/tmp/x/.doomed-file"));
+        let long = "n".repeat(NAME_WINDOW + 10);
+        assert!(matches(&long, &format!("/a/{long}")));
+    }
+
     #[test]
     fn tracepoint_list_is_the_objects_programs() {
         assert_eq!(attach_list(None, false), TRACEPOINTS);
@@ -893,6 +1079,7 @@ mod tests {
             .chain(LEAN_TRACEPOINTS)
             .chain(FLOOR_TRACEPOINTS)
             .chain(LEAN_FLOOR_TRACEPOINTS)
+            .chain(WATCH_TRACEPOINTS)
             .map(|tp| (tp.prog.to_owned(), section(tp)))
             .collect();
         listed.sort();

@@ -19,6 +19,7 @@ pub mod ring;
 pub mod snapshot;
 pub mod status;
 pub mod tracefs;
+pub mod who;
 pub mod writer;
 
 use std::{collections::HashSet, future::Future, path::PathBuf, time::Duration};
@@ -342,6 +343,7 @@ impl Recording {
             lean: cfg.header.lean,
             // The header says what the kernel records: one source for both.
             trace_set: cfg.header.trace_set().map(<[i64]>::to_vec),
+            watch: None,
         };
         let (mut kernel, outputs) = Kernel::load(&kcfg)?;
         select_and_attach(&mut kernel, &cfg)?;
@@ -363,6 +365,7 @@ impl Recording {
             counters: kernel_counters,
             paused,
             pause_on,
+            ..
         } = outputs;
         // Lossless: the guard is up before any process can be paused.
         let pauser = match cfg.pause_bytes {

@@ -22,6 +22,8 @@ use crate::util;
 pub(super) const OTHER_COMM: &str = "no-such-comm";
 /// The recorder's stderr line that says the programs are attached.
 const RECORDING_LINE: &str = "recorder: recording";
+/// `recorder watch`'s line that says its program is attached.
+const WATCHING_LINE: &str = "recorder: watching";
 /// How long a recorder may take to load and attach its programs.
 const ATTACH_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -78,7 +80,7 @@ impl Base {
 /// any cell, instead of all running at the end of a repetition.
 pub(super) fn background_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Result<Sample> {
     let extra = mode.background_args().context("not a background mode")?;
-    let recorder = Background::start(env, &env.path("background.log"), extra)?;
+    let recorder = Background::start(env, &env.path("background.log"), extra, mode.is_watch())?;
     let sample = run_cell(env, w, mode, log)?;
     let summary = recorder
         .stop()
@@ -150,7 +152,13 @@ pub(super) fn run_cell(env: &Env, w: &Workload, mode: Mode, log: &Path) -> Resul
             }
         }
         // The caller keeps a background recorder attached meanwhile.
-        Mode::OtherComm | Mode::Floor | Mode::LeanOtherComm | Mode::LeanFloor => {
+        Mode::OtherComm
+        | Mode::Floor
+        | Mode::LeanOtherComm
+        | Mode::LeanFloor
+        | Mode::WatchUnselected
+        | Mode::WatchPathReject
+        | Mode::WatchMatched => {
             let out = measure(&mut workload(), w.own.key().is_some())?.success()?;
             sample_of(&out, w)
         }
@@ -214,10 +222,15 @@ struct Background {
 
 impl Background {
     /// Starts the recorder and returns once its programs are attached.
-    fn start(env: &Env, log: &Path, extra: &[&str]) -> Result<Self> {
+    /// `watch`: `extra` is a `recorder watch` command line, which selects
+    /// no comm.
+    fn start(env: &Env, log: &Path, extra: &[&str], watch: bool) -> Result<Self> {
         let mut cmd = env.command(&env.recorder);
-        cmd.args(extra)
-            .args(["--comm", OTHER_COMM, "-o"])
+        cmd.args(extra);
+        if !watch {
+            cmd.args(["--comm", OTHER_COMM]);
+        }
+        cmd.arg("-o")
             .arg(log)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -247,7 +260,9 @@ impl Background {
                 .lines
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             {
-                Ok(line) if line.starts_with(RECORDING_LINE) => return Ok(bg),
+                Ok(line) if line.starts_with(RECORDING_LINE) || line.starts_with(WATCHING_LINE) => {
+                    return Ok(bg);
+                }
                 Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     bail!("the background recorder did not attach within {ATTACH_TIMEOUT:?}")

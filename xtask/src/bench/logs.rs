@@ -19,7 +19,10 @@ impl RecorderSummary {
     pub(super) fn parse(stderr: &str) -> Result<Self> {
         let line = stderr
             .lines()
-            .find(|l| l.starts_with("recorder: ") && l.contains(" records written to "))
+            .find(|l| {
+                l.starts_with("recorder: ")
+                    && (l.contains(" records written to ") || l.contains(" calls matched"))
+            })
             .with_context(|| {
                 format!(
                     "no summary line in the recorder's output: {}",

@@ -101,6 +101,12 @@ pub struct Options {
     /// the loss and pause figures; with --quick, one 2 s run per row.
     #[arg(long, conflicts_with = "page_only")]
     pub load_only: bool,
+    /// Only the `recorder watch` rows: the getppid and open/write/close
+    /// loops untraced, beside the empty programs, and beside a watch that
+    /// does not select their calls, selects them but not their path, and
+    /// records them all.
+    #[arg(long, conflicts_with_all = ["page_only", "load_only"])]
+    pub watch_only: bool,
 }
 
 /// Sizes and durations of one benchmark run.
@@ -214,7 +220,10 @@ pub fn run(opts: &Options) -> Result<()> {
         println!("{}", load.markdown());
         return Ok(());
     }
-    let workloads = workloads(&plan, &env)?;
+    let mut workloads = workloads(&plan, &env)?;
+    if opts.watch_only {
+        workloads = watch_workloads(workloads);
+    }
     let mut cells: Vec<Cell> = workloads
         .iter()
         .enumerate()
@@ -228,12 +237,21 @@ pub fn run(opts: &Options) -> Result<()> {
         .collect();
 
     eprintln!(
-        "bench: {} cells × {} runs{}, then the sustained-rate search, the runs under load and the reader",
+        "bench: {} cells × {} runs{}{}",
         cells.len(),
         plan.runs,
-        if plan.quick { " (quick)" } else { "" }
+        if plan.quick { " (quick)" } else { "" },
+        if opts.watch_only {
+            ""
+        } else {
+            ", then the sustained-rate search, the runs under load and the reader"
+        }
     );
     measure_cells(&env, &plan, &workloads, &mut cells)?;
+    if opts.watch_only {
+        println!("{}", report::watch_table(&workloads, &cells, &plan));
+        return Ok(());
+    }
 
     let sustained = sustained_rate(&env, &plan).context("sustained-rate search")?;
     let thresholds = threshold_sweep(&env, &plan).context("wakeup-threshold sweep")?;
@@ -261,6 +279,26 @@ pub fn run(opts: &Options) -> Result<()> {
         setup: measuring - started,
     };
     write_outputs(&report)
+}
+
+/// `--watch-only`: the two loops at full size, under the modes a watch is
+/// compared with.
+fn watch_workloads(all: Vec<Workload>) -> Vec<Workload> {
+    let keep = [
+        Mode::Untraced,
+        Mode::Floor,
+        Mode::LeanFloor,
+        Mode::WatchUnselected,
+        Mode::WatchPathReject,
+        Mode::WatchMatched,
+    ];
+    all.into_iter()
+        .filter(|w| w.own == Own::NsPerCall && !w.reduced)
+        .map(|mut w| {
+            w.modes.retain(|m| keep.contains(m));
+            w
+        })
+        .collect()
 }
 
 /// The main table's cells: one untraced warm-up run per workload, then

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use super::Env;
 use super::process::last_line;
 
+/// A path no workload touches: the watch modes' `--path`.
+const NO_SUCH_FILE: &str = "*/no-such-file";
+
 /// How a workload runs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Mode {
@@ -37,6 +40,18 @@ pub(super) enum Mode {
     /// The empty program on `sys_exit` alone (`--bench-floor --mode
     /// lean`): the floor under `RecorderLean` and `LeanOtherComm`.
     LeanFloor,
+    /// `recorder watch` in the background, for calls the workload does not
+    /// make (`-e trace=unlinkat --path`): what a bystander pays while a
+    /// watch runs, against `LeanFloor` (one program on sys_exit).
+    WatchUnselected,
+    /// `recorder watch -e trace=getppid,openat --path '*/no-such-file'`:
+    /// the workload's calls pass the syscall bitmap and are turned away
+    /// after it (getppid: no path argument; openat: its path read and
+    /// compared).
+    WatchPathReject,
+    /// `recorder watch -e trace=getppid,openat --count`: every call of
+    /// those kinds on the machine is recorded and counted.
+    WatchMatched,
     Strace,
     Perf,
 }
@@ -54,9 +69,21 @@ impl Mode {
             Mode::LeanOtherComm => "recorder --mode lean, other comm",
             Mode::Floor => "empty programs (floor)",
             Mode::LeanFloor => "empty exit program (lean floor)",
+            Mode::WatchUnselected => "recorder watch, calls not selected",
+            Mode::WatchPathReject => "recorder watch, selected calls, path not matching",
+            Mode::WatchMatched => "recorder watch --count, every call matching",
             Mode::Strace => "strace -f",
             Mode::Perf => "perf trace",
         }
+    }
+
+    /// A `recorder watch` mode (its background process is a watch, not a
+    /// recording for another comm).
+    pub(super) fn is_watch(self) -> bool {
+        matches!(
+            self,
+            Mode::WatchUnselected | Mode::WatchPathReject | Mode::WatchMatched
+        )
     }
 
     /// Runs while a background recorder is attached, not under a tracer.
@@ -68,9 +95,13 @@ impl Mode {
     /// the modes that run beside one.
     pub(super) fn background_args(self) -> Option<&'static [&'static str]> {
         match self {
-            Mode::OtherComm | Mode::Floor | Mode::LeanOtherComm | Mode::LeanFloor => {
-                Some(self.recorder_flags())
-            }
+            Mode::OtherComm
+            | Mode::Floor
+            | Mode::LeanOtherComm
+            | Mode::LeanFloor
+            | Mode::WatchUnselected
+            | Mode::WatchPathReject
+            | Mode::WatchMatched => Some(self.recorder_flags()),
             _ => None,
         }
     }
@@ -87,6 +118,15 @@ impl Mode {
             Mode::RecorderLean | Mode::LeanOtherComm => &["--mode", "lean"],
             Mode::Floor => &["--bench-floor", "both"],
             Mode::LeanFloor => &["--bench-floor", "exit"],
+            Mode::WatchUnselected => &["watch", "-e", "trace=unlinkat", "--path", NO_SUCH_FILE],
+            Mode::WatchPathReject => &[
+                "watch",
+                "-e",
+                "trace=getppid,openat",
+                "--path",
+                NO_SUCH_FILE,
+            ],
+            Mode::WatchMatched => &["watch", "-e", "trace=getppid,openat", "--count"],
             Mode::Untraced | Mode::Strace | Mode::Perf => &[],
         }
     }
@@ -103,6 +143,9 @@ impl Mode {
             Mode::LeanOtherComm => "recorder_lean_other_comm",
             Mode::Floor => "empty_programs",
             Mode::LeanFloor => "empty_exit_program",
+            Mode::WatchUnselected => "watch_unselected",
+            Mode::WatchPathReject => "watch_path_reject",
+            Mode::WatchMatched => "watch_matched",
             Mode::Strace => "strace",
             Mode::Perf => "perf_trace",
         }

@@ -78,6 +78,86 @@ fn paired(
     Spread::of(ratios)
 }
 
+/// The watch rows, in both tables.
+const WATCH_NOTE: &str = "**recorder watch, calls not selected** = `recorder watch -e \
+     trace=unlinkat --path '*/no-such-file'` in the background: the workload's calls fail the \
+     in-kernel syscall bitmap. **selected calls, path not matching** = `-e trace=getppid,openat \
+     --path '*/no-such-file'`: getppid passes the bitmap and is turned away for having no path \
+     argument, openat has its path read and compared. **--count, every call matching** = `-e \
+     trace=getppid,openat --count`: every such call on the machine is recorded and counted \
+     (records and dropped: the watch's own totals, for the whole machine). Compare them with \
+     **empty exit program (lean floor)**, the floor of any exit-only program such as the watch's.";
+
+/// `cargo xtask bench --watch-only`: each loop's own time per call beside
+/// a `recorder watch`, against the untraced runs around it and against
+/// the empty programs.
+pub(super) fn watch_table(workloads: &[Workload], cells: &[Cell], plan: &Plan) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# recorder watch: what the rest of the machine pays\n\n{} · kernel {} · {} CPUs ({}) · recorder {} · median of {} runs per row\n",
+        utc_now(),
+        kernel_release(),
+        cpu_count(),
+        cpu_model(),
+        commit(),
+        plan.runs
+    );
+    let _ = writeln!(
+        md,
+        "| workload | beside | runs | own ns/call (min–max) | × untraced (min–max) | calls watched | dropped |"
+    );
+    let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|");
+    let dash = || "—".to_owned();
+    for cell in cells {
+        let w = &workloads[cell.workload];
+        let own = Spread::of(cell.samples.iter().filter_map(|s| s.own).collect());
+        let ratio = (cell.mode != Mode::Untraced)
+            .then(|| paired(cell, |s| s.own, |b| b.own))
+            .flatten();
+        let records = median(
+            cell.samples
+                .iter()
+                .filter_map(|s| s.records.map(|r| r as f64))
+                .collect(),
+        );
+        let dropped = median(
+            cell.samples
+                .iter()
+                .filter_map(|s| s.dropped.map(|r| r as f64))
+                .collect(),
+        );
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            w.label,
+            cell.mode.label(),
+            cell.samples.len(),
+            own.map_or_else(dash, |o| format!(
+                "{} ({}–{})",
+                fmt_ns(o.median),
+                fmt_ns(o.min),
+                fmt_ns(o.max)
+            )),
+            ratio.map_or_else(dash, Spread::ratio_text),
+            records
+                .filter(|_| cell.mode.is_watch())
+                .map_or_else(dash, |r| format!("{r:.0}")),
+            dropped
+                .filter(|_| cell.mode.is_watch())
+                .map_or_else(dash, |d| format!("{d:.0}")),
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n- {WATCH_NOTE} **empty programs** = the floor of the full recorder (sys_enter + \
+         sys_exit).\n\
+         - own ns/call: the loop thread's CPU time per call, so waiting for a CPU on a shared \
+         machine is not counted."
+    );
+    md
+}
+
 pub(super) fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
@@ -321,6 +401,7 @@ impl Report<'_> {
                 notes.push(format!("{name}: unavailable ({reason})."));
             }
         }
+        notes.push(WATCH_NOTE.to_owned());
         notes.push(self.faster_than_untraced());
         notes.push(foreign_note(
             super::foreign_syscall_programs().is_some(),

@@ -81,6 +81,9 @@ pub(super) fn workloads(plan: &Plan, env: &Env) -> Result<Vec<Workload>> {
         Mode::Floor,
         Mode::LeanOtherComm,
         Mode::LeanFloor,
+        Mode::WatchUnselected,
+        Mode::WatchPathReject,
+        Mode::WatchMatched,
     ];
     let all: Vec<Mode> = fast.iter().chain(&slow).copied().collect();
     let reduced_modes: Vec<Mode> = std::iter::once(Mode::Untraced)
