@@ -189,8 +189,11 @@ pub type Write = (u64, Vec<u8>);
 
 /// What to write into the program to give it the recorded call's outputs:
 /// each captured output item at the place the live call's arguments point
-/// to (scattered over the iovecs for readv and recvmsg), plus the
-/// value-result lengths (`socklen_t`) the kernel would have stored.
+/// to (scattered over the iovecs for readv and recvmsg, over each
+/// message's for recvmmsg), plus the value-result lengths (`socklen_t`)
+/// the kernel would have stored. The items are the recording
+/// architecture's own structs (epoll_event, pollfd, fd_set, dirents...),
+/// written as they are: replay runs a log only on its own architecture.
 pub fn output_writes(
     arch: Arch,
     rec: &Syscall,
@@ -198,6 +201,7 @@ pub fn output_writes(
     mem: &mut dyn Memory,
 ) -> Result<Vec<Write>, &'static str> {
     let plan = capture_plan(arch, rec.nr);
+    let ret = rec.ret.unwrap_or(0);
     let mut out = Vec::new();
     for (i, p) in plan.args.iter().enumerate() {
         let items: Vec<&Capture> = rec
@@ -205,17 +209,36 @@ pub fn output_writes(
             .iter()
             .filter(|c| c.arg as usize == i && c.kind == CaptureKind::OutBuf)
             .collect();
-        let Some(first) = items.first() else {
-            continue;
-        };
         if args[i] == 0 {
             continue;
         }
+        if let ArgPlan::InBuf {
+            len: LenFrom::ArgTimes(..),
+        } = p
+        {
+            poll_writes(&mut out, rec, i, args[i], mem)?;
+            continue;
+        }
+        let Some(first) = items.first() else {
+            continue;
+        };
         match *p {
             ArgPlan::OutBuf { len } | ArgPlan::Sockaddr { len, .. } => {
                 out.push((args[i], first.bytes.clone()));
                 if let LenFrom::ArgDeref(j) = len {
                     out.push((args[j as usize], (first.len as u32).to_ne_bytes().to_vec()));
+                }
+            }
+            // What the call left there: the descriptors ready, the time
+            // left; the whole item, as the kernel wrote it.
+            ArgPlan::InOut { .. } | ArgPlan::IoctlOut => out.push((args[i], first.bytes.clone())),
+            // The records (`ret` bytes), not the count before them.
+            ArgPlan::DirentCount => {
+                if let Some(recs) = items
+                    .iter()
+                    .rev()
+                    .find(|c| c.len == ret as u64 && !c.bytes.is_empty()) {
+                    out.push((args[i], recs.bytes.clone()));
                 }
             }
             ArgPlan::Iovec { count_arg, .. } => {
@@ -224,10 +247,93 @@ pub fn output_writes(
                 scatter(&mut out, &iov, &first.bytes);
             }
             ArgPlan::Msghdr { .. } => msghdr_writes(&mut out, args[i], &items, mem)?,
+            ArgPlan::Mmsghdr => mmsghdr_writes(&mut out, args[i], ret, &items, mem)?,
             _ => {}
         }
     }
     Ok(out)
+}
+
+/// poll and ppoll: the `revents` of every entry (the array was read at
+/// exit). The live array must ask for the same descriptors and events as
+/// the recorded one, or the recorded revents would answer another question.
+fn poll_writes(
+    out: &mut Vec<Write>,
+    rec: &Syscall,
+    i: usize,
+    ptr: u64,
+    mem: &mut dyn Memory,
+) -> Result<(), &'static str> {
+    // struct pollfd { int fd; short events; short revents; } on both arches.
+    const POLLFD: usize = 8;
+    let Some(recorded) = rec
+        .data
+        .iter()
+        .find(|c| c.arg as usize == i && c.kind == CaptureKind::InBuf)
+    else {
+        return Ok(());
+    };
+    let live = mem
+        .read(ptr, recorded.bytes.len())
+        .ok_or("its pollfd array cannot be read")?;
+    for (k, (want, got)) in recorded
+        .bytes
+        .chunks_exact(POLLFD)
+        .zip(live.chunks_exact(POLLFD))
+        .enumerate()
+    {
+        if want[..6] != got[..6] {
+            return Err("its pollfd array asks for other descriptors or events than the recorded one");
+        }
+        out.push((ptr + (k * POLLFD + 6) as u64, want[6..].to_vec()));
+    }
+    Ok(())
+}
+
+/// recvmmsg: per message its data over its own iovecs and its address
+/// into its `msg_name`, then the `msg_len`, `msg_namelen` and
+/// `msg_flags` the kernel left in the recorded array; no ancillary data
+/// (`msg_controllen` 0), as for recvmsg.
+fn mmsghdr_writes(
+    out: &mut Vec<Write>,
+    vec: u64,
+    ret: i64,
+    items: &[&Capture],
+    mem: &mut dyn Memory,
+) -> Result<(), &'static str> {
+    use recorder_common::capture::MMSGHDR_SIZE;
+    let size = MMSGHDR_SIZE as usize;
+    let n = usize::try_from(ret).unwrap_or(0);
+    let (array, mut parts) = items.split_first().ok_or("its messages are not in the log")?;
+    let live = mem
+        .read(vec, n * size)
+        .ok_or("its mmsghdr array cannot be read")?;
+    for k in 0..n {
+        let want = array
+            .bytes
+            .get(k * size..(k + 1) * size)
+            .ok_or("its messages are not in the log")?;
+        let got = &live[k * size..(k + 1) * size];
+        let word = |b: &[u8], o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().expect("8"));
+        let at = vec + (k * size) as u64;
+        let (data, rest) = parts.split_first().ok_or("its messages are not in the log")?;
+        parts = rest;
+        let iov = iovecs(mem, word(got, 16), word(got, 24)).ok_or("its iovec array cannot be read")?;
+        scatter(out, &iov, &data.bytes);
+        let has_name = word(want, 0) != 0 && want[8..12] != [0; 4];
+        if has_name {
+            let (name, rest) = parts.split_first().ok_or("its messages are not in the log")?;
+            parts = rest;
+            if word(got, 0) != 0 {
+                out.push((word(got, 0), name.bytes.clone()));
+            }
+        }
+        out.push((at + 8, want[8..12].to_vec())); // msg_namelen
+        out.push((at + 40, 0u64.to_ne_bytes().to_vec())); // msg_controllen
+        out.push((at + 48, want[48..52].to_vec())); // msg_flags
+        out.push((at + 56, want[56..60].to_vec())); // msg_len
+    }
+    Ok(())
 }
 
 /// recvmsg: the data over `msg_iov`, the address into `msg_name` with its

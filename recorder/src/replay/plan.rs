@@ -1,15 +1,18 @@
 //! The recording as replay needs it: each thread's calls in order, the
 //! threads in creation order, the command line, the recorded outcome, and
-//! the calls that cannot be replayed (a local check; stage 1's
-//! per-call replayability in `read` replaces it when it lands).
+//! the calls that cannot be replayed. Whether the log holds a call's
+//! outputs is [`crate::read::replayability`]'s answer, the one `recorder
+//! info` gives; what is replay's own is which calls need no answer from
+//! the log because they run live (the program's own files, [`Class::Live`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 use super::ReplayError;
-use super::policy::{self, Class, OUTPUTS_NOT_CAPTURED};
-use crate::decode::{Arch, ArgPlan, capture_plan, syscall_name};
+use super::policy::{self, Class};
+use crate::decode::{Arch, syscall_name};
 use crate::event::{CaptureKind, Event, Header, SignalEvent, Syscall};
+use crate::read::{NotReplayable, replayability};
 
 /// How the recorded program ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +60,19 @@ pub struct Blocker {
     /// What the call was on: its path, or its descriptor and the path that
     /// opened it, when the log says.
     pub on: String,
-    pub why: &'static str,
+    pub why: NotReplayable,
+}
+
+/// Why a call cannot be replayed, as a refusal says it: what happened to
+/// the data, then `read::replayability`'s detail.
+pub fn why_text(why: &NotReplayable) -> String {
+    let what = match why {
+        NotReplayable::Truncated { .. } => "its data was truncated",
+        NotReplayable::Redacted { .. } => "its data was redacted",
+        NotReplayable::ReadFailed { .. } => "its data could not be read when recording",
+        NotReplayable::NotCaptured { .. } => "its results are not in the log",
+    };
+    format!("{what} ({why})")
 }
 
 /// The recording, loaded for replay.
@@ -238,9 +253,10 @@ fn command_of(header: &Header, arch: Arch, events: &[Event]) -> Vec<String> {
 }
 
 /// The calls of `rec` replay cannot answer from the log: emulated calls
-/// whose outputs were truncated (`-s`), redacted, not captured, or not
-/// read. Calls on the program's own files and paths (`host_paths`) run
-/// live and need nothing from the log.
+/// that succeeded and whose outputs [`replayability`] says the log lacks
+/// (truncated, redacted, not captured, not read). Calls on the program's
+/// own files and paths (`host_paths`) and [`Class::Live`] calls run live
+/// and need nothing from the log.
 pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
     let redacted = crate::bundle::captures_redacted(&rec.header);
     let mut own = OwnFds {
@@ -252,7 +268,7 @@ pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
     all.sort_by_key(|s| s.enter_ns);
     for s in all {
         let name = syscall_name(rec.arch, s.nr).unwrap_or("?");
-        let class = policy::class_of(name);
+        let class = policy::class_of_call(name, &s.args);
         let live = match class {
             Class::FdInput => own.is_own(s.tgid, s.args[0] as i32),
             Class::PathInput | Class::Open => match path_of(s) {
@@ -266,10 +282,10 @@ pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
             _ => true,
         };
         own.track(name, s, host_paths);
-        if live || s.ret.is_none_or(|r| r < 0) {
+        if live {
             continue;
         }
-        if let Some(why) = missing_output(rec, name, s) {
+        if let Err(why) = replayability(&rec.header, s) {
             out.push(Blocker {
                 tid: s.tid,
                 seq: s.seq,
@@ -280,44 +296,6 @@ pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
         }
     }
     out
-}
-
-/// Why an emulated call that succeeded lacks an output it needs.
-pub fn missing_output(rec: &Recording, name: &str, s: &Syscall) -> Option<&'static str> {
-    if OUTPUTS_NOT_CAPTURED.contains(&name) && s.ret.unwrap_or(0) > 0 {
-        return Some("its results are not captured in logs of this version");
-    }
-    let plan = capture_plan(rec.arch, s.nr);
-    for (i, p) in plan.args.iter().enumerate() {
-        let out = matches!(
-            p,
-            ArgPlan::OutBuf { .. }
-                | ArgPlan::Iovec { out: true, .. }
-                | ArgPlan::Msghdr { out: true }
-                | ArgPlan::Sockaddr { out: true, .. }
-        );
-        if !out || s.args[i] == 0 {
-            continue;
-        }
-        let items: Vec<_> = s.data.iter().filter(|c| c.arg as usize == i).collect();
-        if items.is_empty() {
-            return Some(if crate::bundle::captures_redacted(&rec.header) {
-                "its data was redacted"
-            } else {
-                "its data was not captured (recorded with -s 0?)"
-            });
-        }
-        if items.iter().any(|c| c.read_failed) {
-            return Some("its data could not be read when recording");
-        }
-        if items.iter().any(|c| c.truncated) && crate::bundle::captures_redacted(&rec.header) {
-            return Some("its data was redacted (recorder bundle --redact)");
-        }
-        if items.iter().any(|c| c.truncated) {
-            return Some("its data was truncated (recorded with a -s smaller than the data)");
-        }
-    }
-    None
 }
 
 /// The first path a call names, if it was captured.

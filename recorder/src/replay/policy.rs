@@ -85,10 +85,7 @@ const TABLE: &[(Class, &[&str])] = &[
             "setsid",
             "getpgid",
             "getsid",
-            "prlimit64",
-            "getrlimit",
             "setrlimit",
-            "sched_getaffinity",
             "sched_setaffinity",
             "pidfd_open",
             // signal setup
@@ -181,37 +178,23 @@ pub fn class_of(name: &str) -> Class {
         .map_or(Class::Emulate, |(c, _)| *c)
 }
 
+/// The class of one call, where its arguments decide: prlimit64 that sets
+/// a limit runs live (the new limit must hold in the replay: RLIMIT_FSIZE
+/// makes SIGXFSZ, RLIMIT_NOFILE EMFILE), one that only reads is emulated
+/// like getrlimit (the board's limits, not the desk's).
+pub fn class_of_call(name: &str, args: &[u64; 6]) -> Class {
+    match name {
+        "prlimit64" if args[2] != 0 => Class::Live,
+        _ => class_of(name),
+    }
+}
+
 /// Every call the table names with its class, for the docs and tests.
 pub fn table() -> impl Iterator<Item = (Class, &'static str)> {
     TABLE
         .iter()
         .flat_map(|(c, names)| names.iter().map(move |n| (*c, *n)))
 }
-
-/// Calls that write results into the program's memory that today's logs
-/// do not capture: emulating one that succeeded would leave its outputs
-/// unwritten. Stage 1 of issue 21 captures these; when a log holds them,
-/// [`crate::replay::plan::blockers`] stops listing them (it checks the
-/// items, not this list, for every call the capture plan covers).
-pub const OUTPUTS_NOT_CAPTURED: &[&str] = &[
-    "ioctl",
-    "epoll_wait",
-    "epoll_pwait",
-    "epoll_pwait2",
-    "poll",
-    "ppoll",
-    "select",
-    "pselect6",
-    "getdents64",
-    "getdents",
-    "recvmmsg",
-    "timerfd_gettime",
-    "capget",
-    "io_getevents",
-    "io_pgetevents",
-    "io_uring_enter",
-    "getgroups",
-];
 
 /// Calls compared by name only: their arguments are process or thread
 /// ids, or addresses and lengths that follow the memory layout (glibc's
@@ -304,6 +287,17 @@ mod tests {
         assert_eq!(class_of("mmap"), Class::Live);
         assert_eq!(class_of("futex"), Class::Unwatched);
         assert_eq!(class_of("openat"), Class::Open);
+        // Limits and CPUs read are the board's; a limit set is live.
+        assert_eq!(class_of("getrlimit"), Class::Emulate);
+        assert_eq!(class_of("sched_getaffinity"), Class::Emulate);
+        assert_eq!(
+            class_of_call("prlimit64", &[0, 7, 0, 0x1000, 0, 0]),
+            Class::Emulate
+        );
+        assert_eq!(
+            class_of_call("prlimit64", &[0, 7, 0x2000, 0x1000, 0, 0]),
+            Class::Live
+        );
     }
 
     #[test]

@@ -19,21 +19,26 @@ use recorder::decode::Arch;
 use recorder::replay::plan::{self, Recording};
 use recorder::replay::policy::DEFAULT_HOST_PATHS;
 
-/// What to do about each kind of blocker (a word of its reason, the hint).
+/// What to do about each kind of blocker (`NotReplayable::kind`, the
+/// hint).
 const HINTS: [(&str, &str); 4] = [
     (
         "truncated",
-        "record with a larger -s (at most 32767): the data read must fit",
+        "record with --replayable (every item whole up to 64 KiB): the data read must fit",
     ),
     (
         "redacted",
         "replay the original log, not a bundle made with --redact data",
     ),
-    ("-s 0", "record with data capture on (-s)"),
     (
-        "not captured in logs",
-        "this recorder's logs do not hold those calls' results: run the program so that \
-         it does not use them, or record with a recorder that captures them",
+        "read failed",
+        "the recorder could not read those buffers when the calls returned: record again",
+    ),
+    (
+        "not captured",
+        "the log does not hold those calls' results (`recorder info LOG` lists what a log \
+         can hold): record with --replayable, and with data capture on; the calls named \
+         without data in any log cannot be replayed",
     ),
 ];
 
@@ -112,8 +117,14 @@ fn which_in_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Install prefixes too broad to be one program's own: the system's.
+const SYSTEM_PREFIXES: [&str; 3] = ["/", "/usr", "/usr/local"];
+
 /// The default host paths, `--host-path`s, and the replayed binary's own
-/// directory (as given and as resolved).
+/// directory (as given and as resolved), with its install prefix when it
+/// sits in a `bin` directory of its own (`/opt/app/bin/app`: its
+/// `lib/` holds its code, like a pyenv Python's modules), not the
+/// system's.
 fn host_paths(args: &ReplayArgs, exe: &Path) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = DEFAULT_HOST_PATHS
         .iter()
@@ -131,6 +142,13 @@ fn host_paths(args: &ReplayArgs, exe: &Path) -> Vec<Vec<u8>> {
             .and_then(Path::parent)
         {
             out.push(dir.as_os_str().as_bytes().to_vec());
+            if let Some(prefix) = dir
+                .parent()
+                .filter(|_| matches!(dir.file_name(), Some(n) if n == "bin" || n == "sbin"))
+                .filter(|p| !SYSTEM_PREFIXES.iter().any(|s| Path::new(s) == *p))
+            {
+                out.push(prefix.as_os_str().as_bytes().to_vec());
+            }
         }
     }
     out.retain(|p| !p.is_empty() && p != b"/");
@@ -156,7 +174,10 @@ fn refuse_blockers(log: &Path, rec: &Recording, host_paths: &[Vec<u8>]) -> anyho
         };
         msg.push_str(&format!(
             "\n  tid {} seq {} {}{on}: {}",
-            b.tid, b.seq, b.name, b.why
+            b.tid,
+            b.seq,
+            b.name,
+            plan::why_text(&b.why)
         ));
     }
     if blockers.len() > BLOCKERS_SHOWN {
@@ -166,7 +187,7 @@ fn refuse_blockers(log: &Path, rec: &Recording, host_paths: &[Vec<u8>]) -> anyho
         ));
     }
     for (word, hint) in HINTS {
-        if blockers.iter().any(|b| b.why.contains(word)) {
+        if blockers.iter().any(|b| b.why.kind() == word) {
             msg.push_str("\n  ");
             msg.push_str(hint);
         }

@@ -21,7 +21,7 @@ use recorder::event::Syscall;
 use recorder::replay::check::{self, Memory as _};
 use recorder::replay::order::Order;
 use recorder::replay::plan::{self, Outcome, Recording, is_host};
-use recorder::replay::policy::{Class, LAYOUT_SLACK, class_of};
+use recorder::replay::policy::{Class, LAYOUT_SLACK, class_of, class_of_call};
 
 use super::mem::Tracee;
 use super::spawn::Spawned;
@@ -391,7 +391,7 @@ impl Supervisor {
                 tid_at,
             });
         }
-        let live = match class_of(name) {
+        let live = match class_of_call(name, &rec.args) {
             Class::Live | Class::Unwatched => true,
             Class::Open | Class::PathInput => self.path_is_host(rec, &n.data.args, mem),
             Class::FdInput => self.fd_is_host(rec, &n.data.args, mem),
@@ -429,8 +429,8 @@ impl Supervisor {
         ret: i64,
         mem: &mut Tracee,
     ) -> Reply {
-        if let Some(why) = plan::missing_output(&self.rec, name, rec) {
-            let why = format!("cannot replay this call: {why}");
+        if let Err(why) = recorder::read::replayability(&self.rec.header, rec) {
+            let why = format!("cannot replay this call: {}", plan::why_text(&why));
             return self.diverge(rec.tid, Some(rec), &rec.clone(), &why);
         }
         let writes = match check::output_writes(self.arch, rec, &n.data.args, mem) {
