@@ -534,6 +534,147 @@ mod tests {
         );
     }
 
+    fn out(arg: u8, bytes: &[u8]) -> Capture {
+        item(arg, CaptureKind::OutBuf, bytes)
+    }
+
+    #[test]
+    fn poll_gets_the_recorded_revents_of_the_same_question() {
+        let mut m = Map::default();
+        // Two pollfds: fd 3 POLLIN, fd 5 POLLOUT, revents 0.
+        let asked = [3, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0];
+        m.put(0x100, &asked);
+        let mut left = asked;
+        left[6] = 1; // fd 3: POLLIN
+        let r = rec(
+            "poll",
+            [0x900, 2, 1000, 0, 0, 0],
+            1,
+            vec![item(0, CaptureKind::InBuf, &left)],
+        );
+        let w = output_writes(A, &r, &[0x100, 2, 1000, 0, 0, 0], &mut m).unwrap();
+        assert_eq!(w, vec![(0x106, vec![1, 0]), (0x10e, vec![0, 0])]);
+        // Another descriptor asked: the recorded answer does not fit.
+        m.put(0x108, &[6]);
+        assert!(output_writes(A, &r, &[0x100, 2, 1000, 0, 0, 0], &mut m).is_err());
+    }
+
+    #[test]
+    fn select_gets_its_sets_and_time_left_as_the_kernel_left_them() {
+        let asked = item(1, CaptureKind::InBuf, &[0x18, 0, 0, 0, 0, 0, 0, 0]);
+        let ready = out(1, &[0x08, 0, 0, 0, 0, 0, 0, 0]);
+        let tv_asked = item(4, CaptureKind::InBuf, &[1; 16]);
+        let tv_left = out(4, &[2; 16]);
+        let r = rec(
+            "select",
+            [5, 0x900, 0, 0, 0x950, 0],
+            1,
+            vec![asked, ready.clone(), tv_asked, tv_left.clone()],
+        );
+        let w = output_writes(A, &r, &[5, 0x100, 0, 0, 0x200, 0], &mut Map::default()).unwrap();
+        assert_eq!(w, vec![(0x100, ready.bytes), (0x200, tv_left.bytes)]);
+    }
+
+    #[test]
+    fn getdents64_gets_its_records_not_the_count() {
+        let records = [7u8; 48];
+        let r = rec(
+            "getdents64",
+            [3, 0x900, 4096, 0, 0, 0],
+            48,
+            vec![
+                Capture {
+                    len: 2,
+                    ..out(1, b"")
+                },
+                out(1, &records),
+            ],
+        );
+        let w = output_writes(A, &r, &[3, 0x100, 4096, 0, 0, 0], &mut Map::default()).unwrap();
+        assert_eq!(w, vec![(0x100, records.to_vec())]);
+        // The end of the directory writes nothing.
+        let end = rec(
+            "getdents64",
+            [3, 0x900, 4096, 0, 0, 0],
+            0,
+            vec![Capture {
+                len: 0,
+                ..out(1, b"")
+            }],
+        );
+        let w = output_writes(A, &end, &[3, 0x100, 4096, 0, 0, 0], &mut Map::default());
+        assert_eq!(w.unwrap(), vec![]);
+    }
+
+    /// Structs written as the recording's architecture laid them out
+    /// (epoll_event is 12 bytes, packed, on x86_64 and 16 on aarch64).
+    #[test]
+    fn epoll_ioctl_and_limits_get_their_structs() {
+        for (arch, ev) in [(Arch::X86_64, 12), (Arch::Aarch64, 16)] {
+            let name = "epoll_pwait";
+            let events = vec![9u8; 2 * ev];
+            let r = Syscall {
+                nr: syscall_nr(arch, name).unwrap(),
+                args: [4, 0x900, 8, -1i64 as u64, 0, 8],
+                ret: Some(2),
+                data: vec![out(1, &events)],
+                ..Syscall::default()
+            };
+            let w = output_writes(arch, &r, &[4, 0x100, 8, 0, 0, 8], &mut Map::default());
+            assert_eq!(w.unwrap(), vec![(0x100, events)], "{arch:?}");
+        }
+        let winsz = [24, 0, 80, 0, 0, 0, 0, 0];
+        let r = rec("ioctl", [1, 0x5413, 0x900, 0, 0, 0], 0, vec![out(2, &winsz)]);
+        let w = output_writes(A, &r, &[1, 0x5413, 0x100, 0, 0, 0], &mut Map::default());
+        assert_eq!(w.unwrap(), vec![(0x100, winsz.to_vec())]);
+        let old = [3u8; 16];
+        let r = rec("prlimit64", [0, 7, 0, 0x900, 0, 0], 0, vec![out(3, &old)]);
+        let w = output_writes(A, &r, &[0, 7, 0, 0x100, 0, 0], &mut Map::default());
+        assert_eq!(w.unwrap(), vec![(0x100, old.to_vec())]);
+    }
+
+    #[test]
+    fn recvmmsg_gets_each_message_its_length_and_address() {
+        let mut m = Map::default();
+        // Two live mmsghdrs at 0x100: the first with a name buffer.
+        let mut live = vec![0u8; 128];
+        live[..8].copy_from_slice(&0x300u64.to_ne_bytes());
+        live[8..12].copy_from_slice(&16u32.to_ne_bytes());
+        live[16..24].copy_from_slice(&0x200u64.to_ne_bytes());
+        live[24..32].copy_from_slice(&1u64.to_ne_bytes());
+        live[64 + 16..64 + 24].copy_from_slice(&0x210u64.to_ne_bytes());
+        live[64 + 24..64 + 32].copy_from_slice(&1u64.to_ne_bytes());
+        m.put(0x100, &live);
+        iov(&mut m, 0x200, &[(0x1000, 100)]);
+        iov(&mut m, 0x210, &[(0x2000, 100)]);
+        // The recorded array: message 1 from a 4-byte address, 3 bytes;
+        // message 2 without an address, 2 bytes.
+        let mut array = vec![0u8; 128];
+        array[..8].copy_from_slice(&0x7000u64.to_ne_bytes());
+        array[8..12].copy_from_slice(&4u32.to_ne_bytes());
+        array[56..60].copy_from_slice(&3u32.to_ne_bytes());
+        array[64 + 56..64 + 60].copy_from_slice(&2u32.to_ne_bytes());
+        let data = vec![
+            out(1, &array),
+            out(1, b"one"),
+            out(1, &[2, 0, 0, 53]),
+            out(1, b"tw"),
+        ];
+        let r = rec("recvmmsg", [3, 0x900, 2, 0, 0, 0], 2, data);
+        let w = output_writes(A, &r, &[3, 0x100, 2, 0, 0, 0], &mut m).unwrap();
+        for want in [
+            (0x1000, b"one".to_vec()),
+            (0x300, vec![2, 0, 0, 53]),
+            (0x108, 4u32.to_ne_bytes().to_vec()),
+            (0x100 + 56, 3u32.to_ne_bytes().to_vec()),
+            (0x2000, b"tw".to_vec()),
+            (0x100 + 64 + 56, 2u32.to_ne_bytes().to_vec()),
+            (0x100 + 40, 0u64.to_ne_bytes().to_vec()),
+        ] {
+            assert!(w.contains(&want), "{want:?} not in {w:?}");
+        }
+    }
+
     #[test]
     fn a_different_path_fd_or_written_byte_is_a_mismatch() {
         let mut m = Map::default();

@@ -367,3 +367,129 @@ impl OwnFds {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::syscall_nr;
+    use crate::event::Capture;
+    use crate::read::replayable::ReplayTally;
+
+    const A: Arch = Arch::X86_64;
+
+    fn call(seq: u64, name: &str, args: [u64; 6], ret: i64, data: Vec<Capture>) -> Event {
+        Event::Syscall(Syscall {
+            tgid: 10,
+            tid: 10,
+            seq,
+            nr: syscall_nr(A, name).unwrap(),
+            args,
+            ret: Some(ret),
+            enter_ns: seq * 10,
+            exit_ns: Some(seq * 10 + 1),
+            data,
+            ..Syscall::default()
+        })
+    }
+
+    fn item(arg: u8, kind: CaptureKind, bytes: &[u8], len: u64) -> Capture {
+        Capture {
+            arg,
+            kind,
+            len,
+            truncated: (bytes.len() as u64) < len,
+            read_failed: false,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    fn path(p: &str) -> Capture {
+        item(1, CaptureKind::Str, p.as_bytes(), p.len() as u64)
+    }
+
+    /// A log with one call of each case: a cut read of the program's own
+    /// library (live in replay), a cut read of a data file, getdents64
+    /// with only its count, getrusage (never captured), and a poll and a
+    /// getdents64 whose outputs the log holds.
+    fn log() -> (Header, Vec<Event>) {
+        let header = Header {
+            arch: "x86_64".into(),
+            capture_size: 8,
+            ..Header::default()
+        };
+        let out = |a, b: &[u8], l| item(a, CaptureKind::OutBuf, b, l);
+        let at = -100i64 as u64;
+        let events = vec![
+            call(1, "execve", [0; 6], 0, vec![]),
+            call(2, "openat", [at, 1, 0, 0, 0, 0], 3, vec![path("/lib/libc.so.6")]),
+            call(3, "read", [3, 9, 832, 0, 0, 0], 832, vec![out(1, b"\x7fELF", 832)]),
+            call(4, "openat", [at, 1, 0, 0, 0, 0], 4, vec![path("/data/dir")]),
+            call(5, "read", [4, 9, 64, 0, 0, 0], 20, vec![out(1, b"12345678", 20)]),
+            call(6, "getdents64", [4, 9, 4096, 0, 0, 0], 48, vec![out(1, b"", 2)]),
+            call(7, "getrusage", [0, 9, 0, 0, 0, 0], 0, vec![]),
+            call(
+                8,
+                "getdents64",
+                [4, 9, 4096, 0, 0, 0],
+                8,
+                vec![out(1, b"", 1), out(1, &[1; 8], 8)],
+            ),
+            call(
+                9,
+                "poll",
+                [9, 1, 0, 0, 0, 0],
+                1,
+                vec![item(0, CaptureKind::InBuf, &[4, 0, 0, 0, 1, 0, 1, 0], 8)],
+            ),
+        ];
+        (header, events)
+    }
+
+    /// Replay's refusal and `recorder info`'s verdict are one definition:
+    /// replay refuses exactly the calls info says cannot be fed back, for
+    /// the same reasons, less those it runs live.
+    #[test]
+    fn replay_refuses_what_info_says_cannot_be_fed_back() {
+        let (header, events) = log();
+        let mut tally = ReplayTally::default();
+        for e in &events {
+            if let Event::Syscall(s) = e {
+                tally.add(&header, s);
+            }
+        }
+        tally.finish();
+        let rec = Recording::from_events(header, A, &events);
+        let host = [b"/lib".to_vec()];
+        let refused: Vec<(u64, &str)> = blockers(&rec, &host)
+            .iter()
+            .map(|b| (b.seq, b.why.kind()))
+            .collect();
+        let mut info: Vec<(u64, &str)> = tally
+            .groups
+            .iter()
+            .flat_map(|g| g.first.iter().map(|f| (f.1, g.reason)))
+            .collect();
+        info.sort();
+        // Info lists the cut read of libc too: replay reads it live.
+        assert_eq!(
+            info,
+            [
+                (3, "truncated"),
+                (5, "truncated"),
+                (6, "not captured"),
+                (7, "not captured")
+            ]
+        );
+        info.retain(|i| i.0 != 3);
+        assert_eq!(refused, info);
+        // The same words: info's example for getdents64 is replay's reason.
+        let dents = tally.groups.iter().find(|g| g.syscall == "getdents64");
+        let b = blockers(&rec, &host);
+        assert_eq!(dents.unwrap().example, b[1].why.to_string());
+        assert_eq!(b[0].on, "fd 4 (/data/dir)");
+        assert_eq!(
+            why_text(&b[0].why),
+            "its data was truncated (argument 1: 8 of 20 bytes captured)"
+        );
+    }
+}
