@@ -460,3 +460,171 @@ fn replay_sends_the_sigpipe_that_came_with_a_recorded_epipe() {
         out.stderr
     );
 }
+
+/// A program of the system (`/usr/bin`, `/bin`), or `None` (the arm64
+/// guest has few): the tests of real programs skip without it. Not `PATH`:
+/// a version manager's shim there is a shell script.
+fn system_program(name: &str) -> Option<PathBuf> {
+    let found = ["/usr/bin", "/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        eprintln!("skipped: no {name} on this machine");
+    }
+    found
+}
+
+/// Records `program args` with `--replayable`; the live run's output.
+fn record_replayable(log: &Path, program: &Path, args: &[&str]) -> Output {
+    let rec = record_command(log, &["--replayable"], &[program], args);
+    assert!(rec.status.success(), "recording: {rec:?}");
+    rec
+}
+
+/// Replays `log` with `--show-output`: it must reproduce, and print what
+/// the recorded run printed.
+fn replay_prints_the_recorded_output(log: &Path, recorded: &Output) -> Output {
+    let out = replay(&["--show-output", log.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains("as in the recording: reproduced"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, recorded.stdout, "the replayed program's output");
+    out
+}
+
+/// `ls` of a directory that changed since: the replay lists what the
+/// recording's getdents64 records held (refused before they were logged).
+#[test]
+fn replay_of_ls_lists_the_recorded_directory_after_it_changed() {
+    if !privileged() {
+        return;
+    }
+    let Some(ls) = system_program("ls") else {
+        return;
+    };
+    let w = Workdir::new();
+    let dir = w.path("listed");
+    std::fs::create_dir(&dir).unwrap();
+    for f in ["alpha", "beta", "gamma"] {
+        std::fs::write(dir.join(f), f).unwrap();
+    }
+    let log = w.path("ls.rec");
+    let rec = record_replayable(&log, &ls, &["-1", dir.to_str().unwrap()]);
+    assert_eq!(rec.stdout, "alpha\nbeta\ngamma\n");
+    let l = Log::read(&log);
+    let dents = find(&l, "getdents64", |s| s.ret.is_some_and(|r| r > 0));
+    assert!(
+        dents.data.iter().any(|c| c.len == dents.ret.unwrap() as u64),
+        "the log holds the directory records"
+    );
+
+    std::fs::remove_file(dir.join("beta")).unwrap();
+    std::fs::write(dir.join("delta"), "delta").unwrap();
+    let live = Command::new(&ls).arg("-1").arg(&dir).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&live.stdout), "alpha\ndelta\ngamma\n");
+    replay_prints_the_recorded_output(&log, &rec);
+    // And with the directory gone altogether.
+    std::fs::remove_dir_all(&dir).unwrap();
+    replay_prints_the_recorded_output(&log, &rec);
+}
+
+/// poll, select and epoll on a pipe, from python3. In the replay the write
+/// into the pipe is not performed, so the pipe is empty: what each call
+/// says is ready comes from the log (a live call, with timeout 0, would
+/// say nothing is).
+#[test]
+fn replay_answers_poll_select_and_epoll_from_the_log() {
+    if !privileged() {
+        return;
+    }
+    let Some(py) = system_program("python3") else {
+        return;
+    };
+    let script = "import os, select\n\
+        r, w = os.pipe(); r2, w2 = os.pipe(); os.write(w, b'x')\n\
+        p = select.poll(); p.register(r, select.POLLIN); p.register(r2, select.POLLIN)\n\
+        e = select.epoll(); e.register(r, select.EPOLLIN); e.register(r2, select.EPOLLIN)\n\
+        print('poll', p.poll(0) == [(r, select.POLLIN)])\n\
+        print('select', select.select([r, r2], [], [], 0)[0] == [r])\n\
+        print('epoll', e.poll(0) == [(r, select.EPOLLIN)])\n\
+        print('read', os.read(r, 1))\n";
+    let w = Workdir::new();
+    let log = w.path("poll.rec");
+    let rec = record_replayable(&log, &py, &["-c", script]);
+    assert_eq!(
+        rec.stdout,
+        "poll True\nselect True\nepoll True\nread b'x'\n"
+    );
+    let l = Log::read(&log);
+    let a = arch(&l);
+    for names in [
+        &["poll", "ppoll"][..],
+        &["select", "pselect6"],
+        &["epoll_wait", "epoll_pwait"],
+    ] {
+        assert!(
+            l.syscalls().any(|s| syscall_name(a, s.nr)
+                .is_some_and(|n| names.contains(&n))
+                && s.ret == Some(1)),
+            "a {names:?} call that returned 1 in the log"
+        );
+    }
+    export_log(&log, "replay-poll.rec");
+    replay_prints_the_recorded_output(&log, &rec);
+}
+
+/// A python3 one-liner reading a file, a directory, its file limit and
+/// its CPUs: the replay prints what the recording did after the file and
+/// directory changed, with the limit and CPU set the recording ran under
+/// (the replay runs under others).
+#[test]
+fn replay_of_a_python_one_liner_gets_the_recorded_file_dir_limit_and_cpus() {
+    if !privileged() {
+        return;
+    }
+    let Some(py) = system_program("python3") else {
+        return;
+    };
+    let (Some(prlimit), Some(taskset)) = (system_program("prlimit"), system_program("taskset"))
+    else {
+        return;
+    };
+    let w = Workdir::new();
+    let data = w.path("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("config"), "threads=3\n").unwrap();
+    std::fs::write(data.join("extra"), "").unwrap();
+    let script = "import os, resource, sys\n\
+        d = sys.argv[1]\n\
+        print(open(os.path.join(d, 'config')).read().strip(), sorted(os.listdir(d)),\n\
+              resource.getrlimit(resource.RLIMIT_NOFILE), len(os.sched_getaffinity(0)))\n";
+    let log = w.path("py.rec");
+    // The recorder runs its program with one CPU and 200 files at most.
+    let rec = Command::new(&taskset)
+        .args(["-c", "0"])
+        .arg(&prlimit)
+        .args(["--nofile=200:200", "--"])
+        .arg(recorder_bin())
+        .arg("-o")
+        .arg(&log)
+        .args(["--replayable", "--"])
+        .arg(&py)
+        .args(["-c", script, data.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run recorder");
+    assert!(rec.status.success(), "{rec:?}");
+    let recorded = String::from_utf8_lossy(&rec.stdout).into_owned();
+    assert_eq!(recorded, "threads=3 ['config', 'extra'] (200, 200) 1\n");
+
+    std::fs::write(data.join("config"), "threads=8\n").unwrap();
+    std::fs::remove_file(data.join("extra")).unwrap();
+    let out = replay(&["--show-output", log.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(out.stdout, recorded, "{}", out.stderr);
+    assert!(out.stderr.contains("reproduced"), "{}", out.stderr);
+}

@@ -230,7 +230,15 @@ pub fn output_writes(
                 }
             }
             // What the call left there: the descriptors ready, the time
-            // left; the whole item, as the kernel wrote it.
+            // left; the whole item, as the kernel wrote it. A set must ask
+            // for the recorded descriptors (a timeout may differ: programs
+            // compute it from the time).
+            ArgPlan::InOut {
+                len: LenFrom::FdSet(_),
+            } => {
+                same_as_asked(rec, i, args[i], mem)?;
+                out.push((args[i], first.bytes.clone()));
+            }
             ArgPlan::InOut { .. } | ArgPlan::IoctlOut => out.push((args[i], first.bytes.clone())),
             // The records (`ret` bytes), not the count before them.
             ArgPlan::DirentCount => {
@@ -252,6 +260,26 @@ pub fn output_writes(
         }
     }
     Ok(out)
+}
+
+/// Whether the live `fd_set` at `ptr` asks for what the recorded call
+/// asked (its `InBuf` item, read at entry; lean logs lack it).
+fn same_as_asked(
+    rec: &Syscall,
+    i: usize,
+    ptr: u64,
+    mem: &mut dyn Memory,
+) -> Result<(), &'static str> {
+    let asked = rec
+        .data
+        .iter()
+        .find(|c| c.arg as usize == i && c.kind == CaptureKind::InBuf && !c.truncated);
+    match asked {
+        Some(c) if mem.read(ptr, c.bytes.len()).as_ref() != Some(&c.bytes) => {
+            Err("its fd_set asks for other descriptors than the recorded one")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// poll and ppoll: the `revents` of every entry (the array was read at
@@ -571,8 +599,12 @@ mod tests {
             1,
             vec![asked, ready.clone(), tv_asked, tv_left.clone()],
         );
-        let w = output_writes(A, &r, &[5, 0x100, 0, 0, 0x200, 0], &mut Map::default()).unwrap();
+        let mut m = Map::default();
+        m.put(0x100, &[0x18, 0, 0, 0, 0, 0, 0, 0]);
+        let w = output_writes(A, &r, &[5, 0x100, 0, 0, 0x200, 0], &mut m).unwrap();
         assert_eq!(w, vec![(0x100, ready.bytes), (0x200, tv_left.bytes)]);
+        m.put(0x100, &[0x10]);
+        assert!(output_writes(A, &r, &[5, 0x100, 0, 0, 0x200, 0], &mut m).is_err());
     }
 
     #[test]
