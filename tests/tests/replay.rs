@@ -518,14 +518,20 @@ fn replay_of_ls_lists_the_recorded_directory_after_it_changed() {
     let l = Log::read(&log);
     let dents = find(&l, "getdents64", |s| s.ret.is_some_and(|r| r > 0));
     assert!(
-        dents.data.iter().any(|c| c.len == dents.ret.unwrap() as u64),
+        dents
+            .data
+            .iter()
+            .any(|c| c.len == dents.ret.unwrap() as u64),
         "the log holds the directory records"
     );
 
     std::fs::remove_file(dir.join("beta")).unwrap();
     std::fs::write(dir.join("delta"), "delta").unwrap();
     let live = Command::new(&ls).arg("-1").arg(&dir).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&live.stdout), "alpha\ndelta\ngamma\n");
+    assert_eq!(
+        String::from_utf8_lossy(&live.stdout),
+        "alpha\ndelta\ngamma\n"
+    );
     replay_prints_the_recorded_output(&log, &rec);
     // And with the directory gone altogether.
     std::fs::remove_dir_all(&dir).unwrap();
@@ -567,9 +573,9 @@ fn replay_answers_poll_select_and_epoll_from_the_log() {
         &["epoll_wait", "epoll_pwait"],
     ] {
         assert!(
-            l.syscalls().any(|s| syscall_name(a, s.nr)
-                .is_some_and(|n| names.contains(&n))
-                && s.ret == Some(1)),
+            l.syscalls().any(
+                |s| syscall_name(a, s.nr).is_some_and(|n| names.contains(&n)) && s.ret == Some(1)
+            ),
             "a {names:?} call that returned 1 in the log"
         );
     }

@@ -245,7 +245,8 @@ pub fn output_writes(
                 if let Some(recs) = items
                     .iter()
                     .rev()
-                    .find(|c| c.len == ret as u64 && !c.bytes.is_empty()) {
+                    .find(|c| c.len == ret as u64 && !c.bytes.is_empty())
+                {
                     out.push((args[i], recs.bytes.clone()));
                 }
             }
@@ -311,7 +312,9 @@ fn poll_writes(
         .enumerate()
     {
         if want[..6] != got[..6] {
-            return Err("its pollfd array asks for other descriptors or events than the recorded one");
+            return Err(
+                "its pollfd array asks for other descriptors or events than the recorded one",
+            );
         }
         out.push((ptr + (k * POLLFD + 6) as u64, want[6..].to_vec()));
     }
@@ -332,7 +335,9 @@ fn mmsghdr_writes(
     use recorder_common::capture::MMSGHDR_SIZE;
     let size = MMSGHDR_SIZE as usize;
     let n = usize::try_from(ret).unwrap_or(0);
-    let (array, mut parts) = items.split_first().ok_or("its messages are not in the log")?;
+    let (array, mut parts) = items
+        .split_first()
+        .ok_or("its messages are not in the log")?;
     let live = mem
         .read(vec, n * size)
         .ok_or("its mmsghdr array cannot be read")?;
@@ -344,13 +349,18 @@ fn mmsghdr_writes(
         let got = &live[k * size..(k + 1) * size];
         let word = |b: &[u8], o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().expect("8"));
         let at = vec + (k * size) as u64;
-        let (data, rest) = parts.split_first().ok_or("its messages are not in the log")?;
+        let (data, rest) = parts
+            .split_first()
+            .ok_or("its messages are not in the log")?;
         parts = rest;
-        let iov = iovecs(mem, word(got, 16), word(got, 24)).ok_or("its iovec array cannot be read")?;
+        let iov =
+            iovecs(mem, word(got, 16), word(got, 24)).ok_or("its iovec array cannot be read")?;
         scatter(out, &iov, &data.bytes);
         let has_name = word(want, 0) != 0 && want[8..12] != [0; 4];
         if has_name {
-            let (name, rest) = parts.split_first().ok_or("its messages are not in the log")?;
+            let (name, rest) = parts
+                .split_first()
+                .ok_or("its messages are not in the log")?;
             parts = rest;
             if word(got, 0) != 0 {
                 out.push((word(got, 0), name.bytes.clone()));
@@ -656,7 +666,12 @@ mod tests {
             assert_eq!(w.unwrap(), vec![(0x100, events)], "{arch:?}");
         }
         let winsz = [24, 0, 80, 0, 0, 0, 0, 0];
-        let r = rec("ioctl", [1, 0x5413, 0x900, 0, 0, 0], 0, vec![out(2, &winsz)]);
+        let r = rec(
+            "ioctl",
+            [1, 0x5413, 0x900, 0, 0, 0],
+            0,
+            vec![out(2, &winsz)],
+        );
         let w = output_writes(A, &r, &[1, 0x5413, 0x100, 0, 0, 0], &mut Map::default());
         assert_eq!(w.unwrap(), vec![(0x100, winsz.to_vec())]);
         let old = [3u8; 16];

@@ -421,11 +421,35 @@ mod tests {
         let at = -100i64 as u64;
         let events = vec![
             call(1, "execve", [0; 6], 0, vec![]),
-            call(2, "openat", [at, 1, 0, 0, 0, 0], 3, vec![path("/lib/libc.so.6")]),
-            call(3, "read", [3, 9, 832, 0, 0, 0], 832, vec![out(1, b"\x7fELF", 832)]),
+            call(
+                2,
+                "openat",
+                [at, 1, 0, 0, 0, 0],
+                3,
+                vec![path("/lib/libc.so.6")],
+            ),
+            call(
+                3,
+                "read",
+                [3, 9, 832, 0, 0, 0],
+                832,
+                vec![out(1, b"\x7fELF", 832)],
+            ),
             call(4, "openat", [at, 1, 0, 0, 0, 0], 4, vec![path("/data/dir")]),
-            call(5, "read", [4, 9, 64, 0, 0, 0], 20, vec![out(1, b"12345678", 20)]),
-            call(6, "getdents64", [4, 9, 4096, 0, 0, 0], 48, vec![out(1, b"", 2)]),
+            call(
+                5,
+                "read",
+                [4, 9, 64, 0, 0, 0],
+                20,
+                vec![out(1, b"12345678", 20)],
+            ),
+            call(
+                6,
+                "getdents64",
+                [4, 9, 4096, 0, 0, 0],
+                48,
+                vec![out(1, b"", 2)],
+            ),
             call(7, "getrusage", [0, 9, 0, 0, 0, 0], 0, vec![]),
             call(
                 8,
