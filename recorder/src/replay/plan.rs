@@ -10,6 +10,7 @@ use std::path::Path;
 
 use super::ReplayError;
 use super::policy::{self, Class};
+use crate::decode::table::Ty;
 use crate::decode::{Arch, syscall_name};
 use crate::event::{CaptureKind, Event, Header, SignalEvent, Syscall};
 use crate::read::{NotReplayable, replayability};
@@ -290,12 +291,18 @@ pub fn blockers(rec: &Recording, host_paths: &[Vec<u8>]) -> Vec<Blocker> {
                 tid: s.tid,
                 seq: s.seq,
                 name: name.to_owned(),
-                on: own.describe(class, s),
+                on: own.describe(class, s, first_arg_is_fd(rec.arch, s.nr)),
                 why,
             });
         }
     }
     out
+}
+
+/// Whether the signature table types the call's first argument as a
+/// descriptor.
+fn first_arg_is_fd(arch: Arch, nr: i64) -> bool {
+    crate::decode::table::spec(arch, nr).is_some_and(|s| matches!(s.args.first(), Some(Ty::Fd)))
 }
 
 /// The first path a call names, if it was captured.
@@ -330,12 +337,14 @@ impl OwnFds {
     }
 
     /// `fd 3 (/etc/app.conf)`, `"/etc/hostname"`, or empty.
-    fn describe(&self, class: Class, s: &Syscall) -> String {
+    /// `fd_arg`: the call's first argument is a descriptor (getgroups'
+    /// is a count, getrusage's a `who`).
+    fn describe(&self, class: Class, s: &Syscall, fd_arg: bool) -> String {
         let fd = s.args[0] as i32;
         let path = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
         match (class, path_of(s)) {
             (Class::PathInput | Class::Open, Some(p)) if !p.is_empty() => format!("{:?}", path(p)),
-            (Class::Emulate | Class::Output, _) if s.args[0] > 1 << 20 => String::new(),
+            (Class::Emulate | Class::Output, _) if !fd_arg => String::new(),
             _ => match self.paths.get(&(s.tgid, fd)) {
                 Some(p) => format!("fd {fd} ({})", path(p)),
                 None => format!("fd {fd}"),
@@ -511,6 +520,7 @@ mod tests {
         let b = blockers(&rec, &host);
         assert_eq!(dents.unwrap().example, b[1].why.to_string());
         assert_eq!(b[0].on, "fd 4 (/data/dir)");
+        assert_eq!(b[2].on, "", "getrusage's first argument is no descriptor");
         assert_eq!(
             why_text(&b[0].why),
             "its data was truncated (argument 1: 8 of 20 bytes captured)"

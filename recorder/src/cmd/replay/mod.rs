@@ -36,9 +36,9 @@ const HINTS: [(&str, &str); 4] = [
     ),
     (
         "not captured",
-        "the log does not hold those calls' results (`recorder info LOG` lists what a log \
-         can hold): record with --replayable, and with data capture on; the calls named \
-         without data in any log cannot be replayed",
+        "the log does not hold those calls' results: record with --replayable (data \
+         capture on, this recorder's captures); calls whose results no log holds \
+         (getgroups, getrusage, times, io_uring...) cannot be replayed",
     ),
 ];
 
