@@ -634,3 +634,61 @@ fn replay_of_a_python_one_liner_gets_the_recorded_file_dir_limit_and_cpus() {
     assert_eq!(out.stdout, recorded, "{}", out.stderr);
     assert!(out.stderr.contains("reproduced"), "{}", out.stderr);
 }
+
+/// `ls` on a terminal 100 columns wide, replayed with its output into a
+/// pipe: the terminal ioctls (TCGETS, TIOCGWINSZ) are answered from the
+/// log, so it still prints the columns, 100 wide. util-linux's script(1):
+/// not the arm64 guest's busybox.
+#[cfg(target_env = "gnu")]
+#[test]
+fn replay_of_ls_on_a_terminal_gets_the_recorded_window_size() {
+    if !privileged() {
+        return;
+    }
+    let (Some(ls), Some(script)) = (system_program("ls"), system_program("script")) else {
+        return;
+    };
+    let w = Workdir::new();
+    let dir = w.path("wide");
+    std::fs::create_dir(&dir).unwrap();
+    for i in 1..=30 {
+        std::fs::write(dir.join(format!("file_{i}")), "").unwrap();
+    }
+    let log = w.path("tty.rec");
+    // script(1) gives the recorder's program a terminal.
+    let inner = format!(
+        "stty cols 100 && {} -o {} --replayable -- {} {}",
+        recorder_bin().display(),
+        log.display(),
+        ls.display(),
+        dir.display()
+    );
+    let rec = Command::new(&script)
+        .args(["-qec", &inner, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script");
+    assert!(rec.status.success(), "{rec:?}");
+    let l = Log::read(&log);
+    let winsz = find(&l, "ioctl", |s| s.args[1] == 0x5413 && s.ret == Some(0));
+    let size = winsz
+        .data
+        .iter()
+        .find(|c| c.arg == 2)
+        .expect("TIOCGWINSZ's output");
+    // struct winsize { ws_row, ws_col, ... }: 16-bit fields.
+    assert_eq!(size.bytes[2..4], 100u16.to_ne_bytes());
+
+    let out = replay(&["--show-output", log.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "30 names in columns:\n{}", out.stdout);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.len() <= 100 && l.starts_with("file_"))
+    );
+    // Into a pipe, live, ls prints one name a line.
+    let live = Command::new(&ls).arg(&dir).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&live.stdout).lines().count(), 30);
+}
