@@ -462,14 +462,20 @@ fn replay_sends_the_sigpipe_that_came_with_a_recorded_epipe() {
 }
 
 /// A program of the system (`/usr/bin`, `/bin`), or `None` (the arm64
-/// guest has few): the tests of real programs skip without it. Not `PATH`:
-/// a version manager's shim there is a shell script.
+/// guest has few): the tests of real programs skip without it, except in
+/// CI (`CI` set; the guest does not get it), where `cargo xtask setup`
+/// installs them and a missing one is a failure. Not `PATH`: a version
+/// manager's shim there is a shell script.
 fn system_program(name: &str) -> Option<PathBuf> {
     let found = ["/usr/bin", "/bin"]
         .iter()
         .map(|d| Path::new(d).join(name))
         .find(|p| p.is_file());
     if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set and /usr/bin/{name} is missing (cargo xtask setup installs it)"
+        );
         eprintln!("skipped: no {name} on this machine");
     }
     found
