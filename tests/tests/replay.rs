@@ -544,6 +544,57 @@ fn replay_of_ls_lists_the_recorded_directory_after_it_changed() {
     replay_prints_the_recorded_output(&log, &rec);
 }
 
+/// `id` recorded with supplementary groups (the recorder run under
+/// `setpriv --groups`, so its command inherits them): getgroups' list is
+/// in the log, so the replay, run with the desk's groups, prints the
+/// recorded ones (refused before getgroups was captured).
+#[test]
+fn replay_of_id_prints_the_recorded_groups() {
+    if !privileged() {
+        return;
+    }
+    let (Some(id), Some(setpriv)) = (system_program("id"), system_program("setpriv")) else {
+        return;
+    };
+    let w = Workdir::new();
+    let log = w.path("id.rec");
+    let out = Command::new(&setpriv)
+        .args(["--groups", "4,24,27"])
+        .arg(recorder_bin())
+        .arg("-o")
+        .arg(&log)
+        .args(["--replayable", "--"])
+        .arg(&id)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run setpriv recorder");
+    let rec = Output {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(rec.status.success(), "recording: {rec:?}");
+    assert!(
+        rec.stdout.contains(",4(") && rec.stdout.contains(",27("),
+        "{}",
+        rec.stdout
+    );
+    let l = Log::read(&log);
+    let groups = find(&l, "getgroups", |s| s.args[0] != 0 && s.ret == Some(3));
+    let list: Vec<u8> = [4u32, 24, 27]
+        .iter()
+        .flat_map(|g| g.to_le_bytes())
+        .collect();
+    assert!(groups.data.iter().any(|c| c.bytes == list), "{groups:?}");
+    let live = Command::new(&id).output().unwrap();
+    assert_ne!(
+        String::from_utf8_lossy(&live.stdout),
+        rec.stdout,
+        "the desk's groups must differ for the replay to show anything"
+    );
+    replay_prints_the_recorded_output(&log, &rec);
+}
+
 /// poll, select and epoll on a pipe, from python3. In the replay the write
 /// into the pipe is not performed, so the pipe is empty: what each call
 /// says is ready comes from the log (a live call, with timeout 0, would

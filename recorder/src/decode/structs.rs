@@ -447,6 +447,31 @@ pub(crate) fn sysinfo(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     })
 }
 
+/// A `gid_t` list (getgroups): `[4, 24, 27]`, as strace's uid.c prints
+/// it (`(gid_t)-1` as `-1`), `...` after `max` elements.
+pub(crate) fn gid_list(b: &mut Vec<u8>, bytes: &[u8], max: usize) -> bool {
+    if !bytes.len().is_multiple_of(4) {
+        return false;
+    }
+    b.push(b'[');
+    for (k, g) in bytes.chunks_exact(4).enumerate() {
+        if k > 0 {
+            b.extend_from_slice(b", ");
+        }
+        if k == max {
+            b.extend_from_slice(b"...");
+            break;
+        }
+        match le_u32(g, 0) {
+            Some(u32::MAX) => b.extend_from_slice(b"-1"),
+            Some(gid) => put::u64(b, u64::from(gid)),
+            None => return false,
+        }
+    }
+    b.push(b']');
+    true
+}
+
 /// `[3, 4]` (pipe, socketpair).
 pub(crate) fn int_pair(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
     all_or_nothing(b, |b| {

@@ -181,8 +181,8 @@ pub(crate) enum Ty {
     /// Output bytes random by nature (getrandom's), all in `\xNN` hex as
     /// strace shows them.
     OutHex(LenFrom),
-    /// getgroups' list: `[]` when it returned 0, else the pointer (the
-    /// groups are not captured).
+    /// getgroups' list: `ret` gids (older recorders did not capture them:
+    /// their logs show `[]` when it returned 0, else the pointer).
     Groups,
     /// getdents64's buffer: `0x... /* 144 entries */`.
     Dirents,
@@ -1064,6 +1064,9 @@ impl Ty {
             StackIn => in_fixed(structs::STACK_T_SIZE),
             StackOut => out_fixed(structs::STACK_T_SIZE),
             CpuSetOut => P::OutBuf { len: Ret },
+            Groups => P::OutBuf {
+                len: LenFrom::RetTimes(4),
+            },
             CpuSetIn => P::InBuf { len: Arg(1) },
             IntPair => out_fixed(8),
             WaitStatus => out_fixed(4),

@@ -2181,6 +2181,35 @@ fn strace_formats_of_issue_14() {
         "fadvise64(3, 0, 0, POSIX_FADV_SEQUENTIAL) = 0",
     );
     both("getgroups", &[0, 0], 0, vec![], "getgroups(0, NULL) = 0");
+    // As strace 6.1 prints `setpriv --groups 4,24,27 id`'s second call.
+    let gids: Vec<u8> = [4u32, 24, 27]
+        .iter()
+        .flat_map(|g| g.to_le_bytes())
+        .collect();
+    both(
+        "getgroups",
+        &[3, BUF],
+        3,
+        vec![out(1, &gids)],
+        "getgroups(3, [4, 24, 27]) = 3",
+    );
+    // A log without the list (older recorders): `[]` for none, else the
+    // pointer; a failed call shows the pointer.
+    both("getgroups", &[8, BUF], 0, vec![], "getgroups(8, []) = 0");
+    both(
+        "getgroups",
+        &[1, BUF],
+        3,
+        vec![],
+        "getgroups(1, 0x7ffd0000) = 3",
+    );
+    both(
+        "getgroups",
+        &[1, BUF],
+        -22,
+        vec![],
+        "getgroups(1, 0x7ffd0000) = -1 EINVAL (Invalid argument)",
+    );
     both(
         "epoll_create1",
         &[0x80000],

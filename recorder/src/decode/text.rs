@@ -775,7 +775,7 @@ impl<'a> Call<'a> {
             },
             Ty::Groups => match self.sc.ret {
                 Some(0) if v != 0 => b.extend_from_slice(b"[]"),
-                _ => put::ptr(b, v),
+                _ => self.output(b, i, |b, c| structs::gid_list(b, &c.bytes, self.max_elems)),
             },
             Ty::StatxFlags => consts::statx_flags(b, v & 0xffff_ffff),
             Ty::MsgIn => self.msghdr(b, i, false),

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 pub use filter::{
     Filter, FilterSpec, RECORDABLE_NRS, TraceExpr, TraceItem, parse_trace, record_set,
 };
-pub use replayable::{NotReplayable, replayability};
+pub use replayable::{NotReplayable, replayability, writes_nothing};
 pub use tasks::{Process, Tasks, Thread};
 pub use time::{TimeSpec, parse_time};
 

@@ -38,7 +38,7 @@ const HINTS: [(&str, &str); 4] = [
         "not captured",
         "the log does not hold those calls' results: record with --replayable (data \
          capture on, this recorder's captures); calls whose results no log holds \
-         (getgroups, getrusage, times, io_uring...) cannot be replayed",
+         (getrusage, times, io_uring...) cannot be replayed",
     ),
 ];
 
