@@ -82,6 +82,17 @@ print(fcntl.ioctl(r, termios.FIONREAD, b'    '))
 os.read(r, 1); select.select([r], [], [], 0.001)
 print(len(os.listdir('/etc')))";
 
+/// prctl's options, each with the arguments it takes (strace's prctl.c),
+/// as service managers and sandboxes make them: keepcaps, ambient
+/// capabilities, securebits, no_new_privs, the death signal, an unknown
+/// option.
+const PY_PRCTL: &str = "import ctypes
+p = ctypes.CDLL(None, use_errno=True).prctl
+for a in [(27,), (8, 1), (7,), (47, 1, 0), (47, 4), (47, 2, 21), (1, 9), (3,), (4, 1),
+          (28, 0x10), (27,), (38, 1), (39,), (36, 1), (29, 50000), (30,), (21,), (41, 1),
+          (42,), (24, 21), (999, 1, 2, 3, 4)]:
+    p(*(a + (0,) * (5 - len(a))))";
+
 /// The commands compared: everyday programs, as the issue measured. In the
 /// arm64 guest (`cargo xtask test-arm64`), whose userland is a static
 /// busybox, strace and its glibc, a shorter list of the same kinds, so that
@@ -129,6 +140,7 @@ fn commands(tree: &Path) -> Vec<Vec<String>> {
         ));
         cmds.push(py(PY_TCP));
         cmds.push(py(PY_POLL));
+        cmds.push(py(PY_PRCTL));
         cmds.push(py("import subprocess; subprocess.run(['true']); print(open('/proc/self/stat').read()[:8])"));
     }
     cmds

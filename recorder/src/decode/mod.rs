@@ -36,6 +36,7 @@ mod consts;
 mod fds;
 mod fsmagic;
 mod json;
+mod prctl;
 /// The JSON name of a pause's end, shared by `dump --json` and `export`.
 pub(crate) use json::pause_end as json_pause_end;
 mod put;

@@ -339,6 +339,9 @@ pub(crate) enum RetFmt {
     /// them, `1 (in [3])` (strace's desc.c), with what is `left` of
     /// select's timeout.
     Select,
+    /// prctl: PR_GET_DUMPABLE's `1 (SUID_DUMP_USER)`, PR_GET_SECUREBITS's
+    /// `0x10 (SECBIT_KEEP_CAPS)` (strace's prctl.c), else decimal.
+    Prctl,
 }
 
 /// One row of the table.
@@ -378,6 +381,11 @@ impl Spec {
 
     const fn select(mut self) -> Spec {
         self.ret = RetFmt::Select;
+        self
+    }
+
+    const fn prctl(mut self) -> Spec {
+        self.ret = RetFmt::Prctl;
         self
     }
 
@@ -583,7 +591,8 @@ static SPECS: &[Spec] = &[
     s(
         "prctl",
         &[Enum(consts::PRCTL_OPTIONS), PrctlArg, Hex, Hex, Hex],
-    ),
+    )
+    .prctl(),
     s("arch_prctl", &[Enum(consts::ARCH_PRCTL_CODES), Hex]),
     s("getrlimit", &[Enum(consts::RLIMITS), RlimOut]),
     s("setrlimit", &[Enum(consts::RLIMITS), RlimIn]),

@@ -1371,8 +1371,64 @@ fn wait_kill_and_ids() {
         &[38, 1, 0, 0, 0],
         0,
         vec![],
-        "prctl(PR_SET_NO_NEW_PRIVS, 0x1, 0, 0, 0) = 0",
+        "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) = 0",
     );
+    // Each option with the arguments strace's prctl.c gives it, as strace
+    // 6.1 printed them (tests/tests/strace_compare.rs runs them for real).
+    for (args, ret, want) in [
+        (&[27u64, 0, 0, 0, 0][..], 0, "prctl(PR_GET_SECUREBITS) = 0"),
+        (
+            &[27, 0, 0, 0, 0],
+            0x30,
+            "prctl(PR_GET_SECUREBITS) = 0x30 (SECBIT_KEEP_CAPS|SECBIT_KEEP_CAPS_LOCKED)",
+        ),
+        (&[8, 1, 0, 0, 0], 0, "prctl(PR_SET_KEEPCAPS, 1) = 0"),
+        (
+            &[47, 1, 0, 0, 0],
+            0,
+            "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_CHOWN, 0, 0) = 0",
+        ),
+        (
+            &[47, 4, 0, 0, 0],
+            0,
+            "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) = 0",
+        ),
+        (
+            &[47, 9, 0, 0, 0],
+            -22,
+            "prctl(PR_CAP_AMBIENT, 0x9 /* PR_CAP_AMBIENT_??? */, 0, 0, 0) = -1 EINVAL (Invalid argument)",
+        ),
+        (&[1, 9, 0, 0, 0], 0, "prctl(PR_SET_PDEATHSIG, SIGKILL) = 0"),
+        (&[1, 0, 0, 0, 0], 0, "prctl(PR_SET_PDEATHSIG, 0) = 0"),
+        (
+            &[3, 0, 0, 0, 0],
+            1,
+            "prctl(PR_GET_DUMPABLE) = 1 (SUID_DUMP_USER)",
+        ),
+        (
+            &[28, 0x11, 0, 0, 0],
+            0,
+            "prctl(PR_SET_SECUREBITS, SECBIT_NOROOT|SECBIT_KEEP_CAPS) = 0",
+        ),
+        (
+            &[29, 50000, 0, 0, 0],
+            0,
+            "prctl(PR_SET_TIMERSLACK, 50000) = 0",
+        ),
+        (&[30, 0, 0, 0, 0], 50000, "prctl(PR_GET_TIMERSLACK) = 50000"),
+        (
+            &[39, 0, 0, 0, 0],
+            1,
+            "prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) = 1",
+        ),
+        (
+            &[999, 1, 2, 3, 4],
+            -22,
+            "prctl(0x3e7 /* PR_??? */, 0x1, 0x2, 0x3, 0x4) = -1 EINVAL (Invalid argument)",
+        ),
+    ] {
+        both("prctl", args, ret, vec![], want);
+    }
     let x = call(X, "arch_prctl", &[0x1002, 0x7f00_0000], 0);
     assert_eq!(line(X, x), "arch_prctl(ARCH_SET_FS, 0x7f000000) = 0");
 }
@@ -2462,7 +2518,7 @@ fn calls_of_the_extended_table() {
         &[4, 1, 0, 0, 0],
         0,
         vec![],
-        "prctl(PR_SET_DUMPABLE, 0x1, 0, 0, 0) = 0",
+        "prctl(PR_SET_DUMPABLE, SUID_DUMP_USER) = 0",
     );
     both(
         "mknodat",

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use super::consts;
 use super::fds::{self, Effect, FdTable};
 use super::json;
+use super::prctl;
 use super::put::{self, StringEscapes};
 use super::structs;
 use super::sysent;
@@ -421,6 +422,7 @@ impl Formatter {
                     RetFmt::Hex => put::hex(b, r as u64),
                     RetFmt::Oct => put::oct(b, r as u64),
                     RetFmt::Fcntl => fcntl_ret(b, self.arch, sc.args[1] & 0xffff_ffff, r),
+                    RetFmt::Prctl => prctl::ret(b, sc.args[0], r),
                     RetFmt::Poll => {
                         put::i64(b, r);
                         self.poll_ret(b, sc, r, spec.is_some_and(|s| s.name == "ppoll"));
@@ -654,9 +656,8 @@ impl<'a> Call<'a> {
         match spec.args {
             [Ty::CloneFlags, ..] => return self.clone_args(b, spec),
             [_, Ty::FutexOp, ..] => return self.futex_args(b),
-            // strace's prctl.c: the capability operations take one
-            // argument, a capability (other options: all arguments).
-            // PR_SET_NAME and PR_GET_NAME: the name (strace's prctl.c).
+            // PR_SET_NAME and PR_GET_NAME: the name (strace's prctl.c);
+            // the other options' arguments are numbers (prctl.rs).
             [Ty::Enum(names), Ty::PrctlArg, ..] if matches!(self.sc.args[0], 15 | 16) => {
                 consts::int_enum(b, self.sc.args[0], names);
                 b.extend_from_slice(b", ");
@@ -671,11 +672,7 @@ impl<'a> Call<'a> {
                     self.output(b, 1, name)
                 };
             }
-            [Ty::Enum(_), ..] if spec.name == "prctl" && matches!(self.sc.args[0], 23 | 24) => {
-                consts::int_enum(b, self.sc.args[0], consts::PRCTL_OPTIONS);
-                b.extend_from_slice(b", ");
-                return consts::capability(b, self.sc.args[1]);
-            }
+            [Ty::Enum(_), Ty::PrctlArg, ..] => return prctl::args(b, &self.sc.args),
             _ => {}
         }
         let mut first = true;
