@@ -75,6 +75,12 @@ pub struct Header {
     /// what a replay could not reproduce all the same. False in logs from
     /// before revision 4.
     pub replayable: bool,
+    /// `recorder watch -o` (revision 5): the log holds the matching calls
+    /// of *any* process on the machine (not of selected processes), each
+    /// process described by a [`WhoEvent`] before its first call; no
+    /// process events (exec, fork, exit, signals) are recorded. False in
+    /// every other log (and in logs from before revision 5).
+    pub watch: bool,
 }
 
 impl Header {
@@ -114,6 +120,10 @@ pub enum Event {
     /// Lossless mode: a traced process was held back until the recorder
     /// caught up.
     Pause(PauseEvent),
+    /// `recorder watch` (revision 5): who the process making the next
+    /// calls is, written before its first call in the log and again when
+    /// what it says changes.
+    Who(WhoEvent),
 }
 
 impl Event {
@@ -139,6 +149,7 @@ impl Event {
             Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => Some((p.tgid, p.tid, p.ts_ns)),
             Event::Signal(s) => Some((s.tgid, s.tid, s.ts_ns)),
             Event::Pause(p) => Some((p.tgid, p.tgid, p.start_ns)),
+            Event::Who(w) => Some((w.tgid, w.tid, w.ts_ns)),
             Event::Counters(_) => None,
         }
     }
@@ -172,6 +183,96 @@ impl PauseEvent {
 
     pub fn duration_ns(&self) -> u64 {
         self.end_ns.saturating_sub(self.start_ns)
+    }
+}
+
+/// Who a watched process is (`recorder watch`, revision 5): what the
+/// kernel gave with its call (comm, uid, gid, cgroup id) and what /proc,
+/// or the kernel's notes of its fork and exec, said when the call was
+/// seen. Written before the process's first call in the log and again
+/// whenever one of these changes (an exec, a pid reused).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct WhoEvent {
+    pub tgid: u32,
+    /// The thread whose call follows: `comm` is its name.
+    pub tid: u32,
+    /// The timestamp of the call it describes (CLOCK_MONOTONIC ns).
+    pub ts_ns: u64,
+    pub comm: String,
+    /// Real uid and gid at the call; `WhoEvent::NO_ID` (-1 as uid_t,
+    /// what the kernel also uses for "no id"): unknown.
+    pub uid: u32,
+    pub gid: u32,
+    /// The executable's path; empty: unknown.
+    pub exe: String,
+    /// Where `exe`, `cgroup` and `parents` come from (`WhoEvent::PROC`
+    /// ...).
+    pub source: u32,
+    /// The cgroup v2 path (`/system.slice/cron.service`); empty: unknown.
+    pub cgroup: String,
+    /// The cgroup v2 id (the cgroup directory's inode number) at the call;
+    /// 0: unknown.
+    pub cgroup_id: u64,
+    /// The parent chain, nearest first, up to init when known.
+    pub parents: Vec<Parent>,
+}
+
+/// A parent in [`WhoEvent::parents`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct Parent {
+    pub pid: u32,
+    pub comm: String,
+}
+
+impl WhoEvent {
+    /// Read from /proc while the process ran.
+    pub const PROC: u32 = 0;
+    /// Read from /proc while the process was exiting: its exe (if any)
+    /// from the kernel's notes of its exec.
+    pub const EXITING: u32 = 1;
+    /// Gone from /proc: from the kernel's notes of its fork and exec.
+    pub const KERNEL: u32 = 2;
+    /// Gone before it could be looked up: only the call's own fields.
+    pub const GONE: u32 = 3;
+    /// `uid`/`gid`: unknown (the kernel's part of the call was lost).
+    pub const NO_ID: u32 = u32::MAX;
+
+    /// The last component of `cgroup` that names a systemd unit.
+    pub fn unit(&self) -> Option<&str> {
+        self.cgroup
+            .rsplit('/')
+            .find(|c| c.ends_with(".service") || c.ends_with(".scope"))
+    }
+
+    /// `exe /usr/bin/rm, uid 0, unit cron.service, parents 12 (sh) < 1
+    /// (systemd)`: the line `recorder watch` prints under a call.
+    pub fn text(&self) -> String {
+        let mut parts = vec![match (self.exe.as_str(), self.source) {
+            (_, Self::GONE) => "process gone before it could be looked up".to_owned(),
+            ("", Self::EXITING) => "exe (unknown: the process was exiting)".to_owned(),
+            ("", Self::KERNEL) => "exe (unreadable) (gone: as its fork and exec showed it)".into(),
+            ("", _) => "exe (unreadable)".to_owned(),
+            (e, Self::KERNEL) => format!("exe {e} (gone: as its fork and exec showed it)"),
+            (e, _) => format!("exe {e}"),
+        }];
+        if self.uid != Self::NO_ID {
+            parts.push(format!("uid {}", self.uid));
+        }
+        if !self.cgroup.is_empty() {
+            parts.push(match self.unit() {
+                Some(u) => format!("unit {u}"),
+                None => format!("cgroup {}", self.cgroup),
+            });
+        }
+        if !self.parents.is_empty() {
+            let chain: Vec<String> = self
+                .parents
+                .iter()
+                .map(|p| format!("{} ({})", p.pid, p.comm))
+                .collect();
+            parts.push(format!("parents {}", chain.join(" < ")));
+        }
+        parts.join(", ")
     }
 }
 

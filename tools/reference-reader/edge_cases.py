@@ -39,7 +39,7 @@ HEADER = {
     "filter": {"pids": [], "comms": [], "command": ["sh"], "follow_forks": True},
     "capture_size": 4096, "ring_size": 1 << 23, "redactions": [], "format_minor": 0,
     "lossless": False, "trace": [], "traced_nrs": [], "lean": False,
-    "replayable": False,
+    "replayable": False, "watch": False,
 }
 TRAILER = {"end_wall_ns": (1 << 60) + 10, "end_mono_ns": 5000,
            "counters": {k: 0 for k in R.COUNTER_FIELDS}}

@@ -44,8 +44,10 @@ TAG_TRAILER = 0x54            # 'T'
 CODEC_STORED = 0
 CODEC_ZSTD = 1
 
-KIND_SYSCALL, KIND_EXEC, KIND_FORK, KIND_EXIT, KIND_COUNTERS, KIND_SIGNAL, KIND_PAUSE = range(7)
+KIND_SYSCALL, KIND_EXEC, KIND_FORK, KIND_EXIT, KIND_COUNTERS, KIND_SIGNAL, KIND_PAUSE, \
+    KIND_WHO = range(8)
 PAUSE_ENDS = {0: "resumed", 1: "left_stopped", 2: "gone"}
+WHO_SOURCES = {0: "proc", 1: "exiting", 2: "kernel", 3: "gone"}
 PROC_KINDS = {KIND_EXEC: "exec", KIND_FORK: "fork", KIND_EXIT: "exit"}
 CAPTURE_KINDS = {0: "str", 1: "in", 2: "out"}
 CRASH_SIGNALS = frozenset((4, 6, 7, 8, 11, 31))  # SIGILL SIGABRT SIGBUS SIGFPE SIGSEGV SIGSYS
@@ -277,6 +279,7 @@ def decode_header(buf, start, end):
     h["traced_nrs"] = d.vec(d.i64)
     h["lean"] = d.bool()
     h["replayable"] = d.bool()
+    h["watch"] = d.bool()
     d.finish()
     return h
 
@@ -416,6 +419,22 @@ def decode_pause(d):
             "end": PAUSE_ENDS.get(how, "unknown")}
 
 
+def decode_who(d):
+    ev = {"type": "who"}
+    ev["pid"] = d.u32()
+    ev["tid"] = d.u32()
+    ev["ts_ns"] = d.u64()
+    ev["comm"] = d.string()
+    ev["uid"] = d.u32()
+    ev["gid"] = d.u32()
+    ev["exe"] = d.string()
+    ev["source"] = WHO_SOURCES.get(d.u32(), "unknown")
+    ev["cgroup"] = d.string()
+    ev["cgroup_id"] = d.u64()
+    ev["parents"] = d.vec(lambda: {"pid": d.u32(), "comm": d.string()})
+    return ev
+
+
 def decode_record(buf, start, end, version, ctx):
     """Decode one record's L bytes (kind and body) → event dict, or None if
     skipped (counted in ctx, a Skips)."""
@@ -432,6 +451,8 @@ def decode_record(buf, start, end, version, ctx):
         ev = decode_signal(d)
     elif kind == KIND_PAUSE:
         ev = decode_pause(d)
+    elif kind == KIND_WHO:
+        ev = decode_who(d)
     else:
         d.finish()      # a kind varint cut by the record's end is damage
         ctx.skipped_events[kind] = ctx.skipped_events.get(kind, 0) + 1
@@ -806,6 +827,8 @@ def encode_header(h):
         out += enc_bool(h["lean"])
     if "replayable" in h:
         out += enc_bool(h["replayable"])
+    if "watch" in h:
+        out += enc_bool(h["watch"])
     return out
 
 
@@ -854,6 +877,13 @@ def encode_event(ev, version=2):
                          enc_str(ev["comm"])))
     if t == "counters":
         return enc_u(KIND_COUNTERS) + encode_counters(ev)
+    if t == "who":
+        source = {v: k for k, v in WHO_SOURCES.items()}[ev["source"]]
+        return b"".join((enc_u(KIND_WHO), enc_u(ev["pid"]), enc_u(ev["tid"]), enc_u(ev["ts_ns"]),
+                         enc_str(ev["comm"]), enc_u(ev["uid"]), enc_u(ev["gid"]),
+                         enc_str(ev["exe"]), enc_u(source), enc_str(ev["cgroup"]),
+                         enc_u(ev["cgroup_id"]),
+                         enc_vec(ev["parents"], lambda p: enc_u(p["pid"]) + enc_str(p["comm"]))))
     raise ValueError("unknown event type %r" % t)
 
 

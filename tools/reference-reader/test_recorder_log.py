@@ -47,6 +47,7 @@ HEADER = {
     "filter": {"pids": [1, 300], "comms": ["sh"], "command": ["sh"], "follow_forks": True},
     "capture_size": 4096, "ring_size": 1 << 23, "redactions": [], "format_minor": 0,
     "lossless": False, "trace": [], "traced_nrs": [], "lean": False, "replayable": False,
+    "watch": False,
 }
 COUNTERS = {k: i for i, k in enumerate(R.COUNTER_FIELDS)}
 TRAILER = {"end_wall_ns": (1 << 60) + 10, "end_mono_ns": 2000, "counters": COUNTERS}
@@ -131,7 +132,7 @@ class WorkedExamples(unittest.TestCase):
         body = SYSCALL_BODY.replace(bytes.fromhex("01 0A 01 00 04"), bytes.fromhex("01 01 00 04"))
         v1 = dict(HEADER)
         del v1["format_minor"], v1["lossless"], v1["trace"], v1["traced_nrs"], v1["lean"]
-        del v1["replayable"]
+        del v1["replayable"], v1["watch"]
         evs, s = read(minimal_log(1, [R.encode_record(body), EXIT_RECORD], v1))
         self.assertEqual(evs, [SYSCALL_EVENT, EXIT_EVENT])
         self.assertEqual(s["format_minor"], 0)          # zero-filled
@@ -157,20 +158,40 @@ class Revisions(unittest.TestCase):
         evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
         self.assertEqual(evs, [EXIT_EVENT])
         self.assertIs(s["header"]["replayable"], True)
-        del h["replayable"]
+        del h["replayable"], h["watch"]
         h["format_minor"] = 3
         evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
         self.assertIs(s["header"]["replayable"], False)
 
+    def test_watch_and_who_of_revision_5(self):
+        who = {"type": "who", "pid": 42, "tid": 43, "ts_ns": 700, "comm": "rm", "uid": 1000,
+               "gid": 100, "exe": "/usr/bin/rm", "source": "proc",
+               "cgroup": "/system.slice/cron.service", "cgroup_id": 9876,
+               "parents": [{"pid": 40, "comm": "sh"}, {"pid": 1, "comm": "systemd"}]}
+        body = R.encode_event(who)
+        # kind 7, then the fields in order (docs/log-format.md §5.2, `WhoEvent`)
+        self.assertEqual(body[:8], bytes.fromhex("07 2a 2b bc 05 02 72 6d"))
+        h = dict(HEADER, format_minor=5, watch=True)
+        evs, s = read(R.encode_prefix(R.encode_header(h)) +
+                      block([R.encode_record(body), EXIT_RECORD]) + trailer())
+        self.assertEqual(evs, [who, EXIT_EVENT])
+        self.assertIs(s["header"]["watch"], True)
+        self.assertEqual(s["counts"]["who"], 1)
+        # a revision 4 header ends before `watch`: not a watch
+        del h["watch"]
+        h["format_minor"] = 4
+        evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
+        self.assertIs(s["header"]["watch"], False)
+
     def test_revision_2_header_reads_as_full_mode(self):
         h = dict(HEADER, format_minor=2)
-        del h["lean"], h["replayable"]
+        del h["lean"], h["replayable"], h["watch"]
         evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
         self.assertIs(s["header"]["lean"], False)
 
     def test_revision_1_header_reads_with_no_trace_set(self):
         h = dict(HEADER, format_minor=1)
-        del h["trace"], h["traced_nrs"], h["lean"]
+        del h["trace"], h["traced_nrs"], h["lean"], h["replayable"], h["watch"]
         evs, s = read(R.encode_prefix(R.encode_header(h)) + block([EXIT_RECORD]))
         self.assertEqual(evs, [EXIT_EVENT])
         self.assertEqual((s["header"]["trace"], s["header"]["traced_nrs"]), ([], []))

@@ -325,6 +325,9 @@ impl Survey {
                 Event::Pause(p) => {
                     s.tgids.insert(p.tgid);
                 }
+                Event::Who(w) => {
+                    s.tgids.insert(w.tgid);
+                }
                 Event::Counters(_) => {}
             }
             match ev {
@@ -338,6 +341,9 @@ impl Survey {
                     s.comms.entry(child).or_default().insert(p.comm.clone());
                     s.comms.entry(p.tgid).or_default().insert(p.comm);
                     s.children.entry(p.tgid).or_default().push(child);
+                }
+                Event::Who(w) => {
+                    s.comms.entry(w.tgid).or_default().insert(w.comm);
                 }
                 Event::Syscall(_) | Event::Signal(_) | Event::Pause(_) => {}
             }
@@ -558,6 +564,7 @@ impl Plan {
                 Event::Fork(p) => procs.contains(&p.tgid) || procs.contains(&p.child()),
                 Event::Signal(sig) => procs.contains(&sig.tgid),
                 Event::Pause(p) => procs.contains(&p.tgid),
+                Event::Who(w) => procs.contains(&w.tgid),
                 Event::Counters(_) => false,
             };
             if !keep {

@@ -14,7 +14,7 @@ use anyhow::{Context as _, bail};
 use recorder::{
     cli::WatchArgs,
     decode::{Arch, Formatter, TextOptions},
-    event::{CaptureKind, Counters, Event, Filter, Header, Syscall, Trailer},
+    event::{CaptureKind, Counters, Event, Filter, Header, Parent, Syscall, Trailer, WhoEvent},
     log::LogWriter,
 };
 use recorder_common::{NAME_WINDOW, WATCH_NAMES_MAX, WhoRecord, kind, outcome, sock};
@@ -29,6 +29,9 @@ use crate::record::{
 
 /// Bytes captured per path or buffer: whole paths (PATH_MAX).
 const CAPTURE_SIZE: u32 = 4096;
+/// Processes whose last `Who` event is remembered; past it the memory
+/// is emptied and processes are described again.
+const LOGGED_WHO_MAX: usize = 65536;
 /// `AT_FDCWD`, the same on both architectures.
 const AT_FDCWD: i32 = -100;
 
@@ -154,6 +157,8 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<i32> {
     header.capture_size = CAPTURE_SIZE;
     // One timestamp per call, its exit: what lean logs hold.
     header.lean = true;
+    // Calls of any process, each described by a `Who` event (revision 5).
+    header.watch = true;
     if let Some(set) = &plan.set {
         header.trace = plan.trace.clone();
         header.traced_nrs = set.clone();
@@ -428,6 +433,9 @@ struct Watch<'a> {
     ids: who::Cache,
     cgroups: HashMap<u64, Option<String>>,
     log: Option<LogWriter<std::fs::File>>,
+    /// The last `Who` event written to the log for each process (with
+    /// `ts_ns` 0): a new one is written when what it says changes.
+    logged_who: HashMap<u32, WhoEvent>,
     /// The kernel's notes of processes' forks and execs.
     procs: Option<aya::maps::HashMap<aya::maps::MapData, u32, recorder_common::ProcInfo>>,
     /// `--count`: calls per process.
@@ -493,6 +501,7 @@ async fn watch(args: &WatchArgs, plan: Plan, header: Header) -> anyhow::Result<i
         ids: who::Cache::default(),
         cgroups: HashMap::new(),
         log,
+        logged_who: HashMap::new(),
         procs: outputs.procs,
         table: HashMap::new(),
         matched: 0,
@@ -592,18 +601,39 @@ impl Watch<'_> {
             return Ok(());
         }
         self.matched += 1;
-        let ev = Event::Syscall(sc);
-        if let Some(l) = self.log.as_mut() {
-            l.append(&ev)?;
+        let cgroup = self.cgroup_of(kwho.as_ref(), id.as_ref());
+        if self.log.is_some() {
+            let who = who_event(&sc, kwho.as_ref(), id.as_ref(), cgroup.as_deref());
+            self.log_call(who, sc.clone())?;
         }
-        let Event::Syscall(sc) = ev else {
+        if self.args.count.is_some() {
+            self.tally(&sc, kwho.as_ref(), id.as_ref(), cgroup.as_deref());
+            return Ok(());
+        }
+        self.print(&sc, kwho.as_ref(), id.as_ref(), cgroup.as_deref(), &m)
+    }
+
+    /// Writes the call to the log, after who made it when the log has not
+    /// said so yet (its first call, or it changed: an exec, a pid reused).
+    fn log_call(&mut self, who: WhoEvent, sc: Syscall) -> anyhow::Result<()> {
+        let Some(l) = self.log.as_mut() else {
             return Ok(());
         };
-        if self.args.count.is_some() {
-            self.tally(&sc, kwho.as_ref(), id.as_ref());
-            return Ok(());
+        let key = WhoEvent {
+            ts_ns: 0,
+            tid: 0,
+            ..who.clone()
+        };
+        if self.logged_who.get(&sc.tgid) != Some(&key) {
+            l.append(&Event::Who(who))?;
+            if self.logged_who.len() >= LOGGED_WHO_MAX {
+                // Bounded: a process forgotten here is described again.
+                self.logged_who.clear();
+            }
+            self.logged_who.insert(sc.tgid, key);
         }
-        self.print(&sc, kwho.as_ref(), id.as_ref(), &m)
+        l.append(&Event::Syscall(sc))?;
+        Ok(())
     }
 
     /// The call's line (as `recorder dump` prints it), then who made it.
@@ -612,6 +642,7 @@ impl Watch<'_> {
         sc: &Syscall,
         kwho: Option<&WhoRecord>,
         id: Option<&who::Identity>,
+        cgroup: Option<&str>,
         m: &PathMatch,
     ) -> anyhow::Result<()> {
         let ev = Event::Syscall(sc.clone());
@@ -632,12 +663,9 @@ impl Watch<'_> {
             PathMatch::Full(p) if !line.contains(&format!("\"{p}\"")) => format!("  [path {p}]"),
             _ => String::new(),
         };
-        let cgroup = self.cgroup_of(kwho, id);
-        writeln!(
-            self.out,
-            "    {}{by_name}",
-            who_line(kwho, id, cgroup.as_deref())
-        )?;
+        // The same words as the log's `Who` event, which `dump` prints.
+        let who = who_event(sc, kwho, id, cgroup).text();
+        writeln!(self.out, "    {who}{by_name}")?;
         Ok(())
     }
 
@@ -658,9 +686,14 @@ impl Watch<'_> {
             .clone()
     }
 
-    fn tally(&mut self, sc: &Syscall, kwho: Option<&WhoRecord>, id: Option<&who::Identity>) {
+    fn tally(
+        &mut self,
+        sc: &Syscall,
+        kwho: Option<&WhoRecord>,
+        id: Option<&who::Identity>,
+        cgroup: Option<&str>,
+    ) {
         let comm = kwho.map_or_else(|| "?".into(), |w| comm_str(&w.comm));
-        let cgroup = self.cgroup_of(kwho, id);
         let row = self.table.entry((sc.tgid, comm)).or_default();
         row.calls += 1;
         if sc.ret.is_some_and(|r| (-4095..0).contains(&r)) {
@@ -679,7 +712,7 @@ impl Watch<'_> {
         } else if row.exe.is_empty() {
             row.exe = "(gone)".into();
         }
-        if let Some(u) = cgroup.as_deref() {
+        if let Some(u) = cgroup {
             row.unit = who::unit_of(u).unwrap_or(u).to_owned();
         }
     }
@@ -766,43 +799,40 @@ fn seen(
     })
 }
 
-/// `exe ..., uid N, unit U, parents P (c) < Q (d) < 1 (systemd)`.
-fn who_line(kwho: Option<&WhoRecord>, id: Option<&who::Identity>, cgroup: Option<&str>) -> String {
-    let mut parts = Vec::new();
-    match id {
-        Some(i) => parts.push(format!(
-            "exe {}",
-            i.exe.as_deref().unwrap_or(if i.exiting {
-                "(unknown: the process was exiting)"
-            } else {
-                "(unreadable)"
-            })
-        )),
-        None => parts.push("process gone before it could be looked up".to_owned()),
+/// The log's record of who made `sc`: what the live line says.
+fn who_event(
+    sc: &Syscall,
+    kwho: Option<&WhoRecord>,
+    id: Option<&who::Identity>,
+    cgroup: Option<&str>,
+) -> WhoEvent {
+    let source = match id {
+        None => WhoEvent::GONE,
+        Some(i) if i.from_kernel => WhoEvent::KERNEL,
+        Some(i) if i.exiting => WhoEvent::EXITING,
+        Some(_) => WhoEvent::PROC,
+    };
+    WhoEvent {
+        tgid: sc.tgid,
+        tid: sc.tid,
+        ts_ns: sc.enter_ns,
+        comm: kwho.map_or_else(String::new, |w| comm_str(&w.comm)),
+        uid: kwho.map_or(WhoEvent::NO_ID, |w| w.uid),
+        gid: kwho.map_or(WhoEvent::NO_ID, |w| w.gid),
+        exe: id.and_then(|i| i.exe.clone()).unwrap_or_default(),
+        source,
+        cgroup: cgroup.unwrap_or_default().to_owned(),
+        cgroup_id: kwho.map_or(0, |w| w.cgroup),
+        parents: id.map_or_else(Vec::new, |i| {
+            i.parents
+                .iter()
+                .map(|(pid, comm)| Parent {
+                    pid: *pid,
+                    comm: comm.clone(),
+                })
+                .collect()
+        }),
     }
-    if id.is_some_and(|i| i.from_kernel) {
-        parts[0] += " (gone: as its fork and exec showed it)";
-    }
-    if let Some(w) = kwho {
-        parts.push(format!("uid {}", w.uid));
-    }
-    if let Some(c) = cgroup {
-        parts.push(match who::unit_of(c) {
-            Some(u) => format!("unit {u}"),
-            None => format!("cgroup {c}"),
-        });
-    }
-    if let Some(i) = id {
-        let chain: Vec<String> = i
-            .parents
-            .iter()
-            .map(|(p, c)| format!("{p} ({c})"))
-            .collect();
-        if !chain.is_empty() {
-            parts.push(format!("parents {}", chain.join(" < ")));
-        }
-    }
-    parts.join(", ")
 }
 
 fn comm_str(c: &[u8]) -> String {

@@ -10,7 +10,7 @@ use super::text::is_err;
 use super::{Arch, errno_name, syscall_name};
 use crate::event::GroupDead;
 use crate::event::{
-    Capture, CaptureKind, Counters, Event, PauseEvent, ProcEvent, SignalEvent, Syscall,
+    Capture, CaptureKind, Counters, Event, PauseEvent, ProcEvent, SignalEvent, Syscall, WhoEvent,
 };
 
 /// Appends `ev` as one JSON object and a newline (nothing for counters
@@ -25,6 +25,7 @@ pub(crate) fn event(b: &mut Vec<u8>, arch: Arch, show_counters: bool, timed: boo
         Event::Exit(p) => proc(b, "exit", p),
         Event::Signal(s) => signal(b, s),
         Event::Pause(p) => pause(b, p),
+        Event::Who(w) => who(b, w),
         Event::Counters(c) => {
             if show_counters {
                 counters(b, c);
@@ -196,6 +197,49 @@ fn pause(b: &mut Vec<u8>, p: &PauseEvent) {
     key(b, "end");
     put::json_str(b, pause_end(p.end));
     b.extend_from_slice(b"}\n");
+}
+
+fn who(b: &mut Vec<u8>, w: &WhoEvent) {
+    b.extend_from_slice(b"{\"type\":\"who\"");
+    key_u64(b, "ts_ns", w.ts_ns);
+    key_u64(b, "pid", u64::from(w.tgid));
+    key_u64(b, "tid", u64::from(w.tid));
+    key(b, "comm");
+    put::json_str(b, &w.comm);
+    key_u64(b, "uid", u64::from(w.uid));
+    key_u64(b, "gid", u64::from(w.gid));
+    key(b, "exe");
+    put::json_str(b, &w.exe);
+    key(b, "source");
+    put::json_str(b, who_source(w.source));
+    key(b, "cgroup");
+    put::json_str(b, &w.cgroup);
+    key_u64(b, "cgroup_id", w.cgroup_id);
+    key(b, "parents");
+    b.push(b'[');
+    for (i, p) in w.parents.iter().enumerate() {
+        if i > 0 {
+            b.push(b',');
+        }
+        b.extend_from_slice(b"{\"pid\":");
+        put::u64(b, u64::from(p.pid));
+        key(b, "comm");
+        put::json_str(b, &p.comm);
+        b.push(b'}');
+    }
+    b.extend_from_slice(b"]}\n");
+}
+
+/// The JSON name of where a who record's facts come from
+/// (`WhoEvent::source`).
+pub(crate) fn who_source(source: u32) -> &'static str {
+    match source {
+        WhoEvent::PROC => "proc",
+        WhoEvent::EXITING => "exiting",
+        WhoEvent::KERNEL => "kernel",
+        WhoEvent::GONE => "gone",
+        _ => "unknown",
+    }
 }
 
 /// The JSON name of a pause's end (`PauseEvent::end`).

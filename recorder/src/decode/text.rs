@@ -292,6 +292,7 @@ impl Formatter {
             Event::Exit(p) => self.text_proc(&mut b, p, ProcKind::Exit),
             Event::Signal(s) => self.text_signal(&mut b, s),
             Event::Pause(p) => self.text_pause(&mut b, p),
+            Event::Who(w) => self.text_who(&mut b, w),
             Event::Counters(c) => {
                 if self.show_counters {
                     text_counters(&mut b, c);
@@ -515,6 +516,24 @@ impl Formatter {
             PauseEvent::LEFT_STOPPED => b", left stopped: stopped by someone else meanwhile",
             _ => b", process gone",
         });
+        b.extend_from_slice(b" +++\n");
+    }
+
+    /// `+++ who pid 42 (rm): exe /usr/bin/rm, uid 0, ... +++`: what
+    /// `recorder watch` printed under the process's calls.
+    fn text_who(&self, b: &mut Vec<u8>, w: &crate::event::WhoEvent) {
+        self.put_time(b, w.ts_ns);
+        self.put_tid(b, w.tgid, w.tid);
+        b.extend_from_slice(b"+++ who pid ");
+        put::u64(b, u64::from(w.tgid));
+        if w.tid != w.tgid {
+            b.push(b'/');
+            put::u64(b, u64::from(w.tid));
+        }
+        b.extend_from_slice(b" (");
+        put::escaped(b, w.comm.as_bytes());
+        b.extend_from_slice(b"): ");
+        put::escaped(b, w.text().as_bytes());
         b.extend_from_slice(b" +++\n");
     }
 

@@ -231,7 +231,7 @@ fn render(fmt: &mut Formatter, norm: &Normaliser, e: &Event) -> Option<Call> {
                 dur_ns: 0,
             })
         }
-        Event::Pause(_) | Event::Counters(_) => None,
+        Event::Pause(_) | Event::Who(_) | Event::Counters(_) => None,
     }
 }
 

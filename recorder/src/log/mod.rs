@@ -63,8 +63,9 @@ pub const OLDEST_FORMAT_VERSION: u16 = 1;
 /// Revision 1 added `Event::Pause`, `Header.lossless` and `Counters.paused`;
 /// revision 2 `Header.trace` and `Header.traced_nrs` (`recorder -e`);
 /// revision 3 `Header.lean` (`recorder --lean`); revision 4
-/// `Header.replayable` (`recorder --replayable`).
-pub const FORMAT_MINOR: u16 = 4;
+/// `Header.replayable` (`recorder --replayable`); revision 5 `Header.watch`
+/// and `Event::Who` (`recorder watch -o`).
+pub const FORMAT_MINOR: u16 = 5;
 
 /// First eight bytes of every log. Like PNG's signature: the high-bit first
 /// byte catches 7-bit channels, `\r\n` and the lone `\n` catch newline

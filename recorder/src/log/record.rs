@@ -31,8 +31,10 @@ pub mod kind {
     pub const SIGNAL: u32 = 5;
     /// Format 2.1.
     pub const PAUSE: u32 = 6;
+    /// Format 2.5: `recorder watch`'s description of a process.
+    pub const WHO: u32 = 7;
     /// Kinds above this are newer than this reader.
-    pub const LAST_KNOWN: u32 = PAUSE;
+    pub const LAST_KNOWN: u32 = WHO;
 }
 
 /// What a record held.
@@ -106,6 +108,7 @@ pub fn decode(
         kind::COUNTERS => Event::Counters(tolerant(body)?),
         kind::SIGNAL => Event::Signal(tolerant(body)?),
         kind::PAUSE => Event::Pause(tolerant(body)?),
+        kind::WHO => Event::Who(tolerant(body)?),
         _ => {
             *skipped.events.entry(k).or_default() += 1;
             return Ok(Decoded::Unknown { kind: k });

@@ -53,7 +53,8 @@ pub struct Discarded {
     pub events: u64,
     /// Of those, the recorder's own events rather than records of the
     /// recording: `Event::Counters` checkpoints (cumulative totals that the
-    /// next checkpoint or the trailer repeats) and `Event::Pause`s.
+    /// next checkpoint or the trailer repeats), `Event::Pause`s and
+    /// `Event::Who`s.
     pub checkpoints: u64,
 }
 
@@ -118,7 +119,7 @@ impl<W: Write> LogWriter<W> {
     pub fn append(&mut self, ev: &Event) -> Result<(), LogError> {
         let mut scratch = std::mem::take(&mut self.scratch);
         let res = encode_record(ev, &mut scratch).and_then(|()| {
-            let checkpoint = matches!(ev, Event::Counters(_) | Event::Pause(_));
+            let checkpoint = matches!(ev, Event::Counters(_) | Event::Pause(_) | Event::Who(_));
             self.push(&scratch, event_ts(ev), checkpoint)
         });
         self.scratch = scratch;

@@ -183,6 +183,17 @@ impl<W: Write> Perfetto<W> {
                     crate::decode::json_pause_end(p.end)
                 );
             }
+            Event::Who(w) => {
+                // `recorder watch`: who the process is, as an instant on
+                // the thread whose call follows.
+                self.head("i", w.tgid, w.tid, w.ts_ns);
+                self.b
+                    .extend_from_slice(b",\"s\":\"t\",\"cat\":\"process\",\"name\":");
+                json_str(&mut self.b, &format!("who {}", w.comm));
+                self.b.extend_from_slice(b",\"args\":{\"who\":");
+                json_str(&mut self.b, &w.text());
+                self.b.extend_from_slice(b"}}");
+            }
             Event::Counters(_) => return Ok(()),
         }
         self.b.push(b'\n');

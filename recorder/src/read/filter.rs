@@ -312,6 +312,7 @@ impl Filter {
             Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => (p.tgid, p.tid, p.ts_ns),
             Event::Signal(s) => (s.tgid, s.tid, s.ts_ns),
             Event::Pause(p) => (p.tgid, p.tgid, p.start_ns),
+            Event::Who(w) => (w.tgid, w.tid, w.ts_ns),
             Event::Counters(_) => return true,
         };
         if !self.pids.is_empty() && !self.pids.contains(&tgid) {

@@ -33,8 +33,16 @@ pub struct Counts {
     pub pauses: u64,
     /// Counter checkpoints (not records of the recorded processes).
     pub checkpoints: u64,
+    /// `recorder watch`'s descriptions of processes (absent from the JSON
+    /// of other logs, whose output stays as it was).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub who: u64,
     /// Captured data items whose user-memory read failed.
     pub failed_captures: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One process, for the report.
@@ -282,9 +290,12 @@ fn size(bytes: u64) -> String {
     }
 }
 
-fn completeness_info(c: &Completeness) -> CompletenessInfo {
+fn completeness_info(c: &Completeness, watch: bool) -> CompletenessInfo {
     let k = c.counters.as_ref();
     let verdict = match (c.is_complete(), c.skipped.text()) {
+        (true, None) if watch => {
+            "complete: every matching call of any process while watching is in the log".to_owned()
+        }
         (true, None) => {
             "complete: every call of the selected processes while recording is in the log"
                 .to_owned()
@@ -357,6 +368,7 @@ pub fn gather<R: Read>(
                 Event::Exit(_) => counts.exit += 1,
                 Event::Signal(_) => counts.signal += 1,
                 Event::Pause(_) => counts.pauses += 1,
+                Event::Who(_) => counts.who += 1,
                 Event::Counters(_) => {}
             },
             Ok(None) => break Ok(()),
@@ -383,7 +395,7 @@ pub fn gather<R: Read>(
         thread_count: events.tasks().thread_count(),
         processes: processes(&h, events.tasks()),
         replay: replay_info(&h, tally, completeness.is_complete()),
-        completeness: completeness_info(&completeness),
+        completeness: completeness_info(&completeness, h.watch),
         span_ns: events.span(),
         header: h,
     };
@@ -427,7 +439,16 @@ impl InfoReport {
         )?;
         line(out, "recorder", &format!("version {}", h.recorder_version))?;
         line(out, "command", &command_line(&h.command_line))?;
-        line(out, "selected", &selection(&h.filter))?;
+        if h.watch {
+            line(
+                out,
+                "selected",
+                "every process (recorder watch): the matching calls of any process, each \
+                 process described once before its first call; no exec, fork, exit or signal events",
+            )?;
+        } else {
+            line(out, "selected", &selection(&h.filter))?;
+        }
         if let Some(note) = super::trace_note(h) {
             line(out, "syscalls", &note)?;
         }
@@ -463,7 +484,7 @@ impl InfoReport {
             out,
             "records",
             &format!(
-                "{}: {} syscalls ({} failed), {} exec, {} fork, {} exit, {} signal; {}",
+                "{}: {} syscalls ({} failed), {} exec, {} fork, {} exit, {} signal{}; {}",
                 self.records,
                 c.syscalls,
                 c.failed,
@@ -471,6 +492,11 @@ impl InfoReport {
                 c.fork,
                 c.exit,
                 c.signal,
+                if h.watch || c.who > 0 {
+                    format!(", {}", plural(c.who, "process description"))
+                } else {
+                    String::new()
+                },
                 plural(c.checkpoints, "counter checkpoint")
             ),
         )?;

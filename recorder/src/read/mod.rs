@@ -468,6 +468,7 @@ impl<R: Read> Events<R> {
                 }
                 Event::Fork(p) | Event::Exit(p) => p.ts_ns,
                 Event::Signal(s) => s.ts_ns,
+                Event::Who(w) => w.ts_ns,
                 Event::Pause(p) => {
                     self.pauses.add(p);
                     p.start_ns
@@ -569,6 +570,14 @@ pub fn trace_note(h: &Header) -> Option<String> {
         1 => "1 syscall".to_owned(),
         n => format!("{n} syscalls"),
     };
+    if h.watch {
+        return Some(format!(
+            "this log holds only: {} ({calls} of {}, chosen when watching; only the calls \
+             that matched the watch's filters, and no exec, fork, exit or signal events)",
+            exprs.join(" "),
+            h.arch
+        ));
+    }
     Some(format!(
         "this log holds only: {} ({calls} of {}, chosen when recording; exec, fork, exit \
          and signal events are all there)",

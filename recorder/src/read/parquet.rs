@@ -678,6 +678,14 @@ fn event_row(ev: &Event) -> Option<Row<'_>> {
             pause_end: Some(crate::decode::json_pause_end(p.end)),
             ..Row::default()
         },
+        Event::Who(w) => Row {
+            kind: "who",
+            pid: w.tgid,
+            tid: Some(w.tid),
+            comm: Some(w.comm.as_str()),
+            ts: Some(w.ts_ns),
+            ..Row::default()
+        },
         Event::Syscall(_) | Event::Counters(_) => return None,
     })
 }

@@ -161,6 +161,17 @@ impl Tasks {
                     self.process(s.tgid).fatal_signal.get_or_insert(s.sig);
                 }
             }
+            Event::Who(w) => {
+                // A watch log has no exec or fork: its who records name
+                // the processes.
+                self.thread(w.tid, w.tgid).comm = Some(w.comm.clone());
+                let p = self.process(w.tgid);
+                p.threads.insert(w.tid);
+                p.add_name(&w.comm);
+                if let Some(parent) = w.parents.first() {
+                    p.parent.get_or_insert(parent.pid);
+                }
+            }
             Event::Counters(_) | Event::Pause(_) => {}
         }
         if let Event::Syscall(sc) = ev
@@ -260,6 +271,10 @@ pub fn first_names<R: Read>(mut r: LogReader<R>) -> HashMap<u32, String> {
             Event::Signal(s) => {
                 note(s.tid, &s.comm);
                 note(s.tgid, &s.comm);
+            }
+            Event::Who(w) => {
+                note(w.tid, &w.comm);
+                note(w.tgid, &w.comm);
             }
             Event::Syscall(_) | Event::Counters(_) | Event::Pause(_) => {}
         }
