@@ -203,6 +203,8 @@ fn watch_names_the_one_process_that_deleted_the_file() {
         .collect();
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].ret, Some(0));
+    let exe_path = exe.canonicalize().unwrap().display().to_string();
+    check_logged_who(&log, pid, &comm, &exe_path, me);
     let dump = Command::new(recorder_bin())
         .arg("dump")
         .arg(w.path("watch.rec"))
@@ -214,6 +216,63 @@ fn watch_names_the_one_process_that_deleted_the_file() {
         text.contains("unlinkat(") && text.contains("\"doomed-file\", 0) = 0"),
         "{text}"
     );
+    // dump prints who made it, as the live line did, once, before the call.
+    let who_line = format!("+++ who pid {pid} ({comm}): exe {exe_path}, uid 0, ");
+    let at = text.find(&who_line).unwrap_or_else(|| panic!("{text}"));
+    assert!(text[at..].contains("doomed-file"), "{text}");
+    assert!(
+        text.contains(&format!("parents {me} (")),
+        "dump shows the parent chain:\n{text}"
+    );
+    // info names the process from the who record and says what the log is.
+    let info = Command::new(recorder_bin())
+        .arg("info")
+        .arg(w.path("watch.rec"))
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("every process (recorder watch)"), "{info}");
+    assert!(
+        info.contains("complete: every matching call of any process"),
+        "{info}"
+    );
+    let row = info
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&pid.to_string()))
+        .unwrap_or_else(|| panic!("no row of {pid}:\n{info}"));
+    assert!(
+        row.split_whitespace().nth(2) == Some(comm.as_str()),
+        "the row names the process (pid, parent, name):\n{row}"
+    );
+    assert!(row.contains(&me.to_string()), "parent in the row:\n{row}");
+}
+
+/// The watch log has `Header.watch`, and a `Who` event of `pid` before its
+/// call that names it as the live line did: comm, exe, uid 0, and the
+/// parent chain from `parent` (this test) up to pid 1.
+fn check_logged_who(log: &Log, pid: u32, comm: &str, exe: &str, parent: u32) {
+    assert!(log.header.watch, "a watch log says so in its header");
+    let first = log
+        .events
+        .iter()
+        .position(|e| e.tgid() == Some(pid))
+        .expect("events of the fixture");
+    let Event::Who(who) = &log.events[first] else {
+        panic!("first event of {pid} is not a Who: {:?}", log.events[first]);
+    };
+    assert_eq!(who.comm, comm);
+    assert_eq!(who.exe, exe);
+    assert_eq!(who.uid, 0);
+    assert_eq!(who.source, recorder::event::WhoEvent::PROC, "{who:?}");
+    let parents: Vec<u32> = who.parents.iter().map(|p| p.pid).collect();
+    assert_eq!(parents.first(), Some(&parent), "{who:?}");
+    assert!(parent == 1 || parents.last() == Some(&1), "{who:?}");
+    let whos = log
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Who(w) if w.tgid == pid))
+        .count();
+    assert_eq!(whos, 1, "one description of the process");
 }
 
 #[test]

@@ -35,6 +35,7 @@ fn header() -> Header {
         traced_nrs: vec![56, 57, 59, 257],
         lean: true,
         replayable: true,
+        watch: true,
     }
 }
 
@@ -1356,16 +1357,17 @@ fn trace_set_in_the_header_and_its_absence() {
         traced_nrs: vec![],
         lean: false,
         replayable: false,
+        watch: false,
         format_minor: 1,
         ..h
     };
     let mut enc = postcard::to_stdvec(&old).unwrap();
     assert_eq!(
-        enc[enc.len() - 4..],
-        [0, 0, 0, 0],
-        "two empty lists, `lean` and `replayable` false at the end"
+        enc[enc.len() - 5..],
+        [0, 0, 0, 0, 0],
+        "two empty lists, `lean`, `replayable` and `watch` false at the end"
     );
-    enc.truncate(enc.len() - 4);
+    enc.truncate(enc.len() - 5);
     let bytes = prefix_with_header(&enc);
     let r = LogReader::open(Cursor::new(&bytes)).unwrap();
     assert_eq!(r.header(), &old);
@@ -1387,16 +1389,17 @@ fn lean_in_the_header_and_its_absence() {
     let old = Header {
         lean: false,
         replayable: false,
+        watch: false,
         format_minor: 2,
         ..header()
     };
     let mut enc = postcard::to_stdvec(&old).unwrap();
     assert_eq!(
-        enc[enc.len() - 2..],
-        [0, 0],
-        "`lean` and `replayable` false end it"
+        enc[enc.len() - 3..],
+        [0, 0, 0],
+        "`lean`, `replayable` and `watch` false end it"
     );
-    enc.truncate(enc.len() - 2);
+    enc.truncate(enc.len() - 3);
     let bytes = prefix_with_header(&enc);
     let r = LogReader::open(Cursor::new(&bytes)).unwrap();
     assert_eq!(r.header(), &old);
@@ -1412,15 +1415,142 @@ fn replayable_in_the_header_and_its_absence() {
 
     let old = Header {
         replayable: false,
+        watch: false,
         format_minor: 3,
         ..header()
     };
     let mut enc = postcard::to_stdvec(&old).unwrap();
-    assert_eq!(enc.last(), Some(&0), "`replayable` false is the last byte");
+    assert_eq!(enc[enc.len() - 2..], [0, 0], "`replayable`, `watch` end it");
+    enc.truncate(enc.len() - 2);
+    let bytes = prefix_with_header(&enc);
+    let r = LogReader::open(Cursor::new(&bytes)).unwrap();
+    assert_eq!(r.header(), &old);
+}
+
+/// `Header.watch` (revision 5) round-trips, and a header from a revision
+/// 4 writer, which ends before it, reads as a recording, not a watch.
+#[test]
+fn watch_in_the_header_and_its_absence() {
+    let (log, _) = write_log(&[], 1, true);
+    let r = LogReader::open(Cursor::new(&log)).unwrap();
+    assert!(r.header().watch);
+
+    let old = Header {
+        watch: false,
+        format_minor: 4,
+        ..header()
+    };
+    let mut enc = postcard::to_stdvec(&old).unwrap();
+    assert_eq!(enc.last(), Some(&0), "`watch` false is the last byte");
     enc.pop();
     let bytes = prefix_with_header(&enc);
     let r = LogReader::open(Cursor::new(&bytes)).unwrap();
     assert_eq!(r.header(), &old);
+}
+
+fn who(tgid: u32, ts_ns: u64) -> crate::event::WhoEvent {
+    crate::event::WhoEvent {
+        tgid,
+        tid: tgid + 1,
+        ts_ns,
+        comm: "rm".into(),
+        uid: 1000,
+        gid: crate::event::WhoEvent::NO_ID,
+        exe: "/usr/bin/rm".into(),
+        source: crate::event::WhoEvent::KERNEL,
+        cgroup: "/system.slice/cron.service".into(),
+        cgroup_id: 1 << 40,
+        parents: vec![
+            crate::event::Parent {
+                pid: 40,
+                comm: "sh".into(),
+            },
+            crate::event::Parent {
+                pid: 1,
+                comm: "systemd".into(),
+            },
+        ],
+    }
+}
+
+/// `Event::Who` (kind 7, revision 5) round-trips among calls, is counted
+/// as the recorder's own event (not a record the kernel emitted), and
+/// sets its block's time range.
+#[test]
+fn who_events_round_trip() {
+    let mut evs = vec![Event::Who(who(42, 5_000))];
+    evs.extend(events(6));
+    evs.push(Event::Who(who(43, 9_000_000)));
+    evs.push(Event::Who(crate::event::WhoEvent {
+        parents: vec![],
+        exe: String::new(),
+        source: crate::event::WhoEvent::GONE,
+        ..who(44, 10)
+    }));
+    let (log, _) = write_log(&evs, 4, true);
+    let (r, got, err) = read_all(&log);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(got, evs);
+    assert!(r.skipped().is_empty());
+    let Event::Who(w) = &got[0] else {
+        panic!("{:?}", got[0]);
+    };
+    assert_eq!(w.unit(), Some("cron.service"));
+    assert_eq!(
+        w.text(),
+        "exe /usr/bin/rm (gone: as its fork and exec showed it), uid 1000, \
+         unit cron.service, parents 40 (sh) < 1 (systemd)"
+    );
+    let mut w = LogWriter::new(Vec::new(), &header(), 3).unwrap();
+    w.append(&Event::Who(who(1, 2))).unwrap();
+    assert_eq!(w.discard_pending().checkpoints, 1, "not a kernel record");
+}
+
+/// The `WhoEvent` example of docs/log-format.md §5.2, byte for byte: the
+/// reference reader wrote it, so the two agree on the layout.
+#[test]
+fn worked_who_example_matches_the_spec() {
+    let w = crate::event::WhoEvent {
+        tgid: 42,
+        tid: 42,
+        ts_ns: 700,
+        comm: "rm".into(),
+        uid: 0,
+        gid: 0,
+        exe: "/bin/rm".into(),
+        source: crate::event::WhoEvent::PROC,
+        cgroup: "/a.service".into(),
+        cgroup_id: 5,
+        parents: vec![crate::event::Parent {
+            pid: 1,
+            comm: "init".into(),
+        }],
+    };
+    let enc = postcard::to_stdvec(&Event::Who(w.clone())).unwrap();
+    let want: Vec<u8> = [
+        &[0x07, 0x2A, 0x2A, 0xBC, 0x05, 0x02][..],
+        b"rm",
+        &[0x00, 0x00, 0x07],
+        b"/bin/rm",
+        &[0x00, 0x0A],
+        b"/a.service",
+        &[0x05, 0x01, 0x01, 0x04],
+        b"init",
+    ]
+    .concat();
+    assert_eq!(enc, want);
+    assert_eq!(enc.len(), 0x26);
+    let mut skipped = Skipped::default();
+    match record::decode(&enc, FORMAT_VERSION, &mut skipped).unwrap() {
+        record::Decoded::Event(ev) => assert_eq!(ev, Event::Who(w)),
+        other => panic!("{other:?}"),
+    }
+    // A reader of revision 4 knew kinds up to 6: the record's own length
+    // is what lets it skip this one. The first unknown kind now is 8.
+    assert!(matches!(
+        record::decode(&[0x08, 0x01], FORMAT_VERSION, &mut skipped).unwrap(),
+        record::Decoded::Unknown { kind: 8 }
+    ));
 }
 
 /// The header names the format revision the writer followed, whatever a

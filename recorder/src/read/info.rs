@@ -443,8 +443,9 @@ impl InfoReport {
             line(
                 out,
                 "selected",
-                "every process (recorder watch): the matching calls of any process, each \
-                 process described once before its first call; no exec, fork, exit or signal events",
+                "every process (recorder watch): the calls of any process that matched the \
+                 watch's filters, each process described before its first call; no exec, fork, \
+                 exit or signal events",
             )?;
         } else {
             line(out, "selected", &selection(&h.filter))?;

@@ -572,8 +572,8 @@ pub fn trace_note(h: &Header) -> Option<String> {
     };
     if h.watch {
         return Some(format!(
-            "this log holds only: {} ({calls} of {}, chosen when watching; only the calls \
-             that matched the watch's filters, and no exec, fork, exit or signal events)",
+            "this log holds only: {} ({calls} of {}, chosen when watching; of those, only \
+             the calls that matched the watch's filters)",
             exprs.join(" "),
             h.arch
         ));

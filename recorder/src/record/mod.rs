@@ -145,6 +145,7 @@ pub fn machine_header(argv: Vec<String>, filter: Filter, ring_size: u32) -> Head
         traced_nrs: Vec::new(),
         lean: false,
         replayable: false,
+        watch: false,
     }
 }
 
