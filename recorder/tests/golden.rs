@@ -57,6 +57,14 @@ const CASES: &[(&str, &[&str], &str)] = &[
     ("info", &["info", "LOG"], "future/x86_64-basic"),
     ("dump", &["dump", "LOG"], "future/x86_64-basic"),
     ("info-json", &["info", "--json", "LOG"], "x86_64/basic"),
+    // A watch log (`recorder watch -o`, format 2.5): calls of any process
+    // that matched, each process named by a `who` record before its first
+    // call; info says what the log holds, dump shows the who lines.
+    ("info", &["info", "LOG"], "watch/x86_64-unlink"),
+    ("dump", &["dump", "LOG"], "watch/x86_64-unlink"),
+    ("dump-json", &["dump", "--json", "LOG"], "watch/x86_64-unlink"),
+    ("stats", &["stats", "LOG"], "watch/x86_64-unlink"),
+    ("export", &["export", "LOG"], "watch/x86_64-unlink"),
     // A lean log (`--mode lean`, format 2.3): no durations, and every
     // reader says so instead of showing zeros.
     ("info", &["info", "LOG"], "lean/x86_64-fork"),

@@ -270,6 +270,7 @@ fn processes_by_pid_and_comm_with_children() {
                 Event::Exec(p) | Event::Fork(p) | Event::Exit(p) => p.tgid,
                 Event::Signal(s) => s.tgid,
                 Event::Pause(p) => p.tgid,
+                Event::Who(w) => w.tgid,
                 Event::Counters(_) => 0,
             })
             .collect();
