@@ -200,6 +200,7 @@ fn golden_logs() -> Result<Vec<PathBuf>> {
         "v2/aarch64",
         "future",
         "lean",
+        "watch",
     ] {
         let mut found: Vec<PathBuf> = std::fs::read_dir(golden.join(sub))
             .with_context(|| format!("cannot list {}", golden.join(sub).display()))?
