@@ -62,7 +62,11 @@ const CASES: &[(&str, &[&str], &str)] = &[
     // call; info says what the log holds, dump shows the who lines.
     ("info", &["info", "LOG"], "watch/x86_64-unlink"),
     ("dump", &["dump", "LOG"], "watch/x86_64-unlink"),
-    ("dump-json", &["dump", "--json", "LOG"], "watch/x86_64-unlink"),
+    (
+        "dump-json",
+        &["dump", "--json", "LOG"],
+        "watch/x86_64-unlink",
+    ),
     ("stats", &["stats", "LOG"], "watch/x86_64-unlink"),
     ("export", &["export", "LOG"], "watch/x86_64-unlink"),
     // A lean log (`--mode lean`, format 2.3): no durations, and every
