@@ -88,5 +88,39 @@ fn fresh_recordings_read_the_same_in_both_readers() {
         &[&fixture("fx-rate")],
         &["max", "1", "2"],
     );
+    // A watch log (format 2.5): `Who` events and the `watch` header field.
+    let log = w.path("watch.rec");
+    watch_one_unlink(&log, &w.path("doomed-ref"));
+    logs.push(log);
     compare(&logs);
+}
+
+/// `recorder watch -o LOG` while an `rm` deletes `victim`.
+fn watch_one_unlink(log: &Path, victim: &Path) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(recorder_bin())
+        .args(["watch", "-e", "trace=unlink,unlinkat", "--for", "5", "--path"])
+        .arg(victim)
+        .arg("-o")
+        .arg(log)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn recorder watch");
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.starts_with("recorder: watching") {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).expect("watch stderr") > 0,
+            "watch did not start"
+        );
+    }
+    std::fs::write(victim, b"x").unwrap();
+    let rm = Command::new("rm").arg(victim).status().expect("run rm");
+    assert!(rm.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).expect("watch stderr");
+    assert!(child.wait().expect("wait watch").success(), "{rest}");
+    assert!(rest.contains("1 calls matched"), "{rest}");
 }
