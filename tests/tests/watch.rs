@@ -366,10 +366,13 @@ fn watch_names_a_process_that_is_gone_and_counts_it() {
     let dir = w.path("victims");
     std::fs::create_dir(&dir).unwrap();
     let (exe, comm) = unique_fixture(&w, "fx-watch", "fxg");
+    let log = w.path("gone.rec");
     for count in [false, true] {
         let mut args = vec!["-e", "trace=unlink,unlinkat", "--path", "*/doomed-file"];
         if count {
             args.push("--count");
+        } else {
+            args.extend(["-o", log.to_str().unwrap()]);
         }
         let watcher = Watcher::start(&args);
         let wpid = watcher.child.id() as i32;
@@ -407,6 +410,23 @@ fn watch_names_a_process_that_is_gone_and_counts_it() {
             assert!(
                 who.contains(&format!("parents {} (", std::process::id())),
                 "{who}"
+            );
+            // The log says the same, and where it came from.
+            let log = Log::read(&log);
+            let logged = log
+                .events
+                .iter()
+                .find_map(|e| match e {
+                    Event::Who(w) if w.tgid == pid => Some(w),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("no Who of {pid}: {:?}", log.events));
+            assert_eq!(logged.source, recorder::event::WhoEvent::KERNEL);
+            assert_eq!(logged.exe, exe_shown);
+            assert_eq!(logged.comm, comm);
+            assert_eq!(
+                logged.parents.first().map(|p| p.pid),
+                Some(std::process::id())
             );
         }
     }
