@@ -99,7 +99,14 @@ fn fresh_recordings_read_the_same_in_both_readers() {
 fn watch_one_unlink(log: &Path, victim: &Path) {
     use std::io::BufRead as _;
     let mut child = Command::new(recorder_bin())
-        .args(["watch", "-e", "trace=unlink,unlinkat", "--for", "5", "--path"])
+        .args([
+            "watch",
+            "-e",
+            "trace=unlink,unlinkat",
+            "--for",
+            "5",
+            "--path",
+        ])
         .arg(victim)
         .arg("-o")
         .arg(log)

@@ -4,7 +4,7 @@
 //!
 //! One row per event, told apart by the `type` column: `call` (a system
 //! call), `exec`, `fork`, `exit`, `signal` and `pause` (process events),
-//! and, after the events of each log, one `process` row per process that
+//! `who` (a watch log's description of a process), and, after the events of each log, one `process` row per process that
 //! has rows in it, naming it as `recorder stats` does (its final name, which
 //! a streaming writer only knows at the end). One file rather than a file
 //! per kind: a fleet's exports stay one glob, and a join on process names is
