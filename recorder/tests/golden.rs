@@ -62,6 +62,13 @@ const CASES: &[(&str, &[&str], &str)] = &[
     // call; info says what the log holds, dump shows the who lines.
     ("info", &["info", "LOG"], "watch/x86_64-unlink"),
     ("dump", &["dump", "LOG"], "watch/x86_64-unlink"),
+    // Filtered: a process's who line comes just before its first call
+    // shown, and not at all for a process none of whose calls are.
+    (
+        "dump-e-since",
+        &["dump", "-e", "unlinkat", "--since", "2.0009", "LOG"],
+        "watch/x86_64-unlink",
+    ),
     (
         "dump-json",
         &["dump", "--json", "LOG"],

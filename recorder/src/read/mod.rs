@@ -349,6 +349,13 @@ pub struct Events<R: Read> {
     checkpoints: u64,
     span: Option<(u64, u64)>,
     pauses: Pauses,
+    /// With filters: each process's latest `Who` (a watch log's), held
+    /// back until an event of that process passes, and shown just before
+    /// it; so a call shown after `--since` or `-e` still says who made it,
+    /// and a process none of whose calls pass is not described.
+    held_who: std::collections::HashMap<u32, Event>,
+    /// The event that passed, to return after its held `Who`.
+    queued: Option<(Event, bool)>,
 }
 
 /// Whether a log path names standard input (`recorder dump -`).
@@ -395,6 +402,8 @@ impl<R: Read> Events<R> {
     pub fn new(reader: LogReader<R>, filter: Filter) -> Self {
         Events {
             keep_all: filter.is_empty(),
+            held_who: std::collections::HashMap::new(),
+            queued: None,
             track_tasks: filter.needs_names(),
             reader,
             filter,
@@ -448,6 +457,9 @@ impl<R: Read> Events<R> {
     /// (also after an error). Counter checkpoints are taken in, not
     /// returned.
     pub fn next_any(&mut self) -> Result<Option<(Event, bool)>, LogError> {
+        if let Some(q) = self.queued.take() {
+            return Ok(Some(q));
+        }
         loop {
             let Some(ev) = self.reader.next_event()? else {
                 return Ok(None);
@@ -482,8 +494,24 @@ impl<R: Read> Events<R> {
             if self.track_tasks {
                 self.tasks.observe(&ev);
             }
-            let keep = self.keep_all || self.filter.keep(&ev, &self.tasks);
+            if self.keep_all {
+                self.kept += 1;
+                return Ok(Some((ev, true)));
+            }
+            if let Event::Who(w) = &ev {
+                self.held_who.insert(w.tgid, ev.clone());
+                return Ok(Some((ev, false)));
+            }
+            let keep = self.filter.keep(&ev, &self.tasks);
             self.kept += u64::from(keep);
+            if keep
+                && !self.held_who.is_empty()
+                && let Some(who) = ev.tgid().and_then(|p| self.held_who.remove(&p))
+            {
+                self.kept += 1;
+                self.queued = Some((ev, keep));
+                return Ok(Some((who, true)));
+            }
             return Ok(Some((ev, keep)));
         }
     }
