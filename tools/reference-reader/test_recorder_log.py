@@ -177,6 +177,17 @@ class Revisions(unittest.TestCase):
         self.assertEqual(evs, [who, EXIT_EVENT])
         self.assertIs(s["header"]["watch"], True)
         self.assertEqual(s["counts"]["who"], 1)
+        # a reader of revision 4 (no kind 7) skips it, counts it, reads the rest
+        saved = R.KIND_WHO
+        R.KIND_WHO = None
+        try:
+            evs4, s4 = read(R.encode_prefix(R.encode_header(h)) +
+                            block([R.encode_record(body), EXIT_RECORD]) + trailer())
+        finally:
+            R.KIND_WHO = saved
+        self.assertEqual(evs4, [EXIT_EVENT])
+        self.assertEqual(s4["skipped_events"], {"total": 1, "kinds": {"7": 1}})
+        self.assertEqual(s4["end"]["state"], "clean")
         # a revision 4 header ends before `watch`: not a watch
         del h["watch"]
         h["format_minor"] = 4
