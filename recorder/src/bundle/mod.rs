@@ -26,7 +26,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 
 use crate::decode::{Arch, ArgPlan, capture_plan, syscall_nr};
-use crate::event::{Capture, Counters, Event, Header, Syscall, Trailer};
+use crate::event::{Capture, Counters, Event, Header, Syscall, Trailer, WhoEvent};
 use crate::log::{EndState, LogError, LogReader, LogWriter, event_ts};
 use crate::read;
 
@@ -228,6 +228,9 @@ pub fn bundle<R: Read + Seek, W: Write>(
             name: input.name.clone(),
             source,
         })?;
+        // A watch log's descriptions of processes, held until an event of
+        // the process is kept (it may be from before the window).
+        let mut held: HashMap<u32, WhoEvent> = HashMap::new();
         // Copy exactly what the survey saw: a log still being written may
         // have grown since, past the end the window was computed from.
         for _ in 0..survey.records {
@@ -245,7 +248,21 @@ pub fn bundle<R: Read + Seek, W: Write>(
                 continue;
             }
             report.events_in += 1;
+            if let Event::Who(who) = ev {
+                held.insert(who.tgid, who);
+                continue;
+            }
             if let Some(ev) = plan.cut(ev) {
+                if let (Some(mut who), Some(tid), Some(ts)) = (
+                    ev.tgid().and_then(|p| held.remove(&p)),
+                    ev.tid(),
+                    ev.ts_ns(),
+                ) {
+                    // It now describes the first call of the bundle.
+                    (who.tid, who.ts_ns) = (tid, ts);
+                    w.append(&Event::Who(who)).map_err(BundleError::Write)?;
+                    report.events += 1;
+                }
                 w.append(&ev).map_err(BundleError::Write)?;
                 report.events += 1;
             }

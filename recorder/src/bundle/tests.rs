@@ -718,3 +718,44 @@ fn dump_shows_redacted_captures_as_such() {
     // An ordinary log says nothing of the sort.
     assert!(!captures_redacted(&header()));
 }
+
+/// A watch log's `Who` from before the time window goes into the bundle
+/// with the first kept call of its process, retimed to it; a process
+/// none of whose calls are kept is not described.
+#[test]
+fn watch_descriptions_follow_their_first_kept_call() {
+    let who = |tgid: u32, secs: u64| {
+        Event::Who(crate::event::WhoEvent {
+            tgid,
+            tid: tgid,
+            ts_ns: T0 + secs * SEC,
+            comm: format!("p{tgid}"),
+            exe: "/usr/bin/rm".into(),
+            ..Default::default()
+        })
+    };
+    let h = Header {
+        watch: true,
+        ..header()
+    };
+    let events = vec![
+        who(5, 0),
+        call(5, 0, "openat", vec![]),
+        who(6, 1),
+        call(6, 1, "openat", vec![]),
+        call(5, 3, "openat", vec![]),
+    ];
+    let bytes = log(&h, &events, Some(counters(3, 0)));
+    let o = Options {
+        since: Some(parse_time_spec("2s").unwrap()),
+        ..opts()
+    };
+    let b = run(vec![input("w.rec", bytes)], &o).unwrap();
+    assert!(b.header.watch);
+    let Event::Who(w) = &b.events[0] else {
+        panic!("{:?}", b.events);
+    };
+    assert_eq!((w.tgid, w.ts_ns, w.comm.as_str()), (5, T0 + 3 * SEC, "p5"));
+    assert_eq!(b.events[1], events[4]);
+    assert_eq!(b.events.len(), 2, "{:?}", b.events);
+}
