@@ -260,6 +260,7 @@ pub fn bundle<R: Read + Seek, W: Write>(
                 ) {
                     // It now describes the first call of the bundle.
                     (who.tid, who.ts_ns) = (tid, ts);
+                    plan.redact_who(&mut who);
                     w.append(&Event::Who(who)).map_err(BundleError::Write)?;
                     report.events += 1;
                 }
@@ -565,6 +566,20 @@ impl Plan {
             warnings,
             order,
         })
+    }
+
+    /// `--redact data` drops the paths a watch log's process description
+    /// holds (the executable and the cgroup), as it drops the paths the
+    /// calls captured; names, ids and the parent chain stay, as exec
+    /// events keep their comm.
+    fn redact_who(&self, who: &mut crate::event::WhoEvent) {
+        if self.redact_data {
+            for path in [&mut who.exe, &mut who.cgroup] {
+                if !path.is_empty() {
+                    *path = MASK.to_owned();
+                }
+            }
+        }
     }
 
     /// The event as it goes into the bundle, or `None` if it is cut.

@@ -759,3 +759,48 @@ fn watch_descriptions_follow_their_first_kept_call() {
     assert_eq!(b.events[1], events[4]);
     assert_eq!(b.events.len(), 2, "{:?}", b.events);
 }
+
+/// `--redact data` drops a watch log's paths: the executable and the
+/// cgroup of each process description; its name and parents stay.
+#[test]
+fn redacting_data_masks_the_executable_and_cgroup_of_a_watch_log() {
+    let h = Header {
+        watch: true,
+        ..header()
+    };
+    let events = vec![
+        Event::Who(crate::event::WhoEvent {
+            tgid: 5,
+            tid: 5,
+            ts_ns: T0,
+            comm: "rm".into(),
+            exe: "/home/alice/secret-project/rm".into(),
+            cgroup: "/user.slice/user-1000.slice".into(),
+            ..Default::default()
+        }),
+        call(5, 0, "unlinkat", vec![]),
+    ];
+    let bytes = log(&h, &events, Some(counters(1, 0)));
+    let o = Options {
+        redact_data: true,
+        ..opts()
+    };
+    let b = run(vec![input("w.rec", bytes)], &o).unwrap();
+    let Event::Who(w) = &b.events[0] else {
+        panic!("{:?}", b.events);
+    };
+    assert_eq!((w.exe.as_str(), w.cgroup.as_str()), (MASK, MASK));
+    assert_eq!(w.comm, "rm");
+    let kept = run(
+        vec![input("w.rec", log(&h, &events, Some(counters(1, 0))))],
+        &opts(),
+    )
+    .unwrap();
+    let Event::Who(w) = &kept.events[0] else {
+        panic!("{:?}", kept.events);
+    };
+    assert_eq!(
+        w.exe, "/home/alice/secret-project/rm",
+        "not redacted without --redact data"
+    );
+}
