@@ -57,11 +57,7 @@ fn record(log: &Path, extra: &[&str], env: &[(&str, String)], cmd: &[&str]) -> O
         .stdin(Stdio::null())
         .output()
         .expect("run recorder");
-    Output {
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Output::from(out)
 }
 
 /// `FIELD:` of a /proc status file, whitespace-trimmed.

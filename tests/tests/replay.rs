@@ -43,11 +43,7 @@ fn replay(args: &[&str], env: &[(&str, &str)]) -> Output {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run recorder replay");
-    Output {
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Output::from(out)
 }
 
 /// Records `fx-replay inputs CONFIG` with CONFIG saying `mode`.
@@ -580,11 +576,7 @@ fn replay_of_id_prints_the_recorded_groups() {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run setpriv recorder");
-    let rec = Output {
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let rec = Output::from(out);
     assert!(rec.status.success(), "recording: {rec:?}");
     assert!(
         rec.stdout.contains(",4(") && rec.stdout.contains(",27("),

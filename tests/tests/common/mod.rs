@@ -113,11 +113,7 @@ pub fn record_command(log: &Path, extra: &[&str], command: &[&Path], cmd_args: &
     cmd.arg("-o").arg(log).args(extra).arg("--");
     cmd.args(command).args(cmd_args);
     let out = cmd.stdin(Stdio::null()).output().expect("run recorder");
-    Output {
-        status: out.status,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Output::from(out)
 }
 
 #[derive(Debug)]
@@ -125,6 +121,16 @@ pub struct Output {
     pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl From<std::process::Output> for Output {
+    fn from(out: std::process::Output) -> Self {
+        Output {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
 }
 
 /// A recorder running in the background (for -p / --comm), started and
