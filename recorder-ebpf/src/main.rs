@@ -43,8 +43,9 @@ use aya_ebpf::{
 };
 use recorder_common::{
     CAPTURE_ENTRIES, COMM_LEN, COMMS_ENTRIES, CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused,
-    ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, Scratch, Stash, SyscallRecord, TRACED_CHUNK,
-    TracedChunk, capture::MAX_ENVP, ctr, flags, kind, pt_regs, seq_slot, trace, traced,
+    ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, SYSCALL_HEAD_SIZE, SYSCALL_RECORD_SIZE, Scratch,
+    Stash, SyscallRecord, TRACED_CHUNK, TracedChunk, capture::MAX_ENVP, ctr, flags, kind, pt_regs,
+    seq_slot, trace, traced,
 };
 
 /// Default sizes; user space overrides them at load time (`set_max_entries`).
@@ -171,6 +172,10 @@ static PAUSE_BYTES: u64 = 0;
 /// 1: every syscall is recorded (no `-e`); 0: `TRACE_SET` decides.
 #[unsafe(no_mangle)]
 static TRACE_ALL: u8 = 1;
+/// Per syscall number, the argument words a record without data carries
+/// (`recorder_common::arg_words`); set by the loader from strace's tables.
+#[unsafe(no_mangle)]
+static ARG_WORDS: [u8; CAPTURE_ENTRIES as usize] = [6; CAPTURE_ENTRIES as usize];
 
 #[inline(always)]
 fn cfg<T: Copy>(v: &'static T) -> T {
@@ -448,17 +453,40 @@ fn stash_free(tid: u32) {
     let _ = STASH.remove(tid);
 }
 
-/// Sends a record without data.
+/// Sends a record without data, cut after the arguments the call takes
+/// (`ARG_WORDS`): the ring holds more records, and each is fewer cache
+/// lines to write and read.
 #[inline(always)]
 fn emit_syscall(rec: SyscallRecord) {
-    match EVENTS.reserve::<SyscallRecord>(0) {
-        Some(mut e) => {
-            e.write(rec);
-            e.submit(submit_flags());
-            count(ctr::EMITTED);
-        }
-        None => count(ctr::RING_FULL),
+    let words = usize::try_from(rec.nr)
+        .ok()
+        .and_then(|nr| ARG_WORDS.get(nr))
+        .map_or(6, cfg);
+    let sent = match words {
+        0 => emit_prefix::<SYSCALL_HEAD_SIZE>(&rec),
+        3 => emit_prefix::<{ SYSCALL_HEAD_SIZE + 24 }>(&rec),
+        _ => emit_prefix::<SYSCALL_RECORD_SIZE>(&rec),
+    };
+    count(if sent { ctr::EMITTED } else { ctr::RING_FULL });
+}
+
+/// Submits the first `N` bytes of `rec` as one record.
+#[inline(always)]
+fn emit_prefix<const N: usize>(rec: &SyscallRecord) -> bool {
+    let Some(mut e) = EVENTS.reserve::<[u8; N]>(0) else {
+        return false;
+    };
+    // SAFETY: N <= size_of::<SyscallRecord>() (every caller's N is one of
+    // its sizes), and the entry is N writable bytes.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            (rec as *const SyscallRecord).cast::<u8>(),
+            e.as_mut_ptr().cast::<u8>(),
+            N,
+        );
     }
+    e.submit(submit_flags());
+    true
 }
 
 /// A record of the current thread's call, on this CPU.

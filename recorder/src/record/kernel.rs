@@ -11,7 +11,7 @@ use recorder_common::{
     ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS, LEAN_TRACEPOINTS,
     MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED,
     MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS, MAP_TRACE_SET, MAP_TRACED,
-    Paused, STASH_SLOTS_MAX, SYSCALL_RECORD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK,
+    Paused, STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK,
     TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, seq_slot,
     trace, traced,
 };
@@ -206,9 +206,9 @@ impl Kernel {
 
         let pid_max = pid_max();
         // Check occupancy often enough that a quarter of the threshold's
-        // worth of (smallest, 104-byte) records cannot pass between checks;
+        // worth of (smallest, 56-byte) records cannot pass between checks;
         // at most every 64 records.
-        let check_mask = ((cfg.wakeup_bytes / SYSCALL_RECORD_SIZE as u64 / 4).clamp(1, 64) as u32)
+        let check_mask = ((cfg.wakeup_bytes / SYSCALL_HEAD_SIZE as u64 / 4).clamp(1, 64) as u32)
             .next_power_of_two()
             .min(64)
             - 1;
@@ -276,6 +276,7 @@ impl Kernel {
             .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
             .override_global(globals::PAUSE_BYTES, &cfg.pause_bytes, true)
             .override_global(globals::TRACE_ALL, &trace_all, true)
+            .override_global(globals::ARG_WORDS, &arg_words_here(), true)
             .override_global(globals::WATCH_NAME_COUNT, &watch_names, true)
             .override_global(globals::WATCH_OUTCOME, &w.outcome, true)
             .override_global(globals::WATCH_UID, &watch_uid, true)
@@ -555,6 +556,19 @@ fn fill_capture_table(ebpf: &mut Ebpf) -> Result<(), KernelError> {
             })?;
     }
     Ok(())
+}
+
+/// `globals::ARG_WORDS` for this architecture: how much of `args` the
+/// programs send in a record without data, per syscall number.
+fn arg_words_here() -> [u8; CAPTURE_ENTRIES as usize] {
+    let mut words = [6; CAPTURE_ENTRIES as usize];
+    for (w, &taken) in words
+        .iter_mut()
+        .zip(recorder::decode::sysent::args_taken_here())
+    {
+        *w = recorder_common::arg_words(taken);
+    }
+    words
 }
 
 /// What `TRACE_SET` holds for syscall `nr`, given the set to record.

@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use recorder_common::{EntryDataRecord, ProcRecord, SyscallRecord, flags, kind};
+use recorder_common::{
+    EntryDataRecord, ProcRecord, SYSCALL_HEAD_SIZE, SYSCALL_RECORD_SIZE, SyscallRecord, flags, kind,
+};
 
 use super::batch::Batch;
 use recorder::decode::sysent;
@@ -115,16 +117,13 @@ impl RecordParser {
     /// waiting to be joined to a record (then `false`, and the caller
     /// parses it).
     pub fn encode(&mut self, bytes: &[u8], batch: &mut Batch) -> bool {
-        if bytes.first() != Some(&kind::SYSCALL)
-            || bytes.len() < size_of::<SyscallRecord>()
-            || !self.entry_data.is_empty()
-        {
+        if bytes.first() != Some(&kind::SYSCALL) || !self.entry_data.is_empty() {
             return false;
         }
-        // SAFETY: length checked; SyscallRecord is plain integers.
-        let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-        let data = Counted::new(&bytes[size_of::<SyscallRecord>()..]);
-        batch.push_encoded(&self.syscall_of(&r, Vec::new()), data);
+        let Some((r, items)) = syscall_record(bytes) else {
+            return false;
+        };
+        batch.push_encoded(&self.syscall_of(&r, Vec::new()), Counted::new(items));
         true
     }
 
@@ -132,10 +131,9 @@ impl RecordParser {
     /// programs).
     pub fn parse(&mut self, bytes: &[u8]) -> Option<Event> {
         match *bytes.first()? {
-            kind::SYSCALL if bytes.len() >= size_of::<SyscallRecord>() => {
-                // SAFETY: length checked; SyscallRecord is plain integers.
-                let r: SyscallRecord = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
-                let mut data = parse_items(&bytes[size_of::<SyscallRecord>()..]);
+            kind::SYSCALL if bytes.len() >= SYSCALL_HEAD_SIZE => {
+                let (r, items) = syscall_record(bytes)?;
+                let mut data = parse_items(items);
                 // Almost always empty (only execve, rt_sigreturn and the
                 // calls with a socklen_t * send entry data): skip hashing
                 // the tid for every record of the drain.
@@ -212,6 +210,21 @@ impl RecordParser {
     }
 }
 
+/// A system-call record and its data items. A record without items may
+/// end after the arguments its call takes (`recorder_common::arg_words`):
+/// the rest of `args` reads as 0.
+fn syscall_record(bytes: &[u8]) -> Option<(SyscallRecord, &[u8])> {
+    if bytes.len() < SYSCALL_HEAD_SIZE {
+        return None;
+    }
+    let n = bytes.len().min(SYSCALL_RECORD_SIZE);
+    let mut whole = [0u8; SYSCALL_RECORD_SIZE];
+    whole[..n].copy_from_slice(&bytes[..n]);
+    // SAFETY: SYSCALL_RECORD_SIZE bytes; SyscallRecord is plain integers.
+    let r: SyscallRecord = unsafe { std::ptr::read_unaligned(whole.as_ptr().cast()) };
+    Some((r, &bytes[n..]))
+}
+
 /// Joins a call's entry data with the items its exit record carries. An
 /// argument's items of one kind come from one side only: the exit's when
 /// the entry's read failed (a successful exec whose argv and envp the eBPF
@@ -241,6 +254,7 @@ fn merge_entry_data(data: &mut Vec<Capture>, entry: Vec<Capture>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::batch::ItemRef;
     use recorder_common::{CaptureItem, capture as c};
 
     /// The bytes of a boundary struct, as the programs put them in the ring.
@@ -498,14 +512,44 @@ mod tests {
         assert!(s.sig == 11 && s.default_action && s.is_crash());
     }
 
+    /// A record without data ends after the argument words its call takes
+    /// (`arg_words`): the registers not sent read as 0, through both the
+    /// encoding path and the event path, and nothing is taken for items.
+    #[test]
+    fn a_record_cut_after_its_arguments_reads_the_rest_as_zero() {
+        let whole = syscall(7, 0);
+        for words in [0usize, 3] {
+            let cut = &whole[..SYSCALL_HEAD_SIZE + 8 * words];
+            let sc = parsed(cut);
+            let mut sent = [0u64; 6];
+            sent[..words].copy_from_slice(&[3, 0x7fff_0000, 5][..words]);
+            let args = sysent::clear_unused_args(sysent::args_taken_here(), 0, sent);
+            assert_eq!(sc.args, args, "{words} words");
+            assert_eq!((sc.seq, sc.ret, sc.exit_ns), (7, Some(5), Some(250)));
+            assert!(sc.data.is_empty());
+            let mut batch = Batch::default();
+            assert!(RecordParser::default().encode(cut, &mut batch));
+            let mut want = Batch::default();
+            want.push_encoded(&sc, std::iter::empty::<CaptureRef<'_>>());
+            assert!(batch.iter().map(bytes_of).eq(want.iter().map(bytes_of)));
+        }
+    }
+
+    fn bytes_of(item: ItemRef<'_>) -> Vec<u8> {
+        match item {
+            ItemRef::Encoded { bytes, .. } => bytes.to_vec(),
+            ItemRef::Event(_) => panic!("not encoded"),
+        }
+    }
+
     /// Nothing our programs send is short or of an unknown kind; such
     /// bytes are skipped, never misread.
     #[test]
     fn short_and_unknown_records_are_skipped() {
         let mut p = RecordParser::default();
         let r = syscall(0, 0);
-        assert!(p.parse(&r[..r.len() - 1]).is_none());
-        assert!(!p.encode(&r[..r.len() - 1], &mut Batch::default()));
+        assert!(p.parse(&r[..SYSCALL_HEAD_SIZE - 1]).is_none());
+        assert!(!p.encode(&r[..SYSCALL_HEAD_SIZE - 1], &mut Batch::default()));
         assert!(p.parse(&[200, 0, 0, 0]).is_none());
         assert!(p.parse(&[]).is_none());
         // A data item cut short ends the list, keeping what came before.
