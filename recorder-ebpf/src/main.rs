@@ -463,26 +463,27 @@ fn emit_syscall(rec: SyscallRecord) {
         .and_then(|nr| ARG_WORDS.get(nr))
         .map_or(6, cfg);
     let sent = match words {
-        0 => emit_prefix::<SYSCALL_HEAD_SIZE>(&rec),
-        3 => emit_prefix::<{ SYSCALL_HEAD_SIZE + 24 }>(&rec),
-        _ => emit_prefix::<SYSCALL_RECORD_SIZE>(&rec),
+        0 => emit_words::<{ SYSCALL_HEAD_SIZE / 8 }>(&rec),
+        3 => emit_words::<{ (SYSCALL_HEAD_SIZE + 24) / 8 }>(&rec),
+        _ => emit_words::<{ SYSCALL_RECORD_SIZE / 8 }>(&rec),
     };
     count(if sent { ctr::EMITTED } else { ctr::RING_FULL });
 }
 
-/// Submits the first `N` bytes of `rec` as one record.
+/// Submits the first `W` words of `rec` as one record. Copied as `u64`s:
+/// a byte-typed copy compiles to one load, shift and store per byte.
 #[inline(always)]
-fn emit_prefix<const N: usize>(rec: &SyscallRecord) -> bool {
-    let Some(mut e) = EVENTS.reserve::<[u8; N]>(0) else {
+fn emit_words<const W: usize>(rec: &SyscallRecord) -> bool {
+    let Some(mut e) = EVENTS.reserve::<[u64; W]>(0) else {
         return false;
     };
-    // SAFETY: N <= size_of::<SyscallRecord>() (every caller's N is one of
-    // its sizes), and the entry is N writable bytes.
+    // SAFETY: W words are at most the record (every caller's W is one of
+    // its sizes, and it is 8-aligned), and the entry is W writable words.
     unsafe {
         core::ptr::copy_nonoverlapping(
-            (rec as *const SyscallRecord).cast::<u8>(),
-            e.as_mut_ptr().cast::<u8>(),
-            N,
+            (rec as *const SyscallRecord).cast::<u64>(),
+            e.as_mut_ptr().cast::<u64>(),
+            W,
         );
     }
     e.submit(submit_flags());
