@@ -74,6 +74,11 @@ pub const MAP_SCRATCH: &str = "SCRATCH";
 /// indexed by nr, [`CAPTURE_ENTRIES`] of them, like [`MAP_CAPTURE`]). Only
 /// consulted when [`globals::TRACE_ALL`] is 0.
 pub const MAP_TRACE_SET: &str = "TRACE_SET";
+/// Per syscall number (`u8`, [`CAPTURE_ENTRIES`] of them), the argument
+/// words its records without data leave off ([`args_cut`] of the number of
+/// arguments it takes). The map starts zeroed, which sends the whole
+/// record: the loader writes only the calls that take 3 or fewer.
+pub const MAP_ARG_CUT: &str = "ARG_CUT";
 /// Lean mode: per-thread sequence numbers, one tagged `u64` word per slot
 /// (see [`seq_slot`]), indexed by `tid & globals::SEQ_MASK`.
 pub const MAP_SEQS: &str = "SEQS";
@@ -131,6 +136,7 @@ pub const MAPS: &[&str] = &[
     MAP_CAPTURE,
     MAP_SCRATCH,
     MAP_TRACE_SET,
+    MAP_ARG_CUT,
     MAP_SEQS,
     MAP_EXEC_REREAD,
     MAP_STASH_SLOTS,
@@ -359,10 +365,6 @@ pub mod globals {
     /// [`super::MAP_TRACE_SET`]; 0 applies it (`-e trace=SET`), and calls
     /// whose number is outside `0..CAPTURE_ENTRIES` are not recorded.
     pub const TRACE_ALL: &str = "TRACE_ALL";
-    /// `[u8; CAPTURE_ENTRIES]`: per syscall number, the argument words
-    /// its records without data carry ([`super::arg_words`] of the number
-    /// of arguments it takes); 6 for a number the tables do not know.
-    pub const ARG_WORDS: &str = "ARG_WORDS";
     /// `u32`: `recorder watch --path`, names in [`super::MAP_WATCH_NAMES`];
     /// 0 = no path filter.
     pub const WATCH_NAME_COUNT: &str = "WATCH_NAME_COUNT";
@@ -416,7 +418,6 @@ pub mod globals {
         CAPTURE_SIZE,
         PAUSE_BYTES,
         TRACE_ALL,
-        ARG_WORDS,
         WATCH_NAME_COUNT,
         WATCH_OUTCOME,
         WATCH_UID,
@@ -674,25 +675,25 @@ pub const SYSCALL_RECORD_SIZE: usize = 104;
 /// record count.
 pub const SYSCALL_HEAD_SIZE: usize = 56;
 
-/// Argument words a record without data carries for a call that takes
-/// `taken` argument registers ([`globals::ARG_WORDS`]): 0, 3 or 6. The
-/// registers a call does not take are recorded as 0 anyway (strace's
-/// tables), so the ring need not carry them: a getppid record is 56 bytes
-/// instead of 104, and the ring holds 1.75 times as many before it is full.
-/// Three sizes, not seven, keep the programs' reserve branches few.
-pub const fn arg_words(taken: u8) -> u8 {
+/// Argument words a record without data leaves off for a call that takes
+/// `taken` argument registers ([`MAP_ARG_CUT`]): 6, 3 or 0. The registers
+/// a call does not take are recorded as 0 anyway (strace's tables), so the
+/// ring need not carry them: a getppid record is 56 bytes instead of 104,
+/// and the ring holds 1.75 times as many before it is full. Three sizes,
+/// not seven, keep the programs' reserve branches few.
+pub const fn args_cut(taken: u8) -> u8 {
     match taken {
-        0 => 0,
+        0 => 6,
         1..=3 => 3,
-        _ => 6,
+        _ => 0,
     }
 }
 
 /// One complete system call, as the ring buffer carries it.
 ///
 /// `args` comes last so that a record without data items can end early:
-/// it is [`SYSCALL_HEAD_SIZE`] bytes plus [`arg_words`] words of `args`
-/// (the rest read as 0). A record with items is always whole, items after
+/// it is [`SYSCALL_HEAD_SIZE`] bytes plus the words of `args` that
+/// [`args_cut`] leaves (the rest read as 0). A record with items is always whole, items after
 /// it; so a record shorter than [`SYSCALL_RECORD_SIZE`] has no items.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]

@@ -115,6 +115,13 @@ static SCRATCH: Array<Scratch> = Array::with_max_entries(1, 0);
 /// same tables). Only looked at when `TRACE_ALL` is 0.
 #[map(name = "TRACE_SET")]
 static TRACE_SET: Array<u8> = Array::with_max_entries(CAPTURE_ENTRIES, 0);
+/// Per syscall number, the argument words a record without data leaves
+/// off (`recorder_common::args_cut`), filled by the loader from strace's
+/// tables. A map, not a global array: an array lookup is bounds-checked by
+/// the verifier itself, where 6.1's lost the bound of an index into a
+/// global through a register spill and refused the program.
+#[map(name = "ARG_CUT")]
+static ARG_CUT: Array<u8> = Array::with_max_entries(CAPTURE_ENTRIES, 0);
 /// Lean mode: per-thread sequence numbers (see recorder_common::seq_slot).
 /// An array lookup is inlined by the verifier: no helper call, no lock.
 #[map(name = "SEQS")]
@@ -172,10 +179,6 @@ static PAUSE_BYTES: u64 = 0;
 /// 1: every syscall is recorded (no `-e`); 0: `TRACE_SET` decides.
 #[unsafe(no_mangle)]
 static TRACE_ALL: u8 = 1;
-/// Per syscall number, the argument words a record without data carries
-/// (`recorder_common::arg_words`); set by the loader from strace's tables.
-#[unsafe(no_mangle)]
-static ARG_WORDS: [u8; CAPTURE_ENTRIES as usize] = [6; CAPTURE_ENTRIES as usize];
 
 #[inline(always)]
 fn cfg<T: Copy>(v: &'static T) -> T {
@@ -454,16 +457,14 @@ fn stash_free(tid: u32) {
 }
 
 /// Sends a record without data, cut after the arguments the call takes
-/// (`ARG_WORDS`): the ring holds more records, and each is fewer cache
+/// (`ARG_CUT`): the ring holds more records, and each is fewer cache
 /// lines to write and read.
 #[inline(always)]
 fn emit_syscall(rec: SyscallRecord) {
-    let words = usize::try_from(rec.nr)
-        .ok()
-        .and_then(|nr| ARG_WORDS.get(nr))
-        .map_or(6, cfg);
-    let sent = match words {
-        0 => emit_words::<{ SYSCALL_HEAD_SIZE / 8 }>(&rec),
+    // A negative number (none reaches here) would wrap past the table: None.
+    let cut = ARG_CUT.get(rec.nr as u32).copied().unwrap_or(0);
+    let sent = match cut {
+        6 => emit_words::<{ SYSCALL_HEAD_SIZE / 8 }>(&rec),
         3 => emit_words::<{ (SYSCALL_HEAD_SIZE + 24) / 8 }>(&rec),
         _ => emit_words::<{ SYSCALL_RECORD_SIZE / 8 }>(&rec),
     };

@@ -9,11 +9,11 @@ use aya::{
 };
 use recorder_common::{
     ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS, LEAN_TRACEPOINTS,
-    MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON, MAP_PAUSED,
-    MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS, MAP_TRACE_SET, MAP_TRACED,
-    Paused, STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK,
-    TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr, globals, seq_slot,
-    trace, traced,
+    MAP_ARG_CUT, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON,
+    MAP_PAUSED, MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS, MAP_TRACE_SET,
+    MAP_TRACED, Paused, STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT,
+    TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr,
+    globals, seq_slot, trace, traced,
 };
 use recorder_common::{
     CAPTURE_ENTRIES, ERRNO_ENTRIES, MAP_WATCH_ARGS, MAP_WATCH_ERRNO, MAP_WATCH_NAMES,
@@ -276,7 +276,6 @@ impl Kernel {
             .override_global(globals::CAPTURE_SIZE, &cfg.capture_size, true)
             .override_global(globals::PAUSE_BYTES, &cfg.pause_bytes, true)
             .override_global(globals::TRACE_ALL, &trace_all, true)
-            .override_global(globals::ARG_WORDS, &arg_words_here(), true)
             .override_global(globals::WATCH_NAME_COUNT, &watch_names, true)
             .override_global(globals::WATCH_OUTCOME, &w.outcome, true)
             .override_global(globals::WATCH_UID, &watch_uid, true)
@@ -315,6 +314,7 @@ impl Kernel {
         if cfg.capture_size > 0 {
             fill_capture_table(&mut ebpf)?;
         }
+        fill_arg_cut(&mut ebpf)?;
         if let Some(set) = &cfg.trace_set {
             fill_trace_set(&mut ebpf, set)?;
         }
@@ -558,17 +558,27 @@ fn fill_capture_table(ebpf: &mut Ebpf) -> Result<(), KernelError> {
     Ok(())
 }
 
-/// `globals::ARG_WORDS` for this architecture: how much of `args` the
-/// programs send in a record without data, per syscall number.
-fn arg_words_here() -> [u8; CAPTURE_ENTRIES as usize] {
-    let mut words = [6; CAPTURE_ENTRIES as usize];
-    for (w, &taken) in words
-        .iter_mut()
-        .zip(recorder::decode::sysent::args_taken_here())
-    {
-        *w = recorder_common::arg_words(taken);
+/// Fills `ARG_CUT` for this architecture: how much of `args` the
+/// programs leave off a record without data, per syscall number. The map
+/// starts zeroed (the whole record): only the calls that take 3 arguments
+/// or fewer are written.
+fn fill_arg_cut(ebpf: &mut Ebpf) -> Result<(), KernelError> {
+    let map_err = |source| KernelError::Map {
+        name: MAP_ARG_CUT,
+        source,
+    };
+    let map = ebpf
+        .map_mut(MAP_ARG_CUT)
+        .ok_or(KernelError::MissingMap(MAP_ARG_CUT))?;
+    let mut table: Array<_, u8> = Array::try_from(map).map_err(map_err)?;
+    let taken = recorder::decode::sysent::args_taken_here();
+    for (nr, &n) in (0..table.len()).zip(taken) {
+        let cut = recorder_common::args_cut(n);
+        if cut != 0 {
+            table.set(nr, cut, 0).map_err(map_err)?;
+        }
     }
-    words
+    Ok(())
 }
 
 /// What `TRACE_SET` holds for syscall `nr`, given the set to record.
