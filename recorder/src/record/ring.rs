@@ -214,12 +214,16 @@ impl RecordParser {
 /// end after the arguments its call takes (`recorder_common::arg_words`):
 /// the rest of `args` reads as 0.
 fn syscall_record(bytes: &[u8]) -> Option<(SyscallRecord, &[u8])> {
-    if bytes.len() < SYSCALL_HEAD_SIZE {
-        return None;
-    }
+    let head: &[u8; SYSCALL_HEAD_SIZE] = bytes.first_chunk()?;
     let n = bytes.len().min(SYSCALL_RECORD_SIZE);
+    // Fixed-size copies and a loop of at most 6 words: no memcpy call of a
+    // variable length for every record of the drain.
     let mut whole = [0u8; SYSCALL_RECORD_SIZE];
-    whole[..n].copy_from_slice(&bytes[..n]);
+    whole[..SYSCALL_HEAD_SIZE].copy_from_slice(head);
+    let args = whole[SYSCALL_HEAD_SIZE..].chunks_exact_mut(8);
+    for (to, from) in args.zip(bytes[SYSCALL_HEAD_SIZE..n].chunks_exact(8)) {
+        to.copy_from_slice(from);
+    }
     // SAFETY: SYSCALL_RECORD_SIZE bytes; SyscallRecord is plain integers.
     let r: SyscallRecord = unsafe { std::ptr::read_unaligned(whole.as_ptr().cast()) };
     Some((r, &bytes[n..]))
