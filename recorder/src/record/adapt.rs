@@ -16,6 +16,10 @@
 //! writer's time per record is kept for both ways, and storing stops, and
 //! is not tried again for a while, when it turns out no cheaper.
 //!
+//! The time is the batch's wall time less what the writer thread waited for
+//! a CPU (`writer::write_batch`): a wait says nothing of either way's cost,
+//! and on a CPU-limited core one wait would outweigh many batches.
+//!
 //! No clock here: the caller measures, so this is tested with numbers.
 
 /// Batches waiting behind the current one at which the writer starts

@@ -1,7 +1,37 @@
 //! The few facts the daemon reads from /proc: does a process exist, what is
-//! its thread-group id, and which running processes carry a selected name.
+//! its thread-group id, which running processes carry a selected name, and
+//! how long a thread of its own waited for a CPU.
 
-use std::fs;
+use std::fs::{self, File};
+use std::os::unix::fs::FileExt;
+
+/// How long the thread that opened it has been runnable but not running:
+/// waiting for a CPU, or for its cgroup's CPU quota (a throttled task stays
+/// queued). The second field of `/proc/thread-self/schedstat` ([`proc_pid_schedstat`](https://github.com/torvalds/linux/blob/v6.12/fs/proc/base.c#L502)),
+/// `sched_info.run_delay`, in ns. Kernels without `CONFIG_SCHED_INFO` have
+/// no such file: then `open` gives `None`.
+pub struct RunDelay(File);
+
+impl RunDelay {
+    /// Opens the calling thread's counter (`thread-self` is resolved now:
+    /// open it on the thread to be measured).
+    pub fn open() -> Option<Self> {
+        File::open("/proc/thread-self/schedstat").ok().map(Self)
+    }
+
+    /// The wait so far, in ns.
+    pub fn ns(&self) -> Option<u64> {
+        let mut buf = [0u8; 96];
+        let n = self.0.read_at(&mut buf, 0).ok()?;
+        run_delay_of(std::str::from_utf8(&buf[..n]).ok()?)
+    }
+}
+
+/// `run_delay` from a schedstat line: "on-CPU ns, run-queue wait ns,
+/// timeslices".
+fn run_delay_of(schedstat: &str) -> Option<u64> {
+    schedstat.split_ascii_whitespace().nth(1)?.parse().ok()
+}
 
 /// The kernel keeps 15 bytes of a task's name (TASK_COMM_LEN - 1).
 pub const COMM_LEN: usize = 15;
@@ -69,6 +99,16 @@ pub fn processes_named(names: &[Vec<u8>]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_delay_is_the_second_schedstat_field() {
+        assert_eq!(
+            run_delay_of("279000000 781000000 1532\n"),
+            Some(781_000_000)
+        );
+        assert_eq!(run_delay_of("279000000\n"), None);
+        assert_eq!(run_delay_of(""), None);
+    }
 
     #[test]
     fn truncates_like_the_kernel() {

@@ -50,6 +50,7 @@ use thiserror::Error;
 use super::adapt::Adapt;
 use super::batch::{Batch, ItemRef};
 use super::now_ns;
+use super::procfs::RunDelay;
 use super::status::message;
 
 use recorder::{
@@ -981,10 +982,17 @@ fn writer_loop(
     mut ends: Ends,
 ) -> Result<WriterStats, WriterError> {
     let mut adapt = Adapt::default();
+    let waits = RunDelay::open();
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Batch(batch) => {
-                write_batch(&mut files, &mut adapt, &batch, &ends.progress)?;
+                write_batch(
+                    &mut files,
+                    &mut adapt,
+                    &batch,
+                    &ends.progress,
+                    waits.as_ref(),
+                )?;
                 ends.done(batch, &files);
             }
             Msg::Flush => {
@@ -1013,14 +1021,23 @@ fn writer_loop(
 
 /// Writes one batch, its blocks compressed or stored as `adapt` decides
 /// from how many batches wait behind it.
+///
+/// `adapt` is told the batch's wall time less the time the thread waited
+/// for a CPU (`waits`): on a busy or CPU-limited core a batch can wait far
+/// longer than it works (75 ms of each 100 in a cgroup held to 25% of a
+/// CPU), and one such wait made storing look dearer than compressing, so
+/// the writer compressed for the next 256 batches while behind and the
+/// ring overflowed. Time blocked in a write (a slow disk) still counts.
 fn write_batch(
     files: &mut Files,
     adapt: &mut Adapt,
     batch: &Batch,
     progress: &Progress,
+    waits: Option<&RunDelay>,
 ) -> Result<(), WriterError> {
     let backlog = progress.queued.fetch_sub(1, Ordering::Relaxed) - 1;
     files.set_store(adapt.store(backlog));
+    let waited_before = waits.and_then(RunDelay::ns);
     let start = Instant::now();
     for item in batch.iter() {
         match item {
@@ -1028,7 +1045,12 @@ fn write_batch(
             ItemRef::Encoded { bytes, ts_ns } => files.append_encoded(bytes, ts_ns)?,
         }
     }
-    adapt.observe(start.elapsed().as_nanos() as u64, batch.len());
+    let wall = start.elapsed().as_nanos() as u64;
+    let waited = match (waited_before, waits.and_then(RunDelay::ns)) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => 0,
+    };
+    adapt.observe(wall.saturating_sub(waited), batch.len());
     Ok(())
 }
 
