@@ -563,22 +563,27 @@ fn fill_capture_table(ebpf: &mut Ebpf) -> Result<(), KernelError> {
 /// starts zeroed (the whole record): only the calls that take 3 arguments
 /// or fewer are written.
 fn fill_arg_cut(ebpf: &mut Ebpf) -> Result<(), KernelError> {
-    let map_err = |source| KernelError::Map {
-        name: MAP_ARG_CUT,
-        source,
-    };
-    let map = ebpf
-        .map_mut(MAP_ARG_CUT)
-        .ok_or(KernelError::MissingMap(MAP_ARG_CUT))?;
-    let mut table: Array<_, u8> = Array::try_from(map).map_err(map_err)?;
+    let mut table = array::<u8>(ebpf, MAP_ARG_CUT)?;
     let taken = recorder::decode::sysent::args_taken_here();
     for (nr, &n) in (0..table.len()).zip(taken) {
         let cut = recorder_common::args_cut(n);
         if cut != 0 {
-            table.set(nr, cut, 0).map_err(map_err)?;
+            table.set(nr, cut, 0).map_err(|source| KernelError::Map {
+                name: MAP_ARG_CUT,
+                source,
+            })?;
         }
     }
     Ok(())
+}
+
+/// The array map `name` of the loaded object, to fill before attaching.
+fn array<'a, T: aya::Pod>(
+    ebpf: &'a mut Ebpf,
+    name: &'static str,
+) -> Result<Array<&'a mut MapData, T>, KernelError> {
+    let map = ebpf.map_mut(name).ok_or(KernelError::MissingMap(name))?;
+    Array::try_from(map).map_err(|source| KernelError::Map { name, source })
 }
 
 /// What `TRACE_SET` holds for syscall `nr`, given the set to record.
@@ -598,18 +603,14 @@ fn trace_value(set: &[i64], nr: i64) -> u8 {
 /// Fills the `TRACE_SET` array for `-e trace=SET`. The map starts zeroed,
 /// which is `SKIP`: only the other entries are written.
 fn fill_trace_set(ebpf: &mut Ebpf, set: &[i64]) -> Result<(), KernelError> {
-    let map_err = |source| KernelError::Map {
-        name: MAP_TRACE_SET,
-        source,
-    };
-    let map = ebpf
-        .map_mut(MAP_TRACE_SET)
-        .ok_or(KernelError::MissingMap(MAP_TRACE_SET))?;
-    let mut table: Array<_, u8> = Array::try_from(map).map_err(map_err)?;
+    let mut table = array::<u8>(ebpf, MAP_TRACE_SET)?;
     for idx in 0..table.len() {
         let v = trace_value(set, i64::from(idx));
         if v != trace::SKIP {
-            table.set(idx, v, 0).map_err(map_err)?;
+            table.set(idx, v, 0).map_err(|source| KernelError::Map {
+                name: MAP_TRACE_SET,
+                source,
+            })?;
         }
     }
     Ok(())
@@ -618,13 +619,6 @@ fn fill_trace_set(ebpf: &mut Ebpf, set: &[i64]) -> Result<(), KernelError> {
 /// Fills the `recorder watch` maps: the name patterns, the path arguments
 /// per syscall, the selected errnos.
 fn fill_watch(ebpf: &mut Ebpf, w: &WatchFilter) -> Result<(), KernelError> {
-    fn array<'a, T: aya::Pod>(
-        ebpf: &'a mut Ebpf,
-        name: &'static str,
-    ) -> Result<Array<&'a mut MapData, T>, KernelError> {
-        let map = ebpf.map_mut(name).ok_or(KernelError::MissingMap(name))?;
-        Array::try_from(map).map_err(|source| KernelError::Map { name, source })
-    }
     let err = |name| move |source| KernelError::Map { name, source };
     let mut names = array::<NamePattern>(ebpf, MAP_WATCH_NAMES)?;
     for (i, n) in w.names.iter().enumerate().take(WATCH_NAMES_MAX as usize) {
