@@ -693,8 +693,9 @@ pub const fn args_cut(taken: u8) -> u8 {
 ///
 /// `args` comes last so that a record without data items can end early:
 /// it is [`SYSCALL_HEAD_SIZE`] bytes plus the words of `args` that
-/// [`args_cut`] leaves (the rest read as 0). A record with items is always whole, items after
-/// it; so a record shorter than [`SYSCALL_RECORD_SIZE`] has no items.
+/// [`args_cut`] leaves (the rest read as 0). A record with items is always
+/// whole, items after it; so a record shorter than [`SYSCALL_RECORD_SIZE`]
+/// has no items.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct SyscallRecord {

@@ -7,7 +7,8 @@ Usage (root): cpu_per_record.py QUOTA_US [REPS] [MODE]
 The recorder runs in a cgroup v1 `cpu` group with cpu.cfs_quota_us=QUOTA_US
 per 100 ms (0: no limit), the fixture outside it: a uniquely named copy of
 fx-rate, 2 threads as fast as they can for 3 s, recorded with
-`--comm ... -s 0 --overflow MODE` (default drop). The recorder's CPU time
+`--comm ... -s 0 --overflow MODE` (default drop; a binary from before
+`--overflow`, such as 0f60a10, only drops and gets no flag). The recorder's CPU time
 is its rusage (all threads, start-up included) from wait4; records written
 come from `recorder info --json`. A held-back recorder is the case that
 matters: that is where a slow board drops (or pauses) and where the writer's
@@ -25,13 +26,19 @@ BIN = {"base": os.environ["BASE"], "main": os.environ["MAIN"]}
 WORK = tempfile.mkdtemp(prefix="cpu-rec-")
 FX = os.path.join(WORK, "fxcpr")
 shutil.copy(os.environ["FX"], FX)
+def overflow_flag(binary, mode):
+    """`--overflow MODE` for a recorder that has the flag; none for one from
+    before it (0f60a10, the binary issue 12 was filed against), whose only
+    behaviour is drop."""
+    h = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+    return f"--overflow {mode}" if "--overflow" in h else ""
 res = {"base": [], "main": []}
 for rep in range(reps):
     for b in (["base", "main"] if rep % 2 == 0 else ["main", "base"]):
         log = f"{WORK}/{b}.rec"
         if os.path.exists(log):
             os.remove(log)
-        rec = subprocess.Popen(["sh", "-c", f"echo $$ > {G}/cgroup.procs; exec {BIN[b]} --comm fxcpr --overflow {mode} -s 0 -q -o {log}"])
+        rec = subprocess.Popen(["sh", "-c", f"echo $$ > {G}/cgroup.procs; exec {BIN[b]} --comm fxcpr {overflow_flag(BIN[b], mode)} -s 0 -q -o {log}"])
         time.sleep(2.5)
         fx = subprocess.run([FX, "100000000", "3", "2"], capture_output=True, text=True)
         time.sleep(0.5)

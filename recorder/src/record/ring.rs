@@ -211,7 +211,7 @@ impl RecordParser {
 }
 
 /// A system-call record and its data items. A record without items may
-/// end after the arguments its call takes (`recorder_common::arg_words`):
+/// end after the arguments its call takes (`recorder_common::args_cut`):
 /// the rest of `args` reads as 0.
 fn syscall_record(bytes: &[u8]) -> Option<(SyscallRecord, &[u8])> {
     let head: &[u8; SYSCALL_HEAD_SIZE] = bytes.first_chunk()?;
@@ -517,7 +517,7 @@ mod tests {
     }
 
     /// A record without data ends after the argument words its call takes
-    /// (`arg_words`): the registers not sent read as 0, through both the
+    /// (`args_cut`): the registers not sent read as 0, through both the
     /// encoding path and the event path, and nothing is taken for items.
     #[test]
     fn a_record_cut_after_its_arguments_reads_the_rest_as_zero() {
