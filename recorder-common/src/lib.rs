@@ -79,6 +79,14 @@ pub const MAP_TRACE_SET: &str = "TRACE_SET";
 /// arguments it takes). The map starts zeroed, which sends the whole
 /// record: the loader writes only the calls that take 3 or fewer.
 pub const MAP_ARG_CUT: &str = "ARG_CUT";
+/// Threads known not to be traced, one tagged `u64` word per slot (see
+/// [`bystander`]), [`bystander::SLOTS`] of them: what lets a thread that is
+/// not recorded leave the syscall programs without a helper call.
+pub const MAP_BYSTANDERS: &str = "BYSTANDERS";
+/// The generation the words of [`MAP_BYSTANDERS`] are checked against
+/// (`u64`, [`bystander::EPOCH_ENTRIES`] of them): element 0 is advanced by
+/// the programs, element 1 by user space, so neither overwrites the other's.
+pub const MAP_EPOCHS: &str = "EPOCHS";
 /// Lean mode: per-thread sequence numbers, one tagged `u64` word per slot
 /// (see [`seq_slot`]), indexed by `tid & globals::SEQ_MASK`.
 pub const MAP_SEQS: &str = "SEQS";
@@ -598,6 +606,58 @@ pub mod seq_slot {
     }
 }
 
+/// A cache of "this thread is not traced", keyed by the thread's own
+/// registers ([`MAP_BYSTANDERS`]).
+///
+/// A raw syscall tracepoint passes the `pt_regs` the call entered with,
+/// which sit at the top of the calling thread's kernel stack
+/// (`task_pt_regs`), so the pointer names the thread without a helper call
+/// (`bpf_get_current_pid_tgid`, whose return is what costs on a CPU with
+/// retpolines and SRSO's safe-RET). Stacks are at least 16 KiB
+/// (`THREAD_SIZE` on x86_64 and arm64) and never overlap, so two live
+/// threads' pointers differ in bit 14 or above: `ptr >> 14` is unique among
+/// live threads. The slot is its low bits, the tag its next bits up to
+/// bit 55 (the highest address bit on either architecture; arm64 may keep a
+/// pointer tag above it, which names no other memory).
+///
+/// A word says "not traced at generation E" ([`MAP_EPOCHS`]); whatever makes
+/// a thread traced (a fork or new thread of a traced process, an exec whose
+/// name is selected, a process selected by user space after attach) moves
+/// the generation on, which makes every word stale at once. So a reused
+/// stack, or a thread selected later, is never taken for a bystander. A
+/// thread that is traced never writes its slot.
+pub mod bystander {
+    /// Slots (a power of two): 256 KiB of map.
+    pub const SLOTS: u32 = 1 << SLOT_BITS;
+    pub const SLOT_BITS: u32 = 15;
+    /// Below this bit, pointers into one stack can differ.
+    pub const STACK_SHIFT: u32 = 14;
+    /// Address bits the tag keeps, above the slot's.
+    const TAG_BITS: u32 = 56 - STACK_SHIFT - SLOT_BITS;
+    /// The generation's bits in a word: it wraps after 2^37 changes, about
+    /// 400 years at 10,000 traced forks a second.
+    pub const EPOCH_BITS: u32 = 64 - TAG_BITS;
+    /// [`super::MAP_EPOCHS`]: the programs' generation and user space's.
+    pub const EPOCH_ENTRIES: u32 = 2;
+    pub const EPOCH_KERNEL: u32 = 0;
+    pub const EPOCH_USER: u32 = 1;
+
+    /// The slot of the thread whose registers are at `regs`.
+    #[inline(always)]
+    pub const fn slot(regs: u64) -> u32 {
+        ((regs >> STACK_SHIFT) as u32) & (SLOTS - 1)
+    }
+
+    /// The word that says the thread at `regs` was not traced at `epoch`.
+    /// Never 0 for a kernel address (its bits 47..55 are set), so a zeroed
+    /// slot matches nobody.
+    #[inline(always)]
+    pub const fn word(regs: u64, epoch: u64) -> u64 {
+        let tag = (regs >> (STACK_SHIFT + SLOT_BITS)) & ((1 << TAG_BITS) - 1);
+        (tag << EPOCH_BITS) | (epoch & ((1 << EPOCH_BITS) - 1))
+    }
+}
+
 /// `struct pt_regs` offsets (bytes) where `sys_exit` finds a call's number
 /// and arguments, from the architectures' uapi-stable layouts, so no BTF is
 /// needed. Lean mode reads them at exit; full mode reads the arguments at
@@ -1014,4 +1074,38 @@ mod pod {
     unsafe impl aya::Pod for super::NamePattern {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::ProcInfo {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bystander::{SLOTS, slot, word};
+
+    /// Two stacks of x86_64's vmalloc area, 16 KiB and a guard page apart,
+    /// and arm64's with a pointer tag in the top byte.
+    const X86: u64 = 0xffff_c900_0064_bf58;
+    const ARM: u64 = 0xf2ff_8000_8302_7eb0;
+
+    #[test]
+    fn bystander_words_tell_live_stacks_apart() {
+        for base in [X86, ARM] {
+            for apart in [16 << 10, 20 << 10, 32 << 10, (SLOTS as u64) << 14, 1 << 40] {
+                let other = base + apart;
+                assert!(
+                    slot(base) != slot(other) || word(base, 7) != word(other, 7),
+                    "{base:#x} and {other:#x} share a word"
+                );
+            }
+            // The same thread, anywhere in the pointer's own 16 KiB: one word.
+            assert_eq!(word(base, 7), word(base & !0x3fff, 7));
+            assert_eq!(slot(base), slot(base & !0x3fff));
+        }
+    }
+
+    #[test]
+    fn bystander_words_go_stale_with_the_generation() {
+        assert_ne!(word(X86, 1), word(X86, 2));
+        assert_ne!(word(X86, 0), 0, "a zeroed slot must match nobody");
+        // Bits above the address (arm64's pointer tag) name no other stack.
+        assert_eq!(word(ARM, 3), word(ARM & 0x00ff_ffff_ffff_ffff, 3));
+    }
 }

@@ -11,9 +11,10 @@
 //!   because they moved in 6.x) maintain the set of traced processes.
 //!
 //! Selection is per *process* (tgid): one byte per pid in the `TRACED`
-//! array. Every thread of every process pays exactly one array lookup per
-//! syscall entry and exit (array lookups are inlined by the verifier, so
-//! that is a handful of instructions); only traced threads go further.
+//! array. A thread that is not selected is remembered in `BYSTANDERS`,
+//! under its `pt_regs` pointer, until the selection changes: from then on
+//! each of its system calls costs the programs two inlined array lookups
+//! and no helper call (see [`selection`]); only traced threads go further.
 //!
 //! Full mode: at entry the six arguments are stashed per thread, at exit
 //! one merged record is emitted. On arm64 the first argument lives in x0,
@@ -28,6 +29,12 @@
 //! mode").
 #![no_std]
 #![no_main]
+// An atomic add (`new_epoch`): the BPF target has no `AtomicU64::fetch_add`.
+#![allow(
+    internal_features,
+    reason = "core_intrinsics is the one way to an atomic add on the BPF target"
+)]
+#![feature(core_intrinsics)]
 
 mod capture;
 mod watch;
@@ -41,11 +48,12 @@ use aya_ebpf::{
     maps::{Array, HashMap, PerCpuArray, RingBuf},
     programs::{RawTracePointContext, TracePointContext},
 };
+use core::intrinsics::{AtomicOrdering, atomic_xadd};
 use recorder_common::{
     CAPTURE_ENTRIES, COMM_LEN, COMMS_ENTRIES, CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused,
     ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, SYSCALL_HEAD_SIZE, SYSCALL_RECORD_SIZE, Scratch,
-    Stash, SyscallRecord, TRACED_CHUNK, TracedChunk, capture::MAX_ENVP, ctr, flags, kind, pt_regs,
-    seq_slot, trace, traced,
+    Stash, SyscallRecord, TRACED_CHUNK, TracedChunk, bystander, capture::MAX_ENVP, ctr, flags,
+    kind, pt_regs, seq_slot, trace, traced,
 };
 
 /// Default sizes; user space overrides them at load time (`set_max_entries`).
@@ -126,6 +134,12 @@ static ARG_CUT: Array<u8> = Array::with_max_entries(CAPTURE_ENTRIES, 0);
 /// An array lookup is inlined by the verifier: no helper call, no lock.
 #[map(name = "SEQS")]
 static SEQS: Array<u64> = Array::with_max_entries(1, 0);
+/// Threads known not to be traced (recorder_common::bystander): see
+/// [`selection`].
+#[map(name = "BYSTANDERS")]
+static BYSTANDERS: Array<u64> = Array::with_max_entries(bystander::SLOTS, 0);
+#[map(name = "EPOCHS")]
+static EPOCHS: Array<u64> = Array::with_max_entries(bystander::EPOCH_ENTRIES, 0);
 
 // Read-only configuration, patched by user space before load (see
 // recorder_common::globals). Read through `read_volatile` so the compiler
@@ -270,6 +284,62 @@ fn traced_state(pid: u32) -> u8 {
     match TRACED.get(pid / TRACED_CHUNK as u32) {
         Some(c) => c.pids[(pid as usize) & (TRACED_CHUNK - 1)],
         None => traced::NO,
+    }
+}
+
+/// The current thread's `pid_tgid` and its process's `traced_state`, or
+/// None for a thread that is not selected (`traced::NO`). `regs` is the
+/// tracepoint's `pt_regs` pointer, which names the thread (see
+/// recorder_common::bystander): a thread found in `BYSTANDERS` under the
+/// current generation is answered from there, without the helper call
+/// that every other way of knowing the thread takes; that call is most of
+/// what an unselected thread paid above the cost of any attached program.
+/// The generation is read before the selection, so a word written here can
+/// only be older than a change that happened meanwhile, never newer.
+#[inline(always)]
+fn selection(regs: u64) -> Option<(u64, u8)> {
+    let word = bystander::word(regs, epoch());
+    let slot = BYSTANDERS.get_ptr_mut(bystander::slot(regs));
+    if let Some(p) = slot
+        // SAFETY: in-bounds element of an array map, one aligned word.
+        && unsafe { *p } == word
+    {
+        return None;
+    }
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let state = traced_state((pid_tgid >> 32) as u32);
+    if state == traced::NO {
+        if let Some(p) = slot {
+            // SAFETY: as above; a whole word, so a reader sees one
+            // thread's word or another's, never a mix.
+            unsafe { *p = word };
+        }
+        return None;
+    }
+    Some((pid_tgid, state))
+}
+
+/// The generation `BYSTANDERS` words are good for: the programs' count of
+/// selection changes plus user space's.
+#[inline(always)]
+fn epoch() -> u64 {
+    let k = EPOCHS.get(bystander::EPOCH_KERNEL).copied().unwrap_or(0);
+    let u = EPOCHS.get(bystander::EPOCH_USER).copied().unwrap_or(0);
+    k.wrapping_add(u)
+}
+
+/// A thread has just become traced (a new thread or followed child of a
+/// traced process, an exec under a selected name): every `BYSTANDERS` word
+/// goes stale, since the new one may run on a stack whose last owner was
+/// not traced. Called after `set_traced`. Rare next to system calls.
+#[inline(always)]
+fn new_epoch() {
+    if let Some(p) = EPOCHS.get_ptr_mut(bystander::EPOCH_KERNEL) {
+        // SAFETY: in-bounds, 8-aligned element of an array map. An atomic
+        // add whose result is unused is BPF_XADD, which every kernel has
+        // (`AtomicU64::fetch_add` is missing on the BPF target, which has
+        // no compare-and-swap).
+        unsafe { atomic_xadd::<u64, u64, { AtomicOrdering::Relaxed }>(p, 1) };
     }
 }
 
@@ -693,12 +763,10 @@ const AT_EXECFN: u64 = 31;
 
 #[raw_tracepoint(tracepoint = "sys_enter")]
 pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    let tgid = (pid_tgid >> 32) as u32;
-    let state = traced_state(tgid);
-    if state == traced::NO {
+    let Some((pid_tgid, state)) = selection(ctx.arg(0)) else {
         return 0;
-    }
+    };
+    let tgid = (pid_tgid >> 32) as u32;
     let nr: i64 = ctx.arg(1);
     if state == traced::AT_EXEC {
         if nr != cfg(&NR_EXECVE) && nr != cfg(&NR_EXECVEAT) {
@@ -778,11 +846,10 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
 
 #[raw_tracepoint(tracepoint = "sys_exit")]
 pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    let tgid = (pid_tgid >> 32) as u32;
-    if traced_state(tgid) != traced::YES {
+    let Some((pid_tgid, traced::YES)) = selection(ctx.arg(0)) else {
         return 0;
-    }
+    };
+    let tgid = (pid_tgid >> 32) as u32;
     // `-e trace=SET`: a call outside the set returns here, before the stash.
     // An exit whose number is gone (-1 after rt_sigreturn) goes on to the
     // stash, which knows whether its entry was recorded.
@@ -992,11 +1059,10 @@ fn lean_seq_move(old_tid: u32, tid: u32) {
 /// (exec, clone) or records them (exit, exit_group).
 #[raw_tracepoint(tracepoint = "sys_exit")]
 pub fn sys_exit_lean(ctx: RawTracePointContext) -> i32 {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    let tgid = (pid_tgid >> 32) as u32;
-    if traced_state(tgid) != traced::YES {
+    let Some((pid_tgid, traced::YES)) = selection(ctx.arg(0)) else {
         return 0;
-    }
+    };
+    let tgid = (pid_tgid >> 32) as u32;
     let tid = pid_tgid as u32;
     let (mut nr, mut args) = read_call_at_exit(ctx.arg::<*const u8>(0));
     if nr == -1
@@ -1258,12 +1324,14 @@ pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
     }
     if thread {
         // Same process: its selection is already the tgid's.
+        new_epoch();
         inherit_call(tid, child);
         return 0;
     }
     let follow = cfg(&FOLLOW_FORKS) != 0;
     set_traced(child, if follow { traced::YES } else { traced::NO });
     if follow {
+        new_epoch();
         inherit_call(tid, child);
         emit_proc(kind::FORK, tgid, tid, child);
     }
@@ -1315,6 +1383,7 @@ pub fn sched_process_exec(ctx: TracePointContext) -> u32 {
             && COMMS.get_ptr(comm).is_some()
         {
             set_traced(tgid, traced::YES);
+            new_epoch();
             state = traced::YES;
             newly_selected = true;
         }

@@ -232,6 +232,49 @@ fn other_processes_are_not_recorded() {
     assert!(!log.syscalls().any(|s| s.args[0] == neg(-3000)));
 }
 
+/// A thread that is not traced is remembered by its kernel stack, and the
+/// kernel gives freed stacks to the next threads it creates: the threads
+/// and child processes of a traced process started on stacks a bystander's
+/// threads just left (both on CPU 0, see fx-stacks) are recorded, every one
+/// of them, in both modes.
+#[test]
+fn threads_on_stacks_bystanders_left_are_recorded() {
+    if !privileged() {
+        return;
+    }
+    const ROUNDS: i64 = 150;
+    let w = Workdir::new();
+    for mode in ["full", "lean"] {
+        let mut bystander = std::process::Command::new(fixture("fx-stacks"))
+            .arg("bystander")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("bystander");
+        let log_path = w.path(&format!("stacks-{mode}.rec"));
+        let out = record_command(
+            &log_path,
+            &["--mode", mode, "-s", "0"],
+            &[&fixture("fx-stacks")],
+            &["traced", &ROUNDS.to_string()],
+        );
+        drop(bystander.stdin.take());
+        assert!(bystander.wait().expect("bystander").success());
+        assert!(out.status.success(), "stderr: {}", out.stderr);
+        let log = Log::read(&log_path);
+        log.assert_complete();
+        let marks: std::collections::BTreeSet<u64> = log
+            .syscalls()
+            .filter(|s| s.nr == libc::SYS_close && s.ret == err(libc::EBADF))
+            .map(|s| s.args[0])
+            .collect();
+        let missing: Vec<i64> = (0..ROUNDS)
+            .filter(|i| !marks.contains(&neg(-(5000 + i))))
+            .collect();
+        // Even: a thread; odd: a child process.
+        assert!(missing.is_empty(), "{mode}: not recorded: {missing:?}");
+    }
+}
+
 /// fx-threads prints `pid=N`, optionally waits for a line on stdin, then
 /// renames all its threads and makes one marker call per thread.
 fn check_threads(log: &Log, pid: u32) {
@@ -274,6 +317,16 @@ fn comm_selects_new_processes_and_renamed_threads() {
     let log = Log::read(&log_path);
     log.assert_complete();
     check_threads(&log, pid);
+    // The main thread's calls between its exec and its first new thread
+    // (its rename) are recorded: the process made system calls before the
+    // exec, unselected, so its thread was remembered as a bystander, which
+    // the selection at exec must undo.
+    assert!(
+        log.syscalls().any(|s| s.tid == pid
+            && s.nr == libc::SYS_prctl
+            && s.args[0] == libc::PR_SET_NAME as u64),
+        "the main thread's rename, before any thread was created"
+    );
     // Selected at exec: the exec event is there, and no exit without entry
     // was counted for its execve.
     assert!(

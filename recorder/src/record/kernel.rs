@@ -9,11 +9,11 @@ use aya::{
 };
 use recorder_common::{
     ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS, LEAN_TRACEPOINTS,
-    MAP_ARG_CUT, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON,
-    MAP_PAUSED, MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS, MAP_TRACE_SET,
-    MAP_TRACED, Paused, STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT,
-    TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, ctr,
-    globals, seq_slot, trace, traced,
+    MAP_ARG_CUT, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EPOCHS, MAP_EVENTS,
+    MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS,
+    MAP_TRACE_SET, MAP_TRACED, Paused, STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC,
+    TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk,
+    Tracepoint, ctr, globals, seq_slot, trace, traced,
 };
 use recorder_common::{
     CAPTURE_ENTRIES, ERRNO_ENTRIES, MAP_WATCH_ARGS, MAP_WATCH_ERRNO, MAP_WATCH_NAMES,
@@ -156,6 +156,8 @@ pub struct Kernel {
     links: Vec<Link>,
     attach: &'static [Tracepoint],
     traced: Array<MapData, TracedChunk>,
+    /// recorder_common::MAP_EPOCHS, moved on by [`Kernel::select_running`].
+    epochs: Array<MapData, u64>,
     /// recorder_common::MAP_CLOSING, set by [`Kernel::detach`].
     closing: Array<MapData, u32>,
     pid_max: u32,
@@ -322,6 +324,7 @@ impl Kernel {
             fill_watch(&mut ebpf, w)?;
         }
         let traced = take(&mut ebpf, MAP_TRACED)?;
+        let epochs = take(&mut ebpf, MAP_EPOCHS)?;
         let ring = take(&mut ebpf, MAP_EVENTS)?;
         let counters = take(&mut ebpf, MAP_COUNTERS)?;
         let paused = take(&mut ebpf, MAP_PAUSED)?;
@@ -337,6 +340,7 @@ impl Kernel {
                 links: Vec::new(),
                 attach,
                 traced,
+                epochs,
                 closing,
                 pid_max,
             },
@@ -378,6 +382,34 @@ impl Kernel {
                 name: MAP_TRACED,
                 source,
             })
+    }
+
+    /// Marks processes as traced that may already be making system calls
+    /// under the attached programs. Their threads may be remembered as not
+    /// traced (recorder_common::bystander), so the generation those words
+    /// hold is moved on, after an RCU grace period: the syscall programs run
+    /// under `rcu_read_lock` (`__bpf_trace_run`), so every run that read the
+    /// old selection has ended by then, and none can still write a word of
+    /// the new generation that says "not traced".
+    pub fn select_running(&mut self, pids: &[u32]) -> Result<(), KernelError> {
+        if pids.is_empty() {
+            return Ok(());
+        }
+        for &p in pids {
+            self.select(p, false)?;
+        }
+        // Without the grace period (membarrier refused) the window is a
+        // few instructions of a program already running: moved on anyway.
+        rcu_grace_period();
+        let key = recorder_common::bystander::EPOCH_USER;
+        let map_error = |source| KernelError::Map {
+            name: MAP_EPOCHS,
+            source,
+        };
+        let e = self.epochs.get(&key, 0).map_err(map_error)?;
+        self.epochs
+            .set(key, e.wrapping_add(1), 0)
+            .map_err(map_error)
     }
 
     /// Attaches every program of [`TRACEPOINTS`] (or of its lean or

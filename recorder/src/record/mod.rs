@@ -639,11 +639,11 @@ fn select_and_attach(kernel: &mut Kernel, cfg: &Config) -> Result<(), RecordErro
     }
     kernel.attach()?;
     if !cfg.comms.is_empty() {
-        for p in procfs::processes_named(&cfg.comms) {
-            if preselected.insert(p) {
-                kernel.select(p, false)?;
-            }
-        }
+        let late: Vec<u32> = procfs::processes_named(&cfg.comms)
+            .into_iter()
+            .filter(|&p| preselected.insert(p))
+            .collect();
+        kernel.select_running(&late)?;
     }
     Ok(())
 }

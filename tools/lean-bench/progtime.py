@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""The syscall programs' own run time per call, from the kernel's BPF stats.
+
+    sudo python3 tools/lean-bench/progtime.py BIN[,BIN...] [CALLS [REPS [MODES]]]
+
+A/B runs of the getppid loop (ab.py) measure what the traced program pays
+in all, which on a shared VM moves by 30% from one run to the next. This
+measures only the programs: with `kernel.bpf_stats_enabled` on, the kernel
+times every run of every program (`run_time_ns`, `run_cnt` in `bpftool prog
+show`), so a change to the programs shows up without the noise of the rest
+of the system call. It leaves out what the programs cost outside their own
+code (the slow path, the dispatch), which no change to them moves, and
+adds the stats' own two clock reads to every run, the same for every binary.
+
+Per repetition, every mode under every binary, in an order that rotates.
+Modes: `full`, `lean` (the loop traced: `--comm fx-loop --overflow pause`,
+the mode `recorder -- COMMAND` uses), `other_full`, `other_lean` (a
+recorder selecting another comm while the loop runs), `floor`,
+`lean_floor` (the empty programs of `--bench-floor`: what the stats
+themselves add to a run). Printed per mode and
+binary: ns per run of each syscall program (min / median / max) and their
+sum, the cost per system call.
+
+fx-loop is target/release/fx-loop unless FX_LOOP says otherwise.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+BINS = sys.argv[1].split(",")
+N = sys.argv[2] if len(sys.argv) > 2 else "1000000"
+REPS = int(sys.argv[3]) if len(sys.argv) > 3 else 7
+MODES = sys.argv[4].split(",") if len(sys.argv) > 4 else ["other_full", "other_lean", "full", "lean"]
+LOOP = os.environ.get("FX_LOOP", os.path.join(ROOT, "target/release/fx-loop"))
+TMP = tempfile.mkdtemp(prefix="progtime-")
+PROGS = ("sys_enter", "sys_exit", "sys_exit_lean", "floor_enter", "floor_exit")
+STATS = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+def prog_stats():
+    out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True,
+                         check=True).stdout
+    return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0))
+            for p in json.loads(out) if p.get("name") in PROGS}
+
+
+def run(binary, mode):
+    lean = mode.endswith("lean")
+    comm = "fx-loop" if mode in ("full", "lean") else "nosuchcomm"
+    args = [binary, "--mode", "lean" if lean else "full", "-s", "0", "--comm", comm,
+            "-o", TMP + "/x.rec"]
+    if "floor" in mode:
+        args.append("--bench-floor")
+    if comm == "fx-loop":
+        args += ["--overflow", "pause"]
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    for line in p.stderr:
+        if line.startswith("recorder: recording"):
+            break
+    else:
+        raise SystemExit("recorder did not start: %s" % " ".join(args))
+    try:
+        before = prog_stats()
+        subprocess.run([LOOP, N], capture_output=True, check=True)
+        after = prog_stats()
+    finally:
+        p.send_signal(2)
+        p.wait()
+    per_run = {}
+    for name, (t, c) in after.items():
+        t0, c0 = before.get(name, (0, 0))
+        if c > c0:
+            per_run[name] = (t - t0) / (c - c0)
+    return per_run
+
+
+def main():
+    if os.geteuid() != 0:
+        raise SystemExit("needs root (bpf_stats_enabled, loading programs)")
+    with open(STATS) as f:
+        was = f.read().strip()
+    with open(STATS, "w") as f:
+        f.write("1")
+    got = {(m, b): [] for m in MODES for b in BINS}
+    try:
+        for rep in range(REPS):
+            for i, m in enumerate(MODES):
+                order = BINS[(rep + i) % len(BINS):] + BINS[:(rep + i) % len(BINS)]
+                for b in order:
+                    got[(m, b)].append(run(b, m))
+            print("rep", rep + 1, "done", file=sys.stderr, flush=True)
+    finally:
+        with open(STATS, "w") as f:
+            f.write(was)
+
+    def mmm(xs):
+        return "%.0f / %.0f / %.0f" % (min(xs), statistics.median(xs), max(xs))
+    print("ns per program run, min / median / max of %d repetitions, %s calls each" % (REPS, N))
+    print("| mode | binary | " + " | ".join(PROGS) + " | per call (sum of medians) |")
+    print("|---|---|" + "--:|" * (len(PROGS) + 1))
+    for m in MODES:
+        for b in BINS:
+            cells, total = [], 0.0
+            for name in PROGS:
+                xs = [r[name] for r in got[(m, b)] if name in r]
+                cells.append(mmm(xs) if xs else "")
+                total += statistics.median(xs) if xs else 0
+            print("| %s | %s | %s | %.0f |" % (m, b, " | ".join(cells), total))
+
+
+if __name__ == "__main__":
+    main()
