@@ -83,10 +83,12 @@ pub const MAP_ARG_CUT: &str = "ARG_CUT";
 /// [`bystander`]), [`bystander::SLOTS`] of them: what lets a thread that is
 /// not recorded leave the syscall programs without a helper call.
 pub const MAP_BYSTANDERS: &str = "BYSTANDERS";
-/// The generation the words of [`MAP_BYSTANDERS`] are checked against
-/// (`u64`, [`bystander::EPOCH_ENTRIES`] of them): element 0 is advanced by
-/// the programs, element 1 by user space, so neither overwrites the other's.
-pub const MAP_EPOCHS: &str = "EPOCHS";
+/// User space's part of the generation the words of [`MAP_BYSTANDERS`] are
+/// checked against (see [`bystander`]): a `u64` global of the programs in
+/// a section of its own, so this map is that one value (key 0). The
+/// programs add their own part, which only they write. (The programs name
+/// the section in a `link_section` attribute, which takes no constant.)
+pub const MAP_USER_EPOCH: &str = ".data.user_epoch";
 /// Lean mode: per-thread sequence numbers, one tagged `u64` word per slot
 /// (see [`seq_slot`]), indexed by `tid & globals::SEQ_MASK`.
 pub const MAP_SEQS: &str = "SEQS";
@@ -620,7 +622,7 @@ pub mod seq_slot {
 /// bit 55 (the highest address bit on either architecture; arm64 may keep a
 /// pointer tag above it, which names no other memory).
 ///
-/// A word says "not traced at generation E" ([`MAP_EPOCHS`]); whatever makes
+/// A word says "not traced at generation E" (see [`MAP_USER_EPOCH`]); whatever makes
 /// a thread traced (a fork or new thread of a traced process, an exec whose
 /// name is selected, a process selected by user space after attach) moves
 /// the generation on, which makes every word stale at once. So a reused
@@ -637,10 +639,6 @@ pub mod bystander {
     /// The generation's bits in a word: it wraps after 2^37 changes, about
     /// 400 years at 10,000 traced forks a second.
     pub const EPOCH_BITS: u32 = 64 - TAG_BITS;
-    /// [`super::MAP_EPOCHS`]: the programs' generation and user space's.
-    pub const EPOCH_ENTRIES: u32 = 2;
-    pub const EPOCH_KERNEL: u32 = 0;
-    pub const EPOCH_USER: u32 = 1;
 
     /// The slot of the thread whose registers are at `regs`.
     #[inline(always)]

@@ -48,7 +48,10 @@ use aya_ebpf::{
     maps::{Array, HashMap, PerCpuArray, RingBuf},
     programs::{RawTracePointContext, TracePointContext},
 };
-use core::intrinsics::{AtomicOrdering, atomic_xadd};
+use core::{
+    intrinsics::{AtomicOrdering, atomic_xadd},
+    ptr::read_volatile,
+};
 use recorder_common::{
     CAPTURE_ENTRIES, COMM_LEN, COMMS_ENTRIES, CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused,
     ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, SYSCALL_HEAD_SIZE, SYSCALL_RECORD_SIZE, Scratch,
@@ -138,8 +141,16 @@ static SEQS: Array<u64> = Array::with_max_entries(1, 0);
 /// [`selection`].
 #[map(name = "BYSTANDERS")]
 static BYSTANDERS: Array<u64> = Array::with_max_entries(bystander::SLOTS, 0);
-#[map(name = "EPOCHS")]
-static EPOCHS: Array<u64> = Array::with_max_entries(bystander::EPOCH_ENTRIES, 0);
+/// The generation `BYSTANDERS` words are good for, in two counters that
+/// are added: the programs' (an atomic add, see [`new_epoch`]) and user
+/// space's (recorder_common::MAP_USER_EPOCH). Each in a section of its own,
+/// so user space's whole-value update of its own never writes over the
+/// programs', and both are plain loads: a global's address is known at
+/// load time, where a map element takes an inlined lookup with its checks.
+#[unsafe(link_section = ".bss.epoch")]
+static mut KERNEL_EPOCH: u64 = 0;
+#[unsafe(link_section = ".data.user_epoch")]
+static mut USER_EPOCH: u64 = 0;
 
 // Read-only configuration, patched by user space before load (see
 // recorder_common::globals). Read through `read_volatile` so the compiler
@@ -323,9 +334,10 @@ fn selection(regs: u64) -> Option<(u64, u8)> {
 /// selection changes plus user space's.
 #[inline(always)]
 fn epoch() -> u64 {
-    let k = EPOCHS.get(bystander::EPOCH_KERNEL).copied().unwrap_or(0);
-    let u = EPOCHS.get(bystander::EPOCH_USER).copied().unwrap_or(0);
-    k.wrapping_add(u)
+    // SAFETY: aligned u64 globals, read whole.
+    unsafe {
+        read_volatile(&raw const KERNEL_EPOCH).wrapping_add(read_volatile(&raw const USER_EPOCH))
+    }
 }
 
 /// A thread has just become traced (a new thread or followed child of a
@@ -334,13 +346,10 @@ fn epoch() -> u64 {
 /// not traced. Called after `set_traced`. Rare next to system calls.
 #[inline(always)]
 fn new_epoch() {
-    if let Some(p) = EPOCHS.get_ptr_mut(bystander::EPOCH_KERNEL) {
-        // SAFETY: in-bounds, 8-aligned element of an array map. An atomic
-        // add whose result is unused is BPF_XADD, which every kernel has
-        // (`AtomicU64::fetch_add` is missing on the BPF target, which has
-        // no compare-and-swap).
-        unsafe { atomic_xadd::<u64, u64, { AtomicOrdering::Relaxed }>(p, 1) };
-    }
+    // SAFETY: an aligned u64 global. An atomic add whose result is unused
+    // is BPF_XADD, which every kernel has (`AtomicU64::fetch_add` is
+    // missing on the BPF target, which has no compare-and-swap).
+    unsafe { atomic_xadd::<u64, u64, { AtomicOrdering::Relaxed }>(&raw mut KERNEL_EPOCH, 1) };
 }
 
 #[inline(always)]

@@ -9,9 +9,9 @@ use aya::{
 };
 use recorder_common::{
     ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS, LEAN_TRACEPOINTS,
-    MAP_ARG_CUT, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EPOCHS, MAP_EVENTS,
-    MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS,
-    MAP_TRACE_SET, MAP_TRACED, Paused, STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC,
+    MAP_ARG_CUT, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON,
+    MAP_PAUSED, MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS, MAP_TRACE_SET,
+    MAP_TRACED, MAP_USER_EPOCH, Paused, STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC,
     TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk,
     Tracepoint, ctr, globals, seq_slot, trace, traced,
 };
@@ -156,8 +156,8 @@ pub struct Kernel {
     links: Vec<Link>,
     attach: &'static [Tracepoint],
     traced: Array<MapData, TracedChunk>,
-    /// recorder_common::MAP_EPOCHS, moved on by [`Kernel::select_running`].
-    epochs: Array<MapData, u64>,
+    /// recorder_common::MAP_USER_EPOCH, moved on by [`Kernel::select_running`].
+    user_epoch: Array<MapData, u64>,
     /// recorder_common::MAP_CLOSING, set by [`Kernel::detach`].
     closing: Array<MapData, u32>,
     pid_max: u32,
@@ -324,7 +324,7 @@ impl Kernel {
             fill_watch(&mut ebpf, w)?;
         }
         let traced = take(&mut ebpf, MAP_TRACED)?;
-        let epochs = take(&mut ebpf, MAP_EPOCHS)?;
+        let user_epoch = take(&mut ebpf, MAP_USER_EPOCH)?;
         let ring = take(&mut ebpf, MAP_EVENTS)?;
         let counters = take(&mut ebpf, MAP_COUNTERS)?;
         let paused = take(&mut ebpf, MAP_PAUSED)?;
@@ -340,7 +340,7 @@ impl Kernel {
                 links: Vec::new(),
                 attach,
                 traced,
-                epochs,
+                user_epoch,
                 closing,
                 pid_max,
             },
@@ -401,14 +401,13 @@ impl Kernel {
         // Without the grace period (membarrier refused) the window is a
         // few instructions of a program already running: moved on anyway.
         rcu_grace_period();
-        let key = recorder_common::bystander::EPOCH_USER;
         let map_error = |source| KernelError::Map {
-            name: MAP_EPOCHS,
+            name: MAP_USER_EPOCH,
             source,
         };
-        let e = self.epochs.get(&key, 0).map_err(map_error)?;
-        self.epochs
-            .set(key, e.wrapping_add(1), 0)
+        let e = self.user_epoch.get(&0, 0).map_err(map_error)?;
+        self.user_epoch
+            .set(0, e.wrapping_add(1), 0)
             .map_err(map_error)
     }
 
