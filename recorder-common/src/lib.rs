@@ -148,6 +148,7 @@ pub const MAPS: &[&str] = &[
     MAP_TRACE_SET,
     MAP_ARG_CUT,
     MAP_SEQS,
+    MAP_BYSTANDERS,
     MAP_EXEC_REREAD,
     MAP_STASH_SLOTS,
     MAP_STASH_OWNERS,
@@ -647,8 +648,9 @@ pub mod bystander {
     }
 
     /// The word that says the thread at `regs` was not traced at `epoch`.
-    /// Never 0 for a kernel address (its bits 47..55 are set), so a zeroed
-    /// slot matches nobody.
+    /// Never 0 (a slot never written): a kernel address has bits 47..55
+    /// set, and the programs' generation never is 0 (user space's part
+    /// starts at 1).
     #[inline(always)]
     pub const fn word(regs: u64, epoch: u64) -> u64 {
         let tag = (regs >> (STACK_SHIFT + SLOT_BITS)) & ((1 << TAG_BITS) - 1);

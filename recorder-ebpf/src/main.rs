@@ -48,10 +48,7 @@ use aya_ebpf::{
     maps::{Array, HashMap, PerCpuArray, RingBuf},
     programs::{RawTracePointContext, TracePointContext},
 };
-use core::{
-    intrinsics::{AtomicOrdering, atomic_xadd},
-    ptr::read_volatile,
-};
+use core::intrinsics::{AtomicOrdering, atomic_xadd};
 use recorder_common::{
     CAPTURE_ENTRIES, COMM_LEN, COMMS_ENTRIES, CaptureSpec, EntryDataRecord, PAUSED_ENTRIES, Paused,
     ProcRecord, SCRATCH_SIZE, STASH_ENTRIES, SYSCALL_HEAD_SIZE, SYSCALL_RECORD_SIZE, Scratch,
@@ -147,10 +144,16 @@ static BYSTANDERS: Array<u64> = Array::with_max_entries(bystander::SLOTS, 0);
 /// so user space's whole-value update of its own never writes over the
 /// programs', and both are plain loads: a global's address is known at
 /// load time, where a map element takes an inlined lookup with its checks.
+/// User space's part starts at 1, so no word is ever 0, which a slot
+/// never written holds. Both are kept (`no_mangle`) in the object for old
+/// kernels, which has no `BYSTANDERS` fast path, since user space updates
+/// its part either way.
+#[unsafe(no_mangle)]
 #[unsafe(link_section = ".bss.epoch")]
 static mut KERNEL_EPOCH: u64 = 0;
+#[unsafe(no_mangle)]
 #[unsafe(link_section = ".data.user_epoch")]
-static mut USER_EPOCH: u64 = 0;
+static mut USER_EPOCH: u64 = 1;
 
 // Read-only configuration, patched by user space before load (see
 // recorder_common::globals). Read through `read_volatile` so the compiler
@@ -307,6 +310,11 @@ fn traced_state(pid: u32) -> u8 {
 /// what an unselected thread paid above the cost of any attached program.
 /// The generation is read before the selection, so a word written here can
 /// only be older than a change that happened meanwhile, never newer.
+///
+/// Not in the object for kernels before 5.17 (`bounded-loops`): its
+/// `sys_enter`, whose capture loops the verifier walks iteration by
+/// iteration, then went past the 1M-instruction limit on arm64 6.1.
+#[cfg(not(feature = "bounded-loops"))]
 #[inline(always)]
 fn selection(regs: u64) -> Option<(u64, u8)> {
     let word = bystander::word(regs, epoch());
@@ -330,13 +338,24 @@ fn selection(regs: u64) -> Option<(u64, u8)> {
     Some((pid_tgid, state))
 }
 
+/// [`selection`] without `BYSTANDERS`.
+#[cfg(feature = "bounded-loops")]
+#[inline(always)]
+fn selection(_regs: u64) -> Option<(u64, u8)> {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let state = traced_state((pid_tgid >> 32) as u32);
+    (state != traced::NO).then_some((pid_tgid, state))
+}
+
 /// The generation `BYSTANDERS` words are good for: the programs' count of
 /// selection changes plus user space's.
+#[cfg(not(feature = "bounded-loops"))]
 #[inline(always)]
 fn epoch() -> u64 {
     // SAFETY: aligned u64 globals, read whole.
     unsafe {
-        read_volatile(&raw const KERNEL_EPOCH).wrapping_add(read_volatile(&raw const USER_EPOCH))
+        let k = core::ptr::read_volatile(&raw const KERNEL_EPOCH);
+        k.wrapping_add(core::ptr::read_volatile(&raw const USER_EPOCH))
     }
 }
 

@@ -1170,6 +1170,7 @@ mod tests {
         for object in [EBPF_OBJECT, EBPF_OBJECT_BOUNDED_LOOPS] {
             assert_eq!(object_symbols(object, "maps"), maps);
             assert_eq!(object_symbols(object, ".rodata"), globals);
+            assert_eq!(object_symbols(object, MAP_USER_EPOCH), ["USER_EPOCH"]);
         }
     }
 
