@@ -179,6 +179,26 @@ pub const PROG_WATCH_EXIT: &str = "sys_exit_watch";
 /// filling [`MAP_WATCH_PROCS`].
 pub const PROG_WATCH_FORK: &str = "watch_fork";
 pub const PROG_WATCH_EXEC: &str = "watch_exec";
+/// The syscall programs as `tp_btf` programs, for kernels with BTF: the
+/// same code, which loads the registers directly where the raw tracepoint
+/// programs take a helper call (see [`btf_variant`]). Not in the object
+/// for kernels before 5.17.
+pub const PROG_SYS_ENTER_BTF: &str = "sys_enter_btf";
+pub const PROG_SYS_EXIT_BTF: &str = "sys_exit_btf";
+pub const PROG_LEAN_EXIT_BTF: &str = "lean_exit_btf";
+
+/// The `tp_btf` program that does what raw tracepoint program `prog` does,
+/// if there is one. It attaches to the same tracepoint, named by the BTF
+/// typedef `btf_trace_<tracepoint name>`.
+pub fn btf_variant(prog: &str) -> Option<&'static str> {
+    match prog {
+        PROG_SYS_ENTER => Some(PROG_SYS_ENTER_BTF),
+        PROG_SYS_EXIT => Some(PROG_SYS_EXIT_BTF),
+        PROG_LEAN_EXIT => Some(PROG_LEAN_EXIT_BTF),
+        _ => None,
+    }
+}
+
 /// Empty programs on the same tracepoints, for `recorder --bench-floor`.
 pub const PROG_FLOOR_ENTER: &str = "floor_enter";
 pub const PROG_FLOOR_EXIT: &str = "floor_exit";

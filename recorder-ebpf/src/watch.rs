@@ -35,8 +35,8 @@ use recorder_common::{
 };
 
 use crate::{
-    EVENTS, FORK_CHILD_PID_OFF, SCRATCH, cfg, count, emit_at_exit, lean_record, nr_at_exit,
-    read_call_at_exit, submit_flags, trace_verdict,
+    EVENTS, FORK_CHILD_PID_OFF, Raw, Regs as _, SCRATCH, cfg, count, emit_at_exit, lean_record,
+    submit_flags, trace_verdict,
 };
 
 #[map(name = "WATCH_NAMES")]
@@ -208,8 +208,8 @@ fn name_matches(src: u64, names: u32) -> bool {
 
 #[raw_tracepoint(tracepoint = "sys_exit")]
 pub fn sys_exit_watch(ctx: RawTracePointContext) -> i32 {
-    let regs = ctx.arg::<*const u8>(0);
-    let nr = nr_at_exit(regs);
+    let regs = Raw(ctx.arg(0));
+    let nr = regs.nr_at_exit();
     if trace_verdict(nr) != trace::RECORD {
         return 0;
     }
@@ -217,7 +217,7 @@ pub fn sys_exit_watch(ctx: RawTracePointContext) -> i32 {
     if !outcome_wanted(ret) || !task_wanted() {
         return 0;
     }
-    let (_, args) = read_call_at_exit(regs);
+    let (_, args) = regs.call_at_exit();
     if !path_wanted(nr, &args) || !addr_wanted(nr, &args) {
         return 0;
     }

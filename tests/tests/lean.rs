@@ -12,6 +12,11 @@
 //! - rt_sigreturn's restored mask, read from the user stack at entry
 //!   (lean: the call is recorded, by the -1 its exit has for a number,
 //!   without the mask).
+//!
+//! Two more recorders run beside them with `RECORDER_NO_BTF=1`: the raw
+//! tracepoint programs, which read the registers with a helper where the
+//! `tp_btf` ones (used where the kernel has BTF) load them directly. Each
+//! mode must record the same calls with either kind of program.
 
 mod common;
 
@@ -93,19 +98,64 @@ fn proc_events(log: &Log) -> Vec<String> {
 /// Runs fixture `name` (under a unique comm) with `args` while a full and
 /// a lean recorder (with `extra` options each) select it by that comm;
 /// returns both logs, full first.
+/// `BPF_PROG_TYPE_TRACING` (include/uapi/linux/bpf.h): what a `tp_btf`
+/// program is.
+const PROG_TYPE_TRACING: &str = "26";
+
+/// The program types of the BPF programs process `pid` holds open.
+fn prog_types(pid: u32) -> Vec<String> {
+    let dir = format!("/proc/{pid}/fdinfo");
+    let mut types = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("fdinfo").flatten() {
+        let info = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        if let Some(t) = info.lines().find_map(|l| l.strip_prefix("prog_type:")) {
+            types.push(t.trim().to_owned());
+        }
+    }
+    types
+}
+
+/// Records the fixture with four recorders at once: full and lean mode,
+/// each with the programs this kernel gets and with the raw tracepoint
+/// ones. Returns (full, lean), after checking that the raw tracepoint
+/// programs recorded the same calls in each mode.
 fn record_both(name: &str, tag: &str, args: &[&str], extra: &[&str]) -> (Log, Log) {
     let w = Workdir::new();
     let (exe, comm) = unique_fixture(&w, name, tag);
-    let logs = [w.path("full.rec"), w.path("lean.rec")];
-    let recorders: Vec<Running> = ["full", "lean"]
+    let runs = [
+        ("full", false),
+        ("lean", false),
+        ("full", true),
+        ("lean", true),
+    ];
+    let logs: Vec<_> = runs
+        .iter()
+        .map(|(mode, raw)| w.path(&format!("{mode}{}.rec", if *raw { "-raw" } else { "" })))
+        .collect();
+    let recorders: Vec<Running> = runs
         .iter()
         .zip(&logs)
-        .map(|(mode, log)| {
+        .map(|((mode, raw), log)| {
             let mut a = vec!["--mode", mode, "--comm", &comm];
             a.extend_from_slice(extra);
-            Running::start(log, &a)
+            let env: &[(&str, &str)] = if *raw {
+                &[("RECORDER_NO_BTF", "1")]
+            } else {
+                &[]
+            };
+            Running::start_env(log, &a, env)
         })
         .collect();
+    let has_btf = std::path::Path::new("/sys/kernel/btf/vmlinux").exists();
+    for (r, (mode, raw)) in recorders.iter().zip(&runs) {
+        let tracing = prog_types(r.pid()).iter().any(|t| t == PROG_TYPE_TRACING);
+        assert_eq!(
+            tracing,
+            has_btf && !raw,
+            "{mode} mode{}: tp_btf programs exactly where the kernel has BTF",
+            if *raw { " with RECORDER_NO_BTF=1" } else { "" }
+        );
+    }
     // The fixture's own status varies (fx-crash dies of SIGSEGV, fx-basic
     // exits 42): what is compared is what both recorders saw.
     std::process::Command::new(&exe)
@@ -120,7 +170,15 @@ fn record_both(name: &str, tag: &str, args: &[&str], extra: &[&str]) -> (Log, Lo
     for (log, mode) in logs.iter().zip(["full", "lean"]) {
         export_log(log, &format!("lean-compare-{tag}-{mode}.rec"));
     }
-    let [full, lean] = logs.map(|p| Log::read(&p));
+    let [full, lean, full_raw, lean_raw] = [0, 1, 2, 3].map(|i| Log::read(&logs[i]));
+    for (log, raw, mode) in [(&full, &full_raw, "full"), (&lean, &lean_raw, "lean")] {
+        raw.assert_complete();
+        assert_eq!(
+            calls_by_thread(log),
+            calls_by_thread(raw),
+            "{name}, {mode} mode: the raw tracepoint programs record the same calls"
+        );
+    }
     (full, lean)
 }
 

@@ -37,7 +37,8 @@ REPS = int(sys.argv[3]) if len(sys.argv) > 3 else 7
 MODES = sys.argv[4].split(",") if len(sys.argv) > 4 else ["other_full", "other_lean", "full", "lean"]
 LOOP = os.environ.get("FX_LOOP", os.path.join(ROOT, "target/release/fx-loop"))
 TMP = tempfile.mkdtemp(prefix="progtime-")
-PROGS = ("sys_enter", "sys_exit", "sys_exit_lean", "floor_enter", "floor_exit")
+PROGS = ("sys_enter", "sys_exit", "sys_exit_lean", "sys_enter_btf", "sys_exit_btf", "lean_exit_btf",
+         "floor_enter", "floor_exit")
 STATS = "/proc/sys/kernel/bpf_stats_enabled"
 
 

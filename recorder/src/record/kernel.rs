@@ -11,9 +11,10 @@ use recorder_common::{
     ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS, LEAN_TRACEPOINTS,
     MAP_ARG_CUT, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON,
     MAP_PAUSED, MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS, MAP_TRACE_SET,
-    MAP_TRACED, MAP_USER_EPOCH, Paused, STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC,
-    TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk,
-    Tracepoint, ctr, globals, seq_slot, trace, traced,
+    MAP_TRACED, MAP_USER_EPOCH, PROG_LEAN_EXIT, PROG_SYS_ENTER, PROG_SYS_EXIT, Paused,
+    STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK,
+    TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, btf_variant, ctr,
+    globals, seq_slot, trace, traced,
 };
 use recorder_common::{
     CAPTURE_ENTRIES, ERRNO_ENTRIES, MAP_WATCH_ARGS, MAP_WATCH_ERRNO, MAP_WATCH_NAMES,
@@ -36,6 +37,25 @@ static EBPF_OBJECT_BOUNDED_LOOPS: &[u8] =
 /// Set to 1, the bounded-loops object is loaded even where `bpf_loop`
 /// exists: how the tests check on a new kernel that it records the same.
 pub const BOUNDED_LOOPS_ENV: &str = "RECORDER_BOUNDED_LOOPS";
+
+/// Set to 1, the syscall programs are the raw tracepoint ones even where the
+/// kernel has BTF: how the tests check that both record the same.
+pub const NO_BTF_ENV: &str = "RECORDER_NO_BTF";
+
+/// The kernel BTF ids the `tp_btf` syscall programs load with, as a `Btf`
+/// that aya can look them up in (see [`super::btf`]); None where the kernel
+/// has no BTF, or [`NO_BTF_ENV`] says so, and the raw tracepoint programs
+/// are used.
+fn syscall_btf() -> Option<aya::Btf> {
+    if std::env::var_os(NO_BTF_ENV).is_some_and(|v| v == "1") {
+        return None;
+    }
+    let data = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+    let names = ["btf_trace_sys_enter", "btf_trace_sys_exit"];
+    let ids = super::btf::typedef_ids(&data, &names).ok()?;
+    let named: Vec<(&str, u32)> = names.into_iter().zip(ids).collect();
+    aya::Btf::parse(&super::btf::naming(&named), aya::Endianness::default()).ok()
+}
 
 /// The object for the running kernel: the one with `bpf_loop` if the
 /// kernel has the helper (probed the way libbpf does), else the other.
@@ -155,6 +175,9 @@ pub struct Kernel {
     /// Attachments, owned here so they can be detached all at once.
     links: Vec<Link>,
     attach: &'static [Tracepoint],
+    /// The kernel BTF ids the `tp_btf` syscall programs need, if they are
+    /// used (see [`syscall_btf`]).
+    btf: Option<aya::Btf>,
     traced: Array<MapData, TracedChunk>,
     /// recorder_common::MAP_USER_EPOCH, moved on by [`Kernel::select_running`].
     user_epoch: Array<MapData, u64>,
@@ -247,6 +270,11 @@ impl Kernel {
             None => 0,
         };
 
+        let object = ebpf_object();
+        // The tp_btf programs are only in the object for 5.17 and later.
+        let btf = std::ptr::eq(object, EBPF_OBJECT)
+            .then(syscall_btf)
+            .flatten();
         let mut ebpf = loader_without_kernel_btf()
             .map_max_entries(MAP_EVENTS, cfg.ring_size)
             .map_max_entries(MAP_TRACED, chunks)
@@ -289,7 +317,7 @@ impl Kernel {
             .override_global(globals::WATCH_PORT, &w.sock.port, true)
             .override_global(globals::WATCH_IP4, &w.sock.ip4, true)
             .map_max_entries(MAP_SCRATCH, possible_cpus)
-            .load(ebpf_object())
+            .load(object)
             .map_err(|source| KernelError::Load { source })?;
 
         if !cfg.comms.is_empty() {
@@ -339,6 +367,7 @@ impl Kernel {
                 ebpf,
                 links: Vec::new(),
                 attach,
+                btf,
                 traced,
                 user_epoch,
                 closing,
@@ -416,9 +445,8 @@ impl Kernel {
     /// order. A program listed more than once (lean mode's entry hooks) is
     /// loaded once and attached to each of its tracepoints.
     pub fn attach(&mut self) -> Result<(), KernelError> {
-        let list = self.attach;
-        self.load_programs(list)?;
-        for tp in list {
+        let list = self.load_programs(self.attach)?;
+        for tp in &list {
             let name = tp.prog;
             let program = self
                 .ebpf
@@ -437,6 +465,11 @@ impl Kernel {
                     let id = prog.attach(tp.name).map_err(|e| program_error(name, e))?;
                     Link::Raw(prog.take_link(id).map_err(|e| program_error(name, e))?)
                 }
+                // Its tracepoint was named at load.
+                Program::BtfTracePoint(prog) => {
+                    let id = prog.attach().map_err(|e| program_error(name, e))?;
+                    Link::Btf(prog.take_link(id).map_err(|e| program_error(name, e))?)
+                }
                 _ => return Err(program_error(name, ProgramError::UnexpectedProgramType)),
             };
             self.links.push(link);
@@ -444,33 +477,64 @@ impl Kernel {
         Ok(())
     }
 
-    /// Loads (verifies) the programs of `list`, each on a thread of its
-    /// own: privileged loads run in parallel in the kernel, and sys_exit's
+    /// Loads (verifies) the programs of `list`, with the `tp_btf` syscall
+    /// programs in place of the raw tracepoint ones where the kernel has
+    /// BTF. Returns the list as loaded: a `tp_btf` program the kernel
+    /// refuses is replaced by its raw tracepoint twin, which records the
+    /// same (the two only read the registers differently).
+    fn load_programs(&mut self, list: &[Tracepoint]) -> Result<Vec<Tracepoint>, KernelError> {
+        let with_btf = self.btf.is_some();
+        let mut chosen: Vec<Tracepoint> = list
+            .iter()
+            .map(|tp| match btf_variant(tp.prog).filter(|_| with_btf) {
+                Some(prog) => Tracepoint { prog, ..*tp },
+                None => *tp,
+            })
+            .collect();
+        let refused = self.load_each(&chosen)?;
+        if !refused.is_empty() {
+            let mut twins = Vec::new();
+            for (tp, raw) in chosen.iter_mut().zip(list) {
+                if refused.contains(&tp.prog) {
+                    *tp = *raw;
+                    twins.push(*raw);
+                }
+            }
+            self.load_each(&twins)?;
+        }
+        Ok(chosen)
+    }
+
+    /// Loads the programs of `list`, each on a thread of its own:
+    /// privileged loads run in parallel in the kernel, and sys_exit's
     /// verification (the longest) then overlaps the others' instead of
     /// following them. The threads are gone when this returns, before the
-    /// privileges are dropped. The first error in list order is returned.
-    fn load_programs(&mut self, list: &[Tracepoint]) -> Result<(), KernelError> {
-        let mut wanted: Vec<&str> = Vec::new();
+    /// privileges are dropped. The first error in list order is returned,
+    /// except that `tp_btf` programs the kernel refused are returned by name.
+    fn load_each(&mut self, list: &[Tracepoint]) -> Result<Vec<&'static str>, KernelError> {
+        let mut wanted: Vec<(&'static str, &str)> = Vec::new();
         // Lean mode's entry program is listed once per tracepoint.
         for tp in list {
-            if !wanted.contains(&tp.prog) {
-                wanted.push(tp.prog);
+            if !wanted.iter().any(|&(p, _)| p == tp.prog) {
+                wanted.push((tp.prog, tp.name));
             }
         }
+        let btf = self.btf.as_ref();
         let mut results: Vec<(&str, Result<(), ProgramError>)> = std::thread::scope(|s| {
             let loads: Vec<_> = self
                 .ebpf
                 .programs_mut()
-                .filter(|(name, _)| wanted.contains(name))
-                .map(|(name, program)| {
-                    s.spawn(move || {
-                        let loaded = match program {
-                            Program::TracePoint(p) => p.load(),
-                            Program::RawTracePoint(p) => p.load(),
+                .filter_map(|(name, program)| {
+                    let &(_, tp_name) = wanted.iter().find(|&&(p, _)| p == name)?;
+                    Some(s.spawn(move || {
+                        let loaded = match (program, btf) {
+                            (Program::TracePoint(p), _) => p.load(),
+                            (Program::RawTracePoint(p), _) => p.load(),
+                            (Program::BtfTracePoint(p), Some(btf)) => p.load(tp_name, btf),
                             _ => Err(ProgramError::UnexpectedProgramType),
                         };
                         (name, loaded)
-                    })
+                    }))
                 })
                 .collect();
             loads
@@ -478,17 +542,27 @@ impl Kernel {
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
-        for name in wanted {
+        let mut refused = Vec::new();
+        for (name, _) in wanted {
             let i = results
                 .iter()
                 .position(|(n, _)| *n == name)
                 .ok_or(KernelError::MissingProgram(name))?;
-            if let (_, Err(e)) = results.swap_remove(i) {
-                return Err(program_error(name, e));
+            match results.swap_remove(i) {
+                (_, Err(_)) if is_btf_variant(name) => refused.push(name),
+                (_, Err(e)) => return Err(program_error(name, e)),
+                _ => {}
             }
         }
-        Ok(())
+        Ok(refused)
     }
+}
+
+/// Whether `prog` is the `tp_btf` twin of a raw tracepoint program.
+fn is_btf_variant(prog: &str) -> bool {
+    [PROG_SYS_ENTER, PROG_SYS_EXIT, PROG_LEAN_EXIT]
+        .into_iter()
+        .any(|raw| btf_variant(raw) == Some(prog))
 }
 
 /// An `EbpfLoader` that has not parsed the kernel's BTF.
@@ -840,6 +914,9 @@ enum Link {
     TracePoint(aya::programs::trace_point::TracePointLink),
     #[allow(dead_code, reason = "owned for its Drop, which detaches")]
     Raw(aya::programs::raw_trace_point::RawTracePointLink),
+    /// A `tp_btf` program: a raw tracepoint too, which detaches at once.
+    #[allow(dead_code, reason = "owned for its Drop, which detaches")]
+    Btf(aya::programs::tp_btf::BtfTracePointLink),
 }
 
 impl Kernel {
@@ -868,8 +945,9 @@ impl Kernel {
             mut closing,
             ..
         } = self;
-        let (raw, classic): (Vec<Link>, Vec<Link>) =
-            links.into_iter().partition(|l| matches!(l, Link::Raw(_)));
+        let (raw, classic): (Vec<Link>, Vec<Link>) = links
+            .into_iter()
+            .partition(|l| matches!(l, Link::Raw(_) | Link::Btf(_)));
         drop(raw);
         if classic.is_empty() {
             // `--bench-floor`: nothing slow to leave behind.
@@ -1052,7 +1130,9 @@ mod tests {
             .filter_map(|s| {
                 let section = elf.section_by_index(s.section_index()?).ok()?;
                 let section = section.name().ok()?;
-                let attaches = section.starts_with("tracepoint/") || section.starts_with("raw_tp/");
+                let attaches = ["tracepoint/", "raw_tp/", "tp_btf/"]
+                    .iter()
+                    .any(|p| section.starts_with(p));
                 let name = s.name().ok()?;
                 attaches.then(|| (name.to_owned(), section.to_owned()))
             })
@@ -1133,7 +1213,16 @@ mod tests {
             .collect();
         listed.sort();
         listed.dedup_by(|a, b| a.0 == b.0);
-        assert_eq!(listed, object_programs(EBPF_OBJECT));
+        // The tp_btf twins are only in the object for 5.17 and later.
+        let mut with_btf = listed.clone();
+        for tp in TRACEPOINTS.iter().chain(LEAN_TRACEPOINTS) {
+            if let Some(twin) = btf_variant(tp.prog) {
+                with_btf.push((twin.to_owned(), format!("tp_btf/{}", tp.name)));
+            }
+        }
+        with_btf.sort();
+        assert_eq!(with_btf.len(), listed.len() + 3);
+        assert_eq!(with_btf, object_programs(EBPF_OBJECT));
         assert_eq!(listed, object_programs(EBPF_OBJECT_BOUNDED_LOOPS));
     }
 

@@ -9,6 +9,7 @@
 
 pub mod adapt;
 pub mod batch;
+pub mod btf;
 pub mod child;
 pub mod kernel;
 pub mod live;
