@@ -212,6 +212,7 @@ pub fn run() -> anyhow::Result<i32> {
             .is_some_and(|root| tracefs::format_path(root, tp).exists())
     }));
     let btf = std::path::Path::new("/sys/kernel/btf/vmlinux").exists();
+    let tp_btf = btf && crate::record::kernel::syscall_programs_use_btf();
 
     let mut out = std::io::stdout().lock();
     let all_ok = items.iter().all(|i| i.ok);
@@ -229,8 +230,13 @@ pub fn run() -> anyhow::Result<i32> {
     }
     writeln!(
         out,
-        "info  kernel BTF                                     {} (not needed)",
-        if btf { "present" } else { "absent" }
+        "info  kernel BTF                                     {}",
+        match (btf, tp_btf) {
+            (true, true) => "present (the syscall programs load registers directly, as tp_btf)",
+            (true, false) =>
+                "present, but unused here (the syscall programs read registers with a helper)",
+            _ => "absent (not needed; the syscall programs read registers with a helper)",
+        }
     )?;
     writeln!(
         out,

@@ -57,6 +57,13 @@ fn syscall_btf() -> Option<aya::Btf> {
     aya::Btf::parse(&super::btf::naming(&named), aya::Endianness::default()).ok()
 }
 
+/// Whether a recording here would use the `tp_btf` syscall programs (for
+/// `recorder check`; a refusal by the verifier, which falls back to the
+/// raw ones, is only seen when they are loaded).
+pub fn syscall_programs_use_btf() -> bool {
+    std::ptr::eq(ebpf_object(), EBPF_OBJECT) && syscall_btf().is_some()
+}
+
 /// The object for the running kernel: the one with `bpf_loop` if the
 /// kernel has the helper (probed the way libbpf does), else the other.
 fn ebpf_object() -> &'static [u8] {
