@@ -185,6 +185,8 @@ pub struct Kernel {
     /// The kernel BTF ids the `tp_btf` syscall programs need, if they are
     /// used (see [`syscall_btf`]).
     btf: Option<aya::Btf>,
+    /// Still being read (joined by [`Kernel::attach`]).
+    btf_pending: Option<std::thread::JoinHandle<Option<aya::Btf>>>,
     traced: Array<MapData, TracedChunk>,
     /// recorder_common::MAP_USER_EPOCH, moved on by [`Kernel::select_running`].
     user_epoch: Array<MapData, u64>,
@@ -218,6 +220,11 @@ impl Kernel {
     /// and the outputs (ring + counters).
     pub fn load(cfg: &KernelConfig) -> Result<(Self, Outputs), KernelError> {
         bump_memlock_rlimit();
+        let object = ebpf_object();
+        // The tp_btf programs are only in the object for 5.17 and later.
+        // Reading the kernel's BTF takes ~5 ms (4 KiB per read from sysfs):
+        // on a thread of its own, beside the rest of the load.
+        let btf = std::ptr::eq(object, EBPF_OBJECT).then(|| std::thread::spawn(syscall_btf));
         let root = tracefs::ensure_mounted()?;
         // Every tracepoint, before anything is loaded: a missing one is then
         // named by its tracefs file instead of surfacing as a failed attach.
@@ -277,11 +284,6 @@ impl Kernel {
             None => 0,
         };
 
-        let object = ebpf_object();
-        // The tp_btf programs are only in the object for 5.17 and later.
-        let btf = std::ptr::eq(object, EBPF_OBJECT)
-            .then(syscall_btf)
-            .flatten();
         let mut ebpf = loader_without_kernel_btf()
             .map_max_entries(MAP_EVENTS, cfg.ring_size)
             .map_max_entries(MAP_TRACED, chunks)
@@ -374,7 +376,8 @@ impl Kernel {
                 ebpf,
                 links: Vec::new(),
                 attach,
-                btf,
+                btf: None,
+                btf_pending: btf,
                 traced,
                 user_epoch,
                 closing,
@@ -490,6 +493,9 @@ impl Kernel {
     /// refuses is replaced by its raw tracepoint twin, which records the
     /// same (the two only read the registers differently).
     fn load_programs(&mut self, list: &[Tracepoint]) -> Result<Vec<Tracepoint>, KernelError> {
+        if let Some(pending) = self.btf_pending.take() {
+            self.btf = pending.join().ok().flatten();
+        }
         let with_btf = self.btf.is_some();
         let mut chosen: Vec<Tracepoint> = list
             .iter()
