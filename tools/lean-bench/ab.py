@@ -38,8 +38,12 @@ TMP = tempfile.mkdtemp(prefix="ab-bench-")
 def foreign():
     """raw_syscalls programs attached by anybody (see interleaved.py)."""
     out = subprocess.run(["bpftool", "link", "show", "-j"], capture_output=True, text=True).stdout
-    return sum(1 for link in json.loads(out or "[]") if link.get("type") == "raw_tracepoint"
-               and link.get("tp_name") in ("sys_enter", "sys_exit"))
+    # Every perf_event link counts too: bpftool does not name its tracepoint,
+    # and a stopped recorder's per-syscall events (lean mode) live on for
+    # 100-200 ms in its holder process, the slow path on for every thread.
+    return sum(1 for link in json.loads(out or "[]") if link.get("type") == "perf_event"
+               or (link.get("type") == "raw_tracepoint"
+                   and link.get("tp_name") in ("sys_enter", "sys_exit")))
 
 
 def ns(out):
@@ -96,7 +100,7 @@ def main():
                 sides.reverse()
             for name, binary in sides:
                 got[(m, name)] = run(binary, m)
-        if not clean or foreign():
+        if not clean or not wait_quiet():
             dropped += 1
             print("rep dropped: other raw_syscalls programs were attached", file=sys.stderr)
             if dropped > 3 * REPS:
