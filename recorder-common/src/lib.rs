@@ -186,6 +186,7 @@ pub const PROG_WATCH_EXEC: &str = "watch_exec";
 pub const PROG_SYS_ENTER_BTF: &str = "sys_enter_btf";
 pub const PROG_SYS_EXIT_BTF: &str = "sys_exit_btf";
 pub const PROG_LEAN_EXIT_BTF: &str = "lean_exit_btf";
+pub const PROG_WATCH_EXIT_BTF: &str = "watch_exit_btf";
 
 /// The `tp_btf` program that does what raw tracepoint program `prog` does,
 /// if there is one. It attaches to the same tracepoint, named by the BTF
@@ -195,6 +196,7 @@ pub fn btf_variant(prog: &str) -> Option<&'static str> {
         PROG_SYS_ENTER => Some(PROG_SYS_ENTER_BTF),
         PROG_SYS_EXIT => Some(PROG_SYS_EXIT_BTF),
         PROG_LEAN_EXIT => Some(PROG_LEAN_EXIT_BTF),
+        PROG_WATCH_EXIT => Some(PROG_WATCH_EXIT_BTF),
         _ => None,
     }
 }

@@ -34,8 +34,13 @@ use recorder_common::{
     trace,
 };
 
+#[cfg(not(feature = "bounded-loops"))]
+use aya_ebpf::{macros::btf_tracepoint, programs::BtfTracePointContext};
+
+#[cfg(not(feature = "bounded-loops"))]
+use crate::Btf;
 use crate::{
-    EVENTS, FORK_CHILD_PID_OFF, Raw, Regs as _, SCRATCH, cfg, count, emit_at_exit, lean_record,
+    EVENTS, FORK_CHILD_PID_OFF, Raw, Regs, SCRATCH, cfg, count, emit_at_exit, lean_record,
     submit_flags, trace_verdict,
 };
 
@@ -208,12 +213,23 @@ fn name_matches(src: u64, names: u32) -> bool {
 
 #[raw_tracepoint(tracepoint = "sys_exit")]
 pub fn sys_exit_watch(ctx: RawTracePointContext) -> i32 {
-    let regs = Raw(ctx.arg(0));
+    watch_exit(Raw(ctx.arg(0)), ctx.arg(1))
+}
+
+/// [`sys_exit_watch`] where the kernel has BTF: the number and arguments
+/// loaded directly (see `Regs`), which every call of the machine reads.
+#[cfg(not(feature = "bounded-loops"))]
+#[btf_tracepoint(function = "sys_exit")]
+pub fn watch_exit_btf(ctx: BtfTracePointContext) -> i32 {
+    watch_exit(Btf(ctx.arg(0)), ctx.arg(1))
+}
+
+#[inline(always)]
+fn watch_exit<R: Regs>(regs: R, ret: i64) -> i32 {
     let nr = regs.nr_at_exit();
     if trace_verdict(nr) != trace::RECORD {
         return 0;
     }
-    let ret: i64 = ctx.arg(1);
     if !outcome_wanted(ret) || !task_wanted() {
         return 0;
     }

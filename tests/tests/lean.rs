@@ -98,23 +98,6 @@ fn proc_events(log: &Log) -> Vec<String> {
 /// Runs fixture `name` (under a unique comm) with `args` while a full and
 /// a lean recorder (with `extra` options each) select it by that comm;
 /// returns both logs, full first.
-/// `BPF_PROG_TYPE_TRACING` (include/uapi/linux/bpf.h): what a `tp_btf`
-/// program is.
-const PROG_TYPE_TRACING: &str = "26";
-
-/// The program types of the BPF programs process `pid` holds open.
-fn prog_types(pid: u32) -> Vec<String> {
-    let dir = format!("/proc/{pid}/fdinfo");
-    let mut types = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("fdinfo").flatten() {
-        let info = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        if let Some(t) = info.lines().find_map(|l| l.strip_prefix("prog_type:")) {
-            types.push(t.trim().to_owned());
-        }
-    }
-    types
-}
-
 /// Records the fixture with four recorders at once: full and lean mode,
 /// each with the programs this kernel gets and with the raw tracepoint
 /// ones. Returns (full, lean), after checking that the raw tracepoint
@@ -146,9 +129,9 @@ fn record_both(name: &str, tag: &str, args: &[&str], extra: &[&str]) -> (Log, Lo
             Running::start_env(log, &a, env)
         })
         .collect();
-    let has_btf = std::path::Path::new("/sys/kernel/btf/vmlinux").exists();
+    let has_btf = kernel_has_btf();
     for (r, (mode, raw)) in recorders.iter().zip(&runs) {
-        let tracing = prog_types(r.pid()).iter().any(|t| t == PROG_TYPE_TRACING);
+        let tracing = holds_tp_btf_programs(r.pid());
         assert_eq!(
             tracing,
             has_btf && !raw,

@@ -27,9 +27,15 @@ struct Watcher {
 impl Watcher {
     /// Starts it and waits until its program is attached.
     fn start(args: &[&str]) -> Self {
+        Self::start_env(args, &[])
+    }
+
+    /// `start`, with these environment variables set for the recorder.
+    fn start_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(recorder_bin())
             .arg("watch")
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -324,12 +330,30 @@ fn watch_addr_names_the_one_connect_to_that_address() {
     }
     let w = Workdir::new();
     let (exe, comm) = unique_fixture(&w, "fx-watch", "fxc");
-    // A port of this run (nothing listens on it): other processes'
-    // connects elsewhere must not show.
-    let port = 20_000 + (std::process::id() % 20_000) as u16;
+    // With the tp_btf program where the kernel has BTF, then with the raw
+    // tracepoint one (RECORDER_NO_BTF=1): both read the arguments.
+    for raw in [false, true] {
+        // A port of this run (nothing listens on it): other processes'
+        // connects elsewhere must not show.
+        let port = 20_000 + (std::process::id() % 20_000) as u16 + u16::from(raw);
+        watch_one_connect(&exe, &comm, port, raw);
+    }
+}
+
+fn watch_one_connect(exe: &Path, comm: &str, port: u16, raw: bool) {
     let addr = format!("127.0.0.1:{port}");
-    let watcher = Watcher::start(&["--addr", &addr]);
-    let fx = start_fixture(&exe, &["connect", &port.to_string()]);
+    let env: &[(&str, &str)] = if raw {
+        &[("RECORDER_NO_BTF", "1")]
+    } else {
+        &[]
+    };
+    let watcher = Watcher::start_env(&["--addr", &addr], env);
+    assert_eq!(
+        holds_tp_btf_programs(watcher.child.id()),
+        kernel_has_btf() && !raw,
+        "the watch program is tp_btf exactly where the kernel has BTF (raw: {raw})"
+    );
+    let fx = start_fixture(exe, &["connect", &port.to_string()]);
     let pid = fx.id();
     let (out, _err) = watcher.stop_after(pid);
     end_fixture(fx);

@@ -17,7 +17,9 @@ Modes: `full`, `lean` (the loop traced: `--comm fx-loop --overflow pause`,
 the mode `recorder -- COMMAND` uses), `other_full`, `other_lean` (a
 recorder selecting another comm while the loop runs), `floor`,
 `lean_floor` (the empty programs of `--bench-floor`: what the stats
-themselves add to a run). Printed per mode and
+themselves add to a run), `watch` (`recorder watch` of a path nobody
+unlinks: every call of the machine runs its program). A mode ending in
+`_raw` runs with `RECORDER_NO_BTF=1`: the raw tracepoint programs. Printed per mode and
 binary: ns per run of each syscall program (min / median / max) and their
 sum, the cost per system call.
 
@@ -38,7 +40,7 @@ MODES = sys.argv[4].split(",") if len(sys.argv) > 4 else ["other_full", "other_l
 LOOP = os.environ.get("FX_LOOP", os.path.join(ROOT, "target/release/fx-loop"))
 TMP = tempfile.mkdtemp(prefix="progtime-")
 PROGS = ("sys_enter", "sys_exit", "sys_exit_lean", "sys_enter_btf", "sys_exit_btf", "lean_exit_btf",
-         "floor_enter", "floor_exit")
+         "floor_enter", "floor_exit", "sys_exit_watch", "watch_exit_btf")
 STATS = "/proc/sys/kernel/bpf_stats_enabled"
 
 
@@ -50,6 +52,14 @@ def prog_stats():
 
 
 def run(binary, mode):
+    env = dict(os.environ)
+    if mode.endswith("_raw"):
+        env["RECORDER_NO_BTF"] = "1"
+        mode = mode[:-len("_raw")]
+    if mode == "watch":
+        args = [binary, "watch", "-e", "trace=unlinkat", "--path", "/no/such/file",
+                "-o", TMP + "/x.rec"]
+        return timed(args, env, "recorder: watching")
     lean = mode.endswith("lean")
     comm = "fx-loop" if mode in ("full", "lean") else "nosuchcomm"
     args = [binary, "--mode", "lean" if lean else "full", "-s", "0", "--comm", comm,
@@ -58,10 +68,16 @@ def run(binary, mode):
         args.append("--bench-floor")
     if comm == "fx-loop":
         args += ["--overflow", "pause"]
+    return timed(args, env, "recorder: recording")
+
+
+def timed(args, env, ready):
+    """Runs the loop while the recorder of `args` is attached; ns per run of
+    each program that ran."""
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, env=env)
     for line in p.stderr:
-        if line.startswith("recorder: recording"):
+        if line.startswith(ready):
             break
     else:
         raise SystemExit("recorder did not start: %s" % " ".join(args))

@@ -18,8 +18,8 @@ use recorder_common::{
 };
 use recorder_common::{
     CAPTURE_ENTRIES, ERRNO_ENTRIES, MAP_WATCH_ARGS, MAP_WATCH_ERRNO, MAP_WATCH_NAMES,
-    MAP_WATCH_PROCS, MAP_WATCH_SOCK, NAME_WINDOW, NamePattern, ProcInfo, WATCH_NAMES_MAX,
-    WATCH_PROCS_ENTRIES, WATCH_TRACEPOINTS,
+    MAP_WATCH_PROCS, MAP_WATCH_SOCK, NAME_WINDOW, NamePattern, PROG_WATCH_EXIT, ProcInfo,
+    WATCH_NAMES_MAX, WATCH_PROCS_ENTRIES, WATCH_TRACEPOINTS,
 };
 use thiserror::Error;
 
@@ -573,9 +573,14 @@ impl Kernel {
 
 /// Whether `prog` is the `tp_btf` twin of a raw tracepoint program.
 fn is_btf_variant(prog: &str) -> bool {
-    [PROG_SYS_ENTER, PROG_SYS_EXIT, PROG_LEAN_EXIT]
-        .into_iter()
-        .any(|raw| btf_variant(raw) == Some(prog))
+    [
+        PROG_SYS_ENTER,
+        PROG_SYS_EXIT,
+        PROG_LEAN_EXIT,
+        PROG_WATCH_EXIT,
+    ]
+    .into_iter()
+    .any(|raw| btf_variant(raw) == Some(prog))
 }
 
 /// An `EbpfLoader` that has not parsed the kernel's BTF.
@@ -1228,13 +1233,17 @@ mod tests {
         listed.dedup_by(|a, b| a.0 == b.0);
         // The tp_btf twins are only in the object for 5.17 and later.
         let mut with_btf = listed.clone();
-        for tp in TRACEPOINTS.iter().chain(LEAN_TRACEPOINTS) {
+        for tp in TRACEPOINTS
+            .iter()
+            .chain(LEAN_TRACEPOINTS)
+            .chain(WATCH_TRACEPOINTS)
+        {
             if let Some(twin) = btf_variant(tp.prog) {
                 with_btf.push((twin.to_owned(), format!("tp_btf/{}", tp.name)));
             }
         }
         with_btf.sort();
-        assert_eq!(with_btf.len(), listed.len() + 3);
+        assert_eq!(with_btf.len(), listed.len() + 4);
         assert_eq!(with_btf, object_programs(EBPF_OBJECT));
         assert_eq!(listed, object_programs(EBPF_OBJECT_BOUNDED_LOOPS));
     }

@@ -305,3 +305,25 @@ pub const FORCE_PAUSES: &[&str] = &[
     "-s",
     "0",
 ];
+
+/// Whether process `pid` holds a `tp_btf` program open
+/// (`BPF_PROG_TYPE_TRACING`, 26 in include/uapi/linux/bpf.h, in its
+/// descriptors' fdinfo): the syscall programs of a kernel with BTF.
+pub fn holds_tp_btf_programs(pid: u32) -> bool {
+    let dir = format!("/proc/{pid}/fdinfo");
+    std::fs::read_dir(&dir)
+        .expect("fdinfo")
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .any(|info| {
+            info.lines().any(|l| {
+                l.strip_prefix("prog_type:")
+                    .is_some_and(|t| t.trim() == "26")
+            })
+        })
+}
+
+/// Whether this kernel has BTF, which the recorder's `tp_btf` programs use.
+pub fn kernel_has_btf() -> bool {
+    Path::new("/sys/kernel/btf/vmlinux").exists()
+}
