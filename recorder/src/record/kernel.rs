@@ -588,9 +588,10 @@ fn is_btf_variant(prog: &str) -> bool {
 /// aya 0.14's `EbpfLoader::new()` always parses /sys/kernel/btf/vmlinux
 /// (5 MB read 4 KiB at a time, then every type decoded): 60 ms of a
 /// 130 ms start on the dev VM, in release builds. It is only needed for
-/// CO-RE relocations and BTF-typed programs, and this object has neither:
-/// its fields are read at offsets from tracefs (see the module doc of
-/// recorder-ebpf). aya offers no way around it before the parse
+/// CO-RE relocations, which this object has none of: its fields are read
+/// at offsets from tracefs (see the module doc of recorder-ebpf), and its
+/// `tp_btf` programs need only two type ids, which [`syscall_btf`] finds
+/// without the parse. aya offers no way around it before the parse
 /// (<https://github.com/aya-rs/aya/issues/1172>; upstream made it lazy in
 /// <https://github.com/aya-rs/aya/pull/1639>, after 0.14), so the loader is
 /// made on a short-lived thread that first takes a filesystem context of
