@@ -181,24 +181,29 @@ pub const PROG_WATCH_FORK: &str = "watch_fork";
 pub const PROG_WATCH_EXEC: &str = "watch_exec";
 /// The syscall programs as `tp_btf` programs, for kernels with BTF: the
 /// same code, which loads the registers directly where the raw tracepoint
-/// programs take a helper call (see [`btf_variant`]). Not in the object
+/// programs take a helper call (see [`BTF_TWINS`]). Not in the object
 /// for kernels before 5.17.
 pub const PROG_SYS_ENTER_BTF: &str = "sys_enter_btf";
 pub const PROG_SYS_EXIT_BTF: &str = "sys_exit_btf";
 pub const PROG_LEAN_EXIT_BTF: &str = "lean_exit_btf";
 pub const PROG_WATCH_EXIT_BTF: &str = "watch_exit_btf";
 
-/// The `tp_btf` program that does what raw tracepoint program `prog` does,
-/// if there is one. It attaches to the same tracepoint, named by the BTF
-/// typedef `btf_trace_<tracepoint name>`.
+/// Each raw tracepoint program that has a `tp_btf` twin, and the twin: the
+/// same code, attached to the same tracepoint, which the kernel names by
+/// the BTF typedef `btf_trace_<tracepoint name>`.
+pub const BTF_TWINS: &[(&str, &str)] = &[
+    (PROG_SYS_ENTER, PROG_SYS_ENTER_BTF),
+    (PROG_SYS_EXIT, PROG_SYS_EXIT_BTF),
+    (PROG_LEAN_EXIT, PROG_LEAN_EXIT_BTF),
+    (PROG_WATCH_EXIT, PROG_WATCH_EXIT_BTF),
+];
+
+/// The `tp_btf` twin of raw tracepoint program `prog`, if it has one
+/// ([`BTF_TWINS`]).
 pub fn btf_variant(prog: &str) -> Option<&'static str> {
-    match prog {
-        PROG_SYS_ENTER => Some(PROG_SYS_ENTER_BTF),
-        PROG_SYS_EXIT => Some(PROG_SYS_EXIT_BTF),
-        PROG_LEAN_EXIT => Some(PROG_LEAN_EXIT_BTF),
-        PROG_WATCH_EXIT => Some(PROG_WATCH_EXIT_BTF),
-        _ => None,
-    }
+    BTF_TWINS
+        .iter()
+        .find_map(|&(raw, twin)| (raw == prog).then_some(twin))
 }
 
 /// Empty programs on the same tracepoints, for `recorder --bench-floor`.

@@ -8,18 +8,17 @@ use aya::{
     programs::{Program, ProgramError},
 };
 use recorder_common::{
-    ArgSpec, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS, LEAN_TRACEPOINTS,
-    MAP_ARG_CUT, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS, MAP_PAUSE_ON,
-    MAP_PAUSED, MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS, MAP_TRACE_SET,
-    MAP_TRACED, MAP_USER_EPOCH, PROG_LEAN_EXIT, PROG_SYS_ENTER, PROG_SYS_EXIT, Paused,
-    STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE, TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK,
-    TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS, TracedChunk, Tracepoint, btf_variant, ctr,
-    globals, seq_slot, trace, traced,
+    ArgSpec, BTF_TWINS, COMM_LEN, CaptureSpec, FLOOR_TRACEPOINTS, LEAN_FLOOR_TRACEPOINTS,
+    LEAN_TRACEPOINTS, MAP_ARG_CUT, MAP_CAPTURE, MAP_CLOSING, MAP_COMMS, MAP_COUNTERS, MAP_EVENTS,
+    MAP_PAUSE_ON, MAP_PAUSED, MAP_SCRATCH, MAP_SEQS, MAP_STASH, MAP_STASH_OWNERS, MAP_STASH_SLOTS,
+    MAP_TRACE_SET, MAP_TRACED, MAP_USER_EPOCH, Paused, STASH_SLOTS_MAX, SYSCALL_HEAD_SIZE,
+    TP_SCHED_EXEC, TP_SCHED_EXIT, TP_SCHED_FORK, TP_SIGNAL_DELIVER, TRACED_CHUNK, TRACEPOINTS,
+    TracedChunk, Tracepoint, btf_variant, ctr, globals, seq_slot, trace, traced,
 };
 use recorder_common::{
     CAPTURE_ENTRIES, ERRNO_ENTRIES, MAP_WATCH_ARGS, MAP_WATCH_ERRNO, MAP_WATCH_NAMES,
-    MAP_WATCH_PROCS, MAP_WATCH_SOCK, NAME_WINDOW, NamePattern, PROG_WATCH_EXIT, ProcInfo,
-    WATCH_NAMES_MAX, WATCH_PROCS_ENTRIES, WATCH_TRACEPOINTS,
+    MAP_WATCH_PROCS, MAP_WATCH_SOCK, NAME_WINDOW, NamePattern, ProcInfo, WATCH_NAMES_MAX,
+    WATCH_PROCS_ENTRIES, WATCH_TRACEPOINTS,
 };
 use thiserror::Error;
 
@@ -182,11 +181,10 @@ pub struct Kernel {
     /// Attachments, owned here so they can be detached all at once.
     links: Vec<Link>,
     attach: &'static [Tracepoint],
-    /// The kernel BTF ids the `tp_btf` syscall programs need, if they are
-    /// used (see [`syscall_btf`]).
-    btf: Option<aya::Btf>,
-    /// Still being read (joined by [`Kernel::attach`]).
-    btf_pending: Option<std::thread::JoinHandle<Option<aya::Btf>>>,
+    /// The kernel BTF ids the `tp_btf` programs load with ([`syscall_btf`]),
+    /// being read on a thread of its own; joined, and dropped, when the
+    /// programs are loaded.
+    btf: Option<std::thread::JoinHandle<Option<aya::Btf>>>,
     traced: Array<MapData, TracedChunk>,
     /// recorder_common::MAP_USER_EPOCH, moved on by [`Kernel::select_running`].
     user_epoch: Array<MapData, u64>,
@@ -376,8 +374,7 @@ impl Kernel {
                 ebpf,
                 links: Vec::new(),
                 attach,
-                btf: None,
-                btf_pending: btf,
+                btf,
                 traced,
                 user_epoch,
                 closing,
@@ -493,18 +490,15 @@ impl Kernel {
     /// refuses is replaced by its raw tracepoint twin, which records the
     /// same (the two only read the registers differently).
     fn load_programs(&mut self, list: &[Tracepoint]) -> Result<Vec<Tracepoint>, KernelError> {
-        if let Some(pending) = self.btf_pending.take() {
-            self.btf = pending.join().ok().flatten();
-        }
-        let with_btf = self.btf.is_some();
+        let btf = self.btf.take().and_then(|h| h.join().ok().flatten());
         let mut chosen: Vec<Tracepoint> = list
             .iter()
-            .map(|tp| match btf_variant(tp.prog).filter(|_| with_btf) {
+            .map(|tp| match btf_variant(tp.prog).filter(|_| btf.is_some()) {
                 Some(prog) => Tracepoint { prog, ..*tp },
                 None => *tp,
             })
             .collect();
-        let refused = self.load_each(&chosen)?;
+        let refused = self.load_each(&chosen, btf.as_ref())?;
         if !refused.is_empty() {
             let mut twins = Vec::new();
             for (tp, raw) in chosen.iter_mut().zip(list) {
@@ -513,7 +507,7 @@ impl Kernel {
                     twins.push(*raw);
                 }
             }
-            self.load_each(&twins)?;
+            self.load_each(&twins, None)?;
         }
         Ok(chosen)
     }
@@ -524,7 +518,11 @@ impl Kernel {
     /// following them. The threads are gone when this returns, before the
     /// privileges are dropped. The first error in list order is returned,
     /// except that `tp_btf` programs the kernel refused are returned by name.
-    fn load_each(&mut self, list: &[Tracepoint]) -> Result<Vec<&'static str>, KernelError> {
+    fn load_each(
+        &mut self,
+        list: &[Tracepoint],
+        btf: Option<&aya::Btf>,
+    ) -> Result<Vec<&'static str>, KernelError> {
         let mut wanted: Vec<(&'static str, &str)> = Vec::new();
         // Lean mode's entry program is listed once per tracepoint.
         for tp in list {
@@ -532,7 +530,6 @@ impl Kernel {
                 wanted.push((tp.prog, tp.name));
             }
         }
-        let btf = self.btf.as_ref();
         let mut results: Vec<(&str, Result<(), ProgramError>)> = std::thread::scope(|s| {
             let loads: Vec<_> = self
                 .ebpf
@@ -562,25 +559,15 @@ impl Kernel {
                 .position(|(n, _)| *n == name)
                 .ok_or(KernelError::MissingProgram(name))?;
             match results.swap_remove(i) {
-                (_, Err(_)) if is_btf_variant(name) => refused.push(name),
+                (_, Err(_)) if BTF_TWINS.iter().any(|&(_, twin)| twin == name) => {
+                    refused.push(name)
+                }
                 (_, Err(e)) => return Err(program_error(name, e)),
                 _ => {}
             }
         }
         Ok(refused)
     }
-}
-
-/// Whether `prog` is the `tp_btf` twin of a raw tracepoint program.
-fn is_btf_variant(prog: &str) -> bool {
-    [
-        PROG_SYS_ENTER,
-        PROG_SYS_EXIT,
-        PROG_LEAN_EXIT,
-        PROG_WATCH_EXIT,
-    ]
-    .into_iter()
-    .any(|raw| btf_variant(raw) == Some(prog))
 }
 
 /// An `EbpfLoader` that has not parsed the kernel's BTF.
@@ -1244,7 +1231,7 @@ mod tests {
             }
         }
         with_btf.sort();
-        assert_eq!(with_btf.len(), listed.len() + 4);
+        assert_eq!(with_btf.len(), listed.len() + BTF_TWINS.len());
         assert_eq!(with_btf, object_programs(EBPF_OBJECT));
         assert_eq!(listed, object_programs(EBPF_OBJECT_BOUNDED_LOOPS));
     }
