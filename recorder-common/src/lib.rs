@@ -1012,7 +1012,12 @@ pub struct CaptureSpec {
     /// nested in that loop's callback made the verifier's work several
     /// times larger (sys_exit's load 90-175 ms instead of 30-80).
     pub mmsg: u8,
-    pub _pad: [u8; 5],
+    /// One past the last argument with a plan: the per-argument loops stop
+    /// there. Each iteration is a call of the loop body, ~10 ns on a
+    /// retpoline/SRSO machine, and most calls capture only their first
+    /// two arguments (docs/design.md, "What data capture costs").
+    pub args_end: u8,
+    pub _pad: [u8; 4],
 }
 
 /// One captured item in a record.

@@ -752,7 +752,7 @@ pub fn capture_at_exit(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], ret
         b: *b,
         spec: spec as *const CaptureSpec,
     };
-    repeat!(6, c, exit_arg_step);
+    repeat!(args_end(spec), c, exit_arg_step);
     if spec.mmsg != 0 && ret > 0 && args[1] != 0 {
         b.mmsghdr_items(1, args[1], ret as u64);
     }
@@ -841,7 +841,20 @@ pub fn capture_at_entry(b: &mut Builder, spec: &CaptureSpec, args: &[u64; 6], sp
         b: *b,
         spec: spec as *const CaptureSpec,
     };
-    repeat!(6, c, entry_arg_step);
+    repeat!(args_end(spec), c, entry_arg_step);
+}
+
+/// How many arguments the per-argument loops visit: those up to the last
+/// one with a plan (`bpf_loop` calls its body once per iteration), all
+/// six in the `bounded-loops` build, whose verifier would otherwise walk
+/// the loop for every count the byte could hold.
+#[inline(always)]
+fn args_end(spec: &CaptureSpec) -> u64 {
+    if cfg!(feature = "bounded-loops") {
+        6
+    } else {
+        u64::from(spec.args_end)
+    }
 }
 
 /// One argument of [`capture_at_entry`] (see [`exit_arg_step`]). The

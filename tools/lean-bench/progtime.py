@@ -23,7 +23,11 @@ unlinks: every call of the machine runs its program). A mode ending in
 binary: ns per run of each syscall program (min / median / max) and their
 sum, the cost per system call.
 
-fx-loop is target/release/fx-loop unless FX_LOOP says otherwise.
+fx-loop is target/release/fx-loop unless FX_LOOP says otherwise. LOOP_ARGS
+adds arguments to it (`--fstat`: a call with a 144-byte output), and
+CAPTURE sets the traced modes' `-s` (default 0, no data): `CAPTURE=4096
+LOOP_ARGS=--fstat progtime.py A,B 300000 7 full,lean` is what one captured
+item costs.
 """
 import json
 import os
@@ -38,6 +42,8 @@ N = sys.argv[2] if len(sys.argv) > 2 else "1000000"
 REPS = int(sys.argv[3]) if len(sys.argv) > 3 else 7
 MODES = sys.argv[4].split(",") if len(sys.argv) > 4 else ["other_full", "other_lean", "full", "lean"]
 LOOP = os.environ.get("FX_LOOP", os.path.join(ROOT, "target/release/fx-loop"))
+LOOP_ARGS = os.environ.get("LOOP_ARGS", "").split()
+CAPTURE = os.environ.get("CAPTURE", "0")
 TMP = tempfile.mkdtemp(prefix="progtime-")
 PROGS = ("sys_enter", "sys_exit", "sys_exit_lean", "sys_enter_btf", "sys_exit_btf", "lean_exit_btf",
          "floor_enter", "floor_exit", "sys_exit_watch", "watch_exit_btf")
@@ -62,7 +68,7 @@ def run(binary, mode):
         return timed(args, env, "recorder: watching")
     lean = mode.endswith("lean")
     comm = "fx-loop" if mode in ("full", "lean") else "nosuchcomm"
-    args = [binary, "--mode", "lean" if lean else "full", "-s", "0", "--comm", comm,
+    args = [binary, "--mode", "lean" if lean else "full", "-s", CAPTURE, "--comm", comm,
             "-o", TMP + "/x.rec"]
     if "floor" in mode:
         args.append("--bench-floor")
@@ -83,7 +89,7 @@ def timed(args, env, ready):
         raise SystemExit("recorder did not start: %s" % " ".join(args))
     try:
         before = prog_stats()
-        subprocess.run([LOOP, N], capture_output=True, check=True)
+        subprocess.run([LOOP, N] + LOOP_ARGS, capture_output=True, check=True)
         after = prog_stats()
     finally:
         p.send_signal(2)

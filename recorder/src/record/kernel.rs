@@ -911,6 +911,11 @@ fn spec_of(name: &str, plan: &recorder::decode::CapturePlan) -> CaptureSpec {
             spec.mmsg = 1;
         }
     }
+    spec.args_end = spec
+        .args
+        .iter()
+        .rposition(|a| a.kind != c::NONE)
+        .map_or(0, |i| i as u8 + 1);
     spec
 }
 
@@ -1175,6 +1180,39 @@ mod tests {
                 "{tp:?}"
             );
         }
+    }
+
+    /// The per-argument loops stop at `args_end`: an argument with a plan
+    /// past it would never be read (execve's envp count, which the plan
+    /// table does not list, was the first one missed).
+    #[test]
+    fn capture_loops_reach_every_planned_argument() {
+        use recorder::decode::{Arch, capture_table, syscall_name};
+        use recorder_common::capture;
+        for arch in [Arch::X86_64, Arch::Aarch64] {
+            for (nr, plan) in capture_table(arch) {
+                let name = syscall_name(arch, nr).unwrap_or("");
+                let spec = spec_of(name, &plan);
+                let end = usize::from(spec.args_end);
+                assert!(end <= 6, "{name}");
+                assert!(
+                    spec.args[end..].iter().all(|a| a.kind == capture::NONE),
+                    "{name}: an argument with a plan past args_end {end}"
+                );
+                assert_eq!(spec.any != 0, end > 0, "{name}");
+            }
+        }
+        let spec = |name| {
+            let arch = Arch::X86_64;
+            let (_, plan) = capture_table(arch)
+                .into_iter()
+                .find(|(nr, _)| syscall_name(arch, *nr) == Some(name))
+                .expect("a plan");
+            spec_of(name, &plan).args_end
+        };
+        assert_eq!(spec("execve"), 3);
+        assert_eq!(spec("fstat"), 2);
+        assert_eq!(spec("newfstatat"), 3);
     }
 
     #[test]

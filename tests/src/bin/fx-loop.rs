@@ -3,7 +3,10 @@
 //! (wall time, and the thread's own CPU time, per call). With
 //! `--openwrite`, each iteration instead opens, writes 16 bytes to and
 //! closes a file in $TMPDIR (the classic syscall-tracing microbenchmark) and
-//! counts 3 calls per iteration. With `--markers`, the loop is bracketed
+//! counts 3 calls per iteration. With `--fstat`, each iteration is one
+//! `fstat` of an open directory: the kernel writes a 144-byte `struct
+//! stat`, the smallest output a recorder capturing data copies (what one
+//! captured item costs). With `--markers`, the loop is bracketed
 //! by `close(-4000)` and `close(-4001)`, each after a 500 ms pause (so a
 //! recorder with a tiny ring has drained by then, on its 200 ms flush timer
 //! at the latest, and records both).
@@ -13,6 +16,11 @@ use std::{ffi::CString, time::Instant};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let openwrite = args.iter().any(|a| a == "--openwrite");
+    let fstat = args.iter().any(|a| a == "--fstat");
+    // SAFETY: a valid path; the fd is used only by fstat below.
+    let dir = unsafe { libc::open(c"/".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY) };
+    // SAFETY: all-zero is a valid `struct stat`.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
     let n: u64 = args
         .iter()
         .find_map(|a| a.parse().ok())
@@ -47,6 +55,9 @@ fn main() {
                 libc::syscall(libc::SYS_write, fd, b"0123456789abcdef".as_ptr(), 16);
                 libc::syscall(libc::SYS_close, fd);
                 calls += 3;
+            } else if fstat {
+                libc::syscall(libc::SYS_fstat, dir, &raw mut st);
+                calls += 1;
             } else {
                 libc::syscall(libc::SYS_getppid);
                 calls += 1;
