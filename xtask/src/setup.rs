@@ -162,6 +162,11 @@ pub fn run(opts: &Options) -> Result<()> {
     // The bench asks bpftool whether anyone else's programs sit on the
     // raw_syscalls tracepoints while it measures untraced runs.
     apt.want_command("bpftool", "bpftool")?;
+    // The bench's peak-RSS columns come from GNU time's %M: wait4 from
+    // xtask reports xtask's own peak for a smaller child (bench::process).
+    if opts.bench {
+        apt.want_command("/usr/bin/time", "time")?;
+    }
     // The reference reader (tools/reference-reader) runs on Debian's
     // Python with its zstd binding; a python3 earlier on PATH (pyenv)
     // would not see that module.

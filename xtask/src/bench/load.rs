@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use super::Env;
 use super::host::cpu_count;
-use super::process::{field, measure, signal, wait4};
+use super::process::{PeakRss, field, measure, signal, wait4};
 use super::report::{fmt_rate, fmt_ratio, median};
 
 /// CFS period of the cgroup limits (the kernel's default).
@@ -314,6 +314,7 @@ fn fixture_run(
     let log = env.path("load.log");
     let _ = std::fs::remove_file(&log);
     let (recorder_prefix, fixture_prefix) = held.prefixes();
+    let peak = PeakRss::new(env.path("load.rss"));
     let mut argv = fixture_prefix;
     argv.extend([
         env.fx_rate.clone().into_os_string(),
@@ -324,6 +325,7 @@ fn fixture_run(
     if let Some(overflow) = tracing.overflow() {
         let recorder: Vec<OsString> = recorder_prefix
             .into_iter()
+            .chain(peak.as_ref().map(PeakRss::prefix).unwrap_or_default())
             .chain([
                 env.recorder.clone().into_os_string(),
                 "-o".into(),
@@ -351,7 +353,10 @@ fn fixture_run(
     };
     if tracing != Tracing::Untraced {
         let mut traced = read_log(env, &log)?;
-        traced.max_rss_kib = out.max_rss_kib;
+        traced.max_rss_kib = match &peak {
+            Some(p) => p.read()?,
+            None => out.max_rss_kib,
+        };
         run.traced = Some(traced);
         let _ = std::fs::remove_file(&log);
     }
@@ -672,10 +677,11 @@ impl Load {
              drop rows show tracing's own cost. dropped = ring_full + writer_backlog from \
              `recorder info --json` (the worst run); loss rate = dropped ÷ (records in the log \
              + dropped), the worst run. pauses and paused (total time stopped, and its share of \
-             the run) are medians, longest pause the worst run. recorder peak RSS = wait4's \
-             ru_maxrss of the recorder process, the worst run (the maximum over it and the \
-             processes it reaped, fx-rate being a few MiB, and at least xtask's own peak, which \
-             a spawned child starts with)."
+             the run) are medians, longest pause the worst run. recorder peak RSS = the recorder \
+             process's own peak (GNU time's %M; the maximum over it and the processes it \
+             reaped, fx-rate being a few MiB), the worst run. Without /usr/bin/time it is \
+             wait4's ru_maxrss, which is at least xtask's own peak: a spawned child starts \
+             with it."
                 .to_owned(),
         ];
         if let Some(h) = &self.hierarchy {

@@ -33,6 +33,45 @@ pub(super) fn file_size(path: &Path) -> Result<u64> {
         .len())
 }
 
+/// A command's own peak RSS, from GNU time's `%M`.
+///
+/// A child spawned from xtask starts with xtask's peak in its ru_maxrss:
+/// exec records the outgoing address space's high-water mark, and std
+/// spawns with vfork semantics, so wait4 reports at least xtask's own peak
+/// (55 MiB in a full bench run, by then) for any smaller program. GNU time
+/// forks from its own small process, so its `%M` is the command's own.
+/// `None` without /usr/bin/time (`cargo xtask setup --bench` installs it).
+pub(super) struct PeakRss {
+    file: std::path::PathBuf,
+}
+
+impl PeakRss {
+    const TIME: &str = "/usr/bin/time";
+
+    pub(super) fn new(file: std::path::PathBuf) -> Option<Self> {
+        Path::new(Self::TIME).is_file().then_some(Self { file })
+    }
+
+    /// What goes before the command.
+    pub(super) fn prefix(&self) -> Vec<std::ffi::OsString> {
+        let _ = std::fs::remove_file(&self.file);
+        [Self::TIME, "-f", "%M", "-o"]
+            .map(Into::into)
+            .into_iter()
+            .chain([self.file.clone().into_os_string()])
+            .collect()
+    }
+
+    /// The peak of the command that last ran under [`PeakRss::prefix`], KiB.
+    pub(super) fn read(&self) -> Result<u64> {
+        let text = std::fs::read_to_string(&self.file)
+            .with_context(|| format!("cannot read {}", self.file.display()))?;
+        last_line(&text)
+            .parse()
+            .with_context(|| format!("GNU time wrote {text:?}, not a size in KiB"))
+    }
+}
+
 /// A finished child process, measured.
 pub(super) struct Outcome {
     pub(super) what: String,

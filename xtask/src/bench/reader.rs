@@ -1,6 +1,6 @@
 //! The reader's throughput: `recorder dump` (text and `--json`) of the
-//! largest getppid log to /dev/null, and its peak memory (GNU time's %M
-//! when installed, else wait4's rusage).
+//! largest getppid log to /dev/null, and its peak memory
+//! ([`PeakRss`] when GNU time is installed, else wait4's rusage).
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::Env;
-use super::process::{file_size, last_line, measure};
+use super::process::{PeakRss, file_size, measure};
 use super::report::median;
 
 /// `recorder dump` (text and --json) of one log, to /dev/null.
@@ -34,44 +34,29 @@ impl ReaderRuns {
 }
 
 pub(super) fn reader(env: &Env, log: &Path, runs: usize) -> Result<Reader> {
-    // A child spawned from here starts with this process's peak RSS in its
-    // ru_maxrss (exec records the outgoing address space's high-water mark,
-    // and std spawns with vfork semantics), so wait4 alone would report
-    // xtask's ~12 MiB for any smaller program. GNU time forks from its own
-    // small process, so its %M is the reader's own peak.
-    let time = Path::new("/usr/bin/time");
-    let rss_file = env.path("dump.rss");
+    let peak = PeakRss::new(env.path("dump.rss"));
     let mut r = Reader {
         log_bytes: file_size(log)?,
         records: 0,
-        rss_by_time: time.is_file(),
+        rss_by_time: peak.is_some(),
         text: ReaderRuns::default(),
         json: ReaderRuns::default(),
     };
     for _ in 0..runs {
         for json in [false, true] {
-            let mut cmd = if r.rss_by_time {
-                let mut cmd = env.command(time);
-                cmd.args(["-f", "%M", "-o"])
-                    .arg(&rss_file)
-                    .arg(&env.recorder);
-                cmd
-            } else {
-                env.command(&env.recorder)
-            };
-            cmd.arg("dump").arg(log);
+            let prefix = peak.as_ref().map(PeakRss::prefix).unwrap_or_default();
+            let mut argv = prefix
+                .into_iter()
+                .chain([env.recorder.clone().into_os_string()]);
+            let mut cmd = env.command(argv.next().context("a command")?);
+            cmd.args(argv).arg("dump").arg(log);
             if json {
                 cmd.arg("--json");
             }
             let out = measure(&mut cmd, false)?.success()?;
-            let max_rss_kib = if r.rss_by_time {
-                let text = std::fs::read_to_string(&rss_file)
-                    .with_context(|| format!("cannot read {}", rss_file.display()))?;
-                last_line(&text)
-                    .parse()
-                    .with_context(|| format!("GNU time wrote {text:?}, not a size in KiB"))?
-            } else {
-                out.max_rss_kib
+            let max_rss_kib = match &peak {
+                Some(p) => p.read()?,
+                None => out.max_rss_kib,
             };
             // `recorder: complete: N records` (or INCOMPLETE: …).
             r.records = out
