@@ -49,9 +49,9 @@ fn syscall_btf() -> Option<aya::Btf> {
     if std::env::var_os(NO_BTF_ENV).is_some_and(|v| v == "1") {
         return None;
     }
-    let data = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+    let file = std::fs::File::open("/sys/kernel/btf/vmlinux").ok()?;
     let names = ["btf_trace_sys_enter", "btf_trace_sys_exit"];
-    let ids = super::btf::typedef_ids(&data, &names).ok()?;
+    let ids = super::btf::typedef_ids(file, &names).ok()?;
     let named: Vec<(&str, u32)> = names.into_iter().zip(ids).collect();
     aya::Btf::parse(&super::btf::naming(&named), aya::Endianness::default()).ok()
 }
