@@ -146,7 +146,12 @@ impl Plan {
         };
         Self {
             quick,
-            runs: if quick { 3 } else { 5 },
+            // Five in quick runs too: with three, two quick runs in a row
+            // agreed within 10% on 35-41 of their 53 own-time ratios (the
+            // untraced getppid loop alone runs at ~165 or ~210 ns a call
+            // from one minute to the next, and a median of three paired
+            // ratios still follows that). Two more cost about a minute.
+            runs: 5,
             // A million in quick runs too: two quick runs of 200,000 calls
             // (60 ms of CPU each) disagreed by 10-17% on the floor and
             // background rows, all the rest within 10%; the longer loop
