@@ -82,17 +82,22 @@ fn calls_by_thread(log: &Log) -> (BTreeMap<u32, Vec<Call>>, usize) {
 
 /// The process events (exec, fork, exit, signal), which both modes record
 /// with the same programs.
-fn proc_events(log: &Log) -> Vec<String> {
-    log.events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Exec(p) => Some(format!("exec {} {} {}", p.tid, p.aux, p.comm)),
-            Event::Fork(p) => Some(format!("fork {} {}", p.tid, p.aux)),
-            Event::Exit(p) => Some(format!("exit {} {}", p.tid, p.aux)),
-            Event::Signal(s) => Some(format!("signal {} {}", s.tid, s.sig)),
-            _ => None,
-        })
-        .collect()
+fn proc_events(log: &Log) -> std::collections::BTreeMap<u32, Vec<String>> {
+    // Per thread: two threads exiting at once on two CPUs reach two
+    // recorders' rings in either order (fx-threads' exits did, in a CI
+    // run), while one thread's events follow its own order in both.
+    let mut by_tid = std::collections::BTreeMap::<u32, Vec<String>>::new();
+    for e in &log.events {
+        let (tid, text) = match e {
+            Event::Exec(p) => (p.tid, format!("exec {} {}", p.aux, p.comm)),
+            Event::Fork(p) => (p.tid, format!("fork {}", p.aux)),
+            Event::Exit(p) => (p.tid, format!("exit {}", p.aux)),
+            Event::Signal(s) => (s.tid, format!("signal {}", s.sig)),
+            _ => continue,
+        };
+        by_tid.entry(tid).or_default().push(text);
+    }
+    by_tid
 }
 
 /// Runs fixture `name` (under a unique comm) with `args` while a full and
