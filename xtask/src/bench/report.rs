@@ -15,7 +15,7 @@ use super::host::{commit, cpu_count, cpu_model, is_tmpfs, kernel_release, utc_no
 use super::modes::Mode;
 use super::rate::{RATE_REACHED, RateStep, Sustained, Thresholds};
 use super::reader::{Reader, ReaderRuns};
-use super::workloads::{Own, SLOW_DIVISOR, Workload};
+use super::workloads::{Own, REDUCED_MIN, SLOW_DIVISOR, Workload};
 use super::{Env, Plan, load, page};
 
 /// Medians and ratios of one cell, as the table shows them.
@@ -389,7 +389,8 @@ impl Report<'_> {
                 1,
                 format!(
                     "‡ strace and perf trace run a reduced workload (the loops with 1/{SLOW_DIVISOR} \
-                     of the calls, `find` over a smaller tree), with its own untraced row measured \
+                     of the iterations but at least {REDUCED_MIN}, `find` and `tar` over a smaller \
+                     tree), with its own untraced row measured \
                      in the same repetitions: × untraced compares rows of the same size. Process \
                      start and exit weigh more on small runs; ns/call in loop leaves them out and \
                      compares across sizes."
