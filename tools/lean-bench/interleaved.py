@@ -55,12 +55,15 @@ def recorders():
     """Processes named recorder: a stopped recorder's holder releases its
     classic links as it exits, and the kernel drops a link from bpftool's
     list before it detaches it (kernel/bpf/syscall.c, bpf_link_free), so
-    until the holder is gone the slow path may still be on."""
+    until the holder has exited the slow path may still be on."""
     n = 0
     for d in os.listdir("/proc"):
         try:
-            n += d.isdigit() and open("/proc/%s/comm" % d).read().strip() == "recorder"
-        except OSError:
+            if d.isdigit():
+                comm, rest = open("/proc/%s/stat" % d).read().split(" (", 1)[1].rsplit(") ", 1)
+                # A zombie's exit, the detach with it, is done.
+                n += comm == "recorder" and not rest.startswith("Z")
+        except (OSError, IndexError, ValueError):
             pass
     return n
 

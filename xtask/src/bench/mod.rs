@@ -447,7 +447,13 @@ fn recorders_alive() -> usize {
                 .is_some_and(|n| n.parse::<u32>().is_ok())
         })
         .filter(|e| {
-            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == "recorder")
+            // `comm) S ...`: a zombie's exit, the detach with it, is done
+            // (this VM's init reaps orphans a second or two later).
+            std::fs::read_to_string(e.path().join("stat")).is_ok_and(|st| {
+                st.split_once(" (")
+                    .and_then(|(_, rest)| rest.rsplit_once(") "))
+                    .is_some_and(|(comm, rest)| comm == "recorder" && !rest.starts_with('Z'))
+            })
         })
         .count()
 }
