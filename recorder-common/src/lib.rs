@@ -1005,19 +1005,18 @@ pub struct CaptureSpec {
     /// 1: capture at entry only (execve), emitted as an ENTRY_DATA record;
     /// 2: at entry (the SOCKLEN_IN items) and at exit (the others).
     pub at_entry: u8,
-    /// 1: some argument has a plan.
-    pub any: u8,
     /// 1: recvmmsg, whose argument 1 ([`capture::MMSGHDR`]) is read after
     /// the per-argument loop, not inside it: its loop over the messages
     /// nested in that loop's callback made the verifier's work several
     /// times larger (sys_exit's load 90-175 ms instead of 30-80).
     pub mmsg: u8,
-    /// One past the last argument with a plan: the per-argument loops stop
-    /// there. Each iteration is a call of the loop body, ~10 ns on a
-    /// retpoline/SRSO machine, and most calls capture only their first
-    /// two arguments (docs/design.md, "What data capture costs").
+    /// One past the last argument with a plan (0: the call captures
+    /// nothing): the per-argument loops stop there. Each iteration is a
+    /// call of the loop body, ~10 ns on a retpoline/SRSO machine, and most
+    /// calls capture only their first two arguments (docs/design.md, "What
+    /// data capture costs").
     pub args_end: u8,
-    pub _pad: [u8; 4],
+    pub _pad: [u8; 5],
 }
 
 /// One captured item in a record.

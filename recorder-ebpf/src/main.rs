@@ -780,7 +780,7 @@ fn capture_spec(nr: i64) -> Option<&'static CaptureSpec> {
     if cfg(&CAPTURE_SIZE) == 0 || !(0..i64::from(CAPTURE_ENTRIES)).contains(&nr) {
         return None;
     }
-    CAPTURE.get(nr as u32).filter(|s| s.any != 0)
+    CAPTURE.get(nr as u32).filter(|s| s.args_end != 0)
 }
 
 /// Starts a record with data in this CPU's scratch buffer, after a fixed
