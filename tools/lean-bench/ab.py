@@ -18,13 +18,14 @@ repetition (min / median / max).
 
 fx-loop is target/release/fx-loop unless FX_LOOP says otherwise.
 """
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from quiet import wait_quiet
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 OLD, NEW = sys.argv[1], sys.argv[2]
@@ -35,46 +36,6 @@ LOOP = os.environ.get("FX_LOOP", os.path.join(ROOT, "target/release/fx-loop"))
 TMP = tempfile.mkdtemp(prefix="ab-bench-")
 
 
-def foreign():
-    """raw_syscalls programs attached by anybody (see interleaved.py)."""
-    out = subprocess.run(["bpftool", "link", "show", "-j"], capture_output=True, text=True).stdout
-    # Every perf_event link counts too: bpftool does not name its tracepoint,
-    # and a stopped recorder's per-syscall events (lean mode) live on for
-    # 100-200 ms in its holder process, the slow path on for every thread.
-    return sum(1 for link in json.loads(out or "[]") if link.get("type") == "perf_event"
-               or (link.get("type") == "raw_tracepoint"
-                   and link.get("tp_name") in ("sys_enter", "sys_exit")))
-
-
-def ns(out):
-    for tok in out.split():
-        if tok.startswith("cpu_ns_per_call="):
-            return float(tok.split("=")[1])
-    raise SystemExit("no cpu_ns_per_call in %r" % out)
-
-
-def recorders():
-    """Processes named recorder: a stopped recorder's holder releases its
-    classic links as it exits, and the kernel drops a link from bpftool's
-    list before it detaches it (kernel/bpf/syscall.c, bpf_link_free), so
-    until the holder has exited the slow path may still be on."""
-    n = 0
-    for d in os.listdir("/proc"):
-        try:
-            if d.isdigit():
-                comm, rest = open("/proc/%s/stat" % d).read().split(" (", 1)[1].rsplit(") ", 1)
-                # A zombie's exit, the detach with it, is done.
-                n += comm == "recorder" and not rest.startswith("Z")
-        except (OSError, IndexError, ValueError):
-            pass
-    return n
-
-
-def wait_quiet(limit=120):
-    t = time.time()
-    while (foreign() or recorders()) and time.time() - t < limit:
-        time.sleep(0.2)
-    return foreign() == 0
 
 
 def loop():

@@ -28,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from quiet import wait_quiet
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 R = os.path.join(ROOT, "target/release/recorder")
 LOOP = os.path.join(ROOT, "target/release/fx-loop")
@@ -38,41 +40,6 @@ MODES = sys.argv[3].split(",") if len(sys.argv) > 3 else [
 TMP = tempfile.mkdtemp(prefix="lean-bench-")
 METRIC = os.environ.get("METRIC", "cpu_ns_per_call")
 
-def foreign():
-    """raw_syscalls programs attached by anyone (other sessions' recorders
-    share this machine): while any is, every task is on the syscall slow
-    path and the untraced and floor numbers mean nothing."""
-    out = subprocess.run(["bpftool", "link", "show", "-j"], capture_output=True, text=True).stdout
-    links = json.loads(out or "[]")
-    # Every perf_event link counts too: bpftool does not name its tracepoint,
-    # and a stopped recorder's per-syscall events (lean mode) live on for
-    # 100-200 ms in its holder process, the slow path on for every thread.
-    return sum(1 for l in links if l.get("type") == "perf_event"
-               or (l.get("type") == "raw_tracepoint"
-                   and l.get("tp_name") in ("sys_enter", "sys_exit")))
-
-def recorders():
-    """Processes named recorder: a stopped recorder's holder releases its
-    classic links as it exits, and the kernel drops a link from bpftool's
-    list before it detaches it (kernel/bpf/syscall.c, bpf_link_free), so
-    until the holder has exited the slow path may still be on."""
-    n = 0
-    for d in os.listdir("/proc"):
-        try:
-            if d.isdigit():
-                comm, rest = open("/proc/%s/stat" % d).read().split(" (", 1)[1].rsplit(") ", 1)
-                # A zombie's exit, the detach with it, is done.
-                n += comm == "recorder" and not rest.startswith("Z")
-        except (OSError, IndexError, ValueError):
-            pass
-    return n
-
-
-def wait_quiet(limit=120):
-    t = time.time()
-    while (foreign() or recorders()) and time.time() - t < limit:
-        time.sleep(0.2)
-    return foreign() == 0
 
 def ns(out):
     for tok in out.split():
