@@ -82,11 +82,11 @@ fn calls_by_thread(log: &Log) -> (BTreeMap<u32, Vec<Call>>, usize) {
 
 /// The process events (exec, fork, exit, signal), which both modes record
 /// with the same programs.
-fn proc_events(log: &Log) -> std::collections::BTreeMap<u32, Vec<String>> {
+fn proc_events(log: &Log) -> BTreeMap<u32, Vec<String>> {
     // Per thread: two threads exiting at once on two CPUs reach two
     // recorders' rings in either order (fx-threads' exits did, in a CI
     // run), while one thread's events follow its own order in both.
-    let mut by_tid = std::collections::BTreeMap::<u32, Vec<String>>::new();
+    let mut by_tid = BTreeMap::<u32, Vec<String>>::new();
     for e in &log.events {
         let (tid, text) = match e {
             Event::Exec(p) => (p.tid, format!("exec {} {}", p.aux, p.comm)),
@@ -100,9 +100,6 @@ fn proc_events(log: &Log) -> std::collections::BTreeMap<u32, Vec<String>> {
     by_tid
 }
 
-/// Runs fixture `name` (under a unique comm) with `args` while a full and
-/// a lean recorder (with `extra` options each) select it by that comm;
-/// returns both logs, full first.
 /// Records the fixture with four recorders at once: full and lean mode,
 /// each with the programs this kernel gets and with the raw tracepoint
 /// ones. Returns (full, lean), after checking that the raw tracepoint

@@ -5,10 +5,12 @@
 //! `btf_trace_<name>` typedef. aya 0.14 looks the id up in a whole parsed
 //! `Btf` (`BtfTracePoint::load`), and parsing /sys/kernel/btf/vmlinux costs
 //! 60 ms of a start whose target is 100 (see docs/design.md, "Start and
-//! stop"). So [`typedef_ids`] walks the type section once, comparing only
-//! typedefs' names, and [`naming`] builds a BTF blob in which each wanted
-//! typedef sits at the kernel's id, every id before it a pointer to void,
-//! for aya to parse and look up. Nothing here makes a system call.
+//! stop"). So [`typedef_ids`] finds where the wanted names start in the
+//! string section, then walks the type section once for the typedefs that
+//! name them, and [`naming`] builds a BTF blob in which each wanted typedef
+//! sits at the kernel's id, every id before it a pointer to void, for aya
+//! to parse and look up. Nothing here opens a file: the scan reads what it
+//! is handed (the kernel's file, or bytes in the tests).
 //!
 //! The format: <https://docs.kernel.org/bpf/btf.html> ("Type encoding").
 
@@ -36,10 +38,11 @@ const KIND_PTR: u32 = 2;
 const KIND_TYPEDEF: u32 = 8;
 
 /// The BTF ids of the typedefs `names`, in that order, from BTF read in
-/// pieces: the string section first, for where each name starts, then the
-/// type section, for the typedefs that name them. The kernel's BTF is
-/// 5-6 MB; read whole, it was ~2 MiB of the recorder's peak RSS (design.md,
-/// "Start and stop"), for two numbers. A name is found where a string
+/// pieces through a 64 KiB buffer: the string section first, for where
+/// each name starts, then the type section, for the typedefs that name
+/// them. The kernel's BTF is 5-6 MB, which need not be in memory at once
+/// for two numbers (it was ~0.2 MiB of peak RSS here, design.md "Start
+/// and stop"; more where memory is short). A name is found where a string
 /// starts: the kernel's BTF is deduplicated by whole strings (libbpf's
 /// `strset`), so a typedef's `name_off` is the start of its string.
 pub fn typedef_ids(data: impl Read + Seek, names: &[&str]) -> Result<Vec<u32>, BtfScanError> {
