@@ -28,6 +28,8 @@ import time
 from quiet import wait_quiet
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+if len(sys.argv) < 3:
+    raise SystemExit(__doc__)
 OLD, NEW = sys.argv[1], sys.argv[2]
 N = sys.argv[3] if len(sys.argv) > 3 else "1000000"
 REPS = int(sys.argv[4]) if len(sys.argv) > 4 else 7
