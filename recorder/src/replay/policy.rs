@@ -231,11 +231,27 @@ pub const NAME_ONLY: &[&str] = &[
     "execveat",
 ];
 
-/// Calls whose number follows the memory layout, so the replay may make
-/// fewer or more of them than the recording (glibc trims a new malloc
-/// arena with zero, one or two munmaps depending on where the kernel put
-/// its mapping): not a divergence.
-pub const LAYOUT_SLACK: &[&str] = &["munmap"];
+/// `MAP_ANONYMOUS`, the same on x86_64 and arm64 (asm-generic):
+/// <https://github.com/torvalds/linux/blob/v6.12/include/uapi/asm-generic/mman-common.h#L23>
+const MAP_ANONYMOUS: u64 = 0x20;
+
+/// Whether a call follows the memory allocator's state or the memory
+/// layout, so the replay may make fewer or more of them than the recording,
+/// or make them in another thread: not a divergence.
+/// - munmap: glibc trims a new malloc arena with zero, one or two munmaps
+///   depending on where the kernel put its mapping.
+/// - brk and anonymous mmap: which thread first finds the allocator's free
+///   memory used up, and grows it, is a user-space race no syscall log
+///   holds (musl's one heap decides about 1 replay in 15 of fx-threads).
+///
+/// A mapping of a file is not slack: what it maps is the program's.
+pub fn is_layout_slack(name: &str, args: &[u64; 6]) -> bool {
+    match name {
+        "munmap" | "brk" => true,
+        "mmap" => args[3] & MAP_ANONYMOUS != 0,
+        _ => false,
+    }
+}
 
 /// Directories (and files) holding the program's own code by default: the
 /// dynamic loader's cache and the system's library and binary directories;
@@ -298,6 +314,18 @@ mod tests {
             class_of_call("prlimit64", &[0, 7, 0x2000, 0x1000, 0, 0]),
             Class::Live
         );
+    }
+
+    #[test]
+    fn allocator_calls_are_slack_and_file_mappings_are_not() {
+        let anon = [0, 4096, 3, 0x22, u64::MAX, 0];
+        let file = [0, 4096, 1, 0x02, 3, 0];
+        assert!(is_layout_slack("mmap", &anon));
+        assert!(!is_layout_slack("mmap", &file));
+        assert!(is_layout_slack("munmap", &[0x7000, 4096, 0, 0, 0, 0]));
+        assert!(is_layout_slack("brk", &[0; 6]));
+        assert!(!is_layout_slack("mprotect", &[0x7000, 4096, 0, 0, 0, 0]));
+        assert!(!is_layout_slack("prctl", &anon));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use recorder::event::Syscall;
 use recorder::replay::check::{self, Memory as _};
 use recorder::replay::order::Order;
 use recorder::replay::plan::{self, Outcome, Recording, is_host};
-use recorder::replay::policy::{Class, LAYOUT_SLACK, class_of, class_of_call};
+use recorder::replay::policy::{Class, class_of, class_of_call, is_layout_slack};
 
 use super::mem::Tracee;
 use super::spawn::Spawned;
@@ -70,7 +70,7 @@ struct Counts {
     outputs: u64,
     /// Calls answered out of the recorded order after a stall.
     out_of_order: u64,
-    /// Calls passed over or run extra by [`LAYOUT_SLACK`].
+    /// Calls passed over or run extra by [`is_layout_slack`].
     layout: u64,
 }
 
@@ -201,7 +201,10 @@ impl Supervisor {
 
     /// Answers the held notifications that may go, in the recorded order.
     fn answer_ready(&mut self, fd: i32) {
-        while let Some(i) = (0..self.held.len()).find(|&i| self.may_go(self.held[i].pid)) {
+        while let Some(i) = (0..self.held.len()).find(|&i| {
+            let n = self.held[i];
+            self.may_go(&n)
+        }) {
             let n = self.held.remove(i);
             self.reply(fd, &n);
         }
@@ -239,18 +242,24 @@ impl Supervisor {
         self.answer_ready(fd);
     }
 
-    /// Whether live thread `tid`'s call is next in the recorded order.
-    fn may_go(&mut self, tid: u32) -> bool {
+    /// Whether the held call is next in the recorded order, or an extra
+    /// allocator call ([`is_layout_slack`]) that has no place in it: held
+    /// back, it could keep the allocator's lock from the thread the order
+    /// waits for.
+    fn may_go(&mut self, n: &libc::seccomp_notif) -> bool {
         if self.live {
             return true;
         }
-        let Some(&rtid) = self.to_rec.get(&tid) else {
+        let Some(&rtid) = self.to_rec.get(&n.pid) else {
             return true; // diverges at once
         };
-        match self.peek(rtid) {
-            Some((t, seq)) => self.order.is_next(t, seq),
-            None => true,
-        }
+        let Some((t, seq)) = self.peek(rtid) else {
+            return true;
+        };
+        let nr = i64::from(n.data.nr);
+        let extra = self.rec.calls[&rtid].front().is_some_and(|s| s.nr != nr)
+            && is_layout_slack(syscall_name(self.arch, nr).unwrap_or("?"), &n.data.args);
+        extra || self.order.is_next(t, seq)
     }
 
     fn peek_rank(&mut self, tid: u32) -> usize {
@@ -310,7 +319,7 @@ impl Supervisor {
                 "a thread or process the recording does not have",
             );
         };
-        if let Some(reply) = self.layout_slack(rtid, nr) {
+        if let Some(reply) = self.layout_slack(rtid, nr, &args) {
             return reply;
         }
         let Some(rec) = self.next_call(rtid) else {
@@ -341,25 +350,24 @@ impl Supervisor {
         self.answer(fd, n, &rec, &mut mem)
     }
 
-    /// Calls that follow the memory layout ([`LAYOUT_SLACK`]: glibc trims
-    /// a new arena with zero, one or two munmaps depending on where the
-    /// kernel put it) may be missing or extra: a recorded one the program
-    /// does not make is passed over, an extra one the program makes runs
-    /// live.
-    fn layout_slack(&mut self, rtid: u32, nr: i64) -> Option<Reply> {
+    /// Calls that follow the allocator or the memory layout
+    /// ([`is_layout_slack`]) may be missing or extra: a recorded one the
+    /// program does not make is passed over, an extra one the program
+    /// makes runs live.
+    fn layout_slack(&mut self, rtid: u32, nr: i64, args: &[u64; 6]) -> Option<Reply> {
         let name = syscall_name(self.arch, nr).unwrap_or("?");
         loop {
             self.peek(rtid)?;
-            let rec_nr = self.rec.calls[&rtid].front()?.nr;
-            if rec_nr == nr {
+            let rec = self.rec.calls[&rtid].front()?;
+            if rec.nr == nr {
                 return None;
             }
-            if LAYOUT_SLACK.contains(&name) {
+            if is_layout_slack(name, args) {
                 self.counts.live += 1;
                 self.counts.layout += 1;
                 return Some(Reply::Continue);
             }
-            if !LAYOUT_SLACK.contains(&syscall_name(self.arch, rec_nr).unwrap_or("?")) {
+            if !is_layout_slack(syscall_name(self.arch, rec.nr).unwrap_or("?"), &rec.args) {
                 return None;
             }
             self.next_call(rtid);
@@ -730,8 +738,8 @@ impl Supervisor {
         );
         if c.layout > 0 {
             eprintln!(
-                "recorder replay: {} munmap calls differed with the memory layout (passed over \
-                 or run live)",
+                "recorder replay: {} allocator calls (munmap, brk, anonymous mmap) differed \
+                 with the memory layout or between threads (passed over or run live)",
                 c.layout
             );
         }
