@@ -87,9 +87,9 @@ use workloads::{Own, Workload, workloads};
 
 #[derive(clap::Args, Clone, Copy, Default)]
 pub struct Options {
-    /// Smaller workloads, 3 runs per cell, 2 s sustained-rate steps and one
-    /// 2 s run per row under load, so the whole benchmark takes about two
-    /// minutes.
+    /// Smaller workloads, 2 s sustained-rate steps and one 2 s run per row
+    /// under load (still 9 runs per cell), so the whole benchmark takes
+    /// about ten minutes.
     #[arg(long)]
     pub quick: bool,
     /// Only the `recorder report` section (a page of a million-call log:
@@ -146,12 +146,14 @@ impl Plan {
         };
         Self {
             quick,
-            // Five in quick runs too: with three, two quick runs in a row
+            // Nine in quick runs too: with three, two quick runs in a row
             // agreed within 10% on 35-41 of their 53 own-time ratios (the
             // untraced getppid loop alone runs at ~165 or ~210 ns a call
             // from one minute to the next, and a median of three paired
-            // ratios still follows that). Two more cost about a minute.
-            runs: 5,
+            // ratios still follows that); with five, on 43-51, the rest off
+            // by 10-12%. Nine narrow a median's spread by sqrt(9/5) = 1.34
+            // for about two and a half minutes more.
+            runs: 9,
             // A million in quick runs too: two quick runs of 200,000 calls
             // (60 ms of CPU each) disagreed by 10-17% on the floor and
             // background rows, all the rest within 10%; the longer loop
