@@ -66,12 +66,14 @@ def run(binary, mode):
         args = [binary, "watch", "-e", "trace=unlinkat", "--path", "/no/such/file",
                 "-o", TMP + "/x.rec"]
         return timed(args, env, "recorder: watching")
-    lean = mode.endswith("lean")
+    lean = mode.endswith("lean") or mode == "lean_floor"
     comm = "fx-loop" if mode in ("full", "lean") else "nosuchcomm"
     args = [binary, "--mode", "lean" if lean else "full", "-s", CAPTURE, "--comm", comm,
             "-o", TMP + "/x.rec"]
     if "floor" in mode:
-        args.append("--bench-floor")
+        # `lean_floor` once ran as `--mode full --bench-floor` (both
+        # programs: a stray floor_enter column); say which floor outright.
+        args += ["--bench-floor", "exit" if lean else "both"]
     if comm == "fx-loop":
         args += ["--overflow", "pause"]
     return timed(args, env, "recorder: recording")

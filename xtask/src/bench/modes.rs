@@ -37,8 +37,8 @@ pub(super) enum Mode {
     /// what running any program there costs, the floor under `OtherComm`
     /// and `Recorder`.
     Floor,
-    /// The empty program on `sys_exit` alone (`--bench-floor --mode
-    /// lean`): the floor under `RecorderLean` and `LeanOtherComm`.
+    /// The empty program on `sys_exit` alone (`--bench-floor exit`): the
+    /// floor under `RecorderLean` and `LeanOtherComm`.
     LeanFloor,
     /// `recorder watch` in the background, for calls the workload does not
     /// make (`-e trace=unlinkat --path`): what a bystander pays while a
