@@ -274,11 +274,11 @@ fn dump_matches_strace_line_for_line() {
     // normalised as the module comment says.
     if cfg!(target_arch = "x86_64") {
         runs.push((&["-v"], verbose_command(&w.path("tree"))));
-        // getgroups' list (`id` as root has none). Only getgroups: setpriv's
-        // own prctl, capget and setgroups calls are not decoded as strace
-        // does yet.
+        // getgroups' and setgroups' lists (`id` as root has none). Not
+        // setpriv's own prctl and capget/capset calls: their capability
+        // sets are not decoded as strace does yet.
         let id = ["setpriv", "--groups", "4,24,27", "id"].map(str::to_owned);
-        runs.push((&["-e", "trace=getgroups,%process"], id.to_vec()));
+        runs.push((&["-e", "trace=getgroups,setgroups,%process"], id.to_vec()));
     }
     // strace's classes against dump's (-e trace=%CLASS on both sides): the
     // lines must be the same, and so must the set of calls each shows

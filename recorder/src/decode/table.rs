@@ -184,6 +184,9 @@ pub(crate) enum Ty {
     /// getgroups' list: `ret` gids (older recorders did not capture them:
     /// their logs show `[]` when it returned 0, else the pointer).
     Groups,
+    /// setgroups' list: argument 0 gids read (older recorders did not:
+    /// their logs show `[]` for none, else the pointer).
+    GroupsIn,
     /// getdents64's buffer: `0x... /* 144 entries */`.
     Dirents,
     /// iovec array, count in argument `i`: data shown as one string.
@@ -603,7 +606,7 @@ static SPECS: &[Spec] = &[
     s("uname", &[Utsname]),
     s("sysinfo", &[Sysinfo]),
     s("getgroups", &[Int, Groups]),
-    s("setgroups", &[Int, Ptr]),
+    s("setgroups", &[Int, GroupsIn]),
     s("getrandom", &[OutHex(Ret), Uint, Flags(consts::GRND_FLAGS)]),
     // --- signals
     s("rt_sigaction", &[Signal, SigactionIn, SigactionOut, Uint]),
@@ -1077,6 +1080,9 @@ impl Ty {
                 len: LenFrom::RetTimes(4),
             },
             CpuSetIn => P::InBuf { len: Arg(1) },
+            GroupsIn => P::InBuf {
+                len: LenFrom::ArgTimes(0, 4),
+            },
             IntPair => out_fixed(8),
             WaitStatus => out_fixed(4),
             SigactionIn => in_fixed(structs::SIGACTION_SIZE),

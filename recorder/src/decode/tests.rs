@@ -2249,6 +2249,23 @@ fn strace_formats_of_issue_14() {
         vec![out(1, &gids)],
         "getgroups(3, [4, 24, 27]) = 3",
     );
+    // As strace 6.1 prints `setpriv --groups 4,24,27 id`'s setgroups.
+    both(
+        "setgroups",
+        &[3, BUF],
+        0,
+        vec![inb(1, &gids)],
+        "setgroups(3, [4, 24, 27]) = 0",
+    );
+    both("setgroups", &[0, BUF], 0, vec![], "setgroups(0, []) = 0");
+    both("setgroups", &[0, 0], 0, vec![], "setgroups(0, NULL) = 0");
+    both(
+        "setgroups",
+        &[2, BUF],
+        -1,
+        vec![],
+        "setgroups(2, 0x7ffd0000) = -1 EPERM (Operation not permitted)",
+    );
     // A log without the list (older recorders): `[]` for none, else the
     // pointer; a failed call shows the pointer.
     both("getgroups", &[8, BUF], 0, vec![], "getgroups(8, []) = 0");

@@ -793,6 +793,9 @@ impl<'a> Call<'a> {
                 Some(0) if v != 0 => b.extend_from_slice(b"[]"),
                 _ => self.output(b, i, |b, c| structs::gid_list(b, &c.bytes, self.max_elems)),
             },
+            // strace prints `[]` for a count of 0 whatever the pointer.
+            Ty::GroupsIn if self.sc.args[0] as u32 == 0 && v != 0 => b.extend_from_slice(b"[]"),
+            Ty::GroupsIn => self.input(b, i, |b, c| structs::gid_list(b, &c.bytes, self.max_elems)),
             Ty::StatxFlags => consts::statx_flags(b, v & 0xffff_ffff),
             Ty::MsgIn => self.msghdr(b, i, false),
             Ty::MsgOut => self.msghdr(b, i, true),
