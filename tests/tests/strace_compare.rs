@@ -274,11 +274,20 @@ fn dump_matches_strace_line_for_line() {
     // normalised as the module comment says.
     if cfg!(target_arch = "x86_64") {
         runs.push((&["-v"], verbose_command(&w.path("tree"))));
-        // getgroups' and setgroups' lists (`id` as root has none). Not
-        // setpriv's own prctl and capget/capset calls: their capability
-        // sets are not decoded as strace does yet.
+        // getgroups' and setgroups' lists (`id` as root has none), and
+        // setpriv's own capability calls: prctl's bounding and ambient
+        // sets, capget's sets, capset. One line of the run differs:
+        // libcap's capget probe, whose header dump shows as the kernel
+        // rewrote it (`version=_LINUX_CAPABILITY_VERSION_3`) and strace as
+        // asked (`version=0`), see `Ty::CapHeader`.
         let id = ["setpriv", "--groups", "4,24,27", "id"].map(str::to_owned);
-        runs.push((&["-e", "trace=getgroups,setgroups,%process"], id.to_vec()));
+        runs.push((
+            &[
+                "-e",
+                "trace=getgroups,setgroups,capget,capset,prctl,%process",
+            ],
+            id.to_vec(),
+        ));
     }
     // strace's classes against dump's (-e trace=%CLASS on both sides): the
     // lines must be the same, and so must the set of calls each shows

@@ -887,3 +887,116 @@ pub(crate) fn winsize(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
         Some(())
     })
 }
+
+/// `struct __user_cap_header_struct`: version and pid, two `u32`s.
+pub(crate) const CAP_HEADER_SIZE: usize = 8;
+/// Two `struct __user_cap_data_struct` (effective, permitted, inheritable),
+/// what versions 2 and 3 take; version 1 takes one.
+pub(crate) const CAP_DATA_SIZE: usize = 24;
+
+/// `_LINUX_CAPABILITY_VERSION_*`:
+/// <https://github.com/torvalds/linux/blob/v6.12/include/uapi/linux/capability.h#L32-L45>
+const CAP_VERSIONS: &consts::Names = &[
+    (0x1998_0330, "_LINUX_CAPABILITY_VERSION_1"),
+    (0x2007_1026, "_LINUX_CAPABILITY_VERSION_2"),
+    (0x2008_0522, "_LINUX_CAPABILITY_VERSION_3"),
+];
+
+/// `{version=_LINUX_CAPABILITY_VERSION_3, pid=26842}`, as strace's
+/// `print_cap_header`.
+pub(crate) fn cap_header(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let (Some(version), Some(pid)) = (le_u32(bytes, 0), le_u32(bytes, 4)) else {
+        return false;
+    };
+    b.extend_from_slice(b"{version=");
+    match consts::name_of(u64::from(version), CAP_VERSIONS) {
+        Some(n) => b.extend_from_slice(n.as_bytes()),
+        None => {
+            put::hex(b, u64::from(version));
+            b.extend_from_slice(b" /* _LINUX_CAPABILITY_VERSION_??? */");
+        }
+    }
+    b.extend_from_slice(b", pid=");
+    put::i64(b, i64::from(pid as i32));
+    b.push(b'}');
+    true
+}
+
+/// How many data structs a header stands for: two for versions 2 and 3,
+/// else one (strace's `print_cap_data` decides the same way).
+pub(crate) fn cap_data_count(header: &[u8]) -> usize {
+    match le_u32(header, 0) {
+        Some(0x2007_1026 | 0x2008_0522) => 2,
+        _ => 1,
+    }
+}
+
+/// `{effective=1<<CAP_CHOWN|..., permitted=..., inheritable=0}` of `count`
+/// data structs, as strace's `print_cap_data`.
+pub(crate) fn cap_data(b: &mut Vec<u8>, bytes: &[u8], count: usize) -> bool {
+    if bytes.len() < 12 * count {
+        return false;
+    }
+    b.push(b'{');
+    for (k, name) in ["effective", "permitted", "inheritable"].iter().enumerate() {
+        if k > 0 {
+            b.extend_from_slice(b", ");
+        }
+        b.extend_from_slice(name.as_bytes());
+        b.push(b'=');
+        let lo = le_u32(bytes, 4 * k).unwrap_or(0);
+        let hi = if count > 1 {
+            le_u32(bytes, 12 + 4 * k).unwrap_or(0)
+        } else {
+            0
+        };
+        // strace's print_cap_bits: the low word unless only the high one
+        // has bits, then the high word's.
+        if lo != 0 || hi == 0 {
+            cap_word(b, lo, 0);
+        }
+        if hi != 0 {
+            if lo != 0 {
+                b.push(b'|');
+            }
+            cap_word(b, hi, 32);
+        }
+    }
+    b.push(b'}');
+    true
+}
+
+/// One 32-bit word of a capability set: `1<<CAP_CHOWN|1<<CAP_KILL`, the
+/// bits no capability has in hex after them, or `0x... /* CAP_??? */`
+/// when no bit has a name (strace's `printflags`).
+fn cap_word(b: &mut Vec<u8>, word: u32, first_cap: usize) {
+    if word == 0 {
+        b.push(b'0');
+        return;
+    }
+    let mut rest = word;
+    let mut named = false;
+    for bit in 0..32 {
+        let Some(name) = consts::CAPABILITIES.get(first_cap + bit) else {
+            break;
+        };
+        if word & (1 << bit) != 0 {
+            if named {
+                b.push(b'|');
+            }
+            named = true;
+            b.extend_from_slice(b"1<<");
+            b.extend_from_slice(name.as_bytes());
+            rest &= !(1 << bit);
+        }
+    }
+    if rest != 0 {
+        if named {
+            b.push(b'|');
+        }
+        put::hex(b, u64::from(rest));
+        if !named {
+            b.extend_from_slice(b" /* CAP_??? */");
+        }
+    }
+}

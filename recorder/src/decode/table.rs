@@ -221,6 +221,18 @@ pub(crate) enum Ty {
     /// argument 1's (sched_setaffinity).
     CpuSetOut,
     CpuSetIn,
+    /// capget's `cap_user_header_t` as the call left it, whose version says
+    /// how many data structs it filled. Read at exit: for a version it
+    /// does not know (libcap's probe asks for 0) the kernel writes its own
+    /// back, which strace, reading at entry, does not show; the entry
+    /// capture reads no buffer in argument 0.
+    CapHeader,
+    /// capset's header, read only.
+    CapHeaderIn,
+    /// capget's `cap_user_data_t` (at most two structs, 24 bytes).
+    CapDataOut,
+    /// capset's data.
+    CapDataIn,
     /// `int[2]` (pipe, socketpair).
     IntPair,
     /// wait4's `int *wstatus`.
@@ -761,8 +773,8 @@ static SPECS: &[Spec] = &[
     s("setresgid", &[Int, Int, Int]),
     s("getresuid", &[IntOut(&[]), IntOut(&[]), IntOut(&[])]),
     s("getresgid", &[IntOut(&[]), IntOut(&[]), IntOut(&[])]),
-    s("capget", &[Ptr, Ptr]),
-    s("capset", &[Ptr, Ptr]),
+    s("capget", &[CapHeader, CapDataOut]),
+    s("capset", &[CapHeaderIn, CapDataIn]),
     // Processes and scheduling.
     s("getpriority", &[Enum(consts::PRIO_WHICH), Int]),
     s("setpriority", &[Enum(consts::PRIO_WHICH), Int, Int]),
@@ -1080,6 +1092,10 @@ impl Ty {
                 len: LenFrom::RetTimes(4),
             },
             CpuSetIn => P::InBuf { len: Arg(1) },
+            CapHeader => out_fixed(structs::CAP_HEADER_SIZE),
+            CapHeaderIn => in_fixed(structs::CAP_HEADER_SIZE),
+            CapDataOut => out_fixed(structs::CAP_DATA_SIZE),
+            CapDataIn => in_fixed(structs::CAP_DATA_SIZE),
             GroupsIn => P::InBuf {
                 len: LenFrom::ArgTimes(0, 4),
             },

@@ -2842,3 +2842,78 @@ fn ioctl_outputs() {
         "TCSETS writes nothing back"
     );
 }
+
+/// capget and capset as strace 6.1 prints `setpriv --groups 4,24,27 id`'s
+/// (as root in a container without CAP_SYS_RESOURCE: bit 24 is clear).
+#[test]
+fn capability_sets_as_strace_prints_them() {
+    let words = |w: [u32; 6]| -> Vec<u8> { w.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let header = |version: u32, pid: u32| words([version, pid, 0, 0, 0, 0])[..8].to_vec();
+    const V3: u32 = 0x2008_0522;
+    // The header is read at exit: libcap's probe asks for version 0 and
+    // the kernel writes its own back; strace shows `version=0 /*
+    // _LINUX_CAPABILITY_VERSION_??? */`, read at entry.
+    both(
+        "capget",
+        &[BUF, 0],
+        0,
+        vec![out(0, &header(V3, 0))],
+        "capget({version=_LINUX_CAPABILITY_VERSION_3, pid=0}, NULL) = 0",
+    );
+    both(
+        "capget",
+        &[BUF, 0],
+        0,
+        vec![out(0, &header(0x1234, 0))],
+        "capget({version=0x1234 /* _LINUX_CAPABILITY_VERSION_??? */, pid=0}, NULL) = 0",
+    );
+    let all: u32 = !(1 << 24);
+    let data = words([all, all, 0, 0x1ff, 0x1ff, 0]);
+    let caps = "1<<CAP_CHOWN|1<<CAP_DAC_OVERRIDE|1<<CAP_DAC_READ_SEARCH|1<<CAP_FOWNER|1<<CAP_FSETID|1<<CAP_KILL|1<<CAP_SETGID|1<<CAP_SETUID|1<<CAP_SETPCAP|1<<CAP_LINUX_IMMUTABLE|1<<CAP_NET_BIND_SERVICE|1<<CAP_NET_BROADCAST|1<<CAP_NET_ADMIN|1<<CAP_NET_RAW|1<<CAP_IPC_LOCK|1<<CAP_IPC_OWNER|1<<CAP_SYS_MODULE|1<<CAP_SYS_RAWIO|1<<CAP_SYS_CHROOT|1<<CAP_SYS_PTRACE|1<<CAP_SYS_PACCT|1<<CAP_SYS_ADMIN|1<<CAP_SYS_BOOT|1<<CAP_SYS_NICE|1<<CAP_SYS_TIME|1<<CAP_SYS_TTY_CONFIG|1<<CAP_MKNOD|1<<CAP_LEASE|1<<CAP_AUDIT_WRITE|1<<CAP_AUDIT_CONTROL|1<<CAP_SETFCAP|1<<CAP_MAC_OVERRIDE|1<<CAP_MAC_ADMIN|1<<CAP_SYSLOG|1<<CAP_WAKE_ALARM|1<<CAP_BLOCK_SUSPEND|1<<CAP_AUDIT_READ|1<<CAP_PERFMON|1<<CAP_BPF|1<<CAP_CHECKPOINT_RESTORE";
+    let sets = format!("{{effective={caps}, permitted={caps}, inheritable=0}}");
+    both(
+        "capget",
+        &[BUF, BUF2],
+        0,
+        vec![out(0, &header(V3, 26842)), out(1, &data)],
+        &format!("capget({{version=_LINUX_CAPABILITY_VERSION_3, pid=26842}}, {sets}) = 0"),
+    );
+    both(
+        "capset",
+        &[BUF, BUF2],
+        0,
+        vec![inb(0, &header(V3, 26842)), inb(1, &data)],
+        &format!("capset({{version=_LINUX_CAPABILITY_VERSION_3, pid=26842}}, {sets}) = 0"),
+    );
+    // Version 1: one struct; bits no capability has yet; only high bits.
+    both(
+        "capset",
+        &[BUF, BUF2],
+        0,
+        vec![
+            inb(0, &header(0x1998_0330, 0)),
+            inb(1, &words([0x21, 0, 0x8000_0000, 0, 0, 0])[..12]),
+        ],
+        "capset({version=_LINUX_CAPABILITY_VERSION_1, pid=0}, \
+         {effective=1<<CAP_CHOWN|1<<CAP_KILL, permitted=0, inheritable=1<<CAP_SETFCAP}) = 0",
+    );
+    both(
+        "capset",
+        &[BUF, BUF2],
+        0,
+        vec![
+            inb(0, &header(V3, 0)),
+            inb(1, &words([0, 0x1, 0, 0x200, 0, 0])),
+        ],
+        "capset({version=_LINUX_CAPABILITY_VERSION_3, pid=0}, \
+         {effective=0x200 /* CAP_??? */, permitted=1<<CAP_CHOWN, inheritable=0}) = 0",
+    );
+    // A failed capget: nothing it left is shown.
+    both(
+        "capget",
+        &[BUF, BUF2],
+        -1,
+        vec![],
+        "capget(0x7ffd0000, 0x7ffd1000) = -1 EPERM (Operation not permitted)",
+    );
+}

@@ -815,6 +815,10 @@ impl<'a> Call<'a> {
             Ty::StackIn => self.input(b, i, |b, c| structs::stack_t(b, &c.bytes)),
             Ty::StackOut => self.output(b, i, |b, c| structs::stack_t(b, &c.bytes)),
             Ty::CpuSetIn => self.input(b, i, |b, c| structs::cpu_set(b, &c.bytes)),
+            Ty::CapHeader => self.output(b, i, |b, c| structs::cap_header(b, &c.bytes)),
+            Ty::CapHeaderIn => self.input(b, i, |b, c| structs::cap_header(b, &c.bytes)),
+            Ty::CapDataOut => self.cap_data(b, i, true),
+            Ty::CapDataIn => self.cap_data(b, i, false),
             Ty::CpuSetOut => self.output(b, i, |b, c| structs::cpu_set(b, &c.bytes)),
             Ty::IntPair => self.output(b, i, |b, c| structs::int_pair(b, &c.bytes)),
             Ty::WaitStatus => {
@@ -1165,6 +1169,31 @@ impl<'a> Call<'a> {
             self.input(b, i, render);
         } else {
             put::ptr(b, self.sc.args[i]);
+        }
+    }
+
+    /// capget's (`out`) or capset's data: as many structs as the header's
+    /// version says, the header as capget left it (strace reads it again
+    /// at exit to decide the same) or as capset was given it; without a
+    /// header, the pointer.
+    fn cap_data(&self, b: &mut Vec<u8>, i: usize, out: bool) {
+        let header = |kind| {
+            self.captures(0)
+                .find(|c| c.kind == kind && !c.read_failed && !c.bytes.is_empty())
+        };
+        let Some(h) = header(if out {
+            CaptureKind::OutBuf
+        } else {
+            CaptureKind::InBuf
+        }) else {
+            return put::ptr(b, self.sc.args[i]);
+        };
+        let n = structs::cap_data_count(&h.bytes);
+        let render = |b: &mut Vec<u8>, c: &Capture| structs::cap_data(b, &c.bytes, n);
+        if out {
+            self.output(b, i, render);
+        } else {
+            self.input(b, i, render);
         }
     }
 
