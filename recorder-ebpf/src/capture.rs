@@ -891,9 +891,10 @@ extern "C" fn entry_arg_step(i: u64, ctx: *mut c_void) -> i64 {
             return 0;
         }
         capture::SOCKLEN_IN => 4,
-        // select's sets and timeout as asked (the exit adds them as left):
-        // an fd_set or a timeout.
-        capture::INOUT if (1..=4).contains(&i) => {
+        // select's sets and timeout (arguments 1-4) and capget's header
+        // (argument 0) as asked; the exit adds them as left. Only where
+        // its calls have it (the bounded-loops build prunes the rest).
+        capture::INOUT if i <= 4 => {
             if a.len_src == capture::LEN_FDSET {
                 fdset_len(b.arg(0))
             } else {

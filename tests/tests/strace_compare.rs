@@ -276,10 +276,8 @@ fn dump_matches_strace_line_for_line() {
         runs.push((&["-v"], verbose_command(&w.path("tree"))));
         // getgroups' and setgroups' lists (`id` as root has none), and
         // setpriv's own capability calls: prctl's bounding and ambient
-        // sets, capget's sets, capset. One line of the run differs:
-        // libcap's capget probe, whose header dump shows as the kernel
-        // rewrote it (`version=_LINUX_CAPABILITY_VERSION_3`) and strace as
-        // asked (`version=0`), see `Ty::CapHeader`.
+        // sets, capget's probe (version 0, which the kernel rewrites) and
+        // sets, capset.
         let id = ["setpriv", "--groups", "4,24,27", "id"].map(str::to_owned);
         runs.push((
             &[

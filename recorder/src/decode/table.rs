@@ -221,11 +221,10 @@ pub(crate) enum Ty {
     /// argument 1's (sched_setaffinity).
     CpuSetOut,
     CpuSetIn,
-    /// capget's `cap_user_header_t` as the call left it, whose version says
-    /// how many data structs it filled. Read at exit: for a version it
-    /// does not know (libcap's probe asks for 0) the kernel writes its own
-    /// back, which strace, reading at entry, does not show; the entry
-    /// capture reads no buffer in argument 0.
+    /// capget's `cap_user_header_t`: as asked (read at entry, in full mode:
+    /// for a version it does not know, such as libcap's probe's 0, the
+    /// kernel writes its own back) and as the call left it (at exit: its
+    /// version says how many data structs the call filled).
     CapHeader,
     /// capset's header, read only.
     CapHeaderIn,
@@ -1092,7 +1091,9 @@ impl Ty {
                 len: LenFrom::RetTimes(4),
             },
             CpuSetIn => P::InBuf { len: Arg(1) },
-            CapHeader => out_fixed(structs::CAP_HEADER_SIZE),
+            CapHeader => P::InOut {
+                len: Fixed(structs::CAP_HEADER_SIZE as u32),
+            },
             CapHeaderIn => in_fixed(structs::CAP_HEADER_SIZE),
             CapDataOut => out_fixed(structs::CAP_DATA_SIZE),
             CapDataIn => in_fixed(structs::CAP_DATA_SIZE),

@@ -2850,9 +2850,16 @@ fn capability_sets_as_strace_prints_them() {
     let words = |w: [u32; 6]| -> Vec<u8> { w.iter().flat_map(|x| x.to_le_bytes()).collect() };
     let header = |version: u32, pid: u32| words([version, pid, 0, 0, 0, 0])[..8].to_vec();
     const V3: u32 = 0x2008_0522;
-    // The header is read at exit: libcap's probe asks for version 0 and
-    // the kernel writes its own back; strace shows `version=0 /*
-    // _LINUX_CAPABILITY_VERSION_??? */`, read at entry.
+    // libcap's probe asks for version 0 and the kernel writes its own
+    // back: the header as asked (full mode reads it at entry too).
+    both(
+        "capget",
+        &[BUF, 0],
+        0,
+        vec![inb(0, &header(0, 0)), out(0, &header(V3, 0))],
+        "capget({version=0 /* _LINUX_CAPABILITY_VERSION_??? */, pid=0}, NULL) = 0",
+    );
+    // Lean mode reads nothing at entry: the header as the call left it.
     both(
         "capget",
         &[BUF, 0],
@@ -2875,7 +2882,11 @@ fn capability_sets_as_strace_prints_them() {
         "capget",
         &[BUF, BUF2],
         0,
-        vec![out(0, &header(V3, 26842)), out(1, &data)],
+        vec![
+            inb(0, &header(V3, 26842)),
+            out(0, &header(V3, 26842)),
+            out(1, &data),
+        ],
         &format!("capget({{version=_LINUX_CAPABILITY_VERSION_3, pid=26842}}, {sets}) = 0"),
     );
     both(
@@ -2908,12 +2919,12 @@ fn capability_sets_as_strace_prints_them() {
         "capset({version=_LINUX_CAPABILITY_VERSION_3, pid=0}, \
          {effective=0x200 /* CAP_??? */, permitted=1<<CAP_CHOWN, inheritable=0}) = 0",
     );
-    // A failed capget: nothing it left is shown.
+    // A failed capget: the header asked, the data's pointer.
     both(
         "capget",
         &[BUF, BUF2],
         -1,
-        vec![],
-        "capget(0x7ffd0000, 0x7ffd1000) = -1 EPERM (Operation not permitted)",
+        vec![inb(0, &header(V3, 1))],
+        "capget({version=_LINUX_CAPABILITY_VERSION_3, pid=1}, 0x7ffd1000) = -1 EPERM (Operation not permitted)",
     );
 }

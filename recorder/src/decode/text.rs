@@ -815,6 +815,11 @@ impl<'a> Call<'a> {
             Ty::StackIn => self.input(b, i, |b, c| structs::stack_t(b, &c.bytes)),
             Ty::StackOut => self.output(b, i, |b, c| structs::stack_t(b, &c.bytes)),
             Ty::CpuSetIn => self.input(b, i, |b, c| structs::cpu_set(b, &c.bytes)),
+            // As asked, as strace shows it; lean mode has only the header
+            // as the call left it.
+            Ty::CapHeader if self.captures(i).any(|c| c.kind == CaptureKind::InBuf) => {
+                self.asked(b, i, |b, c| structs::cap_header(b, &c.bytes))
+            }
             Ty::CapHeader => self.output(b, i, |b, c| structs::cap_header(b, &c.bytes)),
             Ty::CapHeaderIn => self.input(b, i, |b, c| structs::cap_header(b, &c.bytes)),
             Ty::CapDataOut => self.cap_data(b, i, true),
