@@ -346,7 +346,7 @@ pub struct RecordArgs {
     /// record nothing, to measure what the kernel charges for running any
     /// program there (`cargo xtask bench` reports it as the floor).
     /// `--bench-floor exit`: on sys_exit only, the floor of an exit-only
-    /// recorder.
+    /// recorder. Either in any `--mode`.
     #[arg(
         long,
         hide = true,

@@ -8,8 +8,8 @@
 order that rotates from one repetition to the next; a mode's ratio is its
 ns/call over the untraced ns/call of the same repetition, reported as
 min / median / max over the repetitions. Modes: untraced, full and lean
-(`recorder --mode M -- fx-loop`), the two floors (`--bench-floor`, with
-and without `--mode lean`) and the two bystanders (a recorder of either
+(`recorder --mode M -- fx-loop`), the two floors (`--bench-floor both`
+and `--bench-floor exit`) and the two bystanders (a recorder of either
 mode for another comm).
 
 The time is fx-loop's own CPU time per call (`cpu_ns_per_call`, which
@@ -65,7 +65,9 @@ def run(mode):
         out = subprocess.run([R, "-q", "--mode", mode, "-s", "4096", "-o", TMP + "/fg.rec", "--", LOOP, N],
                              capture_output=True, text=True)
         return ns(out.stdout)
-    flags = {"floor": ["--bench-floor"], "lean_floor": ["--bench-floor", "--mode", "lean"],
+    # The floor says which programs (it once followed the mode, and
+    # `--comm` defaults to lean: "floor" was the exit-only one).
+    flags = {"floor": ["--bench-floor", "both"], "lean_floor": ["--bench-floor", "exit"],
              "other_full": ["--mode", "full"], "other_lean": ["--mode", "lean"]}[mode]
     p = background(flags)
     try:

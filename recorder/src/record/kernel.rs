@@ -604,14 +604,16 @@ fn loader_without_kernel_btf() -> EbpfLoader<'static> {
 }
 
 /// What a recording attaches: the full or the lean set, or the empty
-/// programs for `--bench-floor` (`exit`, or any floor in lean mode: only
-/// the one on sys_exit, the floor of an exit-only recorder).
+/// programs `--bench-floor` names, whatever the mode (`exit`: only the one
+/// on sys_exit, the floor of an exit-only recorder). The floor once
+/// followed the mode, and `--comm`'s default (lean) quietly made the
+/// benchmark's "both programs" floor the exit-only one.
 fn attach_list(bench_floor: Option<BenchFloor>, lean: bool) -> &'static [Tracepoint] {
     match (bench_floor, lean) {
         (None, false) => TRACEPOINTS,
         (None, true) => LEAN_TRACEPOINTS,
-        (Some(BenchFloor::Both), false) => FLOOR_TRACEPOINTS,
-        (Some(BenchFloor::Exit), _) | (Some(BenchFloor::Both), true) => LEAN_FLOOR_TRACEPOINTS,
+        (Some(BenchFloor::Both), _) => FLOOR_TRACEPOINTS,
+        (Some(BenchFloor::Exit), _) => LEAN_FLOOR_TRACEPOINTS,
     }
 }
 
@@ -1331,12 +1333,12 @@ mod tests {
             attach_list(Some(BenchFloor::Both), false),
             FLOOR_TRACEPOINTS
         );
-        assert_eq!(
-            attach_list(Some(BenchFloor::Both), true),
-            LEAN_FLOOR_TRACEPOINTS
-        );
+        // In lean mode too (`--comm`'s default): the floor says which.
+        assert_eq!(attach_list(Some(BenchFloor::Both), true), FLOOR_TRACEPOINTS);
+        assert_eq!(FLOOR_TRACEPOINTS.len(), 2);
         let exit_only = attach_list(Some(BenchFloor::Exit), false);
         assert_eq!(exit_only, LEAN_FLOOR_TRACEPOINTS);
+        assert_eq!(attach_list(Some(BenchFloor::Exit), true), exit_only);
         assert_eq!(exit_only.len(), 1);
         assert_eq!(
             (exit_only[0].category, exit_only[0].name),
