@@ -390,6 +390,16 @@ impl<R: Read> LogReader<R> {
                         actual: declared,
                     });
                 }
+                // One frame and nothing after it (docs/format.md §3): zstd
+                // would decode a second frame, or pass over a skippable one.
+                if let Ok(n) = zstd::zstd_safe::find_frame_compressed_size(&self.payload)
+                    && n < self.payload.len()
+                {
+                    return Err(Problem::Decompress(format!(
+                        "payload is not a single zstd frame ({} bytes after the first frame)",
+                        self.payload.len() - n
+                    )));
+                }
                 if self.dctx.is_none() {
                     let d = zstd::bulk::Decompressor::new()
                         .map_err(|e| Problem::Decompress(e.to_string()))?;

@@ -787,6 +787,28 @@ fn damaged_block_contents_with_valid_crc() {
         problem_of(raw_frame(TAG_BLOCK, CODEC_ZSTD, b"not zstd at all", n, 1)),
         Problem::Decompress(_)
     ));
+    // One zstd frame and nothing after it (log-format.md §3), which zstd
+    // alone does not hold to: a skippable frame after it, or two frames
+    // without content sizes that add up to the uncompressed length, once
+    // decoded as the block (the reference reader's edge cases found it).
+    let single =
+        |p: Problem| matches!(p, Problem::Decompress(m) if m.contains("not a single zstd frame"));
+    let mut skippable = zst.clone();
+    skippable.extend_from_slice(&0x184d_2a50u32.to_le_bytes());
+    skippable.extend_from_slice(&4u32.to_le_bytes());
+    skippable.extend_from_slice(b"skip");
+    assert!(single(problem_of(raw_frame(
+        TAG_BLOCK, CODEC_ZSTD, &skippable, n, 1
+    ))));
+    let mut c = zstd::bulk::Compressor::new(3).unwrap();
+    c.set_parameter(zstd::zstd_safe::CParameter::ContentSizeFlag(false))
+        .unwrap();
+    let half = raw.len() / 2;
+    let mut two = c.compress(&raw[..half]).unwrap();
+    two.extend_from_slice(&c.compress(&raw[half..]).unwrap());
+    assert!(single(problem_of(raw_frame(
+        TAG_BLOCK, CODEC_ZSTD, &two, n, 1
+    ))));
     assert!(matches!(
         problem_of(raw_frame(TAG_BLOCK, 9, &raw, n, 1)),
         Problem::UnknownCodec(9)
