@@ -896,10 +896,13 @@ pub(crate) const CAP_DATA_SIZE: usize = 24;
 
 /// `_LINUX_CAPABILITY_VERSION_*`:
 /// <https://github.com/torvalds/linux/blob/v6.12/include/uapi/linux/capability.h#L32-L45>
+const CAP_V1: u32 = 0x1998_0330;
+const CAP_V2: u32 = 0x2007_1026;
+const CAP_V3: u32 = 0x2008_0522;
 const CAP_VERSIONS: &consts::Names = &[
-    (0x1998_0330, "_LINUX_CAPABILITY_VERSION_1"),
-    (0x2007_1026, "_LINUX_CAPABILITY_VERSION_2"),
-    (0x2008_0522, "_LINUX_CAPABILITY_VERSION_3"),
+    (CAP_V1 as u64, "_LINUX_CAPABILITY_VERSION_1"),
+    (CAP_V2 as u64, "_LINUX_CAPABILITY_VERSION_2"),
+    (CAP_V3 as u64, "_LINUX_CAPABILITY_VERSION_3"),
 ];
 
 /// `{version=_LINUX_CAPABILITY_VERSION_3, pid=26842}`, as strace's
@@ -926,7 +929,7 @@ pub(crate) fn cap_header(b: &mut Vec<u8>, bytes: &[u8]) -> bool {
 /// else one (strace's `print_cap_data` decides the same way).
 pub(crate) fn cap_data_count(header: &[u8]) -> usize {
     match le_u32(header, 0) {
-        Some(0x2007_1026 | 0x2008_0522) => 2,
+        Some(CAP_V2 | CAP_V3) => 2,
         _ => 1,
     }
 }
